@@ -1,0 +1,63 @@
+import './polyfills';
+import { triageCommand, type CommandIO } from './triage-command';
+
+const HELP = `root-responder: automated response to an AWS root-account compromise
+
+Usage:
+  root-responder triage [--known-cidrs CIDR,...] [FILE...]
+      Classify CloudTrail records (a record, an EventBridge event, a {"Records":[...]} log file,
+      a LookupEvents response, or an array of these; stdin when no FILE). Prints one JSON line
+      per record. Exit 2 when any input could not be read (named on stderr).
+  root-responder drill [--approve all] [--json]
+      Run the whole response state machine locally on the built-in scenario, with no AWS
+      account. --approve all answers every approval at once; --json prints the run as JSON.
+  root-responder --help
+`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout(HELP);
+      return 0;
+    case 'triage':
+      if (rest.includes('--help')) {
+        io.stdout(HELP);
+        return 0;
+      }
+      return triageCommand(rest, io);
+    case 'drill': {
+      const { drillCommand } = await import('./drill-command');
+      return drillCommand(rest, io);
+    }
+    default:
+      io.stderr(`root-responder: unknown command "${command}" (see --help)`);
+      return 2;
+  }
+}
+
+if (require.main === module || process.env['ROOT_RESPONDER_CLI'] === '1') {
+  const io: CommandIO = {
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+    readStdin,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`root-responder: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

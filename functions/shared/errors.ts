@@ -1,0 +1,144 @@
+/**
+ * One class per failure. Lambda reports `error.name` as the error type, so the state machine's
+ * `Retry` names the transient classes only and `Catch` routes the rest into the failure report.
+ * `cause` is kept; messages never carry credentials, task tokens or approval secrets.
+ */
+abstract class RootResponderError extends Error {
+  /** Whether retrying the same call may succeed (throttling, 5xx, timeouts). */
+  abstract readonly transient: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The input is not an event at all (not JSON, not an object, no detail). Nothing is started. */
+export class InvalidEventError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A step received input that does not match its contract (a wiring bug, not an AWS fault). */
+export class InvalidStepInputError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The deployment's configuration (environment or stage file) is missing or invalid. */
+export class ConfigError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** An AWS call failed in a way that may pass on retry (throttling, 5xx, network). */
+export class TransientAwsError extends RootResponderError {
+  readonly transient = true;
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
+    super(`${operation} failed transiently: ${errorName(options.cause)}`, options);
+  }
+}
+
+/** The incidents table could not record or read an incident (terminal: not a throttle). */
+export class IncidentStoreError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** StartExecution was refused for a reason other than "already exists" (terminal). */
+export class ExecutionStartError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An approval could not be created or recorded (terminal). */
+export class ApprovalStoreError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A file or document given to the command line could not be read as CloudTrail input. */
+export class TriageInputError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+  }
+}
+
+/** A drill scenario file is missing or does not match the scenario format. */
+export class ScenarioError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Names of AWS SDK errors that are safe to retry. */
+const TRANSIENT_AWS_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalServerError',
+  'InternalFailure',
+  'InternalServerException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+export function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  return typeof error;
+}
+
+/** True for throttling, 5xx and network errors from the AWS SDK. */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_AWS_ERROR_NAMES.has(error.name)) return true;
+  const meta = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  const status = meta?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return true;
+  const retryable = (error as { $retryable?: unknown }).$retryable;
+  return retryable !== undefined && retryable !== null;
+}
+
+/** A log-safe summary of an error: name and message, never request parameters. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: typeof error, message: String(error) };
+}

@@ -1,0 +1,3 @@
+import 'aws-sdk-client-mock-jest';
+// aws-local-stepfunctions targets Node 22 (Promise.withResolvers); the polyfill lives with the runner.
+import '#local/polyfills';
