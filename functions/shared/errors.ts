@@ -74,6 +74,14 @@ export class ExecutionStartError extends RootResponderError {
   }
 }
 
+/** The "root used" alert could not be published (terminal: permissions or a missing topic). */
+export class AlertPublishError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** An approval could not be created or recorded (terminal). */
 export class ApprovalStoreError extends RootResponderError {
   readonly transient = false;

@@ -1,0 +1,43 @@
+import { runtimeConfig } from '#shared/config';
+import { documentClient, sfnClient, snsClient } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { describeError } from '#shared/errors';
+import { IncidentStore } from '#shared/incident-store';
+import { knownSources } from '#shared/known-sources';
+import { logger } from '#shared/logger';
+import { intake, type IntakeDeps, type IntakeResult } from './intake';
+
+let deps: IntakeDeps | undefined;
+
+function buildDeps(): IntakeDeps {
+  const config = runtimeConfig();
+  return {
+    store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+    sfn: sfnClient(),
+    sns: snsClient(),
+    clock: systemClock,
+    log: logger,
+    config: {
+      stateMachineArn: config.STATE_MACHINE_ARN,
+      alertTopicArn: config.ALERT_TOPIC_ARN,
+      knownSources: knownSources(config.KNOWN_SOURCE_CIDRS),
+      settings: { approvalWaitSeconds: config.REMINDER_INTERVAL_SECONDS, maxReminders: config.MAX_REMINDERS },
+    },
+  };
+}
+
+/** EventBridge -> intake. A thrown error is retried, then kept in the dead-letter queue. */
+export const handler = async (event: unknown): Promise<IntakeResult> => {
+  deps ??= buildDeps();
+  try {
+    const result = await intake(event, deps);
+    if ('incidentId' in result) logger.appendKeys({ incidentId: result.incidentId });
+    logger.info('Intake finished', { outcome: result.outcome });
+    return result;
+  } catch (error) {
+    logger.error('Intake failed', { error: describeError(error) });
+    throw error;
+  } finally {
+    logger.removeKeys(['incidentId']);
+  }
+};

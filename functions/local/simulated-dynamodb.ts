@@ -1,0 +1,151 @@
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+
+/**
+ * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
+ * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`
+ * joined by AND, `SET a = :v, ...`, `pk = :pk AND begins_with(sk, :p)`) and refuses anything
+ * else, so a new expression in the code fails loudly here instead of passing by accident.
+ */
+type Item = Record<string, unknown>;
+type Values = Record<string, unknown> | undefined;
+type Names = Record<string, string> | undefined;
+
+class ConditionalCheckFailedException extends Error {
+  override name = 'ConditionalCheckFailedException';
+}
+class TransactionCanceledException extends Error {
+  override name = 'TransactionCanceledException';
+  constructor(readonly CancellationReasons: { Code: string }[]) {
+    super('Transaction cancelled');
+  }
+}
+class UnsupportedExpressionError extends Error {
+  override name = 'UnsupportedExpressionError';
+}
+
+function resolveName(token: string, names: Names): string {
+  return token.startsWith('#') ? (names?.[token] ?? token) : token;
+}
+
+function check(item: Item | undefined, expression: string | undefined, names: Names, values: Values): boolean {
+  if (!expression) return true;
+  return expression.split(/\s+AND\s+/i).every((clause) => {
+    const c = clause.trim();
+    let m = /^attribute_not_exists\((#?\w+)\)$/.exec(c);
+    if (m) return item === undefined || item[resolveName(m[1]!, names)] === undefined;
+    m = /^attribute_exists\((#?\w+)\)$/.exec(c);
+    if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
+    m = /^(#?\w+)\s*=\s*(:\w+)$/.exec(c);
+    if (m) return item !== undefined && item[resolveName(m[1]!, names)] === values?.[m[2]!];
+    throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
+  });
+}
+
+export class SimulatedDynamoDb {
+  private readonly tables = new Map<string, Map<string, Item>>();
+  /** Every command received, by name: tests count writes with this. */
+  readonly calls: { command: string; input: unknown }[] = [];
+
+  private table(name: string): Map<string, Item> {
+    let t = this.tables.get(name);
+    if (!t) {
+      t = new Map();
+      this.tables.set(name, t);
+    }
+    return t;
+  }
+
+  private static id(key: Item): string {
+    return `${String(key['pk'])}\u0000${String(key['sk'])}`;
+  }
+
+  items(table: string): Item[] {
+    return [...this.table(table).values()].map((i) => structuredClone(i));
+  }
+
+  async send(command: unknown): Promise<Record<string, unknown>> {
+    const input = structuredClone((command as { input: Record<string, unknown> }).input);
+    this.calls.push({ command: (command as object).constructor.name, input });
+    await Promise.resolve();
+    if (command instanceof GetCommand) {
+      const item = this.table(command.input.TableName!).get(SimulatedDynamoDb.id(command.input.Key!));
+      return { Item: item ? structuredClone(item) : undefined };
+    }
+    if (command instanceof PutCommand) {
+      this.put(command.input as unknown as PutInput);
+      return {};
+    }
+    if (command instanceof UpdateCommand) {
+      const i = command.input;
+      const t = this.table(i.TableName!);
+      const id = SimulatedDynamoDb.id(i.Key!);
+      const current = t.get(id);
+      if (!check(current, i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+      const next: Item = { ...(current ?? { ...i.Key }) };
+      const m = /^SET\s+(.+)$/i.exec(i.UpdateExpression ?? '');
+      if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${i.UpdateExpression}"`);
+      for (const assignment of m[1]!.split(',')) {
+        const a = /^\s*(#?\w+)\s*=\s*(:\w+)\s*$/.exec(assignment);
+        if (!a) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "${assignment}"`);
+        next[resolveName(a[1]!, i.ExpressionAttributeNames)] = structuredClone(i.ExpressionAttributeValues?.[a[2]!]);
+      }
+      t.set(id, next);
+      return {};
+    }
+    if (command instanceof DeleteCommand) {
+      const i = command.input;
+      const t = this.table(i.TableName!);
+      const id = SimulatedDynamoDb.id(i.Key!);
+      if (!check(t.get(id), i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+      t.delete(id);
+      return {};
+    }
+    if (command instanceof TransactWriteCommand) {
+      const puts = (command.input.TransactItems ?? []).map((ti) => {
+        if (!ti.Put) throw new UnsupportedExpressionError('Simulated DynamoDB transactions support Put only');
+        return ti.Put as unknown as PutInput;
+      });
+      const reasons = puts.map((p) =>
+        check(this.table(p.TableName).get(SimulatedDynamoDb.id(p.Item)), p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues) ? { Code: 'None' } : { Code: 'ConditionalCheckFailed' },
+      );
+      if (reasons.some((r) => r.Code !== 'None')) throw new TransactionCanceledException(reasons);
+      for (const p of puts) this.table(p.TableName).set(SimulatedDynamoDb.id(p.Item), structuredClone(p.Item));
+      return {};
+    }
+    if (command instanceof QueryCommand) {
+      const i = command.input;
+      const m = /^pk = (:\w+) AND begins_with\(sk, (:\w+)\)$/.exec(i.KeyConditionExpression ?? '');
+      if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand key condition "${i.KeyConditionExpression}"`);
+      const pk = i.ExpressionAttributeValues?.[m[1]!];
+      const prefix = String(i.ExpressionAttributeValues?.[m[2]!]);
+      const items = [...this.table(i.TableName!).values()]
+        .filter((it) => it['pk'] === pk && String(it['sk']).startsWith(prefix))
+        .sort((a, b) => String(a['sk']).localeCompare(String(b['sk'])))
+        .map((it) => structuredClone(it));
+      return { Items: items, Count: items.length };
+    }
+    throw new UnsupportedExpressionError(`Simulated DynamoDB does not support ${(command as object).constructor.name}`);
+  }
+
+  private put(p: PutInput): void {
+    const t = this.table(p.TableName);
+    const id = SimulatedDynamoDb.id(p.Item);
+    if (!check(t.get(id), p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+    t.set(id, structuredClone(p.Item));
+  }
+}
+
+interface PutInput {
+  TableName: string;
+  Item: Item;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+}

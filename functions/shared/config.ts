@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Configuration, parsed once and frozen. Two layers:
+ * - the stage file `config/<stage>.json` (what an operator writes; validated by `StageConfigSchema`,
+ *   read by serverless.yml at package time and by a test for every file in config/);
+ * - the Lambda environment that serverless.yml derives from it (`RuntimeConfigSchema`).
+ * A missing or malformed value names itself.
+ */
+const email = z.email();
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR such as 203.0.113.0/24');
+
+const ContactSchema = z.strictObject({
+  name: z.string().min(1),
+  title: z.string().min(1),
+  emailAddress: email,
+  phoneNumber: z.string().min(1),
+});
+
+export const StageConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  mode: z.enum(['standalone', 'organization']),
+  responders: z.array(z.strictObject({ name: z.string().min(1), email })).min(1),
+  escalation: z.array(z.strictObject({ name: z.string().min(1), email })).default([]),
+  knownSourceCidrs: z.array(cidr).default([]),
+  expectedAlternateContacts: z
+    .strictObject({ BILLING: ContactSchema.optional(), OPERATIONS: ContactSchema.optional(), SECURITY: ContactSchema.optional() })
+    .default({}),
+  expectedOrganizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/).nullable().default(null),
+  approvalExpiryHours: z.number().int().min(1).max(168).default(24),
+  reminderIntervalMinutes: z.number().int().min(1).max(1440).default(60),
+  maxReminders: z.number().int().min(0).max(10).default(3),
+  evidenceRetentionDays: z.number().int().min(1).max(3650).default(365),
+  objectLockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']),
+  logRetentionDays: z.number().int().default(365),
+});
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const int = (min: number) => z.coerce.number().int().min(min);
+
+export const RuntimeConfigSchema = z.object({
+  STAGE: z.string().min(1),
+  INCIDENTS_TABLE: z.string().min(1),
+  APPROVALS_TABLE: z.string().min(1),
+  STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, 'a Step Functions state machine ARN'),
+  ALERT_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
+  EVIDENCE_BUCKET: z.string().min(3),
+  APPROVALS_BASE_URL: z.url(),
+  KNOWN_SOURCE_CIDRS: csv.pipe(z.array(cidr)),
+  APPROVAL_EXPIRY_HOURS: int(1),
+  REMINDER_INTERVAL_SECONDS: int(1),
+  MAX_REMINDERS: int(0),
+});
+export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
+
+function issuesOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+}
+
+/** Parse the Lambda environment. Throws ConfigError naming every bad or missing variable. */
+export function parseRuntimeConfig(env: Record<string, string | undefined>): RuntimeConfig {
+  const result = RuntimeConfigSchema.safeParse(env);
+  if (!result.success) {
+    const issues = issuesOf(result.error);
+    throw new ConfigError(`Invalid environment: ${issues.join('; ')}`, issues);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Parse a stage file's content. Throws ConfigError naming every bad field. */
+export function parseStageConfig(value: unknown, source: string): StageConfig {
+  const result = StageConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issues = issuesOf(result.error);
+    throw new ConfigError(`${source}: ${issues.join('; ')}`, issues);
+  }
+  return Object.freeze(result.data);
+}
+
+let cached: RuntimeConfig | undefined;
+
+/** The runtime config of this Lambda, parsed at first use (cold start) and kept. */
+export function runtimeConfig(): RuntimeConfig {
+  cached ??= parseRuntimeConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,212 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { IncidentStoreError, isTransientAwsError, TransientAwsError } from './errors';
+import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
+
+/**
+ * The incidents table. One open incident per account, kept by a marker item that is written
+ * only if absent (the conditional write is what makes concurrent intakes agree):
+ *   ACCOUNT#<id> / OPEN              -> the open incident, its execution input, what was done for it
+ *   INCIDENT#<id> / META             -> status, account, opened / closed times
+ *   INCIDENT#<id> / EVENT#<eventId>  -> each root event attached (deduplicated by eventId)
+ *   ACCOUNT#<id> / SESSION#<keyId>   -> this tool's own AssumeRoot sessions (TTL)
+ */
+export interface OpenMarker {
+  incidentId: string;
+  accountId: string;
+  openedAt: string;
+  executionInput: ExecutionInput;
+  executionArn?: string;
+  alertedAt?: string;
+}
+
+export type OpenOrAttach =
+  | { outcome: 'opened'; marker: OpenMarker }
+  | { outcome: 'attached'; marker: OpenMarker; duplicate: boolean };
+
+const key = {
+  open: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'OPEN' }),
+  meta: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'META' }),
+  event: (incidentId: string, eventId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: `EVENT#${eventId}` }),
+  session: (accountId: string, accessKeyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `SESSION#${accessKeyId}` }),
+};
+
+/** IAM actions each method needs on the incidents table (serverless.yml grants follow these). */
+export const incidentStorePermissions = {
+  openOrAttach: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  close: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  sessions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+} as const;
+
+function conditionFailed(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name === 'TransactionCanceledException') {
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+  }
+  return false;
+}
+
+export class IncidentStore {
+  constructor(
+    private readonly ddb: Pick<DynamoDBDocumentClient, 'send'>,
+    private readonly table: string,
+  ) {}
+
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isTransientAwsError(error)) throw new TransientAwsError(`dynamodb:${operation}`, { cause: error });
+      throw new IncidentStoreError(`Incidents table ${operation} failed: ${(error as Error).name}`, { cause: error });
+    }
+  }
+
+  /** The account's open incident, if any. */
+  async openIncident(accountId: string): Promise<OpenMarker | undefined> {
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.open(accountId), ConsistentRead: true })));
+    return out.Item as OpenMarker | undefined;
+  }
+
+  /**
+   * Open a new incident for the account unless one is open; otherwise attach the event to it.
+   * The marker, the incident and its first event are written in one transaction.
+   */
+  async openOrAttach(input: ExecutionInput, event: IncidentEvent): Promise<OpenOrAttach> {
+    const marker: OpenMarker = { incidentId: input.incidentId, accountId: input.accountId, openedAt: input.openedAt, executionInput: input };
+    try {
+      await this.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.eventId), ...event } } },
+          ],
+        }),
+      );
+      return { outcome: 'opened', marker };
+    } catch (error) {
+      if (!conditionFailed(error)) {
+        if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:TransactWriteItems', { cause: error });
+        throw new IncidentStoreError(`Could not open an incident for account ${input.accountId}: ${(error as Error).name}`, { cause: error });
+      }
+    }
+    const open = await this.openIncident(input.accountId);
+    if (!open) {
+      // The incident closed between our write and our read: the caller retries and opens a new one.
+      throw new IncidentStoreError(`Incident for account ${input.accountId} closed while attaching an event; retry`);
+    }
+    const duplicate = !(await this.attach(open.incidentId, event));
+    return { outcome: 'attached', marker: open, duplicate };
+  }
+
+  /** Attach an event to an incident. False when the event was already attached (redelivery). */
+  async attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
+    try {
+      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.eventId), ...event }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:PutItem', { cause: error });
+      throw new IncidentStoreError(`Could not attach event ${event.eventId} to ${incidentId}: ${(error as Error).name}`, { cause: error });
+    }
+  }
+
+  /** Record what intake has done for the open incident (execution started, alert sent). */
+  async recordProgress(accountId: string, incidentId: string, progress: { executionArn?: string; alertedAt?: string }): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':id': incidentId };
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(progress)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    if (sets.length === 0) return;
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.open(accountId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (conditionFailed(error)) return; // closed meanwhile: nothing left to record on the marker
+      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:UpdateItem', { cause: error });
+      throw new IncidentStoreError(`Could not record progress for ${incidentId}: ${(error as Error).name}`, { cause: error });
+    }
+  }
+
+  /** Close the incident: final status on META, and the account's open marker removed. */
+  async close(accountId: string, incidentId: string, status: Exclude<IncidentStatus, 'open'>, closedAt: string): Promise<void> {
+    await this.call('UpdateItem', () =>
+      this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.meta(incidentId),
+          UpdateExpression: 'SET #status = :status, closedAt = :closedAt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':closedAt': closedAt },
+        }),
+      ),
+    );
+    try {
+      await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } }));
+    } catch (error) {
+      if (conditionFailed(error)) return; // already closed, or another incident is open now
+      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:DeleteItem', { cause: error });
+      throw new IncidentStoreError(`Could not close ${incidentId}: ${(error as Error).name}`, { cause: error });
+    }
+  }
+
+  async status(incidentId: string): Promise<IncidentStatus | undefined> {
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.meta(incidentId), ConsistentRead: true })));
+    return (out.Item as { status?: IncidentStatus } | undefined)?.status;
+  }
+
+  async events(incidentId: string): Promise<IncidentEvent[]> {
+    const out = await this.call('Query', () =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+          ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':event': 'EVENT#' },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (out.Items ?? []) as IncidentEvent[];
+  }
+
+  /** Record an AssumeRoot session this tool opened, so intake knows its events are ours. */
+  async recordOwnSession(accountId: string, accessKeyId: string, expiresAt: Date): Promise<void> {
+    await this.call('PutItem', () =>
+      this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.session(accountId, accessKeyId), ttl: Math.ceil(expiresAt.getTime() / 1000) + 86400 } })),
+    );
+  }
+
+  async isOwnSession(accountId: string, accessKeyId: string): Promise<boolean> {
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.session(accountId, accessKeyId) })));
+    return out.Item !== undefined;
+  }
+}
