@@ -7,8 +7,6 @@ import { knownSources } from '#shared/known-sources';
 import { logger } from '#shared/logger';
 import { intake, type IntakeDeps, type IntakeResult } from './intake';
 
-let deps: IntakeDeps | undefined;
-
 function buildDeps(): IntakeDeps {
   const config = runtimeConfig();
   return {
@@ -28,9 +26,8 @@ function buildDeps(): IntakeDeps {
 
 /** EventBridge -> intake. A thrown error is retried, then kept in the dead-letter queue. */
 export const handler = async (event: unknown): Promise<IntakeResult> => {
-  deps ??= buildDeps();
   try {
-    const result = await intake(event, deps);
+    const result = await intake(event, buildDeps());
     if ('incidentId' in result) logger.appendKeys({ incidentId: result.incidentId });
     logger.info('Intake finished', { outcome: result.outcome });
     return result;
@@ -41,3 +38,4 @@ export const handler = async (event: unknown): Promise<IntakeResult> => {
     logger.removeKeys(['incidentId']);
   }
 };
+export { requiredPermissions } from './intake';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import {
   accountIdOf,
   callerAccessKeyId,
@@ -14,10 +14,11 @@ import {
   str,
 } from '#shared/cloudtrail';
 import type { Clock } from '#shared/clock';
-import { AlertPublishError, ExecutionStartError, InvalidEventError, isTransientAwsError, TransientAwsError } from '#shared/errors';
+import { ExecutionStartError, InvalidEventError, isTransientAwsError, TransientAwsError } from '#shared/errors';
 import type { IncidentStore, OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
 import type { Log } from '#shared/logger';
+import { publish } from '#shared/notify';
 import type { ExecutionInput, IncidentEvent, ResponseSettings } from '#shared/schemas';
 import { categoriesOf, triage, type Triage } from '#shared/triage';
 
@@ -171,19 +172,7 @@ function alertText(input: ExecutionInput): { subject: string; message: string } 
 
 async function publishAlert(input: ExecutionInput, deps: IntakeDeps): Promise<string> {
   const { subject, message } = alertText(input);
-  try {
-    await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.config.alertTopicArn,
-        Subject: subject,
-        Message: message,
-        MessageAttributes: { severity: { DataType: 'String', StringValue: input.trigger.severity } },
-      }),
-    );
-  } catch (error) {
-    if (isTransientAwsError(error)) throw new TransientAwsError('sns:Publish', { cause: error });
-    throw new AlertPublishError(`Publishing the root-used alert for ${input.incidentId} failed: ${(error as Error).name}`, { cause: error });
-  }
+  await publish(deps.sns, deps.config.alertTopicArn, { subject, body: message, attributes: { severity: input.trigger.severity } });
   return deps.clock.now().toISOString();
 }
 

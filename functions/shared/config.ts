@@ -49,6 +49,8 @@ export const RuntimeConfigSchema = z.object({
   APPROVALS_TABLE: z.string().min(1),
   STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, 'a Step Functions state machine ARN'),
   ALERT_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
+  RESPONDERS_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
+  ESCALATION_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
   EVIDENCE_BUCKET: z.string().min(3),
   APPROVALS_BASE_URL: z.url(),
   KNOWN_SOURCE_CIDRS: csv.pipe(z.array(cidr)),

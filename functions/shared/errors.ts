@@ -74,8 +74,8 @@ export class ExecutionStartError extends RootResponderError {
   }
 }
 
-/** The "root used" alert could not be published (terminal: permissions or a missing topic). */
-export class AlertPublishError extends RootResponderError {
+/** A notification (alert, approval email, report) could not be published (terminal: permissions, a missing topic). */
+export class NotificationError extends RootResponderError {
   readonly transient = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -87,6 +87,38 @@ export class ApprovalStoreError extends RootResponderError {
   readonly transient = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/** No approval has this link id (never existed, or its record expired away). */
+export class ApprovalNotFoundError extends RootResponderError {
+  readonly transient = false;
+  constructor() {
+    super('No such approval: the link is wrong or has expired');
+  }
+}
+
+/** The approval's link has expired: a decision can no longer be recorded through it. */
+export class ApprovalExpiredError extends RootResponderError {
+  readonly transient = false;
+  constructor(readonly expiresAt: string) {
+    super(`This approval link expired at ${expiresAt}`);
+  }
+}
+
+/** The approval was already decided: a link works once. */
+export class ApprovalAlreadyDecidedError extends RootResponderError {
+  readonly transient = false;
+  constructor(readonly status: string) {
+    super(`This approval was already decided (${status})`);
+  }
+}
+
+/** A responder rejected the task. Sent to Step Functions with SendTaskFailure; the ASL catches it by name. */
+export class ApprovalRejectedError extends RootResponderError {
+  readonly transient = false;
+  constructor(reason: string) {
+    super(reason);
   }
 }
 

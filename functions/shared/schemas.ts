@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Triage } from './triage';
+import { CATEGORIES, type Triage } from './triage';
 
 /** Incident lifecycle. `open`: work remains; the others are final. */
 export const INCIDENT_STATUSES = ['open', 'resolved', 'expected-use', 'failed'] as const;
@@ -12,29 +12,35 @@ export const ResponseSettingsSchema = z.object({
 });
 export type ResponseSettings = z.infer<typeof ResponseSettingsSchema>;
 
-/** What intake starts the state machine with. Small: references, never bulk data. */
-export interface ExecutionInput {
-  incidentId: string;
-  accountId: string;
-  region: string;
-  openedAt: string;
-  source: 'cloudtrail' | 'guardduty';
-  /** True when the triggering event did not fit the schema (fail open). */
-  unparsed: boolean;
-  trigger: Triage;
-  settings: ResponseSettings;
-}
+export const TriageSchema = z.object({
+  eventId: z.string().nullable(),
+  eventName: z.string(),
+  eventSource: z.string(),
+  accountId: z.string().nullable(),
+  sourceIPAddress: z.string().nullable(),
+  isRoot: z.boolean(),
+  benign: z.boolean(),
+  startsIncident: z.boolean(),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  categories: z.array(z.enum(CATEGORIES)),
+  reasons: z.array(z.string()),
+  eventTime: z.string().nullable(),
+  parsed: z.boolean(),
+}) satisfies z.ZodType<Triage>;
 
-export const ExecutionInputSchema = z.looseObject({
-  incidentId: z.string().min(1),
+/** What intake starts the state machine with. Small: references, never bulk data. */
+export const ExecutionInputSchema = z.object({
+  incidentId: z.string().min(1).max(80),
   accountId: z.string().min(1),
   region: z.string(),
   openedAt: z.string(),
   source: z.enum(['cloudtrail', 'guardduty']),
+  /** True when the triggering event did not fit the schema (fail open). */
   unparsed: z.boolean(),
-  trigger: z.looseObject({ severity: z.string(), reasons: z.array(z.string()) }),
+  trigger: TriageSchema,
   settings: ResponseSettingsSchema,
 });
+export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
 /** One event as attached to an incident: the triage summary, not the raw record. */
 export interface IncidentEvent {
@@ -49,3 +55,60 @@ export interface IncidentEvent {
 
 /** Status every step reports for its own work. `not-implemented` is said, never hidden. */
 export type StepStatus = 'done' | 'failed' | 'skipped' | 'not-implemented';
+
+/** A task of the plan: a console-only step for people, or a remediation that waits on approval. */
+export const HumanTaskSchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  kind: z.enum(['console', 'remediation', 'gate']),
+  title: z.string().min(1),
+  why: z.array(z.string()),
+  steps: z.array(z.string()),
+  verification: z.string(),
+});
+export type HumanTask = z.infer<typeof HumanTaskSchema>;
+
+/** One item of a human-task Map: `{"Payload": {"input": TaskItemInput}}` (see DESIGN.md). */
+export const TaskItemInputSchema = z.object({
+  incidentId: z.string().min(1),
+  accountId: z.string().min(1),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  task: HumanTaskSchema,
+  waitSeconds: z.number().int().min(1),
+  reminders: z.number().int().min(0),
+  maxReminders: z.number().int().min(0),
+  /** Why this request is repeated: no answer before the timeout, or a "done" that did not verify. */
+  reason: z.string().optional(),
+});
+export type TaskItemInput = z.infer<typeof TaskItemInputSchema>;
+
+export interface TaskItem {
+  Payload: { input: TaskItemInput };
+}
+
+/** What a waitForTaskToken Lambda receives. The token is never logged, mailed or put in a URL. */
+export const ApprovalRequestSchema = z.object({
+  token: z.string().min(1).max(2048),
+  input: TaskItemInputSchema,
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+
+/** A Map item as a task-level step receives it (the whole item state). */
+export const TaskItemStateSchema = z.looseObject({
+  Payload: z.object({ input: TaskItemInputSchema }),
+  decision: z.unknown().optional(),
+  timeout: z.unknown().optional(),
+  verification: z.looseObject({ Payload: z.looseObject({ reason: z.string().optional() }) }).optional(),
+});
+export type TaskItemState = z.infer<typeof TaskItemStateSchema>;
+
+/** The decision SendTaskSuccess returns into the workflow. */
+export interface ApprovalDecision {
+  decision: 'approved';
+  decidedBy: string;
+  decidedAt: string;
+  via: string;
+}
+
+/** The workflow state as the top-level steps receive it: the execution input plus step results. */
+export const WorkflowStateSchema = z.looseObject(ExecutionInputSchema.shape);
+export type WorkflowState = z.infer<typeof WorkflowStateSchema>;

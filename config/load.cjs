@@ -1,0 +1,41 @@
+// Serverless reads the stage configuration through this file: config/<stage>.json, validated by the
+// same zod schema the code uses (functions/shared/config.ts), so a bad value stops `serverless
+// package` / `deploy` with its name instead of deploying. It also turns the responder lists into
+// the SNS email subscriptions, which YAML cannot loop over.
+const { readFileSync, existsSync } = require('node:fs');
+const { join } = require('node:path');
+require('tsx/cjs');
+const { parseStageConfig } = require('../functions/shared/config.ts');
+
+function logicalName(prefix, index) {
+  return `${prefix}${index}`;
+}
+
+function load(stage) {
+  const file = join(__dirname, `${stage}.json`);
+  if (!existsSync(file)) {
+    throw new Error(`No configuration for stage "${stage}": create config/${stage}.json (copy config/example.json; see README "Configuration")`);
+  }
+  const config = parseStageConfig(JSON.parse(readFileSync(file, 'utf8')), `config/${stage}.json`);
+  const subscriptions = {};
+  const subscribe = (prefix, topic, people) =>
+    people.forEach((person, i) => {
+      subscriptions[logicalName(prefix, i)] = {
+        Type: 'AWS::SNS::Subscription',
+        Properties: { Protocol: 'email', Endpoint: person.email, TopicArn: { Ref: topic } },
+      };
+    });
+  subscribe('AlertSubscriptionResponder', 'AlertTopic', config.responders);
+  subscribe('AlertSubscriptionEscalation', 'AlertTopic', config.escalation);
+  subscribe('RespondersSubscription', 'RespondersTopic', config.responders);
+  subscribe('EscalationSubscription', 'EscalationTopic', config.escalation);
+  return {
+    ...config,
+    knownSourceCidrsCsv: config.knownSourceCidrs.join(','),
+    reminderIntervalSeconds: config.reminderIntervalMinutes * 60,
+    subscriptions,
+  };
+}
+
+module.exports = async ({ options }) => load(options.stage || 'dev');
+module.exports.load = load;

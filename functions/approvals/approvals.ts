@@ -1,0 +1,50 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { type ApprovalRecord, type ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
+import type { Clock } from '#shared/clock';
+import { ApprovalAlreadyDecidedError, ApprovalRejectedError, isTransientAwsError, TransientAwsError } from '#shared/errors';
+import type { ApprovalDecision } from '#shared/schemas';
+
+/**
+ * The decision core of the approvals API: record the decision once (conditional write), then
+ * hand it to the waiting workflow. Approve is SendTaskSuccess with who/when/how; reject is
+ * SendTaskFailure with ApprovalRejectedError, which the state machine catches by name.
+ * The HTTP front (CSRF token, Origin check, the responder's second factor) is the human-tasks
+ * issue; until then only the drill's simulated responder calls this.
+ */
+export const requiredPermissions = [...approvalStorePermissions.decide, 'states:SendTaskSuccess', 'states:SendTaskFailure'] as const;
+
+export interface DecideDeps {
+  approvals: ApprovalStore;
+  sfn: Pick<SFNClient, 'send'>;
+  clock: Clock;
+}
+
+export interface DecisionRequest {
+  id: string;
+  outcome: 'approved' | 'rejected';
+  decidedBy: string;
+  via: string;
+  reason?: string;
+}
+
+export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<Omit<ApprovalRecord, 'token' | 'pk'>> {
+  const record = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via }, deps.clock.now());
+  try {
+    if (request.outcome === 'approved') {
+      const output: ApprovalDecision = { decision: 'approved', decidedBy: request.decidedBy, decidedAt: record.decidedAt!, via: request.via };
+      await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: record.token, output: JSON.stringify(output) }));
+    } else {
+      const rejection = new ApprovalRejectedError(request.reason ?? `Rejected by ${request.decidedBy}`);
+      await deps.sfn.send(new SendTaskFailureCommand({ taskToken: record.token, error: rejection.name, cause: rejection.message.slice(0, 256) }));
+    }
+  } catch (error) {
+    if (error instanceof TaskTimedOut || (error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
+      // The workflow stopped waiting (timed out into a reminder, or finished): this link is dead.
+      throw new ApprovalAlreadyDecidedError('superseded: the workflow is no longer waiting on this link');
+    }
+    if (isTransientAwsError(error)) throw new TransientAwsError('states:SendTask', { cause: error });
+    throw error;
+  }
+  const { token: _token, pk: _pk, ...safe } = record;
+  return safe;
+}

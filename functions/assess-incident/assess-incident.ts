@@ -1,0 +1,206 @@
+import type { Category, Severity } from '#shared/triage';
+import type { HumanTask, StepStatus, TaskItem, WorkflowState } from '#shared/schemas';
+
+/**
+ * Assess Incident: pure. From the trigger and what the automatic steps report, it decides the
+ * severity, the findings and the plan: the human tasks that apply to this incident (only those),
+ * and whether to ask "was this root sign-in you?" first.
+ */
+export const requiredPermissions = [] as const;
+
+export interface Finding {
+  id: string;
+  category: Category | 'detection';
+  severity: Severity;
+  title: string;
+  detail: string;
+  evidence: string[];
+}
+
+export interface Assessment {
+  step: 'assess-incident';
+  status: 'done';
+  severity: Severity;
+  findings: Finding[];
+  steps: Record<'snapshot' | 'containment' | 'evidence', { status: StepStatus | 'unknown'; detail: string }>;
+  plan: { askWasItYou: boolean; gate: TaskItem[]; tasks: TaskItem[] };
+}
+
+interface StepReport {
+  status?: unknown;
+  detail?: unknown;
+  Cause?: unknown;
+  Error?: unknown;
+}
+
+function stepReport(value: unknown): { status: StepStatus | 'unknown'; detail: string } {
+  const v = (value ?? {}) as { Payload?: StepReport } & StepReport;
+  const report = v.Payload ?? v;
+  if (typeof report.Error === 'string') return { status: 'failed', detail: `${report.Error}: ${String(report.Cause ?? '').slice(0, 300)}` };
+  const status = report.status;
+  const detail = typeof report.detail === 'string' ? report.detail : '';
+  if (status === 'done' || status === 'failed' || status === 'skipped' || status === 'not-implemented') return { status, detail };
+  return { status: 'unknown', detail: detail || 'the step reported nothing' };
+}
+
+const TASKS: Record<string, Omit<HumanTask, 'why'>> = {
+  'delete-root-access-keys': {
+    id: 'delete-root-access-keys',
+    kind: 'console',
+    title: 'Delete the root access keys',
+    steps: [
+      'Sign in to the AWS console as the root user of the account.',
+      'Open the account menu > Security credentials > Access keys.',
+      'Delete every access key listed (root should have none), and every X.509 signing certificate.',
+    ],
+    verification: 'GetAccountSummary shows AccountAccessKeysPresent = 0.',
+  },
+  'change-root-password': {
+    id: 'change-root-password',
+    kind: 'console',
+    title: 'Change the root password',
+    steps: [
+      'Sign in to the AWS console as the root user (the password can only be changed in the console).',
+      'Account menu > Security credentials > Update console password.',
+      'Use a long, unique password and keep it in a hardware-backed vault under two-person control.',
+    ],
+    verification: 'A root PasswordUpdated (or password recovery) event after the incident started.',
+  },
+  'enable-root-mfa': {
+    id: 'enable-root-mfa',
+    kind: 'console',
+    title: 'Re-enable root MFA with a FIDO2 security key',
+    steps: [
+      'Sign in as root > Security credentials > Multi-factor authentication > Assign MFA device.',
+      'Choose "Passkey or security key" and register a hardware FIDO2 key; register a second key as a backup.',
+      'Remove any MFA device you do not recognise (an attacker may have added one).',
+    ],
+    verification: 'GetAccountSummary shows AccountMFAEnabled = 1 and no unknown root MFA device remains.',
+  },
+  'secure-root-mailbox': {
+    id: 'secure-root-mailbox',
+    kind: 'console',
+    title: "Secure the root user's email mailbox",
+    steps: [
+      "Change the password of the mailbox that receives the root user's email (the ultimate recovery path).",
+      'Enable MFA on that mailbox and review its forwarding rules, recovery addresses and recent sign-ins.',
+      'If the mailbox itself was compromised, treat every AWS password reset since the incident start as hostile.',
+    ],
+    verification: 'Confirmed by the responder (no AWS API can see the mailbox).',
+  },
+  'review-billing-and-organization': {
+    id: 'review-billing-and-organization',
+    kind: 'console',
+    title: 'Check billing, payment methods, support plan and organization membership',
+    steps: [
+      'Billing console: payment methods, billing contact and address, tax settings: nothing you did not set.',
+      'Support plan unchanged; no open cases you did not open.',
+      'Account settings: the account name, contact information and alternate contacts (billing, operations, security) are yours.',
+      'Organizations: the account is still a member of your organization (or still standalone).',
+    ],
+    verification: 'Alternate contacts and organization membership re-read by API and compared with the baseline; billing confirmed by the responder.',
+  },
+  'store-root-credentials-safely': {
+    id: 'store-root-credentials-safely',
+    kind: 'console',
+    title: 'Store the root password and MFA keys under two-person control',
+    steps: ['Put the new root password and the FIDO2 keys in a physical safe that needs two people to open.', 'Record who holds access.'],
+    verification: 'Confirmed by two responders.',
+  },
+  'contact-aws-support': {
+    id: 'contact-aws-support',
+    kind: 'console',
+    title: 'Contact AWS Support if root access cannot be regained',
+    steps: [
+      'If you cannot sign in as root, or suspect the account is permanently compromised, open a case with AWS Support at once.',
+      'Reject this task if root access is back in your hands.',
+    ],
+    verification: 'Confirmed by the responder.',
+  },
+};
+
+function item(state: WorkflowState, severity: Severity, task: HumanTask): TaskItem {
+  return {
+    Payload: {
+      input: {
+        incidentId: state.incidentId,
+        accountId: state.accountId,
+        severity,
+        task,
+        waitSeconds: state.settings.approvalWaitSeconds,
+        reminders: 0,
+        maxReminders: state.settings.maxReminders,
+      },
+    },
+  };
+}
+
+export async function assessIncident(state: WorkflowState): Promise<Assessment> {
+  const trigger = state.trigger;
+  const stateFields = state as Record<string, unknown>;
+  const parallel = (stateFields['containAndCollect'] as { Payload?: { containment?: unknown; evidence?: unknown } } | undefined)?.Payload;
+  const steps = {
+    snapshot: stepReport(stateFields['snapshot']),
+    containment: stepReport(parallel?.containment),
+    evidence: stepReport(parallel?.evidence),
+  };
+
+  const findings: Finding[] = [
+    {
+      id: 'trigger',
+      category: state.source === 'guardduty' ? 'detection' : (trigger.categories[0] ?? 'sign-in'),
+      severity: trigger.severity,
+      title: `${trigger.eventName || 'Unnamed event'} by root${trigger.sourceIPAddress ? ` from ${trigger.sourceIPAddress}` : ''}`,
+      detail: trigger.reasons.join(' '),
+      evidence: trigger.eventId ? [trigger.eventId] : [],
+    },
+  ];
+  if (state.unparsed) {
+    findings.push({
+      id: 'trigger-unparsed',
+      category: trigger.categories[0] ?? 'sign-in',
+      severity: 'medium',
+      title: 'The triggering event did not fit the expected schema',
+      detail: 'The response ran anyway (fail open). Read the raw event in CloudTrail: a field AWS added, or a forged event.',
+      evidence: trigger.eventId ? [trigger.eventId] : [],
+    });
+  }
+
+  const severity = trigger.severity;
+  const why = (reason: string) => [reason, ...trigger.reasons];
+  const tasks: HumanTask[] = [];
+  if (steps.containment.status !== 'done') {
+    tasks.push({ ...TASKS['delete-root-access-keys']!, why: why(`Automatic containment did not delete them (${steps.containment.status}).`) });
+  }
+  tasks.push({ ...TASKS['change-root-password']!, why: why('Whoever used root may know the password.') });
+  const mfaTouched = trigger.categories.includes('mfa-change');
+  if (steps.snapshot.status !== 'done' || mfaTouched) {
+    tasks.push({
+      ...TASKS['enable-root-mfa']!,
+      why: why(mfaTouched ? 'Root changed an MFA device during the incident.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`),
+    });
+  }
+  tasks.push({ ...TASKS['secure-root-mailbox']!, why: why('The root email address is the recovery path for the root password.') });
+  tasks.push({ ...TASKS['review-billing-and-organization']!, why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.') });
+  tasks.push({ ...TASKS['store-root-credentials-safely']!, why: ['The new root password and MFA keys must not be usable by one person alone.'] });
+  tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
+
+  const askWasItYou = trigger.isRoot && trigger.severity === 'high' && trigger.categories.includes('sign-in');
+  const gate: TaskItem[] = askWasItYou
+    ? [
+        item(state, severity, {
+          id: 'confirm-expected-sign-in',
+          kind: 'gate',
+          title: 'Was this root sign-in one of you?',
+          why: trigger.reasons,
+          steps: [
+            'Approve only if you, or a responder you have spoken to, signed in as root at this time from this address.',
+            'Reject if nobody can account for it: the full response then runs.',
+          ],
+          verification: 'Two responders must confirm; confirming closes the incident as expected use.',
+        }),
+      ]
+    : [];
+
+  return { step: 'assess-incident', status: 'done', severity, findings, steps, plan: { askWasItYou, gate, tasks: tasks.map((t) => item(state, severity, t)) } };
+}

@@ -1,0 +1,19 @@
+import { documentClient, snsClient } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { stepHandler } from '#shared/handler';
+import { IncidentStore } from '#shared/incident-store';
+import { WorkflowStateSchema } from '#shared/schemas';
+import { reportFailure } from './report-failure';
+
+export const handler = stepHandler({
+  step: 'report-failure',
+  schema: WorkflowStateSchema,
+  incidentId: (state) => state.incidentId,
+  deps: () => {
+    const config = runtimeConfig();
+    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), alertTopicArn: config.ALERT_TOPIC_ARN, clock: systemClock };
+  },
+  run: (state, deps) => reportFailure(state, deps),
+});
+export { requiredPermissions } from './report-failure';

@@ -1,0 +1,49 @@
+import type { Clock } from '#shared/clock';
+import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
+import { notifyPermissions, publish } from '#shared/notify';
+import type { WorkflowState } from '#shared/schemas';
+import type { SNSClient } from '#shared/sns-types';
+
+/**
+ * Report Failure: the workflow could not finish. Tell the responders what ran, what did not and
+ * why, and mark the incident failed (a later root event then opens a new one).
+ */
+export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions] as const;
+
+const STAGES: [key: string, label: string][] = [
+  ['snapshot', 'Snapshot Root Credentials'],
+  ['containAndCollect', 'Contain And Collect Evidence'],
+  ['assessment', 'Assess Incident'],
+  ['notification', 'Notify Responders'],
+  ['gate', 'Ask Whether The Sign-In Was Expected'],
+  ['humanTasks', 'Run Human Tasks'],
+  ['verification', 'Verify Incident'],
+  ['report', 'Write Incident Report'],
+];
+
+export async function reportFailure(
+  state: WorkflowState,
+  deps: { store: IncidentStore; sns: SNSClient; alertTopicArn: string; clock: Clock },
+): Promise<{ step: string; status: 'done'; incidentStatus: 'failed'; error: string; ran: string[]; notRun: string[] }> {
+  const fields = state as Record<string, unknown>;
+  const failure = (fields['failure'] ?? {}) as { Error?: unknown; Cause?: unknown };
+  const error = typeof failure.Error === 'string' ? failure.Error : 'unknown error';
+  const cause = typeof failure.Cause === 'string' ? failure.Cause.slice(0, 1000) : '';
+  const ran = STAGES.filter(([key]) => fields[key] !== undefined).map(([, label]) => label);
+  const notRun = STAGES.filter(([key]) => fields[key] === undefined).map(([, label]) => label);
+  await deps.store.close(state.accountId, state.incidentId, 'failed', deps.clock.now().toISOString());
+  await publish(deps.sns, deps.alertTopicArn, {
+    subject: `[root-responder] FAILED: response to incident ${state.incidentId}`,
+    body: [
+      `The automated response to incident ${state.incidentId} (account ${state.accountId}) stopped: ${error}.`,
+      cause ? `Cause: ${cause}` : '',
+      '',
+      `Ran: ${ran.join(', ') || 'nothing'}.`,
+      `Did not run: ${notRun.join(', ') || 'nothing'}.`,
+      '',
+      'Follow the runbook by hand for every step that did not run: delete root access keys, change the root password, re-enable root MFA, check the alternate contacts, billing and organization membership, and review every root API call since the incident started.',
+    ].join('\n'),
+    attributes: { severity: 'critical' },
+  });
+  return { step: 'report-failure', status: 'done', incidentStatus: 'failed', error, ran, notRun };
+}

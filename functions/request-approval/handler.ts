@@ -1,0 +1,26 @@
+import { ApprovalStore } from '#shared/approval-store';
+import { documentClient, snsClient } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { stepHandler } from '#shared/handler';
+import { ApprovalRequestSchema } from '#shared/schemas';
+import { requestApproval } from './request-approval';
+
+export const handler = stepHandler({
+  step: 'request-approval',
+  schema: ApprovalRequestSchema,
+  incidentId: (request) => request.input.incidentId,
+  deps: () => {
+    const config = runtimeConfig();
+    return {
+      approvals: new ApprovalStore(documentClient(), config.APPROVALS_TABLE),
+      sns: snsClient(),
+      respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
+      approvalsBaseUrl: config.APPROVALS_BASE_URL,
+      expiryHours: config.APPROVAL_EXPIRY_HOURS,
+      clock: systemClock,
+    };
+  },
+  run: (request, deps) => requestApproval(request, deps),
+});
+export { requiredPermissions } from './request-approval';

@@ -1,0 +1,69 @@
+import type { Clock } from '#shared/clock';
+import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#shared/approval-store';
+import { notifyPermissions, publish } from '#shared/notify';
+import type { ApprovalRequest } from '#shared/schemas';
+import type { SNSClient } from '#shared/sns-types';
+
+/**
+ * Request Approval (a waitForTaskToken task): store the approval with the task token, email the
+ * responders a link that carries only an opaque id, and return. The workflow then waits until
+ * the approvals API sends the decision, or the wait times out into a reminder.
+ */
+export const requiredPermissions = [...approvalStorePermissions.create, ...notifyPermissions] as const;
+
+export interface RequestApprovalDeps {
+  approvals: ApprovalStore;
+  sns: SNSClient;
+  respondersTopicArn: string;
+  approvalsBaseUrl: string;
+  expiryHours: number;
+  clock: Clock;
+  newId?: () => string;
+}
+
+export interface ApprovalRequested {
+  step: 'request-approval';
+  status: 'requested';
+  taskId: string;
+  expiresAt: string;
+}
+
+export async function requestApproval(request: ApprovalRequest, deps: RequestApprovalDeps): Promise<ApprovalRequested> {
+  const { input } = request;
+  const now = deps.clock.now();
+  // The link must outlive the wait, and never the configured expiry.
+  const expiresAt = new Date(now.getTime() + Math.min(deps.expiryHours * 3600, Math.max(input.waitSeconds, 60)) * 1000 + 60_000);
+  const id = (deps.newId ?? newApprovalId)();
+  await deps.approvals.create(id, {
+    incidentId: input.incidentId,
+    accountId: input.accountId,
+    taskId: input.task.id,
+    taskKind: input.task.kind,
+    title: input.task.title,
+    token: request.token,
+    createdAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  });
+  const link = `${deps.approvalsBaseUrl.replace(/\/+$/, '')}/approvals/${id}`;
+  const reminder = input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
+  await publish(deps.sns, deps.respondersTopicArn, {
+    subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${input.task.title} (${input.incidentId})`,
+    body: [
+      reminder + `Incident ${input.incidentId}, account ${input.accountId}, severity ${input.severity}.`,
+      '',
+      `Task: ${input.task.title}`,
+      'Why:',
+      ...input.task.why.map((w) => `- ${w}`),
+      '',
+      'Steps:',
+      ...input.task.steps.map((s, i) => `${i + 1}. ${s}`),
+      '',
+      `How it is verified: ${input.task.verification}`,
+      '',
+      `Open this link to record your decision (expires ${expiresAt.toISOString()}; it works once):`,
+      link,
+    ].join('\n'),
+    attributes: { severity: input.severity, taskId: input.task.id },
+  });
+  return { step: 'request-approval', status: 'requested', taskId: input.task.id, expiresAt: expiresAt.toISOString() };
+}

@@ -1,0 +1,20 @@
+import type { Log } from '#shared/logger';
+import type { TaskItemInput, TaskItemState } from '#shared/schemas';
+
+/**
+ * Send Reminder: count the reminder and say why it is needed. The next Request Approval sends a
+ * fresh link (the old one dies with its task token), so nothing is mailed here.
+ */
+export const requiredPermissions = [] as const;
+
+export async function sendReminder(state: TaskItemState, deps: { log: Log }): Promise<{ input: TaskItemInput }> {
+  const input = state.Payload.input;
+  const failedVerification = state.verification?.Payload.reason;
+  const reason =
+    state.verification !== undefined
+      ? `Marked done, but verification did not confirm it${failedVerification ? `: ${failedVerification}` : ''}. The task is open again.`
+      : `No decision within ${input.waitSeconds} seconds.`;
+  const next = { ...input, reminders: input.reminders + 1, reason };
+  deps.log.info('Reminder due', { taskId: input.task.id, reminders: next.reminders, maxReminders: input.maxReminders });
+  return { input: next };
+}

@@ -1,0 +1,19 @@
+import { documentClient, snsClient } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { stepHandler } from '#shared/handler';
+import { IncidentStore } from '#shared/incident-store';
+import { WorkflowStateSchema } from '#shared/schemas';
+import { writeIncidentReport } from './write-incident-report';
+
+export const handler = stepHandler({
+  step: 'write-incident-report',
+  schema: WorkflowStateSchema,
+  incidentId: (state) => state.incidentId,
+  deps: () => {
+    const config = runtimeConfig();
+    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, clock: systemClock };
+  },
+  run: (state, deps) => writeIncidentReport(state, deps),
+});
+export { requiredPermissions } from './write-incident-report';

@@ -1,0 +1,93 @@
+// One IAM role per function, least privilege. The actions come from the code: each deployed
+// handler module exports `requiredPermissions`; this file only says which resources each service
+// prefix applies to for that function. A template test holds the result against the modules.
+const { join } = require('node:path');
+require('tsx/cjs');
+
+const SERVICE = 'root-responder';
+
+/** Function key -> its folder and the resources its actions apply to. */
+const FUNCTIONS = {
+  intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
+  approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'] },
+  snapshotRootCredentials: { dir: 'snapshot-root-credentials' },
+  containRootCredentials: { dir: 'contain-root-credentials' },
+  collectEvidence: { dir: 'collect-evidence' },
+  assessIncident: { dir: 'assess-incident' },
+  notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },
+  requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },
+  sendReminder: { dir: 'send-reminder' },
+  escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
+  runApprovedAction: { dir: 'run-approved-action' },
+  verifyHumanTask: { dir: 'verify-human-task' },
+  verifyIncident: { dir: 'verify-incident' },
+  writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'] },
+  reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
+};
+
+const arn = (...parts) => ({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, ...parts]] });
+
+function roleName(key) {
+  return `${key[0].toUpperCase()}${key.slice(1)}Role`;
+}
+
+function permissionsOf(key) {
+  const mod = require(join(__dirname, '..', 'functions', FUNCTIONS[key].dir, 'handler.ts'));
+  if (!Array.isArray(mod.requiredPermissions)) throw new Error(`functions/${FUNCTIONS[key].dir}/handler.ts does not export requiredPermissions`);
+  return [...mod.requiredPermissions];
+}
+
+function resourcesFor(key, service, stage) {
+  const spec = FUNCTIONS[key];
+  switch (service) {
+    case 'dynamodb':
+      return (spec.dynamodb || []).map((table) => ({ 'Fn::GetAtt': [table, 'Arn'] }));
+    case 'sns':
+      return (spec.sns || []).map((topic) => ({ Ref: topic }));
+    case 'states':
+      return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', `${SERVICE}-${stage}`)] : [];
+    default:
+      return [];
+  }
+}
+
+function roles(stage) {
+  const resources = {};
+  for (const key of Object.keys(FUNCTIONS)) {
+    const actions = permissionsOf(key);
+    const byService = new Map();
+    for (const action of actions) {
+      const service = action.split(':')[0];
+      if (!byService.has(service)) byService.set(service, []);
+      byService.get(service).push(action);
+    }
+    const statements = [
+      {
+        Sid: 'OwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [arn('logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', `/aws/lambda/${SERVICE}-${stage}-${key}`, '*')],
+      },
+    ];
+    for (const [service, serviceActions] of byService) {
+      const resource = resourcesFor(key, service, stage);
+      if (resource.length === 0) throw new Error(`${key}: no resource declared for ${service} actions (${serviceActions.join(', ')}) in infra/roles.cjs`);
+      statements.push({ Effect: 'Allow', Action: serviceActions, Resource: resource });
+    }
+    resources[roleName(key)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [{ PolicyName: `${SERVICE}-${stage}-${key}`, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+      },
+    };
+  }
+  return resources;
+}
+
+module.exports = async ({ options }) => roles(options.stage || 'dev');
+module.exports.FUNCTIONS = FUNCTIONS;
+module.exports.roleName = roleName;
