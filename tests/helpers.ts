@@ -20,21 +20,4 @@ export function manifest(): ManifestEntry[] {
   return fixture<ManifestEntry[]>('cloudtrail/manifest.json');
 }
 
-/** Wrap a CloudTrail record in the EventBridge envelope AWS delivers it in. */
-export function envelope(record: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const source = String(record['eventSource'] ?? '');
-  const signIn = source === 'signin.amazonaws.com';
-  const account = String(record['recipientAccountId'] ?? (record['userIdentity'] as Record<string, unknown> | undefined)?.['accountId'] ?? '111122223333');
-  return {
-    version: '0',
-    id: `evt-${String(record['eventID'] ?? 'x')}`,
-    'detail-type': signIn ? 'AWS Console Sign In via CloudTrail' : 'AWS API Call via CloudTrail',
-    source: signIn ? 'aws.signin' : `aws.${source.split('.')[0] ?? 'unknown'}`,
-    account: /^\d{12}$/.test(account) ? account : '111122223333',
-    time: String(record['eventTime'] ?? '2024-01-01T00:00:00Z'),
-    region: String(record['awsRegion'] ?? 'us-east-1'),
-    resources: [],
-    detail: record,
-    ...overrides,
-  };
-}
+export { toEventBridge as envelope } from '#local/envelope';

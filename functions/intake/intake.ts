@@ -187,8 +187,10 @@ async function completeOpening(marker: OpenMarker, deps: IntakeDeps): Promise<st
 }
 
 function incidentEvent(t: Triage, fallbackKey: string, now: Date): IncidentEvent {
+  const eventId = t.eventId && t.eventId.length > 0 ? t.eventId : `unidentified-${shortHash(fallbackKey)}`;
   return {
-    eventId: t.eventId && t.eventId.length > 0 ? t.eventId : `unidentified-${shortHash(fallbackKey)}`,
+    key: shortHash(`${eventId}|${t.eventTime ?? ''}|${t.eventName}|${t.eventSource}`),
+    eventId,
     eventName: t.eventName,
     eventTime: t.eventTime,
     severity: t.severity,

@@ -36,7 +36,9 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       }
       return triageCommand(rest, io);
     case 'drill': {
-      const { drillCommand } = await import('./drill-command');
+      // Loaded on demand: triage should not pay for the local Step Functions runner.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { drillCommand } = require('./drill-command') as typeof import('./drill-command');
       return drillCommand(rest, io);
     }
     default:

@@ -91,3 +91,8 @@ export function runtimeConfig(): RuntimeConfig {
   cached ??= parseRuntimeConfig(process.env);
   return cached;
 }
+
+/** Forget the parsed config: for the drill, which sets its own environment per run. */
+export function resetRuntimeConfig(): void {
+  cached = undefined;
+}

@@ -15,7 +15,7 @@ import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
  * only if absent (the conditional write is what makes concurrent intakes agree):
  *   ACCOUNT#<id> / OPEN              -> the open incident, its execution input, what was done for it
  *   INCIDENT#<id> / META             -> status, account, opened / closed times
- *   INCIDENT#<id> / EVENT#<eventId>  -> each root event attached (deduplicated by eventId)
+ *   INCIDENT#<id> / EVENT#<key>      -> each root event attached (deduplicated: a redelivery has the same key)
  *   ACCOUNT#<id> / SESSION#<keyId>   -> this tool's own AssumeRoot sessions (TTL)
  */
 export interface OpenMarker {
@@ -95,7 +95,7 @@ export class IncidentStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.eventId), ...event } } },
+            { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.key), ...event } } },
           ],
         }),
       );
@@ -118,7 +118,7 @@ export class IncidentStore {
   /** Attach an event to an incident. False when the event was already attached (redelivery). */
   async attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
     try {
-      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.eventId), ...event }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
     } catch (error) {
       if (conditionFailed(error)) return false;

@@ -44,6 +44,8 @@ export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
 /** One event as attached to an incident: the triage summary, not the raw record. */
 export interface IncidentEvent {
+  /** Deduplication key: a redelivered event has the same one (eventID alone is not unique in samples). */
+  key: string;
   eventId: string;
   eventName: string;
   eventTime: string | null;

@@ -1,0 +1,86 @@
+import { runDrill, DEFAULT_SCENARIO, type DrillResult } from './drill';
+import type { CommandIO } from './triage-command';
+
+/**
+ * `root-responder drill [--scenario NAME|FILE] [--approve all] [--json]`: run a whole incident
+ * locally and print it. Plain lines (one per state as it starts and ends); `--json` prints the
+ * run as one JSON document at the end instead.
+ */
+export async function drillCommand(args: string[], io: CommandIO): Promise<number> {
+  let approve: 'all' | 'none' = 'none';
+  let json = false;
+  let scenario = DEFAULT_SCENARIO;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--approve') {
+      const value = args[++i];
+      if (value !== 'all' && value !== 'none') {
+        io.stderr('drill: --approve takes "all" or "none"');
+        return 2;
+      }
+      approve = value;
+    } else if (arg === '--scenario') {
+      const value = args[++i];
+      if (!value) {
+        io.stderr('drill: --scenario takes a name or a file');
+        return 2;
+      }
+      scenario = value;
+    } else {
+      io.stderr(`drill: unknown option ${arg} (see --help)`);
+      return 2;
+    }
+  }
+
+  const startedAt = new Map<string, number>();
+  let result: DrillResult;
+  try {
+    result = await runDrill({
+      scenario,
+      approve,
+      ...(json
+        ? {}
+        : {
+            onIntake: (line) => io.stdout(`intake  ${line.eventName.padEnd(18)} ${line.eventTime ?? ''}  -> ${line.outcome}${line.incidentId ? ` ${line.incidentId}` : ''}${line.error ? ` (${line.error})` : ''}`),
+            onEvent: (execution, event) => {
+              if (!event.state) return;
+              const key = `${event.index ?? ''}/${event.state}`;
+              const where = event.index !== undefined ? `  [item ${event.index}]` : '';
+              if (event.type === 'StateEntered') {
+                startedAt.set(key, event.timestamp);
+                io.stdout(`  > ${event.state}${where}`);
+              } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
+                const ms = event.timestamp - (startedAt.get(key) ?? event.timestamp);
+                const mark = event.type === 'StateExited' ? 'ok' : event.type === 'StateCaught' ? `caught ${event.error ?? ''}` : `FAILED ${event.error ?? ''}`;
+                io.stdout(`  < ${event.state}${where}  ${mark} (${ms} ms)`);
+              }
+              void execution;
+            },
+          }),
+    });
+  } catch (error) {
+    io.stderr(`drill: ${(error as Error).name}: ${(error as Error).message}`);
+    return 2;
+  }
+
+  if (json) {
+    io.stdout(JSON.stringify(result, null, 2));
+  } else {
+    for (const execution of result.executions) {
+      const report = (execution.output as { report?: { Payload?: { report?: { status?: string; openItems?: string[] } } } } | undefined)?.report?.Payload?.report;
+      io.stdout('');
+      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms, ${execution.statesEntered.length} states entered`);
+      if (report) {
+        io.stdout(`Incident status: ${report.status}`);
+        io.stdout('Still open:');
+        for (const item of report.openItems ?? []) io.stdout(`  - ${item}`);
+      }
+    }
+    io.stdout('');
+    io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report); ${result.approvals.length} approvals decided.`);
+    if (approve === 'none') io.stdout('Nobody approved anything (run with --approve all to simulate responders who do).');
+    io.stdout(`Drill finished in ${result.wallMs} ms.`);
+  }
+  return result.executions.every((e) => e.status === 'SUCCEEDED') ? 0 : 1;
+}

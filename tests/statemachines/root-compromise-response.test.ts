@@ -1,0 +1,121 @@
+import '#local/polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { aslTasks, deployedFunctions, loadHandler, stateMachineDefinition } from '#local/deployment';
+import { bindTasks } from '#local/local-step-functions';
+import { TaskTokenBroker } from '#local/task-tokens';
+
+type State = Record<string, unknown> & { Type: string };
+const definition = stateMachineDefinition();
+
+function allStates(states: Record<string, State>): [string, State][] {
+  const out: [string, State][] = [];
+  for (const [name, state] of Object.entries(states)) {
+    out.push([name, state]);
+    if (state.Type === 'Parallel') for (const b of state['Branches'] as { States: Record<string, State> }[]) out.push(...allStates(b.States));
+    if (state.Type === 'Map') out.push(...allStates((state['ItemProcessor'] as { States: Record<string, State> }).States));
+  }
+  return out;
+}
+const states = allStates(definition.States as Record<string, State>);
+const tasks = aslTasks(definition);
+
+describe('statemachines/root-compromise-response.asl.json', () => {
+  it('is a valid definition for the local runner (its ASL validator)', () => {
+    // The runner annotates the object it is given: hand it a copy.
+    expect(() => new StateMachine(structuredClone(definition) as never)).not.toThrow();
+    expect(tasks.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it('is JSONPath only: no JSONata, no Assign', () => {
+    const text = JSON.stringify(definition);
+    expect(text).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"|"Assign"|"Arguments"|"Output"\s*:/);
+  });
+
+  it('names states as sentences and Choice states as questions', () => {
+    for (const [name, state] of states) {
+      expect(name).toMatch(/^[A-Z][A-Za-z-]*( [A-Za-z-]+)+\??$/);
+      if (state.Type === 'Choice') expect(name.endsWith('?')).toBe(true);
+      else expect(name.endsWith('?')).toBe(false);
+    }
+  });
+
+  it('gives every Task a timeout, a retry on named transient errors only, and a Catch', () => {
+    for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+      const timeout = state['TimeoutSeconds'] ?? state['TimeoutSecondsPath'];
+      expect({ name, timeout }).toEqual({ name, timeout: expect.anything() });
+      const retry = state['Retry'] as { ErrorEquals: string[] }[];
+      expect(retry.length).toBeGreaterThan(0);
+      for (const r of retry) {
+        expect(r.ErrorEquals).not.toContain('States.ALL');
+        expect(r.ErrorEquals).not.toContain('States.TaskFailed');
+        expect(r.ErrorEquals).toContain('TransientAwsError');
+      }
+      expect((state['Catch'] as unknown[]).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps the original input on every Catch (ResultPath below $)', () => {
+    for (const [, state] of states) {
+      for (const c of (state['Catch'] as { ResultPath?: string }[] | undefined) ?? []) {
+        expect(c.ResultPath).toMatch(/^\$\.[a-zA-Z]+$/);
+      }
+    }
+  });
+
+  it('catches failures inside each Parallel branch, so evidence trouble never cancels containment', () => {
+    const parallel = definition.States['Contain And Collect Evidence'] as State;
+    for (const branch of parallel['Branches'] as { StartAt: string; States: Record<string, State> }[]) {
+      const first = branch.States[branch.StartAt]!;
+      expect((first['Catch'] as { ErrorEquals: string[] }[])[0]!.ErrorEquals).toEqual(['States.ALL']);
+    }
+  });
+
+  it('routes every top-level failure to Report Failure, which ends in a Fail state', () => {
+    for (const name of ['Contain And Collect Evidence', 'Assess Incident', 'Notify Responders', 'Run Human Tasks', 'Write Incident Report']) {
+      const catches = (definition.States[name] as State)['Catch'] as { Next: string }[];
+      expect(catches.map((c) => c.Next)).toContain('Report Failure');
+    }
+    expect((definition.States['Report Failure'] as State)['Next']).toBe('Response Failed');
+    expect((definition.States['Response Failed'] as State).Type).toBe('Fail');
+  });
+
+  it('waits on people with a per-item token and a timeout read from the input, valid for AWS and the local runner', () => {
+    const waits = tasks.filter((t) => t.waitForToken);
+    expect(waits.map((w) => w.name).sort()).toEqual(['Request Approval', 'Request Sign-In Confirmation']);
+    for (const [name, state] of states.filter(([n]) => waits.some((w) => w.name === n))) {
+      expect({ name, path: state['TimeoutSecondsPath'] }).toEqual({ name, path: '$.Payload.input.waitSeconds' });
+      expect(state['Parameters']).toEqual({ FunctionName: 'requestApproval', Payload: { 'token.$': '$$.Task.Token', 'input.$': '$.Payload.input' } });
+    }
+  });
+
+  it('invokes every other Task with the lambda:invoke wrapping: Payload in, $.Payload out', () => {
+    for (const [name, state] of states.filter(([, s]) => s.Type === 'Task' && !String(s['Resource']).endsWith('waitForTaskToken'))) {
+      expect({ name, resource: state['Resource'] }).toEqual({ name, resource: 'arn:aws:states:::lambda:invoke' });
+      expect((state['Parameters'] as Record<string, unknown>)['Payload.$']).toBe('$');
+      expect(state['ResultSelector']).toEqual({ 'Payload.$': '$.Payload' });
+    }
+  });
+
+  it('names only functions that serverless.yml deploys, and every deployed step function is used', () => {
+    const deployed = deployedFunctions();
+    const used = new Set(tasks.map((t) => t.functionName));
+    for (const fn of used) expect(deployed.has(fn)).toBe(true);
+    const notInWorkflow = [...deployed.keys()].filter((k) => !used.has(k)).sort();
+    expect(notInWorkflow).toEqual(['approvals', 'intake']);
+  });
+
+  it('binds, in the drill, exactly the handler module serverless.yml deploys for each Task', () => {
+    const seen: { fn: string; same: boolean }[] = [];
+    const deployed = deployedFunctions();
+    const bound = bindTasks({
+      broker: new TaskTokenBroker(),
+      handlerFor: (fn, handler) => {
+        seen.push({ fn, same: handler === loadHandler(deployed.get(fn)!) });
+        return handler;
+      },
+    });
+    expect(Object.keys(bound).sort()).toEqual(tasks.map((t) => t.name).sort());
+    expect(seen).toHaveLength(tasks.length);
+    expect(seen.every((s) => s.same)).toBe(true);
+  });
+});
