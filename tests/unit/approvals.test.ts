@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ApprovalStore, newApprovalId } from '#shared/approval-store';
+import { fixedClock } from '#shared/clock';
+import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from '#shared/errors';
+import type { ApprovalRequest } from '#shared/schemas';
+import { decide } from '#functions/approvals/approvals';
+import { requestApproval } from '#functions/request-approval/request-approval';
+import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+
+const TOPIC = 'arn:aws:sns:us-east-1:999988887777:responders';
+const snsMock = mockClient(SNSClient);
+const sfnMock = mockClient(SFNClient);
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsecret-task-token';
+
+let ddb: SimulatedDynamoDb;
+let approvals: ApprovalStore;
+const clock = fixedClock('2024-03-04T10:00:00Z');
+
+const request = (overrides: Partial<ApprovalRequest['input']> = {}): ApprovalRequest => ({
+  token: TOKEN,
+  input: {
+    incidentId: '111122223333-20240304T100000Z-abc',
+    accountId: '111122223333',
+    severity: 'critical',
+    task: { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know it.'], steps: ['Sign in as root.', 'Change it.'], verification: 'A PasswordUpdated event.' },
+    waitSeconds: 3600,
+    reminders: 0,
+    maxReminders: 3,
+    ...overrides,
+  },
+});
+
+beforeEach(() => {
+  snsMock.reset();
+  sfnMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+  ddb = new SimulatedDynamoDb();
+  approvals = new ApprovalStore(ddb as never, 'approvals');
+  clock.set('2024-03-04T10:00:00Z');
+});
+
+async function requested(id = newApprovalId(), overrides: Partial<ApprovalRequest['input']> = {}) {
+  const out = await requestApproval(request(overrides), { approvals, sns: new SNSClient({}), respondersTopicArn: TOPIC, approvalsBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/', expiryHours: 24, clock, newId: () => id });
+  return { id, out };
+}
+
+describe('request approval', () => {
+  it('stores only the hash of the link id, keeps the token server side, and mails a link without it', async () => {
+    const { id, out } = await requested();
+    expect(out).toEqual({ step: 'request-approval', status: 'requested', taskId: 'change-root-password', expiresAt: '2024-03-04T11:01:00.000Z' });
+    const [item] = ddb.items('approvals');
+    expect(item!['pk']).toBe(`APPROVAL#${createHash('sha256').update(id).digest('hex')}`);
+    expect(JSON.stringify(item)).not.toContain(id);
+    expect(item).toMatchObject({ token: TOKEN, status: 'pending', taskId: 'change-root-password' });
+    const mail = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(mail.TopicArn).toBe(TOPIC);
+    expect(mail.Message).toContain(`https://abc.execute-api.us-east-1.amazonaws.com/approvals/${id}`);
+    expect(mail.Message).not.toContain(TOKEN);
+    expect(mail.Message).toContain('1. Sign in as root.');
+  });
+
+  it('a new link id has at least 128 bits of randomness', () => {
+    const ids = new Set(Array.from({ length: 200 }, () => newApprovalId()));
+    expect(ids.size).toBe(200);
+    for (const id of ids) expect(Buffer.from(id, 'base64url')).toHaveLength(32);
+  });
+
+  it('says why a reminder is sent', async () => {
+    await requested(undefined, { reminders: 1, reason: 'No decision within 3600 seconds.' });
+    const mail = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(mail.Subject).toMatch(/^\[root-responder\] Reminder: Change the root password/);
+    expect(mail.Message).toMatch(/^Reminder 1 of 3: No decision within 3600 seconds\./);
+  });
+});
+
+describe('decide', () => {
+  const deps = () => ({ approvals, sfn: new SFNClient({}), clock });
+
+  it('approve: records who and when, then SendTaskSuccess with the decision', async () => {
+    const { id } = await requested();
+    clock.set('2024-03-04T10:05:00Z');
+    const record = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
+    expect(record).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', decidedAt: '2024-03-04T10:05:00.000Z' });
+    expect('token' in record).toBe(false);
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: JSON.stringify({ decision: 'approved', decidedBy: 'alice@example.com', decidedAt: '2024-03-04T10:05:00.000Z', via: 'web' }) });
+  });
+
+  it('reject: SendTaskFailure with ApprovalRejectedError, which the state machine catches by name', async () => {
+    const { id } = await requested();
+    await decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web', reason: 'Not needed: access is back' }, deps());
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'ApprovalRejectedError', cause: 'Not needed: access is back' });
+  });
+
+  it('a link works once', async () => {
+    const { id } = await requested();
+    await decide({ id, outcome: 'approved', decidedBy: 'a', via: 'web' }, deps());
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'b', via: 'web' }, deps())).rejects.toThrow(ApprovalAlreadyDecidedError);
+    expect(sfnMock.calls()).toHaveLength(1);
+  });
+
+  it('an expired link decides nothing', async () => {
+    const { id } = await requested();
+    clock.set('2024-03-05T10:00:00Z');
+    await expect(decide({ id, outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(ApprovalExpiredError);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('an unknown link decides nothing', async () => {
+    await expect(decide({ id: newApprovalId(), outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(ApprovalNotFoundError);
+  });
+
+  it('a token the workflow no longer waits on is reported, not swallowed', async () => {
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
+    const { id } = await requested();
+    await expect(decide({ id, outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(/no longer waiting/);
+  });
+});

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
+
+/**
+ * Assertions on the CloudFormation template `serverless package --stage test` generates
+ * (`npm test` packages before it runs jest).
+ */
+const TEMPLATE = join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown }; // eslint-disable-line @typescript-eslint/no-explicit-any
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  if (!existsSync(TEMPLATE)) throw new Error('No packaged template: run `npm run package` first (npm test does).');
+  resources = (JSON.parse(readFileSync(TEMPLATE, 'utf8')) as { Resources: Record<string, Resource> }).Resources;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const logicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+}
+const statementsOf = (role: Resource): Statement[] => (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('packaged CloudFormation template', () => {
+  it('grants no wildcard action anywhere', () => {
+    for (const [id, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role)) {
+        for (const action of actionsOf(statement)) expect({ id, action }).toEqual({ id, action: expect.not.stringMatching(/(^\*$)|(:\*$)/) });
+      }
+    }
+  });
+
+  it("gives each function its own role with exactly its handler's declared permissions, plus its own logs", () => {
+    for (const [key, binding] of deployedFunctions()) {
+      const fn = resources[logicalId(key)]!;
+      const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = statementsOf(resources[roleId]!);
+      const declared = (require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions;
+      const granted = statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
+      expect({ key, granted: [...granted].sort() }).toEqual({ key, granted: [...declared].sort() });
+      const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
+      expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/root-responder-test-${key}`);
+      // Handler modules load (the module the template runs is the module the drill binds).
+      expect(typeof loadHandler(binding)).toBe('function');
+    }
+  });
+
+  it('runs every function on nodejs22.x, arm64', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties['Runtime']).toBe('nodejs22.x');
+      expect(fn.Properties['Architectures']).toEqual(['arm64']);
+    }
+  });
+
+  it('puts no secret in any environment variable', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const vars = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      for (const name of Object.keys(vars)) expect(name).not.toMatch(/SECRET|TOKEN|PASSWORD|KEY$/);
+    }
+  });
+
+  it('keeps evidence write-once: Object Lock (GOVERNANCE for the test stage), versioning, SSE-S3, no public access, TLS only', () => {
+    const bucketId = 'EvidenceBucket';
+    const bucket = resources[bucketId]!;
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties['ObjectLockEnabled']).toBe(true);
+    expect(bucket.Properties['ObjectLockConfiguration']).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } });
+    expect(bucket.Properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties['BucketEncryption'].ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes(bucketId))![1];
+    expect(policy.Properties['PolicyDocument'].Statement).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    );
+  });
+
+  it('gives both tables TTL and point-in-time recovery', () => {
+    for (const id of ['IncidentsTable', 'ApprovalsTable']) {
+      expect(resources[id]!.Properties['TimeToLiveSpecification']).toEqual({ AttributeName: 'ttl', Enabled: true });
+      expect(resources[id]!.Properties['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('sends every kind of root event to intake, with a dead-letter queue', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties['Targets']).includes('IntakeLambdaFunction'));
+    const patterns = rules.map(([, r]) => r.Properties['EventPattern']);
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        { 'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
+        { 'detail-type': ['AWS API Call via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
+        { 'detail-type': ['AWS Console Action via CloudTrail'], detail: { userIdentity: { type: ['Root', { exists: false }] } } },
+        { source: ['aws.signin'], detail: { eventName: ['PasswordRecoveryRequested', 'PasswordRecoveryCompleted'] } },
+        { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { type: ['Policy:IAMUser/RootCredentialUsage'] } },
+      ]),
+    );
+    const apiRule = rules.find(([, r]) => JSON.stringify(r.Properties['EventPattern']).includes('AWS API Call'))![1];
+    expect(apiRule.Properties['State']).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    for (const [, rule] of rules) {
+      expect(rule.Properties['Targets'][0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } });
+    }
+    const invokeConfig = ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => JSON.stringify(c.Properties).includes('Intake'))![1];
+    expect(invokeConfig.Properties['DestinationConfig']).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } } });
+  });
+
+  it('alerts the responders on dead letters and on failed, timed-out or aborted executions', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const toAlertTopic = alarms.filter((a) => JSON.stringify(a['AlarmActions']) === JSON.stringify([{ Ref: 'AlertTopic' }]));
+    const metrics = toAlertTopic.map((a) => a['MetricName']);
+    expect(metrics).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'Errors', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']));
+  });
+
+  it('sets a retention on every log group', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(16);
+    for (const [, group] of groups) expect(group.Properties['RetentionInDays']).toBe(30);
+  });
+
+  it("wires the state machine to the functions by the ASL's FunctionName keys", () => {
+    const [[, machine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    const text = JSON.stringify(machine.Properties['DefinitionString']);
+    for (const key of ['snapshotRootCredentials', 'containRootCredentials', 'collectEvidence', 'assessIncident', 'requestApproval', 'writeIncidentReport', 'reportFailure']) {
+      expect(text).toContain(logicalId(key));
+    }
+    expect(text).not.toMatch(/"FunctionName\\?":\\?"[a-z]/);
+  });
+
+  it('subscribes the configured responders by email', () => {
+    const endpoints = ofType('AWS::SNS::Subscription').map(([, s]) => [s.Properties['Endpoint'], s.Properties['TopicArn'].Ref]);
+    expect(endpoints).toEqual(
+      expect.arrayContaining([
+        ['responder@example.com', 'AlertTopic'],
+        ['responder@example.com', 'RespondersTopic'],
+        ['escalation@example.com', 'EscalationTopic'],
+      ]),
+    );
+  });
+});
