@@ -118,4 +118,13 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     expect(seen).toHaveLength(tasks.length);
     expect(seen.every((s) => s.same)).toBe(true);
   });
+
+  it('wraps a bound Task like lambda:invoke: the Payload goes in, { Payload, StatusCode } comes out', async () => {
+    const bound = bindTasks({ broker: new TaskTokenBroker() });
+    const input = { incidentId: 'i', accountId: 'a', severity: 'high', task: { id: 't', kind: 'console', title: 'T', why: [], steps: [], verification: 'v' }, waitSeconds: 5, reminders: 0, maxReminders: 2 };
+    const out = (await bound['Send Reminder']!({ FunctionName: 'sendReminder', Payload: { Payload: { input }, timeout: {} } })) as { Payload: { input: { reminders: number } }; StatusCode: number };
+    expect(out.StatusCode).toBe(200);
+    expect(out.Payload.input.reminders).toBe(1);
+    await expect(bound['Send Reminder']!({ FunctionName: 'sendReminder', Payload: { wrong: true } })).rejects.toMatchObject({ name: 'InvalidStepInputError' });
+  });
 });
