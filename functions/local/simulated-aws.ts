@@ -1,0 +1,395 @@
+import { randomBytes } from 'node:crypto';
+import type { JsonObject } from '#shared/cloudtrail';
+import { realTimer, type Timer } from '#shared/rate-limit';
+
+/**
+ * A simulated AWS: accounts, an optional organization, root credentials, contacts, trails,
+ * detectors and per-region CloudTrail events. Clients made here answer the SDK v3 commands the
+ * steps send (matched by command class name) and are as strict as AWS where it matters, so a
+ * wrong call fails in tests: a delete under an audit-policy AssumeRoot session, `UserName` inside
+ * an AssumeRoot session, AssumeRoot against the management account, GetAccountSummary under the
+ * delete policy, LookupEvents with two attributes, a NextToken reused with other parameters, and
+ * more than 2 LookupEvents calls per second per account and region (ThrottlingException).
+ * Every call is recorded in `calls`, and every change in `changes`, so tests count effects here.
+ */
+export type AlternateContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
+
+export interface SimKey {
+  AccessKeyId: string;
+  Status: 'Active' | 'Inactive';
+  CreateDate: string;
+  LastUsedDate?: string;
+}
+
+export interface SimAccount {
+  accountId: string;
+  name: string;
+  email: string;
+  root: {
+    accessKeys: SimKey[];
+    signingCertificates: { CertificateId: string; Status: 'Active' | 'Inactive'; UploadDate: string }[];
+    /** Virtual devices are listed by ListVirtualMFADevices; every kind by ListMFADevices in a root session. */
+    mfaDevices: { SerialNumber: string; kind: 'virtual' | 'u2f' | 'hardware'; EnableDate: string }[];
+    password: boolean;
+    /** True when centralized root access removed the root credentials of this member account. */
+    credentialsRemoved?: boolean;
+  };
+  alternateContacts: Partial<Record<AlternateContactType, { Name: string; Title: string; EmailAddress: string; PhoneNumber: string }>>;
+  contactInformation: JsonObject;
+  enabledRegions: string[];
+  trails: { Name: string; HomeRegion: string; IsMultiRegionTrail: boolean; IsLogging: boolean; TrailARN?: string }[];
+  detectors: Record<string, { DetectorId: string; Status: 'ENABLED' | 'DISABLED' }>;
+  iamUsers: { UserName: string; CreateDate: string }[];
+  /** CloudTrail records per region, as LookupEvents would return them (any order). */
+  events: Record<string, JsonObject[]>;
+}
+
+export interface SimOrganization {
+  id: string;
+  managementAccountId: string;
+  /** iam:ListOrganizationsFeatures */
+  features: ('RootCredentialsManagement' | 'RootSessions')[];
+  delegatedAdmins: string[];
+}
+
+export interface SimWorld {
+  accounts: Record<string, SimAccount>;
+  organization?: SimOrganization;
+  /** The account the responder runs in (its Lambda role's account). */
+  responderAccountId: string;
+}
+
+export interface SimCall {
+  at: number;
+  accountId: string;
+  region: string;
+  principal: string;
+  command: string;
+  input: unknown;
+  error?: string;
+}
+
+export interface Fault {
+  /** e.g. "LookupEventsCommand"; "*" for every command. */
+  command: string;
+  error: string;
+  /** Fail this many times, then succeed. Infinity for always. */
+  times: number;
+  accountId?: string;
+}
+
+class SimError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(name: string, message: string, status = 400) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+type TaskPolicy = 'IAMAuditRootUserCredentials' | 'IAMDeleteRootUserCredentials';
+const TASK_POLICY_ARN = /^arn:aws:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMDeleteRootUserCredentials)$/;
+
+interface Principal {
+  accountId: string;
+  kind: 'role' | 'root-session';
+  policy?: TaskPolicy;
+  label: string;
+}
+
+interface Credentials {
+  accessKeyId: string;
+}
+
+export class SimulatedAws {
+  readonly calls: SimCall[] = [];
+  readonly changes: { at: number; accountId: string; change: string; target: string }[] = [];
+  private readonly sessions = new Map<string, Principal>();
+  private readonly lookupCalls = new Map<string, number[]>();
+  private readonly tokens = new Map<string, { params: string; offset: number }>();
+  private faults: Fault[] = [];
+
+  constructor(
+    readonly world: SimWorld,
+    private readonly timer: Timer = realTimer,
+  ) {}
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  account(accountId: string): SimAccount {
+    const account = this.world.accounts[accountId];
+    if (!account) throw new SimError('AccessDenied', `No access to account ${accountId}`, 403);
+    return account;
+  }
+
+  /** A client for a principal in an account and region: the Lambda role, a read role, or an AssumeRoot session. */
+  client(options: { accountId?: string; region: string; credentials?: Credentials }): { send(command: unknown): Promise<any> } {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    const principal: Principal = options.credentials
+      ? (this.sessions.get(options.credentials.accessKeyId) ??
+        (() => {
+          throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid', 403);
+        })())
+      : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: 'role' };
+    return { send: (command: unknown) => this.handle(principal, options.region, command) };
+  }
+
+  private async handle(principal: Principal, region: string, command: unknown): Promise<any> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    const name = (command as object).constructor.name;
+    const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const call: SimCall = { at: this.timer.now(), accountId: principal.accountId, region, principal: principal.label, command: name, input: structuredClone(input) };
+    this.calls.push(call);
+    await Promise.resolve();
+    try {
+      const fault = this.faults.find((f) => (f.command === name || f.command === '*') && f.times > 0 && (!f.accountId || f.accountId === principal.accountId));
+      if (fault) {
+        fault.times -= 1;
+        throw new SimError(fault.error, `Injected ${fault.error}`, fault.error === 'ThrottlingException' ? 400 : fault.error.startsWith('Internal') ? 500 : 403);
+      }
+      return structuredClone(this.dispatch(principal, region, name, input));
+    } catch (error) {
+      call.error = (error as Error).name;
+      throw error;
+    }
+  }
+
+  private requireRole(principal: Principal, name: string): void {
+    if (principal.kind === 'root-session') throw new SimError('AccessDenied', `${name} is not allowed by the root task policy ${principal.policy}`, 403);
+  }
+
+  private rootScope(principal: Principal, input: Record<string, unknown>, name: string, allowed: TaskPolicy[]): SimAccount {
+    if (principal.kind !== 'root-session') {
+      throw new SimError('AccessDenied', `${name} on the root user needs an AssumeRoot session (no IAM principal can manage root credentials)`, 403);
+    }
+    if ('UserName' in input && input['UserName'] !== undefined) {
+      throw new SimError('AccessDenied', `${name}: omit UserName in an AssumeRoot session (UserName names an IAM user, which the root task policy does not cover)`, 403);
+    }
+    if (!allowed.includes(principal.policy!)) throw new SimError('AccessDenied', `${name} is not allowed by the root task policy ${principal.policy}`, 403);
+    return this.account(principal.accountId);
+  }
+
+  private dispatch(principal: Principal, region: string, name: string, input: Record<string, any>): unknown {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    switch (name) {
+      // ---------- STS ----------
+      case 'GetCallerIdentityCommand':
+        return { Account: principal.accountId, Arn: principal.kind === 'root-session' ? `arn:aws:iam::${principal.accountId}:root` : `arn:aws:sts::${principal.accountId}:assumed-role/root-responder/lambda`, UserId: 'AROAEXAMPLE' };
+      case 'AssumeRootCommand': {
+        this.requireRole(principal, name);
+        const org = this.world.organization;
+        const target = String(input['TargetPrincipal'] ?? '');
+        const policy = TASK_POLICY_ARN.exec(String(input['TaskPolicyArn']?.arn ?? input['TaskPolicyArn'] ?? ''))?.[1] as TaskPolicy | undefined;
+        if (region === 'aws-global' || region === '') throw new SimError('InvalidAction', 'AssumeRoot needs a regional STS endpoint', 400);
+        if (!policy) throw new SimError('ValidationError', 'TaskPolicyArn must be a root-task policy', 400);
+        if (Number(input['DurationSeconds'] ?? 900) > 900) throw new SimError('ValidationError', 'DurationSeconds must be at most 900', 400);
+        if (!org || !(principal.accountId === org.managementAccountId || org.delegatedAdmins.includes(principal.accountId))) {
+          throw new SimError('AccessDenied', 'AssumeRoot is allowed only from the management account or a delegated administrator', 403);
+        }
+        if (!org.features.includes('RootSessions')) throw new SimError('AccessDenied', 'Privileged root actions (RootSessions) are not enabled for the organization', 403);
+        if (target === org.managementAccountId) throw new SimError('AccessDenied', 'AssumeRoot cannot target the management account', 403);
+        this.account(target);
+        const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+        this.sessions.set(accessKeyId, { accountId: target, kind: 'root-session', policy, label: `root-session:${policy}` });
+        return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: randomBytes(20).toString('base64'), SessionToken: randomBytes(32).toString('base64'), Expiration: new Date(this.timer.now() + 900_000) }, SourceIdentity: undefined };
+      }
+      // ---------- IAM ----------
+      case 'GetAccountSummaryCommand': {
+        if (principal.kind === 'root-session' && principal.policy !== 'IAMAuditRootUserCredentials') throw new SimError('AccessDenied', 'GetAccountSummary is not allowed by IAMDeleteRootUserCredentials', 403);
+        const a = this.account(principal.accountId);
+        return {
+          SummaryMap: {
+            AccountAccessKeysPresent: a.root.accessKeys.length > 0 ? 1 : 0,
+            AccountMFAEnabled: a.root.mfaDevices.length > 0 ? 1 : 0,
+            AccountSigningCertificatesPresent: a.root.signingCertificates.length > 0 ? 1 : 0,
+            Users: a.iamUsers.length,
+          },
+        };
+      }
+      case 'ListVirtualMFADevicesCommand': {
+        this.requireRole(principal, name);
+        const a = this.account(principal.accountId);
+        return {
+          VirtualMFADevices: a.root.mfaDevices
+            .filter((d) => d.kind === 'virtual')
+            .map((d) => ({ SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate), User: { Arn: `arn:aws:iam::${a.accountId}:root`, UserId: a.accountId, UserName: '', Path: '/', CreateDate: new Date(0) } })),
+          IsTruncated: false,
+        };
+      }
+      case 'ListMFADevicesCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        return { MFADevices: a.root.mfaDevices.map((d) => ({ UserName: '', SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate) })), IsTruncated: false };
+      }
+      case 'ListAccessKeysCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        return { AccessKeyMetadata: a.root.accessKeys.map((k) => ({ AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
+      }
+      case 'ListSigningCertificatesCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        return { Certificates: a.root.signingCertificates.map((c) => ({ UserName: '', CertificateId: c.CertificateId, CertificateBody: '-----BEGIN CERTIFICATE-----', Status: c.Status, UploadDate: new Date(c.UploadDate) })), IsTruncated: false };
+      }
+      case 'GetLoginProfileCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+        return { LoginProfile: { UserName: '', CreateDate: new Date(0), PasswordResetRequired: false } };
+      }
+      case 'DeleteAccessKeyCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const i = a.root.accessKeys.findIndex((k) => k.AccessKeyId === input['AccessKeyId']);
+        if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        a.root.accessKeys.splice(i, 1);
+        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-access-key', target: String(input['AccessKeyId']) });
+        return {};
+      }
+      case 'DeleteSigningCertificateCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const i = a.root.signingCertificates.findIndex((c) => c.CertificateId === input['CertificateId']);
+        if (i < 0) throw new SimError('NoSuchEntity', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
+        a.root.signingCertificates.splice(i, 1);
+        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-signing-certificate', target: String(input['CertificateId']) });
+        return {};
+      }
+      case 'ListOrganizationsFeaturesCommand': {
+        this.requireRole(principal, name);
+        const org = this.world.organization;
+        if (!org) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization', 400);
+        return { OrganizationId: org.id, EnabledFeatures: [...org.features] };
+      }
+      // ---------- Account ----------
+      case 'GetAlternateContactCommand': {
+        this.requireRole(principal, name);
+        const a = this.targetAccount(principal, input);
+        const type = String(input['AlternateContactType']) as AlternateContactType;
+        if (!['BILLING', 'OPERATIONS', 'SECURITY'].includes(type)) throw new SimError('ValidationException', 'AlternateContactType must be BILLING, OPERATIONS or SECURITY', 400);
+        const contact = a.alternateContacts[type];
+        if (!contact) throw new SimError('ResourceNotFoundException', 'No contact of the inputted alternate contact type found.', 404);
+        return { AlternateContact: { AlternateContactType: type, ...contact } };
+      }
+      case 'GetContactInformationCommand': {
+        this.requireRole(principal, name);
+        return { ContactInformation: this.targetAccount(principal, input).contactInformation };
+      }
+      case 'ListRegionsCommand': {
+        this.requireRole(principal, name);
+        const a = this.targetAccount(principal, input);
+        return { Regions: a.enabledRegions.map((r) => ({ RegionName: r, RegionOptStatus: 'ENABLED_BY_DEFAULT' })) };
+      }
+      // ---------- Organizations ----------
+      case 'DescribeOrganizationCommand': {
+        this.requireRole(principal, name);
+        const org = this.world.organization;
+        if (!org || !Object.keys(this.world.accounts).includes(principal.accountId)) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
+        return { Organization: { Id: org.id, MasterAccountId: org.managementAccountId, FeatureSet: 'ALL' } };
+      }
+      // ---------- CloudTrail ----------
+      case 'DescribeTrailsCommand': {
+        this.requireRole(principal, name);
+        return { trailList: this.account(principal.accountId).trails.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: t.TrailARN ?? `arn:aws:cloudtrail:${t.HomeRegion}:${principal.accountId}:trail/${t.Name}` })) };
+      }
+      case 'GetTrailStatusCommand': {
+        this.requireRole(principal, name);
+        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
+        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        return { IsLogging: trail.IsLogging };
+      }
+      case 'LookupEventsCommand':
+        this.requireRole(principal, name);
+        return this.lookupEvents(principal.accountId, region, input);
+      // ---------- GuardDuty ----------
+      case 'ListDetectorsCommand': {
+        this.requireRole(principal, name);
+        const d = this.account(principal.accountId).detectors[region];
+        return { DetectorIds: d ? [d.DetectorId] : [] };
+      }
+      case 'GetDetectorCommand': {
+        this.requireRole(principal, name);
+        const d = this.account(principal.accountId).detectors[region];
+        if (!d || d.DetectorId !== input['DetectorId']) throw new SimError('BadRequestException', 'The request is rejected because the input detectorId is not owned by the current account.', 400);
+        return { Status: d.Status, FindingPublishingFrequency: 'SIX_HOURS' };
+      }
+      default:
+        throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
+    }
+  }
+
+  /** The Account API acts on the caller's account, or a member account named by AccountId (from the management account). */
+  private targetAccount(principal: Principal, input: Record<string, unknown>): SimAccount {
+    const target = input['AccountId'];
+    if (target === undefined) return this.account(principal.accountId);
+    const org = this.world.organization;
+    if (target === principal.accountId) throw new SimError('ValidationException', 'AccountId: omit it when calling for your own account', 400);
+    if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) throw new SimError('AccessDeniedException', 'Only the management account or a delegated admin may name AccountId', 403);
+    return this.account(String(target));
+  }
+
+  private lookupEvents(accountId: string, region: string, input: Record<string, any>): unknown {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    const key = `${accountId}:${region}`;
+    const now = this.timer.now();
+    const recent = (this.lookupCalls.get(key) ?? []).filter((t) => t > now - 1000);
+    recent.push(now);
+    this.lookupCalls.set(key, recent);
+    if (recent.length > 2) throw new SimError('ThrottlingException', 'Rate exceeded', 400);
+    const attributes = (input['LookupAttributes'] ?? []) as { AttributeKey: string; AttributeValue: string }[];
+    if (attributes.length > 1) throw new SimError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.', 400);
+    const max = Number(input['MaxResults'] ?? 50);
+    if (max < 1 || max > 50) throw new SimError('InvalidMaxResultsException', 'MaxResults must be between 1 and 50.', 400);
+    const start = input['StartTime'] ? new Date(input['StartTime']).getTime() : 0;
+    const end = input['EndTime'] ? new Date(input['EndTime']).getTime() : Infinity;
+    if (start > end) throw new SimError('InvalidTimeRangeException', 'StartTime must be before EndTime.', 400);
+    const params = JSON.stringify({ attributes, start, end, max });
+    let offset = 0;
+    if (input['NextToken']) {
+      const token = this.tokens.get(String(input['NextToken']));
+      if (!token || token.params !== params) throw new SimError('InvalidNextTokenException', 'Invalid NextToken: it was issued for other parameters.', 400);
+      offset = token.offset;
+    }
+    const matching = (this.account(accountId).events[region] ?? [])
+      .filter((r) => {
+        const t = new Date(String(r['eventTime'])).getTime();
+        return t >= start && t <= end && attributes.every((a) => matchesAttribute(r, a));
+      })
+      .sort((a, b) => new Date(String(b['eventTime'])).getTime() - new Date(String(a['eventTime'])).getTime());
+    const page = matching.slice(offset, offset + max);
+    let nextToken: string | undefined;
+    if (offset + max < matching.length) {
+      nextToken = randomBytes(12).toString('base64url');
+      this.tokens.set(nextToken, { params, offset: offset + max });
+    }
+    return {
+      Events: page.map((r) => ({ EventId: r['eventID'], EventName: r['eventName'], EventTime: new Date(String(r['eventTime'])), EventSource: r['eventSource'], Username: usernameOf(r), CloudTrailEvent: JSON.stringify(r) })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
+  }
+}
+
+/** LookupEvents' Username: "root" for the root user, the IAM user name, the role session name. */
+export function usernameOf(record: JsonObject): string | undefined {
+  const identity = (record['userIdentity'] ?? {}) as JsonObject;
+  if (identity['type'] === 'Root') return 'root';
+  if (typeof identity['userName'] === 'string') return identity['userName'];
+  const arn = String(identity['arn'] ?? '');
+  return arn.includes('/') ? arn.split('/').pop() : undefined;
+}
+
+function matchesAttribute(record: JsonObject, attribute: { AttributeKey: string; AttributeValue: string }): boolean {
+  const identity = (record['userIdentity'] ?? {}) as JsonObject;
+  switch (attribute.AttributeKey) {
+    case 'Username':
+      return usernameOf(record) === attribute.AttributeValue;
+    case 'EventSource':
+      return record['eventSource'] === attribute.AttributeValue;
+    case 'EventName':
+      return record['eventName'] === attribute.AttributeValue;
+    case 'AccessKeyId':
+      return identity['accessKeyId'] === attribute.AttributeValue;
+    case 'ReadOnly':
+      return String(record['readOnly']) === attribute.AttributeValue;
+    case 'EventId':
+      return record['eventID'] === attribute.AttributeValue;
+    default:
+      return false;
+  }
+}
