@@ -1,12 +1,177 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
+import type { TargetClients } from '#shared/clients';
+import type { Clock } from '#shared/clock';
+import { identity, type JsonObject, mfaUsed, obj, signInOutcome, str } from '#shared/cloudtrail';
+import type { EvidenceBundle, EvidenceRef } from '#shared/evidence';
+import { classifyWindow, type Finding, type ProposedRemediation, type WindowEvent } from '#shared/findings';
+import type { KnownSources } from '#shared/known-sources';
+import type { RateLimiters, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
+import { isSignInEvent } from '#shared/triage';
+import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
+import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
 
-/** Collect Evidence: every root CloudTrail event of the window, in every region, plus account state. */
-export const requiredPermissions = [] as const;
+/**
+ * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
+ * incident to now in every enabled region, billing console events by their sources, what the
+ * principals root created did afterwards, and the account's state. Raw pages and state go to the
+ * evidence bundle as they arrive; findings are classified from all of it; the output carries
+ * counts, findings and a reference to the bundle, never the raw events.
+ */
+export const requiredPermissions = [...reviewPermissions, ...statePermissions] as const;
 
-export async function collectEvidence(state: WorkflowState): Promise<NotImplemented & { accountId: string }> {
-  return {
-    ...notImplemented('collect-evidence', 'Not built yet (evidence issue): no CloudTrail review and no evidence bundle were made. Only the triggering event is known.'),
+export const CONTEXT_DAYS = 7;
+const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
+const MAX_EVIDENCE_IDS = 100;
+
+export interface CollectDeps {
+  clients: TargetClients;
+  bundle: EvidenceBundle;
+  limiters: RateLimiters;
+  timer: Timer;
+  clock: Clock;
+  known: KnownSources;
+  baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null };
+}
+
+export interface SignIn {
+  at: string;
+  eventId: string;
+  sourceIPAddress: string | null;
+  userAgent: string | null;
+  outcome: 'success' | 'failure' | 'unknown';
+  mfa: boolean | null;
+  knownSource: boolean;
+}
+
+export interface EvidenceCollection {
+  step: 'collect-evidence';
+  status: 'done';
+  detail: string;
+  window: { contextStart: string; incidentStart: string; end: string };
+  regions: string[];
+  review: { calls: number; throttled: number; events: number; windowEvents: number; queries: QueryStats[] };
+  signIns: SignIn[];
+  findings: (Finding & { evidenceTotal: number })[];
+  remediations: ProposedRemediation[];
+  accountState: { alternateContacts: Partial<Record<ContactType, 'set' | 'unset'>>; organizationId: string | null; trails: { name: string; logging: boolean | null }[]; guardDutyEnabledRegions: string[]; unavailable: AccountState['unavailable'] };
+  evidence: EvidenceRef;
+}
+
+const eventIdOf = (r: JsonObject) => str(r['eventID']) ?? '';
+
+/** Access keys and users root created in the window: their own activity is looked up next. */
+function attackerPrincipals(events: WindowEvent[]): { keys: string[]; users: string[] } {
+  const keys = new Set<string>();
+  const users = new Set<string>();
+  for (const { record } of events) {
+    if (identity(record)['type'] !== 'Root' || record['errorCode']) continue;
+    const params = obj(record['requestParameters']) ?? {};
+    const response = obj(record['responseElements']) ?? {};
+    if (record['eventName'] === 'CreateUser' && str(params['userName'])) users.add(str(params['userName'])!);
+    if (record['eventName'] === 'CreateAccessKey' && str(params['userName'])) {
+      const key = str(obj(response['accessKey'])?.['accessKeyId']);
+      if (key) keys.add(key);
+      users.add(str(params['userName'])!);
+    }
+  }
+  return { keys: [...keys], users: [...users] };
+}
+
+export async function collectEvidence(state: WorkflowState, deps: CollectDeps): Promise<EvidenceCollection> {
+  const end = deps.clock.now();
+  const incidentStart = new Date(state.openedAt);
+  const contextStart = new Date(incidentStart.getTime() - CONTEXT_DAYS * 86400_000);
+  const bundle = deps.bundle;
+  const accountState = await readAccountState(deps.clients);
+  await Promise.all([
+    bundle.put('account/alternate-contacts.json', accountState.alternateContacts),
+    bundle.put('account/contact-information.json', accountState.contactInformation),
+    bundle.put('account/organization.json', accountState.organization),
+    bundle.put('account/trails.json', accountState.trails),
+    bundle.put('account/guardduty.json', accountState.detectors),
+    bundle.put('account/regions.json', accountState.regions),
+  ]);
+
+  const reviewDeps = {
+    cloudtrail: (region: string) => deps.clients.cloudtrail(region),
+    limiters: deps.limiters,
+    timer: deps.timer,
     accountId: state.accountId,
+    onPage: async (p: { region: string; query: string; page: number; events: JsonObject[] }) => {
+      await bundle.put(`cloudtrail/${p.region}/${p.query}/page-${String(p.page).padStart(4, '0')}.json`, p.events);
+    },
+  };
+  const query = (label: string, key: LookupQuery['attribute']['AttributeKey'], value: string, from: Date): LookupQuery => ({ label, attribute: { AttributeKey: key, AttributeValue: value }, startTime: from, endTime: end });
+
+  // Root in every region (7 days of context plus the window), billing console events in us-east-1.
+  const first = await reviewRegions(
+    accountState.regions,
+    (region) => [query('root', 'Username', 'root', contextStart), ...(region === 'us-east-1' ? BILLING_SOURCES.map((s) => query(`billing-${s.split('.')[0]}`, 'EventSource', s, incidentStart)) : [])],
+    reviewDeps,
+  );
+  const seen = new Set<string>();
+  const windowEvents: WindowEvent[] = [];
+  for (const e of first.events) {
+    const key = `${e.region}|${eventIdOf(e.record)}|${String(e.record['eventTime'])}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const at = Date.parse(String(e.record['eventTime']));
+    if (e.query.startsWith('billing-')) {
+      // Billing console events: only those without an identity type or by root; other principals are not this incident.
+      const type = identity(e.record)['type'];
+      if (type !== undefined && type !== 'Root') continue;
+    }
+    if (!Number.isNaN(at) && at < incidentStart.getTime() && !isSignInEvent(e.record)) continue; // context: kept in the bundle
+    windowEvents.push({ region: e.region, record: e.record, query: e.query.startsWith('billing-') ? 'billing' : e.query });
+  }
+
+  // What the principals root created did afterwards.
+  const principals = attackerPrincipals(windowEvents);
+  const followUp = principals.keys.length + principals.users.length > 0
+    ? await reviewRegions(accountState.regions, () => [...principals.keys.map((k) => query(`access-key-${k}`, 'AccessKeyId', k, incidentStart)), ...principals.users.map((u) => query(`user-${u}`, 'Username', u, incidentStart))], reviewDeps)
+    : { events: [], stats: [] };
+  for (const e of followUp.events) windowEvents.push({ region: e.region, record: e.record, query: e.query });
+
+  const signIns: SignIn[] = windowEvents
+    .filter((e) => identity(e.record)['type'] === 'Root' && isSignInEvent(e.record) && e.record['eventName'] !== 'PasswordUpdated')
+    .map((e) => ({
+      at: String(e.record['eventTime'] ?? ''),
+      eventId: eventIdOf(e.record),
+      sourceIPAddress: str(e.record['sourceIPAddress']) ?? null,
+      userAgent: str(e.record['userAgent']) ?? null,
+      outcome: signInOutcome(e.record),
+      mfa: mfaUsed(e.record) ?? null,
+      knownSource: deps.known.contains(str(e.record['sourceIPAddress'])),
+    }))
+    .sort((a, b) => a.at.localeCompare(b.at));
+
+  const classified = classifyWindow(windowEvents.filter((e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record)), { known: deps.known });
+  const findings = [...classified.findings, ...stateFindings(accountState, deps.baseline)];
+  await Promise.all([
+    bundle.put('findings.json', { findings, remediations: classified.remediations }),
+    bundle.put('sign-ins.json', signIns),
+    bundle.put('review.json', { window: { contextStart, incidentStart, end }, queries: [...first.stats, ...followUp.stats], unavailable: accountState.unavailable }),
+  ]);
+  const evidence = await bundle.finish();
+  const stats = [...first.stats, ...followUp.stats];
+  const calls = stats.reduce((n, s) => n + s.calls, 0);
+  return {
+    step: 'collect-evidence',
+    status: 'done',
+    detail: `${stats.reduce((n, s) => n + s.events, 0)} CloudTrail events in ${accountState.regions.length} region(s) (${calls} LookupEvents calls), ${findings.length} finding(s), ${evidence.files} evidence file(s).`,
+    window: { contextStart: contextStart.toISOString(), incidentStart: incidentStart.toISOString(), end: end.toISOString() },
+    regions: accountState.regions,
+    review: { calls, throttled: stats.reduce((n, s) => n + s.throttled, 0), events: stats.reduce((n, s) => n + s.events, 0), windowEvents: windowEvents.length, queries: stats.filter((s) => s.events > 0 || s.query === 'root').slice(0, 60) },
+    signIns: signIns.slice(-50),
+    findings: findings.map((f) => ({ ...f, evidence: f.evidence.slice(0, MAX_EVIDENCE_IDS), evidenceTotal: f.evidence.length })),
+    remediations: classified.remediations,
+    accountState: {
+      alternateContacts: Object.fromEntries(Object.entries(accountState.alternateContacts).map(([k, v]) => [k, v ? 'set' : 'unset'])),
+      organizationId: accountState.organization?.id ?? null,
+      trails: accountState.trails.map((t) => ({ name: t.name, logging: t.logging })),
+      guardDutyEnabledRegions: accountState.detectors.filter((d) => d.status === 'ENABLED').map((d) => d.region),
+      unavailable: accountState.unavailable,
+    },
+    evidence,
   };
 }

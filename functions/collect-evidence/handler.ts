@@ -1,12 +1,31 @@
+import { cloudTrailLimiters, objectWriter, rateTimer, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { collectEvidence } from './collect-evidence';
+import { targetFor } from '#shared/target';
+import { collectEvidence, requiredPermissions as stepPermissions } from './collect-evidence';
 
 export const handler = stepHandler({
   step: 'collect-evidence',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
-  run: (state) => collectEvidence(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    return collectEvidence(state, {
+      clients: targetClients(targetFor(state.accountId, config).target),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
+      limiters: cloudTrailLimiters(),
+      timer: rateTimer(),
+      clock: systemClock,
+      known: knownSources(config.KNOWN_SOURCE_CIDRS),
+      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+    });
+  },
 });
-export { requiredPermissions } from './collect-evidence';
+
+/** The reads of the step, plus writing the evidence bundle. */
+export const requiredPermissions = [...stepPermissions, ...evidencePermissions] as const;

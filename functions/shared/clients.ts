@@ -2,6 +2,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { AccountClient } from '@aws-sdk/client-account';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { type ObjectWriter, S3Writer } from './evidence';
+import { RateLimiters, realTimer, type Timer } from './rate-limit';
 
 /**
  * Client factories: explicit retry settings, one client per service and region per cold start.
@@ -11,10 +21,39 @@ import { SNSClient } from '@aws-sdk/client-sns';
  */
 const RETRY = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
+/** Temporary credentials, e.g. from an AssumeRoot session. */
+export interface TempCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+/** The clients a step uses on the incident's target account. */
+export interface TargetClients {
+  iam(credentials?: TempCredentials): Pick<IAMClient, 'send'>;
+  sts(region: string): Pick<STSClient, 'send'>;
+  cloudtrail(region: string): Pick<CloudTrailClient, 'send'>;
+  account(): Pick<AccountClient, 'send'>;
+  organizations(): Pick<OrganizationsClient, 'send'>;
+  guardduty(region: string): Pick<GuardDutyClient, 'send'>;
+}
+
+export interface Target {
+  accountId: string;
+  /** A role in the target account to act through (organization mode); none: this function's own role. */
+  roleArn?: string;
+}
+
 export interface LocalClients {
   dynamodb?: DynamoDBDocumentClient;
   sfn?: SFNClient;
   sns?: SNSClient;
+  s3?: S3Client;
+  target?: (target: Target) => TargetClients;
+  /** Where evidence and reports go instead of S3 (the drill: a folder). */
+  objectWriter?: (prefix: string) => ObjectWriter;
+  /** The clock rate limits run on (the drill: a simulated one, so nothing really waits). */
+  timer?: Timer;
 }
 
 const cache = new Map<string, unknown>();
@@ -48,4 +87,45 @@ export function sfnClient(region?: string): SFNClient {
 export function snsClient(region?: string): SNSClient {
   if (local?.sns) return local.sns;
   return once(`sns:${region ?? ''}`, () => new SNSClient({ ...RETRY, ...(region ? { region } : {}) }));
+}
+
+export function s3Client(region?: string): S3Client {
+  if (local?.s3) return local.s3;
+  return once(`s3:${region ?? ''}`, () => new S3Client({ ...RETRY, ...(region ? { region } : {}) }));
+}
+
+/**
+ * Clients for the incident's target account: through `target.roleArn` when given (a member
+ * account's read role), else with this function's own role. IAM, Account and Organizations are
+ * served from us-east-1; STS is regional (AssumeRoot needs a regional endpoint).
+ */
+export function targetClients(target: Target): TargetClients {
+  if (local?.target) return local.target(target);
+  const credentials = target.roleArn ? fromTemporaryCredentials({ params: { RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 } }) : undefined;
+  const base = (region: string) => ({ ...RETRY, region, ...(credentials ? { credentials } : {}) });
+  const key = (service: string, region: string) => `${service}:${target.accountId}:${target.roleArn ?? ''}:${region}`;
+  return {
+    iam: (session) => (session ? new IAMClient({ ...RETRY, region: 'us-east-1', credentials: session }) : once(key('iam', 'us-east-1'), () => new IAMClient(base('us-east-1')))),
+    sts: (region) => once(key('sts', region), () => new STSClient(base(region))),
+    cloudtrail: (region) => once(key('cloudtrail', region), () => new CloudTrailClient(base(region))),
+    account: () => once(key('account', 'us-east-1'), () => new AccountClient(base('us-east-1'))),
+    organizations: () => once(key('organizations', 'us-east-1'), () => new OrganizationsClient(base('us-east-1'))),
+    guardduty: (region) => once(key('guardduty', region), () => new GuardDutyClient(base(region))),
+  };
+}
+
+/** Evidence and report objects under a prefix of the evidence bucket (or the drill's folder). */
+export function objectWriter(bucket: string, prefix: string): ObjectWriter {
+  if (local?.objectWriter) return local.objectWriter(prefix);
+  return new S3Writer(s3Client(), bucket, prefix);
+}
+
+/** The clock rate limits use. */
+export function rateTimer(): Timer {
+  return local?.timer ?? realTimer;
+}
+
+/** One set of CloudTrail limiters per container (2 calls/s per account and region). */
+export function cloudTrailLimiters(): RateLimiters {
+  return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
 }

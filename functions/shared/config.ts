@@ -57,6 +57,24 @@ export const RuntimeConfigSchema = z.object({
   APPROVAL_EXPIRY_HOURS: int(1),
   REMINDER_INTERVAL_SECONDS: int(1),
   MAX_REMINDERS: int(0),
+  MODE: z.enum(['standalone', 'organization']).default('standalone'),
+  /** The account this responder runs in (CloudFormation's AWS::AccountId). */
+  RESPONDER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'a 12-digit account id'),
+  /** In organization mode, the read-only role the responder assumes in member accounts. */
+  MEMBER_READ_ROLE_NAME: z.string().default('root-responder-read'),
+  /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
+  EXPECTED_ALTERNATE_CONTACTS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as Record<string, { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    }),
+  EXPECTED_ORGANIZATION_ID: z.string().default(''),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 

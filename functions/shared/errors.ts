@@ -122,6 +122,36 @@ export class ApprovalRejectedError extends RootResponderError {
   }
 }
 
+/** An evidence file could not be written (terminal: permissions, a missing bucket, a bad path). */
+export class EvidenceWriteError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** AWS refused a call for lack of permission or a disabled feature (terminal; names the action). */
+export class AccessDeniedError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
+    super(`${operation} was refused: ${(options.cause as Error)?.message ?? 'access denied'}`, options);
+  }
+}
+
+/** An AWS call failed for a reason that is neither transient nor a permission (terminal). */
+export class AwsCallError extends RootResponderError {
+  readonly transient = false;
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
+    super(`${operation} failed: ${errorName(options.cause)}: ${(options.cause as Error)?.message ?? ''}`.slice(0, 500), options);
+  }
+}
+
 /** A file or document given to the command line could not be read as CloudTrail input. */
 export class TriageInputError extends RootResponderError {
   readonly transient = false;
@@ -181,4 +211,17 @@ export function isTransientAwsError(error: unknown): boolean {
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: typeof error, message: String(error) };
+}
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'InvalidClientTokenId', 'ExpiredToken']);
+
+/** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
+export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isTransientAwsError(error)) throw new TransientAwsError(operation, { cause: error });
+    if (error instanceof Error && ACCESS_DENIED.has(error.name)) throw new AccessDeniedError(operation, { cause: error });
+    throw new AwsCallError(operation, { cause: error });
+  }
 }

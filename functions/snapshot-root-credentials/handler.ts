@@ -1,12 +1,31 @@
+import { documentClient, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
+import { IncidentStore } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { snapshotRootCredentials } from './snapshot-root-credentials';
+import { targetFor } from '#shared/target';
+import { requiredPermissions as stepPermissions, snapshotRootCredentials } from './snapshot-root-credentials';
 
 export const handler = stepHandler({
   step: 'snapshot-root-credentials',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
-  run: (state) => snapshotRootCredentials(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    const { target, member } = targetFor(state.accountId, config);
+    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
+    return snapshotRootCredentials(state, {
+      clients: targetClients(target),
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      useAssumeRoot: member,
+      region: 'us-east-1',
+      clock: systemClock,
+      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+    });
+  },
 });
-export { requiredPermissions } from './snapshot-root-credentials';
+
+/** The step's reads, plus recording its own AssumeRoot session in the incidents table. */
+export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;

@@ -1,15 +1,140 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
+import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand } from '@aws-sdk/client-iam';
+import { AssumeRootCommand } from '@aws-sdk/client-sts';
+import type { Clock } from '#shared/clock';
+import type { TargetClients, TempCredentials } from '#shared/clients';
+import { AccessDeniedError, awsCall, AwsCallError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
 
-/** Snapshot Root Credentials: root keys, certificates, MFA devices, password, before anything changes. */
-export const requiredPermissions = [] as const;
+/**
+ * Snapshot Root Credentials: root access keys, signing certificates, MFA devices and password, as
+ * they are before anything changes. On the containment path, so every read runs in parallel.
+ * - Member account with centralized root access: an AssumeRoot session under the
+ *   IAMAuditRootUserCredentials task policy (regional STS, 900 s), IAM calls without UserName:
+ *   keys, certificates, every MFA device (hardware and FIDO2 too), password.
+ * - Standalone or management account: GetAccountSummary (keys present, MFA on) and the virtual
+ *   MFA devices whose User.Arn ends in ":root"; what this cannot see is listed in `notVisible`.
+ */
+export const requiredPermissions = ['iam:GetAccountSummary', 'iam:ListVirtualMFADevices', 'sts:AssumeRoot'] as const;
 
-export async function snapshotRootCredentials(state: WorkflowState): Promise<NotImplemented & { accountId: string }> {
-  return {
-    ...notImplemented(
-      'snapshot-root-credentials',
-      'Not built yet (evidence issue): GetAccountSummary + ListVirtualMFADevices, or an AssumeRoot audit session in member accounts. Root key and MFA state are unknown.',
-    ),
-    accountId: state.accountId,
+export const AUDIT_POLICY_ARN = 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials';
+
+export interface RootSnapshot {
+  step: 'snapshot-root-credentials';
+  status: 'done';
+  accountId: string;
+  method: 'assume-root-audit' | 'account-summary';
+  takenAt: string;
+  root: {
+    accessKeysPresent: boolean;
+    accessKeys: { AccessKeyId: string; Status: string; CreateDate: string | null }[] | null;
+    signingCertificatesPresent: boolean | null;
+    signingCertificates: { CertificateId: string; Status: string }[] | null;
+    mfaEnabled: boolean;
+    mfaDevices: { SerialNumber: string; kind: 'virtual' | 'other' }[];
+    passwordPresent: boolean | null;
   };
+  notVisible: string[];
+  /** The AssumeRoot session this step opened (its key id only), so intake knows its events are ours. */
+  ownSessionAccessKeyId: string | null;
+  detail: string;
+}
+
+export interface SnapshotDeps {
+  /** Clients on the target account (its read role in organization mode). */
+  clients: TargetClients;
+  /** Clients with the responder's own role: AssumeRoot is called from here. */
+  responder: TargetClients;
+  /** True in organization mode for a member account (not the account the responder runs in). */
+  useAssumeRoot: boolean;
+  region: string;
+  clock: Clock;
+  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+}
+
+const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
+
+async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
+  const out = await awsCall('sts:AssumeRoot', () =>
+    deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: AUDIT_POLICY_ARN }, DurationSeconds: 900 })),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
+  const session: TempCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  await deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000));
+  const iam = deps.responder.iam(session);
+  // Under AssumeRoot the IAM calls omit UserName: they act on the root user.
+  const [keys, certs, mfa, password] = await Promise.all([
+    awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
+    awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
+    awsCall('iam:ListMFADevices', () => iam.send(new ListMFADevicesCommand({}))),
+    awsCall('iam:GetLoginProfile', () => iam.send(new GetLoginProfileCommand({}))).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof AwsCallError && (error.cause as Error)?.name === 'NoSuchEntity') return false;
+        throw error;
+      },
+    ),
+  ]);
+  const accessKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) }));
+  const signingCertificates = (certs.Certificates ?? []).map((k) => ({ CertificateId: k.CertificateId ?? '', Status: k.Status ?? 'Unknown' }));
+  const mfaDevices = (mfa.MFADevices ?? []).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: (d.SerialNumber?.includes(':mfa/') ? 'virtual' : 'other') as 'virtual' | 'other' }));
+  return {
+    step: 'snapshot-root-credentials',
+    status: 'done',
+    accountId: state.accountId,
+    method: 'assume-root-audit',
+    takenAt: deps.clock.now().toISOString(),
+    root: { accessKeysPresent: accessKeys.length > 0, accessKeys, signingCertificatesPresent: signingCertificates.length > 0, signingCertificates, mfaEnabled: mfaDevices.length > 0, mfaDevices, passwordPresent: password },
+    notVisible: [],
+    ownSessionAccessKeyId: c.AccessKeyId,
+    detail: `AssumeRoot audit session: ${accessKeys.length} root access key(s), ${signingCertificates.length} signing certificate(s), ${mfaDevices.length} MFA device(s), password ${password ? 'present' : 'absent'}.`,
+  };
+}
+
+async function viaAccountSummary(state: WorkflowState, deps: SnapshotDeps, notVisible: string[]): Promise<RootSnapshot> {
+  const iam = deps.clients.iam();
+  const [summary, virtual] = await Promise.all([
+    awsCall('iam:GetAccountSummary', () => iam.send(new GetAccountSummaryCommand({}))),
+    awsCall('iam:ListVirtualMFADevices', () => iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned' }))),
+  ]);
+  const map = summary.SummaryMap ?? {};
+  // A root virtual MFA device is recognised by its user ARN, never by its (arbitrary) name.
+  const rootVirtual = (virtual.VirtualMFADevices ?? []).filter((d) => d.User?.Arn?.endsWith(':root')).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: 'virtual' as const }));
+  const keysPresent = (map['AccountAccessKeysPresent'] ?? 0) > 0;
+  const mfaEnabled = (map['AccountMFAEnabled'] ?? 0) > 0;
+  return {
+    step: 'snapshot-root-credentials',
+    status: 'done',
+    accountId: state.accountId,
+    method: 'account-summary',
+    takenAt: deps.clock.now().toISOString(),
+    root: {
+      accessKeysPresent: keysPresent,
+      accessKeys: null,
+      signingCertificatesPresent: 'AccountSigningCertificatesPresent' in map ? (map['AccountSigningCertificatesPresent'] ?? 0) > 0 : null,
+      signingCertificates: null,
+      mfaEnabled,
+      mfaDevices: rootVirtual,
+      passwordPresent: null,
+    },
+    notVisible: [
+      ...notVisible,
+      'root access key ids (only whether any exist): no IAM principal can list them outside an AssumeRoot session',
+      'hardware and FIDO2 root MFA devices (only virtual devices are listed)',
+      'whether root has a password',
+    ],
+    ownSessionAccessKeyId: null,
+    detail: `GetAccountSummary: root access keys ${keysPresent ? 'PRESENT' : 'absent'}, root MFA ${mfaEnabled ? 'on' : 'OFF'}; ${rootVirtual.length} root virtual MFA device(s).`,
+  };
+}
+
+export async function snapshotRootCredentials(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
+  if (!deps.useAssumeRoot) return viaAccountSummary(state, deps, []);
+  try {
+    return await viaAssumeRoot(state, deps);
+  } catch (error) {
+    if (!(error instanceof AccessDeniedError)) throw error;
+    // Centralized root access is off, or this account may not use it: say so, and read what the read role can.
+    return viaAccountSummary(state, deps, [`AssumeRoot was refused (${error.message}); centralized root access may be off for this account`]);
+  }
 }

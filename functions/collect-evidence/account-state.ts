@@ -1,0 +1,157 @@
+import { GetAlternateContactCommand, GetContactInformationCommand, ListRegionsCommand } from '@aws-sdk/client-account';
+import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import type { TargetClients } from '#shared/clients';
+import { awsCall, AwsCallError } from '#shared/errors';
+import type { Finding } from '#shared/findings';
+
+/**
+ * The account's state as the responder can read it: alternate contacts (unset is a fact, not an
+ * error), contact information, enabled regions, organization membership, trails and GuardDuty
+ * detectors. A read that is refused is recorded as unavailable, never fatal: evidence collection
+ * reports what it could not see and goes on.
+ */
+export const requiredPermissions = [
+  'account:GetAlternateContact',
+  'account:GetContactInformation',
+  'account:ListRegions',
+  'organizations:DescribeOrganization',
+  'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus',
+  'guardduty:ListDetectors',
+  'guardduty:GetDetector',
+] as const;
+
+export type ContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
+export const CONTACT_TYPES: ContactType[] = ['BILLING', 'OPERATIONS', 'SECURITY'];
+
+export interface Contact {
+  name?: string;
+  title?: string;
+  emailAddress?: string;
+  phoneNumber?: string;
+}
+
+export interface AccountState {
+  alternateContacts: Partial<Record<ContactType, Contact | null>>;
+  contactInformation: Record<string, unknown> | null;
+  regions: string[];
+  organization: { id: string; managementAccountId: string } | null;
+  trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
+  detectors: { region: string; detectorId: string | null; status: string | null }[];
+  unavailable: { what: string; error: string }[];
+}
+
+async function attempt<T>(state: AccountState, what: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if ((error as Error).name === 'TransientAwsError') throw error;
+    state.unavailable.push({ what, error: (error as Error).message.slice(0, 300) });
+    return undefined;
+  }
+}
+
+const causeName = (error: unknown) => ((error as AwsCallError).cause as Error | undefined)?.name;
+
+export async function readAccountState(clients: TargetClients): Promise<AccountState> {
+  const state: AccountState = { alternateContacts: {}, contactInformation: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
+  const account = clients.account();
+
+  const regions = await attempt(state, 'enabled regions (account:ListRegions)', () =>
+    awsCall('account:ListRegions', () => account.send(new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'] }))),
+  );
+  state.regions = (regions?.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean);
+  if (state.regions.length === 0) state.regions = ['us-east-1'];
+
+  await Promise.all([
+    ...CONTACT_TYPES.map((type) =>
+      attempt(state, `${type} alternate contact`, async () => {
+        try {
+          const out = await awsCall('account:GetAlternateContact', () => account.send(new GetAlternateContactCommand({ AlternateContactType: type })));
+          const c = out.AlternateContact;
+          state.alternateContacts[type] = { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber };
+        } catch (error) {
+          if (error instanceof AwsCallError && causeName(error) === 'ResourceNotFoundException') state.alternateContacts[type] = null;
+          else throw error;
+        }
+      }),
+    ),
+    attempt(state, 'contact information', async () => {
+      const out = await awsCall('account:GetContactInformation', () => account.send(new GetContactInformationCommand({})));
+      state.contactInformation = (out.ContactInformation as Record<string, unknown> | undefined) ?? null;
+    }),
+    attempt(state, 'organization membership', async () => {
+      try {
+        const out = await awsCall('organizations:DescribeOrganization', () => clients.organizations().send(new DescribeOrganizationCommand({})));
+        state.organization = { id: out.Organization?.Id ?? '', managementAccountId: out.Organization?.MasterAccountId ?? '' };
+      } catch (error) {
+        if (error instanceof AwsCallError && causeName(error) === 'AWSOrganizationsNotInUseException') state.organization = null;
+        else throw error;
+      }
+    }),
+    attempt(state, 'CloudTrail trails', async () => {
+      const ct = clients.cloudtrail('us-east-1');
+      const out = await awsCall('cloudtrail:DescribeTrails', () => ct.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+      state.trails = await Promise.all(
+        (out.trailList ?? []).map(async (t) => {
+          const home = t.HomeRegion ?? 'us-east-1';
+          const status = await attempt(state, `trail status of ${t.Name}`, () => awsCall('cloudtrail:GetTrailStatus', () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
+          return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
+        }),
+      );
+    }),
+    ...state.regions.map((region) =>
+      attempt(state, `GuardDuty in ${region}`, async () => {
+        const gd = clients.guardduty(region);
+        const list = await awsCall('guardduty:ListDetectors', () => gd.send(new ListDetectorsCommand({})));
+        const id = list.DetectorIds?.[0];
+        if (!id) {
+          state.detectors.push({ region, detectorId: null, status: null });
+          return;
+        }
+        const detector = await awsCall('guardduty:GetDetector', () => gd.send(new GetDetectorCommand({ DetectorId: id })));
+        state.detectors.push({ region, detectorId: id, status: detector.Status ?? null });
+      }),
+    ),
+  ]);
+  state.detectors.sort((a, b) => a.region.localeCompare(b.region));
+  return state;
+}
+
+const norm = (v: string | undefined) => (v ?? '').trim().toLowerCase();
+
+/** Findings from the state compared with the configured baseline. */
+export function stateFindings(state: AccountState, baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null }): Finding[] {
+  const findings: Finding[] = [];
+  for (const type of CONTACT_TYPES) {
+    const expected = baseline.alternateContacts[type];
+    if (!expected || !(type in state.alternateContacts)) continue;
+    const actual = state.alternateContacts[type];
+    const differing = (['name', 'title', 'emailAddress', 'phoneNumber'] as const).filter((f) => norm(actual?.[f]) !== norm(expected[f]));
+    if (differing.length > 0) {
+      findings.push({
+        id: `alternate-contact-${type.toLowerCase()}-differs`,
+        category: 'account-settings',
+        severity: 'critical',
+        title: `${type} alternate contact ${actual ? 'differs from' : 'is missing; expected'} the baseline`,
+        detail: actual ? `Fields that differ: ${differing.join(', ')}. Now: ${actual.emailAddress ?? 'no email'}; expected: ${expected.emailAddress ?? 'no email'}.` : `Expected ${expected.emailAddress ?? 'a contact'}.`,
+        evidence: [`account/alternate-contacts.json#${type}`],
+      });
+    }
+  }
+  for (const trail of state.trails) {
+    if (trail.logging === false) findings.push({ id: `trail-not-logging-${trail.name}`, category: 'logging-tampering', severity: 'critical', title: `Trail ${trail.name} (${trail.homeRegion}) is not logging`, detail: 'CloudTrail is the record of what root did; a stopped trail hides it.', evidence: ['account/trails.json'] });
+  }
+  if (state.trails.length === 0 && !state.unavailable.some((u) => u.what === 'CloudTrail trails')) {
+    findings.push({ id: 'no-trail', category: 'logging-tampering', severity: 'high', title: 'No CloudTrail trail exists', detail: 'Only the 90-day event history is available; root API calls are not delivered to EventBridge without a trail.', evidence: ['account/trails.json'] });
+  }
+  for (const d of state.detectors) {
+    if (d.status !== 'ENABLED') findings.push({ id: `guardduty-${d.region}`, category: 'detection-tampering', severity: 'high', title: `GuardDuty is ${d.detectorId ? 'disabled' : 'not set up'} in ${d.region}`, detail: 'GuardDuty reports root credential use and much else an attacker does.', evidence: ['account/guardduty.json'] });
+  }
+  if (baseline.expectedOrganizationId && state.organization?.id !== baseline.expectedOrganizationId && !state.unavailable.some((u) => u.what === 'organization membership')) {
+    findings.push({ id: 'organization-membership', category: 'organization', severity: 'critical', title: state.organization ? `The account is in organization ${state.organization.id}, not ${baseline.expectedOrganizationId}` : `The account is no longer in organization ${baseline.expectedOrganizationId}`, detail: 'Leaving the organization removes SCPs, the organization trail and central security tooling.', evidence: ['account/organization.json'] });
+  }
+  return findings;
+}

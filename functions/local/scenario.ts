@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { extractRecords, type JsonObject } from '#shared/cloudtrail';
+import { ScenarioError } from '#shared/errors';
+import { PROJECT_ROOT } from './deployment';
+import type { SimAccount, SimWorld } from './simulated-aws';
+
+/**
+ * Drill scenarios: one JSON file each (scenarios/<name>.json, format in scenarios/scenario.schema.json,
+ * generated from the zod schema below). A scenario seeds the simulated AWS (accounts, organization,
+ * root credentials, contacts, trails, detectors) and names the CloudTrail records that happen, taken
+ * from real published samples and rebased onto the scenario's account and onto "now" by `rebase`.
+ */
+export const SCENARIOS_DIR = join(PROJECT_ROOT, 'scenarios');
+
+const Contact = z.strictObject({ Name: z.string(), Title: z.string(), EmailAddress: z.string(), PhoneNumber: z.string() });
+const Contacts = z.strictObject({ BILLING: Contact.optional(), OPERATIONS: Contact.optional(), SECURITY: Contact.optional() });
+const AccountId = z.string().regex(/^\d{12}$/);
+
+const AccountSchema = z.strictObject({
+  accountId: AccountId,
+  name: z.string(),
+  email: z.string().default('root@example.com'),
+  root: z.strictObject({
+    accessKeys: z.array(z.strictObject({ AccessKeyId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), CreateDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+    signingCertificates: z.array(z.strictObject({ CertificateId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), UploadDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+    mfaDevices: z.array(z.strictObject({ SerialNumber: z.string(), kind: z.enum(['virtual', 'u2f', 'hardware']), EnableDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+    password: z.boolean().default(true),
+    credentialsRemoved: z.boolean().optional(),
+  }),
+  alternateContacts: Contacts.default({}),
+  enabledRegions: z.array(z.string()).min(1).default(['us-east-1']),
+  trails: z.array(z.strictObject({ Name: z.string(), HomeRegion: z.string(), IsMultiRegionTrail: z.boolean(), IsLogging: z.boolean() })).default([]),
+  detectors: z.record(z.string(), z.strictObject({ DetectorId: z.string(), Status: z.enum(['ENABLED', 'DISABLED']) })).default({}),
+  iamUsers: z.array(z.strictObject({ UserName: z.string(), CreateDate: z.string() })).default([]),
+});
+
+export const ScenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  description: z.string(),
+  mode: z.enum(['standalone', 'organization']).default('standalone'),
+  knownSourceCidrs: z.array(z.string()).default([]),
+  baseline: z.strictObject({ alternateContacts: Contacts.default({}), expectedOrganizationId: z.string().nullable().default(null) }).default({ alternateContacts: {}, expectedOrganizationId: null }),
+  organization: z
+    .strictObject({ id: z.string(), managementAccountId: AccountId, features: z.array(z.enum(['RootCredentialsManagement', 'RootSessions'])), delegatedAdmins: z.array(AccountId).default([]) })
+    .optional(),
+  /** Where the responder runs; default: the first account (standalone) or the management account. */
+  responderAccountId: AccountId.optional(),
+  accounts: z.array(AccountSchema).min(1),
+  sources: z
+    .array(
+      z.strictObject({
+        file: z.string(),
+        /** The account id the published records carry, replaced by `account` when rebasing. */
+        fromAccountId: z.string().optional(),
+        /** The scenario account the records happen in (default: the first account). */
+        account: AccountId.optional(),
+      }),
+    )
+    .min(1),
+  /** The last record happens this many minutes before the drill starts. */
+  endMinutesAgo: z.number().min(0).default(5),
+});
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(ScenarioSchema, { io: 'input' });
+}
+
+export function listScenarios(): { name: string; description: string }[] {
+  return readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json')
+    .map((f) => {
+      const s = ScenarioSchema.parse(JSON.parse(readFileSync(join(SCENARIOS_DIR, f), 'utf8')));
+      return { name: s.name, description: s.description };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function loadScenario(nameOrFile: string): { scenario: Scenario; dir: string } {
+  const file = nameOrFile.endsWith('.json') ? (isAbsolute(nameOrFile) ? nameOrFile : resolve(nameOrFile)) : join(SCENARIOS_DIR, `${nameOrFile}.json`);
+  if (!existsSync(file)) {
+    const known = existsSync(SCENARIOS_DIR) ? listScenarios().map((s) => s.name).join(', ') : '';
+    throw new ScenarioError(`No scenario "${nameOrFile}"${known ? ` (bundled: ${known})` : ''}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ScenarioError(`${file}: not JSON (${(error as Error).message})`);
+  }
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return { scenario: parsed.data, dir: join(file, '..') };
+}
+
+export interface RebasedRecord {
+  accountId: string;
+  region: string;
+  record: JsonObject;
+}
+
+function replaceDeep(value: unknown, from: string | undefined, to: string): unknown {
+  if (typeof value === 'string') return from ? value.split(from).join(to) : value;
+  if (Array.isArray(value)) return value.map((v) => replaceDeep(v, from, to));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, from, to)]));
+  return value;
+}
+
+function uuidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const TIME_FIELDS: string[][] = [['eventTime'], ['userIdentity', 'sessionContext', 'attributes', 'creationDate']];
+
+/**
+ * Rebase published records onto a scenario: the source account id becomes the scenario account
+ * everywhere it appears; every timestamp moves by the same offset so the last record happens
+ * `endMinutesAgo` before `now` (order and spacing kept); eventIDs that are not unique within the
+ * scenario (test samples reuse "1") get a deterministic UUID from the scenario name and position.
+ * The inputs are not modified.
+ */
+export function rebase(
+  sources: { records: JsonObject[]; fromAccountId?: string; accountId: string }[],
+  options: { now: Date; endMinutesAgo: number; scenario: string },
+): RebasedRecord[] {
+  const all = sources.flatMap((s) => s.records.map((record) => ({ ...s, record })));
+  const times = all.map((a) => Date.parse(String(a.record['eventTime']))).filter((t) => !Number.isNaN(t));
+  if (times.length === 0) throw new ScenarioError(`Scenario ${options.scenario}: no record has a readable eventTime`);
+  const offset = options.now.getTime() - options.endMinutesAgo * 60_000 - Math.max(...times);
+  const idCounts = new Map<string, number>();
+  for (const a of all) idCounts.set(String(a.record['eventID']), (idCounts.get(String(a.record['eventID'])) ?? 0) + 1);
+  return all.map((a, i) => {
+    const record = replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject;
+    for (const path of TIME_FIELDS) {
+      let holder: Record<string, unknown> | undefined = record;
+      for (const key of path.slice(0, -1)) holder = (holder?.[key] as Record<string, unknown> | undefined) ?? undefined;
+      const last = path[path.length - 1]!;
+      const t = Date.parse(String(holder?.[last]));
+      if (holder && !Number.isNaN(t)) holder[last] = new Date(t + offset).toISOString().replace('.000Z', 'Z');
+    }
+    if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID']) record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
+    return { accountId: a.accountId, region: String(record['awsRegion'] ?? 'us-east-1'), record };
+  });
+}
+
+/** The scenario's records, rebased, in file order. */
+export function scenarioRecords(scenario: Scenario, dir: string, now: Date): RebasedRecord[] {
+  const sources = scenario.sources.map((source) => {
+    const path = join(dir, source.file);
+    if (!existsSync(path)) throw new ScenarioError(`Scenario ${scenario.name}: source ${source.file} not found`);
+    const { records, problems } = extractRecords(JSON.parse(readFileSync(path, 'utf8')), source.file);
+    if (problems.length > 0) throw new ScenarioError(`Scenario ${scenario.name}: ${problems.map((p) => `${p.origin}: ${p.message}`).join('; ')}`);
+    return { records: records.map((r) => r.record), ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}), accountId: source.account ?? scenario.accounts[0]!.accountId };
+  });
+  return rebase(sources, { now, endMinutesAgo: scenario.endMinutesAgo, scenario: scenario.name });
+}
+
+/** The simulated AWS a scenario describes, with its records in each account's CloudTrail. */
+export function scenarioWorld(scenario: Scenario, records: RebasedRecord[]): SimWorld {
+  const accounts: Record<string, SimAccount> = {};
+  for (const a of scenario.accounts) {
+    accounts[a.accountId] = { ...structuredClone(a), contactInformation: { FullName: a.name, AddressLine1: '1 Main St', City: 'Seattle', CountryCode: 'US', PhoneNumber: '+1-206-555-0100', PostalCode: '98101' }, events: {} };
+  }
+  for (const r of records) {
+    const account = accounts[r.accountId];
+    if (!account) throw new ScenarioError(`Scenario ${scenario.name}: records for account ${r.accountId}, which the scenario does not define`);
+    (account.events[r.region] ??= []).push(r.record);
+  }
+  return {
+    accounts,
+    ...(scenario.organization ? { organization: { ...scenario.organization } } : {}),
+    responderAccountId: scenario.responderAccountId ?? scenario.organization?.managementAccountId ?? scenario.accounts[0]!.accountId,
+  };
+}

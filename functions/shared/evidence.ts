@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isTransientAwsError, TransientAwsError, EvidenceWriteError } from './errors';
+
+/**
+ * The evidence bundle: every raw response and finding as a file, plus `manifest.json` =
+ * `{"files": [{"path", "size", "sha256"}]}` (paths relative to the bundle), whose own SHA-256 goes
+ * in the report. Deployed: S3 under `incidents/<id>/evidence/` in the Object Lock bucket (nobody,
+ * root included, can delete it within the retention). Drill: a local folder. Files are written as
+ * they are produced, so no step holds the whole bundle in memory or in a state payload.
+ */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface EvidenceRef {
+  location: string;
+  manifestSha256: string;
+  files: number;
+}
+
+export interface ObjectWriter {
+  /** Where these objects live, for the report (s3://bucket/prefix/ or a folder). */
+  readonly location: string;
+  write(path: string, body: Buffer): Promise<void>;
+}
+
+export const evidencePermissions = ['s3:PutObject'] as const;
+
+export function sha256(body: Buffer | string): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function safePath(path: string): string {
+  const clean = normalize(path).split(sep).join('/');
+  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new EvidenceWriteError(`Refusing evidence path outside the bundle: ${path}`);
+  return clean;
+}
+
+export class EvidenceBundle {
+  private readonly entries = new Map<string, ManifestEntry>();
+
+  constructor(private readonly writer: ObjectWriter) {}
+
+  get location(): string {
+    return this.writer.location;
+  }
+
+  async put(path: string, content: unknown): Promise<ManifestEntry> {
+    const clean = safePath(path);
+    if (clean === 'manifest.json') throw new EvidenceWriteError('manifest.json is written by finish()');
+    const body = Buffer.from(typeof content === 'string' ? content : `${JSON.stringify(content, null, 2)}\n`);
+    await this.writer.write(clean, body);
+    const entry = { path: clean, size: body.length, sha256: sha256(body) };
+    this.entries.set(clean, entry);
+    return entry;
+  }
+
+  /** Write manifest.json and return the reference the report carries. */
+  async finish(): Promise<EvidenceRef> {
+    const files = [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path));
+    const body = Buffer.from(`${JSON.stringify({ files }, null, 2)}\n`);
+    await this.writer.write('manifest.json', body);
+    return { location: this.writer.location, manifestSha256: sha256(body), files: files.length };
+  }
+}
+
+export class LocalDirWriter implements ObjectWriter {
+  constructor(readonly location: string) {}
+
+  async write(path: string, body: Buffer): Promise<void> {
+    const file = join(this.location, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, body);
+  }
+}
+
+export class S3Writer implements ObjectWriter {
+  readonly location: string;
+
+  constructor(
+    private readonly s3: Pick<S3Client, 'send'>,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {
+    this.location = `s3://${bucket}/${prefix}`;
+  }
+
+  async write(path: string, body: Buffer): Promise<void> {
+    try {
+      // A checksum is required by Object Lock buckets; SHA-256 also lets S3 verify the upload.
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' }));
+    } catch (error) {
+      if (isTransientAwsError(error)) throw new TransientAwsError('s3:PutObject', { cause: error });
+      throw new EvidenceWriteError(`Writing ${path} to ${this.location} failed: ${(error as Error).name}`, { cause: error });
+    }
+  }
+}
+
+/** Re-hash every file of a local bundle against its manifest. Returns what does not match. */
+export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mismatches: { path: string; problem: string }[]; manifestSha256: string }> {
+  const manifestBody = await readFile(join(dir, 'manifest.json'));
+  const manifest = JSON.parse(manifestBody.toString('utf8')) as { files: ManifestEntry[] };
+  const mismatches: { path: string; problem: string }[] = [];
+  for (const entry of manifest.files) {
+    let body: Buffer;
+    try {
+      body = await readFile(join(dir, safePath(entry.path)));
+    } catch {
+      mismatches.push({ path: entry.path, problem: 'missing' });
+      continue;
+    }
+    if (body.length !== entry.size) mismatches.push({ path: entry.path, problem: `size ${body.length}, manifest says ${entry.size}` });
+    else if (sha256(body) !== entry.sha256) mismatches.push({ path: entry.path, problem: 'sha256 differs' });
+  }
+  return { ok: mismatches.length === 0, mismatches, manifestSha256: sha256(manifestBody) };
+}

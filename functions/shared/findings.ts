@@ -1,0 +1,216 @@
+import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
+import { type Category, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
+
+/**
+ * Findings: what the root activity of an incident window means, in a responder's words, each with
+ * the event ids behind it; and the attacker changes that a remediation could undo. Pure.
+ * "Benign" only means "does not open an incident": inside the window every root-session event is
+ * reviewed, including those a service made for root (CloudFormation creating an IAM user).
+ */
+export interface Finding {
+  id: string;
+  category: Category | 'detection' | 'attacker-principal';
+  severity: Severity;
+  title: string;
+  detail: string;
+  evidence: string[];
+}
+
+export type RemediationAction =
+  | 'quarantine-iam-user'
+  | 'delete-root-access-key'
+  | 'restore-alternate-contact'
+  | 'restart-trail'
+  | 'enable-guardduty-detector'
+  | 'review-trust-policy'
+  | 'delete-identity-provider';
+
+export interface ProposedRemediation {
+  id: string;
+  action: RemediationAction;
+  target: string;
+  region: string;
+  /** Exactly what would be undone, for the approval page. */
+  undo: string;
+  evidence: string[];
+}
+
+export interface WindowEvent {
+  region: string;
+  record: JsonObject;
+  /** How the event was found: "root", "billing", "access-key-<id>", "user-<name>". */
+  query: string;
+}
+
+interface Classified extends WindowEvent {
+  t: Triage;
+  id: string;
+  at: string;
+}
+
+function eventId(e: WindowEvent, i: number): string {
+  return str(e.record['eventID']) ?? `${e.region}-${i}`;
+}
+
+const params = (r: JsonObject) => obj(r['requestParameters']) ?? {};
+const response = (r: JsonObject) => obj(r['responseElements']) ?? {};
+const failedNote = (r: JsonObject) => (errorCodeOf(r) ? ` (attempt failed: ${errorCodeOf(r)})` : '');
+
+function slug(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+}
+
+/** Group events and turn each group into one finding. */
+export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { findings: Finding[]; remediations: ProposedRemediation[]; classified: number } {
+  const classified: Classified[] = events.map((e, i) => ({ ...e, t: triage(e.record, ctx), id: eventId(e, i), at: str(e.record['eventTime']) ?? '' }));
+  classified.sort((a, b) => a.at.localeCompare(b.at));
+  const findings: Finding[] = [];
+  const remediations: ProposedRemediation[] = [];
+  const byUser = new Map<string, Classified[]>();
+  const readOnly: Classified[] = [];
+  const other = new Map<string, Classified[]>();
+  const failedSignIns: Classified[] = [];
+
+  const add = (f: Finding) => findings.push(f);
+
+  for (const c of classified) {
+    const r = c.record;
+    const name = eventName(r);
+    const source = eventSource(r);
+    const byAttacker = c.query.startsWith('access-key-') || c.query.startsWith('user-');
+    if (byAttacker) {
+      const who = c.query.replace(/^(access-key-|user-)/, '');
+      const list = other.get(`attacker:${who}`) ?? [];
+      list.push(c);
+      other.set(`attacker:${who}`, list);
+      continue;
+    }
+    if (!c.t.isRoot && !c.query.startsWith('billing')) continue;
+
+    const userName = str(params(r)['userName']);
+    if (source === 'iam.amazonaws.com' && userName && /^(Create|Attach|Put|Add|Update|Upload|Tag|Enable)/.test(name) && name !== 'UpdateAssumeRolePolicy') {
+      const list = byUser.get(userName) ?? [];
+      list.push(c);
+      byUser.set(userName, list);
+      continue;
+    }
+    if (c.t.categories.includes('sign-in-failure')) {
+      failedSignIns.push(c);
+      continue;
+    }
+    if (c.t.categories.includes('sign-in')) {
+      add({ id: `sign-in-${slug(c.id)}`, category: 'sign-in', severity: c.t.severity, title: `Root signed in from ${c.t.sourceIPAddress ?? 'an unrecorded address'} at ${c.at}`, detail: `${c.t.reasons.join(' ')} User agent: ${str(r['userAgent']) ?? 'not recorded'}.`, evidence: [c.id] });
+      continue;
+    }
+    if (name === 'CreateAccessKey' && !userName) {
+      const keyId = str(obj(response(r)['accessKey'])?.['accessKeyId']) ?? 'unknown';
+      add({ id: `root-access-key-${slug(keyId)}`, category: 'root-credentials', severity: 'critical', title: `Root created an access key for itself (${keyId})${failedNote(r)}`, detail: 'Root should never have access keys: a root access key is full, unrestricted API access that survives a password change.', evidence: [c.id] });
+      if (!errorCodeOf(r)) remediations.push({ id: `delete-root-access-key-${slug(keyId)}`, action: 'delete-root-access-key', target: keyId, region: c.region, undo: `Delete root access key ${keyId}.`, evidence: [c.id] });
+      continue;
+    }
+    if (['DeactivateMFADevice', 'DeleteVirtualMFADevice'].includes(name)) {
+      add({ id: `mfa-removed-${slug(c.id)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${name === 'DeactivateMFADevice' ? 'deactivated' : 'deleted'}${failedNote(r)}`, detail: `${str(params(r)['serialNumber']) ?? 'A device'} was removed from root: attackers disable MFA to keep access.`, evidence: [c.id] });
+      continue;
+    }
+    if (['CreateVirtualMFADevice', 'EnableMFADevice'].includes(name)) {
+      add({ id: `mfa-added-${slug(c.id)}`, category: 'mfa-change', severity: 'critical', title: `An MFA device was ${name === 'EnableMFADevice' ? 'enabled' : 'created'} for root${failedNote(r)}`, detail: 'An MFA device the attacker registers lets them sign in again after the password is changed. Remove every device you do not hold.', evidence: [c.id] });
+      continue;
+    }
+    if (name === 'PutAlternateContact' || name === 'DeleteAlternateContact') {
+      const type = str(params(r)['alternateContactType']) ?? 'an';
+      add({ id: `alternate-contact-${slug(type)}-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `${type} alternate contact ${name === 'PutAlternateContact' ? 'changed' : 'deleted'}${failedNote(r)}`, detail: `AWS sends ${type.toLowerCase()} notices to this contact; an attacker's address hides warnings and helps account recovery.`, evidence: [c.id] });
+      if (!errorCodeOf(r)) remediations.push({ id: `restore-alternate-contact-${slug(type)}`, action: 'restore-alternate-contact', target: type, region: 'us-east-1', undo: `Restore the ${type} alternate contact from the configured baseline (PutAlternateContact).`, evidence: [c.id] });
+      continue;
+    }
+    if (c.t.categories.includes('logging-tampering')) {
+      const trail = str(params(r)['name']) ?? 'a trail';
+      add({ id: `logging-${slug(name)}-${slug(trail)}-${slug(c.region)}`, category: 'logging-tampering', severity: 'critical', title: `${name === 'StopLogging' ? 'CloudTrail logging stopped' : `${name} on CloudTrail`} in ${c.region} (${trail})${failedNote(r)}`, detail: 'Stopping or narrowing audit logging hides what the attacker does next.', evidence: [c.id] });
+      if (!errorCodeOf(r) && (name === 'StopLogging' || name === 'UpdateTrail' || name === 'PutEventSelectors')) {
+        remediations.push({ id: `restart-trail-${slug(trail)}-${slug(c.region)}`, action: 'restart-trail', target: trail, region: c.region, undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`, evidence: [c.id] });
+      }
+      continue;
+    }
+    if (c.t.categories.includes('detection-tampering')) {
+      add({ id: `detection-${slug(name)}-${slug(c.region)}-${slug(c.id)}`, category: 'detection-tampering', severity: 'critical', title: `${name} (${source}) in ${c.region}${failedNote(r)}`, detail: 'Threat detection was changed by root during the incident.', evidence: [c.id] });
+      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com') remediations.push({ id: `enable-guardduty-${slug(c.region)}`, action: 'enable-guardduty-detector', target: str(params(r)['detectorId']) ?? 'detector', region: c.region, undo: `Re-enable the GuardDuty detector in ${c.region}.`, evidence: [c.id] });
+      continue;
+    }
+    if (name === 'UpdateAssumeRolePolicy') {
+      const role = str(params(r)['roleName']) ?? 'a role';
+      add({ id: `trust-policy-${slug(role)}`, category: 'iam-persistence', severity: 'critical', title: `Trust policy of role ${role} changed${failedNote(r)}`, detail: 'A new trust relationship lets an outside principal assume the role.', evidence: [c.id] });
+      remediations.push({ id: `review-trust-policy-${slug(role)}`, action: 'review-trust-policy', target: role, region: 'us-east-1', undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`, evidence: [c.id] });
+      continue;
+    }
+    if (name === 'CreateSAMLProvider' || name === 'CreateOpenIDConnectProvider') {
+      add({ id: `identity-provider-${slug(c.id)}`, category: 'iam-persistence', severity: 'critical', title: `A new ${name === 'CreateSAMLProvider' ? 'SAML' : 'OIDC'} identity provider was created${failedNote(r)}`, detail: 'An identity provider the attacker controls is a way back in through federated roles.', evidence: [c.id] });
+      continue;
+    }
+    if (name === 'EnableRegion') {
+      add({ id: `region-opt-in-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `Region ${str(params(r)['regionName']) ?? ''} enabled${failedNote(r)}`, detail: 'A region opted into during the incident may hide resources where nobody looks.', evidence: [c.id] });
+      continue;
+    }
+    if (c.t.categories.includes('read-only')) {
+      readOnly.push(c);
+      continue;
+    }
+    const key = `${c.t.categories.join(',')}|${name}|${source}`;
+    const list = other.get(key) ?? [];
+    list.push(c);
+    other.set(key, list);
+  }
+
+  if (failedSignIns.length > 0) {
+    const ips = [...new Set(failedSignIns.map((c) => c.t.sourceIPAddress ?? 'unrecorded'))];
+    add({ id: 'failed-sign-ins', category: 'sign-in-failure', severity: 'medium', title: `${failedSignIns.length} failed root sign-in${failedSignIns.length > 1 ? 's' : ''} from ${ips.join(', ')}`, detail: 'Someone tried the root password; a success after failures from the same address is a guessed or stolen password.', evidence: failedSignIns.map((c) => c.id) });
+  }
+
+  for (const [userName, list] of byUser) {
+    const created = list.some((c) => eventName(c.record) === 'CreateUser');
+    const keys = list.filter((c) => eventName(c.record) === 'CreateAccessKey').map((c) => str(obj(response(c.record)['accessKey'])?.['accessKeyId']) ?? 'a key');
+    const policies = list.filter((c) => /Policy$/.test(eventName(c.record))).map((c) => str(params(c.record)['policyArn'])?.split('/').pop() ?? str(params(c.record)['policyName']) ?? 'an inline policy');
+    const login = list.some((c) => eventName(c.record) === 'CreateLoginProfile');
+    const parts = [created ? `created IAM user \`${userName}\`` : `changed IAM user \`${userName}\``];
+    if (keys.length) parts.push(`an access key for it (${keys.join(', ')})`);
+    if (policies.length) parts.push(`attached ${[...new Set(policies)].join(', ')}`);
+    if (login) parts.push('a console password');
+    const serviceMade = list.find((c) => c.t.benign);
+    add({
+      id: `iam-user-${slug(userName)}`,
+      category: 'iam-persistence',
+      severity: 'critical',
+      title: `Root ${parts.join(', ')}`,
+      detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${list.map((c) => eventName(c.record)).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} A new IAM principal is the usual way an attacker keeps access after root is secured.`,
+      evidence: list.map((c) => c.id),
+    });
+    remediations.push({ id: `quarantine-iam-user-${slug(userName)}`, action: 'quarantine-iam-user', target: userName, region: 'us-east-1', undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`, evidence: list.map((c) => c.id) });
+  }
+
+  if (readOnly.length > 0) {
+    const names = [...new Set(readOnly.map((c) => eventName(c.record)))];
+    add({ id: 'read-only-calls', category: 'read-only', severity: 'medium', title: `Root made ${readOnly.length} read-only call${readOnly.length > 1 ? 's' : ''} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''})`, detail: 'Enumeration before action: what was read tells what the attacker was looking for.', evidence: readOnly.map((c) => c.id) });
+  }
+
+  for (const [key, list] of other) {
+    if (key.startsWith('attacker:')) {
+      const who = key.slice('attacker:'.length);
+      const names = [...new Set(list.map((c) => `${eventName(c.record)} in ${c.region}`))];
+      add({ id: `attacker-principal-${slug(who)}`, category: 'attacker-principal', severity: maxSeverity(['high', ...list.map((c) => (c.t.severity === 'critical' ? 'critical' : 'high') as Severity)]), title: `${who} (created by root during the incident) made ${list.length} call${list.length > 1 ? 's' : ''}`, detail: `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}.`, evidence: list.map((c) => c.id) });
+      continue;
+    }
+    const first = list[0]!;
+    const name = eventName(first.record);
+    const regions = [...new Set(list.map((c) => c.region))];
+    add({
+      id: `${slug(first.t.categories[0] ?? 'change')}-${slug(name)}-${slug(eventSource(first.record))}`,
+      category: first.t.categories[0] ?? 'resource-change',
+      severity: maxSeverity(list.map((c) => c.t.severity)),
+      title: `Root called ${name} (${eventSource(first.record) || 'unknown service'}) ${list.length}× in ${regions.join(', ')}${list.every((c) => errorCodeOf(c.record)) ? ' (every attempt failed)' : ''}`,
+      detail: first.t.reasons.join(' '),
+      evidence: list.map((c) => c.id),
+    });
+  }
+
+  const order: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+  findings.sort((a, b) => order[a.severity] - order[b.severity]);
+  return { findings, remediations, classified: classified.length };
+}

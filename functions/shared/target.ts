@@ -1,0 +1,12 @@
+import type { Target } from './clients';
+import type { RuntimeConfig } from './config';
+
+/**
+ * How the responder reaches an incident's account. Standalone, or the responder's own account:
+ * its own role. Organization mode, a member account: the member's read role (deployed with the
+ * organization issue), and AssumeRoot from the responder's own role for root credentials.
+ */
+export function targetFor(accountId: string, config: Pick<RuntimeConfig, 'MODE' | 'RESPONDER_ACCOUNT_ID' | 'MEMBER_READ_ROLE_NAME'>): { target: Target; member: boolean } {
+  if (config.MODE === 'standalone' || accountId === config.RESPONDER_ACCOUNT_ID) return { target: { accountId }, member: false };
+  return { target: { accountId, roleArn: `arn:aws:iam::${accountId}:role/${config.MEMBER_READ_ROLE_NAME}` }, member: true };
+}
