@@ -1,5 +1,8 @@
-import type { Category, Severity } from '#shared/triage';
+import type { Finding, ProposedRemediation } from '#shared/findings';
+import { maxSeverity, type Severity } from '#shared/triage';
 import type { HumanTask, StepStatus, TaskItem, WorkflowState } from '#shared/schemas';
+import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
+import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
 
 /**
  * Assess Incident: pure. From the trigger and what the automatic steps report, it decides the
@@ -8,14 +11,7 @@ import type { HumanTask, StepStatus, TaskItem, WorkflowState } from '#shared/sch
  */
 export const requiredPermissions = [] as const;
 
-export interface Finding {
-  id: string;
-  category: Category | 'detection';
-  severity: Severity;
-  title: string;
-  detail: string;
-  evidence: string[];
-}
+export type { Finding };
 
 export interface Assessment {
   step: 'assess-incident';
@@ -23,6 +19,8 @@ export interface Assessment {
   severity: Severity;
   findings: Finding[];
   steps: Record<'snapshot' | 'containment' | 'evidence', { status: StepStatus | 'unknown'; detail: string }>;
+  remediations: ProposedRemediation[];
+  evidence: EvidenceCollection['evidence'] | null;
   plan: { askWasItYou: boolean; gate: TaskItem[]; tasks: TaskItem[] };
 }
 
@@ -145,16 +143,26 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
     evidence: stepReport(parallel?.evidence),
   };
 
-  const findings: Finding[] = [
-    {
+  const snapshot = steps.snapshot.status === 'done' ? (stateFields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
+  const evidence = steps.evidence.status === 'done' ? (parallel?.evidence as EvidenceCollection) : undefined;
+  const findings: Finding[] = [...(evidence?.findings ?? [])];
+  const triggerCovered = trigger.eventId !== null && findings.some((f) => f.evidence.includes(trigger.eventId!));
+  if (!triggerCovered) {
+    findings.unshift({
       id: 'trigger',
       category: state.source === 'guardduty' ? 'detection' : (trigger.categories[0] ?? 'sign-in'),
       severity: trigger.severity,
       title: `${trigger.eventName || 'Unnamed event'} by root${trigger.sourceIPAddress ? ` from ${trigger.sourceIPAddress}` : ''}`,
       detail: trigger.reasons.join(' '),
       evidence: trigger.eventId ? [trigger.eventId] : [],
-    },
-  ];
+    });
+  }
+  if (snapshot && !snapshot.root.mfaEnabled) {
+    findings.push({ id: 'root-mfa-off', category: 'mfa-change', severity: 'critical', title: 'Root MFA is off', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+  }
+  if (snapshot?.root.accessKeysPresent) {
+    findings.push({ id: 'root-access-keys-present', category: 'root-credentials', severity: 'critical', title: 'Root has access keys', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+  }
   if (state.unparsed) {
     findings.push({
       id: 'trigger-unparsed',
@@ -166,24 +174,37 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
     });
   }
 
-  const severity = trigger.severity;
+  const rank: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+  findings.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  const severity = maxSeverity([trigger.severity, ...findings.map((f) => f.severity)]);
   const why = (reason: string) => [reason, ...trigger.reasons];
   const tasks: HumanTask[] = [];
-  if (steps.containment.status !== 'done') {
+  if (steps.containment.status !== 'done' && snapshot?.root.accessKeysPresent !== false) {
     tasks.push({ ...TASKS['delete-root-access-keys']!, why: why(`Automatic containment did not delete them (${steps.containment.status}).`) });
   }
   tasks.push({ ...TASKS['change-root-password']!, why: why('Whoever used root may know the password.') });
-  const mfaTouched = trigger.categories.includes('mfa-change');
-  if (steps.snapshot.status !== 'done' || mfaTouched) {
+  const mfaTouched = trigger.categories.includes('mfa-change') || findings.some((f) => f.category === 'mfa-change');
+  if (!snapshot || !snapshot.root.mfaEnabled || mfaTouched) {
     tasks.push({
       ...TASKS['enable-root-mfa']!,
-      why: why(mfaTouched ? 'Root changed an MFA device during the incident.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`),
+      why: why(mfaTouched ? 'Root MFA was changed or is off.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`),
     });
   }
   tasks.push({ ...TASKS['secure-root-mailbox']!, why: why('The root email address is the recovery path for the root password.') });
   tasks.push({ ...TASKS['review-billing-and-organization']!, why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.') });
   tasks.push({ ...TASKS['store-root-credentials-safely']!, why: ['The new root password and MFA keys must not be usable by one person alone.'] });
   tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
+  const remediations = evidence?.remediations ?? [];
+  for (const r of remediations) {
+    tasks.push({
+      id: r.id.slice(0, 60),
+      kind: 'remediation',
+      title: `Approve: ${r.undo}`.slice(0, 200),
+      why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],
+      steps: ['Approve to let the responder make this change at once; reject to leave it to people.'],
+      verification: 'The change is re-read by API after it runs.',
+    });
+  }
 
   const askWasItYou = trigger.isRoot && trigger.severity === 'high' && trigger.categories.includes('sign-in');
   const gate: TaskItem[] = askWasItYou
@@ -202,5 +223,5 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
       ]
     : [];
 
-  return { step: 'assess-incident', status: 'done', severity, findings, steps, plan: { askWasItYou, gate, tasks: tasks.map((t) => item(state, severity, t)) } };
+  return { step: 'assess-incident', status: 'done', severity, findings, steps, remediations, evidence: evidence?.evidence ?? null, plan: { askWasItYou, gate, tasks: tasks.map((t) => item(state, severity, t)) } };
 }

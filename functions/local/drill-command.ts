@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runDrill, DEFAULT_SCENARIO, type DrillResult } from './drill';
 import type { CommandIO } from './triage-command';
 
@@ -10,6 +12,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
   let approve: 'all' | 'none' = 'none';
   let json = false;
   let scenario = DEFAULT_SCENARIO;
+  let out: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--json') json = true;
@@ -20,6 +23,13 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
         return 2;
       }
       approve = value;
+    } else if (arg === '--out') {
+      const value = args[++i];
+      if (!value) {
+        io.stderr('drill: --out takes a folder');
+        return 2;
+      }
+      out = value;
     } else if (arg === '--scenario') {
       const value = args[++i];
       if (!value) {
@@ -39,6 +49,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     result = await runDrill({
       scenario,
       approve,
+      ...(out ? { out } : {}),
       ...(json
         ? {}
         : {
@@ -65,17 +76,23 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
   }
 
   if (json) {
-    io.stdout(JSON.stringify(result, null, 2));
+    const { aws: _aws, ...printable } = result;
+    io.stdout(JSON.stringify(printable, null, 2));
   } else {
     for (const execution of result.executions) {
-      const report = (execution.output as { report?: { Payload?: { report?: { status?: string; openItems?: string[] } } } } | undefined)?.report?.Payload?.report;
       io.stdout('');
       io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms, ${execution.statesEntered.length} states entered`);
-      if (report) {
-        io.stdout(`Incident status: ${report.status}`);
-        io.stdout('Still open:');
-        for (const item of report.openItems ?? []) io.stdout(`  - ${item}`);
-      }
+    }
+    const reportFile = join(result.outDir, 'report.json');
+    if (existsSync(reportFile)) {
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { status: string; severity: string; findings: unknown[]; openItems: string[] };
+      io.stdout(`Incident status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`);
+      io.stdout('Still open:');
+      for (const item of report.openItems) io.stdout(`  - ${item}`);
+      io.stdout('');
+      io.stdout(`Report: ${join(result.outDir, 'report.md')} (and report.json); evidence: ${join(result.outDir, 'evidence')}/`);
+    } else if (result.executions.length === 0) {
+      io.stdout('No incident was opened (nothing in this scenario starts one).');
     }
     io.stdout('');
     io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report); ${result.approvals.length} approvals decided.`);

@@ -1,11 +1,13 @@
 import './polyfills';
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { ApprovalStore } from '#shared/approval-store';
-import { extractRecords } from '#shared/cloudtrail';
+import type { Target, TargetClients } from '#shared/clients';
+import { LocalDirWriter } from '#shared/evidence';
+import { virtualTimer } from '#shared/rate-limit';
 import { useLocalClients } from '#shared/clients';
 import { resetRuntimeConfig } from '#shared/config';
 import { systemClock } from '#shared/clock';
@@ -17,6 +19,8 @@ import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type Loca
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
+import { loadScenario, scenarioRecords, scenarioWorld } from './scenario';
+import { SimulatedAws } from './simulated-aws';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -24,7 +28,6 @@ import { TaskTokenBroker } from './task-tokens';
  * deployed handler; DynamoDB, SNS and Step Functions are local stand-ins. With `approve: 'all'` a
  * simulated responder approves every link that reaches the responders' mailbox.
  */
-export const SCENARIOS_DIR = join(PROJECT_ROOT, 'scenarios');
 export const DEFAULT_SCENARIO = 'unknown-ip-no-mfa';
 
 const ACCOUNT = '999988887777';
@@ -45,17 +48,13 @@ export const DRILL_ENV = {
   MAX_REMINDERS: '1',
 } as const;
 
-export interface Scenario {
-  name: string;
-  description: string;
-  /** The responders' known networks for this drill (the deployed setting: knownSourceCidrs). */
-  knownSourceCidrs?: string[];
-  sources: string[];
-}
-
 export interface DrillOptions {
   scenario?: string;
   approve: 'all' | 'none';
+  /** Where report.json, report.md and evidence/ go (default drill-output/<scenario>). */
+  out?: string;
+  /** The drill's "now": scenario records are rebased to end a few minutes before it. */
+  now?: Date;
   onEvent?: (execution: LocalExecution, event: ExecutionEvent) => void;
   onIntake?: (result: IntakeLine) => void;
   /** Replace a deployed handler (fault injection in tests). */
@@ -83,6 +82,9 @@ export interface DrillExecution {
 
 export interface DrillResult {
   scenario: string;
+  outDir: string;
+  /** The simulated AWS after the run: tests count changes and calls here. */
+  aws: SimulatedAws;
   intake: IntakeLine[];
   executions: DrillExecution[];
   outbox: OutboxMessage[];
@@ -90,41 +92,27 @@ export interface DrillResult {
   wallMs: number;
 }
 
-export function loadScenario(nameOrFile: string): { scenario: Scenario; dir: string } {
-  const file = nameOrFile.endsWith('.json') ? (isAbsolute(nameOrFile) ? nameOrFile : resolve(nameOrFile)) : join(SCENARIOS_DIR, `${nameOrFile}.json`);
-  if (!existsSync(file)) throw new ScenarioError(`No scenario "${nameOrFile}" (looked for ${file})`);
-  let scenario: Scenario;
-  try {
-    scenario = JSON.parse(readFileSync(file, 'utf8')) as Scenario;
-  } catch (error) {
-    throw new ScenarioError(`${file}: not JSON (${(error as Error).message})`);
-  }
-  if (typeof scenario.name !== 'string' || !Array.isArray(scenario.sources) || scenario.sources.length === 0) {
-    throw new ScenarioError(`${file}: a scenario needs "name" and a non-empty "sources" list`);
-  }
-  return { scenario, dir: join(file, '..') };
-}
-
-function scenarioEvents(scenario: Scenario, dir: string): Record<string, unknown>[] {
-  const events: Record<string, unknown>[] = [];
-  for (const source of scenario.sources) {
-    const path = join(dir, source);
-    if (!existsSync(path)) throw new ScenarioError(`Scenario ${scenario.name}: source ${source} not found`);
-    const { records, problems } = extractRecords(JSON.parse(readFileSync(path, 'utf8')), source);
-    if (problems.length > 0) throw new ScenarioError(`Scenario ${scenario.name}: ${problems.map((p) => `${p.origin}: ${p.message}`).join('; ')}`);
-    for (const { record, envelope } of records) events.push(envelope ?? toEventBridge(record));
-  }
-  return events;
-}
-
 const APPROVAL_LINK = /\/approvals\/([A-Za-z0-9_-]{43})\b/;
 
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const started = Date.now();
+  const now = options.now ?? new Date();
   const { scenario, dir } = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
-  const events = scenarioEvents(scenario, dir);
+  const records = scenarioRecords(scenario, dir, now);
+  const world = scenarioWorld(scenario, records);
+  const timer = virtualTimer(now.getTime());
+  const aws = new SimulatedAws(world, timer);
+  const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
 
-  Object.assign(process.env, DRILL_ENV, { KNOWN_SOURCE_CIDRS: (scenario.knownSourceCidrs ?? []).join(',') });
+  Object.assign(process.env, DRILL_ENV, {
+    KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
+    MODE: scenario.mode,
+    RESPONDER_ACCOUNT_ID: world.responderAccountId,
+    EXPECTED_ALTERNATE_CONTACTS: JSON.stringify(
+      Object.fromEntries(Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [type, { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber }])),
+    ),
+    EXPECTED_ORGANIZATION_ID: scenario.baseline.expectedOrganizationId ?? '',
+  });
   resetRuntimeConfig();
   const ddb = new SimulatedDynamoDb();
   const sns = new SimulatedSns();
@@ -135,7 +123,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.handlerFor ? { handlerFor: options.handlerFor } : {}),
   });
-  useLocalClients({ dynamodb: ddb as unknown as DynamoDBDocumentClient, sfn: sfn as unknown as SFNClient, sns: sns as unknown as SNSClient });
+  useLocalClients({
+    dynamodb: ddb as unknown as DynamoDBDocumentClient,
+    sfn: sfn as unknown as SFNClient,
+    sns: sns as unknown as SNSClient,
+    target: (target) => simulatedTarget(aws, target),
+    objectWriter: (prefix) => new LocalDirWriter(prefix.endsWith('/evidence/') ? join(outDir, 'evidence') : outDir),
+    timer,
+  });
 
   const approvals: DrillResult['approvals'] = [];
   const decisions: Promise<void>[] = [];
@@ -161,7 +156,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   try {
     const intake = loadHandler(deployedFunctions().get('intake')!);
     const lines: IntakeLine[] = [];
-    for (const event of events) {
+    for (const event of records.map((r) => toEventBridge(r.record))) {
       const detail = event['detail'] as Record<string, unknown>;
       const line: IntakeLine = { eventName: String(detail['eventName'] ?? ''), eventTime: (detail['eventTime'] as string | undefined) ?? null, outcome: 'error' };
       try {
@@ -190,8 +185,33 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       });
     }
     await Promise.all(decisions);
-    return { scenario: scenario.name, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
+    return { scenario: scenario.name, outDir, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
   }
+}
+
+/** The target-account clients of the drill: the simulated AWS, as that account's role or an AssumeRoot session. */
+function simulatedTarget(aws: SimulatedAws, target: Target): TargetClients {
+  const as = (region: string) => aws.client({ accountId: target.accountId, region }) as never;
+  return {
+    iam: (session) => (session ? aws.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
+    sts: (region) => as(region),
+    cloudtrail: (region) => as(region),
+    account: () => as('us-east-1'),
+    organizations: () => as('us-east-1'),
+    guardduty: (region) => as(region),
+  };
+}
+
+/** A fresh output folder; an existing one is replaced only if it holds a previous drill's output. */
+function prepareOutDir(dir: string): string {
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    const previousDrill = entries.length === 0 || entries.includes('report.json') || entries.includes('evidence');
+    if (!previousDrill) throw new ScenarioError(`--out ${dir} exists and is not a previous drill's output; choose another folder`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

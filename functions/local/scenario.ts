@@ -58,6 +58,8 @@ export const ScenarioSchema = z.strictObject({
         fromAccountId: z.string().optional(),
         /** The scenario account the records happen in (default: the first account). */
         account: AccountId.optional(),
+        /** Only these records of the file (0-based positions), in this order. */
+        pick: z.array(z.number().int().min(0)).optional(),
       }),
     )
     .min(1),
@@ -155,7 +157,12 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
     if (!existsSync(path)) throw new ScenarioError(`Scenario ${scenario.name}: source ${source.file} not found`);
     const { records, problems } = extractRecords(JSON.parse(readFileSync(path, 'utf8')), source.file);
     if (problems.length > 0) throw new ScenarioError(`Scenario ${scenario.name}: ${problems.map((p) => `${p.origin}: ${p.message}`).join('; ')}`);
-    return { records: records.map((r) => r.record), ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}), accountId: source.account ?? scenario.accounts[0]!.accountId };
+    const chosen = source.pick ? source.pick.map((i) => {
+      const r = records[i];
+      if (!r) throw new ScenarioError(`Scenario ${scenario.name}: ${source.file} has no record ${i}`);
+      return r;
+    }) : records;
+    return { records: chosen.map((r) => r.record), ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}), accountId: source.account ?? scenario.accounts[0]!.accountId };
   });
   return rebase(sources, { now, endMinutesAgo: scenario.endMinutesAgo, scenario: scenario.name });
 }

@@ -1,4 +1,4 @@
-import { documentClient, snsClient } from '#shared/clients';
+import { documentClient, objectWriter, snsClient } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
@@ -12,8 +12,15 @@ export const handler = stepHandler({
   incidentId: (state) => state.incidentId,
   deps: () => {
     const config = runtimeConfig();
-    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, clock: systemClock };
+    return {
+      store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+      sns: snsClient(),
+      respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
+      clock: systemClock,
+      mode: config.MODE,
+      responderAccountId: config.RESPONDER_ACCOUNT_ID,
+    };
   },
-  run: (state, deps) => writeIncidentReport(state, deps),
+  run: (state, deps) => writeIncidentReport(state, { ...deps, writer: objectWriter(runtimeConfig().EVIDENCE_BUCKET, `incidents/${state.incidentId}/`) }),
 });
 export { requiredPermissions } from './write-incident-report';

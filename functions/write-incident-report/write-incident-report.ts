@@ -1,11 +1,16 @@
 import type { Clock } from '#shared/clock';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
 import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';
 import type { SNSClient } from '#shared/sns-types';
 import type { Triage } from '#shared/triage';
+import type { ObjectWriter } from '#shared/evidence';
+import { evidencePermissions } from '#shared/evidence';
+import type { ProposedRemediation } from '#shared/findings';
 import type { Assessment, Finding } from '../assess-incident/assess-incident';
+import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
+import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
+import { renderMarkdown } from './render-markdown';
 
 /**
  * Write Incident Report: the one result format (report.json), the final email, and the incident's
@@ -13,7 +18,7 @@ import type { Assessment, Finding } from '../assess-incident/assess-incident';
  * step ran and every task was done and verified, otherwise `open` (the incident stays open and
  * later root events attach to it).
  */
-export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions] as const;
+export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions, ...evidencePermissions] as const;
 
 export interface ReportAction {
   action: string;
@@ -30,6 +35,8 @@ export interface ReportTask {
   decidedBy: string | null;
   decidedAt: string | null;
   verified: boolean | null;
+  /** For an approved remediation: whether it ran. */
+  remediation?: string;
 }
 
 export interface IncidentReport {
@@ -41,16 +48,34 @@ export interface IncidentReport {
   trigger: Triage;
   unparsed: boolean;
   findings: Finding[];
+  remediations: ProposedRemediation[];
   actions: ReportAction[];
   humanTasks: ReportTask[];
   openItems: string[];
   timeline: { at: string; state: string; event: string }[];
-  evidence: { location: string | null; manifestSha256: string | null; files: number; status: StepStatus };
+  evidence: { location: string | null; manifestSha256: string | null; files: number; status: StepStatus | 'unknown' };
+  /** What this responder cannot do or see here, said plainly. */
+  limits: string[];
   generatedAt: string;
+}
+
+/** What the step returns into the workflow: a reference to the report, not the report (256 KB limit). */
+export interface ReportWritten {
+  step: 'write-incident-report';
+  status: 'done';
+  incidentStatus: IncidentStatus;
+  severity: Triage['severity'];
+  findings: number;
+  openItems: string[];
+  stored: { location: string; files: string[] };
 }
 
 export interface WriteReportDeps {
   store: IncidentStore;
+  /** Where report.json and report.md go: the incident's folder in the evidence bucket (drill: DIR). */
+  writer: ObjectWriter;
+  mode: 'standalone' | 'organization';
+  responderAccountId: string;
   sns: SNSClient;
   respondersTopicArn: string;
   clock: Clock;
@@ -58,8 +83,10 @@ export interface WriteReportDeps {
 
 interface TaskOutcome {
   taskId?: string;
+  kind?: string;
   title?: string;
   status?: string;
+  action?: { status?: string };
   decision?: { decidedBy?: string; decidedAt?: string };
   verification?: { verified?: boolean | null };
 }
@@ -70,7 +97,7 @@ const ACTION_OF_STEP: Record<keyof Assessment['steps'], string> = {
   evidence: 'collect-evidence',
 };
 
-export function buildReport(state: WorkflowState, now: Date): IncidentReport {
+export function buildReport(state: WorkflowState, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
   const fields = state as Record<string, unknown>;
   const assessment = (fields['assessment'] as { Payload?: Assessment } | undefined)?.Payload;
   const gate = fields['gate'] as { confirmed?: boolean; decision?: { decidedBy?: string; decidedAt?: string } }[] | undefined;
@@ -89,7 +116,9 @@ export function buildReport(state: WorkflowState, now: Date): IncidentReport {
     : outcomes.map((o) => ({
         id: o.taskId ?? 'unknown',
         title: o.title ?? 'unknown task',
-        status: o.status === 'done' || o.status === 'rejected' || o.status === 'overdue' || o.status === 'failed' ? o.status : 'open',
+        // An approved remediation is done only when it ran.
+        status: o.kind === 'remediation' && o.status === 'done' && o.action?.status !== 'done' ? 'open' : o.status === 'done' || o.status === 'rejected' || o.status === 'overdue' || o.status === 'failed' ? o.status : 'open',
+        ...(o.kind === 'remediation' ? { remediation: o.action?.status ?? 'not run' } : {}),
         decidedBy: o.decision?.decidedBy ?? null,
         decidedAt: o.decision?.decidedAt ?? null,
         verified: typeof o.verification?.verified === 'boolean' ? o.verification.verified : null,
@@ -97,10 +126,29 @@ export function buildReport(state: WorkflowState, now: Date): IncidentReport {
 
   const openItems = [
     ...actions.filter((a) => a.status !== 'done' && a.status !== 'skipped').map((a) => `${a.action}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
-    ...humanTasks.filter((t) => !confirmed && !(t.status === 'done' && t.verified === true) && t.status !== 'rejected').map((t) => `${t.title}: ${t.status}${t.status === 'done' ? ', not verified' : ''}`),
+    ...humanTasks
+      .filter((t) => !confirmed && !(t.status === 'done' && t.verified === true) && t.status !== 'rejected')
+      .map((t) => `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}`),
   ];
   const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
+  const parallel = (fields['containAndCollect'] as { Payload?: { evidence?: EvidenceCollection } } | undefined)?.Payload;
+  const collection = evidenceStep === 'done' ? parallel?.evidence : undefined;
+  const snapshot = assessment?.steps.snapshot.status === 'done' ? (fields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
+
+  const timeline: IncidentReport['timeline'] = [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName || 'event'} by root opened the incident` }];
+  for (const s of collection?.signIns ?? []) timeline.push({ at: s.at, state: 'CloudTrail', event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}` });
+  if (snapshot) timeline.push({ at: snapshot.takenAt, state: 'Snapshot Root Credentials', event: snapshot.detail });
+  if (collection) timeline.push({ at: collection.window.end, state: 'Collect Evidence', event: collection.detail });
+  for (const t of humanTasks) if (t.decidedAt) timeline.push({ at: t.decidedAt, state: 'Run Human Tasks', event: `${t.title}: ${t.status}${t.decidedBy ? ` (${t.decidedBy})` : ''}` });
+  timeline.push({ at, state: 'Write Incident Report', event: `incident ${status}` });
+  timeline.sort((a, b) => a.at.localeCompare(b.at));
+
+  const limits: string[] = [...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? [])];
+  if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
+    limits.push('This responder runs in the affected account: root can switch it off. The evidence already written is safe only because of the bucket\'s Object Lock.');
+    limits.push('No automatic cut-off exists for a root console session that is already open in this account: change the root password and remove unknown MFA devices to end it.');
+  }
 
   return {
     incidentId: state.incidentId,
@@ -111,11 +159,15 @@ export function buildReport(state: WorkflowState, now: Date): IncidentReport {
     trigger: state.trigger,
     unparsed: state.unparsed,
     findings: assessment?.findings ?? [],
+    remediations: assessment?.remediations ?? [],
     actions,
     humanTasks,
     openItems,
-    timeline: [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName} by root` }],
-    evidence: { location: null, manifestSha256: null, files: 0, status: evidenceStep === 'unknown' ? 'failed' : evidenceStep },
+    timeline,
+    evidence: collection
+      ? { location: collection.evidence.location, manifestSha256: collection.evidence.manifestSha256, files: collection.evidence.files, status: 'done' }
+      : { location: null, manifestSha256: null, files: 0, status: evidenceStep },
+    limits,
     generatedAt: at,
   };
 }
@@ -123,8 +175,10 @@ export function buildReport(state: WorkflowState, now: Date): IncidentReport {
 export async function writeIncidentReport(
   state: WorkflowState,
   deps: WriteReportDeps,
-): Promise<{ step: string; status: 'done'; incidentStatus: IncidentStatus; report: IncidentReport; stored: NotImplemented }> {
-  const report = buildReport(state, deps.clock.now());
+): Promise<ReportWritten> {
+  const report = buildReport(state, deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });
+  await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
+  await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
   if (report.status !== 'open') await deps.store.close(state.accountId, state.incidentId, report.status, report.generatedAt);
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] Report: incident ${state.incidentId} is ${report.status}`,
@@ -144,7 +198,9 @@ export async function writeIncidentReport(
     step: 'write-incident-report',
     status: 'done',
     incidentStatus: report.status,
-    report,
-    stored: notImplemented('store-incident-report', 'Not built yet (evidence issue): the report is in the execution output and the email, not yet in the evidence bucket.'),
+    severity: report.severity,
+    findings: report.findings.length,
+    openItems: report.openItems.slice(0, 50),
+    stored: { location: deps.writer.location, files: ['report.json', 'report.md'] },
   };
 }
