@@ -33,6 +33,11 @@ function load(stage) {
     ...config,
     knownSourceCidrsCsv: config.knownSourceCidrs.join(','),
     reminderIntervalSeconds: config.reminderIntervalMinutes * 60,
+    // The Lambda environment holds the baseline as JSON, in the Account API's field names.
+    expectedAlternateContactsJson: JSON.stringify(
+      Object.fromEntries(Object.entries(config.expectedAlternateContacts).map(([type, c]) => [type, { name: c.name, title: c.title, emailAddress: c.emailAddress, phoneNumber: c.phoneNumber }])),
+    ),
+    expectedOrganizationIdOrEmpty: config.expectedOrganizationId || '',
     subscriptions,
   };
 }

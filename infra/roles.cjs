@@ -10,9 +10,9 @@ const SERVICE = 'root-responder';
 const FUNCTIONS = {
   intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
   approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'] },
-  snapshotRootCredentials: { dir: 'snapshot-root-credentials' },
+  snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
   containRootCredentials: { dir: 'contain-root-credentials' },
-  collectEvidence: { dir: 'collect-evidence' },
+  collectEvidence: { dir: 'collect-evidence', accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty'], evidence: true },
   assessIncident: { dir: 'assess-incident' },
   notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },
   requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },
@@ -21,7 +21,7 @@ const FUNCTIONS = {
   runApprovedAction: { dir: 'run-approved-action' },
   verifyHumanTask: { dir: 'verify-human-task' },
   verifyIncident: { dir: 'verify-incident' },
-  writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'] },
+  writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
 };
 
@@ -46,9 +46,25 @@ function resourcesFor(key, service, stage) {
       return (spec.sns || []).map((topic) => ({ Ref: topic }));
     case 'states':
       return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', `${SERVICE}-${stage}`)] : [];
+    case 's3':
+      // Evidence objects only (write once: no delete, no overwrite of a locked version).
+      return spec.evidence ? [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/incidents/*']] }] : [];
+    case 'sts':
+      // AssumeRoot targets the root user of a member account.
+      return spec.assumeRoot ? ['arn:aws:iam::*:root'] : [];
     default:
-      return [];
+      // Account-level reads (GetAccountSummary, LookupEvents, GetAlternateContact, ...) take no resource ARN.
+      return (spec.accountLevel || []).includes(service) ? ['*'] : [];
   }
+}
+
+/** Extra conditions: AssumeRoot only with the task policies this function is meant to use. */
+function conditionFor(key, service) {
+  const spec = FUNCTIONS[key];
+  if (service === 'sts' && spec.assumeRoot) {
+    return { StringEquals: { 'sts:TaskPolicyArn': spec.assumeRoot.map((p) => `arn:aws:iam::aws:policy/root-task/${p}`) } };
+  }
+  return undefined;
 }
 
 function roles(stage) {
@@ -72,7 +88,8 @@ function roles(stage) {
     for (const [service, serviceActions] of byService) {
       const resource = resourcesFor(key, service, stage);
       if (resource.length === 0) throw new Error(`${key}: no resource declared for ${service} actions (${serviceActions.join(', ')}) in infra/roles.cjs`);
-      statements.push({ Effect: 'Allow', Action: serviceActions, Resource: resource });
+      const condition = conditionFor(key, service);
+      statements.push({ Effect: 'Allow', Action: serviceActions, Resource: resource, ...(condition ? { Condition: condition } : {}) });
     }
     resources[roleName(key)] = {
       Type: 'AWS::IAM::Role',

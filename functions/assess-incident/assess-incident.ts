@@ -197,7 +197,7 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   const remediations = evidence?.remediations ?? [];
   for (const r of remediations) {
     tasks.push({
-      id: r.id.slice(0, 60),
+      id: r.id,
       kind: 'remediation',
       title: `Approve: ${r.undo}`.slice(0, 200),
       why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],

@@ -8,9 +8,13 @@ Usage:
       Classify CloudTrail records (a record, an EventBridge event, a {"Records":[...]} log file,
       a LookupEvents response, or an array of these; stdin when no FILE). Prints one JSON line
       per record. Exit 2 when any input could not be read (named on stderr).
-  root-responder drill [--approve all] [--json]
-      Run the whole response state machine locally on the built-in scenario, with no AWS
-      account. --approve all answers every approval at once; --json prints the run as JSON.
+  root-responder drill [--scenario NAME|FILE] [--out DIR] [--approve all] [--json]
+      Run the whole response state machine locally on a scenario (default unknown-ip-no-mfa),
+      with no AWS account. Writes DIR/report.json, DIR/report.md and DIR/evidence/ (default
+      DIR: drill-output/<scenario>). --approve all answers every approval at once; --json
+      prints the run as JSON.
+  root-responder scenarios [--schema]
+      List the bundled drill scenarios; --schema prints the scenario file format (JSON Schema).
   root-responder --help
 `;
 
@@ -40,6 +44,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { drillCommand } = require('./drill-command') as typeof import('./drill-command');
       return drillCommand(rest, io);
+    }
+    case 'scenarios': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { listScenarios, scenarioJsonSchema } = require('./scenario') as typeof import('./scenario');
+      if (rest.includes('--schema')) {
+        io.stdout(JSON.stringify(scenarioJsonSchema(), null, 2));
+        return 0;
+      }
+      for (const s of listScenarios()) io.stdout(`${s.name.padEnd(24)} ${s.description}`);
+      return 0;
     }
     default:
       io.stderr(`root-responder: unknown command "${command}" (see --help)`);

@@ -46,6 +46,11 @@ export const DRILL_ENV = {
   APPROVAL_EXPIRY_HOURS: '1',
   REMINDER_INTERVAL_SECONDS: '1',
   MAX_REMINDERS: '1',
+  MODE: 'standalone',
+  RESPONDER_ACCOUNT_ID: ACCOUNT,
+  MEMBER_READ_ROLE_NAME: 'root-responder-read',
+  EXPECTED_ALTERNATE_CONTACTS: '{}',
+  EXPECTED_ORGANIZATION_ID: '',
 } as const;
 
 export interface DrillOptions {

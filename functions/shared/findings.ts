@@ -123,7 +123,8 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
       continue;
     }
     if (c.t.categories.includes('logging-tampering')) {
-      const trail = str(params(r)['name']) ?? 'a trail';
+      // Trails are named by name or ARN in requests: report the name.
+      const trail = (str(params(r)['name']) ?? 'a trail').split('/').pop()!;
       add({ id: `logging-${slug(name)}-${slug(trail)}-${slug(c.region)}`, category: 'logging-tampering', severity: 'critical', title: `${name === 'StopLogging' ? 'CloudTrail logging stopped' : `${name} on CloudTrail`} in ${c.region} (${trail})${failedNote(r)}`, detail: 'Stopping or narrowing audit logging hides what the attacker does next.', evidence: [c.id] });
       if (!errorCodeOf(r) && (name === 'StopLogging' || name === 'UpdateTrail' || name === 'PutEventSelectors')) {
         remediations.push({ id: `restart-trail-${slug(trail)}-${slug(c.region)}`, action: 'restart-trail', target: trail, region: c.region, undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`, evidence: [c.id] });

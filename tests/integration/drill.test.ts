@@ -1,21 +1,52 @@
-import { runDrill, DRILL_ENV, type DrillExecution } from '#local/drill';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyLocalBundle } from '#shared/evidence';
+import { runDrill, DRILL_ENV, type DrillExecution, type DrillResult } from '#local/drill';
 import type { Handler } from '#local/deployment';
 
 /** The whole state machine, run locally with every Task bound to its deployed handler. */
 interface Output {
-  humanTasks?: { taskId: string; status: string; decision?: { decidedBy: string } }[];
-  report?: { Payload: { incidentStatus: string; report: { status: string; humanTasks: { status: string }[]; actions: { action: string; status: string }[]; openItems: string[] } } };
-  failureReport?: { Payload: { ran: string[]; notRun: string[] } };
+  humanTasks?: { taskId: string; kind: string; status: string; decision?: { decidedBy: string } }[];
   containAndCollect?: { Payload: { containment: { status: string }; evidence: { status: string; error?: { Error: string } } } };
+}
+interface Report {
+  status: string;
+  severity: string;
+  findings: { id: string; title: string; category: string; evidence: string[] }[];
+  remediations: { action: string; target: string }[];
+  actions: { action: string; status: string }[];
+  humanTasks: { id: string; status: string }[];
+  openItems: string[];
+  evidence: { location: string; manifestSha256: string; files: number };
+  timeline: { at: string; state: string; event: string }[];
 }
 
 const top = (e: DrillExecution) => e.events.filter((x) => x.type === 'StateEntered' && x.index === undefined && x.state).map((x) => x.state);
+const out = () => mkdtempSync(join(tmpdir(), 'drill-'));
+const reportOf = (r: DrillResult) => JSON.parse(readFileSync(join(r.outDir, 'report.json'), 'utf8')) as Report;
+
+function pageEventIds(dir: string): Set<string> {
+  const ids = new Set<string>();
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/page-\d+\.json$/.test(entry.name)) for (const r of JSON.parse(readFileSync(p, 'utf8')) as { eventID: string }[]) ids.add(r.eventID);
+    }
+  };
+  walk(join(dir, 'evidence', 'cloudtrail'));
+  return ids;
+}
 
 describe('drill: unknown-ip-no-mfa', () => {
-  it('with every approval given, runs the whole state machine to its end', async () => {
-    const result = await runDrill({ approve: 'all' });
+  let result: DrillResult;
+  beforeAll(async () => {
+    result = await runDrill({ approve: 'all', out: out() });
+  });
 
-    expect(result.intake.map((i) => i.outcome)).toEqual(['ignored', 'ignored', 'ignored', 'opened', 'attached', 'attached', 'attached', 'attached', 'attached', 'attached', 'attached', 'ignored']);
+  it('runs the whole state machine to its end, with every approval given', () => {
+    expect(result.intake.map((i) => i.outcome)).toEqual(['ignored', 'ignored', 'ignored', 'opened', ...Array(7).fill('attached'), 'ignored', 'attached', 'attached', 'attached']);
     expect(result.executions).toHaveLength(1);
     const [execution] = result.executions;
     expect(execution!.status).toBe('SUCCEEDED');
@@ -32,60 +63,119 @@ describe('drill: unknown-ip-no-mfa', () => {
       'Write Incident Report',
       'Response Finished',
     ]);
-    const output = execution!.output as Output;
-    expect(output.humanTasks).toHaveLength(7);
-    expect(output.humanTasks!.every((t) => t.status === 'done' && t.decision?.decidedBy === 'drill:simulated-responder')).toBe(true);
-    expect(result.approvals).toHaveLength(7);
-    // Nothing pretends: unbuilt steps say so, and the incident stays open.
-    const report = output.report!.Payload.report;
+    const tasks = (execution!.output as Output).humanTasks!;
+    expect(tasks.filter((t) => t.kind === 'console')).toHaveLength(7);
+    expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['delete-root-access-key-akia5zzzk44445xxffvb', 'quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
+    expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'drill:simulated-responder')).toBe(true);
+  });
+
+  it('names every attacker change as a finding, with event ids that are in the evidence', () => {
+    const report = reportOf(result);
+    const titles = report.findings.map((f) => f.title);
+    for (const expected of [
+      /^Root signed in from 92\.55\.146\.245/,
+      /^3 failed root sign-ins from 92\.55\.146\.245$/,
+      /^Root created an access key for itself \(AKIA5ZZZK44445XXFFVB\)$/,
+      /^Root created IAM user `tracy_stone`, an access key for it \(AKIASWJJJ66ZZZII4IYY\), attached AmazonEC2FullAccess, IAMFullAccess, AmazonS3FullAccess$/,
+      /^Root MFA device deactivated$/,
+      /^SECURITY alternate contact changed$/,
+      /^CloudTrail logging stopped in eu-west-1/,
+      /^CloudTrail logging stopped in us-east-1 .*attempt failed: NotOrganizationMasterAccountException/,
+      /^tracy_stone \(created by root during the incident\) made 1 call$/,
+      /^SECURITY alternate contact differs from the baseline$/,
+      /^Trail acme-cloudtrail-eu-west-1 \(eu-west-1\) is not logging$/,
+      /^Root MFA is off$/,
+      /^Root has access keys$/,
+    ]) {
+      expect({ expected: String(expected), found: titles.some((t) => expected.test(t)) }).toEqual({ expected: String(expected), found: true });
+    }
+    const inEvidence = pageEventIds(result.outDir);
+    const cloudTrailIds = report.findings.flatMap((f) => f.evidence).filter((id) => /^[0-9a-f]{8}-/.test(id));
+    expect(cloudTrailIds.length).toBeGreaterThanOrEqual(14);
+    for (const id of cloudTrailIds) expect(inEvidence.has(id)).toBe(true);
+    expect(report.remediations.map((r) => r.action).sort()).toEqual(['delete-root-access-key', 'quarantine-iam-user', 'restart-trail', 'restore-alternate-contact']);
+  });
+
+  it('keeps the evidence tamper-evident: the manifest matches the files and the report carries its digest', async () => {
+    const report = reportOf(result);
+    const evidenceDir = join(result.outDir, 'evidence');
+    const check = await verifyLocalBundle(evidenceDir);
+    expect(check).toEqual({ ok: true, mismatches: [], manifestSha256: report.evidence.manifestSha256 });
+    expect(report.evidence.files).toBeGreaterThanOrEqual(15);
+
+    // One byte changed in one file is caught.
+    const file = join(evidenceDir, 'account', 'alternate-contacts.json');
+    const body = readFileSync(file);
+    body[10] = body[10]! ^ 1;
+    writeFileSync(file, body);
+    const tampered = await verifyLocalBundle(evidenceDir);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.mismatches).toEqual([{ path: 'account/alternate-contacts.json', problem: 'sha256 differs' }]);
+  });
+
+  it('reports honestly what ran and what did not', () => {
+    const report = reportOf(result);
     expect(report.status).toBe('open');
     expect(report.actions.map((a) => [a.action, a.status])).toEqual([
-      ['snapshot-root-credentials', 'not-implemented'],
+      ['snapshot-root-credentials', 'done'],
       ['delete-root-access-key', 'not-implemented'],
-      ['collect-evidence', 'not-implemented'],
+      ['collect-evidence', 'done'],
       ['verify-incident', 'not-implemented'],
     ]);
-    expect(report.openItems.some((o) => /Delete the root access keys: done, not verified/.test(o))).toBe(true);
+    expect(report.openItems).toContain('Approve: Restore the SECURITY alternate contact from the configured baseline (PutAlternateContact).: approved, but the remediation did not run (not-implemented)');
+    expect(readFileSync(join(result.outDir, 'report.md'), 'utf8')).toMatch(/^# CRITICAL: root-account incident `210987654321-/);
   });
 
-  it('sends no task token in any message', async () => {
-    const result = await runDrill({ approve: 'all' });
+  it('sends no task token in any message, and one approval link per task', () => {
     const mail = JSON.stringify(result.outbox);
     expect(mail).not.toContain('drill-token-');
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body))).toHaveLength(7);
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN).map((m) => m.subject)).toEqual(['[root-responder] CRITICAL: root activity in account 493859302102']);
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body))).toHaveLength(11);
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN).map((m) => m.subject)).toEqual(['[root-responder] CRITICAL: root activity in account 210987654321']);
   });
 
+  it('never exceeded 2 LookupEvents calls per second in any region, and changed nothing in the account', () => {
+    const byRegion = new Map<string, number[]>();
+    for (const c of result.aws.calls.filter((c) => c.command === 'LookupEventsCommand')) byRegion.set(c.region, [...(byRegion.get(c.region) ?? []), c.at]);
+    expect([...byRegion.keys()].sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);
+    for (const starts of byRegion.values()) for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2);
+    expect(result.aws.calls.filter((c) => c.error === 'ThrottlingException')).toEqual([]);
+    expect(result.aws.changes).toEqual([]);
+  });
+});
+
+describe('drill: other paths', () => {
   it('with nobody answering, reminds once, escalates, and ends with every task overdue', async () => {
-    const result = await runDrill({ approve: 'none' });
+    const result = await runDrill({ approve: 'none', out: out() });
     const output = result.executions[0]!.output as Output;
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(7).fill('overdue'));
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(7);
-    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(7);
-    expect(output.report!.Payload.report.status).toBe('open');
+    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(11).fill('overdue'));
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(11);
+    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(11);
+    expect(reportOf(result).status).toBe('open');
   });
 
   it('a failure while collecting evidence does not stop containment', async () => {
     const result = await runDrill({
       approve: 'all',
+      out: out(),
       handlerFor: (fn, deployed): Handler =>
         fn === 'collectEvidence'
           ? async () => {
-              throw Object.assign(new Error('CloudTrail unreachable'), { name: 'EvidenceCollectionError' });
+              throw Object.assign(new Error('CloudTrail unreachable'), { name: 'AccessDeniedError' });
             }
           : deployed,
     });
     const output = result.executions[0]!.output as Output;
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(output.containAndCollect!.Payload.containment.status).toBe('not-implemented');
-    expect(output.containAndCollect!.Payload.evidence).toMatchObject({ status: 'failed', error: { Error: 'EvidenceCollectionError' } });
-    expect(output.report!.Payload.report.actions.find((a) => a.action === 'collect-evidence')!.status).toBe('failed');
+    expect(output.containAndCollect!.Payload.evidence).toMatchObject({ status: 'failed', error: { Error: 'AccessDeniedError' } });
+    expect(reportOf(result).actions.find((a) => a.action === 'collect-evidence')!.status).toBe('failed');
   });
 
   it('a step that fails for good is reported to the responders and the execution fails', async () => {
     const result = await runDrill({
       approve: 'all',
+      out: out(),
       handlerFor: (fn, deployed): Handler =>
         fn === 'assessIncident'
           ? async () => {
@@ -106,6 +196,7 @@ describe('drill: unknown-ip-no-mfa', () => {
     let calls = 0;
     const result = await runDrill({
       approve: 'all',
+      out: out(),
       handlerFor: (fn, deployed): Handler =>
         fn === 'notifyResponders'
           ? async (event) => {
@@ -119,20 +210,42 @@ describe('drill: unknown-ip-no-mfa', () => {
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(result.executions[0]!.events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual(['Notify Responders']);
   });
-});
 
-describe('drill: known-ip-with-mfa', () => {
-  it('asks "was this you?" first; a confirmation closes the incident as expected use and skips the tasks', async () => {
-    const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'all' });
+  it('known-ip-with-mfa: asks "was this you?" first; a confirmation closes the incident as expected use', async () => {
+    const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'all', out: out() });
     const [execution] = result.executions;
     expect(execution!.status).toBe('SUCCEEDED');
     expect(top(execution!)).toEqual(expect.arrayContaining(['Ask Whether The Sign-In Was Expected', 'Was It You?', 'Write Incident Report']));
     expect(top(execution!)).not.toContain('Run Human Tasks');
-    expect((execution!.output as Output).report!.Payload.incidentStatus).toBe('expected-use');
+    expect(reportOf(result).status).toBe('expected-use');
   });
 
-  it('with no answer, runs the full response', async () => {
-    const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'none' });
+  it('known-ip-with-mfa with no answer runs the full response', async () => {
+    const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'none', out: out() });
     expect(top(result.executions[0]!)).toEqual(expect.arrayContaining(['Was It You?', 'Run Human Tasks']));
+  });
+
+  it('member-account: root is audited through an AssumeRoot session under the audit policy, without UserName', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand');
+    expect(assume).toHaveLength(1);
+    expect(assume[0]).toMatchObject({ accountId: '999988887777', input: { TargetPrincipal: '444455556666', TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' }, DurationSeconds: 900 } });
+    const rootReads = result.aws.calls.filter((c) => c.principal.startsWith('root-session'));
+    expect(rootReads.map((c) => c.command).sort()).toEqual(['GetLoginProfileCommand', 'ListAccessKeysCommand', 'ListMFADevicesCommand', 'ListSigningCertificatesCommand']);
+    expect(rootReads.every((c) => c.error === undefined && !('UserName' in (c.input as object)))).toBe(true);
+    expect(reportOf(result).findings.map((f) => f.id)).toEqual(expect.arrayContaining(['root-mfa-off', 'root-access-keys-present']));
+  });
+
+  it('management-account: no AssumeRoot, and the report says root can switch the responder off', async () => {
+    const result = await runDrill({ scenario: 'management-account', approve: 'all', out: out() });
+    expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand')).toEqual([]);
+    const md = readFileSync(join(result.outDir, 'report.md'), 'utf8');
+    expect(md).toContain('root can switch it off');
+  });
+
+  it('sign-in-failures-only: no incident opens', async () => {
+    const result = await runDrill({ scenario: 'sign-in-failures-only', approve: 'all', out: out() });
+    expect(result.intake.map((i) => i.outcome)).toEqual(['ignored', 'ignored', 'ignored']);
+    expect(result.executions).toEqual([]);
   });
 });

@@ -32,6 +32,14 @@ function incident(record = fixture('cloudtrail/signin/panther__aws_console_root_
 
 const notImplemented = { Payload: { step: 'x', status: 'not-implemented', detail: 'later' } };
 const done = { Payload: { step: 'x', status: 'done', detail: '' } };
+const snapshotDone = { Payload: { step: 'snapshot-root-credentials', status: 'done', detail: 'ok', takenAt: '2024-03-04T12:00:00Z', root: { accessKeysPresent: false, mfaEnabled: true, mfaDevices: [] }, notVisible: [] } };
+const evidenceDone = { step: 'collect-evidence', status: 'done', detail: 'ok', findings: [], remediations: [], signIns: [], window: { end: '2024-03-04T12:00:00Z' }, evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 } };
+
+/** An ObjectWriter that keeps what is written. */
+function memoryWriter() {
+  const files = new Map<string, string>();
+  return { files, location: 'mem://incident/', write: async (path: string, body: Buffer) => void files.set(path, body.toString('utf8')) };
+}
 
 beforeEach(() => {
   snsMock.reset();
@@ -40,7 +48,7 @@ beforeEach(() => {
 
 describe('assess incident', () => {
   it('plans only the tasks that apply: no "delete keys" when containment did it, no MFA task when the snapshot ran', async () => {
-    const state = { ...incident(), snapshot: done, containAndCollect: { Payload: { containment: done.Payload, evidence: done.Payload } } } as WorkflowState;
+    const state = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } } } as WorkflowState;
     const a = await assessIncident(state);
     const ids = a.plan.tasks.map((t) => t.Payload.input.task.id);
     expect(ids).not.toContain('delete-root-access-keys');
@@ -108,7 +116,7 @@ describe('send reminder', () => {
 describe('incident report', () => {
   it('is resolved only when every step ran and every task is done and verified', () => {
     const verifiedTask = { taskId: 't', title: 'T', status: 'done', decision: { decidedBy: 'a', decidedAt: 'x' }, verification: { verified: true } };
-    const base = { ...incident(), snapshot: done, containAndCollect: { Payload: { containment: done.Payload, evidence: done.Payload } }, verification: done } as WorkflowState;
+    const base = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } }, verification: done } as WorkflowState;
     const withAssessment = async (extra: Record<string, unknown>) => buildReport({ ...base, assessment: { Payload: await assessIncident(base) }, ...extra } as WorkflowState, clock.now());
     return Promise.all([
       withAssessment({ humanTasks: [verifiedTask] }).then((r) => expect(r).toMatchObject({ status: 'resolved', openItems: [] })),
@@ -123,16 +131,19 @@ describe('incident report', () => {
     const store = new IncidentStore(ddb as never, 'incidents');
     const input = incident();
     await store.openOrAttach(input, { key: 'k', eventId: 'e', eventName: 'ConsoleLogin', eventTime: null, severity: 'critical', startsIncident: true, sourceIPAddress: null, receivedAt: 'x' });
-    const deps = { store, sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', clock };
+    const writer = memoryWriter();
+    const deps = { store, sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', clock, writer, mode: 'standalone' as const, responderAccountId: '123456789012' };
 
     const open = await writeIncidentReport({ ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, humanTasks: [] } as WorkflowState, deps);
     expect(open.incidentStatus).toBe('open');
     expect(await store.openIncident(input.accountId)).toBeDefined();
-    expect(open.stored.status).toBe('not-implemented');
+    expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md'] });
+    expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({ incidentId: input.incidentId, status: 'open', evidence: { status: 'unknown' } });
+    expect(writer.files.get('report.md')).toContain('root can switch it off');
 
     const confirmed = await writeIncidentReport({ ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, gate: [{ confirmed: true, decision: { decidedBy: 'alice', decidedAt: 't' } }] } as WorkflowState, deps);
     expect(confirmed.incidentStatus).toBe('expected-use');
-    expect(confirmed.report.humanTasks).toEqual([{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: 'alice', decidedAt: 't', verified: null }]);
+    expect(JSON.parse(writer.files.get('report.json')!).humanTasks).toEqual([{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: 'alice', decidedAt: 't', verified: null }]);
     expect(await store.openIncident(input.accountId)).toBeUndefined();
     expect(await store.status(input.incidentId)).toBe('expected-use');
   });

@@ -1,0 +1,79 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { fixedClock } from '#shared/clock';
+import type { TargetClients } from '#shared/clients';
+import type { WorkflowState } from '#shared/schemas';
+import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
+import { SimulatedAws } from '#local/simulated-aws';
+import { simAccount, world } from '../helpers-sim';
+
+const MGMT = '999988887777';
+const MEMBER = '444455556666';
+const clock = fixedClock('2024-03-04T10:00:00Z');
+
+function clientsOf(aws: SimulatedAws, accountId: string): TargetClients {
+  const as = (region: string) => aws.client({ accountId, region }) as never;
+  return {
+    iam: (session) => (session ? aws.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as unknown as IAMClient,
+    sts: as,
+    cloudtrail: as,
+    account: () => as('us-east-1'),
+    organizations: () => as('us-east-1'),
+    guardduty: as,
+  };
+}
+
+const state = (accountId: string) => ({ incidentId: 'i', accountId, region: 'us-east-1', openedAt: '2024-03-04T09:00:00Z' }) as unknown as WorkflowState;
+
+describe('snapshot root credentials', () => {
+  it('standalone: GetAccountSummary and the root virtual MFA device, found by its user ARN; lists what it cannot see', async () => {
+    const account = simAccount('111122223333', {
+      root: { accessKeys: [{ AccessKeyId: 'AKIAROOT000000000001', Status: 'Active', CreateDate: '2024-01-01T00:00:00Z' }], signingCertificates: [], mfaDevices: [{ SerialNumber: 'arn:aws:iam::111122223333:mfa/whatever-name', kind: 'virtual', EnableDate: '2024-01-01T00:00:00Z' }], password: true },
+    });
+    const aws = new SimulatedAws(world([account]));
+    const snap = await snapshotRootCredentials(state('111122223333'), { clients: clientsOf(aws, '111122223333'), responder: clientsOf(aws, '111122223333'), useAssumeRoot: false, region: 'us-east-1', clock });
+    expect(snap).toMatchObject({ method: 'account-summary', root: { accessKeysPresent: true, mfaEnabled: true, mfaDevices: [{ SerialNumber: 'arn:aws:iam::111122223333:mfa/whatever-name', kind: 'virtual' }], accessKeys: null, passwordPresent: null } });
+    expect(snap.notVisible).toHaveLength(3);
+    expect(aws.calls.map((c) => c.command).sort()).toEqual(['GetAccountSummaryCommand', 'ListVirtualMFADevicesCommand']);
+  });
+
+  it('member account: an AssumeRoot audit session lists keys, certificates, every MFA device and the password, and is recorded as ours', async () => {
+    const member = simAccount(MEMBER, {
+      root: {
+        accessKeys: [{ AccessKeyId: 'AKIAMEMBER0000000001', Status: 'Active', CreateDate: '2024-01-01T00:00:00Z' }],
+        signingCertificates: [{ CertificateId: 'CERT1', Status: 'Active', UploadDate: '2024-01-01T00:00:00Z' }],
+        mfaDevices: [{ SerialNumber: 'GAHT000001', kind: 'hardware', EnableDate: '2024-01-01T00:00:00Z' }],
+        password: false,
+      },
+    });
+    const aws = new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }));
+    const sessions: string[] = [];
+    const snap = await snapshotRootCredentials(state(MEMBER), {
+      clients: clientsOf(aws, MEMBER),
+      responder: clientsOf(aws, MGMT),
+      useAssumeRoot: true,
+      region: 'us-east-1',
+      clock,
+      recordOwnSession: async (_account, keyId) => void sessions.push(keyId),
+    });
+    expect(snap).toMatchObject({
+      method: 'assume-root-audit',
+      root: { accessKeysPresent: true, accessKeys: [{ AccessKeyId: 'AKIAMEMBER0000000001', Status: 'Active' }], signingCertificates: [{ CertificateId: 'CERT1' }], mfaEnabled: true, mfaDevices: [{ SerialNumber: 'GAHT000001', kind: 'other' }], passwordPresent: false },
+      notVisible: [],
+    });
+    expect(sessions).toEqual([snap.ownSessionAccessKeyId]);
+    expect(snap.ownSessionAccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it('member account without centralized root access: says AssumeRoot was refused and reads what it can', async () => {
+    const aws = new SimulatedAws(world([simAccount(MGMT), simAccount(MEMBER)], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement'], delegatedAdmins: [] }, responderAccountId: MGMT }));
+    const snap = await snapshotRootCredentials(state(MEMBER), { clients: clientsOf(aws, MEMBER), responder: clientsOf(aws, MGMT), useAssumeRoot: true, region: 'us-east-1', clock });
+    expect(snap.method).toBe('account-summary');
+    expect(snap.notVisible[0]).toMatch(/^AssumeRoot was refused .*RootSessions/);
+  });
+
+  it('a throttled read is a TransientAwsError (the state machine retries it)', async () => {
+    const aws = new SimulatedAws(world([simAccount('111122223333')]));
+    aws.inject({ command: 'GetAccountSummaryCommand', error: 'ThrottlingException', times: 1 });
+    await expect(snapshotRootCredentials(state('111122223333'), { clients: clientsOf(aws, '111122223333'), responder: clientsOf(aws, '111122223333'), useAssumeRoot: false, region: 'us-east-1', clock })).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+});
