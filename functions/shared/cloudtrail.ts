@@ -23,6 +23,26 @@ export const CloudTrailRecordSchema = z.looseObject({
 });
 
 /** An EventBridge event: the envelope around a CloudTrail record or a GuardDuty finding. */
+/**
+ * The same test as CloudTrailRecordSchema, written out: triage runs it on every record, and a
+ * hand-written check is several times faster than a schema parse.
+ */
+export function isWellFormedRecord(record: JsonObject): boolean {
+  const identity = record['userIdentity'];
+  return (
+    typeof record['eventVersion'] === 'string' &&
+    typeof record['eventTime'] === 'string' &&
+    typeof record['eventSource'] === 'string' &&
+    typeof record['eventName'] === 'string' &&
+    record['eventName'] !== '' &&
+    typeof record['awsRegion'] === 'string' &&
+    typeof record['eventID'] === 'string' &&
+    record['eventID'] !== '' &&
+    isObject(identity) &&
+    (identity['type'] === undefined || typeof identity['type'] === 'string')
+  );
+}
+
 export const EventBridgeEnvelopeSchema = z.looseObject({
   version: z.string().optional(),
   id: z.string(),

@@ -63,7 +63,7 @@ function slug(value: string): string {
 /** Group events and turn each group into one finding. */
 export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { findings: Finding[]; remediations: ProposedRemediation[]; classified: number } {
   const classified: Classified[] = events.map((e, i) => ({ ...e, t: triage(e.record, ctx), id: eventId(e, i), at: str(e.record['eventTime']) ?? '' }));
-  classified.sort((a, b) => a.at.localeCompare(b.at));
+  classified.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const findings: Finding[] = [];
   const remediations: ProposedRemediation[] = [];
   const byUser = new Map<string, Classified[]>();
@@ -71,7 +71,23 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
   const other = new Map<string, Classified[]>();
   const failedSignIns: Classified[] = [];
 
-  const add = (f: Finding) => findings.push(f);
+  // The same change seen again (a retried call, the same trail twice) adds evidence, not a finding.
+  const byId = new Map<string, Finding>();
+  const add = (f: Finding) => {
+    const existing = byId.get(f.id);
+    if (existing) {
+      existing.evidence.push(...f.evidence);
+      return;
+    }
+    byId.set(f.id, f);
+    findings.push(f);
+  };
+  const remediationIds = new Set<string>();
+  const propose = (r: ProposedRemediation) => {
+    if (remediationIds.has(r.id)) return;
+    remediationIds.add(r.id);
+    remediations.push(r);
+  };
 
   for (const c of classified) {
     const r = c.record;
@@ -105,7 +121,7 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
     if (name === 'CreateAccessKey' && !userName) {
       const keyId = str(obj(response(r)['accessKey'])?.['accessKeyId']) ?? 'unknown';
       add({ id: `root-access-key-${slug(keyId)}`, category: 'root-credentials', severity: 'critical', title: `Root created an access key for itself (${keyId})${failedNote(r)}`, detail: 'Root should never have access keys: a root access key is full, unrestricted API access that survives a password change.', evidence: [c.id] });
-      if (!errorCodeOf(r)) remediations.push({ id: `delete-root-access-key-${slug(keyId)}`, action: 'delete-root-access-key', target: keyId, region: c.region, undo: `Delete root access key ${keyId}.`, evidence: [c.id] });
+      if (!errorCodeOf(r)) propose({ id: `delete-root-access-key-${slug(keyId)}`, action: 'delete-root-access-key', target: keyId, region: c.region, undo: `Delete root access key ${keyId}.`, evidence: [c.id] });
       continue;
     }
     if (['DeactivateMFADevice', 'DeleteVirtualMFADevice'].includes(name)) {
@@ -119,7 +135,7 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
     if (name === 'PutAlternateContact' || name === 'DeleteAlternateContact') {
       const type = str(params(r)['alternateContactType']) ?? 'an';
       add({ id: `alternate-contact-${slug(type)}-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `${type} alternate contact ${name === 'PutAlternateContact' ? 'changed' : 'deleted'}${failedNote(r)}`, detail: `AWS sends ${type.toLowerCase()} notices to this contact; an attacker's address hides warnings and helps account recovery.`, evidence: [c.id] });
-      if (!errorCodeOf(r)) remediations.push({ id: `restore-alternate-contact-${slug(type)}`, action: 'restore-alternate-contact', target: type, region: 'us-east-1', undo: `Restore the ${type} alternate contact from the configured baseline (PutAlternateContact).`, evidence: [c.id] });
+      if (!errorCodeOf(r)) propose({ id: `restore-alternate-contact-${slug(type)}`, action: 'restore-alternate-contact', target: type, region: 'us-east-1', undo: `Restore the ${type} alternate contact from the configured baseline (PutAlternateContact).`, evidence: [c.id] });
       continue;
     }
     if (c.t.categories.includes('logging-tampering')) {
@@ -127,19 +143,19 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
       const trail = (str(params(r)['name']) ?? 'a trail').split('/').pop()!;
       add({ id: `logging-${slug(name)}-${slug(trail)}-${slug(c.region)}`, category: 'logging-tampering', severity: 'critical', title: `${name === 'StopLogging' ? 'CloudTrail logging stopped' : `${name} on CloudTrail`} in ${c.region} (${trail})${failedNote(r)}`, detail: 'Stopping or narrowing audit logging hides what the attacker does next.', evidence: [c.id] });
       if (!errorCodeOf(r) && (name === 'StopLogging' || name === 'UpdateTrail' || name === 'PutEventSelectors')) {
-        remediations.push({ id: `restart-trail-${slug(trail)}-${slug(c.region)}`, action: 'restart-trail', target: trail, region: c.region, undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`, evidence: [c.id] });
+        propose({ id: `restart-trail-${slug(trail)}-${slug(c.region)}`, action: 'restart-trail', target: trail, region: c.region, undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`, evidence: [c.id] });
       }
       continue;
     }
     if (c.t.categories.includes('detection-tampering')) {
       add({ id: `detection-${slug(name)}-${slug(c.region)}-${slug(c.id)}`, category: 'detection-tampering', severity: 'critical', title: `${name} (${source}) in ${c.region}${failedNote(r)}`, detail: 'Threat detection was changed by root during the incident.', evidence: [c.id] });
-      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com') remediations.push({ id: `enable-guardduty-${slug(c.region)}`, action: 'enable-guardduty-detector', target: str(params(r)['detectorId']) ?? 'detector', region: c.region, undo: `Re-enable the GuardDuty detector in ${c.region}.`, evidence: [c.id] });
+      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com') propose({ id: `enable-guardduty-${slug(c.region)}`, action: 'enable-guardduty-detector', target: str(params(r)['detectorId']) ?? 'detector', region: c.region, undo: `Re-enable the GuardDuty detector in ${c.region}.`, evidence: [c.id] });
       continue;
     }
     if (name === 'UpdateAssumeRolePolicy') {
       const role = str(params(r)['roleName']) ?? 'a role';
       add({ id: `trust-policy-${slug(role)}`, category: 'iam-persistence', severity: 'critical', title: `Trust policy of role ${role} changed${failedNote(r)}`, detail: 'A new trust relationship lets an outside principal assume the role.', evidence: [c.id] });
-      remediations.push({ id: `review-trust-policy-${slug(role)}`, action: 'review-trust-policy', target: role, region: 'us-east-1', undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`, evidence: [c.id] });
+      propose({ id: `review-trust-policy-${slug(role)}`, action: 'review-trust-policy', target: role, region: 'us-east-1', undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`, evidence: [c.id] });
       continue;
     }
     if (name === 'CreateSAMLProvider' || name === 'CreateOpenIDConnectProvider') {
@@ -180,10 +196,10 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
       category: 'iam-persistence',
       severity: 'critical',
       title: `Root ${parts.join(', ')}`,
-      detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${list.map((c) => eventName(c.record)).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} A new IAM principal is the usual way an attacker keeps access after root is secured.`,
+      detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${[...new Set(list.map((c) => eventName(c.record)))].slice(0, 20).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} A new IAM principal is the usual way an attacker keeps access after root is secured.`,
       evidence: list.map((c) => c.id),
     });
-    remediations.push({ id: `quarantine-iam-user-${slug(userName)}`, action: 'quarantine-iam-user', target: userName, region: 'us-east-1', undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`, evidence: list.map((c) => c.id) });
+    propose({ id: `quarantine-iam-user-${slug(userName)}`, action: 'quarantine-iam-user', target: userName, region: 'us-east-1', undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`, evidence: list.map((c) => c.id) });
   }
 
   if (readOnly.length > 0) {

@@ -2,7 +2,7 @@ import {
   accountIdOf,
   callerAccessKeyId,
   type CloudTrailRecord,
-  CloudTrailRecordSchema,
+  isWellFormedRecord,
   errorCodeOf,
   eventName,
   eventSource,
@@ -202,45 +202,42 @@ export function benignReason(record: CloudTrailRecord, ctx: TriageContext): stri
 
 // ---- the classifier ----
 
-/** The documented field order of a triage line, then the extras. */
-function ordered(t: Triage): Triage {
-  return {
-    eventId: t.eventId,
-    eventName: t.eventName,
-    eventSource: t.eventSource,
-    accountId: t.accountId,
-    sourceIPAddress: t.sourceIPAddress,
-    isRoot: t.isRoot,
-    benign: t.benign,
-    startsIncident: t.startsIncident,
-    severity: t.severity,
-    categories: t.categories,
-    reasons: t.reasons,
-    eventTime: t.eventTime,
-    parsed: t.parsed,
-  };
+/** What classify decides; triage() wraps it in the documented line. */
+interface Verdict {
+  isRoot: boolean;
+  benign: boolean;
+  startsIncident: boolean;
+  severity: Severity;
+  categories?: Category[];
+  reasons: string[];
 }
 
 export function triage(record: CloudTrailRecord, ctx: TriageContext, envelope?: JsonObject): Triage {
-  return ordered(classify(record, ctx, envelope));
+  const categories = categoriesOf(record);
+  const parsed = isWellFormedRecord(record);
+  const v = classify(record, ctx, categories, parsed);
+  // One object literal in the documented field order (one shape: fast, and stable output).
+  return {
+    eventId: str(record['eventID']) ?? null,
+    eventName: eventName(record),
+    eventSource: eventSource(record),
+    accountId: accountIdOf(record, envelope) ?? null,
+    sourceIPAddress: str(record['sourceIPAddress']) ?? null,
+    isRoot: v.isRoot,
+    benign: v.benign,
+    startsIncident: v.startsIncident,
+    severity: v.severity,
+    categories: v.categories ?? categories,
+    reasons: v.reasons,
+    eventTime: str(record['eventTime']) ?? null,
+    parsed,
+  };
 }
 
-function classify(record: CloudTrailRecord, ctx: TriageContext, envelope?: JsonObject): Triage {
-  const parsed = CloudTrailRecordSchema.safeParse(record).success;
+function classify(record: CloudTrailRecord, ctx: TriageContext, categories: Category[], parsed: boolean): Verdict {
   const name = eventName(record);
   const source = eventSource(record);
   const ip = str(record['sourceIPAddress']) ?? null;
-  const categories = categoriesOf(record);
-  const base = {
-    eventId: str(record['eventID']) ?? null,
-    eventName: name,
-    eventSource: source,
-    eventTime: str(record['eventTime']) ?? null,
-    accountId: accountIdOf(record, envelope) ?? null,
-    sourceIPAddress: ip,
-    categories,
-    parsed,
-  };
   const failure = errorCodeOf(record);
   const failedNote = failure ? ` (the call failed: ${failure}; the attempt still shows who holds root)` : '';
   const unparsedNote = parsed ? [] : ['The record does not fit the CloudTrail schema; judged on the fields present (fail open).'];
@@ -248,20 +245,20 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, envelope?: JsonO
   if (!isRootIdentity(record)) {
     const type = identityType(record);
     if (str(record['eventType']) === 'AwsServiceEvent') {
-      return { ...base, isRoot: false, benign: true, startsIncident: false, severity: 'info', reasons: ['AWS service event (eventType AwsServiceEvent), not a call by a person.'] };
+      return { isRoot: false, benign: true, startsIncident: false, severity: 'info', reasons: ['AWS service event (eventType AwsServiceEvent), not a call by a person.'] };
     }
     if (type === undefined && categories.includes('billing')) {
       return {
-        ...base, isRoot: false, benign: false, startsIncident: false, severity: 'low',
+        isRoot: false, benign: false, startsIncident: false, severity: 'low',
         reasons: ['Billing console action with no userIdentity.type: CloudTrail does not say who made it. It does not open an incident by itself; during an open incident it is reviewed with the root activity.'],
       };
     }
-    return { ...base, isRoot: false, benign: false, startsIncident: false, severity: 'info', reasons: [`Not the root user (userIdentity.type ${type ?? 'missing'}).`] };
+    return { isRoot: false, benign: false, startsIncident: false, severity: 'info', reasons: [`Not the root user (userIdentity.type ${type ?? 'missing'}).`] };
   }
 
   const benign = benignReason(record, ctx);
   if (benign) {
-    return { ...base, isRoot: true, benign: true, startsIncident: false, severity: 'info', reasons: [`Root-typed but benign: ${benign}.`] };
+    return { isRoot: true, benign: true, startsIncident: false, severity: 'info', reasons: [`Root-typed but benign: ${benign}.`] };
   }
 
   const reasons: string[] = [...unparsedNote];
@@ -271,7 +268,7 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, envelope?: JsonO
     const outcome = signInOutcome(record);
     if (outcome === 'failure') {
       reasons.push(`Failed root sign-in (${name}) from ${ip ?? 'an unrecorded address'}. Does not open an incident by itself; repeated failures suggest someone is guessing the root password.`);
-      return { ...base, isRoot: true, benign: false, startsIncident: false, severity: 'medium', categories: ['sign-in-failure'], reasons };
+      return { isRoot: true, benign: false, startsIncident: false, severity: 'medium', categories: ['sign-in-failure'], reasons };
     }
     const mfa = mfaUsed(record);
     const known = ctx.known.contains(ip ?? undefined);
@@ -281,22 +278,22 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, envelope?: JsonO
     reasons.push(`${what} ${where}, ${how}.`);
     if (known && mfa === true) {
       reasons.push('Known source and MFA: likely a responder, but someone must confirm it was them.');
-      return { ...base, isRoot: true, benign: false, startsIncident: true, severity: 'high', categories: ['sign-in'], reasons };
+      return { isRoot: true, benign: false, startsIncident: true, severity: 'high', categories: ['sign-in'], reasons };
     }
     reasons.push('Treat as a compromise until a responder confirms otherwise.');
-    return { ...base, isRoot: true, benign: false, startsIncident: true, severity: 'critical', categories: ['sign-in'], reasons };
+    return { isRoot: true, benign: false, startsIncident: true, severity: 'critical', categories: ['sign-in'], reasons };
   }
 
   if (categories.includes('read-only')) {
     reasons.push(`Root made a read-only call, ${name} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}${failedNote}. Root should not be used at all: attackers enumerate before they act.`);
-    return { ...base, isRoot: true, benign: false, startsIncident: true, severity: 'medium', reasons };
+    return { isRoot: true, benign: false, startsIncident: true, severity: 'medium', reasons };
   }
 
   const sensitive = categories.filter((c) => CRITICAL_CATEGORIES.has(c));
   const touches = (sensitive.length > 0 ? sensitive : categories).map((c) => CATEGORY_WORDS[c]).join('; ');
   reasons.push(`Root called ${name || 'an unnamed operation'} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}, which changes ${touches}${failedNote}.`);
   if (sensitive.length > 0) {
-    return { ...base, isRoot: true, benign: false, startsIncident: true, severity: 'critical', reasons };
+    return { isRoot: true, benign: false, startsIncident: true, severity: 'critical', reasons };
   }
-  return { ...base, isRoot: true, benign: false, startsIncident: true, severity: 'high', reasons };
+  return { isRoot: true, benign: false, startsIncident: true, severity: 'high', reasons };
 }

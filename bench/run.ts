@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: one table of the numbers this project promises, measured side by side in one
+ * run. Timing is by process CPU and wall clock here, never asserted in tests.
+ */
+import '../functions/local/polyfills';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { JsonObject } from '../functions/shared/cloudtrail';
+import { classifyWindow } from '../functions/shared/findings';
+import { RateLimiters, virtualTimer } from '../functions/shared/rate-limit';
+import { defaultTriageContext, triage } from '../functions/shared/triage';
+import { PAGE_SIZE, reviewRegions } from '../functions/collect-evidence/cloudtrail-review';
+import { runDrill } from '../functions/local/drill';
+import { listScenarios } from '../functions/local/scenario';
+import { SimulatedAws } from '../functions/local/simulated-aws';
+
+const rows: [string, string, string][] = [];
+const row = (what: string, value: string, note = '') => rows.push([what, value, note]);
+
+function cpu<T>(run: () => T): { result: T; ms: number } {
+  const start = process.cpuUsage();
+  const result = run();
+  const used = process.cpuUsage(start);
+  return { result, ms: (used.user + used.system) / 1000 };
+}
+
+async function cpuAsync<T>(run: () => Promise<T>): Promise<{ result: T; ms: number; wallMs: number }> {
+  const start = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await run();
+  const used = process.cpuUsage(start);
+  return { result, ms: (used.user + used.system) / 1000, wallMs: performance.now() - t0 };
+}
+
+function rootEvent(i: number, region: string, end: number): JsonObject {
+  const kinds = [
+    ['RunInstances', 'ec2.amazonaws.com', false],
+    ['DescribeInstances', 'ec2.amazonaws.com', true],
+    ['CreateUser', 'iam.amazonaws.com', false],
+    ['ListBuckets', 's3.amazonaws.com', true],
+    ['StopLogging', 'cloudtrail.amazonaws.com', false],
+    ['PutBucketPolicy', 's3.amazonaws.com', false],
+  ] as const;
+  const [name, source, readOnly] = kinds[i % kinds.length]!;
+  return {
+    eventVersion: '1.08',
+    eventID: `${region}-${i}`,
+    eventTime: new Date(end - i * 1000).toISOString(),
+    eventSource: source,
+    eventName: name,
+    awsRegion: region,
+    readOnly,
+    sourceIPAddress: '198.51.100.7',
+    requestParameters: name === 'CreateUser' ? { userName: `user-${i % 7}` } : { name: 'trail' },
+    userIdentity: { type: 'Root', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' },
+    recipientAccountId: '111122223333',
+  };
+}
+
+async function cloudTrailReview(): Promise<void> {
+  const REGIONS = 20;
+  const EVENTS = 2000;
+  const end = Date.parse('2026-01-08T00:00:00Z');
+  const regions = Array.from({ length: REGIONS }, (_, i) => `xx-region-${i + 1}`);
+  const timer = virtualTimer(end);
+  const events = Object.fromEntries(regions.map((r) => [r, Array.from({ length: EVENTS }, (_, i) => rootEvent(i, r, end))]));
+  const aws = new SimulatedAws({ accounts: { '111122223333': { accountId: '111122223333', name: 'bench', email: 'x', root: { accessKeys: [], signingCertificates: [], mfaDevices: [], password: true }, alternateContacts: {}, contactInformation: {}, enabledRegions: regions, trails: [], detectors: {}, iamUsers: [], events } }, responderAccountId: '111122223333' }, timer);
+  const deps = { cloudtrail: (region: string) => aws.client({ region }) as unknown as CloudTrailClient, limiters: new RateLimiters(2, timer), timer, accountId: '111122223333' };
+  const query = [{ label: 'root', attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' }, startTime: new Date(end - 8 * 86400_000), endTime: new Date(end) }];
+  const { result, ms, wallMs } = await cpuAsync(() => reviewRegions(regions, () => query, deps));
+  const pagesPerRegion = Math.ceil(EVENTS / PAGE_SIZE);
+  const floorMs = (pagesPerRegion - 1) * 500;
+  const calls = result.stats.reduce((n, s) => n + s.calls, 0);
+  const peak = Math.max(
+    ...regions.map((r) => {
+      const starts = aws.calls.filter((c) => c.region === r).map((c) => c.at);
+      return Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 1000).length));
+    }),
+  );
+  row(`CloudTrail review, ${REGIONS} regions x ${EVENTS} root events`, `${result.events.length} events`, `all pages of all regions`);
+  row('  LookupEvents calls', `${calls}`, `ideal: one per page = ${REGIONS * pagesPerRegion}`);
+  row('  simulated wall time', `${(timer.elapsed / 1000).toFixed(1)} s`, `floor at 2 calls/s/region, regions in parallel: ${(floorMs / 1000).toFixed(1)} s`);
+  row('  peak calls in any 1 s window, per region', `${peak}`, 'limit 2');
+  row('  CPU / real time for the whole review', `${ms.toFixed(0)} ms / ${wallMs.toFixed(0)} ms`, 'simulated AWS included');
+  const windowEvents = result.events.map((e) => ({ region: e.region, record: e.record, query: 'root' }));
+  const ctx = defaultTriageContext();
+  const classified = cpu(() => classifyWindow(windowEvents, ctx));
+  row(`  classify the ${windowEvents.length} events into findings`, `${classified.ms.toFixed(0)} ms CPU`, `${classified.result.findings.length} findings`);
+}
+
+function triageThroughput(): void {
+  const N = 100_000;
+  const end = Date.parse('2026-01-08T00:00:00Z');
+  const records = Array.from({ length: N }, (_, i) => rootEvent(i, 'us-east-1', end));
+  const ctx = defaultTriageContext(['203.0.113.0/24']);
+  triage(records[0]!, ctx); // warm up
+  const { ms, result } = cpu(() => {
+    let critical = 0;
+    for (const r of records) if (triage(r, ctx).severity === 'critical') critical += 1;
+    return critical;
+  });
+  row(`triage ${N.toLocaleString('en')} events`, `${ms.toFixed(0)} ms CPU`, `${(N / (ms / 1000)).toFixed(0)} events/s; ${result} critical`);
+}
+
+function bundleSizes(): void {
+  const dir = join(__dirname, '..', '.serverless');
+  if (!existsSync(dir)) {
+    row('Lambda bundles', 'not measured', 'run `npm run package` first');
+    return;
+  }
+  const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+  const sizes = zips.map((f) => statSync(join(dir, f)).size);
+  row(`Lambda bundles (${zips.length}, zipped)`, `max ${(Math.max(...sizes) / 1024).toFixed(0)} KB`, `min ${(Math.min(...sizes) / 1024).toFixed(0)} KB; goal <= 500 KB each`);
+}
+
+async function drills(): Promise<void> {
+  for (const { name } of listScenarios()) {
+    const t0 = performance.now();
+    const result = await runDrill({ scenario: name, approve: 'all', out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
+    const transitions = result.executions.reduce((n, e) => n + e.events.filter((x) => x.type === 'StateEntered').length, 0);
+    row(`drill ${name} --approve all`, `${(performance.now() - t0).toFixed(0)} ms`, `${result.executions.length} execution(s), ${transitions} state entries`);
+  }
+}
+
+async function main(): Promise<void> {
+  process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
+  triageThroughput();
+  await cloudTrailReview();
+  bundleSizes();
+  await drills();
+  const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+  console.log(`${'measure'.padEnd(width[0]!)}  ${'value'.padEnd(width[1]!)}  note`);
+  console.log(`${'-'.repeat(width[0]!)}  ${'-'.repeat(width[1]!)}  ----`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(width[0]!)}  ${b.padEnd(width[1]!)}  ${c}`);
+}
+
+void main();
