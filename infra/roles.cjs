@@ -20,7 +20,7 @@ const FUNCTIONS = {
   escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
   runApprovedAction: { dir: 'run-approved-action' },
   verifyHumanTask: { dir: 'verify-human-task' },
-  verifyIncident: { dir: 'verify-incident' },
+  verifyIncident: { dir: 'verify-incident', accountLevel: ['cloudtrail'], evidence: true },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
 };

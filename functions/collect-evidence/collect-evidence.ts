@@ -150,6 +150,8 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   await Promise.all([
     bundle.put('findings.json', { findings, remediations: classified.remediations }),
     bundle.put('sign-ins.json', signIns),
+    // What this collection saw, so the verification can tell which events arrived late.
+    bundle.put('cloudtrail-index.json', { regions: accountState.regions, incidentStart: incidentStart.toISOString(), collectedUntil: end.toISOString(), eventIds: [...new Set(first.events.map((e) => eventIdOf(e.record)))].sort() }),
     bundle.put('review.json', { window: { contextStart, incidentStart, end }, queries: [...first.stats, ...followUp.stats], unavailable: accountState.unavailable }),
   ]);
   const evidence = await bundle.finish();

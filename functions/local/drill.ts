@@ -6,7 +6,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { ApprovalStore } from '#shared/approval-store';
 import type { Target, TargetClients } from '#shared/clients';
-import { LocalDirWriter } from '#shared/evidence';
+import { LocalDirReader, LocalDirWriter } from '#shared/evidence';
 import { virtualTimer } from '#shared/rate-limit';
 import { useLocalClients } from '#shared/clients';
 import { resetRuntimeConfig } from '#shared/config';
@@ -133,7 +133,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     sfn: sfn as unknown as SFNClient,
     sns: sns as unknown as SNSClient,
     target: (target) => simulatedTarget(aws, target),
-    objectWriter: (prefix) => new LocalDirWriter(prefix.endsWith('/evidence/') ? join(outDir, 'evidence') : outDir),
+    objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix)),
+    objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix)),
     timer,
   });
 
@@ -219,4 +220,10 @@ function prepareOutDir(dir: string): string {
   }
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** incidents/<id>/evidence/ -> DIR/evidence, incidents/<id>/verification/ -> DIR/verification, incidents/<id>/ -> DIR. */
+function folderFor(outDir: string, prefix: string): string {
+  const part = /^incidents\/[^/]+\/(.*?)\/?$/.exec(prefix)?.[1] ?? '';
+  return part ? join(outDir, part) : outDir;
 }

@@ -10,7 +10,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { type ObjectWriter, S3Writer } from './evidence';
+import { LocalDirReader, type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
 import { RateLimiters, realTimer, type Timer } from './rate-limit';
 
 /**
@@ -52,6 +52,7 @@ export interface LocalClients {
   target?: (target: Target) => TargetClients;
   /** Where evidence and reports go instead of S3 (the drill: a folder). */
   objectWriter?: (prefix: string) => ObjectWriter;
+  objectReader?: (prefix: string) => ObjectReader;
   /** The clock rate limits run on (the drill: a simulated one, so nothing really waits). */
   timer?: Timer;
 }
@@ -129,3 +130,10 @@ export function rateTimer(): Timer {
 export function cloudTrailLimiters(): RateLimiters {
   return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
 }
+
+/** Read back objects under a prefix of the evidence bucket (or the drill's folder). */
+export function objectReader(bucket: string, prefix: string): ObjectReader {
+  if (local?.objectReader) return local.objectReader(prefix);
+  return new S3Reader(s3Client(), bucket, prefix);
+}
+export { LocalDirReader };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isTransientAwsError, TransientAwsError, EvidenceWriteError } from './errors';
 
 /**
@@ -30,6 +30,12 @@ export interface ObjectWriter {
 }
 
 export const evidencePermissions = ['s3:PutObject'] as const;
+export const evidenceReadPermissions = ['s3:GetObject'] as const;
+
+/** Reads back what an earlier step wrote (the verification compares against the first collection). */
+export interface ObjectReader {
+  read(path: string): Promise<Buffer>;
+}
 
 export function sha256(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
@@ -118,4 +124,29 @@ export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mis
     else if (sha256(body) !== entry.sha256) mismatches.push({ path: entry.path, problem: 'sha256 differs' });
   }
   return { ok: mismatches.length === 0, mismatches, manifestSha256: sha256(manifestBody) };
+}
+
+export class LocalDirReader implements ObjectReader {
+  constructor(private readonly dir: string) {}
+  read(path: string): Promise<Buffer> {
+    return readFile(join(this.dir, safePath(path)));
+  }
+}
+
+export class S3Reader implements ObjectReader {
+  constructor(
+    private readonly s3: Pick<S3Client, 'send'>,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  async read(path: string): Promise<Buffer> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}` }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (error) {
+      if (isTransientAwsError(error)) throw new TransientAwsError('s3:GetObject', { cause: error });
+      throw new EvidenceWriteError(`Reading ${path} from s3://${this.bucket}/${this.prefix} failed: ${(error as Error).name}`, { cause: error });
+    }
+  }
 }

@@ -1,12 +1,31 @@
+import { cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { EvidenceBundle, evidencePermissions, evidenceReadPermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { verifyIncident } from './verify-incident';
+import { targetFor } from '#shared/target';
+import { requiredPermissions as stepPermissions, verifyIncident } from './verify-incident';
 
 export const handler = stepHandler({
   step: 'verify-incident',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
-  run: (state) => verifyIncident(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    return verifyIncident(state, {
+      clients: targetClients(targetFor(state.accountId, config).target),
+      firstCollection: objectReader(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/verification/`)),
+      limiters: cloudTrailLimiters(),
+      timer: rateTimer(),
+      clock: systemClock,
+      known: knownSources(config.KNOWN_SOURCE_CIDRS),
+    });
+  },
 });
-export { requiredPermissions } from './verify-incident';
+
+/** The lookups, reading the first collection's index, and writing its own bundle. */
+export const requiredPermissions = [...stepPermissions, ...evidenceReadPermissions, ...evidencePermissions] as const;

@@ -1,12 +1,73 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
+import type { TargetClients } from '#shared/clients';
+import type { Clock } from '#shared/clock';
+import { EvidenceBundle, type EvidenceRef, type ObjectReader } from '#shared/evidence';
+import { classifyWindow, type Finding } from '#shared/findings';
+import type { KnownSources } from '#shared/known-sources';
+import type { RateLimiters, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
+import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
 
-/** Verify Incident: collect late events again and re-check every finding before the report. */
-export const requiredPermissions = [] as const;
+/**
+ * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
+ * the root activity of the window is looked up again in every region, and every event the first
+ * collection did not see is classified and reported as "arrived after containment".
+ */
+export const requiredPermissions = [...reviewPermissions] as const;
 
-export async function verifyIncident(state: WorkflowState): Promise<NotImplemented & { accountId: string }> {
+export interface Verification {
+  step: 'verify-incident';
+  status: 'done' | 'skipped';
+  detail: string;
+  lateEvents: number;
+  lateFindings: Finding[];
+  evidence: EvidenceRef | null;
+}
+
+export interface VerifyDeps {
+  clients: TargetClients;
+  /** The first collection's bundle (reads cloudtrail-index.json). */
+  firstCollection: ObjectReader;
+  /** A bundle of its own for what arrived late. */
+  bundle: EvidenceBundle;
+  limiters: RateLimiters;
+  timer: Timer;
+  clock: Clock;
+  known: KnownSources;
+}
+
+export async function verifyIncident(state: WorkflowState, deps: VerifyDeps): Promise<Verification> {
+  let index: { regions: string[]; incidentStart: string; eventIds: string[] };
+  try {
+    index = JSON.parse((await deps.firstCollection.read('cloudtrail-index.json')).toString('utf8')) as typeof index;
+  } catch (error) {
+    if ((error as Error).name === 'TransientAwsError') throw error;
+    return { step: 'verify-incident', status: 'skipped', detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.', lateEvents: 0, lateFindings: [], evidence: null };
+  }
+  const seen = new Set(index.eventIds);
+  const end = deps.clock.now();
+  const start = new Date(index.incidentStart);
+  const { events } = await reviewRegions(
+    index.regions,
+    () => [{ label: 'root', attribute: { AttributeKey: 'Username', AttributeValue: 'root' }, startTime: start, endTime: end }],
+    {
+      cloudtrail: (region) => deps.clients.cloudtrail(region),
+      limiters: deps.limiters,
+      timer: deps.timer,
+      accountId: state.accountId,
+    },
+  );
+  const late = events.filter((e) => !seen.has(String(e.record['eventID'] ?? '')));
+  const { findings } = classifyWindow(late.map((e) => ({ region: e.region, record: e.record, query: 'root' })), { known: deps.known });
+  const lateFindings = findings.map((f) => ({ ...f, id: `late-${f.id}`, title: `Arrived after the first collection: ${f.title}` }));
+  await deps.bundle.put('late-events.json', late.map((e) => e.record));
+  await deps.bundle.put('late-findings.json', lateFindings);
+  const evidence = await deps.bundle.finish();
   return {
-    ...notImplemented('verify-incident', 'Not built yet (evidence issue): late CloudTrail events were not collected and findings were not re-checked.'),
-    accountId: state.accountId,
+    step: 'verify-incident',
+    status: 'done',
+    detail: `Looked up root activity again in ${index.regions.length} region(s): ${late.length} event(s) arrived after the first collection${late.length ? `, ${lateFindings.length} finding(s)` : ''}.`,
+    lateEvents: late.length,
+    lateFindings,
+    evidence,
   };
 }

@@ -48,6 +48,8 @@ export interface IncidentReport {
   trigger: Triage;
   unparsed: boolean;
   findings: Finding[];
+  /** Events CloudTrail delivered after the first collection (null: not checked). */
+  lateEvents: number | null;
   remediations: ProposedRemediation[];
   actions: ReportAction[];
   humanTasks: ReportTask[];
@@ -102,7 +104,7 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
   const assessment = (fields['assessment'] as { Payload?: Assessment } | undefined)?.Payload;
   const gate = fields['gate'] as { confirmed?: boolean; decision?: { decidedBy?: string; decidedAt?: string } }[] | undefined;
   const outcomes = (fields['humanTasks'] as TaskOutcome[] | undefined) ?? [];
-  const verification = (fields['verification'] as { Payload?: { status?: StepStatus; detail?: string } } | undefined)?.Payload;
+  const verification = (fields['verification'] as { Payload?: { status?: StepStatus | 'skipped'; detail?: string; lateEvents?: number; lateFindings?: Finding[] } } | undefined)?.Payload;
   const at = now.toISOString();
 
   const actions: ReportAction[] = assessment
@@ -158,7 +160,8 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
     status,
     trigger: state.trigger,
     unparsed: state.unparsed,
-    findings: assessment?.findings ?? [],
+    findings: [...(assessment?.findings ?? []), ...(verification?.lateFindings ?? [])],
+    lateEvents: verification?.lateEvents ?? null,
     remediations: assessment?.remediations ?? [],
     actions,
     humanTasks,

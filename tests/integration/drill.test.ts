@@ -120,7 +120,7 @@ describe('drill: unknown-ip-no-mfa', () => {
       ['snapshot-root-credentials', 'done'],
       ['delete-root-access-key', 'not-implemented'],
       ['collect-evidence', 'done'],
-      ['verify-incident', 'not-implemented'],
+      ['verify-incident', 'done'],
     ]);
     expect(report.openItems).toContain('Approve: Restore the SECURITY alternate contact from the configured baseline (PutAlternateContact).: approved, but the remediation did not run (not-implemented)');
     expect(readFileSync(join(result.outDir, 'report.md'), 'utf8')).toMatch(/^# CRITICAL: root-account incident `210987654321-/);
