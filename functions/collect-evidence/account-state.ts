@@ -1,4 +1,4 @@
-import { GetAlternateContactCommand, GetContactInformationCommand, ListRegionsCommand } from '@aws-sdk/client-account';
+import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, ListRegionsCommand } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -15,6 +15,7 @@ import type { Finding } from '#shared/findings';
 export const requiredPermissions = [
   'account:GetAlternateContact',
   'account:GetContactInformation',
+  'account:GetAccountInformation',
   'account:ListRegions',
   'organizations:DescribeOrganization',
   'cloudtrail:DescribeTrails',
@@ -36,6 +37,7 @@ export interface Contact {
 export interface AccountState {
   alternateContacts: Partial<Record<ContactType, Contact | null>>;
   contactInformation: Record<string, unknown> | null;
+  accountInformation: { name: string | null; createdAt: string | null } | null;
   regions: string[];
   organization: { id: string; managementAccountId: string } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
@@ -56,7 +58,7 @@ async function attempt<T>(state: AccountState, what: string, run: () => Promise<
 const causeName = (error: unknown) => ((error as AwsCallError).cause as Error | undefined)?.name;
 
 export async function readAccountState(clients: TargetClients): Promise<AccountState> {
-  const state: AccountState = { alternateContacts: {}, contactInformation: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
+  const state: AccountState = { alternateContacts: {}, contactInformation: null, accountInformation: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
   const account = clients.account();
 
   const regions = await attempt(state, 'enabled regions (account:ListRegions)', () =>
@@ -81,6 +83,10 @@ export async function readAccountState(clients: TargetClients): Promise<AccountS
     attempt(state, 'contact information', async () => {
       const out = await awsCall('account:GetContactInformation', () => account.send(new GetContactInformationCommand({})));
       state.contactInformation = (out.ContactInformation as Record<string, unknown> | undefined) ?? null;
+    }),
+    attempt(state, 'account information', async () => {
+      const out = await awsCall('account:GetAccountInformation', () => account.send(new GetAccountInformationCommand({})));
+      state.accountInformation = { name: out.AccountName ?? null, createdAt: out.AccountCreatedDate ? new Date(out.AccountCreatedDate).toISOString() : null };
     }),
     attempt(state, 'organization membership', async () => {
       try {

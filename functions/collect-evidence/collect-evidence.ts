@@ -53,7 +53,7 @@ export interface EvidenceCollection {
   signIns: SignIn[];
   findings: (Finding & { evidenceTotal: number })[];
   remediations: ProposedRemediation[];
-  accountState: { alternateContacts: Partial<Record<ContactType, 'set' | 'unset'>>; organizationId: string | null; trails: { name: string; logging: boolean | null }[]; guardDutyEnabledRegions: string[]; unavailable: AccountState['unavailable'] };
+  accountState: { accountName: string | null; alternateContacts: Partial<Record<ContactType, 'set' | 'unset'>>; organizationId: string | null; trails: { name: string; logging: boolean | null }[]; guardDutyEnabledRegions: string[]; unavailable: AccountState['unavailable'] };
   evidence: EvidenceRef;
 }
 
@@ -86,6 +86,7 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   await Promise.all([
     bundle.put('account/alternate-contacts.json', accountState.alternateContacts),
     bundle.put('account/contact-information.json', accountState.contactInformation),
+    bundle.put('account/account-information.json', accountState.accountInformation),
     bundle.put('account/organization.json', accountState.organization),
     bundle.put('account/trails.json', accountState.trails),
     bundle.put('account/guardduty.json', accountState.detectors),
@@ -168,6 +169,7 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
     findings: findings.map((f) => ({ ...f, evidence: f.evidence.slice(0, MAX_EVIDENCE_IDS), evidenceTotal: f.evidence.length })),
     remediations: classified.remediations,
     accountState: {
+      accountName: accountState.accountInformation?.name ?? null,
       alternateContacts: Object.fromEntries(Object.entries(accountState.alternateContacts).map(([k, v]) => [k, v ? 'set' : 'unset'])),
       organizationId: accountState.organization?.id ?? null,
       trails: accountState.trails.map((t) => ({ name: t.name, logging: t.logging })),

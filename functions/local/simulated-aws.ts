@@ -271,6 +271,11 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         return { ContactInformation: this.targetAccount(principal, input).contactInformation };
       }
+      case 'GetAccountInformationCommand': {
+        this.requireRole(principal, name);
+        const a = this.targetAccount(principal, input);
+        return { AccountId: a.accountId, AccountName: a.name, AccountCreatedDate: new Date('2019-06-01T00:00:00Z') };
+      }
       case 'ListRegionsCommand': {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
