@@ -5,7 +5,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { ApprovalStore } from '#shared/approval-store';
-import type { Target, TargetClients } from '#shared/clients';
 import { LocalDirReader, LocalDirWriter } from '#shared/evidence';
 import { virtualTimer } from '#shared/rate-limit';
 import { useLocalClients } from '#shared/clients';
@@ -132,7 +131,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     dynamodb: ddb as unknown as DynamoDBDocumentClient,
     sfn: sfn as unknown as SFNClient,
     sns: sns as unknown as SNSClient,
-    target: (target) => simulatedTarget(aws, target),
+    target: (target) => aws.targetClients(target),
     objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix)),
     objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix)),
     timer,
@@ -195,19 +194,6 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } finally {
     useLocalClients(undefined);
   }
-}
-
-/** The target-account clients of the drill: the simulated AWS, as that account's role or an AssumeRoot session. */
-function simulatedTarget(aws: SimulatedAws, target: Target): TargetClients {
-  const as = (region: string) => aws.client({ accountId: target.accountId, region }) as never;
-  return {
-    iam: (session) => (session ? aws.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
-    sts: (region) => as(region),
-    cloudtrail: (region) => as(region),
-    account: () => as('us-east-1'),
-    organizations: () => as('us-east-1'),
-    guardduty: (region) => as(region),
-  };
 }
 
 /** A fresh output folder; an existing one is replaced only if it holds a previous drill's output. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
+import type { Target, TargetClients } from '#shared/clients';
 
 /**
  * A simulated AWS: accounts, an optional organization, root credentials, contacts, trails,
@@ -134,6 +135,19 @@ export class SimulatedAws {
         })())
       : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: 'role' };
     return { send: (command: unknown) => this.handle(principal, options.region, command) };
+  }
+
+  /** The clients a step gets for a target account: that account's role, or an AssumeRoot session for IAM. */
+  targetClients(target: Target): TargetClients {
+    const as = (region: string) => this.client({ accountId: target.accountId, region }) as never;
+    return {
+      iam: (session) => (session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
+      sts: (region) => as(region),
+      cloudtrail: (region) => as(region),
+      account: () => as('us-east-1'),
+      organizations: () => as('us-east-1'),
+      guardduty: (region) => as(region),
+    };
   }
 
   private async handle(principal: Principal, region: string, command: unknown): Promise<any> {

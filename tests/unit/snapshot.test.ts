@@ -1,4 +1,3 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import { fixedClock } from '#shared/clock';
 import type { TargetClients } from '#shared/clients';
 import type { WorkflowState } from '#shared/schemas';
@@ -10,17 +9,7 @@ const MGMT = '999988887777';
 const MEMBER = '444455556666';
 const clock = fixedClock('2024-03-04T10:00:00Z');
 
-function clientsOf(aws: SimulatedAws, accountId: string): TargetClients {
-  const as = (region: string) => aws.client({ accountId, region }) as never;
-  return {
-    iam: (session) => (session ? aws.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as unknown as IAMClient,
-    sts: as,
-    cloudtrail: as,
-    account: () => as('us-east-1'),
-    organizations: () => as('us-east-1'),
-    guardduty: as,
-  };
-}
+const clientsOf = (aws: SimulatedAws, accountId: string): TargetClients => aws.targetClients({ accountId });
 
 const state = (accountId: string) => ({ incidentId: 'i', accountId, region: 'us-east-1', openedAt: '2024-03-04T09:00:00Z' }) as unknown as WorkflowState;
 

@@ -14,10 +14,7 @@ import { rootEvents, simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '111122223333';
 
-function clientsOf(aws: SimulatedAws): TargetClients {
-  const as = (region: string) => aws.client({ accountId: ACCOUNT, region }) as never;
-  return { iam: () => as('us-east-1'), sts: as, cloudtrail: as, account: () => as('us-east-1'), organizations: () => as('us-east-1'), guardduty: as };
-}
+const clientsOf = (aws: SimulatedAws): TargetClients => aws.targetClients({ accountId: ACCOUNT });
 
 describe('collect evidence, then verify before the report', () => {
   it('finds the events CloudTrail delivered after the first collection', async () => {
