@@ -11,7 +11,7 @@ const FUNCTIONS = {
   intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
   approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'] },
   snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
-  containRootCredentials: { dir: 'contain-root-credentials' },
+  containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   collectEvidence: { dir: 'collect-evidence', accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty'], evidence: true },
   assessIncident: { dir: 'assess-incident' },
   notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },

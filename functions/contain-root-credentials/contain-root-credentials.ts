@@ -1,15 +1,169 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
-import type { WorkflowState } from '#shared/schemas';
+import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand } from '@aws-sdk/client-iam';
+import { AssumeRootCommand } from '@aws-sdk/client-sts';
+import type { Clock } from '#shared/clock';
+import type { TargetClients, TempCredentials } from '#shared/clients';
+import { AccessDeniedError, awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import type { Timer } from '#shared/rate-limit';
+import type { StepStatus, WorkflowState } from '#shared/schemas';
 
-/** Contain Root Credentials: delete root access keys and signing certificates. */
-export const requiredPermissions = [] as const;
+/**
+ * Contain Root Credentials, right after the snapshot, beside evidence collection.
+ * - Member account, organization with centralized root access (RootCredentialsManagement and
+ *   RootSessions), responder in the management or delegated-admin account: an AssumeRoot session
+ *   under IAMDeleteRootUserCredentials, then every root access key and signing certificate is
+ *   deleted, all at once. Key ids and creation dates are recorded before deletion.
+ * - Standalone or management account: no IAM principal can delete root credentials. The step says
+ *   so (status skipped) and the plan asks a person, verified afterwards by GetAccountSummary.
+ * Idempotent: a key already gone is success. A refused call or a disabled feature is recorded
+ * with exactly what was missing; it turns into a human task and the workflow goes on.
+ */
+export const requiredPermissions = ['iam:ListOrganizationsFeatures', 'sts:AssumeRoot'] as const;
 
-export async function containRootCredentials(state: WorkflowState): Promise<NotImplemented & { accountId: string }> {
+export const DELETE_POLICY_ARN = 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials';
+const NEEDED_FEATURES = ['RootCredentialsManagement', 'RootSessions'] as const;
+
+export interface ContainmentAction {
+  action: 'delete-root-access-key' | 'delete-root-signing-certificate';
+  target: string;
+  status: StepStatus | 'already-gone';
+  at: string;
+  detail: string;
+}
+
+export interface Containment {
+  step: 'contain-root-credentials';
+  status: StepStatus;
+  accountId: string;
+  detail: string;
+  /** What kept this step from acting (a permission, a disabled feature, the account kind). */
+  blockedBy: string | null;
+  actions: ContainmentAction[];
+  /** The credentials present before deletion: evidence. */
+  before: { accessKeys: { AccessKeyId: string; Status: string; CreateDate: string | null }[]; signingCertificates: { CertificateId: string; Status: string; UploadDate: string | null }[] } | null;
+  ownSessionAccessKeyId: string | null;
+  /** An open root console session is not ended by deleting credentials. */
+  cutOff: string;
+}
+
+export interface ContainDeps {
+  /** The responder's own role: AssumeRoot and ListOrganizationsFeatures run here. */
+  responder: TargetClients;
+  /** True in organization mode for a member account. */
+  member: boolean;
+  region: string;
+  clock: Clock;
+  timer: Timer;
+  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+}
+
+const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
+
+function result(state: WorkflowState, deps: ContainDeps, partial: Partial<Containment> & Pick<Containment, 'status' | 'detail'>): Containment {
   return {
-    ...notImplemented(
-      'contain-root-credentials',
-      'Not built yet (containment issue): root access keys and signing certificates were NOT deleted. Until then the plan asks a person to delete them in the console.',
-    ),
+    step: 'contain-root-credentials',
     accountId: state.accountId,
+    blockedBy: null,
+    actions: [],
+    before: null,
+    ownSessionAccessKeyId: null,
+    cutOff: deps.member
+      ? 'Deleting credentials does not end a root console session that is already open: a deny-all-root SCP on the account ends it (offered as an approved action).'
+      : 'No automatic cut-off exists for a root session in a standalone or management account: change the root password and remove unknown MFA devices to end it.',
+    ...partial,
   };
+}
+
+/** Delete one credential; a few quick retries on throttling, and "already gone" is success. */
+async function deleteOne(run: () => Promise<unknown>, operation: string, deps: ContainDeps): Promise<{ status: 'done' | 'already-gone' | 'failed'; detail: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await awsCall(operation, run);
+      return { status: 'done', detail: 'deleted' };
+    } catch (error) {
+      if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
+      if (error instanceof TransientAwsError && attempt < 4) {
+        await deps.timer.sleep(100 * 2 ** attempt);
+        continue;
+      }
+      return { status: 'failed', detail: `${(error as Error).name}: ${(error as Error).message}`.slice(0, 300) };
+    }
+  }
+}
+
+export async function containRootCredentials(state: WorkflowState, deps: ContainDeps): Promise<Containment> {
+  if (!deps.member) {
+    return result(state, deps, {
+      status: 'skipped',
+      blockedBy: 'account kind: in a standalone or management account no IAM principal can delete root credentials',
+      detail: 'Root credentials cannot be removed by any IAM principal in this account: a person deletes them in the console (human task), verified by GetAccountSummary.',
+    });
+  }
+
+  try {
+    const features = await awsCall('iam:ListOrganizationsFeatures', () => deps.responder.iam().send(new ListOrganizationsFeaturesCommand({})));
+    const missing = NEEDED_FEATURES.filter((f) => !(features.EnabledFeatures ?? []).includes(f));
+    if (missing.length > 0) {
+      return result(state, deps, {
+        status: 'skipped',
+        blockedBy: `centralized root access: ${missing.join(' and ')} not enabled for the organization`,
+        detail: `Centralized root access is not fully enabled (${missing.join(', ')} missing): enable it in IAM > Root access management of the management account. Until then a person deletes the keys in the console.`,
+      });
+    }
+  } catch (error) {
+    if (error instanceof TransientAwsError) throw error;
+    return result(state, deps, { status: 'failed', blockedBy: `iam:ListOrganizationsFeatures: ${(error as Error).message}`.slice(0, 300), detail: 'Could not read the organization features; root keys were not deleted. A person deletes them in the console.' });
+  }
+
+  let session: TempCredentials;
+  try {
+    const out = await awsCall('sts:AssumeRoot', () =>
+      deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: DELETE_POLICY_ARN }, DurationSeconds: 900 })),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
+    session = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    await deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000));
+  } catch (error) {
+    if (error instanceof TransientAwsError) throw error;
+    const denied = error instanceof AccessDeniedError;
+    return result(state, deps, {
+      status: 'failed',
+      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${denied ? ' was refused' : ' failed'}: ${(error as Error).message}`.slice(0, 300),
+      detail: 'Root keys were not deleted: AssumeRoot did not give a session. Check that this role may call sts:AssumeRoot with the delete task policy and that the account is a member. A person deletes the keys in the console.',
+    });
+  }
+
+  const iam = deps.responder.iam(session);
+  // Under AssumeRoot every IAM call omits UserName: it acts on the root user.
+  const [keys, certs] = await Promise.all([
+    awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
+    awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
+  ]);
+  const before = {
+    accessKeys: (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) })),
+    signingCertificates: (certs.Certificates ?? []).map((c) => ({ CertificateId: c.CertificateId ?? '', Status: c.Status ?? 'Unknown', UploadDate: iso(c.UploadDate) })),
+  };
+  const actions = await Promise.all([
+    ...before.accessKeys.map(async (k): Promise<ContainmentAction> => {
+      const r = await deleteOne(() => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })), 'iam:DeleteAccessKey', deps);
+      return { action: 'delete-root-access-key', target: k.AccessKeyId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${k.Status}, created ${k.CreateDate ?? 'unknown'}` };
+    }),
+    ...before.signingCertificates.map(async (c): Promise<ContainmentAction> => {
+      const r = await deleteOne(() => iam.send(new DeleteSigningCertificateCommand({ CertificateId: c.CertificateId })), 'iam:DeleteSigningCertificate', deps);
+      return { action: 'delete-root-signing-certificate', target: c.CertificateId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${c.Status}, uploaded ${c.UploadDate ?? 'unknown'}` };
+    }),
+  ]);
+  const failed = actions.filter((a) => a.status === 'failed');
+  const deleted = actions.filter((a) => a.status === 'done').length;
+  return result(state, deps, {
+    status: failed.length > 0 ? 'failed' : 'done',
+    blockedBy: failed.length > 0 ? failed.map((a) => `${a.target}: ${a.detail}`).join('; ').slice(0, 500) : null,
+    detail:
+      actions.length === 0
+        ? 'AssumeRoot delete session: root had no access keys and no signing certificates.'
+        : `AssumeRoot delete session: ${deleted} deleted, ${actions.filter((a) => a.status === 'already-gone').length} already gone, ${failed.length} failed, of ${before.accessKeys.length} access key(s) and ${before.signingCertificates.length} signing certificate(s).`,
+    actions,
+    before,
+    ownSessionAccessKeyId: session.accessKeyId,
+  });
 }

@@ -1,12 +1,30 @@
+import { documentClient, rateTimer, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
+import { IncidentStore } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { containRootCredentials } from './contain-root-credentials';
+import { targetFor } from '#shared/target';
+import { containRootCredentials, requiredPermissions as stepPermissions } from './contain-root-credentials';
 
 export const handler = stepHandler({
   step: 'contain-root-credentials',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
-  run: (state) => containRootCredentials(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
+    return containRootCredentials(state, {
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      member: targetFor(state.accountId, config).member,
+      region: 'us-east-1',
+      clock: systemClock,
+      timer: rateTimer(),
+      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+    });
+  },
 });
-export { requiredPermissions } from './contain-root-credentials';
+
+/** The step's calls, plus recording its own AssumeRoot session in the incidents table. */
+export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;

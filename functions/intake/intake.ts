@@ -245,6 +245,7 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
     accountId,
     region: regionOf(record, envelope),
     openedAt: openedAt.toISOString(),
+    receivedAt: now.toISOString(),
     source: received.kind,
     unparsed,
     trigger: t,

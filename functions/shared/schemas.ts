@@ -34,6 +34,8 @@ export const ExecutionInputSchema = z.object({
   accountId: z.string().min(1),
   region: z.string(),
   openedAt: z.string(),
+  /** When intake received the triggering event (CloudTrail delivers minutes after openedAt). */
+  receivedAt: z.string().optional(),
   source: z.enum(['cloudtrail', 'guardduty']),
   /** True when the triggering event did not fit the schema (fail open). */
   unparsed: z.boolean(),

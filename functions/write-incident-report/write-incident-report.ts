@@ -10,6 +10,7 @@ import type { ProposedRemediation } from '#shared/findings';
 import type { Assessment, Finding } from '../assess-incident/assess-incident';
 import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
 import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
+import type { Containment } from '../contain-root-credentials/contain-root-credentials';
 import { renderMarkdown } from './render-markdown';
 
 /**
@@ -107,9 +108,19 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
   const verification = (fields['verification'] as { Payload?: { status?: StepStatus | 'skipped'; detail?: string; lateEvents?: number; lateFindings?: Finding[] } } | undefined)?.Payload;
   const at = now.toISOString();
 
-  const actions: ReportAction[] = assessment
-    ? Object.entries(assessment.steps).map(([step, s]) => ({ action: ACTION_OF_STEP[step as keyof Assessment['steps']], target: state.accountId, status: s.status, at, detail: s.detail }))
-    : [];
+  const parallelPayload = (fields['containAndCollect'] as { Payload?: { containment?: Containment } } | undefined)?.Payload;
+  const containment = parallelPayload?.containment;
+  const actions: ReportAction[] = [];
+  if (assessment) {
+    for (const [step, s] of Object.entries(assessment.steps)) {
+      if (step === 'containment' && containment?.actions?.length) {
+        // One entry per credential, with the time it was deleted.
+        for (const a of containment.actions) actions.push({ action: a.action, target: a.target, status: a.status === 'already-gone' ? 'done' : a.status, at: a.at, detail: a.detail });
+        continue;
+      }
+      actions.push({ action: ACTION_OF_STEP[step as keyof Assessment['steps']], target: state.accountId, status: s.status, at, detail: s.detail });
+    }
+  }
   if (verification) actions.push({ action: 'verify-incident', target: state.accountId, status: verification.status ?? 'unknown', at, detail: verification.detail ?? '' });
 
   const confirmed = gate?.[0]?.confirmed === true;
@@ -138,18 +149,27 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
   const collection = evidenceStep === 'done' ? parallel?.evidence : undefined;
   const snapshot = assessment?.steps.snapshot.status === 'done' ? (fields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
 
+  const limitsNote: string[] = [];
   const timeline: IncidentReport['timeline'] = [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName || 'event'} by root opened the incident` }];
   for (const s of collection?.signIns ?? []) timeline.push({ at: s.at, state: 'CloudTrail', event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}` });
   if (snapshot) timeline.push({ at: snapshot.takenAt, state: 'Snapshot Root Credentials', event: snapshot.detail });
+  const deletions = (containment?.actions ?? []).filter((a) => a.status === 'done');
+  for (const a of deletions) timeline.push({ at: a.at, state: 'Contain Root Credentials', event: `${a.action} ${a.target}` });
+  if (deletions.length > 0) {
+    const last = deletions.map((a) => a.at).sort().pop()!;
+    const received = state.receivedAt ?? state.openedAt;
+    const seconds = (from: string) => ((Date.parse(last) - Date.parse(from)) / 1000).toFixed(1);
+    timeline.push({ at: last, state: 'Contain Root Credentials', event: `last root credential deleted ${seconds(received)} s after intake received the event (${seconds(state.trigger.eventTime ?? state.openedAt)} s after the event itself)` });
+  }
+  if (containment?.cutOff) limitsNote.push(containment.cutOff);
   if (collection) timeline.push({ at: collection.window.end, state: 'Collect Evidence', event: collection.detail });
   for (const t of humanTasks) if (t.decidedAt) timeline.push({ at: t.decidedAt, state: 'Run Human Tasks', event: `${t.title}: ${t.status}${t.decidedBy ? ` (${t.decidedBy})` : ''}` });
   timeline.push({ at, state: 'Write Incident Report', event: `incident ${status}` });
   timeline.sort((a, b) => a.at.localeCompare(b.at));
 
-  const limits: string[] = [...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? [])];
+  const limits: string[] = [...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []), ...limitsNote];
   if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
     limits.push('This responder runs in the affected account: root can switch it off. The evidence already written is safe only because of the bucket\'s Object Lock.');
-    limits.push('No automatic cut-off exists for a root console session that is already open in this account: change the root password and remove unknown MFA devices to end it.');
   }
 
   return {

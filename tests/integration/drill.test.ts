@@ -118,7 +118,7 @@ describe('drill: unknown-ip-no-mfa', () => {
     expect(report.status).toBe('open');
     expect(report.actions.map((a) => [a.action, a.status])).toEqual([
       ['snapshot-root-credentials', 'done'],
-      ['delete-root-access-key', 'not-implemented'],
+      ['delete-root-access-key', 'skipped'],
       ['collect-evidence', 'done'],
       ['verify-incident', 'done'],
     ]);
@@ -167,7 +167,7 @@ describe('drill: other paths', () => {
     });
     const output = result.executions[0]!.output as Output;
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    expect(output.containAndCollect!.Payload.containment.status).toBe('not-implemented');
+    expect(output.containAndCollect!.Payload.containment.status).toBe('skipped');
     expect(output.containAndCollect!.Payload.evidence).toMatchObject({ status: 'failed', error: { Error: 'AccessDeniedError' } });
     expect(reportOf(result).actions.find((a) => a.action === 'collect-evidence')!.status).toBe('failed');
   });
@@ -227,13 +227,31 @@ describe('drill: other paths', () => {
 
   it('member-account: root is audited through an AssumeRoot session under the audit policy, without UserName', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
-    const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand');
+    const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && JSON.stringify(c.input).includes('Audit'));
     expect(assume).toHaveLength(1);
     expect(assume[0]).toMatchObject({ accountId: '999988887777', input: { TargetPrincipal: '444455556666', TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' }, DurationSeconds: 900 } });
-    const rootReads = result.aws.calls.filter((c) => c.principal.startsWith('root-session'));
+    const rootReads = result.aws.calls.filter((c) => c.principal === 'root-session:IAMAuditRootUserCredentials');
     expect(rootReads.map((c) => c.command).sort()).toEqual(['GetLoginProfileCommand', 'ListAccessKeysCommand', 'ListMFADevicesCommand', 'ListSigningCertificatesCommand']);
     expect(rootReads.every((c) => c.error === undefined && !('UserName' in (c.input as object)))).toBe(true);
     expect(reportOf(result).findings.map((f) => f.id)).toEqual(expect.arrayContaining(['root-mfa-off', 'root-access-keys-present']));
+  });
+
+  it('member-account: the root key and certificate are gone at the end, each deletion is on the report with its time', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const member = result.aws.world.accounts['444455556666']!;
+    expect(member.root.accessKeys).toEqual([]);
+    expect(member.root.signingCertificates).toEqual([]);
+    expect(result.aws.changes.map((c) => `${c.change} ${c.target}`).sort()).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
+    const report = reportOf(result);
+    const deletions = report.actions.filter((a) => a.action.startsWith('delete-root-'));
+    expect(deletions.map((a) => [a.action, a.status])).toEqual([
+      ['delete-root-access-key', 'done'],
+      ['delete-root-signing-certificate', 'done'],
+    ]);
+    expect(report.timeline.some((t) => t.state === 'Contain Root Credentials' && /^last root credential deleted [\d.]+ s after intake received the event/.test(t.event))).toBe(true);
+    expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
+    // Delete under the delete policy, read under the audit policy: two sessions, each recorded as ours.
+    expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => (c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()).sort()).toEqual(['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
   });
 
   it('management-account: no AssumeRoot, and the report says root can switch the responder off', async () => {
