@@ -125,7 +125,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     broker,
     stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    ...(options.handlerFor ? { handlerFor: options.handlerFor } : {}),
+    // Every AWS call a handler makes is attributed to its function (least-privilege tests read this).
+    handlerFor: (fn, deployed) => {
+      const handler = options.handlerFor ? options.handlerFor(fn, deployed) : deployed;
+      return (event) => aws.runAs(fn, () => handler(event));
+    },
   });
   useLocalClients({
     dynamodb: ddb as unknown as DynamoDBDocumentClient,

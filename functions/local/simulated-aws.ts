@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
@@ -62,6 +63,8 @@ export interface SimWorld {
 
 export interface SimCall {
   at: number;
+  /** The deployed function that made the call (set by the drill), if known. */
+  caller?: string;
   accountId: string;
   region: string;
   principal: string;
@@ -102,8 +105,34 @@ interface Credentials {
   accessKeyId: string;
 }
 
+/** The IAM action each simulated command needs (the service prefix and the operation). */
+export const COMMAND_ACTIONS: Record<string, string> = {
+  GetCallerIdentityCommand: 'sts:GetCallerIdentity',
+  AssumeRootCommand: 'sts:AssumeRoot',
+  GetAccountSummaryCommand: 'iam:GetAccountSummary',
+  ListVirtualMFADevicesCommand: 'iam:ListVirtualMFADevices',
+  ListMFADevicesCommand: 'iam:ListMFADevices',
+  ListAccessKeysCommand: 'iam:ListAccessKeys',
+  ListSigningCertificatesCommand: 'iam:ListSigningCertificates',
+  GetLoginProfileCommand: 'iam:GetLoginProfile',
+  DeleteAccessKeyCommand: 'iam:DeleteAccessKey',
+  DeleteSigningCertificateCommand: 'iam:DeleteSigningCertificate',
+  ListOrganizationsFeaturesCommand: 'iam:ListOrganizationsFeatures',
+  GetAlternateContactCommand: 'account:GetAlternateContact',
+  GetContactInformationCommand: 'account:GetContactInformation',
+  GetAccountInformationCommand: 'account:GetAccountInformation',
+  ListRegionsCommand: 'account:ListRegions',
+  DescribeOrganizationCommand: 'organizations:DescribeOrganization',
+  DescribeTrailsCommand: 'cloudtrail:DescribeTrails',
+  GetTrailStatusCommand: 'cloudtrail:GetTrailStatus',
+  LookupEventsCommand: 'cloudtrail:LookupEvents',
+  ListDetectorsCommand: 'guardduty:ListDetectors',
+  GetDetectorCommand: 'guardduty:GetDetector',
+};
+
 export class SimulatedAws {
   readonly calls: SimCall[] = [];
+  private readonly callers = new AsyncLocalStorage<string>();
   readonly changes: { at: number; accountId: string; change: string; target: string }[] = [];
   private readonly sessions = new Map<string, Principal>();
   private readonly lookupCalls = new Map<string, number[]>();
@@ -114,6 +143,11 @@ export class SimulatedAws {
     readonly world: SimWorld,
     private readonly timer: Timer = realTimer,
   ) {}
+
+  /** Attribute every call made inside `run` to `caller` (a deployed function's key). */
+  runAs<T>(caller: string, run: () => Promise<T>): Promise<T> {
+    return this.callers.run(caller, run);
+  }
 
   inject(fault: Fault): void {
     this.faults.push({ ...fault });
@@ -154,7 +188,8 @@ export class SimulatedAws {
     // eslint-disable-line @typescript-eslint/no-explicit-any
     const name = (command as object).constructor.name;
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const call: SimCall = { at: this.timer.now(), accountId: principal.accountId, region, principal: principal.label, command: name, input: structuredClone(input) };
+    const caller = this.callers.getStore();
+    const call: SimCall = { at: this.timer.now(), ...(caller ? { caller } : {}), accountId: principal.accountId, region, principal: principal.label, command: name, input: structuredClone(input) };
     this.calls.push(call);
     await Promise.resolve();
     try {

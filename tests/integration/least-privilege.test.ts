@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deployedFunctions, PROJECT_ROOT } from '#local/deployment';
+import { runDrill } from '#local/drill';
+import { listScenarios } from '#local/scenario';
+import { COMMAND_ACTIONS } from '#local/simulated-aws';
+
+/**
+ * Not circular: the calls each handler really makes in every bundled scenario (recorded inside the
+ * simulated AWS, attributed by function) must be within what that handler declares, and every
+ * AWS action a handler declares must be used by some scenario. (Calls made with an AssumeRoot
+ * session are authorized by the session's task policy, not by the function's role.)
+ */
+describe('least privilege, from what the handlers actually call', () => {
+  const used = new Map<string, Set<string>>();
+
+  beforeAll(async () => {
+    for (const { name } of listScenarios()) {
+      const result = await runDrill({ scenario: name, approve: 'all', out: mkdtempSync(join(tmpdir(), 'lp-')) });
+      for (const call of result.aws.calls) {
+        if (!call.caller || call.principal.startsWith('root-session')) continue;
+        const action = COMMAND_ACTIONS[call.command];
+        expect({ command: call.command, action }).toEqual({ command: call.command, action: expect.any(String) });
+        if (!used.has(call.caller)) used.set(call.caller, new Set());
+        used.get(call.caller)!.add(action!);
+      }
+    }
+  }, 60_000);
+
+  const declared = (key: string): string[] => {
+    const binding = deployedFunctions().get(key)!;
+    return [...(require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions];
+  };
+  const awsActions = (actions: string[]) => actions.filter((a) => !/^(dynamodb|sns|s3|states):/.test(a));
+
+  it('every call a handler makes is one it declares', () => {
+    expect(used.size).toBeGreaterThanOrEqual(4);
+    for (const [fn, actions] of used) {
+      const allowed = new Set(declared(fn));
+      expect({ fn, undeclared: [...actions].filter((a) => !allowed.has(a)) }).toEqual({ fn, undeclared: [] });
+    }
+  });
+
+  it('every AWS action a handler declares is used by some scenario', () => {
+    for (const [fn] of deployedFunctions()) {
+      const unused = awsActions(declared(fn)).filter((a) => !used.get(fn)?.has(a));
+      expect({ fn, unused }).toEqual({ fn, unused: [] });
+    }
+  });
+});
