@@ -19,7 +19,7 @@ const FUNCTIONS = {
   sendReminder: { dir: 'send-reminder' },
   escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
   runApprovedAction: { dir: 'run-approved-action' },
-  verifyHumanTask: { dir: 'verify-human-task' },
+  verifyHumanTask: { dir: 'verify-human-task', accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'] },
   verifyIncident: { dir: 'verify-incident', accountLevel: ['cloudtrail'], evidence: true },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },

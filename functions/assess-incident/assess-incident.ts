@@ -125,6 +125,7 @@ function item(state: WorkflowState, severity: Severity, task: HumanTask): TaskIt
         accountId: state.accountId,
         severity,
         task,
+        openedAt: state.openedAt,
         waitSeconds: state.settings.approvalWaitSeconds,
         reminders: 0,
         maxReminders: state.settings.maxReminders,

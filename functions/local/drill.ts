@@ -18,7 +18,7 @@ import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type Loca
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
-import { loadScenario, scenarioRecords, scenarioWorld } from './scenario';
+import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
 import { SimulatedAws } from './simulated-aws';
 
 /**
@@ -61,6 +61,8 @@ export interface DrillOptions {
   now?: Date;
   onEvent?: (execution: LocalExecution, event: ExecutionEvent) => void;
   onIntake?: (result: IntakeLine) => void;
+  /** With approve 'all': the simulated responders do each console task before approving (default true). */
+  consoleWork?: boolean;
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
 }
@@ -150,7 +152,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       const id = APPROVAL_LINK.exec(message.body)?.[1];
       if (!id) return;
       decisions.push(
-        decide({ id, outcome: 'approved', decidedBy: 'drill:simulated-responder', via: 'drill --approve all' }, { approvals: store, sfn: sfn as unknown as SFNClient, clock: systemClock }).then(
+        (async () => {
+          // The simulated responder does the console work first, as a person would, then approves.
+          const pending = await store.get(id);
+          if (pending && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
+          return decide({ id, outcome: 'approved', decidedBy: 'drill:simulated-responder', via: 'drill --approve all' }, { approvals: store, sfn: sfn as unknown as SFNClient, clock: systemClock });
+        })().then(
           (record) => {
             approvals.push({ id: id.slice(0, 6), outcome: 'approved', taskId: record.taskId });
           },
@@ -216,4 +223,49 @@ function prepareOutDir(dir: string): string {
 function folderFor(outDir: string, prefix: string): string {
   const part = /^incidents\/[^/]+\/(.*?)\/?$/.exec(prefix)?.[1] ?? '';
   return part ? join(outDir, part) : outDir;
+}
+
+/**
+ * What a responder does in the console for a task, done to the simulated account, so that the
+ * verification by API has something real to check. Remediations are not console work: they wait
+ * for the responder's own code (not built yet) and stay unverified.
+ */
+function doConsoleWork(aws: SimulatedAws, accountId: string, taskId: string, baseline: Scenario['baseline']['alternateContacts'], now: number): void {
+  const account = aws.world.accounts[accountId];
+  if (!account) return;
+  const at = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const log = (change: string) => aws.changes.push({ at: now, accountId, change: `console:${change}`, target: taskId });
+  switch (taskId) {
+    case 'delete-root-access-keys':
+      account.root.accessKeys = [];
+      account.root.signingCertificates = [];
+      log('deleted root access keys and signing certificates');
+      break;
+    case 'enable-root-mfa':
+      account.root.mfaDevices.push({ SerialNumber: `arn:aws:iam::${accountId}:u2f/root/drill-fido2-key`, kind: 'u2f', EnableDate: at });
+      log('registered a FIDO2 security key for root');
+      break;
+    case 'change-root-password':
+      (account.events['us-east-1'] ??= []).push({
+        eventVersion: '1.08',
+        eventID: `drill-password-${now}`,
+        eventTime: at,
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'PasswordUpdated',
+        eventType: 'AwsConsoleSignIn',
+        awsRegion: 'us-east-1',
+        sourceIPAddress: '203.0.113.10',
+        userIdentity: { type: 'Root', accountId, arn: `arn:aws:iam::${accountId}:root`, principalId: accountId },
+        responseElements: { PasswordUpdated: 'Success' },
+        recipientAccountId: accountId,
+      });
+      log('changed the root password');
+      break;
+    case 'review-billing-and-organization':
+      for (const [type, contact] of Object.entries(baseline)) if (contact) account.alternateContacts[type as 'SECURITY'] = { ...contact };
+      log('restored the alternate contacts');
+      break;
+    default:
+      break;
+  }
 }

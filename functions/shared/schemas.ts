@@ -77,6 +77,8 @@ export const TaskItemInputSchema = z.object({
   accountId: z.string().min(1),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
   task: HumanTaskSchema,
+  /** When the incident started: verification looks for changes after it. */
+  openedAt: z.string().optional(),
   waitSeconds: z.number().int().min(1),
   reminders: z.number().int().min(0),
   maxReminders: z.number().int().min(0),

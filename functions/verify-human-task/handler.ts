@@ -1,5 +1,9 @@
+import { cloudTrailLimiters, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { TaskItemStateSchema } from '#shared/schemas';
+import { targetFor } from '#shared/target';
 import { verifyHumanTask } from './verify-human-task';
 
 export const handler = stepHandler({
@@ -7,6 +11,15 @@ export const handler = stepHandler({
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
   deps: () => undefined,
-  run: (state) => verifyHumanTask(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    return verifyHumanTask(state, {
+      clients: targetClients(targetFor(state.Payload.input.accountId, config).target),
+      clock: systemClock,
+      limiters: cloudTrailLimiters(),
+      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+    });
+  },
 });
+
 export { requiredPermissions } from './verify-human-task';

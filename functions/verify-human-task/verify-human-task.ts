@@ -1,13 +1,116 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
+import { GetAlternateContactCommand } from '@aws-sdk/client-account';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import type { TargetClients } from '#shared/clients';
+import type { Clock } from '#shared/clock';
+import { isObject, obj, str } from '#shared/cloudtrail';
+import { awsCall, AwsCallError } from '#shared/errors';
+import type { RateLimiters } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 
-/** Verify Human Task: check by API that a task a person marked done is really done. */
-export const requiredPermissions = [] as const;
+/**
+ * Verify Human Task: a "done" is checked by API wherever an API can tell, and a check that fails
+ * reopens the task with the reason (the state machine sends it round again).
+ * - delete-root-access-keys: GetAccountSummary.AccountAccessKeysPresent = 0
+ * - enable-root-mfa: GetAccountSummary.AccountMFAEnabled = 1
+ * - change-root-password: a root PasswordUpdated (or completed password recovery) after the incident started
+ * - review-billing-and-organization: alternate contacts equal the baseline, and the expected organization
+ * Anything no API can see (the mailbox, the safe, a call to AWS Support) stays `verified: null`:
+ * the responder's decision stands, and the report says it was not checked.
+ */
+export const requiredPermissions = ['iam:GetAccountSummary', 'cloudtrail:LookupEvents', 'account:GetAlternateContact', 'organizations:DescribeOrganization'] as const;
 
-export async function verifyHumanTask(state: TaskItemState): Promise<NotImplemented & { taskId: string; verified: null }> {
-  return {
-    ...notImplemented('verify-human-task', `Not built yet (human tasks issue): "${state.Payload.input.task.title}" was not verified by API.`),
-    taskId: state.Payload.input.task.id,
-    verified: null,
-  };
+export interface TaskVerification {
+  step: 'verify-human-task';
+  status: 'done';
+  taskId: string;
+  verified: boolean | null;
+  reason: string;
+  checkedAt: string;
+}
+
+export interface VerifyTaskDeps {
+  clients: TargetClients;
+  clock: Clock;
+  /** The container's CloudTrail limiters: the password check shares the 2 calls/s budget. */
+  limiters: RateLimiters;
+  baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>>; expectedOrganizationId: string | null };
+}
+
+const norm = (v: unknown) => String(v ?? '').trim().toLowerCase();
+
+async function accountSummary(deps: VerifyTaskDeps): Promise<Record<string, number>> {
+  const out = await awsCall('iam:GetAccountSummary', () => deps.clients.iam().send(new GetAccountSummaryCommand({})));
+  return (out.SummaryMap ?? {}) as Record<string, number>;
+}
+
+async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskDeps): Promise<string | undefined> {
+  for (const eventName of ['PasswordUpdated', 'PasswordRecoveryCompleted']) {
+    await deps.limiters.for(`${accountId}:us-east-1`).take();
+    const out = await awsCall('cloudtrail:LookupEvents', () =>
+      deps.clients.cloudtrail('us-east-1').send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: deps.clock.now(), MaxResults: 50 })),
+    );
+    for (const e of out.Events ?? []) {
+      let record: unknown;
+      try {
+        record = JSON.parse(e.CloudTrailEvent ?? '{}');
+      } catch {
+        continue;
+      }
+      if (!isObject(record) || obj(record['userIdentity'])?.['type'] !== 'Root') continue;
+      const outcome = str(obj(record['responseElements'])?.[eventName]);
+      if (outcome === undefined || outcome.toLowerCase() === 'success') return `${eventName} at ${str(record['eventTime']) ?? 'an unrecorded time'}`;
+    }
+  }
+  return undefined;
+}
+
+export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps): Promise<TaskVerification> {
+  const { task, openedAt } = state.Payload.input;
+  const done = (verified: boolean | null, reason: string): TaskVerification => ({ step: 'verify-human-task', status: 'done', taskId: task.id, verified, reason, checkedAt: deps.clock.now().toISOString() });
+  switch (task.id) {
+    case 'delete-root-access-keys': {
+      const present = (await accountSummary(deps))['AccountAccessKeysPresent'] ?? 0;
+      return present === 0 ? done(true, 'GetAccountSummary: AccountAccessKeysPresent = 0') : done(false, `GetAccountSummary still shows root access keys (AccountAccessKeysPresent = ${present})`);
+    }
+    case 'enable-root-mfa': {
+      const enabled = (await accountSummary(deps))['AccountMFAEnabled'] ?? 0;
+      return enabled === 1 ? done(true, 'GetAccountSummary: AccountMFAEnabled = 1') : done(false, 'GetAccountSummary shows root MFA still off (AccountMFAEnabled = 0)');
+    }
+    case 'change-root-password': {
+      const since = new Date(openedAt ?? 0);
+      const change = await passwordChanged(state.Payload.input.accountId, since, deps);
+      return change ? done(true, `CloudTrail: root ${change}`) : done(false, `No root password change recorded in CloudTrail since ${since.toISOString()} (events can take minutes to arrive)`);
+    }
+    case 'review-billing-and-organization': {
+      const problems: string[] = [];
+      for (const [type, expected] of Object.entries(deps.baseline.alternateContacts)) {
+        if (!expected) continue;
+        let actual: Record<string, unknown> | undefined;
+        try {
+          const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: type as 'SECURITY' })));
+          actual = out.AlternateContact as Record<string, unknown> | undefined;
+        } catch (error) {
+          if (!(error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'ResourceNotFoundException')) throw error;
+        }
+        const differs = !actual || norm(actual['EmailAddress']) !== norm(expected.emailAddress) || norm(actual['Name']) !== norm(expected.name) || norm(actual['PhoneNumber']) !== norm(expected.phoneNumber);
+        if (differs) problems.push(`the ${type} alternate contact does not match the baseline`);
+      }
+      if (deps.baseline.expectedOrganizationId) {
+        try {
+          const out = await awsCall('organizations:DescribeOrganization', () => deps.clients.organizations().send(new DescribeOrganizationCommand({})));
+          if (out.Organization?.Id !== deps.baseline.expectedOrganizationId) problems.push(`the account is in ${out.Organization?.Id ?? 'no organization'}, not ${deps.baseline.expectedOrganizationId}`);
+        } catch (error) {
+          if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'AWSOrganizationsNotInUseException') problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
+          else throw error;
+        }
+      }
+      if (problems.length > 0) return done(false, problems.join('; '));
+      const checked = Object.keys(deps.baseline.alternateContacts).length > 0 || deps.baseline.expectedOrganizationId;
+      return checked ? done(true, 'Alternate contacts and organization match the baseline; billing, payment methods and support plan were confirmed by the responder') : done(null, 'No baseline configured: confirmed by the responder only');
+    }
+    default:
+      return done(null, task.kind === 'remediation' ? 'Checked when the remediation runs' : `No API can see this: "${task.verification}"`);
+  }
 }

@@ -139,7 +139,8 @@ describe('drill: unknown-ip-no-mfa', () => {
     expect([...byRegion.keys()].sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);
     for (const starts of byRegion.values()) for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2);
     expect(result.aws.calls.filter((c) => c.error === 'ThrottlingException')).toEqual([]);
-    expect(result.aws.changes).toEqual([]);
+    // The tool itself changed nothing (standalone account); only the simulated responders' console work did.
+    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:'))).toEqual([]);
   });
 });
 
@@ -241,7 +242,7 @@ describe('drill: other paths', () => {
     const member = result.aws.world.accounts['444455556666']!;
     expect(member.root.accessKeys).toEqual([]);
     expect(member.root.signingCertificates).toEqual([]);
-    expect(result.aws.changes.map((c) => `${c.change} ${c.target}`).sort()).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
+    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
     const report = reportOf(result);
     const deletions = report.actions.filter((a) => a.action.startsWith('delete-root-'));
     expect(deletions.map((a) => [a.action, a.status])).toEqual([
@@ -259,7 +260,28 @@ describe('drill: other paths', () => {
     expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand')).toEqual([]);
     const md = readFileSync(join(result.outDir, 'report.md'), 'utf8');
     expect(md).toContain('root can switch it off');
+    // The root keys became a human task; the simulated responder deleted them in the console, and the
+    // approval was verified by GetAccountSummary afterwards.
+    const report = reportOf(result);
+    expect(report.actions.find((a) => a.action === 'delete-root-access-key')!.status).toBe('skipped');
+    expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')).toMatchObject({ status: 'done', verified: true });
+    expect(report.humanTasks.find((t) => t.id === 'change-root-password')).toMatchObject({ status: 'done', verified: true });
+    const verifiedAt = result.aws.calls.filter((c) => c.caller === 'verifyHumanTask' && c.command === 'GetAccountSummaryCommand').map((c) => c.at);
+    expect(verifiedAt.length).toBeGreaterThan(0);
+    expect(result.aws.world.accounts['999988887777']!.root.accessKeys).toEqual([]);
+    expect(report.status).toBe('resolved');
   });
+
+  it('a "done" that does not verify reopens the task with the reason, then escalates', async () => {
+    // The simulated responders approve without doing the console work: verification must catch it.
+    const result = await runDrill({ scenario: 'management-account', approve: 'all', consoleWork: false, out: out() });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const report = reportOf(result);
+    expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')!.status).toBe('overdue');
+    const reminder = result.outbox.find((m) => m.subject.startsWith('[root-responder] Reminder: Delete the root access keys'));
+    expect(reminder?.body).toMatch(/^Reminder 1 of 1: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/);
+    expect(report.status).toBe('open');
+  });;
 
   it('sign-in-failures-only: no incident opens', async () => {
     const result = await runDrill({ scenario: 'sign-in-failures-only', approve: 'all', out: out() });

@@ -120,7 +120,10 @@ describe('incident report', () => {
     const withAssessment = async (extra: Record<string, unknown>) => buildReport({ ...base, assessment: { Payload: await assessIncident(base) }, ...extra } as WorkflowState, clock.now());
     return Promise.all([
       withAssessment({ humanTasks: [verifiedTask] }).then((r) => expect(r).toMatchObject({ status: 'resolved', openItems: [] })),
-      withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: null } }] }).then((r) => expect(r).toMatchObject({ status: 'open', openItems: ['T: done, not verified'] })),
+      // No API can check it: the responder's decision stands.
+      withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: null } }] }).then((r) => expect(r).toMatchObject({ status: 'resolved', openItems: [] })),
+      withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: false } }] }).then((r) => expect(r).toMatchObject({ status: 'open', openItems: ['T: done, not verified'] })),
+      withAssessment({ humanTasks: [{ ...verifiedTask, kind: 'remediation', action: { status: 'not-implemented' } }] }).then((r) => expect(r.openItems).toEqual(['T: approved, but the remediation did not run (not-implemented)'])),
       withAssessment({ humanTasks: [{ ...verifiedTask, status: 'overdue' }] }).then((r) => expect(r.status).toBe('open')),
       withAssessment({ humanTasks: [verifiedTask], verification: notImplemented }).then((r) => expect(r.openItems).toEqual(['verify-incident: not-implemented (later)'])),
     ]);
