@@ -1,7 +1,7 @@
 import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, ListRegionsCommand } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, AwsCallError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
@@ -18,6 +18,8 @@ export const requiredPermissions = [
   'account:GetAccountInformation',
   'account:ListRegions',
   'organizations:DescribeOrganization',
+  'organizations:DescribeAccount',
+  'organizations:ListParents',
   'cloudtrail:DescribeTrails',
   'cloudtrail:GetTrailStatus',
   'guardduty:ListDetectors',
@@ -40,6 +42,8 @@ export interface AccountState {
   accountInformation: { name: string | null; createdAt: string | null } | null;
   regions: string[];
   organization: { id: string; managementAccountId: string } | null;
+  /** Organization mode: the member account as the management account sees it (name, root email, status, OU). */
+  memberAccount: { name: string | null; email: string | null; status: string | null; parents: string[] } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
   detectors: { region: string; detectorId: string | null; status: string | null }[];
   unavailable: { what: string; error: string }[];
@@ -57,8 +61,12 @@ async function attempt<T>(state: AccountState, what: string, run: () => Promise<
 
 const causeName = (error: unknown) => ((error as AwsCallError).cause as Error | undefined)?.name;
 
-export async function readAccountState(clients: TargetClients): Promise<AccountState> {
-  const state: AccountState = { alternateContacts: {}, contactInformation: null, accountInformation: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
+/**
+ * @param organization In organization mode for a member account: the responder's own clients
+ *   (DescribeAccount and ListParents are served to the management or delegated-admin account).
+ */
+export async function readAccountState(clients: TargetClients, organization?: { responder: TargetClients; accountId: string }): Promise<AccountState> {
+  const state: AccountState = { alternateContacts: {}, contactInformation: null, accountInformation: null, memberAccount: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
   const account = clients.account();
 
   const regions = await attempt(state, 'enabled regions (account:ListRegions)', () =>
@@ -97,6 +105,23 @@ export async function readAccountState(clients: TargetClients): Promise<AccountS
         else throw error;
       }
     }),
+    ...(organization
+      ? [
+          attempt(state, 'member account in the organization', async () => {
+            const orgs = organization.responder.organizations();
+            const [described, parents] = await Promise.all([
+              awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: organization.accountId }))),
+              awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: organization.accountId }))),
+            ]);
+            state.memberAccount = {
+              name: described.Account?.Name ?? null,
+              email: described.Account?.Email ?? null,
+              status: described.Account?.Status ?? null,
+              parents: (parents.Parents ?? []).map((p) => p.Id ?? ''),
+            };
+          }),
+        ]
+      : []),
     attempt(state, 'CloudTrail trails', async () => {
       const ct = clients.cloudtrail('us-east-1');
       const out = await awsCall('cloudtrail:DescribeTrails', () => ct.send(new DescribeTrailsCommand({ includeShadowTrails: true })));

@@ -25,6 +25,8 @@ const MAX_EVIDENCE_IDS = 100;
 
 export interface CollectDeps {
   clients: TargetClients;
+  /** Organization mode, member account: the responder's own clients, for what only the management account sees. */
+  organization?: { responder: TargetClients };
   bundle: EvidenceBundle;
   limiters: RateLimiters;
   timer: Timer;
@@ -82,12 +84,12 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   const incidentStart = new Date(state.openedAt);
   const contextStart = new Date(incidentStart.getTime() - CONTEXT_DAYS * 86400_000);
   const bundle = deps.bundle;
-  const accountState = await readAccountState(deps.clients);
+  const accountState = await readAccountState(deps.clients, deps.organization ? { responder: deps.organization.responder, accountId: state.accountId } : undefined);
   await Promise.all([
     bundle.put('account/alternate-contacts.json', accountState.alternateContacts),
     bundle.put('account/contact-information.json', accountState.contactInformation),
     bundle.put('account/account-information.json', accountState.accountInformation),
-    bundle.put('account/organization.json', accountState.organization),
+    bundle.put('account/organization.json', { organization: accountState.organization, memberAccount: accountState.memberAccount }),
     bundle.put('account/trails.json', accountState.trails),
     bundle.put('account/guardduty.json', accountState.detectors),
     bundle.put('account/regions.json', accountState.regions),

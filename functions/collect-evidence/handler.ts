@@ -15,8 +15,10 @@ export const handler = stepHandler({
   deps: () => undefined,
   run: (state) => {
     const config = runtimeConfig();
+    const { target, member } = targetFor(state.accountId, config);
     return collectEvidence(state, {
-      clients: targetClients(targetFor(state.accountId, config).target),
+      clients: targetClients(target),
+      ...(member ? { organization: { responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }) } } : {}),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
       limiters: cloudTrailLimiters(),
       timer: rateTimer(),

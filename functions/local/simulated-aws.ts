@@ -123,6 +123,8 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetAccountInformationCommand: 'account:GetAccountInformation',
   ListRegionsCommand: 'account:ListRegions',
   DescribeOrganizationCommand: 'organizations:DescribeOrganization',
+  DescribeAccountCommand: 'organizations:DescribeAccount',
+  ListParentsCommand: 'organizations:ListParents',
   DescribeTrailsCommand: 'cloudtrail:DescribeTrails',
   GetTrailStatusCommand: 'cloudtrail:GetTrailStatus',
   LookupEventsCommand: 'cloudtrail:LookupEvents',
@@ -336,6 +338,18 @@ export class SimulatedAws {
         const org = this.world.organization;
         if (!org || !Object.keys(this.world.accounts).includes(principal.accountId)) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
         return { Organization: { Id: org.id, MasterAccountId: org.managementAccountId, FeatureSet: 'ALL' } };
+      }
+      case 'DescribeAccountCommand':
+      case 'ListParentsCommand': {
+        this.requireRole(principal, name);
+        const org = this.world.organization;
+        if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
+          throw new SimError('AccessDeniedException', `${name} is available only to the management account or a delegated administrator`, 403);
+        }
+        const id = String(input['AccountId'] ?? input['ChildId'] ?? '');
+        const a = this.account(id);
+        if (name === 'ListParentsCommand') return { Parents: [{ Id: 'ou-ab12-workloads', Type: 'ORGANIZATIONAL_UNIT' }] };
+        return { Account: { Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE', JoinedMethod: 'CREATED', JoinedTimestamp: new Date('2019-06-01T00:00:00Z') } };
       }
       // ---------- CloudTrail ----------
       case 'DescribeTrailsCommand': {
