@@ -15,6 +15,9 @@ import { PAGE_SIZE, reviewRegions } from '../functions/collect-evidence/cloudtra
 import { runDrill } from '../functions/local/drill';
 import { listScenarios } from '../functions/local/scenario';
 import { SimulatedAws } from '../functions/local/simulated-aws';
+import type { WorkflowState } from '../functions/shared/schemas';
+import { containRootCredentials } from '../functions/contain-root-credentials/contain-root-credentials';
+import { snapshotRootCredentials } from '../functions/snapshot-root-credentials/snapshot-root-credentials';
 
 const rows: [string, string, string][] = [];
 const row = (what: string, value: string, note = '') => rows.push([what, value, note]);
@@ -115,6 +118,42 @@ function bundleSizes(): void {
   row(`Lambda bundles (${zips.length}, zipped)`, `max ${(Math.max(...sizes) / 1024).toFixed(0)} KB`, `min ${(Math.min(...sizes) / 1024).toFixed(0)} KB; goal <= 500 KB each`);
 }
 
+/** The containment path in a member account: execution start to the last root credential deleted. */
+async function containmentPath(): Promise<void> {
+  const LATENCY = 100;
+  const MGMT = '999988887777';
+  const MEMBER = '444455556666';
+  const timer = virtualTimer(0);
+  const account = (accountId: string, keys: number) => ({
+    accountId,
+    name: accountId,
+    email: 'x',
+    root: {
+      accessKeys: Array.from({ length: keys }, (_, i) => ({ AccessKeyId: `AKIAROOTKEY${String(i).padStart(9, '0')}`, Status: 'Active' as const, CreateDate: '2024-01-01T00:00:00Z' })),
+      signingCertificates: [{ CertificateId: 'CERTROOT000000000000000001', Status: 'Active' as const, UploadDate: '2024-01-01T00:00:00Z' }],
+      mfaDevices: [],
+      password: true,
+    },
+    alternateContacts: {},
+    contactInformation: {},
+    enabledRegions: ['us-east-1'],
+    trails: [],
+    detectors: {},
+    iamUsers: [],
+    events: {},
+  });
+  const aws = new SimulatedAws({ accounts: { [MGMT]: account(MGMT, 0), [MEMBER]: account(MEMBER, 2) }, organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }, timer, LATENCY);
+  const clock = { now: () => new Date(timer.now()) };
+  const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: new Date(0).toISOString() } as unknown as WorkflowState;
+  const responder = aws.targetClients({ accountId: MGMT });
+  const snapshot = await snapshotRootCredentials(state, { clients: aws.targetClients({ accountId: MEMBER }), responder, useAssumeRoot: true, region: 'us-east-1', clock });
+  const afterSnapshot = timer.now();
+  const contained = await containRootCredentials({ ...state, snapshot: { Payload: snapshot } } as unknown as WorkflowState, { responder, member: true, region: 'us-east-1', clock, timer });
+  const lastDelete = Math.max(...aws.changes.map((c) => c.at));
+  row(`containment, member account, ${LATENCY} ms per AWS call`, `${lastDelete} ms`, `execution start to the last of ${aws.changes.length} root credentials deleted (${contained.status})`);
+  row('  sequential AWS round trips on that path', `${lastDelete / LATENCY}`, `${afterSnapshot / LATENCY} in the snapshot, ${(lastDelete - afterSnapshot) / LATENCY} after it (goal: at most 3 after)`);
+}
+
 async function drills(): Promise<void> {
   for (const { name } of listScenarios()) {
     const t0 = performance.now();
@@ -128,6 +167,7 @@ async function main(): Promise<void> {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
   triageThroughput();
   await cloudTrailReview();
+  await containmentPath();
   bundleSizes();
   await drills();
   const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];

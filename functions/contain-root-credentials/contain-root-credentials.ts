@@ -99,60 +99,65 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
     });
   }
 
-  try {
-    const features = await awsCall('iam:ListOrganizationsFeatures', () => deps.responder.iam().send(new ListOrganizationsFeaturesCommand({})));
-    const missing = NEEDED_FEATURES.filter((f) => !(features.EnabledFeatures ?? []).includes(f));
-    if (missing.length > 0) {
-      return result(state, deps, {
-        status: 'skipped',
-        blockedBy: `centralized root access: ${missing.join(' and ')} not enabled for the organization`,
-        detail: `Centralized root access is not fully enabled (${missing.join(', ')} missing): enable it in IAM > Root access management of the management account. Until then a person deletes the keys in the console.`,
-      });
-    }
-  } catch (error) {
-    if (error instanceof TransientAwsError) throw error;
-    return result(state, deps, { status: 'failed', blockedBy: `iam:ListOrganizationsFeatures: ${(error as Error).message}`.slice(0, 300), detail: 'Could not read the organization features; root keys were not deleted. A person deletes them in the console.' });
+  // Round trip 1: the organization's features and the delete session, at once (AssumeRoot is
+  // refused anyway when RootSessions is off; the features then say why).
+  const [features, assumed] = await Promise.allSettled([
+    awsCall('iam:ListOrganizationsFeatures', () => deps.responder.iam().send(new ListOrganizationsFeaturesCommand({}))),
+    awsCall('sts:AssumeRoot', () => deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: DELETE_POLICY_ARN }, DurationSeconds: 900 }))),
+  ]);
+  for (const r of [features, assumed]) if (r.status === 'rejected' && r.reason instanceof TransientAwsError) throw r.reason;
+  const missing = features.status === 'fulfilled' ? NEEDED_FEATURES.filter((f) => !(features.value.EnabledFeatures ?? []).includes(f)) : [];
+  if (missing.length > 0) {
+    return result(state, deps, {
+      status: 'skipped',
+      blockedBy: `centralized root access: ${missing.join(' and ')} not enabled for the organization`,
+      detail: `Centralized root access is not fully enabled (${missing.join(', ')} missing): enable it in IAM > Root access management of the management account. Until then a person deletes the keys in the console.`,
+    });
   }
-
-  let session: TempCredentials;
-  try {
-    const out = await awsCall('sts:AssumeRoot', () =>
-      deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: DELETE_POLICY_ARN }, DurationSeconds: 900 })),
-    );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
-    session = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-    await deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000));
-  } catch (error) {
-    if (error instanceof TransientAwsError) throw error;
-    const denied = error instanceof AccessDeniedError;
+  const credentials = assumed.status === 'fulfilled' ? assumed.value.Credentials : undefined;
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
+    const reason = assumed.status === 'rejected' ? (assumed.reason as Error) : new Error('no credentials returned');
+    const denied = reason instanceof AccessDeniedError;
     return result(state, deps, {
       status: 'failed',
-      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${denied ? ' was refused' : ' failed'}: ${(error as Error).message}`.slice(0, 300),
+      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${denied ? ' was refused' : ' failed'}: ${reason.message}`.slice(0, 300),
       detail: 'Root keys were not deleted: AssumeRoot did not give a session. Check that this role may call sts:AssumeRoot with the delete task policy and that the account is a member. A person deletes the keys in the console.',
     });
   }
-
+  const session: TempCredentials = { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };
   const iam = deps.responder.iam(session);
-  // Under AssumeRoot every IAM call omits UserName: it acts on the root user.
-  const [keys, certs] = await Promise.all([
+
+  const deleteKey = async (k: { AccessKeyId: string; Status: string; CreateDate: string | null }): Promise<ContainmentAction> => {
+    const r = await deleteOne(() => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })), 'iam:DeleteAccessKey', deps);
+    return { action: 'delete-root-access-key', target: k.AccessKeyId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${k.Status}, created ${k.CreateDate ?? 'unknown'}` };
+  };
+  const deleteCert = async (c: { CertificateId: string; Status: string; UploadDate: string | null }): Promise<ContainmentAction> => {
+    const r = await deleteOne(() => iam.send(new DeleteSigningCertificateCommand({ CertificateId: c.CertificateId })), 'iam:DeleteSigningCertificate', deps);
+    return { action: 'delete-root-signing-certificate', target: c.CertificateId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${c.Status}, uploaded ${c.UploadDate ?? 'unknown'}` };
+  };
+
+  // Round trip 2: delete what the snapshot's audit session saw, and list again at the same time to
+  // catch anything created since. Under AssumeRoot every IAM call omits UserName.
+  const snapshot = (state as Record<string, unknown>)['snapshot'] as { Payload?: { root?: { accessKeys?: { AccessKeyId: string; Status: string; CreateDate: string | null }[] | null; signingCertificates?: { CertificateId: string; Status: string }[] | null } } } | undefined;
+  const knownKeys = snapshot?.Payload?.root?.accessKeys ?? [];
+  const knownCerts = (snapshot?.Payload?.root?.signingCertificates ?? []).map((c) => ({ ...c, UploadDate: null as string | null }));
+  const [firstDeletes, , keys, certs] = await Promise.all([
+    Promise.all([...knownKeys.map(deleteKey), ...knownCerts.map(deleteCert)]),
+    // Recorded before CloudTrail can deliver the session's events, so intake knows they are ours.
+    deps.recordOwnSession?.(state.accountId, session.accessKeyId, credentials.Expiration ? new Date(credentials.Expiration) : new Date(deps.clock.now().getTime() + 900_000)),
     awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
     awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
   ]);
+  const listedKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) }));
+  const listedCerts = (certs.Certificates ?? []).map((c) => ({ CertificateId: c.CertificateId ?? '', Status: c.Status ?? 'Unknown', UploadDate: iso(c.UploadDate) }));
+  // Round trip 3, only for credentials the snapshot did not see.
+  const seen = new Set([...knownKeys.map((k) => k.AccessKeyId), ...knownCerts.map((c) => c.CertificateId)]);
+  const laterDeletes = await Promise.all([...listedKeys.filter((k) => !seen.has(k.AccessKeyId)).map(deleteKey), ...listedCerts.filter((c) => !seen.has(c.CertificateId)).map(deleteCert)]);
+  const actions = [...firstDeletes, ...laterDeletes];
   const before = {
-    accessKeys: (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) })),
-    signingCertificates: (certs.Certificates ?? []).map((c) => ({ CertificateId: c.CertificateId ?? '', Status: c.Status ?? 'Unknown', UploadDate: iso(c.UploadDate) })),
+    accessKeys: [...knownKeys, ...listedKeys.filter((k) => !seen.has(k.AccessKeyId))],
+    signingCertificates: [...knownCerts.map((c) => listedCerts.find((l) => l.CertificateId === c.CertificateId) ?? c), ...listedCerts.filter((c) => !seen.has(c.CertificateId))],
   };
-  const actions = await Promise.all([
-    ...before.accessKeys.map(async (k): Promise<ContainmentAction> => {
-      const r = await deleteOne(() => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })), 'iam:DeleteAccessKey', deps);
-      return { action: 'delete-root-access-key', target: k.AccessKeyId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${k.Status}, created ${k.CreateDate ?? 'unknown'}` };
-    }),
-    ...before.signingCertificates.map(async (c): Promise<ContainmentAction> => {
-      const r = await deleteOne(() => iam.send(new DeleteSigningCertificateCommand({ CertificateId: c.CertificateId })), 'iam:DeleteSigningCertificate', deps);
-      return { action: 'delete-root-signing-certificate', target: c.CertificateId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${c.Status}, uploaded ${c.UploadDate ?? 'unknown'}` };
-    }),
-  ]);
   const failed = actions.filter((a) => a.status === 'failed');
   const deleted = actions.filter((a) => a.status === 'done').length;
   return result(state, deps, {

@@ -144,6 +144,8 @@ export class SimulatedAws {
   constructor(
     readonly world: SimWorld,
     private readonly timer: Timer = realTimer,
+    /** Simulated network latency per call, on `timer` (benchmarks count round trips with it). */
+    private readonly latencyMs = 0,
   ) {}
 
   /** Attribute every call made inside `run` to `caller` (a deployed function's key). */
@@ -193,7 +195,8 @@ export class SimulatedAws {
     const caller = this.callers.getStore();
     const call: SimCall = { at: this.timer.now(), ...(caller ? { caller } : {}), accountId: principal.accountId, region, principal: principal.label, command: name, input: structuredClone(input) };
     this.calls.push(call);
-    await Promise.resolve();
+    if (this.latencyMs > 0) await this.timer.sleep(this.latencyMs);
+    else await Promise.resolve();
     try {
       const fault = this.faults.find((f) => (f.command === name || f.command === '*') && f.times > 0 && (!f.accountId || f.accountId === principal.accountId));
       if (fault) {

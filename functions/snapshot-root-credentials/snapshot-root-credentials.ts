@@ -60,10 +60,11 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
   const session: TempCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-  await deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000));
   const iam = deps.responder.iam(session);
-  // Under AssumeRoot the IAM calls omit UserName: they act on the root user.
-  const [keys, certs, mfa, password] = await Promise.all([
+  // Under AssumeRoot the IAM calls omit UserName: they act on the root user. The session is
+  // recorded as ours at the same time (intake must know its events before CloudTrail delivers them).
+  const [, keys, certs, mfa, password] = await Promise.all([
+    deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000)),
     awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
     awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
     awsCall('iam:ListMFADevices', () => iam.send(new ListMFADevicesCommand({}))),

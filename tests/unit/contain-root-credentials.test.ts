@@ -54,6 +54,21 @@ describe('contain root credentials', () => {
     expect(sessions).toEqual([out.ownSessionAccessKeyId]);
   });
 
+  it('deletes what the snapshot saw in the second round trip, and finds what was created since', async () => {
+    const timer = virtualTimer(0);
+    const { member } = setup();
+    const aws = new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }), timer, 100);
+    const snapshot = { Payload: { root: { accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: '2024-01-01T00:00:00.000Z' }], signingCertificates: [{ CertificateId: 'CERT000000000000000000000001', Status: 'Active' }] } } };
+    const out = await containRootCredentials({ ...state(), snapshot } as unknown as WorkflowState, { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer });
+    expect(out.status).toBe('done');
+    const deleted = aws.changes.map((c) => [c.target, c.at]);
+    // 100 ms per call: round trip 1 (features + AssumeRoot), round trip 2 (the snapshot's key and certificate) ...
+    expect(deleted).toContainEqual(['AKIAMEMBERROOTKEY001', 200]);
+    expect(deleted).toContainEqual(['CERT000000000000000000000001', 200]);
+    // ... and the key the snapshot did not see (created after it) in round trip 3.
+    expect(deleted).toContainEqual(['AKIAMEMBERROOTKEY002', 300]);
+  });
+
   it('is idempotent: run again, nothing is deleted twice and it still succeeds', async () => {
     const { aws, deps } = setup();
     await containRootCredentials(state(), deps);
@@ -105,7 +120,9 @@ describe('contain root credentials', () => {
     const { aws, deps } = setup(['RootCredentialsManagement']);
     const out = await containRootCredentials(state(), deps);
     expect(out).toMatchObject({ status: 'skipped', blockedBy: 'centralized root access: RootSessions not enabled for the organization' });
-    expect(aws.calls.some((c) => c.command === 'AssumeRootCommand')).toBe(false);
+    // AssumeRoot was tried in the same round trip and refused; nothing changed.
+    expect(aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => c.error)).toEqual(['AccessDenied']);
+    expect(aws.changes).toEqual([]);
   });
 
   it('standalone or management account: skipped, a human task, and says no cut-off exists', async () => {
