@@ -38,6 +38,7 @@ function load(stage) {
       Object.fromEntries(Object.entries(config.expectedAlternateContacts).map(([type, c]) => [type, { name: c.name, title: c.title, emailAddress: c.emailAddress, phoneNumber: c.phoneNumber }])),
     ),
     expectedOrganizationIdOrEmpty: config.expectedOrganizationId || '',
+    expectedRootMfaDevicesJson: JSON.stringify(config.expectedRootMfaDevices),
     subscriptions,
   };
 }

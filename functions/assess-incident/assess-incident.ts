@@ -158,8 +158,27 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
       evidence: trigger.eventId ? [trigger.eventId] : [],
     });
   }
-  if (snapshot && !snapshot.root.mfaEnabled) {
+  // A member account whose root credentials centralized root access removed: the good state, not "MFA off".
+  const credentialsRemoved =
+    snapshot?.method === 'assume-root-audit' && !snapshot.root.accessKeysPresent && snapshot.root.signingCertificatesPresent === false && snapshot.root.passwordPresent === false && snapshot.root.mfaDevices.length === 0;
+  if (credentialsRemoved) {
+    findings.push({ id: 'root-credentials-removed', category: 'root-credentials', severity: 'info', title: 'Root has no credentials (removed through centralized root access): the recommended state for a member account', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+  } else if (snapshot && !snapshot.root.mfaEnabled) {
     findings.push({ id: 'root-mfa-off', category: 'mfa-change', severity: 'critical', title: 'Root MFA is off', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+  }
+  for (const serial of snapshot?.unexpectedMfaDevices ?? []) {
+    findings.push({ id: `root-mfa-unexpected-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${serial} is not one of the expected devices`, detail: 'An MFA device the attacker registered lets them sign in as root again after the password is changed. AWS allows up to 8 root MFA devices.', evidence: ['snapshot-root-credentials'] });
+  }
+  const containment = steps.containment.status !== 'unknown' ? (parallel?.containment as { blockedBy?: string | null } | undefined) : undefined;
+  if (containment?.blockedBy?.startsWith('centralized root access')) {
+    findings.push({
+      id: 'centralized-root-access-off',
+      category: 'organization',
+      severity: 'high',
+      title: 'Centralized root access management is not fully enabled for the organization',
+      detail: `${containment.blockedBy}. With it, root credentials of member accounts can be removed from outside the account in seconds: in the management account, IAM > Root access management > Enable, with both "Root credentials management" and "Privileged root actions in member accounts"; then remove the root credentials of every member account. SCPs cannot restrict root in the management account.`,
+      evidence: ['contain-root-credentials'],
+    });
   }
   if (snapshot?.root.accessKeysPresent) {
     findings.push({ id: 'root-access-keys-present', category: 'root-credentials', severity: 'critical', title: 'Root has access keys', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
@@ -183,9 +202,9 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   if (steps.containment.status !== 'done' && snapshot?.root.accessKeysPresent !== false) {
     tasks.push({ ...TASKS['delete-root-access-keys']!, why: why(`Automatic containment did not delete them (${steps.containment.status}).`) });
   }
-  tasks.push({ ...TASKS['change-root-password']!, why: why('Whoever used root may know the password.') });
+  if (!credentialsRemoved) tasks.push({ ...TASKS['change-root-password']!, why: why('Whoever used root may know the password.') });
   const mfaTouched = trigger.categories.includes('mfa-change') || findings.some((f) => f.category === 'mfa-change');
-  if (!snapshot || !snapshot.root.mfaEnabled || mfaTouched) {
+  if (!credentialsRemoved && (!snapshot || !snapshot.root.mfaEnabled || mfaTouched)) {
     tasks.push({
       ...TASKS['enable-root-mfa']!,
       why: why(mfaTouched ? 'Root MFA was changed or is off.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`),
@@ -195,7 +214,18 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   tasks.push({ ...TASKS['review-billing-and-organization']!, why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.') });
   tasks.push({ ...TASKS['store-root-credentials-safely']!, why: ['The new root password and MFA keys must not be usable by one person alone.'] });
   tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
-  const remediations = evidence?.remediations ?? [];
+  const remediations = [...(evidence?.remediations ?? [])];
+  if (snapshot?.method === 'assume-root-audit') {
+    // Deleting credentials does not end a root console session already open in a member account.
+    remediations.push({
+      id: 'attach-deny-root-scp',
+      action: 'attach-deny-root-scp',
+      target: state.accountId,
+      region: 'us-east-1',
+      undo: `Attach a deny-all-root SCP to account ${state.accountId} (exempting this responder's AssumeRoot sessions) to end any root session that is already open; detach it when the incident is closed.`,
+      evidence: ['snapshot-root-credentials'],
+    });
+  }
   for (const r of remediations) {
     tasks.push({
       id: r.id,

@@ -1,4 +1,4 @@
-import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, ListRegionsCommand } from '@aws-sdk/client-account';
+import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand, ListRegionsCommand } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
@@ -20,6 +20,7 @@ export const requiredPermissions = [
   'organizations:DescribeOrganization',
   'organizations:DescribeAccount',
   'organizations:ListParents',
+  'account:GetPrimaryEmail',
   'cloudtrail:DescribeTrails',
   'cloudtrail:GetTrailStatus',
   'guardduty:ListDetectors',
@@ -43,7 +44,7 @@ export interface AccountState {
   regions: string[];
   organization: { id: string; managementAccountId: string } | null;
   /** Organization mode: the member account as the management account sees it (name, root email, status, OU). */
-  memberAccount: { name: string | null; email: string | null; status: string | null; parents: string[] } | null;
+  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
   detectors: { region: string; detectorId: string | null; status: string | null }[];
   unavailable: { what: string; error: string }[];
@@ -109,13 +110,16 @@ export async function readAccountState(clients: TargetClients, organization?: { 
       ? [
           attempt(state, 'member account in the organization', async () => {
             const orgs = organization.responder.organizations();
-            const [described, parents] = await Promise.all([
+            const [described, parents, primary] = await Promise.all([
               awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: organization.accountId }))),
               awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: organization.accountId }))),
+              // The root user's email (the password recovery path), as the Account API has it now.
+              awsCall('account:GetPrimaryEmail', () => organization.responder.account().send(new GetPrimaryEmailCommand({ AccountId: organization.accountId }))),
             ]);
             state.memberAccount = {
               name: described.Account?.Name ?? null,
               email: described.Account?.Email ?? null,
+              primaryEmail: primary.PrimaryEmail ?? null,
               status: described.Account?.Status ?? null,
               parents: (parents.Parents ?? []).map((p) => p.Id ?? ''),
             };

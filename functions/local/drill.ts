@@ -50,6 +50,7 @@ export const DRILL_ENV = {
   MEMBER_READ_ROLE_NAME: 'root-responder-read',
   EXPECTED_ALTERNATE_CONTACTS: '{}',
   EXPECTED_ORGANIZATION_ID: '',
+  EXPECTED_ROOT_MFA_DEVICES: '{}',
 } as const;
 
 export interface DrillOptions {
@@ -118,6 +119,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       Object.fromEntries(Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [type, { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber }])),
     ),
     EXPECTED_ORGANIZATION_ID: scenario.baseline.expectedOrganizationId ?? '',
+    EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
   });
   resetRuntimeConfig();
   const ddb = new SimulatedDynamoDb();

@@ -43,7 +43,14 @@ export const ScenarioSchema = z.strictObject({
   description: z.string(),
   mode: z.enum(['standalone', 'organization']).default('standalone'),
   knownSourceCidrs: z.array(z.string()).default([]),
-  baseline: z.strictObject({ alternateContacts: Contacts.default({}), expectedOrganizationId: z.string().nullable().default(null) }).default({ alternateContacts: {}, expectedOrganizationId: null }),
+  baseline: z
+    .strictObject({
+      alternateContacts: Contacts.default({}),
+      expectedOrganizationId: z.string().nullable().default(null),
+      /** Per account id: the root MFA devices the operators registered. */
+      expectedRootMfaDevices: z.record(AccountId, z.array(z.string())).default({}),
+    })
+    .default({ alternateContacts: {}, expectedOrganizationId: null, expectedRootMfaDevices: {} }),
   organization: z
     .strictObject({ id: z.string(), managementAccountId: AccountId, features: z.array(z.enum(['RootCredentialsManagement', 'RootSessions'])), delegatedAdmins: z.array(AccountId).default([]) })
     .optional(),

@@ -122,6 +122,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetContactInformationCommand: 'account:GetContactInformation',
   GetAccountInformationCommand: 'account:GetAccountInformation',
   ListRegionsCommand: 'account:ListRegions',
+  GetPrimaryEmailCommand: 'account:GetPrimaryEmail',
   DescribeOrganizationCommand: 'organizations:DescribeOrganization',
   DescribeAccountCommand: 'organizations:DescribeAccount',
   ListParentsCommand: 'organizations:ListParents',
@@ -329,6 +330,11 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
         return { AccountId: a.accountId, AccountName: a.name, AccountCreatedDate: new Date('2019-06-01T00:00:00Z') };
+      }
+      case 'GetPrimaryEmailCommand': {
+        this.requireRole(principal, name);
+        if (input['AccountId'] === undefined) throw new SimError('ValidationException', 'AccountId is required: GetPrimaryEmail is served for member accounts', 400);
+        return { PrimaryEmail: this.targetAccount(principal, input).email };
       }
       case 'ListRegionsCommand': {
         this.requireRole(principal, name);

@@ -28,6 +28,8 @@ export const StageConfigSchema = z.strictObject({
     .strictObject({ BILLING: ContactSchema.optional(), OPERATIONS: ContactSchema.optional(), SECURITY: ContactSchema.optional() })
     .default({}),
   expectedOrganizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/).nullable().default(null),
+  /** Per account id: the serial numbers (or ARNs) of the root MFA devices you registered. Any other is a critical finding. */
+  expectedRootMfaDevices: z.record(z.string().regex(/^\d{12}$/), z.array(z.string().min(1)).max(8)).default({}),
   approvalExpiryHours: z.number().int().min(1).max(168).default(24),
   reminderIntervalMinutes: z.number().int().min(1).max(1440).default(60),
   maxReminders: z.number().int().min(0).max(10).default(3),
@@ -75,6 +77,18 @@ export const RuntimeConfigSchema = z.object({
       }
     }),
   EXPECTED_ORGANIZATION_ID: z.string().default(''),
+  /** JSON: account id -> the expected root MFA device serial numbers. */
+  EXPECTED_ROOT_MFA_DEVICES: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as Record<string, string[]>;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    }),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 

@@ -23,7 +23,8 @@ export type RemediationAction =
   | 'restart-trail'
   | 'enable-guardduty-detector'
   | 'review-trust-policy'
-  | 'delete-identity-provider';
+  | 'delete-identity-provider'
+  | 'attach-deny-root-scp';
 
 export interface ProposedRemediation {
   id: string;
@@ -160,6 +161,10 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
     }
     if (name === 'CreateSAMLProvider' || name === 'CreateOpenIDConnectProvider') {
       add({ id: `identity-provider-${slug(c.id)}`, category: 'iam-persistence', severity: 'critical', title: `A new ${name === 'CreateSAMLProvider' ? 'SAML' : 'OIDC'} identity provider was created${failedNote(r)}`, detail: 'An identity provider the attacker controls is a way back in through federated roles.', evidence: [c.id] });
+      continue;
+    }
+    if (name === 'StartPrimaryEmailUpdate' || name === 'AcceptPrimaryEmailUpdate' || name === 'UpdateAccountEmailAddress') {
+      add({ id: `root-email-change-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `The account's root email address was changed${name === 'StartPrimaryEmailUpdate' ? ' (started)' : ''}${failedNote(r)}`, detail: 'The root email is the recovery path for the root password: whoever holds it can take the account back.', evidence: [c.id] });
       continue;
     }
     if (name === 'EnableRegion') {

@@ -23,6 +23,7 @@ export const handler = stepHandler({
       region: 'us-east-1',
       clock: systemClock,
       recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+      ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] } : {}),
     });
   },
 });

@@ -34,6 +34,8 @@ export interface RootSnapshot {
     passwordPresent: boolean | null;
   };
   notVisible: string[];
+  /** Root MFA devices seen that are not in the configured expected list (empty: none, or no list configured). */
+  unexpectedMfaDevices: string[];
   /** The AssumeRoot session this step opened (its key id only), so intake knows its events are ours. */
   ownSessionAccessKeyId: string | null;
   detail: string;
@@ -49,6 +51,8 @@ export interface SnapshotDeps {
   region: string;
   clock: Clock;
   recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+  /** The root MFA device serial numbers the operators registered for this account, if configured. */
+  expectedMfaDevices?: string[];
 }
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
@@ -87,6 +91,7 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
     takenAt: deps.clock.now().toISOString(),
     root: { accessKeysPresent: accessKeys.length > 0, accessKeys, signingCertificatesPresent: signingCertificates.length > 0, signingCertificates, mfaEnabled: mfaDevices.length > 0, mfaDevices, passwordPresent: password },
     notVisible: [],
+    unexpectedMfaDevices: [],
     ownSessionAccessKeyId: c.AccessKeyId,
     detail: `AssumeRoot audit session: ${accessKeys.length} root access key(s), ${signingCertificates.length} signing certificate(s), ${mfaDevices.length} MFA device(s), password ${password ? 'present' : 'absent'}.`,
   };
@@ -124,18 +129,25 @@ async function viaAccountSummary(state: WorkflowState, deps: SnapshotDeps, notVi
       'hardware and FIDO2 root MFA devices (only virtual devices are listed)',
       'whether root has a password',
     ],
+    unexpectedMfaDevices: [],
     ownSessionAccessKeyId: null,
     detail: `GetAccountSummary: root access keys ${keysPresent ? 'PRESENT' : 'absent'}, root MFA ${mfaEnabled ? 'on' : 'OFF'}; ${rootVirtual.length} root virtual MFA device(s).`,
   };
 }
 
 export async function snapshotRootCredentials(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
-  if (!deps.useAssumeRoot) return viaAccountSummary(state, deps, []);
-  try {
-    return await viaAssumeRoot(state, deps);
-  } catch (error) {
-    if (!(error instanceof AccessDeniedError)) throw error;
-    // Centralized root access is off, or this account may not use it: say so, and read what the read role can.
-    return viaAccountSummary(state, deps, [`AssumeRoot was refused (${error.message}); centralized root access may be off for this account`]);
+  let snapshot: RootSnapshot;
+  if (!deps.useAssumeRoot) snapshot = await viaAccountSummary(state, deps, []);
+  else {
+    try {
+      snapshot = await viaAssumeRoot(state, deps);
+    } catch (error) {
+      if (!(error instanceof AccessDeniedError)) throw error;
+      // Centralized root access is off, or this account may not use it: say so, and read what the read role can.
+      snapshot = await viaAccountSummary(state, deps, [`AssumeRoot was refused (${error.message}); centralized root access may be off for this account`]);
+    }
   }
+  const expected = deps.expectedMfaDevices;
+  snapshot.unexpectedMfaDevices = expected ? snapshot.root.mfaDevices.map((d) => d.SerialNumber).filter((serial) => !expected.includes(serial)) : [];
+  return snapshot;
 }

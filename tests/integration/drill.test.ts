@@ -234,7 +234,12 @@ describe('drill: other paths', () => {
     const rootReads = result.aws.calls.filter((c) => c.principal === 'root-session:IAMAuditRootUserCredentials');
     expect(rootReads.map((c) => c.command).sort()).toEqual(['GetLoginProfileCommand', 'ListAccessKeysCommand', 'ListMFADevicesCommand', 'ListSigningCertificatesCommand']);
     expect(rootReads.every((c) => c.error === undefined && !('UserName' in (c.input as object)))).toBe(true);
-    expect(reportOf(result).findings.map((f) => f.id)).toEqual(expect.arrayContaining(['root-mfa-off', 'root-access-keys-present']));
+    const findings = reportOf(result).findings;
+    expect(findings.map((f) => f.id)).toEqual(expect.arrayContaining(['root-access-keys-present']));
+    expect(findings.map((f) => f.id)).not.toContain('root-mfa-off');
+    // The hardware key is expected; the virtual device nobody registered is a critical finding.
+    expect(findings.filter((f) => f.category === 'mfa-change').map((f) => f.title)).toEqual(['Root MFA device arn:aws:iam::444455556666:mfa/backup is not one of the expected devices']);
+    expect(reportOf(result).remediations.map((r) => r.action)).toContain('attach-deny-root-scp');
   });
 
   it('member-account: the root key and certificate are gone at the end, each deletion is on the report with its time', async () => {

@@ -60,6 +60,16 @@ describe('snapshot root credentials', () => {
     expect(snap.notVisible[0]).toMatch(/^AssumeRoot was refused .*RootSessions/);
   });
 
+  it('flags root MFA devices that are not in the configured list', async () => {
+    const account = simAccount('111122223333', { root: { accessKeys: [], signingCertificates: [], mfaDevices: [{ SerialNumber: 'arn:aws:iam::111122223333:mfa/ours', kind: 'virtual', EnableDate: '2024-01-01T00:00:00Z' }, { SerialNumber: 'arn:aws:iam::111122223333:mfa/theirs', kind: 'virtual', EnableDate: '2024-03-04T09:59:00Z' }], password: true } });
+    const aws = new SimulatedAws(world([account]));
+    const c = clientsOf(aws, '111122223333');
+    const snap = await snapshotRootCredentials(state('111122223333'), { clients: c, responder: c, useAssumeRoot: false, region: 'us-east-1', clock, expectedMfaDevices: ['arn:aws:iam::111122223333:mfa/ours'] });
+    expect(snap.unexpectedMfaDevices).toEqual(['arn:aws:iam::111122223333:mfa/theirs']);
+    const unconfigured = await snapshotRootCredentials(state('111122223333'), { clients: c, responder: c, useAssumeRoot: false, region: 'us-east-1', clock });
+    expect(unconfigured.unexpectedMfaDevices).toEqual([]);
+  });
+
   it('a throttled read is a TransientAwsError (the state machine retries it)', async () => {
     const aws = new SimulatedAws(world([simAccount('111122223333')]));
     aws.inject({ command: 'GetAccountSummaryCommand', error: 'ThrottlingException', times: 1 });

@@ -165,3 +165,35 @@ describe('report failure', () => {
     expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe(`[root-responder] FAILED: response to incident ${input.incidentId}`);
   });
 });
+
+describe('assess incident: root credentials and MFA', () => {
+  const auditSnapshot = (root: Record<string, unknown>, unexpected: string[] = []) => ({
+    Payload: { step: 'snapshot-root-credentials', status: 'done', method: 'assume-root-audit', detail: 'audit', takenAt: 't', notVisible: [], unexpectedMfaDevices: unexpected, root },
+  });
+
+  it('a member account whose root credentials were removed is the good state: no "MFA off", no password or MFA task', async () => {
+    const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: false, mfaEnabled: false, mfaDevices: [] }) } as WorkflowState;
+    const a = await assessIncident(state);
+    expect(a.findings.map((f) => f.id)).toContain('root-credentials-removed');
+    expect(a.findings.map((f) => f.id)).not.toContain('root-mfa-off');
+    const ids = a.plan.tasks.map((t) => t.Payload.input.task.id);
+    expect(ids).not.toContain('enable-root-mfa');
+    expect(ids).not.toContain('change-root-password');
+    expect(ids).toContain('secure-root-mailbox');
+  });
+
+  it('an MFA device nobody registered is critical and asks for the MFA task; a member account gets the SCP cut-off proposal', async () => {
+    const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: true, mfaEnabled: true, mfaDevices: [{ SerialNumber: 'arn:aws:iam::1:mfa/x', kind: 'virtual' }] }, ['arn:aws:iam::1:mfa/x']) } as WorkflowState;
+    const a = await assessIncident(state);
+    expect(a.findings.find((f) => f.category === 'mfa-change')).toMatchObject({ severity: 'critical', title: 'Root MFA device arn:aws:iam::1:mfa/x is not one of the expected devices' });
+    expect(a.plan.tasks.map((t) => t.Payload.input.task.id)).toContain('enable-root-mfa');
+    expect(a.remediations.map((r) => r.action)).toEqual(['attach-deny-root-scp']);
+    expect(a.plan.tasks.find((t) => t.Payload.input.task.id === 'attach-deny-root-scp')!.Payload.input.task.kind).toBe('remediation');
+  });
+
+  it('says how to enable centralized root access when containment found it off', async () => {
+    const state = { ...incident(), containAndCollect: { Payload: { containment: { step: 'contain-root-credentials', status: 'skipped', detail: 'x', blockedBy: 'centralized root access: RootSessions not enabled for the organization' }, evidence: notImplemented.Payload } } } as WorkflowState;
+    const a = await assessIncident(state);
+    expect(a.findings.find((f) => f.id === 'centralized-root-access-off')!.detail).toMatch(/IAM > Root access management > Enable/);
+  });
+});
