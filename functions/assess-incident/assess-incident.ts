@@ -216,6 +216,26 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
   const remediations = [...(evidence?.remediations ?? [])];
   if (snapshot?.method === 'assume-root-audit') {
+    for (const serial of snapshot.unexpectedMfaDevices) {
+      remediations.push({
+        id: `deactivate-root-mfa-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`,
+        action: 'deactivate-root-mfa-device',
+        target: serial,
+        region: 'us-east-1',
+        undo: `Deactivate root MFA device ${serial} under an AssumeRoot session (IAMDeleteRootUserCredentials).`,
+        evidence: ['snapshot-root-credentials'],
+      });
+    }
+    if (snapshot.root.passwordPresent) {
+      remediations.push({
+        id: 'delete-root-password',
+        action: 'delete-root-password',
+        target: state.accountId,
+        region: 'us-east-1',
+        undo: `Delete the root password of member account ${state.accountId} (DeleteLoginProfile under AssumeRoot): the recommended end state for a member account; root access then needs centralized root access.`,
+        evidence: ['snapshot-root-credentials'],
+      });
+    }
     // Deleting credentials does not end a root console session already open in a member account.
     remediations.push({
       id: 'attach-deny-root-scp',

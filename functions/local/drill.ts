@@ -19,7 +19,7 @@ import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
 import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
-import { SimulatedAws } from './simulated-aws';
+import { type Fault, SimulatedAws } from './simulated-aws';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -64,6 +64,8 @@ export interface DrillOptions {
   onIntake?: (result: IntakeLine) => void;
   /** With approve 'all': the simulated responders do each console task before approving (default true). */
   consoleWork?: boolean;
+  /** Faults the simulated AWS injects (fault tests). */
+  faults?: Fault[];
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
 }
@@ -109,6 +111,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const world = scenarioWorld(scenario, records);
   const timer = virtualTimer(now.getTime());
   const aws = new SimulatedAws(world, timer);
+  for (const fault of options.faults ?? []) aws.inject(fault);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
 
   Object.assign(process.env, DRILL_ENV, {

@@ -24,7 +24,9 @@ export type RemediationAction =
   | 'enable-guardduty-detector'
   | 'review-trust-policy'
   | 'delete-identity-provider'
-  | 'attach-deny-root-scp';
+  | 'attach-deny-root-scp'
+  | 'deactivate-root-mfa-device'
+  | 'delete-root-password';
 
 export interface ProposedRemediation {
   id: string;

@@ -15,7 +15,7 @@ interface Report {
   severity: string;
   findings: { id: string; title: string; category: string; evidence: string[] }[];
   remediations: { action: string; target: string }[];
-  actions: { action: string; status: string }[];
+  actions: { action: string; target: string; status: string }[];
   humanTasks: { id: string; status: string }[];
   openItems: string[];
   evidence: { location: string; manifestSha256: string; files: number };
@@ -292,5 +292,27 @@ describe('drill: other paths', () => {
     const result = await runDrill({ scenario: 'sign-in-failures-only', approve: 'all', out: out() });
     expect(result.intake.map((i) => i.outcome)).toEqual(['ignored', 'ignored', 'ignored']);
     expect(result.executions).toEqual([]);
+  });
+});
+
+describe('drill: faults while containing (counted inside the simulated account)', () => {
+  const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
+
+  it('AssumeRoot refused: nothing is deleted, nothing is reported deleted, a person is asked, the workflow completes', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'AssumeRootCommand', error: 'AccessDenied', times: Infinity }] });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    expect(toolChanges(result)).toEqual([]);
+    const report = reportOf(result);
+    const containment = report.actions.find((a) => a.action === 'delete-root-access-key')!;
+    expect(containment.status).toBe('failed');
+    expect(report.actions.filter((a) => a.status === 'done' && a.action.startsWith('delete-root-'))).toEqual([]);
+    expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')).toMatchObject({ status: 'done', verified: true });
+  });
+
+  it('DeleteAccessKey throttled: each credential is deleted exactly once and reported done', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'DeleteAccessKeyCommand', error: 'ThrottlingException', times: 2 }] });
+    expect(toolChanges(result)).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
+    const done = reportOf(result).actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done').map((a) => a.target).sort();
+    expect(done).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
   });
 });

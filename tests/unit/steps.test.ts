@@ -187,7 +187,7 @@ describe('assess incident: root credentials and MFA', () => {
     const a = await assessIncident(state);
     expect(a.findings.find((f) => f.category === 'mfa-change')).toMatchObject({ severity: 'critical', title: 'Root MFA device arn:aws:iam::1:mfa/x is not one of the expected devices' });
     expect(a.plan.tasks.map((t) => t.Payload.input.task.id)).toContain('enable-root-mfa');
-    expect(a.remediations.map((r) => r.action)).toEqual(['attach-deny-root-scp']);
+    expect(a.remediations.map((r) => r.action)).toEqual(['deactivate-root-mfa-device', 'delete-root-password', 'attach-deny-root-scp']);
     expect(a.plan.tasks.find((t) => t.Payload.input.task.id === 'attach-deny-root-scp')!.Payload.input.task.kind).toBe('remediation');
   });
 
