@@ -12,7 +12,7 @@ const FUNCTIONS = {
   approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'] },
   snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
   containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
-  collectEvidence: { dir: 'collect-evidence', accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty'], evidence: true },
+  collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'] },
   assessIncident: { dir: 'assess-incident' },
   notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },
   requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },

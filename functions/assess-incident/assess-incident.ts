@@ -170,7 +170,7 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
     findings.push({ id: `root-mfa-unexpected-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${serial} is not one of the expected devices`, detail: 'An MFA device the attacker registered lets them sign in as root again after the password is changed. AWS allows up to 8 root MFA devices.', evidence: ['snapshot-root-credentials'] });
   }
   const containment = steps.containment.status !== 'unknown' ? (parallel?.containment as { blockedBy?: string | null } | undefined) : undefined;
-  if (containment?.blockedBy?.startsWith('centralized root access')) {
+  if (containment?.blockedBy?.startsWith('centralized root access') && !findings.some((f) => f.id === 'centralized-root-access-off')) {
     findings.push({
       id: 'centralized-root-access-off',
       category: 'organization',

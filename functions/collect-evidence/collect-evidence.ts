@@ -9,6 +9,7 @@ import type { WorkflowState } from '#shared/schemas';
 import { isSignInEvent } from '#shared/triage';
 import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
 import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
+import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
@@ -17,7 +18,7 @@ import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermiss
  * evidence bundle as they arrive; findings are classified from all of it; the output carries
  * counts, findings and a reference to the bundle, never the raw events.
  */
-export const requiredPermissions = [...reviewPermissions, ...statePermissions] as const;
+export const requiredPermissions = [...reviewPermissions, ...statePermissions, ...posturePermissions] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
@@ -26,7 +27,7 @@ const MAX_EVIDENCE_IDS = 100;
 export interface CollectDeps {
   clients: TargetClients;
   /** Organization mode, member account: the responder's own clients, for what only the management account sees. */
-  organization?: { responder: TargetClients };
+  organization?: { responder: TargetClients; managementAccountId: string; member: boolean; recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void> };
   bundle: EvidenceBundle;
   limiters: RateLimiters;
   timer: Timer;
@@ -84,7 +85,15 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   const incidentStart = new Date(state.openedAt);
   const contextStart = new Date(incidentStart.getTime() - CONTEXT_DAYS * 86400_000);
   const bundle = deps.bundle;
-  const accountState = await readAccountState(deps.clients, deps.organization ? { responder: deps.organization.responder, accountId: state.accountId } : undefined);
+  const [accountState, posture] = await Promise.all([
+    readAccountState(deps.clients, deps.organization?.member ? { responder: deps.organization.responder, accountId: state.accountId } : undefined),
+    deps.organization
+      ? readRootAccessPosture(deps.organization.responder, deps.organization.managementAccountId, deps.organization.recordOwnSession).catch((error: Error): RootAccessPosture | { error: string } => {
+          if (error.name === 'TransientAwsError') throw error;
+          return { error: error.message.slice(0, 300) };
+        })
+      : Promise.resolve(undefined),
+  ]);
   await Promise.all([
     bundle.put('account/alternate-contacts.json', accountState.alternateContacts),
     bundle.put('account/contact-information.json', accountState.contactInformation),
@@ -93,6 +102,7 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
     bundle.put('account/trails.json', accountState.trails),
     bundle.put('account/guardduty.json', accountState.detectors),
     bundle.put('account/regions.json', accountState.regions),
+    ...(posture ? [bundle.put('account/root-access.json', posture)] : []),
   ]);
 
   const reviewDeps = {
@@ -149,7 +159,7 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
     .sort((a, b) => a.at.localeCompare(b.at));
 
   const classified = classifyWindow(windowEvents.filter((e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record)), { known: deps.known });
-  const findings = [...classified.findings, ...stateFindings(accountState, deps.baseline)];
+  const findings = [...classified.findings, ...stateFindings(accountState, deps.baseline), ...(posture && 'enabled' in posture ? postureFindings(posture) : [])];
   await Promise.all([
     bundle.put('findings.json', { findings, remediations: classified.remediations }),
     bundle.put('sign-ins.json', signIns),

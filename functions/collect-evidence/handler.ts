@@ -1,4 +1,5 @@
-import { cloudTrailLimiters, objectWriter, rateTimer, targetClients } from '#shared/clients';
+import { cloudTrailLimiters, documentClient, objectWriter, rateTimer, targetClients } from '#shared/clients';
+import { IncidentStore } from '#shared/incident-store';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
@@ -18,7 +19,17 @@ export const handler = stepHandler({
     const { target, member } = targetFor(state.accountId, config);
     return collectEvidence(state, {
       clients: targetClients(target),
-      ...(member ? { organization: { responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }) } } : {}),
+      // The organization-wide posture is read in organization mode, from the responder's own account.
+      ...(config.MODE === 'organization'
+        ? {
+            organization: {
+              responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+              managementAccountId: config.RESPONDER_ACCOUNT_ID,
+              member,
+              recordOwnSession: (accountId: string, keyId: string, expiresAt: Date) => new IncidentStore(documentClient(), config.INCIDENTS_TABLE).recordOwnSession(accountId, keyId, expiresAt),
+            },
+          }
+        : {}),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
       limiters: cloudTrailLimiters(),
       timer: rateTimer(),
@@ -29,5 +40,5 @@ export const handler = stepHandler({
   },
 });
 
-/** The reads of the step, plus writing the evidence bundle. */
-export const requiredPermissions = [...stepPermissions, ...evidencePermissions] as const;
+/** The reads of the step, writing the evidence bundle, and recording its own AssumeRoot sessions. */
+export const requiredPermissions = [...stepPermissions, ...evidencePermissions, 'dynamodb:PutItem'] as const;

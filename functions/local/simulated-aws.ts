@@ -126,6 +126,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   DescribeOrganizationCommand: 'organizations:DescribeOrganization',
   DescribeAccountCommand: 'organizations:DescribeAccount',
   ListParentsCommand: 'organizations:ListParents',
+  ListAccountsCommand: 'organizations:ListAccounts',
   DescribeTrailsCommand: 'cloudtrail:DescribeTrails',
   GetTrailStatusCommand: 'cloudtrail:GetTrailStatus',
   LookupEventsCommand: 'cloudtrail:LookupEvents',
@@ -347,6 +348,14 @@ export class SimulatedAws {
         const org = this.world.organization;
         if (!org || !Object.keys(this.world.accounts).includes(principal.accountId)) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
         return { Organization: { Id: org.id, MasterAccountId: org.managementAccountId, FeatureSet: 'ALL' } };
+      }
+      case 'ListAccountsCommand': {
+        this.requireRole(principal, name);
+        const org = this.world.organization;
+        if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
+          throw new SimError('AccessDeniedException', 'ListAccounts is available only to the management account or a delegated administrator', 403);
+        }
+        return { Accounts: Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE' })) };
       }
       case 'DescribeAccountCommand':
       case 'ListParentsCommand': {

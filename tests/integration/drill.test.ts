@@ -228,10 +228,10 @@ describe('drill: other paths', () => {
 
   it('member-account: root is audited through an AssumeRoot session under the audit policy, without UserName', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
-    const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && JSON.stringify(c.input).includes('Audit'));
+    const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'snapshotRootCredentials');
     expect(assume).toHaveLength(1);
     expect(assume[0]).toMatchObject({ accountId: '999988887777', input: { TargetPrincipal: '444455556666', TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' }, DurationSeconds: 900 } });
-    const rootReads = result.aws.calls.filter((c) => c.principal === 'root-session:IAMAuditRootUserCredentials');
+    const rootReads = result.aws.calls.filter((c) => c.principal === 'root-session:IAMAuditRootUserCredentials' && c.caller === 'snapshotRootCredentials');
     expect(rootReads.map((c) => c.command).sort()).toEqual(['GetLoginProfileCommand', 'ListAccessKeysCommand', 'ListMFADevicesCommand', 'ListSigningCertificatesCommand']);
     expect(rootReads.every((c) => c.error === undefined && !('UserName' in (c.input as object)))).toBe(true);
     const findings = reportOf(result).findings;
@@ -257,7 +257,8 @@ describe('drill: other paths', () => {
     expect(report.timeline.some((t) => t.state === 'Contain Root Credentials' && /^last root credential deleted [\d.]+ s after intake received the event/.test(t.event))).toBe(true);
     expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
     // Delete under the delete policy, read under the audit policy: two sessions, each recorded as ours.
-    expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => (c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()).sort()).toEqual(['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+    const sessions = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => `${c.caller} ${(c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()}`);
+    expect(sessions.sort()).toEqual(['collectEvidence IAMAuditRootUserCredentials', 'containRootCredentials IAMDeleteRootUserCredentials', 'snapshotRootCredentials IAMAuditRootUserCredentials']);
   });
 
   it('management-account: no AssumeRoot, and the report says root can switch the responder off', async () => {
