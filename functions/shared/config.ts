@@ -45,6 +45,22 @@ const csv = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const int = (min: number) => z.coerce.number().int().min(min);
 
+/** An environment variable holding JSON ('{}' when unset), parsed and then validated by `schema`. */
+function jsonEnv<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 export const RuntimeConfigSchema = z.object({
   STAGE: z.string().min(1),
   INCIDENTS_TABLE: z.string().min(1),
@@ -65,30 +81,12 @@ export const RuntimeConfigSchema = z.object({
   /** In organization mode, the read-only role the responder assumes in member accounts. */
   MEMBER_READ_ROLE_NAME: z.string().default('root-responder-read'),
   /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
-  EXPECTED_ALTERNATE_CONTACTS: z
-    .string()
-    .default('{}')
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as Record<string, { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    }),
+  EXPECTED_ALTERNATE_CONTACTS: jsonEnv(
+    z.partialRecord(z.enum(['BILLING', 'OPERATIONS', 'SECURITY']), z.object({ name: z.string().optional(), title: z.string().optional(), emailAddress: z.string().optional(), phoneNumber: z.string().optional() })),
+  ),
   EXPECTED_ORGANIZATION_ID: z.string().default(''),
   /** JSON: account id -> the expected root MFA device serial numbers. */
-  EXPECTED_ROOT_MFA_DEVICES: z
-    .string()
-    .default('{}')
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as Record<string, string[]>;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    }),
+  EXPECTED_ROOT_MFA_DEVICES: jsonEnv(z.record(z.string(), z.array(z.string()))),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 
