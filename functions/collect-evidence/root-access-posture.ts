@@ -1,6 +1,6 @@
 import { GetAccountSummaryCommand, ListOrganizationsFeaturesCommand } from '@aws-sdk/client-iam';
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
-import { AssumeRootCommand } from '@aws-sdk/client-sts';
+import { assumeRoot } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, TransientAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
@@ -13,7 +13,6 @@ import type { Finding } from '#shared/findings';
  */
 export const requiredPermissions = ['iam:ListOrganizationsFeatures', 'organizations:ListAccounts', 'sts:AssumeRoot'] as const;
 
-const AUDIT = 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials';
 const MAX_MEMBERS = 200;
 
 export interface RootAccessPosture {
@@ -45,10 +44,9 @@ export async function readRootAccessPosture(
   await Promise.all(
     members.map(async (m) => {
       try {
-        const session = await awsCall('sts:AssumeRoot', () => responder.sts('us-east-1').send(new AssumeRootCommand({ TargetPrincipal: m.Id!, TaskPolicyArn: { arn: AUDIT }, DurationSeconds: 900 })));
-        const c = session.Credentials!;
-        await recordOwnSession?.(m.Id!, c.AccessKeyId!, c.Expiration ? new Date(c.Expiration) : new Date(Date.now() + 900_000));
-        const summary = await awsCall('iam:GetAccountSummary', () => responder.iam({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! }).send(new GetAccountSummaryCommand({})));
+        const session = await assumeRoot(responder, 'us-east-1', m.Id!, 'IAMAuditRootUserCredentials', new Date());
+        await recordOwnSession?.(m.Id!, session.credentials.accessKeyId, session.expiresAt);
+        const summary = await awsCall('iam:GetAccountSummary', () => responder.iam(session.credentials).send(new GetAccountSummaryCommand({})));
         posture.membersChecked += 1;
         const map = summary.SummaryMap ?? {};
         const keys = (map['AccountAccessKeysPresent'] ?? 0) > 0;

@@ -1,7 +1,7 @@
 import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand } from '@aws-sdk/client-iam';
-import { AssumeRootCommand } from '@aws-sdk/client-sts';
 import type { Clock } from '#shared/clock';
-import type { TargetClients, TempCredentials } from '#shared/clients';
+import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
+import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
@@ -19,7 +19,7 @@ import type { StepStatus, WorkflowState } from '#shared/schemas';
  */
 export const requiredPermissions = ['iam:ListOrganizationsFeatures', 'sts:AssumeRoot'] as const;
 
-export const DELETE_POLICY_ARN = 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials';
+export const DELETE_POLICY_ARN = rootTaskPolicyArn('IAMDeleteRootUserCredentials');
 const NEEDED_FEATURES = ['RootCredentialsManagement', 'RootSessions'] as const;
 
 export interface ContainmentAction {
@@ -103,7 +103,7 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
   // refused anyway when RootSessions is off; the features then say why).
   const [features, assumed] = await Promise.allSettled([
     awsCall('iam:ListOrganizationsFeatures', () => deps.responder.iam().send(new ListOrganizationsFeaturesCommand({}))),
-    awsCall('sts:AssumeRoot', () => deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: DELETE_POLICY_ARN }, DurationSeconds: 900 }))),
+    assumeRoot(deps.responder, deps.region, state.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now()),
   ]);
   for (const r of [features, assumed]) if (r.status === 'rejected' && r.reason instanceof TransientAwsError) throw r.reason;
   const missing = features.status === 'fulfilled' ? NEEDED_FEATURES.filter((f) => !(features.value.EnabledFeatures ?? []).includes(f)) : [];
@@ -114,17 +114,15 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
       detail: `Centralized root access is not fully enabled (${missing.join(', ')} missing): enable it in IAM > Root access management of the management account. Until then a person deletes the keys in the console.`,
     });
   }
-  const credentials = assumed.status === 'fulfilled' ? assumed.value.Credentials : undefined;
-  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-    const reason = assumed.status === 'rejected' ? (assumed.reason as Error) : new Error('no credentials returned');
-    const denied = reason instanceof AccessDeniedError;
+  if (assumed.status === 'rejected') {
+    const reason = assumed.reason as Error;
     return result(state, deps, {
       status: 'failed',
-      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${denied ? ' was refused' : ' failed'}: ${reason.message}`.slice(0, 300),
+      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${reason instanceof AccessDeniedError ? ' was refused' : ' failed'}: ${reason.message}`.slice(0, 300),
       detail: 'Root keys were not deleted: AssumeRoot did not give a session. Check that this role may call sts:AssumeRoot with the delete task policy and that the account is a member. A person deletes the keys in the console.',
     });
   }
-  const session: TempCredentials = { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };
+  const { credentials: session, expiresAt } = assumed.value;
   const iam = deps.responder.iam(session);
 
   const deleteKey = async (k: { AccessKeyId: string; Status: string; CreateDate: string | null }): Promise<ContainmentAction> => {
@@ -144,7 +142,7 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
   const [firstDeletes, , keys, certs] = await Promise.all([
     Promise.all([...knownKeys.map(deleteKey), ...knownCerts.map(deleteCert)]),
     // Recorded before CloudTrail can deliver the session's events, so intake knows they are ours.
-    deps.recordOwnSession?.(state.accountId, session.accessKeyId, credentials.Expiration ? new Date(credentials.Expiration) : new Date(deps.clock.now().getTime() + 900_000)),
+    deps.recordOwnSession?.(state.accountId, session.accessKeyId, expiresAt),
     awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
     awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
   ]);

@@ -1,7 +1,7 @@
 import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand } from '@aws-sdk/client-iam';
-import { AssumeRootCommand } from '@aws-sdk/client-sts';
 import type { Clock } from '#shared/clock';
-import type { TargetClients, TempCredentials } from '#shared/clients';
+import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
+import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
 
@@ -16,7 +16,7 @@ import type { WorkflowState } from '#shared/schemas';
  */
 export const requiredPermissions = ['iam:GetAccountSummary', 'iam:ListVirtualMFADevices', 'sts:AssumeRoot'] as const;
 
-export const AUDIT_POLICY_ARN = 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials';
+export const AUDIT_POLICY_ARN = rootTaskPolicyArn('IAMAuditRootUserCredentials');
 
 export interface RootSnapshot {
   step: 'snapshot-root-credentials';
@@ -58,17 +58,12 @@ export interface SnapshotDeps {
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
 
 async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
-  const out = await awsCall('sts:AssumeRoot', () =>
-    deps.responder.sts(deps.region).send(new AssumeRootCommand({ TargetPrincipal: state.accountId, TaskPolicyArn: { arn: AUDIT_POLICY_ARN }, DurationSeconds: 900 })),
-  );
-  const c = out.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
-  const session: TempCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  const { credentials: session, expiresAt } = await assumeRoot(deps.responder, deps.region, state.accountId, 'IAMAuditRootUserCredentials', deps.clock.now());
   const iam = deps.responder.iam(session);
   // Under AssumeRoot the IAM calls omit UserName: they act on the root user. The session is
   // recorded as ours at the same time (intake must know its events before CloudTrail delivers them).
   const [, keys, certs, mfa, password] = await Promise.all([
-    deps.recordOwnSession?.(state.accountId, c.AccessKeyId, c.Expiration ? new Date(c.Expiration) : new Date(deps.clock.now().getTime() + 900_000)),
+    deps.recordOwnSession?.(state.accountId, session.accessKeyId, expiresAt),
     awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
     awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
     awsCall('iam:ListMFADevices', () => iam.send(new ListMFADevicesCommand({}))),
@@ -92,7 +87,7 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
     root: { accessKeysPresent: accessKeys.length > 0, accessKeys, signingCertificatesPresent: signingCertificates.length > 0, signingCertificates, mfaEnabled: mfaDevices.length > 0, mfaDevices, passwordPresent: password },
     notVisible: [],
     unexpectedMfaDevices: [],
-    ownSessionAccessKeyId: c.AccessKeyId,
+    ownSessionAccessKeyId: session.accessKeyId,
     detail: `AssumeRoot audit session: ${accessKeys.length} root access key(s), ${signingCertificates.length} signing certificate(s), ${mfaDevices.length} MFA device(s), password ${password ? 'present' : 'absent'}.`,
   };
 }
