@@ -18,7 +18,7 @@ const FUNCTIONS = {
   requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },
   sendReminder: { dir: 'send-reminder' },
   escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
-  runApprovedAction: { dir: 'run-approved-action' },
+  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   verifyHumanTask: { dir: 'verify-human-task', accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'] },
   verifyIncident: { dir: 'verify-incident', accountLevel: ['cloudtrail'], evidence: true },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },

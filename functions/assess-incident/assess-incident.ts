@@ -214,7 +214,9 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   tasks.push({ ...TASKS['review-billing-and-organization']!, why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.') });
   tasks.push({ ...TASKS['store-root-credentials-safely']!, why: ['The new root password and MFA keys must not be usable by one person alone.'] });
   tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
-  const remediations = [...(evidence?.remediations ?? [])];
+  // Root access keys are covered by containment (members) and the "delete the root access keys" task
+  // (elsewhere), verified by GetAccountSummary: no separate remediation for the keys root created.
+  const remediations = (evidence?.remediations ?? []).filter((r) => r.action !== 'delete-root-access-key');
   if (snapshot?.method === 'assume-root-audit') {
     for (const serial of snapshot.unexpectedMfaDevices) {
       remediations.push({
@@ -254,6 +256,7 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
       why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],
       steps: ['Approve to let the responder make this change at once; reject to leave it to people.'],
       verification: 'The change is re-read by API after it runs.',
+      remediation: { action: r.action, target: r.target, region: r.region },
     });
   }
 

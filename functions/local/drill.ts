@@ -48,6 +48,7 @@ export const DRILL_ENV = {
   MODE: 'standalone',
   RESPONDER_ACCOUNT_ID: ACCOUNT,
   MEMBER_READ_ROLE_NAME: 'root-responder-read',
+  MEMBER_WRITE_ROLE_NAME: 'root-responder-remediate',
   EXPECTED_ALTERNATE_CONTACTS: '{}',
   EXPECTED_ORGANIZATION_ID: '',
   EXPECTED_ROOT_MFA_DEVICES: '{}',

@@ -34,7 +34,16 @@ const AccountSchema = z.strictObject({
   enabledRegions: z.array(z.string()).min(1).default(['us-east-1']),
   trails: z.array(z.strictObject({ Name: z.string(), HomeRegion: z.string(), IsMultiRegionTrail: z.boolean(), IsLogging: z.boolean() })).default([]),
   detectors: z.record(z.string(), z.strictObject({ DetectorId: z.string(), Status: z.enum(['ENABLED', 'DISABLED']) })).default({}),
-  iamUsers: z.array(z.strictObject({ UserName: z.string(), CreateDate: z.string() })).default([]),
+  iamUsers: z
+    .array(
+      z.strictObject({
+        UserName: z.string(),
+        CreateDate: z.string(),
+        accessKeys: z.array(z.strictObject({ AccessKeyId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), CreateDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+        loginProfile: z.boolean().default(false),
+      }),
+    )
+    .default([]),
 });
 
 export const ScenarioSchema = z.strictObject({

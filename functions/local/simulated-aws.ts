@@ -41,7 +41,7 @@ export interface SimAccount {
   enabledRegions: string[];
   trails: { Name: string; HomeRegion: string; IsMultiRegionTrail: boolean; IsLogging: boolean; TrailARN?: string }[];
   detectors: Record<string, { DetectorId: string; Status: 'ENABLED' | 'DISABLED' }>;
-  iamUsers: { UserName: string; CreateDate: string }[];
+  iamUsers: { UserName: string; CreateDate: string; accessKeys?: SimKey[]; loginProfile?: boolean; inlinePolicies?: Record<string, string> }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
   events: Record<string, JsonObject[]>;
 }
@@ -117,6 +117,13 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetLoginProfileCommand: 'iam:GetLoginProfile',
   DeleteAccessKeyCommand: 'iam:DeleteAccessKey',
   DeleteSigningCertificateCommand: 'iam:DeleteSigningCertificate',
+  PutUserPolicyCommand: 'iam:PutUserPolicy',
+  GetUserPolicyCommand: 'iam:GetUserPolicy',
+  UpdateAccessKeyCommand: 'iam:UpdateAccessKey',
+  DeleteLoginProfileCommand: 'iam:DeleteLoginProfile',
+  DeactivateMFADeviceCommand: 'iam:DeactivateMFADevice',
+  PutAlternateContactCommand: 'account:PutAlternateContact',
+  StartLoggingCommand: 'cloudtrail:StartLogging',
   ListOrganizationsFeaturesCommand: 'iam:ListOrganizationsFeatures',
   GetAlternateContactCommand: 'account:GetAlternateContact',
   GetContactInformationCommand: 'account:GetContactInformation',
@@ -279,6 +286,10 @@ export class SimulatedAws {
         return { MFADevices: a.root.mfaDevices.map((d) => ({ UserName: '', SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate) })), IsTruncated: false };
       }
       case 'ListAccessKeysCommand': {
+        if (principal.kind === 'role' && input['UserName'] !== undefined) {
+          const user = this.iamUser(principal.accountId, String(input['UserName']));
+          return { AccessKeyMetadata: (user.accessKeys ?? []).map((k) => ({ UserName: user.UserName, AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
+        }
         const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
         return { AccessKeyMetadata: a.root.accessKeys.map((k) => ({ AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
       }
@@ -307,6 +318,55 @@ export class SimulatedAws {
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-signing-certificate', target: String(input['CertificateId']) });
         return {};
       }
+      // ---------- IAM users (remediations) ----------
+      case 'PutUserPolicyCommand': {
+        this.requireRole(principal, name);
+        const user = this.iamUser(principal.accountId, String(input['UserName']));
+        if (user.inlinePolicies?.[String(input['PolicyName'])] === String(input['PolicyDocument'])) return {};
+        user.inlinePolicies = { ...(user.inlinePolicies ?? {}), [String(input['PolicyName'])]: String(input['PolicyDocument']) };
+        this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'put-user-policy', target: `${user.UserName}/${String(input['PolicyName'])}` });
+        return {};
+      }
+      case 'GetUserPolicyCommand': {
+        this.requireRole(principal, name);
+        const user = this.iamUser(principal.accountId, String(input['UserName']));
+        const doc = user.inlinePolicies?.[String(input['PolicyName'])];
+        if (doc === undefined) throw new SimError('NoSuchEntity', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
+        return { UserName: user.UserName, PolicyName: input['PolicyName'], PolicyDocument: encodeURIComponent(doc) };
+      }
+      case 'UpdateAccessKeyCommand': {
+        this.requireRole(principal, name);
+        const user = this.iamUser(principal.accountId, String(input['UserName']));
+        const key = (user.accessKeys ?? []).find((k) => k.AccessKeyId === input['AccessKeyId']);
+        if (!key) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (key.Status !== input['Status']) {
+          key.Status = input['Status'] as SimKey['Status'];
+          this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: `access-key-${String(input['Status']).toLowerCase()}`, target: key.AccessKeyId });
+        }
+        return {};
+      }
+      case 'DeleteLoginProfileCommand': {
+        if (principal.kind === 'root-session') {
+          const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+          if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+          a.root.password = false;
+          this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-password', target: a.accountId });
+          return {};
+        }
+        const user = this.iamUser(principal.accountId, String(input['UserName']));
+        if (!user.loginProfile) throw new SimError('NoSuchEntity', `Login Profile for User ${user.UserName} cannot be found.`, 404);
+        user.loginProfile = false;
+        this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'delete-login-profile', target: user.UserName });
+        return {};
+      }
+      case 'DeactivateMFADeviceCommand': {
+        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const i = a.root.mfaDevices.findIndex((d) => d.SerialNumber === input['SerialNumber']);
+        if (i < 0) throw new SimError('NoSuchEntity', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
+        a.root.mfaDevices.splice(i, 1);
+        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'deactivate-root-mfa-device', target: String(input['SerialNumber']) });
+        return {};
+      }
       case 'ListOrganizationsFeaturesCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
@@ -322,6 +382,14 @@ export class SimulatedAws {
         const contact = a.alternateContacts[type];
         if (!contact) throw new SimError('ResourceNotFoundException', 'No contact of the inputted alternate contact type found.', 404);
         return { AlternateContact: { AlternateContactType: type, ...contact } };
+      }
+      case 'PutAlternateContactCommand': {
+        this.requireRole(principal, name);
+        const a = this.targetAccount(principal, input);
+        const type = String(input['AlternateContactType']) as AlternateContactType;
+        a.alternateContacts[type] = { Name: String(input['Name']), Title: String(input['Title']), EmailAddress: String(input['EmailAddress']), PhoneNumber: String(input['PhoneNumber']) };
+        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'put-alternate-contact', target: type });
+        return {};
       }
       case 'GetContactInformationCommand': {
         this.requireRole(principal, name);
@@ -380,6 +448,16 @@ export class SimulatedAws {
         if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
         return { IsLogging: trail.IsLogging };
       }
+      case 'StartLoggingCommand': {
+        this.requireRole(principal, name);
+        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
+        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        if (!trail.IsLogging) {
+          trail.IsLogging = true;
+          this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'start-logging', target: trail.Name });
+        }
+        return {};
+      }
       case 'LookupEventsCommand':
         this.requireRole(principal, name);
         return this.lookupEvents(principal.accountId, region, input);
@@ -398,6 +476,12 @@ export class SimulatedAws {
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
+  }
+
+  private iamUser(accountId: string, userName: string): SimAccount['iamUsers'][number] {
+    const user = this.account(accountId).iamUsers.find((u) => u.UserName === userName);
+    if (!user) throw new SimError('NoSuchEntity', `The user with name ${userName} cannot be found.`, 404);
+    return user;
   }
 
   /** The Account API acts on the caller's account, or a member account named by AccountId (from the management account). */

@@ -1,12 +1,31 @@
+import { documentClient, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
+import { IncidentStore } from '#shared/incident-store';
 import { TaskItemStateSchema } from '#shared/schemas';
-import { runApprovedAction } from './run-approved-action';
+import { targetFor } from '#shared/target';
+import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
 
 export const handler = stepHandler({
   step: 'run-approved-action',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
   deps: () => undefined,
-  run: (state) => runApprovedAction(state),
+  run: (state) => {
+    const config = runtimeConfig();
+    const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
+    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
+    return runApprovedAction(state, {
+      clients: targetClients(target),
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      member,
+      clock: systemClock,
+      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
+      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+    });
+  },
 });
-export { requiredPermissions } from './run-approved-action';
+
+/** The remediations, plus recording its own AssumeRoot sessions. */
+export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;

@@ -1,15 +1,124 @@
-import { notImplemented, type NotImplemented } from '#shared/not-implemented';
-import type { TaskItemState } from '#shared/schemas';
+import { PutAlternateContactCommand } from '@aws-sdk/client-account';
+import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { assumeRoot } from '#shared/assume-root';
+import type { TargetClients } from '#shared/clients';
+import type { Clock } from '#shared/clock';
+import { awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import type { StepStatus, TaskItemState } from '#shared/schemas';
 
-/** Run Approved Action: an approved remediation acts at once; a console task has nothing to run. */
-export const requiredPermissions = [] as const;
+/**
+ * Run Approved Action: an approved remediation acts at once, inside its own Map item (the
+ * attacker's admin user is quarantined when its approval arrives, not after every other task).
+ * Every action is reversible or restores a known baseline, and is idempotent. Actions on root
+ * credentials run under an AssumeRoot delete session and only in member accounts; elsewhere no IAM
+ * principal can make them, which the result says.
+ */
+export const requiredPermissions = [
+  'iam:PutUserPolicy',
+  'iam:ListAccessKeys',
+  'iam:UpdateAccessKey',
+  'iam:DeleteLoginProfile',
+  'account:PutAlternateContact',
+  'cloudtrail:StartLogging',
+  'sts:AssumeRoot',
+] as const;
 
-export type ActionResult = (NotImplemented | { step: string; status: 'skipped'; detail: string }) & { taskId: string };
+export const QUARANTINE_POLICY_NAME = 'root-responder-quarantine';
+const DENY_ALL = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RootResponderQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }] });
 
-export async function runApprovedAction(state: TaskItemState): Promise<ActionResult> {
-  const task = state.Payload.input.task;
-  if (task.kind !== 'remediation') {
-    return { step: 'run-approved-action', status: 'skipped', detail: 'A console task: the responder does it; nothing runs here.', taskId: task.id };
+export interface ActionResult {
+  step: 'run-approved-action';
+  status: StepStatus;
+  taskId: string;
+  action: string | null;
+  target: string | null;
+  detail: string;
+  at: string;
+}
+
+export interface RunActionDeps {
+  /** The target account, with the rights remediations need (own role, or a member's write role). */
+  clients: TargetClients;
+  /** The responder's own role: AssumeRoot for root-credential actions. */
+  responder: TargetClients;
+  member: boolean;
+  clock: Clock;
+  baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>> };
+  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+}
+
+const notFound = (error: unknown) => error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity';
+
+async function rootSession(state: TaskItemState, deps: RunActionDeps) {
+  const session = await assumeRoot(deps.responder, 'us-east-1', state.Payload.input.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now());
+  await deps.recordOwnSession?.(state.Payload.input.accountId, session.credentials.accessKeyId, session.expiresAt);
+  return deps.responder.iam(session.credentials);
+}
+
+async function act(action: string, target: string, region: string, state: TaskItemState, deps: RunActionDeps): Promise<{ status: StepStatus; detail: string }> {
+  switch (action) {
+    case 'quarantine-iam-user': {
+      const iam = deps.clients.iam();
+      await awsCall('iam:PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: DENY_ALL })));
+      const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
+      const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active');
+      await Promise.all(active.map((k) => awsCall('iam:UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName: target, AccessKeyId: k.AccessKeyId!, Status: 'Inactive' })))));
+      let loginProfile = 'deleted its console password';
+      try {
+        await awsCall('iam:DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({ UserName: target })));
+      } catch (error) {
+        if (!notFound(error)) throw error;
+        loginProfile = 'it had no console password';
+      }
+      return { status: 'done', detail: `Attached the deny-all inline policy ${QUARANTINE_POLICY_NAME}, deactivated ${active.length} access key(s)${active.length ? ` (${active.map((k) => k.AccessKeyId).join(', ')})` : ''}, ${loginProfile}. Undo: delete the policy and reactivate the keys.` };
+    }
+    case 'restore-alternate-contact': {
+      const type = target as 'BILLING' | 'OPERATIONS' | 'SECURITY';
+      const c = deps.baseline.alternateContacts[type];
+      if (!c?.emailAddress || !c.name || !c.title || !c.phoneNumber) return { status: 'skipped', detail: `No complete ${type} contact in the configured baseline (expectedAlternateContacts): nothing to restore from.` };
+      await awsCall('account:PutAlternateContact', () =>
+        deps.clients.account().send(new PutAlternateContactCommand({ AlternateContactType: type, Name: c.name!, Title: c.title!, EmailAddress: c.emailAddress!, PhoneNumber: c.phoneNumber! })),
+      );
+      return { status: 'done', detail: `Restored the ${type} alternate contact to ${c.emailAddress}.` };
+    }
+    case 'restart-trail': {
+      await awsCall('cloudtrail:StartLogging', () => deps.clients.cloudtrail(region).send(new StartLoggingCommand({ Name: target })));
+      return { status: 'done', detail: `StartLogging on ${target} in ${region}.` };
+    }
+    case 'delete-root-access-key':
+    case 'deactivate-root-mfa-device':
+    case 'delete-root-password': {
+      if (!deps.member) return { status: 'skipped', detail: 'No IAM principal can change root credentials in a standalone or management account: the matching human task asks a person.' };
+      const iam = await rootSession(state, deps);
+      try {
+        if (action === 'delete-root-access-key') await awsCall('iam:DeleteAccessKey', () => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: target })));
+        if (action === 'deactivate-root-mfa-device') await awsCall('iam:DeactivateMFADevice', () => iam.send(new DeactivateMFADeviceCommand({ SerialNumber: target })));
+        if (action === 'delete-root-password') await awsCall('iam:DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({})));
+      } catch (error) {
+        if (!notFound(error)) throw error;
+        return { status: 'done', detail: `Already gone: ${target}.` };
+      }
+      return { status: 'done', detail: `${action} ${target} under an AssumeRoot session (IAMDeleteRootUserCredentials).` };
+    }
+    default:
+      return { status: 'not-implemented', detail: `Running "${action}" is not built yet: do it by hand (${state.Payload.input.task.title}).` };
   }
-  return { ...notImplemented('run-approved-action', `Not built yet (human tasks issue): the approved remediation "${task.title}" did not run.`), taskId: task.id };
+}
+
+export async function runApprovedAction(state: TaskItemState, deps: RunActionDeps): Promise<ActionResult> {
+  const task = state.Payload.input.task;
+  const base = { step: 'run-approved-action' as const, taskId: task.id, action: task.remediation?.action ?? null, target: task.remediation?.target ?? null };
+  if (task.kind !== 'remediation' || !task.remediation) {
+    return { ...base, status: 'skipped', detail: 'A console task: the responder does it; nothing runs here.', at: deps.clock.now().toISOString() };
+  }
+  const { action, target, region } = task.remediation;
+  try {
+    const out = await act(action, target, region, state, deps);
+    return { ...base, ...out, at: deps.clock.now().toISOString() };
+  } catch (error) {
+    if (error instanceof TransientAwsError) throw error;
+    // A refused or failed change is reported, never hidden: the task stays open with the reason.
+    return { ...base, status: 'failed', detail: `${(error as Error).name}: ${(error as Error).message}`.slice(0, 400), at: deps.clock.now().toISOString() };
+  }
 }

@@ -80,6 +80,8 @@ export const RuntimeConfigSchema = z.object({
   RESPONDER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'a 12-digit account id'),
   /** In organization mode, the read-only role the responder assumes in member accounts. */
   MEMBER_READ_ROLE_NAME: z.string().default('root-responder-read'),
+  /** In organization mode, the narrowly scoped role that approved remediations use in member accounts. */
+  MEMBER_WRITE_ROLE_NAME: z.string().default('root-responder-remediate'),
   /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
   EXPECTED_ALTERNATE_CONTACTS: jsonEnv(
     z.partialRecord(z.enum(['BILLING', 'OPERATIONS', 'SECURITY']), z.object({ name: z.string().optional(), title: z.string().optional(), emailAddress: z.string().optional(), phoneNumber: z.string().optional() })),

@@ -68,6 +68,8 @@ export const HumanTaskSchema = z.object({
   why: z.array(z.string()),
   steps: z.array(z.string()),
   verification: z.string(),
+  /** For kind "remediation": what runs when it is approved. */
+  remediation: z.object({ action: z.string(), target: z.string(), region: z.string() }).optional(),
 });
 export type HumanTask = z.infer<typeof HumanTaskSchema>;
 
@@ -104,6 +106,7 @@ export const TaskItemStateSchema = z.looseObject({
   decision: z.unknown().optional(),
   timeout: z.unknown().optional(),
   verification: z.looseObject({ Payload: z.looseObject({ reason: z.string().optional() }) }).optional(),
+  action: z.looseObject({ Payload: z.looseObject({ status: z.string().optional(), detail: z.string().optional() }) }).optional(),
 });
 export type TaskItemState = z.infer<typeof TaskItemStateSchema>;
 

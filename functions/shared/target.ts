@@ -6,7 +6,12 @@ import type { RuntimeConfig } from './config';
  * its own role. Organization mode, a member account: the member's read role (deployed with the
  * organization issue), and AssumeRoot from the responder's own role for root credentials.
  */
-export function targetFor(accountId: string, config: Pick<RuntimeConfig, 'MODE' | 'RESPONDER_ACCOUNT_ID' | 'MEMBER_READ_ROLE_NAME'>): { target: Target; member: boolean } {
+export function targetFor(
+  accountId: string,
+  config: Pick<RuntimeConfig, 'MODE' | 'RESPONDER_ACCOUNT_ID' | 'MEMBER_READ_ROLE_NAME' | 'MEMBER_WRITE_ROLE_NAME'>,
+  access: 'read' | 'write' = 'read',
+): { target: Target; member: boolean } {
   if (config.MODE === 'standalone' || accountId === config.RESPONDER_ACCOUNT_ID) return { target: { accountId }, member: false };
-  return { target: { accountId, roleArn: `arn:aws:iam::${accountId}:role/${config.MEMBER_READ_ROLE_NAME}` }, member: true };
+  const role = access === 'write' ? config.MEMBER_WRITE_ROLE_NAME : config.MEMBER_READ_ROLE_NAME;
+  return { target: { accountId, roleArn: `arn:aws:iam::${accountId}:role/${role}` }, member: true };
 }

@@ -1,6 +1,8 @@
 import { GetAlternateContactCommand } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
+import { QUARANTINE_POLICY_NAME } from '../run-approved-action/run-approved-action';
+import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
@@ -19,7 +21,15 @@ import type { TaskItemState } from '#shared/schemas';
  * Anything no API can see (the mailbox, the safe, a call to AWS Support) stays `verified: null`:
  * the responder's decision stands, and the report says it was not checked.
  */
-export const requiredPermissions = ['iam:GetAccountSummary', 'cloudtrail:LookupEvents', 'account:GetAlternateContact', 'organizations:DescribeOrganization'] as const;
+export const requiredPermissions = [
+  'iam:GetAccountSummary',
+  'iam:GetUserPolicy',
+  'iam:ListAccessKeys',
+  'cloudtrail:LookupEvents',
+  'cloudtrail:GetTrailStatus',
+  'account:GetAlternateContact',
+  'organizations:DescribeOrganization',
+] as const;
 
 export interface TaskVerification {
   step: 'verify-human-task';
@@ -111,6 +121,40 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
       return checked ? done(true, 'Alternate contacts and organization match the baseline; billing, payment methods and support plan were confirmed by the responder') : done(null, 'No baseline configured: confirmed by the responder only');
     }
     default:
-      return done(null, task.kind === 'remediation' ? 'Checked when the remediation runs' : `No API can see this: "${task.verification}"`);
+      if (task.kind === 'remediation') return verifyRemediation(state, deps, done);
+      return done(null, `No API can see this: "${task.verification}"`);
+  }
+}
+
+/** Re-read what an approved remediation changed. */
+async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, done: (verified: boolean | null, reason: string) => TaskVerification): Promise<TaskVerification> {
+  const remediation = state.Payload.input.task.remediation;
+  const ran = state.action?.Payload.status;
+  if (!remediation || ran !== 'done') return done(null, `The remediation did not run (${ran ?? 'no result'}): ${state.action?.Payload.detail ?? ''}`.trim());
+  const { action, target, region } = remediation;
+  switch (action) {
+    case 'quarantine-iam-user': {
+      const iam = deps.clients.iam();
+      try {
+        await awsCall('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })));
+      } catch (error) {
+        if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
+        throw error;
+      }
+      const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
+      const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active').map((k) => k.AccessKeyId);
+      return active.length === 0 ? done(true, `User ${target} has the deny-all policy and no active access key`) : done(false, `User ${target} still has active access keys: ${active.join(', ')}`);
+    }
+    case 'restore-alternate-contact': {
+      const expected = deps.baseline.alternateContacts[target as 'SECURITY'];
+      const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
+      return norm(out.AlternateContact?.EmailAddress) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${out.AlternateContact?.EmailAddress ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
+    }
+    case 'restart-trail': {
+      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(region).send(new GetTrailStatusCommand({ Name: target })));
+      return out.IsLogging ? done(true, `Trail ${target} is logging`) : done(false, `Trail ${target} is still not logging`);
+    }
+    default:
+      return done(null, `${action}: the result of the call is the check (${state.action?.Payload.detail ?? ''})`);
   }
 }

@@ -65,7 +65,7 @@ describe('drill: unknown-ip-no-mfa', () => {
     ]);
     const tasks = (execution!.output as Output).humanTasks!;
     expect(tasks.filter((t) => t.kind === 'console')).toHaveLength(7);
-    expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['delete-root-access-key-akia5zzzk44445xxffvb', 'quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
+    expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
     expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'drill:simulated-responder')).toBe(true);
   });
 
@@ -93,7 +93,7 @@ describe('drill: unknown-ip-no-mfa', () => {
     const cloudTrailIds = report.findings.flatMap((f) => f.evidence).filter((id) => /^[0-9a-f]{8}-/.test(id));
     expect(cloudTrailIds.length).toBeGreaterThanOrEqual(14);
     for (const id of cloudTrailIds) expect(inEvidence.has(id)).toBe(true);
-    expect(report.remediations.map((r) => r.action).sort()).toEqual(['delete-root-access-key', 'quarantine-iam-user', 'restart-trail', 'restore-alternate-contact']);
+    expect(report.remediations.map((r) => r.action).sort()).toEqual(['quarantine-iam-user', 'restart-trail', 'restore-alternate-contact']);
   });
 
   it('keeps the evidence tamper-evident: the manifest matches the files and the report carries its digest', async () => {
@@ -115,21 +115,27 @@ describe('drill: unknown-ip-no-mfa', () => {
 
   it('reports honestly what ran and what did not', () => {
     const report = reportOf(result);
-    expect(report.status).toBe('open');
+    // Every task done and verified (the simulated responders did the console work; the remediations ran).
+    expect(report.status).toBe('resolved');
+    expect(report.openItems).toEqual([]);
+    expect(report.humanTasks.filter((t) => t.id.startsWith('quarantine') || t.id.startsWith('restore') || t.id.startsWith('restart'))).toEqual([
+      expect.objectContaining({ status: 'done', verified: true }),
+      expect.objectContaining({ status: 'done', verified: true }),
+      expect.objectContaining({ status: 'done', verified: true }),
+    ]);
     expect(report.actions.map((a) => [a.action, a.status])).toEqual([
       ['snapshot-root-credentials', 'done'],
       ['delete-root-access-key', 'skipped'],
       ['collect-evidence', 'done'],
       ['verify-incident', 'done'],
     ]);
-    expect(report.openItems).toContain('Approve: Restore the SECURITY alternate contact from the configured baseline (PutAlternateContact).: approved, but the remediation did not run (not-implemented)');
     expect(readFileSync(join(result.outDir, 'report.md'), 'utf8')).toMatch(/^# CRITICAL: root-account incident `210987654321-/);
   });
 
   it('sends no task token in any message, and one approval link per task', () => {
     const mail = JSON.stringify(result.outbox);
     expect(mail).not.toContain('drill-token-');
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body))).toHaveLength(11);
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body))).toHaveLength(10);
     expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN).map((m) => m.subject)).toEqual(['[root-responder] CRITICAL: root activity in account 210987654321']);
   });
 
@@ -139,8 +145,15 @@ describe('drill: unknown-ip-no-mfa', () => {
     expect([...byRegion.keys()].sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);
     for (const starts of byRegion.values()) for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2);
     expect(result.aws.calls.filter((c) => c.error === 'ThrottlingException')).toEqual([]);
-    // The tool itself changed nothing (standalone account); only the simulated responders' console work did.
-    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:'))).toEqual([]);
+    // The tool's own changes: exactly the approved remediations, each once (standalone account: root
+    // credentials themselves are the responders' console work).
+    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+      'access-key-inactive AKIASWJJJ66ZZZII4IYY',
+      'delete-login-profile tracy_stone',
+      'put-alternate-contact SECURITY',
+      'put-user-policy tracy_stone/root-responder-quarantine',
+      'start-logging acme-cloudtrail-eu-west-1',
+    ]);
   });
 });
 
@@ -149,9 +162,11 @@ describe('drill: other paths', () => {
     const result = await runDrill({ approve: 'none', out: out() });
     const output = result.executions[0]!.output as Output;
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(11).fill('overdue'));
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(11);
-    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(11);
+    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(10).fill('overdue'));
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(10);
+    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(10);
+    // Nothing approved, nothing changed by the tool.
+    expect(result.aws.changes).toEqual([]);
     expect(reportOf(result).status).toBe('open');
   });
 
@@ -247,7 +262,12 @@ describe('drill: other paths', () => {
     const member = result.aws.world.accounts['444455556666']!;
     expect(member.root.accessKeys).toEqual([]);
     expect(member.root.signingCertificates).toEqual([]);
-    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
+    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+      'deactivate-root-mfa-device arn:aws:iam::444455556666:mfa/backup',
+      'delete-root-access-key AKIAMEMBERROOTKEY001',
+      'delete-root-password 444455556666',
+      'delete-root-signing-certificate MEMBERCERT000000000000000001',
+    ]);
     const report = reportOf(result);
     const deletions = report.actions.filter((a) => a.action.startsWith('delete-root-'));
     expect(deletions.map((a) => [a.action, a.status])).toEqual([
@@ -256,9 +276,16 @@ describe('drill: other paths', () => {
     ]);
     expect(report.timeline.some((t) => t.state === 'Contain Root Credentials' && /^last root credential deleted [\d.]+ s after intake received the event/.test(t.event))).toBe(true);
     expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
-    // Delete under the delete policy, read under the audit policy: two sessions, each recorded as ours.
+    // Reads under the audit policy, deletes under the delete policy (containment, then each approved
+    // root remediation: the unexpected MFA device and the root password).
     const sessions = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => `${c.caller} ${(c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()}`);
-    expect(sessions.sort()).toEqual(['collectEvidence IAMAuditRootUserCredentials', 'containRootCredentials IAMDeleteRootUserCredentials', 'snapshotRootCredentials IAMAuditRootUserCredentials']);
+    expect(sessions.sort()).toEqual([
+      'collectEvidence IAMAuditRootUserCredentials',
+      'containRootCredentials IAMDeleteRootUserCredentials',
+      'runApprovedAction IAMDeleteRootUserCredentials',
+      'runApprovedAction IAMDeleteRootUserCredentials',
+      'snapshotRootCredentials IAMAuditRootUserCredentials',
+    ]);
   });
 
   it('management-account: no AssumeRoot, and the report says root can switch the responder off', async () => {
@@ -302,6 +329,7 @@ describe('drill: faults while containing (counted inside the simulated account)'
   it('AssumeRoot refused: nothing is deleted, nothing is reported deleted, a person is asked, the workflow completes', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'AssumeRootCommand', error: 'AccessDenied', times: Infinity }] });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    // AssumeRoot refused everywhere: no root credential changes (the remediations on root fail too).
     expect(toolChanges(result)).toEqual([]);
     const report = reportOf(result);
     const containment = report.actions.find((a) => a.action === 'delete-root-access-key')!;
@@ -312,7 +340,7 @@ describe('drill: faults while containing (counted inside the simulated account)'
 
   it('DeleteAccessKey throttled: each credential is deleted exactly once and reported done', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'DeleteAccessKeyCommand', error: 'ThrottlingException', times: 2 }] });
-    expect(toolChanges(result)).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
+    expect(toolChanges(result).filter((c) => c.startsWith('delete-root-access-key') || c.startsWith('delete-root-signing'))).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
     const done = reportOf(result).actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done').map((a) => a.target).sort();
     expect(done).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
   });
