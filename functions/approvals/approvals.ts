@@ -27,11 +27,16 @@ export interface DecisionRequest {
   reason?: string;
 }
 
-export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<Omit<ApprovalRecord, 'token' | 'pk'>> {
-  const record = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via }, deps.clock.now());
+export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & { complete: boolean };
+
+export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionResult> {
+  const { record, complete } = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via, ...(request.reason ? { comment: request.reason } : {}) }, deps.clock.now());
+  const { token: _token, pk: _pk, ...safe } = record;
+  // Two-person rule: the first of two approvals is recorded; the workflow hears only the quorum.
+  if (!complete) return { ...safe, complete };
   try {
     if (request.outcome === 'approved') {
-      const output: ApprovalDecision = { decision: 'approved', decidedBy: request.decidedBy, decidedAt: record.decidedAt!, via: request.via };
+      const output: ApprovalDecision = { decision: 'approved', decidedBy: record.decidedBy!, decidedAt: record.decidedAt!, via: request.via, ...(request.reason ? { comment: request.reason } : {}) };
       await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: record.token, output: JSON.stringify(output) }));
     } else {
       const rejection = new ApprovalRejectedError(request.reason ?? `Rejected by ${request.decidedBy}`);
@@ -45,6 +50,5 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
     if (isTransientAwsError(error)) throw new TransientAwsError('states:SendTask', { cause: error });
     throw error;
   }
-  const { token: _token, pk: _pk, ...safe } = record;
-  return safe;
+  return { ...safe, complete };
 }

@@ -102,6 +102,9 @@ export interface DrillResult {
   wallMs: number;
 }
 
+/** The drill's two enrolled responders (the two-person rule applies in drills too). */
+export const DEMO_RESPONDERS = ['alice@responders.example', 'bob@responders.example'] as const;
+
 const APPROVAL_LINK = /\/approvals\/([A-Za-z0-9_-]{43})\b/;
 
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
@@ -162,7 +165,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           // The simulated responder does the console work first, as a person would, then approves.
           const pending = await store.get(id);
           if (pending && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
-          return decide({ id, outcome: 'approved', decidedBy: 'drill:simulated-responder', via: 'drill --approve all' }, { approvals: store, sfn: sfn as unknown as SFNClient, clock: systemClock });
+          const deps = { approvals: store, sfn: sfn as unknown as SFNClient, clock: systemClock };
+          let result = await decide({ id, outcome: 'approved', decidedBy: DEMO_RESPONDERS[0], via: 'drill --approve all' }, deps);
+          // Two-person rule: a second, different responder completes it.
+          if (!result.complete) result = await decide({ id, outcome: 'approved', decidedBy: DEMO_RESPONDERS[1], via: 'drill --approve all' }, deps);
+          return result;
         })().then(
           (record) => {
             approvals.push({ id: id.slice(0, 6), outcome: 'approved', taskId: record.taskId });

@@ -11,6 +11,14 @@ import type { SNSClient } from '#shared/sns-types';
  */
 export const requiredPermissions = [...approvalStorePermissions.create, ...notifyPermissions] as const;
 
+/** Root credential changes and "this was me" need two different responders (the runbook's two-person control). */
+const TWO_PERSON_ACTIONS = new Set(['delete-root-password', 'deactivate-root-mfa-device', 'attach-deny-root-scp']);
+
+export function requiredApprovals(task: ApprovalRequest['input']['task']): number {
+  if (task.kind === 'gate') return 2;
+  return task.kind === 'remediation' && task.remediation && TWO_PERSON_ACTIONS.has(task.remediation.action) ? 2 : 1;
+}
+
 export interface RequestApprovalDeps {
   approvals: ApprovalStore;
   sns: SNSClient;
@@ -40,6 +48,11 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
     taskId: input.task.id,
     taskKind: input.task.kind,
     title: input.task.title,
+    why: input.task.why,
+    steps: input.task.steps,
+    verification: input.task.verification,
+    severity: input.severity,
+    requiredApprovals: requiredApprovals(input.task),
     token: request.token,
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
@@ -60,7 +73,7 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
       '',
       `How it is verified: ${input.task.verification}`,
       '',
-      `Open this link to record your decision (expires ${expiresAt.toISOString()}; it works once):`,
+      `Open this link to record your decision (expires ${expiresAt.toISOString()}; it works once per responder${requiredApprovals(input.task) > 1 ? '; two different responders must approve' : ''}):`,
       link,
     ].join('\n'),
     attributes: { severity: input.severity, taskId: input.task.id },

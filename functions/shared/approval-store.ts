@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, isTransientAwsError, TransientAwsError } from './errors';
 
 /**
@@ -8,6 +8,13 @@ import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundErro
  * an email or a log line. A decision is a conditional write (pending -> decided, before expiry),
  * so a link works once even when two clicks race.
  */
+export interface ApprovalVote {
+  by: string;
+  at: string;
+  via: string;
+  comment?: string;
+}
+
 export interface ApprovalRecord {
   pk: string;
   incidentId: string;
@@ -15,20 +22,34 @@ export interface ApprovalRecord {
   taskId: string;
   taskKind: string;
   title: string;
+  /** What the page shows: why, the console steps, how it is verified. */
+  why?: string[];
+  steps?: string[];
+  verification?: string;
+  severity?: string;
   token: string;
   status: 'pending' | 'approved' | 'rejected';
+  /** Two-person rule: destructive remediations and "this was me" need two different responders. */
+  requiredApprovals: number;
+  approvals: ApprovalVote[];
+  failedAttempts: number;
+  version: number;
   createdAt: string;
   expiresAt: string;
   ttl: number;
   decidedBy?: string;
   decidedAt?: string;
   via?: string;
+  comment?: string;
 }
+
+/** Wrong codes or forged forms accepted per approval before it locks. */
+export const MAX_FAILED_ATTEMPTS = 5;
 
 export const approvalStorePermissions = {
   create: ['dynamodb:PutItem'],
   read: ['dynamodb:GetItem'],
-  decide: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  decide: ['dynamodb:GetItem', 'dynamodb:PutItem'],
 } as const;
 
 /** A new link id: 32 random bytes, base64url (43 characters). */
@@ -51,8 +72,17 @@ export class ApprovalStore {
     return new ApprovalStoreError(`Approvals table ${operation} failed: ${(error as Error).name}`, { cause: error });
   }
 
-  async create(id: string, record: Omit<ApprovalRecord, 'pk' | 'status' | 'ttl'>): Promise<void> {
-    const item: ApprovalRecord = { ...record, pk: approvalKey(id), status: 'pending', ttl: Math.ceil(new Date(record.expiresAt).getTime() / 1000) + 7 * 86400 };
+  async create(id: string, record: Omit<ApprovalRecord, 'pk' | 'status' | 'ttl' | 'approvals' | 'failedAttempts' | 'version' | 'requiredApprovals'> & { requiredApprovals?: number }): Promise<void> {
+    const item: ApprovalRecord = {
+      ...record,
+      requiredApprovals: record.requiredApprovals ?? 1,
+      pk: approvalKey(id),
+      status: 'pending',
+      approvals: [],
+      failedAttempts: 0,
+      version: 0,
+      ttl: Math.ceil(new Date(record.expiresAt).getTime() / 1000) + 7 * 86400,
+    };
     try {
       await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...item, sk: 'APPROVAL' }, ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (error) {
@@ -69,27 +99,84 @@ export class ApprovalStore {
     }
   }
 
-  /** Record a decision once. Returns the record as it was (with its token) for the callback. */
-  async decide(id: string, outcome: 'approved' | 'rejected', by: { decidedBy: string; via: string }, now: Date): Promise<ApprovalRecord> {
-    const record = await this.get(id);
-    if (!record) throw new ApprovalNotFoundError();
-    if (record.status !== 'pending') throw new ApprovalAlreadyDecidedError(record.status);
-    if (new Date(record.expiresAt).getTime() <= now.getTime()) throw new ApprovalExpiredError(record.expiresAt);
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: approvalKey(id), sk: 'APPROVAL' },
-          UpdateExpression: 'SET #status = :outcome, decidedBy = :by, decidedAt = :at, via = :via',
-          ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':outcome': outcome, ':by': by.decidedBy, ':at': now.toISOString(), ':via': by.via, ':pending': 'pending' },
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') throw new ApprovalAlreadyDecidedError('decided by someone else a moment ago');
-      throw this.wrap('UpdateItem', error);
+  /**
+   * Change a record only if nobody else changed it since it was read (optimistic, on `version`):
+   * two decisions arriving at once cannot both win.
+   */
+  private async update(id: string, mutate: (record: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new ApprovalNotFoundError();
+      const next = { ...mutate(current), version: current.version + 1 };
+      try {
+        await this.ddb.send(
+          new PutCommand({ TableName: this.table, Item: { ...next, sk: 'APPROVAL' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }),
+        );
+        return next;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        throw this.wrap('PutItem', error);
+      }
     }
-    return { ...record, status: outcome, decidedBy: by.decidedBy, decidedAt: now.toISOString(), via: by.via };
+    throw new ApprovalStoreError('The approval kept changing under us; try again');
+  }
+
+  /**
+   * Record one responder's decision. A reject decides at once; an approve decides when the quorum
+   * of different responders is met. Expired, decided, unknown, or the same responder twice: refused.
+   */
+  async decide(id: string, outcome: 'approved' | 'rejected', by: { decidedBy: string; via: string; comment?: string }, now: Date): Promise<{ record: ApprovalRecord; complete: boolean }> {
+    let complete = false;
+    const record = await this.update(id, (r) => {
+      if (r.status !== 'pending') throw new ApprovalAlreadyDecidedError(r.status);
+      if (new Date(r.expiresAt).getTime() <= now.getTime()) throw new ApprovalExpiredError(r.expiresAt);
+      if (r.approvals.some((v) => v.by === by.decidedBy)) throw new ApprovalAlreadyDecidedError(`already approved by ${by.decidedBy}; waiting for a different responder`);
+      const vote: ApprovalVote = { by: by.decidedBy, at: now.toISOString(), via: by.via, ...(by.comment ? { comment: by.comment } : {}) };
+      if (outcome === 'rejected') {
+        complete = true;
+        return { ...r, status: 'rejected', decidedBy: by.decidedBy, decidedAt: vote.at, via: by.via, ...(by.comment ? { comment: by.comment } : {}) };
+      }
+      const approvals = [...r.approvals, vote];
+      complete = approvals.length >= r.requiredApprovals;
+      return complete
+        ? { ...r, approvals, status: 'approved', decidedBy: approvals.map((v) => v.by).join(' + '), decidedAt: vote.at, via: by.via, ...(by.comment ? { comment: by.comment } : {}) }
+        : { ...r, approvals };
+    });
+    return { record, complete };
+  }
+
+  /** Count a wrong code or forged form; true when the approval is now locked. */
+  async recordFailedAttempt(id: string): Promise<boolean> {
+    const record = await this.update(id, (r) => ({ ...r, failedAttempts: r.failedAttempts + 1 }));
+    return record.failedAttempts >= MAX_FAILED_ATTEMPTS;
+  }
+
+  /**
+   * A TOTP code is accepted once: the responder's last used time step is kept, and a code for that
+   * step or an earlier one is a replay. True when `step` is fresh (and is now the last used).
+   */
+  async useTotpStep(responder: string, step: number): Promise<boolean> {
+    const key = { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'TOTP' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
+        throw this.wrap('GetItem', error);
+      });
+      const current = out.Item as { lastStep: number; version: number } | undefined;
+      if (current && step <= current.lastStep) return false;
+      try {
+        await this.ddb.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...key, lastStep: step, version: (current?.version ?? 0) + 1 },
+            ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        throw this.wrap('PutItem', error);
+      }
+    }
+    return false;
   }
 }

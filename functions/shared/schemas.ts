@@ -116,6 +116,7 @@ export interface ApprovalDecision {
   decidedBy: string;
   decidedAt: string;
   via: string;
+  comment?: string;
 }
 
 /** The workflow state as the top-level steps receive it: the execution input plus step results. */

@@ -66,7 +66,7 @@ describe('drill: unknown-ip-no-mfa', () => {
     const tasks = (execution!.output as Output).humanTasks!;
     expect(tasks.filter((t) => t.kind === 'console')).toHaveLength(7);
     expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
-    expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'drill:simulated-responder')).toBe(true);
+    expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'alice@responders.example')).toBe(true);
   });
 
   it('names every attacker change as a finding, with event ids that are in the evidence', () => {

@@ -120,3 +120,45 @@ describe('decide', () => {
     await expect(decide({ id, outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(/no longer waiting/);
   });
 });
+
+describe('two-person rule and concurrency', () => {
+  const deps = () => ({ approvals, sfn: new SFNClient({}), clock });
+
+  it('a two-person approval resumes the workflow only when a second, different responder approves', async () => {
+    const id = newApprovalId();
+    await approvals.create(id, { incidentId: 'i', accountId: 'a', taskId: 'confirm-expected-sign-in', taskKind: 'gate', title: 'Was it you?', token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z', requiredApprovals: 2 });
+    const first = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
+    expect(first).toMatchObject({ complete: false, status: 'pending' });
+    expect(sfnMock.calls()).toHaveLength(0);
+    await expect(decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toThrow(/already approved by alice@example.com/);
+    const second = await decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps());
+    expect(second).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com + bob@example.com' });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  it('two decisions at once: exactly one wins', async () => {
+    const { id } = await requested();
+    const results = await Promise.allSettled([
+      decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps()),
+      decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web' }, deps()),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(['ApprovalAlreadyDecidedError']);
+    expect(sfnMock.calls()).toHaveLength(1);
+  });
+
+  it('a TOTP time step is accepted once per responder', async () => {
+    expect(await approvals.useTotpStep('alice@example.com', 1000)).toBe(true);
+    expect(await approvals.useTotpStep('alice@example.com', 1000)).toBe(false);
+    expect(await approvals.useTotpStep('ALICE@example.com', 999)).toBe(false);
+    expect(await approvals.useTotpStep('bob@example.com', 1000)).toBe(true);
+    expect(await approvals.useTotpStep('alice@example.com', 1001)).toBe(true);
+  });
+
+  it('locks an approval after too many failed attempts', async () => {
+    const { id } = await requested();
+    const locks = [];
+    for (let i = 0; i < 5; i++) locks.push(await approvals.recordFailedAttempt(id));
+    expect(locks).toEqual([false, false, false, false, true]);
+  });
+});
