@@ -9,7 +9,7 @@ const SERVICE = 'root-responder';
 /** Function key -> its folder and the resources its actions apply to. */
 const FUNCTIONS = {
   intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
-  approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'] },
+  approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
   snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
   containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'] },
@@ -45,7 +45,11 @@ function resourcesFor(key, service, stage) {
     case 'sns':
       return (spec.sns || []).map((topic) => ({ Ref: topic }));
     case 'states':
+      // SendTaskSuccess / SendTaskFailure take no resource ARN (the task token is the authority).
+      if (spec.states === 'sendTask') return ['*'];
       return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', `${SERVICE}-${stage}`)] : [];
+    case 'secretsmanager':
+      return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${SERVICE}/${stage}/responders-*`)] : [];
     case 's3':
       // Evidence objects only (write once: no delete, no overwrite of a locked version).
       return spec.evidence ? [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/incidents/*']] }] : [];

@@ -9,9 +9,7 @@ import { LocalDirReader, LocalDirWriter } from '#shared/evidence';
 import { virtualTimer } from '#shared/rate-limit';
 import { useLocalClients } from '#shared/clients';
 import { resetRuntimeConfig } from '#shared/config';
-import { systemClock } from '#shared/clock';
 import { ScenarioError } from '#shared/errors';
-import { decide } from '../approvals/approvals';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from './deployment';
 import { toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
@@ -20,6 +18,8 @@ import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
 import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
 import { type Fault, SimulatedAws } from './simulated-aws';
+import { respondOverHttp, startApprovalServer } from './approval-server';
+import { currentCode, enroll } from '#shared/responders';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -40,7 +40,8 @@ export const DRILL_ENV = {
   RESPONDERS_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:root-responder-drill-responders`,
   ESCALATION_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:root-responder-drill-escalation`,
   EVIDENCE_BUCKET: 'root-responder-drill-evidence',
-  APPROVALS_BASE_URL: 'http://127.0.0.1:8787',
+  RESPONDERS_SECRET_ID: 'root-responder/drill/responders',
+  APPROVALS_BASE_URL: 'http://127.0.0.1:8787', // replaced by the drill's approval server address
   KNOWN_SOURCE_CIDRS: '',
   APPROVAL_EXPIRY_HOURS: '1',
   REMINDER_INTERVAL_SECONDS: '1',
@@ -56,7 +57,8 @@ export const DRILL_ENV = {
 
 export interface DrillOptions {
   scenario?: string;
-  approve: 'all' | 'none';
+  /** all: the simulated responders approve every link over HTTP; reject-all: they reject; none: nobody answers. */
+  approve: 'all' | 'none' | 'reject-all';
   /** Where report.json, report.md and evidence/ go (default drill-output/<scenario>). */
   out?: string;
   /** The drill's "now": scenario records are rebased to end a few minutes before it. */
@@ -105,7 +107,7 @@ export interface DrillResult {
 /** The drill's two enrolled responders (the two-person rule applies in drills too). */
 export const DEMO_RESPONDERS = ['alice@responders.example', 'bob@responders.example'] as const;
 
-const APPROVAL_LINK = /\/approvals\/([A-Za-z0-9_-]{43})\b/;
+const APPROVAL_LINK_URL = /https?:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/;
 
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const started = Date.now();
@@ -118,7 +120,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   for (const fault of options.faults ?? []) aws.inject(fault);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
 
+  const approvalServer = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);
+  const responders = DEMO_RESPONDERS.map((email, i) => enroll(email, ['Alice (drill)', 'Bob (drill)'][i]!).responder);
+  // TOTP codes work once per responder and 30 s step; the drill's responders decide many tasks in
+  // seconds, so the clock the codes are checked against moves one step per decision.
+  let totpNow = now.getTime();
+  const totp = { now: () => new Date(totpNow), advance: () => (totpNow += 30_000) };
   Object.assign(process.env, DRILL_ENV, {
+    APPROVALS_BASE_URL: approvalServer.baseUrl,
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
@@ -150,29 +159,41 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix)),
     objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix)),
     timer,
+    responders: { find: async (email) => responders.find((r) => r.email === email.trim().toLowerCase()) },
+    totpClock: totp,
   });
 
   const approvals: DrillResult['approvals'] = [];
   const decisions: Promise<void>[] = [];
-  if (options.approve === 'all') {
+  if (options.approve !== 'none') {
     const store = new ApprovalStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.APPROVALS_TABLE);
+    const decision = options.approve === 'all' ? 'approve' : 'reject';
+    // One decision at a time, as people click: each moves the TOTP clock one step.
+    let queue: Promise<unknown> = Promise.resolve();
     sns.onPublish((message) => {
       if (message.topicArn !== DRILL_ENV.RESPONDERS_TOPIC_ARN) return;
-      const id = APPROVAL_LINK.exec(message.body)?.[1];
-      if (!id) return;
-      decisions.push(
-        (async () => {
-          // The simulated responder does the console work first, as a person would, then approves.
+      const link = APPROVAL_LINK_URL.exec(message.body)?.[0];
+      if (!link) return;
+      const id = link.split('/').pop()!;
+      const next = queue.then(async () => {
+          // The simulated responder does the console work first, as a person would, then decides in
+          // the approval page over HTTP (CSRF token, Origin, their TOTP code).
           const pending = await store.get(id);
-          if (pending && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
-          const deps = { approvals: store, sfn: sfn as unknown as SFNClient, clock: systemClock };
-          let result = await decide({ id, outcome: 'approved', decidedBy: DEMO_RESPONDERS[0], via: 'drill --approve all' }, deps);
-          // Two-person rule: a second, different responder completes it.
-          if (!result.complete) result = await decide({ id, outcome: 'approved', decidedBy: DEMO_RESPONDERS[1], via: 'drill --approve all' }, deps);
-          return result;
-        })().then(
-          (record) => {
-            approvals.push({ id: id.slice(0, 6), outcome: 'approved', taskId: record.taskId });
+          if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
+          const outcomes: number[] = [];
+          for (const responder of responders) {
+            totp.advance();
+            const answer = await respondOverHttp(link, { email: responder.email, code: currentCode(responder, totp.now()), decision, comment: 'drill' });
+            outcomes.push(answer.status);
+            if (answer.status !== 202) break; // 202: recorded, a second responder is needed
+          }
+          return { taskId: pending?.taskId, statuses: outcomes };
+        });
+      queue = next.catch(() => undefined);
+      decisions.push(
+        next.then(
+          (r) => {
+            approvals.push({ id: id.slice(0, 6), outcome: `${decision} http ${r.statuses.join('+')}`, ...(r.taskId ? { taskId: r.taskId } : {}) });
           },
           (error: Error) => {
             approvals.push({ id: id.slice(0, 6), outcome: 'error', error: `${error.name}: ${error.message}` });
@@ -217,6 +238,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     return { scenario: scenario.name, outDir, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
+    await approvalServer.close();
   }
 }
 

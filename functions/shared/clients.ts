@@ -10,6 +10,9 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type Clock, systemClock } from './clock';
+import { type ResponderDirectory, SecretsManagerDirectory } from './responders';
 import { LocalDirReader, type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
 import { RateLimiters, realTimer, type Timer } from './rate-limit';
 
@@ -55,6 +58,10 @@ export interface LocalClients {
   objectReader?: (prefix: string) => ObjectReader;
   /** The clock rate limits run on (the drill: a simulated one, so nothing really waits). */
   timer?: Timer;
+  /** The enrolled responders (the drill: its demo responders). */
+  responders?: ResponderDirectory;
+  /** The clock TOTP codes are checked against (the drill: one that moves 30 s per decision). */
+  totpClock?: Clock;
 }
 
 const cache = new Map<string, unknown>();
@@ -137,3 +144,13 @@ export function objectReader(bucket: string, prefix: string): ObjectReader {
   return new S3Reader(s3Client(), bucket, prefix);
 }
 export { LocalDirReader };
+
+/** The enrolled responders, from the Secrets Manager secret that holds their TOTP secrets. */
+export function respondersDirectory(secretId: string): ResponderDirectory {
+  if (local?.responders) return local.responders;
+  return once(`responders:${secretId}`, () => new SecretsManagerDirectory(new SecretsManagerClient({ ...RETRY }), secretId));
+}
+
+export function totpClock(): Clock {
+  return local?.totpClock ?? systemClock;
+}

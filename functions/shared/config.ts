@@ -70,6 +70,8 @@ export const RuntimeConfigSchema = z.object({
   RESPONDERS_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
   ESCALATION_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
   EVIDENCE_BUCKET: z.string().min(3),
+  /** The Secrets Manager secret holding the enrolled responders and their TOTP secrets. */
+  RESPONDERS_SECRET_ID: z.string().min(1),
   APPROVALS_BASE_URL: z.url(),
   KNOWN_SOURCE_CIDRS: csv.pipe(z.array(cidr)),
   APPROVAL_EXPIRY_HOURS: int(1),

@@ -1,0 +1,156 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type ApprovalRecord, type ApprovalStore, MAX_FAILED_ATTEMPTS } from '#shared/approval-store';
+import type { Clock } from '#shared/clock';
+import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from '#shared/errors';
+import { escapeHtml } from '#shared/html';
+import type { Log } from '#shared/logger';
+import { type ResponderDirectory, totpStep } from '#shared/responders';
+import { decide } from './approvals';
+
+/**
+ * The approval page, a security boundary: the links may reach mail scanners and the account's
+ * attacker may read the root mailbox. GET only renders (no-store, no-referrer, strict CSP) and never
+ * decides. POST decides, and only with: the form's CSRF token matching its SameSite=Strict cookie,
+ * an Origin equal to this API's, and the current TOTP code of an enrolled responder (a code works
+ * once; wrong attempts lock the approval). Every refusal gets a clear page and its status (403 /
+ * 404 / 409 / 410), decides nothing, and is logged as a security event without any secret.
+ */
+export interface HttpDeps {
+  approvals: ApprovalStore;
+  sfn: Pick<SFNClient, 'send'>;
+  responders: ResponderDirectory;
+  /** The origin the approval pages are served from (APPROVALS_BASE_URL). */
+  origin: string;
+  clock: Clock;
+  /** The clock TOTP codes are checked against (the drill's advances 30 s per decision). */
+  totpClock: Clock;
+  log: Log;
+}
+
+const CSRF_COOKIE = 'rr_csrf';
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+function page(status: number, title: string, body: string, cookies?: string[]): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },
+    ...(cookies ? { cookies } : {}),
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.45">${body}</body></html>`,
+  };
+}
+
+const notFound = () => page(404, 'Not found', '<h1>No such approval</h1><p>The link is wrong, or it has expired and been removed.</p>');
+const expired = (at: string) => page(410, 'Expired', `<h1>This link has expired</h1><p>It expired at ${escapeHtml(at)}. A newer reminder email has a fresh link.</p>`);
+const decided = (status: string) => page(409, 'Already decided', `<h1>Already decided</h1><p>${escapeHtml(status)}. Each link decides once.</p>`);
+const refused = (why: string) => page(403, 'Refused', `<h1>Not accepted</h1><p>${escapeHtml(why)}</p><p>Nothing was decided.</p>`);
+
+function cookieValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const all = [...(event.cookies ?? []), ...(event.headers?.['cookie'] ?? '').split(';')];
+  for (const c of all) {
+    const [k, ...v] = c.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+function sameSecret(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+function formOf(event: APIGatewayProxyEventV2): URLSearchParams {
+  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  return new URLSearchParams(raw.slice(0, 10_000));
+}
+
+function renderTask(id: string, record: ApprovalRecord, csrf: string): string {
+  const list = (items: string[] | undefined, tag: 'ul' | 'ol') => (items?.length ? `<${tag}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</${tag}>` : '');
+  const need = record.requiredApprovals > 1 ? `<p><strong>Two different responders must approve.</strong> ${record.approvals.length} of ${record.requiredApprovals} so far.</p>` : '';
+  return (
+    `<p style="color:#555">Incident <code>${escapeHtml(record.incidentId)}</code> · account <code>${escapeHtml(record.accountId)}</code>${record.severity ? ` · severity <strong>${escapeHtml(record.severity)}</strong>` : ''}</p>` +
+    `<h1>${escapeHtml(record.title)}</h1>` +
+    (record.why?.length ? `<h2>Why</h2>${list(record.why, 'ul')}` : '') +
+    (record.steps?.length ? `<h2>Steps</h2>${list(record.steps, 'ol')}` : '') +
+    (record.verification ? `<p><strong>How it is verified:</strong> ${escapeHtml(record.verification)}</p>` : '') +
+    need +
+    `<p>This link expires at ${escapeHtml(record.expiresAt)}.</p>` +
+    `<form method="post" action="/approvals/${escapeHtml(id)}">` +
+    `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` +
+    `<p><label>Your email <input name="email" type="email" required autocomplete="username"></label></p>` +
+    `<p><label>Code from your authenticator <input name="code" inputmode="numeric" pattern="[0-9]{6}" required autocomplete="one-time-code"></label></p>` +
+    `<p><label>Comment <input name="comment" maxlength="500"></label></p>` +
+    `<p><button name="decision" value="approve">Done / approve</button> <button name="decision" value="reject">Reject</button></p>` +
+    `</form>`
+  );
+}
+
+export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps: HttpDeps): Promise<APIGatewayProxyStructuredResultV2> {
+  const id = event.pathParameters?.['id'] ?? '';
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const from = event.requestContext?.http?.sourceIp ?? 'unknown';
+  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return notFound();
+  const idRef = id.slice(0, 6);
+  const record = await deps.approvals.get(id);
+  if (!record) {
+    if (method === 'POST') deps.log.warn('Security event: decision for an unknown approval', { approval: idRef, from });
+    return notFound();
+  }
+  const now = deps.clock.now();
+  // TTL deletes days late: expiry is checked here, not left to the table.
+  if (new Date(record.expiresAt).getTime() <= now.getTime()) return expired(record.expiresAt);
+  if (record.status !== 'pending') return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
+
+  if (method === 'GET') {
+    const csrf = randomBytes(32).toString('base64url');
+    deps.log.info('Approval page viewed', { incidentId: record.incidentId, taskId: record.taskId, from });
+    return page(200, record.title, renderTask(id, record, csrf), [`${CSRF_COOKIE}=${csrf}; Path=/approvals/${id}; HttpOnly; Secure; SameSite=Strict; Max-Age=3600`]);
+  }
+  if (method !== 'POST') return page(405, 'Method not allowed', '<h1>Method not allowed</h1>');
+
+  if (record.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+    deps.log.warn('Security event: decision on a locked approval', { approval: idRef, from });
+    return refused('Too many failed attempts: this link is locked. Ask another responder, or wait for the reminder with a fresh link.');
+  }
+  const fail = async (event: string, message: string) => {
+    const locked = await deps.approvals.recordFailedAttempt(id);
+    deps.log.warn(`Security event: ${event}`, { approval: idRef, taskId: record.taskId, from, locked });
+    return refused(message);
+  };
+  const origin = event.headers?.['origin'];
+  if (!origin || origin !== deps.origin) return fail('origin mismatch', 'This form must be sent from the approval page itself.');
+  const form = formOf(event);
+  if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE))) return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
+  const email = (form.get('email') ?? '').trim();
+  const responder = email ? await deps.responders.find(email) : undefined;
+  const step = responder ? totpStep(responder, (form.get('code') ?? '').trim(), deps.totpClock.now()) : null;
+  if (!responder || step === null) return fail('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
+  if (!(await deps.approvals.useTotpStep(responder.email, step))) return fail('replayed code', 'That code was already used: wait for the next one.');
+
+  const decision = form.get('decision');
+  if (decision !== 'approve' && decision !== 'reject') return refused('Choose approve or reject.');
+  const comment = (form.get('comment') ?? '').slice(0, 500);
+  try {
+    const result = await decide(
+      { id, outcome: decision === 'approve' ? 'approved' : 'rejected', decidedBy: responder.email, via: `web from ${from}`, ...(comment ? { reason: comment } : {}) },
+      { approvals: deps.approvals, sfn: deps.sfn, clock: deps.clock },
+    );
+    deps.log.info('Approval decided', { incidentId: record.incidentId, taskId: record.taskId, decision, by: responder.email, complete: result.complete });
+    if (!result.complete) {
+      return page(202, 'Recorded', `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`);
+    }
+    return page(200, 'Decided', `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'}</h1><p>${escapeHtml(record.title)}: recorded for ${escapeHtml(responder.email)}. The response continues.</p>`);
+  } catch (error) {
+    if (error instanceof ApprovalAlreadyDecidedError) return decided(error.message);
+    if (error instanceof ApprovalExpiredError) return expired(error.expiresAt);
+    if (error instanceof ApprovalNotFoundError) return notFound();
+    throw error;
+  }
+}
