@@ -1,0 +1,169 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ApprovalStore, newApprovalId } from '#shared/approval-store';
+import { fixedClock } from '#shared/clock';
+import { memoryLog } from '#shared/logger';
+import { currentCode, enroll } from '#shared/responders';
+import { handleApprovalRequest, type HttpDeps } from '#functions/approvals/http';
+import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+
+const ORIGIN = 'https://abc123.execute-api.us-east-1.amazonaws.com';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsecret-task-token-value';
+const sfnMock = mockClient(SFNClient);
+const alice = enroll('alice@example.com', 'Alice').responder;
+const bob = enroll('bob@example.com', 'Bob').responder;
+
+let approvals: ApprovalStore;
+let log: ReturnType<typeof memoryLog>;
+let deps: HttpDeps;
+const clock = fixedClock('2024-03-04T10:00:00Z');
+const totp = fixedClock('2024-03-04T10:00:00Z');
+
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+  approvals = new ApprovalStore(new SimulatedDynamoDb() as never, 'approvals');
+  log = memoryLog();
+  clock.set('2024-03-04T10:00:00Z');
+  totp.set('2024-03-04T10:00:00Z');
+  deps = { approvals, sfn: new SFNClient({}), responders: { find: async (e) => [alice, bob].find((r) => r.email === e) }, origin: ORIGIN, clock, totpClock: totp, log };
+});
+
+async function approval(required = 1): Promise<string> {
+  const id = newApprovalId();
+  await approvals.create(id, { incidentId: 'inc-1', accountId: '111122223333', taskId: 'change-root-password', taskKind: 'console', title: 'Change the root password <b>now</b>', why: ['<script>alert(1)</script>'], steps: ['Sign in as root.'], token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z', requiredApprovals: required });
+  return id;
+}
+
+function event(id: string, method: 'GET' | 'POST', extra: { headers?: Record<string, string>; body?: string; cookies?: string[] } = {}): APIGatewayProxyEventV2 {
+  return { pathParameters: { id }, requestContext: { http: { method, sourceIp: '198.51.100.9' } }, headers: extra.headers ?? {}, ...(extra.body ? { body: extra.body } : {}), ...(extra.cookies ? { cookies: extra.cookies } : {}) } as unknown as APIGatewayProxyEventV2;
+}
+
+async function open(id: string) {
+  const res = await handleApprovalRequest(event(id, 'GET'), deps);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(String(res.body))?.[1] ?? '';
+  const cookie = (res.cookies ?? [])[0]?.split(';')[0] ?? '';
+  return { res, csrf, cookie };
+}
+
+async function post(id: string, form: Record<string, string>, opts: { origin?: string; cookie?: string } = {}) {
+  return handleApprovalRequest(event(id, 'POST', { headers: { origin: opts.origin ?? ORIGIN }, body: new URLSearchParams(form).toString(), ...(opts.cookie ? { cookies: [opts.cookie] } : {}) }), deps);
+}
+
+describe('approval pages', () => {
+  it('GET renders the task, escaped, with no-store / no-referrer / CSP, sets a SameSite=Strict CSRF cookie, and decides nothing', async () => {
+    const id = await approval();
+    const { res, csrf } = await open(id);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toMatchObject({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+    expect(String(res.headers!['content-security-policy'])).toContain("default-src 'none'");
+    expect(res.cookies![0]).toMatch(/^rr_csrf=[A-Za-z0-9_-]{43}; Path=\/approvals\/[A-Za-z0-9_-]{43}; HttpOnly; Secure; SameSite=Strict/);
+    expect(csrf).toHaveLength(43);
+    expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(res.body).not.toContain('<script>');
+    expect(res.body).not.toContain(TOKEN);
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect((await approvals.get(id))!.status).toBe('pending');
+  });
+
+  it('a valid POST (CSRF, Origin, TOTP) decides exactly once', async () => {
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve', comment: 'done in console' }, { cookie });
+    expect(res.statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({ decision: 'approved', decidedBy: 'alice@example.com', comment: 'done in console' });
+    // Again, even with a fresh page and a fresh code: already decided.
+    totp.advance(30_000);
+    const again = await open(id);
+    expect(again.res.statusCode).toBe(409);
+    expect(sfnMock.calls()).toHaveLength(1);
+  });
+
+  it.each([
+    ['no CSRF token', (f: Record<string, string>) => ({ ...f, csrf: '' }), {}],
+    ['a forged CSRF token', (f: Record<string, string>) => ({ ...f, csrf: 'x'.repeat(43) }), {}],
+    ['a foreign Origin', (f: Record<string, string>) => f, { origin: 'https://evil.example' }],
+    ['a wrong code', (f: Record<string, string>) => ({ ...f, code: '000000' }), {}],
+    ['an unknown responder', (f: Record<string, string>) => ({ ...f, email: 'mallory@example.com' }), {}],
+  ])('refuses %s with 403, decides nothing, logs a security event', async (_name, mutate, opts) => {
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    const base = { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' };
+    const res = await post(id, mutate(base), { cookie, ...opts });
+    expect(res.statusCode).toBe(403);
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect((await approvals.get(id))!.status).toBe('pending');
+    expect(log.lines.some((l) => l.level === 'warn' && l.message.startsWith('Security event'))).toBe(true);
+  });
+
+  it('a replayed code is refused', async () => {
+    const first = await approval();
+    const second = await approval();
+    const code = currentCode(alice, totp.now());
+    const a = await open(first);
+    expect((await post(first, { csrf: a.csrf, email: 'alice@example.com', code, decision: 'approve' }, { cookie: a.cookie })).statusCode).toBe(200);
+    const b = await open(second);
+    const replay = await post(second, { csrf: b.csrf, email: 'alice@example.com', code, decision: 'approve' }, { cookie: b.cookie });
+    expect(replay.statusCode).toBe(403);
+    expect(replay.body).toContain('already used');
+  });
+
+  it('an expired link answers 410 even though the table still holds it (TTL deletes late)', async () => {
+    const id = await approval();
+    clock.set('2024-03-04T11:00:01Z');
+    expect((await handleApprovalRequest(event(id, 'GET'), deps)).statusCode).toBe(410);
+    expect((await post(id, { csrf: 'x', email: 'alice@example.com', code: '123456', decision: 'approve' })).statusCode).toBe(410);
+  });
+
+  it('an unknown id answers 404', async () => {
+    expect((await handleApprovalRequest(event(newApprovalId(), 'GET'), deps)).statusCode).toBe(404);
+    expect((await handleApprovalRequest(event('not-an-id', 'POST'), deps)).statusCode).toBe(404);
+  });
+
+  it('locks after five failed attempts', async () => {
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    for (let i = 0; i < 5; i++) await post(id, { csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
+    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('locked');
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('two-person: the first approval answers 202 and the workflow waits; a second responder completes it', async () => {
+    const id = await approval(2);
+    const a = await open(id);
+    expect((await post(id, { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie: a.cookie })).statusCode).toBe(202);
+    expect(sfnMock.calls()).toHaveLength(0);
+    const b = await open(id);
+    expect((await post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie: b.cookie })).statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  it('two valid POSTs at once decide exactly once', async () => {
+    const id = await approval();
+    const a = await open(id);
+    const b = await open(id);
+    const [ra, rb] = await Promise.all([
+      post(id, { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie: a.cookie }),
+      post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'reject' }, { cookie: b.cookie }),
+    ]);
+    expect([ra.statusCode, rb.statusCode].sort()).toEqual([200, 409]);
+    expect(sfnMock.calls()).toHaveLength(1);
+  });
+
+  it('never puts the task token or a TOTP secret in a response or a log line', async () => {
+    const id = await approval();
+    const { res, csrf, cookie } = await open(id);
+    const decided = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'reject', comment: 'not needed' }, { cookie });
+    const everything = JSON.stringify([res, decided, log.lines]);
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain(alice.totpSecret);
+    // The link id is the page's own address (form action, cookie path), but never in a log line.
+    expect(JSON.stringify(log.lines)).not.toContain(id);
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { error: 'ApprovalRejectedError', cause: 'not needed' });
+  });
+});
