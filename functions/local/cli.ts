@@ -13,6 +13,13 @@ Usage:
       with no AWS account. Writes DIR/report.json, DIR/report.md and DIR/evidence/ (default
       DIR: drill-output/<scenario>). --approve all answers every approval at once; --json
       prints the run as JSON.
+  root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run]
+      Enroll a responder for approvals: prints the otpauth:// URI for their authenticator once and
+      stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). Needs AWS
+      credentials for the account the responder is deployed in.
+  root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
+      Confirm an SNS email subscription so that unsubscribing needs authentication (mail
+      scanners open the unsubscribe link in every email).
   root-responder scenarios [--schema]
       List the bundled drill scenarios; --schema prints the scenario file format (JSON Schema).
   root-responder --help
@@ -44,6 +51,17 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { drillCommand } = require('./drill-command') as typeof import('./drill-command');
       return drillCommand(rest, io);
+    }
+    case 'responders':
+    case 'confirm-subscription': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const commands = require('./responders-command') as typeof import('./responders-command');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
+      const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
+      return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
     }
     case 'scenarios': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,7 +9,7 @@ import type { CommandIO } from './triage-command';
  * run as one JSON document at the end instead.
  */
 export async function drillCommand(args: string[], io: CommandIO): Promise<number> {
-  let approve: 'all' | 'none' = 'none';
+  let approve: 'all' | 'none' | 'reject-all' = 'none';
   let json = false;
   let scenario = DEFAULT_SCENARIO;
   let out: string | undefined;
@@ -18,8 +18,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     if (arg === '--json') json = true;
     else if (arg === '--approve') {
       const value = args[++i];
-      if (value !== 'all' && value !== 'none') {
-        io.stderr('drill: --approve takes "all" or "none"');
+      if (value !== 'all' && value !== 'none' && value !== 'reject-all') {
+        io.stderr('drill: --approve takes "all", "reject-all" or "none"');
         return 2;
       }
       approve = value;
@@ -95,7 +95,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       io.stdout('No incident was opened (nothing in this scenario starts one).');
     }
     io.stdout('');
-    io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report); ${result.approvals.length} approvals decided.`);
+    io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report), each in ${join(result.outDir, 'outbox')}/; ${result.approvals.length} approvals decided over HTTP at ${result.approvalsBaseUrl} (served only while the drill runs).`);
+    io.stdout(`Demo responders (drill only): ${result.responders.map((r) => `${r.email} TOTP secret ${r.totpSecret}`).join('; ')}.`);
     if (approve === 'none') io.stdout('Nobody approved anything (run with --approve all to simulate responders who do).');
     io.stdout(`Drill finished in ${result.wallMs} ms.`);
   }

@@ -1,5 +1,5 @@
 import './polyfills';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -94,6 +94,9 @@ export interface DrillExecution {
 
 export interface DrillResult {
   scenario: string;
+  /** The drill's enrolled demo responders and their TOTP secrets (drill only: printed so a person can decide). */
+  responders: { email: string; totpSecret: string }[];
+  approvalsBaseUrl: string;
   outDir: string;
   /** The simulated AWS after the run: tests count changes and calls here. */
   aws: SimulatedAws;
@@ -235,7 +238,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       });
     }
     await Promise.all(decisions);
-    return { scenario: scenario.name, outDir, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
+    writeOutbox(join(outDir, 'outbox'), sns.outbox);
+    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
     await approvalServer.close();
@@ -303,4 +307,13 @@ function doConsoleWork(aws: SimulatedAws, accountId: string, taskId: string, bas
     default:
       break;
   }
+}
+
+/** Every message as a file in DIR/outbox/, as a mailbox would hold it. */
+function writeOutbox(dir: string, outbox: OutboxMessage[]): void {
+  mkdirSync(dir, { recursive: true });
+  outbox.forEach((message, i) => {
+    const slug = message.subject.replace(/^\[root-responder\]\s*/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
+    writeFileSync(join(dir, `${String(i + 1).padStart(3, '0')}-${slug}.txt`), `To: ${message.topicArn.split(':').pop()}\nSubject: ${message.subject}\nDate: ${message.at}\n\n${message.body}\n`);
+  });
 }

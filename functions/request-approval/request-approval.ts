@@ -39,8 +39,10 @@ export interface ApprovalRequested {
 export async function requestApproval(request: ApprovalRequest, deps: RequestApprovalDeps): Promise<ApprovalRequested> {
   const { input } = request;
   const now = deps.clock.now();
-  // The link must outlive the wait, and never the configured expiry.
-  const expiresAt = new Date(now.getTime() + Math.min(deps.expiryHours * 3600, Math.max(input.waitSeconds, 60)) * 1000 + 60_000);
+  // The link lives as long as the wait (never past the configured expiry), plus a short grace for a
+  // click in flight; a reminder then mails a fresh link and the old one answers 410.
+  const lifetime = Math.min(deps.expiryHours * 3600, input.waitSeconds);
+  const expiresAt = new Date(now.getTime() + (lifetime + Math.min(60, input.waitSeconds)) * 1000);
   const id = (deps.newId ?? newApprovalId)();
   await deps.approvals.create(id, {
     incidentId: input.incidentId,

@@ -141,7 +141,8 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
     ...actions.filter((a) => a.status !== 'done' && a.status !== 'skipped').map((a) => `${a.action}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
     ...humanTasks
       // Done and verified, or done where no API can check (the responder's decision stands): not open.
-      .filter((t) => !confirmed && !(t.status === 'done' && t.verified !== false) && t.status !== 'rejected')
+      // A rejected task is open too: people declined it, so someone must look again.
+      .filter((t) => !confirmed && !(t.status === 'done' && t.verified !== false))
       .map((t) => `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}`),
   ];
   const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';

@@ -345,3 +345,24 @@ describe('drill: faults while containing (counted inside the simulated account)'
     expect(done).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
   });
 });
+
+describe('drill: approvals over HTTP', () => {
+  it('--approve reject-all: every task rejected through the approval page, the incident stays open', async () => {
+    const result = await runDrill({ approve: 'reject-all', out: out() });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const report = reportOf(result);
+    expect(report.humanTasks.map((t) => t.status)).toEqual(Array(10).fill('rejected'));
+    expect(report.status).toBe('open');
+    expect(result.approvals.every((a) => a.outcome === 'reject http 200')).toBe(true);
+    expect(result.aws.changes).toEqual([]);
+  });
+
+  it('writes every email to DIR/outbox/, and with nobody answering each task gets a fresh link in its reminder', async () => {
+    const result = await runDrill({ approve: 'none', out: out() });
+    const files = readdirSync(join(result.outDir, 'outbox'));
+    expect(files).toHaveLength(result.outbox.length);
+    const links = result.outbox.flatMap((m) => /\/approvals\/([A-Za-z0-9_-]{43})/.exec(m.body)?.[1] ?? []);
+    expect(new Set(links).size).toBe(links.length); // every request and reminder carries its own link
+    expect(links.length).toBe(20); // 10 tasks x (request + 1 reminder)
+  });
+});

@@ -52,7 +52,7 @@ async function requested(id = newApprovalId(), overrides: Partial<ApprovalReques
 describe('request approval', () => {
   it('stores only the hash of the link id, keeps the token server side, and mails a link without it', async () => {
     const { id, out } = await requested();
-    expect(out).toEqual({ step: 'request-approval', status: 'requested', taskId: 'change-root-password', expiresAt: '2024-03-04T11:01:00.000Z' });
+    expect(out).toEqual({ step: 'request-approval', status: 'requested', taskId: 'change-root-password', expiresAt: '2024-03-04T11:01:00.000Z' }); // the 3600 s wait + 60 s grace
     const [item] = ddb.items('approvals');
     expect(item!['pk']).toBe(`APPROVAL#${createHash('sha256').update(id).digest('hex')}`);
     expect(JSON.stringify(item)).not.toContain(id);

@@ -1,0 +1,63 @@
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfirmSubscriptionCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { confirmSubscriptionCommand, respondersCommand } from '#local/responders-command';
+import { currentCode, totpStep } from '#shared/responders';
+
+const sm = mockClient(SecretsManagerClient);
+const sns = mockClient(SNSClient);
+const deps = { secrets: () => new SecretsManagerClient({}), sns: () => new SNSClient({}) };
+const io = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: async () => '' } };
+};
+
+beforeEach(() => {
+  sm.reset();
+  sns.reset();
+});
+
+describe('responders add', () => {
+  it('creates the stage secret on first use and prints the otpauth URI once', async () => {
+    sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
+    sm.on(CreateSecretCommand).resolves({});
+    const t = io();
+    expect(await respondersCommand(['add', 'alice@example.com', '--name', 'Alice', '--stage', 'prod'], t.io, deps)).toBe(0);
+    const created = sm.commandCalls(CreateSecretCommand)[0]!.args[0].input;
+    expect(created.Name).toBe('root-responder/prod/responders');
+    const doc = JSON.parse(created.SecretString!) as { responders: { email: string; name: string; totpSecret: string }[] };
+    expect(doc.responders).toHaveLength(1);
+    expect(doc.responders[0]).toMatchObject({ email: 'alice@example.com', name: 'Alice' });
+    const uri = t.out.find((l) => l.startsWith('otpauth://'))!;
+    expect(uri).toContain(`secret=${doc.responders[0]!.totpSecret}`);
+    // The enrolled secret produces codes the approval page accepts.
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(totpStep(doc.responders[0]!, currentCode(doc.responders[0]!, now), now)).toBe(Math.floor(now.getTime() / 30_000));
+  });
+
+  it('appends to an existing secret and refuses a second enrollment of the same email', async () => {
+    const existing = { responders: [{ email: 'bob@example.com', name: 'Bob', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DP' }] };
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(existing) });
+    sm.on(PutSecretValueCommand).resolves({});
+    expect(await respondersCommand(['add', 'alice@example.com', '--stage', 'prod'], io().io, deps)).toBe(0);
+    expect((JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString!) as typeof existing).responders.map((r) => r.email)).toEqual(['bob@example.com', 'alice@example.com']);
+    const t = io();
+    expect(await respondersCommand(['add', 'BOB@example.com', '--stage', 'prod'], t.io, deps)).toBe(2);
+    expect(t.err[0]).toMatch(/already enrolled/);
+  });
+
+  it('needs a stage', async () => {
+    const t = io();
+    expect(await respondersCommand(['add', 'alice@example.com'], t.io, deps)).toBe(2);
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+describe('confirm-subscription', () => {
+  it('confirms with AuthenticateOnUnsubscribe', async () => {
+    sns.on(ConfirmSubscriptionCommand).resolves({ SubscriptionArn: 'arn:aws:sns:us-east-1:1:t:abc' });
+    expect(await confirmSubscriptionCommand(['--topic', 'arn:aws:sns:us-east-1:1:t', '--token', 'tok'], io().io, deps)).toBe(0);
+    expect(sns).toHaveReceivedCommandWith(ConfirmSubscriptionCommand, { TopicArn: 'arn:aws:sns:us-east-1:1:t', Token: 'tok', AuthenticateOnUnsubscribe: 'true' });
+  });
+});
