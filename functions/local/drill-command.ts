@@ -9,7 +9,7 @@ import type { CommandIO } from './triage-command';
  * run as one JSON document at the end instead.
  */
 export async function drillCommand(args: string[], io: CommandIO): Promise<number> {
-  let approve: 'all' | 'none' | 'reject-all' = 'none';
+  let approve: 'all' | 'none' | 'reject-all' | 'interactive' = 'none';
   let json = false;
   let scenario = DEFAULT_SCENARIO;
   let out: string | undefined;
@@ -18,8 +18,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     if (arg === '--json') json = true;
     else if (arg === '--approve') {
       const value = args[++i];
-      if (value !== 'all' && value !== 'none' && value !== 'reject-all') {
-        io.stderr('drill: --approve takes "all", "reject-all" or "none"');
+      if (value !== 'all' && value !== 'none' && value !== 'reject-all' && value !== 'interactive') {
+        io.stderr('drill: --approve takes "all", "reject-all", "interactive" or "none"');
         return 2;
       }
       approve = value;
@@ -46,9 +46,18 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
   const startedAt = new Map<string, number>();
   let result: DrillResult;
   try {
+    if (approve === 'interactive') {
+      io.stdout('Interactive drill: open each approval link below in a browser on this machine and decide as one of');
+      io.stdout('the demo responders, with the code their authenticator shows (add the secret below to any TOTP app).');
+      io.stdout('Two-person tasks need both responders. Each wait lasts 10 minutes, then a reminder brings a fresh link.');
+    }
     result = await runDrill({
       scenario,
       approve,
+      ...(approve === 'interactive'
+        ? { onReady: (info: { approvalsBaseUrl: string; responders: { email: string; totpSecret: string }[] }) => info.responders.forEach((r) => io.stdout(`responder ${r.email}  TOTP secret ${r.totpSecret}`)) }
+        : {}),
+      ...(approve === 'interactive' ? { onLink: (link: string, subject: string) => io.stdout(`approval  ${subject.replace(/^\[root-responder\]\s*/, '')}\n          ${link}`) } : {}),
       ...(out ? { out } : {}),
       ...(json
         ? {}

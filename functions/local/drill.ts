@@ -57,8 +57,15 @@ export const DRILL_ENV = {
 
 export interface DrillOptions {
   scenario?: string;
-  /** all: the simulated responders approve every link over HTTP; reject-all: they reject; none: nobody answers. */
-  approve: 'all' | 'none' | 'reject-all';
+  /**
+   * all: the simulated responders approve every link over HTTP; reject-all: they reject; none: nobody
+   * answers; interactive: a person opens the links in a browser (waits of 10 minutes).
+   */
+  approve: 'all' | 'none' | 'reject-all' | 'interactive';
+  /** Called once the approval server runs and the demo responders are enrolled. */
+  onReady?: (info: { approvalsBaseUrl: string; responders: { email: string; totpSecret: string }[] }) => void;
+  /** Called with each approval link as it is mailed (interactive mode prints them). */
+  onLink?: (link: string, subject: string) => void;
   /** Where report.json, report.md and evidence/ go (default drill-output/<scenario>). */
   out?: string;
   /** The drill's "now": scenario records are rebased to end a few minutes before it. */
@@ -127,10 +134,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const responders = DEMO_RESPONDERS.map((email, i) => enroll(email, ['Alice (drill)', 'Bob (drill)'][i]!).responder);
   // TOTP codes work once per responder and 30 s step; the drill's responders decide many tasks in
   // seconds, so the clock the codes are checked against moves one step per decision.
+  options.onReady?.({ approvalsBaseUrl: approvalServer.baseUrl, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })) });
   let totpNow = now.getTime();
-  const totp = { now: () => new Date(totpNow), advance: () => (totpNow += 30_000) };
+  const totp = { now: () => (options.approve === 'interactive' ? new Date() : new Date(totpNow)), advance: () => (totpNow += 30_000) };
   Object.assign(process.env, DRILL_ENV, {
     APPROVALS_BASE_URL: approvalServer.baseUrl,
+    ...(options.approve === 'interactive' ? { REMINDER_INTERVAL_SECONDS: '600' } : {}),
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
@@ -168,7 +177,18 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
 
   const approvals: DrillResult['approvals'] = [];
   const decisions: Promise<void>[] = [];
-  if (options.approve !== 'none') {
+  if (options.onLink) {
+    const onLink = options.onLink;
+    sns.onPublish((message) => {
+      const link = APPROVAL_LINK_URL.exec(message.body)?.[0];
+      if (link && message.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN) onLink(link, message.subject);
+    });
+  }
+  if (options.approve === 'interactive') {
+    // A person decides in the browser: real TOTP time, so a code works once per 30 s per responder.
+    totp.advance = () => (totpNow = Date.now());
+  }
+  if (options.approve === 'all' || options.approve === 'reject-all') {
     const store = new ApprovalStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.APPROVALS_TABLE);
     const decision = options.approve === 'all' ? 'approve' : 'reject';
     // One decision at a time, as people click: each moves the TOTP clock one step.
