@@ -171,7 +171,7 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
 
   const limits: string[] = [...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []), ...limitsNote];
   if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
-    limits.push('This responder runs in the affected account: root can switch it off. The evidence already written is safe only because of the bucket\'s Object Lock.');
+    limits.push('This responder runs in the affected account: root can switch it off, stop executions, change the approvals function or read the responders\' TOTP secrets. The evidence already written is safe only because of the bucket\'s Object Lock.');
   }
 
   return {
