@@ -124,8 +124,12 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
     deps.log.warn(`Security event: ${event}`, { approval: idRef, taskId: record.taskId, from, locked });
     return refused(message);
   };
+  // The page's Referrer-Policy is no-referrer (the link must not leak), and with it browsers send
+  // "Origin: null" even for a same-origin form; they then also send Sec-Fetch-Site: same-origin,
+  // which no page or script can set. A cross-site form says cross-site, whatever its Origin.
   const origin = event.headers?.['origin'];
-  if (!origin || origin !== deps.origin) return fail('origin mismatch', 'This form must be sent from the approval page itself.');
+  const sameOrigin = origin === deps.origin || (origin === 'null' && event.headers?.['sec-fetch-site'] === 'same-origin');
+  if (!sameOrigin) return fail('origin mismatch', 'This form must be sent from the approval page itself.');
   const form = formOf(event);
   if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE))) return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
   const email = (form.get('email') ?? '').trim();

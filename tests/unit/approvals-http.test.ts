@@ -48,8 +48,8 @@ async function open(id: string) {
   return { res, csrf, cookie };
 }
 
-async function post(id: string, form: Record<string, string>, opts: { origin?: string; cookie?: string } = {}) {
-  return handleApprovalRequest(event(id, 'POST', { headers: { origin: opts.origin ?? ORIGIN }, body: new URLSearchParams(form).toString(), ...(opts.cookie ? { cookies: [opts.cookie] } : {}) }), deps);
+async function post(id: string, form: Record<string, string>, opts: { origin?: string; cookie?: string; fetchSite?: string } = {}) {
+  return handleApprovalRequest(event(id, 'POST', { headers: { origin: opts.origin ?? ORIGIN, ...(opts.fetchSite ? { 'sec-fetch-site': opts.fetchSite } : {}) }, body: new URLSearchParams(form).toString(), ...(opts.cookie ? { cookies: [opts.cookie] } : {}) }), deps);
 }
 
 describe('approval pages', () => {
@@ -86,6 +86,7 @@ describe('approval pages', () => {
     ['no CSRF token', (f: Record<string, string>) => ({ ...f, csrf: '' }), {}],
     ['a forged CSRF token', (f: Record<string, string>) => ({ ...f, csrf: 'x'.repeat(43) }), {}],
     ['a foreign Origin', (f: Record<string, string>) => f, { origin: 'https://evil.example' }],
+    ['Origin null from another site', (f: Record<string, string>) => f, { origin: 'null', fetchSite: 'cross-site' }],
     ['a wrong code', (f: Record<string, string>) => ({ ...f, code: '000000' }), {}],
     ['an unknown responder', (f: Record<string, string>) => ({ ...f, email: 'mallory@example.com' }), {}],
   ])('refuses %s with 403, decides nothing, logs a security event', async (_name, mutate, opts) => {
@@ -97,6 +98,13 @@ describe('approval pages', () => {
     expect(sfnMock.calls()).toHaveLength(0);
     expect((await approvals.get(id))!.status).toBe('pending');
     expect(log.lines.some((l) => l.level === 'warn' && l.message.startsWith('Security event'))).toBe(true);
+  });
+
+  it('accepts "Origin: null" only with Sec-Fetch-Site: same-origin (what browsers send under no-referrer)', async () => {
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie, origin: 'null', fetchSite: 'same-origin' });
+    expect(res.statusCode).toBe(200);
   });
 
   it('a replayed code is refused', async () => {

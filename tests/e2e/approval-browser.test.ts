@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { chromium, type Browser } from 'playwright-core';
+import { useLocalClients } from '#shared/clients';
+import { resetRuntimeConfig } from '#shared/config';
+import { currentCode, enroll } from '#shared/responders';
+import type { ApprovalRequest } from '#shared/schemas';
+import { startApprovalServer, type ApprovalServer } from '#local/approval-server';
+import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
+import { DRILL_ENV } from '#local/drill';
+import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { SimulatedSns } from '#local/simulated-sns';
+import { TaskTokenBroker } from '#local/task-tokens';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+
+/**
+ * A real browser (Debian's Chromium, headless, driven by playwright-core) on 127.0.0.1: it opens
+ * the approval link from the outbox, reads the page, enters a TOTP code and approves; the waiting
+ * task token resumes. `.ci/run` installs Chromium; screenshots go to test-artifacts/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts');
+// CI installs Chromium and must run this; on a workstation without it the test says so and is skipped.
+const run = existsSync(CHROMIUM) || process.env['CI'] === 'true';
+if (!run) process.stderr.write(`approval-browser.test.ts: skipped, ${CHROMIUM} not installed (sudo apt-get install chromium)\n`);
+const describeBrowser = run ? describe : describe.skip;
+
+let browser: Browser;
+let server: ApprovalServer;
+const broker = new TaskTokenBroker();
+const sns = new SimulatedSns();
+const alice = enroll('alice@responders.example', 'Alice').responder;
+
+describeBrowser('approval page in a real browser', () => {
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package (apt-get install chromium)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);
+  Object.assign(process.env, DRILL_ENV, { APPROVALS_BASE_URL: server.baseUrl });
+  resetRuntimeConfig();
+  const sfn = {
+    send: async (command: unknown) => {
+      if (command instanceof SendTaskSuccessCommand) broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
+      if (command instanceof SendTaskFailureCommand) broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
+      return {};
+    },
+  };
+  useLocalClients({ dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient, sns: sns as unknown as SNSClient, sfn: sfn as unknown as SFNClient, responders: { find: async (e) => (e === alice.email ? alice : undefined) } });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  useLocalClients(undefined);
+});
+
+it('a responder approves in the browser with a TOTP code, and the waiting task resumes', async () => {
+  const token = broker.newToken();
+  const waiting = broker.wait(token);
+  const request: ApprovalRequest = {
+    token,
+    input: { incidentId: '210987654321-20261129T000000Z-abc', accountId: '210987654321', severity: 'critical', task: { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know the password.'], steps: ['Sign in as root.', 'Update the console password.'], verification: 'A root PasswordUpdated event.' }, waitSeconds: 600, reminders: 0, maxReminders: 1 },
+  };
+  await loadHandler(deployedFunctions().get('requestApproval')!)(request);
+  const link = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];
+
+  const page = await browser.newPage();
+  await page.goto(link);
+  expect(await page.locator('h1').textContent()).toBe('Change the root password');
+  expect(await page.locator('ol li').allTextContents()).toEqual(['Sign in as root.', 'Update the console password.']);
+  await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
+  await page.fill('input[name=email]', alice.email);
+  await page.fill('input[name=code]', currentCode(alice, new Date()));
+  await page.fill('input[name=comment]', 'changed it just now');
+  await page.click('button[value=approve]');
+  await page.waitForSelector('h1');
+  expect(await page.locator('h1').textContent()).toBe('Approved');
+  await page.screenshot({ path: join(ARTIFACTS, 'approval-decided.png'), fullPage: true });
+
+  await expect(waiting).resolves.toMatchObject({ decision: 'approved', decidedBy: alice.email, comment: 'changed it just now' });
+  // The same link again: decided, nothing more happens.
+  await page.goto(link);
+  expect(await page.locator('h1').textContent()).toBe('Already decided');
+  await page.close();
+}, 60_000);
+});
