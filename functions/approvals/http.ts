@@ -134,8 +134,14 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE))) return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
   const email = (form.get('email') ?? '').trim();
   const responder = email ? await deps.responders.find(email) : undefined;
+  if (responder && (await deps.approvals.responderLocked(responder.email, now))) {
+    return fail('responder locked out', 'Too many wrong codes for this responder recently: wait 15 minutes, or ask another responder.');
+  }
   const step = responder ? totpStep(responder, (form.get('code') ?? '').trim(), deps.totpClock.now()) : null;
-  if (!responder || step === null) return fail('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
+  if (!responder || step === null) {
+    if (responder) await deps.approvals.recordResponderFailure(responder.email, now);
+    return fail('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
+  }
   if (!(await deps.approvals.useTotpStep(responder.email, step))) return fail('replayed code', 'That code was already used: wait for the next one.');
 
   const decision = form.get('decision');

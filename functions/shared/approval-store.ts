@@ -45,6 +45,9 @@ export interface ApprovalRecord {
 
 /** Wrong codes or forged forms accepted per approval before it locks. */
 export const MAX_FAILED_ATTEMPTS = 5;
+/** Wrong codes per responder (across approvals) within the window before their decisions are refused. */
+export const MAX_RESPONDER_FAILURES = 10;
+export const RESPONDER_FAILURE_WINDOW_MS = 15 * 60_000;
 
 export const approvalStorePermissions = {
   create: ['dynamodb:PutItem'],
@@ -149,6 +152,39 @@ export class ApprovalStore {
   async recordFailedAttempt(id: string): Promise<boolean> {
     const record = await this.update(id, (r) => ({ ...r, failedAttempts: r.failedAttempts + 1 }));
     return record.failedAttempts >= MAX_FAILED_ATTEMPTS;
+  }
+
+  private responderKey(responder: string) {
+    return { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'FAILURES' };
+  }
+
+  /** Whether a responder is locked out by too many wrong codes in the window. */
+  async responderLocked(responder: string, now: Date): Promise<boolean> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })).catch((error: unknown) => {
+      throw this.wrap('GetItem', error);
+    });
+    const item = out.Item as { count: number; windowStart: number } | undefined;
+    return Boolean(item && now.getTime() - item.windowStart < RESPONDER_FAILURE_WINDOW_MS && item.count >= MAX_RESPONDER_FAILURES);
+  }
+
+  /** Count a wrong code against the responder (a window of RESPONDER_FAILURE_WINDOW_MS). */
+  async recordResponderFailure(responder: string, now: Date): Promise<void> {
+    const key = this.responderKey(responder);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
+        throw this.wrap('GetItem', error);
+      });
+      const current = out.Item as { count: number; windowStart: number; version: number } | undefined;
+      const fresh = !current || now.getTime() - current.windowStart >= RESPONDER_FAILURE_WINDOW_MS;
+      const next = { ...key, count: fresh ? 1 : current.count + 1, windowStart: fresh ? now.getTime() : current.windowStart, version: (current?.version ?? 0) + 1, ttl: Math.ceil(now.getTime() / 1000) + 86400 };
+      try {
+        await this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }) }));
+        return;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        throw this.wrap('PutItem', error);
+      }
+    }
   }
 
   /**

@@ -141,6 +141,31 @@ describe('approval pages', () => {
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
+  it('locks a responder out, across approvals, after ten wrong codes in fifteen minutes', async () => {
+    for (let i = 0; i < 5; i++) {
+      const id = await approval();
+      const { csrf, cookie } = await open(id);
+      await post(id, { csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
+      await post(id, { csrf, email: 'alice@example.com', code: '111111', decision: 'approve' }, { cookie });
+    }
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('Too many wrong codes for this responder');
+    // Bob is not affected, and after the window Alice can decide again.
+    const b = await open(id);
+    expect((await post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie: b.cookie })).statusCode).toBe(200);
+  });
+
+  it('a link whose wait is over answers 410: the reminder carries a fresh one', async () => {
+    const id = newApprovalId();
+    // What request-approval stores for a 1-second wait: the wait plus an equal grace.
+    await approvals.create(id, { incidentId: 'i', accountId: '111122223333', taskId: 't', taskKind: 'console', title: 'T', token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T10:00:02Z' });
+    clock.set('2024-03-04T10:00:03Z');
+    expect((await handleApprovalRequest(event(id, 'GET'), deps)).statusCode).toBe(410);
+  });
+
   it('two-person: the first approval answers 202 and the workflow waits; a second responder completes it', async () => {
     const id = await approval(2);
     const a = await open(id);
