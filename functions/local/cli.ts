@@ -20,6 +20,9 @@ Usage:
   root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
       Confirm an SNS email subscription so that unsubscribing needs authentication (mail
       scanners open the unsubscribe link in every email).
+  root-responder diagram [--readme]
+      Print the workflow as a Mermaid flowchart generated from the ASL file; --readme rewrites
+      the picture in README.md.
   root-responder scenarios [--schema]
       List the bundled drill scenarios; --schema prints the scenario file format (JSON Schema).
   root-responder --help
@@ -62,6 +65,31 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
       const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
       return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
+    }
+    case 'diagram': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const d = require('./diagram') as typeof import('./diagram');
+      if (!rest.includes('--readme')) {
+        io.stdout(d.mermaid());
+        return 0;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fs = require('node:fs') as typeof import('node:fs');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { join } = require('node:path') as typeof import('node:path');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { PROJECT_ROOT } = require('./deployment') as typeof import('./deployment');
+      const file = join(PROJECT_ROOT, 'README.md');
+      const readme = fs.readFileSync(file, 'utf8');
+      const start = readme.indexOf(d.README_DIAGRAM_START);
+      const end = readme.indexOf(d.README_DIAGRAM_END);
+      if (start < 0 || end < 0) {
+        io.stderr('diagram: README.md has no workflow-diagram markers');
+        return 2;
+      }
+      fs.writeFileSync(file, readme.slice(0, start) + d.readmeDiagramBlock() + readme.slice(end + d.README_DIAGRAM_END.length));
+      io.stdout('README.md: workflow diagram rewritten from the ASL file');
+      return 0;
     }
     case 'scenarios': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
