@@ -11,6 +11,7 @@ import type { Assessment, Finding } from '../assess-incident/assess-incident';
 import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
 import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
 import type { Containment } from '../contain-root-credentials/contain-root-credentials';
+import { renderHtml } from './render-html';
 import { renderMarkdown } from './render-markdown';
 
 /**
@@ -59,6 +60,8 @@ export interface IncidentReport {
   evidence: { location: string | null; manifestSha256: string | null; files: number; status: StepStatus | 'unknown' };
   /** What this responder cannot do or see here, said plainly. */
   limits: string[];
+  /** The top-level states this incident went through (the HTML report highlights them). */
+  statesVisited: string[];
   generatedAt: string;
 }
 
@@ -193,6 +196,23 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
       ? { location: collection.evidence.location, manifestSha256: collection.evidence.manifestSha256, files: collection.evidence.files, status: 'done' }
       : { location: null, manifestSha256: null, files: 0, status: evidenceStep },
     limits,
+    statesVisited: [
+      ...(
+        [
+          ['snapshot', 'Snapshot Root Credentials'],
+          ['containAndCollect', 'Contain And Collect Evidence'],
+          ['assessment', 'Assess Incident'],
+          ['notification', 'Notify Responders'],
+        ] as const
+      )
+        .filter(([key]) => fields[key] !== undefined)
+        .map(([, name]) => name),
+      ...(fields['notification'] !== undefined ? ['Confirmation Needed?'] : []),
+      ...(gate ? ['Ask Whether The Sign-In Was Expected', 'Was It You?'] : []),
+      ...(fields['humanTasks'] !== undefined ? ['Run Human Tasks'] : []),
+      ...(fields['verification'] !== undefined ? ['Verify Incident'] : []),
+      'Write Incident Report',
+    ],
     generatedAt: at,
   };
 }
@@ -204,6 +224,7 @@ export async function writeIncidentReport(
   const report = buildReport(state, deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });
   await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
+  await deps.writer.write('report.html', Buffer.from(renderHtml(report)));
   if (report.status !== 'open') await deps.store.close(state.accountId, state.incidentId, report.status, report.generatedAt);
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] Report: incident ${state.incidentId} is ${report.status}`,
@@ -226,6 +247,6 @@ export async function writeIncidentReport(
     severity: report.severity,
     findings: report.findings.length,
     openItems: report.openItems.slice(0, 50),
-    stored: { location: deps.writer.location, files: ['report.json', 'report.md'] },
+    stored: { location: deps.writer.location, files: ['report.json', 'report.md', 'report.html'] },
   };
 }

@@ -32,3 +32,11 @@ describe('the workflow picture', () => {
     expect(diagram).toContain('class Assess_Incident,Was_It_You_ visited');
   });
 });
+
+describe('the HTML report flow', () => {
+  it('lists the ASL file top-level states in order', async () => {
+    const { TOP_LEVEL_STATES } = await import('#functions/write-incident-report/render-html');
+    const names = Object.keys(stateMachineDefinition().States).filter((n) => !['Response Finished', 'Report Failure', 'Response Failed'].includes(n));
+    expect([...TOP_LEVEL_STATES]).toEqual(names);
+  });
+});

@@ -140,7 +140,7 @@ describe('incident report', () => {
     const open = await writeIncidentReport({ ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, humanTasks: [] } as WorkflowState, deps);
     expect(open.incidentStatus).toBe('open');
     expect(await store.openIncident(input.accountId)).toBeDefined();
-    expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md'] });
+    expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md', 'report.html'] });
     expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({ incidentId: input.incidentId, status: 'open', evidence: { status: 'unknown' } });
     expect(writer.files.get('report.md')).toContain('root can switch it off');
 
@@ -195,5 +195,21 @@ describe('assess incident: root credentials and MFA', () => {
     const state = { ...incident(), containAndCollect: { Payload: { containment: { step: 'contain-root-credentials', status: 'skipped', detail: 'x', blockedBy: 'centralized root access: RootSessions not enabled for the organization' }, evidence: notImplemented.Payload } } } as WorkflowState;
     const a = await assessIncident(state);
     expect(a.findings.find((f) => f.id === 'centralized-root-access-off')!.detail).toMatch(/IAM > Root access management > Enable/);
+  });
+});
+
+describe('report rendering escapes what events carry', () => {
+  it('a script payload in an event field is text in report.html and report.md', async () => {
+    const { renderHtml } = await import('#functions/write-incident-report/render-html');
+    const { renderMarkdown } = await import('#functions/write-incident-report/render-markdown');
+    const input = incident({ ...fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), sourceIPAddress: '<img src=x onerror=alert(1)>' });
+    const state = { ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, humanTasks: [] } as WorkflowState;
+    const report = buildReport(state, clock.now());
+    report.findings.push({ id: 'x', category: 'resource-change', severity: 'high', title: '<script>alert("x")</script>', detail: '"><svg onload=alert(1)>', evidence: ['</code><script>'] });
+    const html = renderHtml(report);
+    expect(html).not.toMatch(/<script|<img|<svg/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    const md = renderMarkdown(report);
+    expect(md).not.toMatch(/<script|<img|<svg/i);
   });
 });
