@@ -8,11 +8,12 @@ Usage:
       Classify CloudTrail records (a record, an EventBridge event, a {"Records":[...]} log file,
       a LookupEvents response, or an array of these; stdin when no FILE). Prints one JSON line
       per record. Exit 2 when any input could not be read (named on stderr).
-  root-responder drill [--scenario NAME|FILE] [--out DIR] [--approve all] [--json]
+  root-responder drill [--scenario NAME|FILE] [--out DIR] [--approve MODE] [--json]
       Run the whole response state machine locally on a scenario (default unknown-ip-no-mfa),
-      with no AWS account. Writes DIR/report.json, DIR/report.md and DIR/evidence/ (default
-      DIR: drill-output/<scenario>). --approve all answers every approval at once; --json
-      prints the run as JSON.
+      with no AWS account. Writes DIR/report.html, report.md, report.json, evidence/ and
+      outbox/ (default DIR: drill-output/<scenario>). --approve: interactive (you decide in a
+      browser; the default in a terminal), all or reject-all (simulated responders, seconds),
+      none (nobody answers; the default when piped). --json prints the run as JSON.
   root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run]
       Enroll a responder for approvals: prints the otpauth:// URI for their authenticator once and
       stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). Needs AWS
@@ -109,6 +110,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 
 if (require.main === module || process.env['ROOT_RESPONDER_CLI'] === '1') {
   const io: CommandIO = {
+    isTTY: Boolean(process.stdout.isTTY),
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
     readStdin,

@@ -9,7 +9,8 @@ import type { CommandIO } from './triage-command';
  * run as one JSON document at the end instead.
  */
 export async function drillCommand(args: string[], io: CommandIO): Promise<number> {
-  let approve: 'all' | 'none' | 'reject-all' | 'interactive' = 'none';
+  // In a terminal the drill waits for you in the browser; piped (CI, scripts) nobody answers.
+  let approve: 'all' | 'none' | 'reject-all' | 'interactive' = io.isTTY ? 'interactive' : 'none';
   let json = false;
   let scenario = DEFAULT_SCENARIO;
   let out: string | undefined;
@@ -67,13 +68,14 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
               if (!event.state) return;
               const key = `${event.index ?? ''}/${event.state}`;
               const where = event.index !== undefined ? `  [item ${event.index}]` : '';
+              const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
-                io.stdout(`  > ${event.state}${where}`);
+                io.stdout(`  ${paint(36, '>')} ${event.state}${where}${event.state === 'Request Approval' || event.state === 'Request Sign-In Confirmation' ? paint(33, '  waiting on people...') : ''}`);
               } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
                 const ms = event.timestamp - (startedAt.get(key) ?? event.timestamp);
-                const mark = event.type === 'StateExited' ? 'ok' : event.type === 'StateCaught' ? `caught ${event.error ?? ''}` : `FAILED ${event.error ?? ''}`;
-                io.stdout(`  < ${event.state}${where}  ${mark} (${ms} ms)`);
+                const mark = event.type === 'StateExited' ? paint(32, 'ok') : event.type === 'StateCaught' ? paint(33, `caught ${event.error ?? ''}`) : paint(31, `FAILED ${event.error ?? ''}`);
+                io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${ms} ms)`);
               }
               void execution;
             },
@@ -89,8 +91,11 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     io.stdout(JSON.stringify(printable, null, 2));
   } else {
     for (const execution of result.executions) {
+      const transitions = execution.events.filter((e) => e.type === 'StateEntered').length;
+      const invocations = execution.events.filter((e) => e.type === 'StateEntered' && e.stateType === 'Task').length;
       io.stdout('');
-      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms, ${execution.statesEntered.length} states entered`);
+      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms`);
+      io.stdout(`Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`);
     }
     const reportFile = join(result.outDir, 'report.json');
     if (existsSync(reportFile)) {
@@ -99,7 +104,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       io.stdout('Still open:');
       for (const item of report.openItems) io.stdout(`  - ${item}`);
       io.stdout('');
-      io.stdout(`Report: ${join(result.outDir, 'report.md')} (and report.json); evidence: ${join(result.outDir, 'evidence')}/`);
+      io.stdout(`Report: ${join(result.outDir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(result.outDir, 'evidence')}/`);
     } else if (result.executions.length === 0) {
       io.stdout('No incident was opened (nothing in this scenario starts one).');
     }

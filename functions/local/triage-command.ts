@@ -4,6 +4,8 @@ import { TriageInputError, ConfigError } from '#shared/errors';
 import { defaultTriageContext, triage } from '#shared/triage';
 
 export interface CommandIO {
+  /** True when stdout is a terminal: colour, and the drill waits for a person by default. */
+  isTTY?: boolean;
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   readStdin: () => Promise<string>;
