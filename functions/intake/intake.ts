@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import {
   accountIdOf,
+  safeText,
   callerAccessKeyId,
   EventBridgeEnvelopeSchema,
   isGuardDutyRootFinding,
@@ -72,7 +73,7 @@ export function receive(event: unknown): Received {
     const detail = event['detail'] as JsonObject;
     if ('eventName' in detail || 'userIdentity' in detail) return { kind: 'cloudtrail', record: detail, envelope: event };
     throw new InvalidEventError('EventBridge event whose detail is neither a CloudTrail record nor a GuardDuty root-credential finding', [
-      `detail-type: ${String(event['detail-type']).slice(0, 80)}`,
+      `detail-type: ${safeText(event['detail-type'])}`,
     ]);
   }
   if ('eventName' in event || 'userIdentity' in event) return { kind: 'cloudtrail', record: event };

@@ -1,19 +1,19 @@
-import type { JsonObject } from '#shared/cloudtrail';
+import { type JsonObject, safeText, str } from '#shared/cloudtrail';
 
 /** Wrap a CloudTrail record in the EventBridge envelope AWS delivers it in (drill and tests). */
 export function toEventBridge(record: JsonObject, overrides: JsonObject = {}): JsonObject {
-  const source = String(record['eventSource'] ?? '');
+  const source = str(record['eventSource']) ?? '';
   const signIn = source === 'signin.amazonaws.com';
-  const identity = (record['userIdentity'] ?? {}) as JsonObject;
-  const account = String(record['recipientAccountId'] ?? identity['accountId'] ?? '111122223333');
+  const identity = (record['userIdentity'] && typeof record['userIdentity'] === 'object' ? record['userIdentity'] : {}) as JsonObject;
+  const account = str(record['recipientAccountId']) ?? str(identity['accountId']) ?? '111122223333';
   return {
     version: '0',
-    id: `evt-${String(record['eventID'] ?? 'x')}-${String(record['eventTime'] ?? '')}`.slice(0, 64),
+    id: `evt-${safeText(record['eventID'] ?? 'x', 40)}-${safeText(record['eventTime'] ?? '', 24)}`.slice(0, 64),
     'detail-type': signIn ? 'AWS Console Sign In via CloudTrail' : 'AWS API Call via CloudTrail',
     source: signIn ? 'aws.signin' : `aws.${source.split('.')[0] || 'unknown'}`,
     account: /^\d{12}$/.test(account) ? account : '111122223333',
-    time: String(record['eventTime'] ?? '2024-01-01T00:00:00Z'),
-    region: String(record['awsRegion'] ?? 'us-east-1'),
+    time: str(record['eventTime']) ?? '2024-01-01T00:00:00Z',
+    region: str(record['awsRegion']) ?? 'us-east-1',
     resources: [],
     detail: record,
     ...overrides,

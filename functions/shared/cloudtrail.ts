@@ -60,6 +60,16 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Any value as short text for a message, never throwing (objects without a prototype included). */
+export function safeText(value: unknown, max = 80): string {
+  if (typeof value === 'string') return value.slice(0, max);
+  try {
+    return (JSON.stringify(value) ?? typeof value).slice(0, max);
+  } catch {
+    return typeof value;
+  }
+}
+
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
