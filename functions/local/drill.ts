@@ -76,6 +76,8 @@ export interface DrillOptions {
   consoleWork?: boolean;
   /** Faults the simulated AWS injects (fault tests). */
   faults?: Fault[];
+  /** A seeded random fraction of all simulated AWS calls fails transiently. */
+  randomFaults?: { rate: number; seed: number };
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
 }
@@ -126,8 +128,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const records = scenarioRecords(scenario, dir, now);
   const world = scenarioWorld(scenario, records);
   const timer = virtualTimer(now.getTime());
-  const aws = new SimulatedAws(world, timer);
+  // The handlers' clients in AWS retry transient errors (maxAttempts 4); the drill's do too.
+  const aws = new SimulatedAws(world, timer, 0, 4);
   for (const fault of options.faults ?? []) aws.inject(fault);
+  if (options.randomFaults) aws.randomFaults(options.randomFaults);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
 
   const approvalServer = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);

@@ -155,6 +155,11 @@ export class SimulatedAws {
     private readonly timer: Timer = realTimer,
     /** Simulated network latency per call, on `timer` (benchmarks count round trips with it). */
     private readonly latencyMs = 0,
+    /**
+     * Attempts per call for transient errors, as the SDK clients the handlers get in AWS make
+     * (clients.ts: maxAttempts 4). 1: every fault reaches the caller (unit tests of retry logic).
+     */
+    private readonly sdkMaxAttempts = 1,
   ) {}
 
   /** Attribute every call made inside `run` to `caller` (a deployed function's key). */
@@ -164,6 +169,25 @@ export class SimulatedAws {
 
   inject(fault: Fault): void {
     this.faults.push({ ...fault });
+  }
+
+  private random?: { rate: number; errors: string[]; next: () => number };
+
+  /**
+   * Fail a seeded random fraction of all calls with transient errors (throttling, 5xx, timeouts):
+   * the same seed gives the same sequence of faults.
+   */
+  randomFaults(options: { rate: number; seed: number; errors?: string[] }): void {
+    let state = options.seed >>> 0;
+    const next = () => {
+      // mulberry32
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    this.random = { rate: options.rate, errors: options.errors ?? ['ThrottlingException', 'InternalFailure', 'RequestTimeout'], next };
   }
 
   account(accountId: string): SimAccount {
@@ -181,7 +205,19 @@ export class SimulatedAws {
           throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid', 403);
         })())
       : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: 'role' };
-    return { send: (command: unknown) => this.handle(principal, options.region, command) };
+    return {
+      send: async (command: unknown) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.handle(principal, options.region, command);
+          } catch (error) {
+            const transient = ['ThrottlingException', 'InternalFailure', 'RequestTimeout', 'ServiceUnavailable'].includes((error as Error).name);
+            if (!transient || attempt >= this.sdkMaxAttempts) throw error;
+            if (this.latencyMs > 0 || (error as Error).name === 'ThrottlingException') await this.timer.sleep(50 * 2 ** attempt);
+          }
+        }
+      },
+    };
   }
 
   /** The clients a step gets for a target account: that account's role, or an AssumeRoot session for IAM. */
@@ -207,6 +243,10 @@ export class SimulatedAws {
     if (this.latencyMs > 0) await this.timer.sleep(this.latencyMs);
     else await Promise.resolve();
     try {
+      if (this.random && this.random.next() < this.random.rate) {
+        const error = this.random.errors[Math.floor(this.random.next() * this.random.errors.length)]!;
+        throw new SimError(error, `Injected random ${error}`, error === 'ThrottlingException' ? 400 : 500);
+      }
       const fault = this.faults.find((f) => (f.command === name || f.command === '*') && f.times > 0 && (!f.accountId || f.accountId === principal.accountId));
       if (fault) {
         fault.times -= 1;

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDrill, type DrillResult } from '#local/drill';
+
+/**
+ * The simulated account fails a seeded random fraction of every call with throttling, 5xx and
+ * timeouts. Whatever the seed: no execution ends without being handled (it succeeds, or ends in
+ * Report Failure with the responders told); every root credential is deleted at most once, and
+ * every deletion the report calls done happened (counted inside the simulated account, never read
+ * from the report); a change the report does not claim did not happen.
+ */
+interface Report {
+  actions: { action: string; target: string; status: string }[];
+}
+
+const SCENARIOS = ['unknown-ip-no-mfa', 'member-account', 'management-account'];
+const RATES = [0.1, 0.3, 0.5];
+const SEEDS = [1, 2, 3];
+
+function check(result: DrillResult): void {
+  for (const execution of result.executions) {
+    if (execution.status === 'FAILED') {
+      expect(execution.error).toBe('ResponseFailed');
+      expect(result.outbox.some((m) => m.subject.startsWith('[root-responder] FAILED'))).toBe(true);
+    }
+  }
+  const byTarget = new Map<string, number>();
+  for (const c of result.aws.changes.filter((c) => c.change.startsWith('delete-root-'))) byTarget.set(`${c.change} ${c.target}`, (byTarget.get(`${c.change} ${c.target}`) ?? 0) + 1);
+  for (const [target, n] of byTarget) expect({ target, n }).toEqual({ target, n: 1 });
+  const reportFile = join(result.outDir, 'report.json');
+  if (!existsSync(reportFile)) return;
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+  const claimed = report.actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done').map((a) => `${a.action} ${a.target}`);
+  // Every claimed deletion happened (or the key was already gone, which containment also calls done).
+  const member = Object.values(result.aws.world.accounts).find((a) => a.accountId === '444455556666');
+  for (const c of claimed) {
+    const happened = byTarget.has(c);
+    const goneAnyway = member ? !member.root.accessKeys.some((k) => c.endsWith(k.AccessKeyId)) : true;
+    expect({ c, ok: happened || goneAnyway }).toEqual({ c, ok: true });
+  }
+}
+
+describe('transient faults at 10%, 30% and 50% of every AWS call', () => {
+  for (const scenario of SCENARIOS) {
+    for (const rate of RATES) {
+      it(`${scenario} at ${rate * 100}%: handled, nothing done twice, nothing claimed that did not happen (seeds ${SEEDS.join(', ')})`, async () => {
+        for (const seed of SEEDS) {
+          const result = await runDrill({ scenario, approve: 'all', out: mkdtempSync(join(tmpdir(), 'faults-')), randomFaults: { rate, seed } });
+          expect(result.executions).toHaveLength(1);
+          check(result);
+        }
+      }, 60_000);
+    }
+  }
+
+  it('at 10% the member-account drill still removes the root credentials (with retries)', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: mkdtempSync(join(tmpdir(), 'faults-')), randomFaults: { rate: 0.1, seed: 42 } });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    expect(result.aws.world.accounts['444455556666']!.root.accessKeys).toEqual([]);
+  });
+});
