@@ -3,6 +3,7 @@
  * run. Timing is by process CPU and wall clock here, never asserted in tests.
  */
 import '../functions/local/polyfills';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,19 @@ function bundleSizes(): void {
   const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
   const sizes = zips.map((f) => statSync(join(dir, f)).size);
   row(`Lambda bundles (${zips.length}, zipped)`, `max ${(Math.max(...sizes) / 1024).toFixed(0)} KB`, `min ${(Math.min(...sizes) / 1024).toFixed(0)} KB; goal <= 500 KB each`);
+  // Cold initialisation: load each bundle's handler in a fresh Node process (module init only).
+  const work = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const inits: { name: string; ms: number }[] = [];
+  for (const zip of zips) {
+    const target = join(work, zip.replace(/\.zip$/, ''));
+    execFileSync('unzip', ['-q', '-o', join(dir, zip), '-d', target]);
+    const entry = execFileSync('find', [target, '-name', 'handler.js']).toString().trim().split('\n')[0]!;
+    const script = `const t=process.hrtime.bigint();require(${JSON.stringify(entry)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+    const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } }).toString()));
+    inits.push({ name: zip.replace(/\.zip$/, ''), ms: runs.sort((a, b) => a - b)[1]! });
+  }
+  inits.sort((a, b) => b.ms - a.ms);
+  row('  cold init (require the bundle, fresh process, median of 3)', `max ${inits[0]!.ms.toFixed(0)} ms (${inits[0]!.name})`, `min ${inits.at(-1)!.ms.toFixed(0)} ms (${inits.at(-1)!.name})`);
 }
 
 /** The containment path in a member account: execution start to the last root credential deleted. */

@@ -60,3 +60,30 @@ describe('transient faults at 10%, 30% and 50% of every AWS call', () => {
     expect(result.aws.world.accounts['444455556666']!.root.accessKeys).toEqual([]);
   });
 });
+
+describe('the state machine recovers from a crashed step', () => {
+  it('containment crashes after deleting: the retry finishes the job without deleting twice', async () => {
+    let calls = 0;
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: mkdtempSync(join(tmpdir(), 'crash-')),
+      handlerFor: (fn, deployed) =>
+        fn === 'containRootCredentials'
+          ? async (event) => {
+              calls += 1;
+              const out = await deployed(event);
+              // The Lambda dies after the deletes, before it can answer (Step Functions sees a service error).
+              if (calls === 1) throw Object.assign(new Error('Runtime exited'), { name: 'Lambda.ServiceException' });
+              return out;
+            }
+          : deployed,
+    });
+    expect(calls).toBe(2);
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const deletions = result.aws.changes.filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate').map((c) => c.target).sort();
+    expect(deletions).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
+    const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as Report;
+    expect(report.actions.filter((a) => a.action.startsWith('delete-root-')).map((a) => a.status)).toEqual(['done', 'done']);
+  });
+});
