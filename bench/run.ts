@@ -173,7 +173,7 @@ async function drills(): Promise<void> {
     const t0 = performance.now();
     const result = await runDrill({ scenario: name, approve: 'all', out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
     const transitions = result.executions.reduce((n, e) => n + e.events.filter((x) => x.type === 'StateEntered').length, 0);
-    row(`drill ${name} --approve all`, `${(performance.now() - t0).toFixed(0)} ms`, `${result.executions.length} execution(s), ${transitions} state entries`);
+    row(`drill ${name} --approve all`, `${(performance.now() - t0).toFixed(0)} ms`, `${result.executions.length} execution(s), ${transitions} state transitions (the Step Functions cost driver)`);
   }
 }
 

@@ -87,3 +87,25 @@ describe('the state machine recovers from a crashed step', () => {
     expect(report.actions.filter((a) => a.action.startsWith('delete-root-')).map((a) => a.status)).toEqual(['done', 'done']);
   });
 });
+
+describe('permanent refusals on chosen operations', () => {
+  it('AccessDenied on the quarantine and on reading a contact: reported with the reason, nothing claimed, the run completes', async () => {
+    const result = await runDrill({
+      scenario: 'unknown-ip-no-mfa',
+      approve: 'all',
+      out: mkdtempSync(join(tmpdir(), 'denied-')),
+      faults: [
+        { command: 'PutUserPolicyCommand', error: 'AccessDenied', times: Infinity },
+        { command: 'GetAlternateContactCommand', error: 'AccessDenied', times: 1 },
+      ],
+    });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    expect(result.aws.changes.filter((c) => c.change === 'put-user-policy' || c.change === 'access-key-inactive')).toEqual([]);
+    const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as { status: string; openItems: string[]; humanTasks: { id: string; status: string }[] };
+    expect(report.status).toBe('open');
+    expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')!.status).toBe('open');
+    expect(report.openItems.find((o) => o.startsWith('Approve: Quarantine IAM user tracy_stone'))).toMatch(/approved, but the remediation did not run \(failed\)$/);
+    const unavailable = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'review.json'), 'utf8')) as { unavailable: { what: string; error: string }[] };
+    expect(unavailable.unavailable.map((u) => u.what)).toContain('BILLING alternate contact');
+  });
+});
