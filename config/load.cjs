@@ -11,8 +11,8 @@ function logicalName(prefix, index) {
   return `${prefix}${index}`;
 }
 
-function load(stage) {
-  const file = join(__dirname, `${stage}.json`);
+function load(stage, dir = __dirname) {
+  const file = join(dir, `${stage}.json`);
   if (!existsSync(file)) {
     throw new Error(`No configuration for stage "${stage}": create config/${stage}.json (copy config/example.json; see README "Configuration")`);
   }
@@ -29,8 +29,31 @@ function load(stage) {
   subscribe('AlertSubscriptionEscalation', 'AlertTopic', config.escalation);
   subscribe('RespondersSubscription', 'RespondersTopic', config.responders);
   subscribe('EscalationSubscription', 'EscalationTopic', config.escalation);
+  const busPolicy =
+    config.mode === 'organization' && config.expectedOrganizationId
+      ? {
+          ResponderBusOrganizationPolicy: {
+            Type: 'AWS::Events::EventBusPolicy',
+            Properties: {
+              EventBusName: 'default',
+              StatementId: 'root-responder-organization',
+              Statement: {
+                Effect: 'Allow',
+                Principal: '*',
+                Action: 'events:PutEvents',
+                Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+                Condition: { StringEquals: { 'aws:PrincipalOrgID': config.expectedOrganizationId } },
+              },
+            },
+          },
+        }
+      : {};
+  if (config.mode === 'organization' && !config.expectedOrganizationId) {
+    throw new Error(`config/${stage}.json: mode "organization" needs expectedOrganizationId (the bus accepts only that organization)`);
+  }
   return {
     ...config,
+    busPolicy,
     knownSourceCidrsCsv: config.knownSourceCidrs.join(','),
     reminderIntervalSeconds: config.reminderIntervalMinutes * 60,
     // The Lambda environment holds the baseline as JSON, in the Account API's field names.
