@@ -19,8 +19,8 @@ const FUNCTIONS = {
   sendReminder: { dir: 'send-reminder' },
   escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
   runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
-  verifyHumanTask: { dir: 'verify-human-task', accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'] },
-  verifyIncident: { dir: 'verify-incident', accountLevel: ['cloudtrail'], evidence: true },
+  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'] },
+  verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
 };

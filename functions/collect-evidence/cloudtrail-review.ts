@@ -1,7 +1,7 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type JsonObject, isObject } from '#shared/cloudtrail';
 import { isTransientAwsError, TransientAwsError } from '#shared/errors';
-import type { RateLimiters, Timer } from '#shared/rate-limit';
+import type { LimiterPool, Timer } from '#shared/rate-limit';
 
 /**
  * Review CloudTrail with LookupEvents: one lookup attribute per call, 50 events per page, every
@@ -39,7 +39,7 @@ export interface QueryStats {
 
 export interface ReviewDeps {
   cloudtrail: (region: string) => Pick<CloudTrailClient, 'send'>;
-  limiters: RateLimiters;
+  limiters: LimiterPool;
   timer: Timer;
   accountId: string;
   onPage?: (page: { region: string; query: string; page: number; events: JsonObject[] }) => Promise<void>;

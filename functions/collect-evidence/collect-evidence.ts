@@ -4,7 +4,7 @@ import { identity, type JsonObject, mfaUsed, obj, signInOutcome, str } from '#sh
 import type { EvidenceBundle, EvidenceRef } from '#shared/evidence';
 import { classifyWindow, type Finding, type ProposedRemediation, type WindowEvent } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
-import type { RateLimiters, Timer } from '#shared/rate-limit';
+import type { LimiterPool, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
 import { isSignInEvent } from '#shared/triage';
 import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
@@ -29,7 +29,7 @@ export interface CollectDeps {
   /** Organization mode, member account: the responder's own clients, for what only the management account sees. */
   organization?: { responder: TargetClients; managementAccountId: string; member: boolean; recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void> };
   bundle: EvidenceBundle;
-  limiters: RateLimiters;
+  limiters: LimiterPool;
   timer: Timer;
   clock: Clock;
   known: KnownSources;

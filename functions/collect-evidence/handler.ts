@@ -1,5 +1,6 @@
 import { cloudTrailLimiters, documentClient, objectWriter, rateTimer, targetClients } from '#shared/clients';
 import { IncidentStore } from '#shared/incident-store';
+import { sharedMeterPermissions } from '#shared/shared-meter';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
@@ -31,7 +32,7 @@ export const handler = stepHandler({
           }
         : {}),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
-      limiters: cloudTrailLimiters(),
+      limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: systemClock,
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
@@ -40,5 +41,5 @@ export const handler = stepHandler({
   },
 });
 
-/** The reads of the step, writing the evidence bundle, and recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, ...evidencePermissions, 'dynamodb:PutItem'] as const;
+/** The reads of the step, writing the evidence bundle, its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
+export const requiredPermissions = [...stepPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;

@@ -14,7 +14,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Clock, systemClock } from './clock';
 import { type ResponderDirectory, SecretsManagerDirectory } from './responders';
 import { LocalDirReader, type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
-import { RateLimiters, realTimer, type Timer } from './rate-limit';
+import { type LimiterPool, RateLimiters, realTimer, type Timer } from './rate-limit';
+import { SharedMeter } from './shared-meter';
 
 /**
  * Client factories: explicit retry settings, one client per service and region per cold start.
@@ -133,9 +134,13 @@ export function rateTimer(): Timer {
   return local?.timer ?? realTimer;
 }
 
-/** One set of CloudTrail limiters per container (2 calls/s per account and region). */
-export function cloudTrailLimiters(): RateLimiters {
-  return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
+/**
+ * CloudTrail's 2 calls/s per account and region, shared by every invocation through the incidents
+ * table (the drill, a single process, uses in-process limiters on its simulated clock).
+ */
+export function cloudTrailLimiters(table: string): LimiterPool {
+  if (local) return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
+  return once(`cloudtrail-meter:${table}`, () => new SharedMeter(documentClient(), table, 2, realTimer));
 }
 
 /** Read back objects under a prefix of the evidence bucket (or the drill's folder). */

@@ -14,7 +14,16 @@ export const realTimer: Timer = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-export class RateLimiter {
+/** Anything that hands out turns for a key. */
+export interface Limiter {
+  take(): Promise<void>;
+}
+
+export interface LimiterPool {
+  for(key: string): Limiter;
+}
+
+export class RateLimiter implements Limiter {
   private next = -Infinity;
   private readonly spacing: number;
 
@@ -35,7 +44,8 @@ export class RateLimiter {
 }
 
 /** One limiter per key (e.g. `${accountId}:${region}`), created on first use. */
-export class RateLimiters {
+/** In-process limiters: enough for one container; see SharedMeter for many. */
+export class RateLimiters implements LimiterPool {
   private readonly limiters = new Map<string, RateLimiter>();
   constructor(
     private readonly ratePerSecond: number,

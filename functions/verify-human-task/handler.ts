@@ -16,10 +16,14 @@ export const handler = stepHandler({
     return verifyHumanTask(state, {
       clients: targetClients(targetFor(state.Payload.input.accountId, config).target),
       clock: systemClock,
-      limiters: cloudTrailLimiters(),
+      limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
     });
   },
 });
 
-export { requiredPermissions } from './verify-human-task';
+import { requiredPermissions as stepPermissions } from './verify-human-task';
+import { sharedMeterPermissions } from '#shared/shared-meter';
+
+/** The checks, plus the shared CloudTrail meter (incidents table). */
+export const requiredPermissions = [...stepPermissions, ...sharedMeterPermissions] as const;

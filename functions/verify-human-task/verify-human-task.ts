@@ -8,7 +8,7 @@ import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { isObject, obj, str } from '#shared/cloudtrail';
 import { awsCall, AwsCallError } from '#shared/errors';
-import type { RateLimiters } from '#shared/rate-limit';
+import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 
 /**
@@ -44,7 +44,7 @@ export interface VerifyTaskDeps {
   clients: TargetClients;
   clock: Clock;
   /** The container's CloudTrail limiters: the password check shares the 2 calls/s budget. */
-  limiters: RateLimiters;
+  limiters: LimiterPool;
   baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>>; expectedOrganizationId: string | null };
 }
 

@@ -3,6 +3,7 @@ import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, evidenceReadPermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { targetFor } from '#shared/target';
@@ -19,7 +20,7 @@ export const handler = stepHandler({
       clients: targetClients(targetFor(state.accountId, config).target),
       firstCollection: objectReader(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/verification/`)),
-      limiters: cloudTrailLimiters(),
+      limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: systemClock,
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
@@ -28,4 +29,4 @@ export const handler = stepHandler({
 });
 
 /** The lookups, reading the first collection's index, and writing its own bundle. */
-export const requiredPermissions = [...stepPermissions, ...evidenceReadPermissions, ...evidencePermissions] as const;
+export const requiredPermissions = [...stepPermissions, ...evidenceReadPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;

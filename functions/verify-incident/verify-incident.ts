@@ -3,7 +3,7 @@ import type { Clock } from '#shared/clock';
 import { EvidenceBundle, type EvidenceRef, type ObjectReader } from '#shared/evidence';
 import { classifyWindow, type Finding } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
-import type { RateLimiters, Timer } from '#shared/rate-limit';
+import type { LimiterPool, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
 import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
 
@@ -29,7 +29,7 @@ export interface VerifyDeps {
   firstCollection: ObjectReader;
   /** A bundle of its own for what arrived late. */
   bundle: EvidenceBundle;
-  limiters: RateLimiters;
+  limiters: LimiterPool;
   timer: Timer;
   clock: Clock;
   known: KnownSources;
