@@ -10,6 +10,7 @@ import { isSignInEvent } from '#shared/triage';
 import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
 import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
 import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
+import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
@@ -27,7 +28,7 @@ const MAX_EVIDENCE_IDS = 100;
 export interface CollectDeps {
   clients: TargetClients;
   /** Organization mode, member account: the responder's own clients, for what only the management account sees. */
-  organization?: { responder: TargetClients; managementAccountId: string; member: boolean; recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void> };
+  organization?: { responder: TargetClients; managementAccountId: string; member: boolean; recordOwnSession?: RecordOwnSession };
   bundle: EvidenceBundle;
   limiters: LimiterPool;
   timer: Timer;

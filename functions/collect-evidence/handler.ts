@@ -1,5 +1,4 @@
-import { cloudTrailLimiters, documentClient, objectWriter, rateTimer, targetClients } from '#shared/clients';
-import { IncidentStore } from '#shared/incident-store';
+import { cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
@@ -27,7 +26,7 @@ export const handler = stepHandler({
               responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
               managementAccountId: config.RESPONDER_ACCOUNT_ID,
               member,
-              recordOwnSession: (accountId: string, keyId: string, expiresAt: Date) => new IncidentStore(documentClient(), config.INCIDENTS_TABLE).recordOwnSession(accountId, keyId, expiresAt),
+              recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
             },
           }
         : {}),

@@ -4,6 +4,7 @@ import { assumeRoot } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, TransientAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
+import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
  * Centralized root access management, organization-wide (organization mode, from the responder's
@@ -27,7 +28,7 @@ export async function readRootAccessPosture(
   responder: TargetClients,
   managementAccountId: string,
   /** Each audit session is recorded as ours, or intake would open an incident for its events. */
-  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>,
+  recordOwnSession?: RecordOwnSession,
 ): Promise<RootAccessPosture> {
   const features = await awsCall('iam:ListOrganizationsFeatures', () => responder.iam().send(new ListOrganizationsFeaturesCommand({})));
   const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => (features.EnabledFeatures ?? []).some((e) => e === f));

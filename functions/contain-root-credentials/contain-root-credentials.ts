@@ -5,6 +5,7 @@ import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
+import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
  * Contain Root Credentials, right after the snapshot, beside evidence collection.
@@ -53,7 +54,7 @@ export interface ContainDeps {
   region: string;
   clock: Clock;
   timer: Timer;
-  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+  recordOwnSession?: RecordOwnSession;
 }
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);

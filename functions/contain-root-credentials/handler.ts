@@ -1,8 +1,8 @@
-import { documentClient, rateTimer, targetClients } from '#shared/clients';
+import { ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
-import { IncidentStore } from '#shared/incident-store';
+import { incidentStorePermissions } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { targetFor } from '#shared/target';
 import { containRootCredentials, requiredPermissions as stepPermissions } from './contain-root-credentials';
@@ -14,17 +14,16 @@ export const handler = stepHandler({
   deps: () => undefined,
   run: (state) => {
     const config = runtimeConfig();
-    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
     return containRootCredentials(state, {
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member: targetFor(state.accountId, config).member,
       region: 'us-east-1',
       clock: systemClock,
       timer: rateTimer(),
-      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+      recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
     });
   },
 });
 
 /** The step's calls, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;
+export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;

@@ -1,8 +1,8 @@
-import { documentClient, targetClients } from '#shared/clients';
+import { ownSessionRecorder, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
-import { IncidentStore } from '#shared/incident-store';
+import { incidentStorePermissions } from '#shared/incident-store';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
@@ -15,17 +15,16 @@ export const handler = stepHandler({
   run: (state) => {
     const config = runtimeConfig();
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
-    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
     return runApprovedAction(state, {
       clients: targetClients(target),
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member,
       clock: systemClock,
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
-      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+      recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
     });
   },
 });
 
 /** The remediations, plus recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;
+export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;

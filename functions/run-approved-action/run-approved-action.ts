@@ -6,6 +6,7 @@ import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
 import type { StepStatus, TaskItemState } from '#shared/schemas';
+import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
  * Run Approved Action: an approved remediation acts at once, inside its own Map item (the
@@ -45,7 +46,7 @@ export interface RunActionDeps {
   member: boolean;
   clock: Clock;
   baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>> };
-  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+  recordOwnSession?: RecordOwnSession;
 }
 
 const notFound = (error: unknown) => error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity';

@@ -16,6 +16,7 @@ import { type ResponderDirectory, SecretsManagerDirectory } from './responders';
 import { LocalDirReader, type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
 import { type LimiterPool, RateLimiters, realTimer, type Timer } from './rate-limit';
 import { SharedMeter } from './shared-meter';
+import { IncidentStore, type RecordOwnSession } from './incident-store';
 
 /**
  * Client factories: explicit retry settings, one client per service and region per cold start.
@@ -141,6 +142,12 @@ export function rateTimer(): Timer {
 export function cloudTrailLimiters(table: string): LimiterPool {
   if (local) return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
   return once(`cloudtrail-meter:${table}`, () => new SharedMeter(documentClient(), table, 2, realTimer));
+}
+
+/** Record the AssumeRoot sessions a step opens in the incidents table, so intake knows their events are ours. */
+export function ownSessionRecorder(table: string): RecordOwnSession {
+  const store = new IncidentStore(documentClient(), table);
+  return (accountId, accessKeyId, expiresAt) => store.recordOwnSession(accountId, accessKeyId, expiresAt);
 }
 
 /** Read back objects under a prefix of the evidence bucket (or the drill's folder). */

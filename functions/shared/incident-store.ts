@@ -44,7 +44,11 @@ export const incidentStorePermissions = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   close: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   sessions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  recordOwnSession: ['dynamodb:PutItem'],
 } as const;
+
+/** Records an AssumeRoot session this tool opened (`IncidentStore.recordOwnSession`), injected into the steps that open one. */
+export type RecordOwnSession = (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
 
 function conditionFailed(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name;

@@ -1,8 +1,8 @@
-import { documentClient, targetClients } from '#shared/clients';
+import { ownSessionRecorder, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
-import { IncidentStore } from '#shared/incident-store';
+import { incidentStorePermissions } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, snapshotRootCredentials } from './snapshot-root-credentials';
@@ -15,18 +15,17 @@ export const handler = stepHandler({
   run: (state) => {
     const config = runtimeConfig();
     const { target, member } = targetFor(state.accountId, config);
-    const store = new IncidentStore(documentClient(), config.INCIDENTS_TABLE);
     return snapshotRootCredentials(state, {
       clients: targetClients(target),
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       useAssumeRoot: member,
       region: 'us-east-1',
       clock: systemClock,
-      recordOwnSession: (accountId, keyId, expiresAt) => store.recordOwnSession(accountId, keyId, expiresAt),
+      recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] } : {}),
     });
   },
 });
 
 /** The step's reads, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, 'dynamodb:PutItem'] as const;
+export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;

@@ -4,6 +4,7 @@ import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
+import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
  * Snapshot Root Credentials: root access keys, signing certificates, MFA devices and password, as
@@ -50,7 +51,7 @@ export interface SnapshotDeps {
   useAssumeRoot: boolean;
   region: string;
   clock: Clock;
-  recordOwnSession?: (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
+  recordOwnSession?: RecordOwnSession;
   /** The root MFA device serial numbers the operators registered for this account, if configured. */
   expectedMfaDevices?: string[];
 }
