@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDrill, DEFAULT_SCENARIO, type DrillResult } from './drill';
+import { runDrill, DEFAULT_SCENARIO, type DrillReadyInfo, type DrillResult } from './drill';
 import type { CommandIO } from './triage-command';
 
 /**
@@ -45,6 +45,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
   }
 
   const startedAt = new Map<string, number>();
+  // Several accounts: several executions at once, so each state line names its account.
+  let byAccount = false;
   let result: DrillResult;
   try {
     if (approve === 'interactive') {
@@ -55,9 +57,11 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     result = await runDrill({
       scenario,
       approve,
-      ...(approve === 'interactive'
-        ? { onReady: (info: { approvalsBaseUrl: string; responders: { email: string; totpSecret: string }[] }) => info.responders.forEach((r) => io.stdout(`responder ${r.email}  TOTP secret ${r.totpSecret}`)) }
-        : {}),
+      onReady: (info: DrillReadyInfo) => {
+        byAccount = info.accounts.length > 1;
+        if (byAccount && !json) io.stdout(`Root events in ${info.accounts.length} accounts (${info.accounts.join(', ')}): one incident and one execution each.`);
+        if (approve === 'interactive') info.responders.forEach((r) => io.stdout(`responder ${r.email}  TOTP secret ${r.totpSecret}`));
+      },
       ...(approve === 'interactive' ? { onLink: (link: string, subject: string) => io.stdout(`approval  ${subject.replace(/^\[root-responder\]\s*/, '')}\n          ${link}`) } : {}),
       ...(out ? { out } : {}),
       ...(json
@@ -66,8 +70,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
             onIntake: (line) => io.stdout(`intake  ${line.eventName.padEnd(18)} ${line.eventTime ?? ''}  -> ${line.outcome}${line.incidentId ? ` ${line.incidentId}` : ''}${line.error ? ` (${line.error})` : ''}`),
             onEvent: (execution, event) => {
               if (!event.state) return;
-              const key = `${event.index ?? ''}/${event.state}`;
-              const where = event.index !== undefined ? `  [item ${event.index}]` : '';
+              const key = `${execution.name}/${event.index ?? ''}/${event.state}`;
+              const where = `${event.index !== undefined ? `  [item ${event.index}]` : ''}${byAccount ? `  [${execution.name.slice(0, 12)}]` : ''}`;
               const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
@@ -77,7 +81,6 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
                 const mark = event.type === 'StateExited' ? paint(32, 'ok') : event.type === 'StateCaught' ? paint(33, `caught ${event.error ?? ''}`) : paint(31, `FAILED ${event.error ?? ''}`);
                 io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${ms} ms)`);
               }
-              void execution;
             },
           }),
     });
@@ -97,15 +100,20 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms`);
       io.stdout(`Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`);
     }
-    const reportFile = join(result.outDir, 'report.json');
-    if (existsSync(reportFile)) {
+    for (const { accountId, dir } of result.reports) {
+      const reportFile = join(dir, 'report.json');
+      if (!existsSync(reportFile)) {
+        io.stdout(`Account ${accountId}: no report was written (see the execution above).`);
+        continue;
+      }
       const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { status: string; severity: string; findings: unknown[]; openItems: string[] };
-      io.stdout(`Incident status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`);
+      io.stdout('');
+      io.stdout(`${result.reports.length > 1 ? `Account ${accountId}: incident` : 'Incident'} status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`);
       io.stdout('Still open:');
       for (const item of report.openItems) io.stdout(`  - ${item}`);
-      io.stdout('');
-      io.stdout(`Report: ${join(result.outDir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(result.outDir, 'evidence')}/`);
-    } else if (result.executions.length === 0) {
+      io.stdout(`Report: ${join(dir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(dir, 'evidence')}/`);
+    }
+    if (result.executions.length === 0) {
       io.stdout('No incident was opened (nothing in this scenario starts one).');
     }
     io.stdout('');

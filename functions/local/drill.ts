@@ -63,7 +63,7 @@ export interface DrillOptions {
    */
   approve: 'all' | 'none' | 'reject-all' | 'interactive';
   /** Called once the approval server runs and the demo responders are enrolled. */
-  onReady?: (info: { approvalsBaseUrl: string; responders: { email: string; totpSecret: string }[] }) => void;
+  onReady?: (info: DrillReadyInfo) => void;
   /** Called with each approval link as it is mailed (interactive mode prints them). */
   onLink?: (link: string, subject: string) => void;
   /** Where report.json, report.md and evidence/ go (default drill-output/<scenario>). */
@@ -80,6 +80,13 @@ export interface DrillOptions {
   randomFaults?: { rate: number; seed: number };
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
+}
+
+export interface DrillReadyInfo {
+  approvalsBaseUrl: string;
+  responders: { email: string; totpSecret: string }[];
+  /** The accounts the scenario's root events happen in (more than one: one incident each). */
+  accounts: string[];
 }
 
 export interface IntakeLine {
@@ -107,6 +114,11 @@ export interface DrillResult {
   responders: { email: string; totpSecret: string }[];
   approvalsBaseUrl: string;
   outDir: string;
+  /**
+   * Where each incident's report and evidence went: DIR itself when the scenario's records are in
+   * one account, DIR/<incident id>/ when they span several (one incident per account).
+   */
+  reports: { incidentId: string; accountId: string; dir: string }[];
   /** The simulated AWS after the run: tests count changes and calls here. */
   aws: SimulatedAws;
   intake: IntakeLine[];
@@ -133,12 +145,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   for (const fault of options.faults ?? []) aws.inject(fault);
   if (options.randomFaults) aws.randomFaults(options.randomFaults);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
+  const accounts = [...new Set(records.map((r) => r.accountId))];
+  const perIncident = accounts.length > 1;
 
   const approvalServer = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);
   const responders = DEMO_RESPONDERS.map((email, i) => enroll(email, ['Alice (drill)', 'Bob (drill)'][i]!).responder);
   // TOTP codes work once per responder and 30 s step; the drill's responders decide many tasks in
   // seconds, so the clock the codes are checked against moves one step per decision.
-  options.onReady?.({ approvalsBaseUrl: approvalServer.baseUrl, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })) });
+  options.onReady?.({ approvalsBaseUrl: approvalServer.baseUrl, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), accounts });
   let totpNow = now.getTime();
   const totp = { now: () => (options.approve === 'interactive' ? new Date() : new Date(totpNow)), advance: () => (totpNow += 30_000) };
   Object.assign(process.env, DRILL_ENV, {
@@ -172,8 +186,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     sfn: sfn as unknown as SFNClient,
     sns: sns as unknown as SNSClient,
     target: (target) => aws.targetClients(target),
-    objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix)),
-    objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix)),
+    objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix, perIncident)),
+    objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix, perIncident)),
     timer,
     responders: { find: async (email) => responders.find((r) => r.email === email.trim().toLowerCase()) },
     totpClock: totp,
@@ -263,7 +277,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     }
     await Promise.all(decisions);
     writeOutbox(join(outDir, 'outbox'), sns.outbox);
-    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
+    const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
+    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
     await approvalServer.close();
@@ -274,7 +289,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
 function prepareOutDir(dir: string): string {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
-    const previousDrill = entries.length === 0 || entries.includes('report.json') || entries.includes('evidence');
+    const previousDrill = entries.length === 0 || entries.includes('report.json') || entries.includes('evidence') || entries.includes('outbox');
     if (!previousDrill) throw new ScenarioError(`--out ${dir} exists and is not a previous drill's output; choose another folder`);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -282,10 +297,15 @@ function prepareOutDir(dir: string): string {
   return dir;
 }
 
-/** incidents/<id>/evidence/ -> DIR/evidence, incidents/<id>/verification/ -> DIR/verification, incidents/<id>/ -> DIR. */
-function folderFor(outDir: string, prefix: string): string {
-  const part = /^incidents\/[^/]+\/(.*?)\/?$/.exec(prefix)?.[1] ?? '';
-  return part ? join(outDir, part) : outDir;
+/**
+ * incidents/<id>/evidence/ -> DIR/evidence, incidents/<id>/verification/ -> DIR/verification,
+ * incidents/<id>/ -> DIR; with one incident per account, each under DIR/<id>/ instead.
+ */
+function folderFor(outDir: string, prefix: string, perIncident: boolean): string {
+  const match = /^incidents\/([^/]+)\/(.*?)\/?$/.exec(prefix);
+  const base = perIncident && match ? join(outDir, match[1]!) : outDir;
+  const part = match?.[2] ?? '';
+  return part ? join(base, part) : base;
 }
 
 /**

@@ -323,6 +323,61 @@ describe('drill: other paths', () => {
   });
 });
 
+describe('drill: organization (root in two members and the management account at once)', () => {
+  let result: DrillResult;
+  beforeAll(async () => {
+    result = await runDrill({ scenario: 'organization', approve: 'all', out: out() });
+  });
+  const reportIn = (accountId: string) => {
+    const where = result.reports.find((r) => r.accountId === accountId)!;
+    return { dir: where.dir, report: JSON.parse(readFileSync(join(where.dir, 'report.json'), 'utf8')) as Report & { accountId: string } };
+  };
+
+  it('opens one incident and one execution per account, each with its own report folder', () => {
+    expect(result.intake.map((i) => `${i.outcome} ${i.incidentId?.slice(0, 12)}`)).toEqual(['opened 444455556666', 'opened 555566667777', 'opened 999988887777']);
+    expect(result.executions.map((e) => `${e.name.slice(0, 12)} ${e.status}`).sort()).toEqual(['444455556666 SUCCEEDED', '555566667777 SUCCEEDED', '999988887777 SUCCEEDED']);
+    expect(result.reports.map((r) => r.dir).sort()).toEqual(result.executions.map((e) => join(result.outDir, e.name)).sort());
+    for (const accountId of ['444455556666', '555566667777', '999988887777']) {
+      const { dir, report } = reportIn(accountId);
+      expect(report.accountId).toBe(accountId);
+      expect(readdirSync(dir).sort()).toEqual(['evidence', 'report.html', 'report.json', 'report.md', 'verification']);
+    }
+  });
+
+  it('contains both members through AssumeRoot: every root key and certificate deleted once, in its own account', () => {
+    const deletions = result.aws.changes.filter((c) => c.change.startsWith('delete-root-access-key') || c.change.startsWith('delete-root-signing-certificate')).map((c) => `${c.accountId} ${c.target}`);
+    expect(deletions.sort()).toEqual(['444455556666 AKIAMEMBERROOTKEY001', '444455556666 MEMBERCERT000000000000000001', '555566667777 AKIADATAROOTKEY00001', '555566667777 AKIADATAROOTKEY00002']);
+    expect(result.aws.world.accounts['444455556666']!.root.accessKeys).toEqual([]);
+    expect(result.aws.world.accounts['555566667777']!.root.accessKeys).toEqual([]);
+    const targets = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'containRootCredentials').map((c) => (c.input as { TargetPrincipal: string }).TargetPrincipal);
+    expect(targets.sort()).toEqual(['444455556666', '555566667777']);
+    for (const accountId of ['444455556666', '555566667777']) {
+      const { report } = reportIn(accountId);
+      expect(report.actions.filter((a) => a.action === 'delete-root-access-key').map((a) => a.status)).toEqual(expect.arrayContaining(['done']));
+      expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
+    }
+  });
+
+  it("handles the management account's root as human tasks, verified by API, and says root there can switch the responder off", () => {
+    const { dir, report } = reportIn('999988887777');
+    expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && (c.input as { TargetPrincipal: string }).TargetPrincipal === '999988887777')).toEqual([]);
+    expect(report.actions.find((a) => a.action === 'delete-root-access-key')!.status).toBe('skipped');
+    expect(report.humanTasks.find((t) => t.id === 'change-root-password')).toMatchObject({ status: 'done', verified: true });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('root can switch it off');
+    expect(readFileSync(join(reportIn('444455556666').dir, 'report.md'), 'utf8')).not.toContain('root can switch it off');
+  });
+
+  it("keeps each account's evidence to its own account", () => {
+    for (const accountId of ['444455556666', '555566667777', '999988887777']) {
+      const { dir } = reportIn(accountId);
+      const pages = readdirSync(join(dir, 'evidence', 'cloudtrail'), { recursive: true }).map(String).filter((f) => /page-\d+\.json$/.test(f));
+      expect(pages.length).toBeGreaterThan(0);
+      const events = pages.flatMap((f) => JSON.parse(readFileSync(join(dir, 'evidence', 'cloudtrail', f), 'utf8')) as { recipientAccountId?: string; userIdentity?: { accountId?: string } }[]);
+      expect(new Set(events.map((e) => e.recipientAccountId ?? e.userIdentity?.accountId))).toEqual(new Set([accountId]));
+    }
+  });
+});
+
 describe('drill: faults while containing (counted inside the simulated account)', () => {
   const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
 
