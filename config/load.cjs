@@ -62,6 +62,8 @@ function load(stage, dir = __dirname) {
     ),
     expectedOrganizationIdOrEmpty: config.expectedOrganizationId || '',
     expectedRootMfaDevicesJson: JSON.stringify(config.expectedRootMfaDevices),
+    forwardingRegionsCsv: config.forwardingRegions.join(','),
+    canarySchedule: `rate(${config.canaryIntervalMinutes} minutes)`,
     subscriptions,
   };
 }

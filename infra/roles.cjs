@@ -12,15 +12,15 @@ const FUNCTIONS = {
   approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
   snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
   containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
-  collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'] },
+  collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
   assessIncident: { dir: 'assess-incident' },
   notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },
   requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },
   sendReminder: { dir: 'send-reminder' },
   escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
-  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
-  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'] },
-  verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true },
+  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: 'root-responder-remediate' },
+  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: 'root-responder-read' },
+  verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: 'root-responder-read' },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
 };
@@ -89,6 +89,15 @@ function roles(stage) {
         Resource: [arn('logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', `/aws/lambda/${SERVICE}-${stage}-${key}`, '*')],
       },
     ];
+    // sts:AssumeRole (a member account's role) and sts:AssumeRoot (a member's root) differ in resource.
+    const assumeRole = byService.get('sts')?.filter((a) => a === 'sts:AssumeRole') ?? [];
+    if (assumeRole.length > 0) {
+      if (!FUNCTIONS[key].memberRole) throw new Error(`${key}: declares sts:AssumeRole but names no memberRole in infra/roles.cjs`);
+      statements.push({ Sid: 'MemberAccountRole', Effect: 'Allow', Action: assumeRole, Resource: [{ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${FUNCTIONS[key].memberRole}` }] });
+      const rest = byService.get('sts').filter((a) => a !== 'sts:AssumeRole');
+      if (rest.length > 0) byService.set('sts', rest);
+      else byService.delete('sts');
+    }
     for (const [service, serviceActions] of byService) {
       const resource = resourcesFor(key, service, stage);
       if (resource.length === 0) throw new Error(`${key}: no resource declared for ${service} actions (${serviceActions.join(', ')}) in infra/roles.cjs`);

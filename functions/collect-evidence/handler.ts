@@ -6,7 +6,7 @@ import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { targetFor } from '#shared/target';
+import { memberRolePermissions, targetFor } from '#shared/target';
 import { collectEvidence, requiredPermissions as stepPermissions } from './collect-evidence';
 
 export const handler = stepHandler({
@@ -41,4 +41,4 @@ export const handler = stepHandler({
 });
 
 /** The reads of the step, writing the evidence bundle, its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
-export const requiredPermissions = [...stepPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;

@@ -57,11 +57,16 @@ export type IntakeResult =
   | { outcome: 'opened'; incidentId: string; executionArn: string; severity: Triage['severity']; unparsed: boolean }
   | { outcome: 'attached'; incidentId: string; duplicate: boolean; executionArn?: string }
   | { outcome: 'benign'; reason: string }
-  | { outcome: 'ignored'; reason: string };
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'canary'; accountId: string; region: string };
+
+/** The pipeline canary's EventBridge source: sent on a schedule in every account and region, forwarded like root events. */
+export const CANARY_SOURCE = 'root-responder.canary';
 
 type Received =
   | { kind: 'cloudtrail'; record: JsonObject; envelope?: JsonObject }
-  | { kind: 'guardduty'; envelope: JsonObject };
+  | { kind: 'guardduty'; envelope: JsonObject }
+  | { kind: 'canary'; envelope: JsonObject };
 
 /** What kind of event this is; anything that is not an event is an InvalidEventError. */
 export function receive(event: unknown): Received {
@@ -71,6 +76,8 @@ export function receive(event: unknown): Received {
   if (looksLikeEnvelope(event)) {
     if (isGuardDutyRootFinding(event)) return { kind: 'guardduty', envelope: event };
     const detail = event['detail'] as JsonObject;
+    // Anything carrying a CloudTrail record goes down the root path, whatever its source says (fail open).
+    if (event['source'] === CANARY_SOURCE && !('eventName' in detail) && !('userIdentity' in detail)) return { kind: 'canary', envelope: event };
     if ('eventName' in detail || 'userIdentity' in detail) return { kind: 'cloudtrail', record: detail, envelope: event };
     throw new InvalidEventError('EventBridge event whose detail is neither a CloudTrail record nor a GuardDuty root-credential finding', [
       `detail-type: ${safeText(event['detail-type'])}`,
@@ -208,9 +215,25 @@ async function attachIfOpen(accountId: string, event: IncidentEvent, reason: str
   return { outcome: 'attached', incidentId: open.incidentId, duplicate: !added, ...(open.executionArn ? { executionArn: open.executionArn } : {}) };
 }
 
+/**
+ * A canary made it through the whole path (its account's rule, the forwarding, the bus policy, our
+ * rule): note when, per account and region, for the pipeline check. The account and region are
+ * EventBridge's own envelope fields, which a sender cannot set.
+ */
+async function canaryArrived(envelope: JsonObject, now: Date, deps: IntakeDeps): Promise<IntakeResult> {
+  const accountId = str(envelope['account']);
+  const region = str(envelope['region']);
+  if (!accountId || !ACCOUNT_ID.test(accountId) || !region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+    throw new InvalidEventError('Canary event without a valid account and region', [`account: ${safeText(envelope['account'])}`, `region: ${safeText(envelope['region'])}`]);
+  }
+  await deps.store.recordCanary(accountId, region, now);
+  return { outcome: 'canary', accountId, region };
+}
+
 export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeResult> {
   const received = receive(event);
   const now = deps.clock.now();
+  if (received.kind === 'canary') return canaryArrived(received.envelope, now, deps);
   const envelope = received.envelope;
   const record = received.kind === 'cloudtrail' ? received.record : undefined;
 

@@ -76,6 +76,8 @@ export const ScenarioSchema = z.strictObject({
         account: AccountId.optional(),
         /** Only these records of the file (0-based positions), in this order. */
         pick: z.array(z.number().int().min(0)).optional(),
+        /** Rebase this source on its own: its last record happens this many minutes before the drill starts. */
+        endMinutesAgo: z.number().min(0).optional(),
       }),
     )
     .min(1),
@@ -143,16 +145,23 @@ const TIME_FIELDS: string[][] = [['eventTime'], ['userIdentity', 'sessionContext
  * The inputs are not modified.
  */
 export function rebase(
-  sources: { records: JsonObject[]; fromAccountId?: string; accountId: string }[],
+  sources: { records: JsonObject[]; fromAccountId?: string; accountId: string; endMinutesAgo?: number }[],
   options: { now: Date; endMinutesAgo: number; scenario: string },
 ): RebasedRecord[] {
   const all = sources.flatMap((s) => s.records.map((record) => ({ ...s, record })));
-  const times = all.map((a) => Date.parse(String(a.record['eventTime']))).filter((t) => !Number.isNaN(t));
-  if (times.length === 0) throw new ScenarioError(`Scenario ${options.scenario}: no record has a readable eventTime`);
-  const offset = options.now.getTime() - options.endMinutesAgo * 60_000 - Math.max(...times);
+  const latest = (records: JsonObject[]) => {
+    const times = records.map((r) => Date.parse(String(r['eventTime']))).filter((t) => !Number.isNaN(t));
+    if (times.length === 0) throw new ScenarioError(`Scenario ${options.scenario}: no record has a readable eventTime`);
+    return Math.max(...times);
+  };
+  // Sources with their own endMinutesAgo move on their own; the others keep their spacing together.
+  const shared = sources.filter((s) => s.endMinutesAgo === undefined).flatMap((s) => s.records);
+  const sharedOffset = shared.length > 0 ? options.now.getTime() - options.endMinutesAgo * 60_000 - latest(shared) : 0;
+  const offsets = new Map(sources.map((s) => [s, s.endMinutesAgo === undefined ? sharedOffset : options.now.getTime() - s.endMinutesAgo * 60_000 - latest(s.records)]));
   const idCounts = new Map<string, number>();
   for (const a of all) idCounts.set(String(a.record['eventID']), (idCounts.get(String(a.record['eventID'])) ?? 0) + 1);
   return all.map((a, i) => {
+    const offset = offsets.get(sources.find((s) => s.records === a.records)!)!;
     const record = replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject;
     for (const path of TIME_FIELDS) {
       let holder: Record<string, unknown> | undefined = record;
@@ -178,7 +187,12 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
       if (!r) throw new ScenarioError(`Scenario ${scenario.name}: ${source.file} has no record ${i}`);
       return r;
     }) : records;
-    return { records: chosen.map((r) => r.record), ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}), accountId: source.account ?? scenario.accounts[0]!.accountId };
+    return {
+      records: chosen.map((r) => r.record),
+      ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}),
+      ...(source.endMinutesAgo !== undefined ? { endMinutesAgo: source.endMinutesAgo } : {}),
+      accountId: source.account ?? scenario.accounts[0]!.accountId,
+    };
   });
   return rebase(sources, { now, endMinutesAgo: scenario.endMinutesAgo, scenario: scenario.name });
 }

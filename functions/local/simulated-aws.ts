@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
 import type { Target, TargetClients } from '#shared/clients';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+
+/** The member-account roles `.serverless/member-roles.json` deploys. */
+const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
 
 /**
  * A simulated AWS: accounts, an optional organization, root credentials, contacts, trails,
@@ -109,6 +113,7 @@ interface Credentials {
 export const COMMAND_ACTIONS: Record<string, string> = {
   GetCallerIdentityCommand: 'sts:GetCallerIdentity',
   AssumeRootCommand: 'sts:AssumeRoot',
+  AssumeRoleCommand: 'sts:AssumeRole',
   GetAccountSummaryCommand: 'iam:GetAccountSummary',
   ListVirtualMFADevicesCommand: 'iam:ListVirtualMFADevices',
   ListMFADevicesCommand: 'iam:ListMFADevices',
@@ -196,15 +201,15 @@ export class SimulatedAws {
     return account;
   }
 
-  /** A client for a principal in an account and region: the Lambda role, a read role, or an AssumeRoot session. */
-  client(options: { accountId?: string; region: string; credentials?: Credentials }): { send(command: unknown): Promise<any> } {
+  /** A client for a principal in an account and region: the Lambda role, a member role, or an AssumeRoot session. */
+  client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): { send(command: unknown): Promise<any> } {
     // eslint-disable-line @typescript-eslint/no-explicit-any
     const principal: Principal = options.credentials
       ? (this.sessions.get(options.credentials.accessKeyId) ??
         (() => {
           throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid', 403);
         })())
-      : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: 'role' };
+      : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: options.roleName ? `role:${options.roleName}` : 'role' };
     return {
       send: async (command: unknown) => {
         for (let attempt = 1; ; attempt++) {
@@ -222,7 +227,16 @@ export class SimulatedAws {
 
   /** The clients a step gets for a target account: that account's role, or an AssumeRoot session for IAM. */
   targetClients(target: Target): TargetClients {
-    const as = (region: string) => this.client({ accountId: target.accountId, region }) as never;
+    // A member role: assumed once per set of clients (as the SDK's temporary-credentials provider
+    // does), by the calling function's own role in the responder account, then used in the member.
+    const roleName = target.roleArn?.split('/').pop();
+    let assumed: Promise<unknown> | undefined;
+    const assume = () =>
+      (assumed ??= this.client({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 })));
+    const as = (region: string) => {
+      const client = this.client({ accountId: target.accountId, region, ...(roleName ? { roleName } : {}) });
+      return (roleName ? { send: async (command: unknown) => (await assume(), client.send(command)) } : client) as never;
+    };
     return {
       iam: (session) => (session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
       sts: (region) => as(region),
@@ -280,6 +294,15 @@ export class SimulatedAws {
       // ---------- STS ----------
       case 'GetCallerIdentityCommand':
         return { Account: principal.accountId, Arn: principal.kind === 'root-session' ? `arn:aws:iam::${principal.accountId}:root` : `arn:aws:sts::${principal.accountId}:assumed-role/root-responder/lambda`, UserId: 'AROAEXAMPLE' };
+      case 'AssumeRoleCommand': {
+        // The member roles the organization templates deploy, trusted by the responder's account only.
+        this.requireRole(principal, name);
+        const m = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(String(input['RoleArn'] ?? ''));
+        if (!m || !MEMBER_ROLES.includes(m[2]!)) throw new SimError('AccessDenied', `Not authorized to perform sts:AssumeRole on ${String(input['RoleArn'])}`, 403);
+        if (principal.accountId !== this.world.responderAccountId) throw new SimError('AccessDenied', `${m[2]} trusts only the responder's account`, 403);
+        this.account(m[1]!);
+        return { Credentials: { AccessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, SecretAccessKey: 'x', SessionToken: 'x', Expiration: new Date(this.timer.now() + 900_000) } };
+      }
       case 'AssumeRootCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;

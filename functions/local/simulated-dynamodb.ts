@@ -48,6 +48,9 @@ function check(item: Item | undefined, expression: string | undefined, names: Na
   });
 }
 
+/** Items per Query page (DynamoDB pages at 1 MB; the drill's items are small, so a count stands in). */
+export const QUERY_PAGE_ITEMS = 250;
+
 export class SimulatedDynamoDb {
   private readonly tables = new Map<string, Map<string, Item>>();
   /** Every command received, by name: tests count writes with this. */
@@ -121,15 +124,18 @@ export class SimulatedDynamoDb {
     }
     if (command instanceof QueryCommand) {
       const i = command.input;
-      const m = /^pk = (:\w+) AND begins_with\(sk, (:\w+)\)$/.exec(i.KeyConditionExpression ?? '');
+      const m = /^pk = (:\w+)(?: AND begins_with\(sk, (:\w+)\))?$/.exec(i.KeyConditionExpression ?? '');
       if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand key condition "${i.KeyConditionExpression}"`);
       const pk = i.ExpressionAttributeValues?.[m[1]!];
-      const prefix = String(i.ExpressionAttributeValues?.[m[2]!]);
-      const items = [...this.table(i.TableName!).values()]
-        .filter((it) => it['pk'] === pk && String(it['sk']).startsWith(prefix))
-        .sort((a, b) => String(a['sk']).localeCompare(String(b['sk'])))
-        .map((it) => structuredClone(it));
-      return { Items: items, Count: items.length };
+      const prefix = m[2] ? String(i.ExpressionAttributeValues?.[m[2]]) : '';
+      const after = i.ExclusiveStartKey ? String(i.ExclusiveStartKey['sk']) : undefined;
+      const matching = [...this.table(i.TableName!).values()]
+        .filter((it) => it['pk'] === pk && String(it['sk']).startsWith(prefix) && (after === undefined || String(it['sk']) > after))
+        .sort((a, b) => (String(a['sk']) < String(b['sk']) ? -1 : 1));
+      // Pages as DynamoDB does (by size there; by count here), so callers must follow LastEvaluatedKey.
+      const page = matching.slice(0, Math.min(i.Limit ?? QUERY_PAGE_ITEMS, QUERY_PAGE_ITEMS)).map((it) => structuredClone(it));
+      const last = page[page.length - 1];
+      return { Items: page, Count: page.length, ...(matching.length > page.length && last ? { LastEvaluatedKey: { pk: last['pk'], sk: last['sk'] } } : {}) };
     }
     throw new UnsupportedExpressionError(`Simulated DynamoDB does not support ${(command as object).constructor.name}`);
   }

@@ -4,7 +4,7 @@ import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
 import { TaskItemStateSchema } from '#shared/schemas';
-import { targetFor } from '#shared/target';
+import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
 
 export const handler = stepHandler({
@@ -27,4 +27,4 @@ export const handler = stepHandler({
 });
 
 /** The remediations, plus recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...incidentStorePermissions.recordOwnSession] as const;

@@ -11,6 +11,8 @@ import { ConfigError } from './errors';
 const email = z.email();
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR such as 203.0.113.0/24');
 
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1');
+
 const ContactSchema = z.strictObject({
   name: z.string().min(1),
   title: z.string().min(1),
@@ -36,6 +38,18 @@ export const StageConfigSchema = z.strictObject({
   evidenceRetentionDays: z.number().int().min(1).max(3650).default(365),
   objectLockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']),
   logRetentionDays: z.number().int().default(365),
+  /**
+   * The regions the forwarding rules are deployed to (us-east-1, where the responder runs, always
+   * among them). An enabled region missing here is reported by the pipeline check.
+   */
+  forwardingRegions: z
+    .array(region)
+    .min(1)
+    .default(['us-east-1'])
+    .refine((regions) => regions.includes('us-east-1'), 'must include us-east-1, where the responder runs')
+    .refine((regions) => new Set(regions).size === regions.length, 'lists a region twice'),
+  /** How often every account and region sends the canary event through the forwarding path. */
+  canaryIntervalMinutes: z.number().int().min(5).max(60).default(15),
 });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
@@ -91,6 +105,13 @@ export const RuntimeConfigSchema = z.object({
   EXPECTED_ORGANIZATION_ID: z.string().default(''),
   /** JSON: account id -> the expected root MFA device serial numbers. */
   EXPECTED_ROOT_MFA_DEVICES: jsonEnv(z.record(z.string(), z.array(z.string()))),
+  /** The regions the forwarding rules (and their canaries) are deployed to. */
+  FORWARDING_REGIONS: z
+    .string()
+    .default('us-east-1')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(region).min(1)),
+  CANARY_INTERVAL_MINUTES: z.coerce.number().int().min(1).default(15),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 

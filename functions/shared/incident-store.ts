@@ -17,6 +17,8 @@ import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
  *   INCIDENT#<id> / META             -> status, account, opened / closed times
  *   INCIDENT#<id> / EVENT#<key>      -> each root event attached (deduplicated: a redelivery has the same key)
  *   ACCOUNT#<id> / SESSION#<keyId>   -> this tool's own AssumeRoot sessions (TTL)
+ *   PIPELINE#CANARY / <account>#<region> -> when that account and region's canary last arrived (TTL)
+ *   PIPELINE#HEALTH / STATE          -> what the last pipeline check reported (alerts go out on change)
  */
 export interface OpenMarker {
   incidentId: string;
@@ -36,7 +38,22 @@ const key = {
   meta: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'META' }),
   event: (incidentId: string, eventId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: `EVENT#${eventId}` }),
   session: (accountId: string, accessKeyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `SESSION#${accessKeyId}` }),
+  canary: (accountId: string, region: string) => ({ pk: 'PIPELINE#CANARY', sk: `${accountId}#${region}` }),
+  health: { pk: 'PIPELINE#HEALTH', sk: 'STATE' },
 };
+
+/** When the canary of one account and region last arrived. */
+export interface CanaryArrival {
+  accountId: string;
+  region: string;
+  receivedAt: string;
+}
+
+/** What the last pipeline check saw, so an alert goes out when it changes (not every run). */
+export interface PipelineHealthState {
+  firstCheckAt: string;
+  digest: string;
+}
 
 /** IAM actions each method needs on the incidents table (serverless.yml grants follow these). */
 export const incidentStorePermissions = {
@@ -45,6 +62,8 @@ export const incidentStorePermissions = {
   close: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   sessions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
   recordOwnSession: ['dynamodb:PutItem'],
+  recordCanary: ['dynamodb:PutItem'],
+  pipelineHealth: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
 } as const;
 
 /** Records an AssumeRoot session this tool opened (`IncidentStore.recordOwnSession`), injected into the steps that open one. */
@@ -188,18 +207,30 @@ export class IncidentStore {
     return (out.Item as { status?: IncidentStatus } | undefined)?.status;
   }
 
+  /** Every event attached to the incident, all pages (a burst can pass DynamoDB's 1 MB page). */
   async events(incidentId: string): Promise<IncidentEvent[]> {
-    const out = await this.call('Query', () =>
-      this.ddb.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-          ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':event': 'EVENT#' },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return (out.Items ?? []) as IncidentEvent[];
+    return (await this.queryAll(`INCIDENT#${incidentId}`, 'EVENT#', true)) as unknown as IncidentEvent[];
+  }
+
+  private async queryAll(pk: string, skPrefix: string | undefined, consistent: boolean): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.call('Query', () =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+            ConsistentRead: consistent,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   /** Record an AssumeRoot session this tool opened, so intake knows its events are ours. */
@@ -212,5 +243,32 @@ export class IncidentStore {
   async isOwnSession(accountId: string, accessKeyId: string): Promise<boolean> {
     const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.session(accountId, accessKeyId) })));
     return out.Item !== undefined;
+  }
+
+  /** A canary arrived from this account and region (kept 30 days: an account gone longer is not watched). */
+  async recordCanary(accountId: string, region: string, receivedAt: Date): Promise<void> {
+    await this.call('PutItem', () =>
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...key.canary(accountId, region), accountId, region, receivedAt: receivedAt.toISOString(), ttl: Math.ceil(receivedAt.getTime() / 1000) + 30 * 86400 },
+        }),
+      ),
+    );
+  }
+
+  /** Every canary arrival on record, all pages. */
+  async canaryArrivals(): Promise<CanaryArrival[]> {
+    const items = await this.queryAll(key.canary('', '').pk, undefined, false);
+    return items.map((item) => ({ accountId: String(item['accountId']), region: String(item['region']), receivedAt: String(item['receivedAt']) }));
+  }
+
+  async pipelineHealth(): Promise<PipelineHealthState | undefined> {
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.health, ConsistentRead: true })));
+    return out.Item ? { firstCheckAt: String(out.Item['firstCheckAt']), digest: String(out.Item['digest']) } : undefined;
+  }
+
+  async savePipelineHealth(state: PipelineHealthState): Promise<void> {
+    await this.call('PutItem', () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.health, ...state } })));
   }
 }

@@ -15,3 +15,10 @@ export function targetFor(
   const role = access === 'write' ? config.MEMBER_WRITE_ROLE_NAME : config.MEMBER_READ_ROLE_NAME;
   return { target: { accountId, roleArn: `arn:aws:iam::${accountId}:role/${role}` }, member: true };
 }
+
+/**
+ * What a function that reaches member accounts through `targetFor` needs on its own role: assuming
+ * the member role (the member's trust policy alone is not enough across accounts). infra/roles.cjs
+ * scopes it to that role's name in every account.
+ */
+export const memberRolePermissions = ['sts:AssumeRole'] as const;

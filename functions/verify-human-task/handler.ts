@@ -3,7 +3,7 @@ import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { TaskItemStateSchema } from '#shared/schemas';
-import { targetFor } from '#shared/target';
+import { memberRolePermissions, targetFor } from '#shared/target';
 import { verifyHumanTask } from './verify-human-task';
 
 export const handler = stepHandler({
@@ -26,4 +26,4 @@ import { requiredPermissions as stepPermissions } from './verify-human-task';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 
 /** The checks, plus the shared CloudTrail meter (incidents table). */
-export const requiredPermissions = [...stepPermissions, ...sharedMeterPermissions] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...sharedMeterPermissions] as const;

@@ -6,7 +6,7 @@ import { stepHandler } from '#shared/handler';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { targetFor } from '#shared/target';
+import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, verifyIncident } from './verify-incident';
 
 export const handler = stepHandler({
@@ -29,4 +29,4 @@ export const handler = stepHandler({
 });
 
 /** The lookups, reading the first collection's index, and writing its own bundle. */
-export const requiredPermissions = [...stepPermissions, ...evidenceReadPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...evidenceReadPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;

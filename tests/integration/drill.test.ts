@@ -334,7 +334,7 @@ describe('drill: organization (root in two members and the management account at
   };
 
   it('opens one incident and one execution per account, each with its own report folder', () => {
-    expect(result.intake.map((i) => `${i.outcome} ${i.incidentId?.slice(0, 12)}`)).toEqual(['opened 444455556666', 'opened 555566667777', 'opened 999988887777']);
+    expect(result.intake.map((i) => `${i.outcome} ${i.incidentId?.slice(0, 12)}`)).toEqual(['opened 444455556666', 'opened 555566667777', 'attached 555566667777', 'attached 555566667777', 'attached 555566667777', 'opened 999988887777']);
     expect(result.executions.map((e) => `${e.name.slice(0, 12)} ${e.status}`).sort()).toEqual(['444455556666 SUCCEEDED', '555566667777 SUCCEEDED', '999988887777 SUCCEEDED']);
     expect(result.reports.map((r) => r.dir).sort()).toEqual(result.executions.map((e) => join(result.outDir, e.name)).sort());
     for (const accountId of ['444455556666', '555566667777', '999988887777']) {
@@ -356,6 +356,16 @@ describe('drill: organization (root in two members and the management account at
       expect(report.actions.filter((a) => a.action === 'delete-root-access-key').map((a) => a.status)).toEqual(expect.arrayContaining(['done']));
       expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
     }
+  });
+
+  it("restores the second member's contact and trail through its remediation role, and reads members only through their read role", () => {
+    const remediations = result.aws.changes.filter((c) => c.accountId === '555566667777' && !c.change.startsWith('console:') && !c.change.startsWith('delete-root-'));
+    expect(remediations.map((c) => `${c.change} ${c.target}`).sort()).toEqual(['put-alternate-contact SECURITY', 'start-logging acme-cloudtrail-eu-west-1']);
+    const writes = result.aws.calls.filter((c) => c.command === 'PutAlternateContactCommand' || c.command === 'StartLoggingCommand');
+    expect(writes.map((c) => `${c.caller} ${c.principal} ${c.accountId}`)).toEqual(['runApprovedAction role:root-responder-remediate 555566667777', 'runApprovedAction role:root-responder-remediate 555566667777']);
+    // Outside AssumeRoot sessions, nothing in a member account is done by anything but its two roles.
+    const inMembers = result.aws.calls.filter((c) => c.accountId !== '999988887777' && !c.principal.startsWith('root-session'));
+    expect(new Set(inMembers.map((c) => c.principal))).toEqual(new Set(['role:root-responder-read', 'role:root-responder-remediate']));
   });
 
   it("handles the management account's root as human tasks, verified by API, and says root there can switch the responder off", () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployedFunctions, PROJECT_ROOT } from '#local/deployment';
@@ -14,6 +14,8 @@ import { COMMAND_ACTIONS } from '#local/simulated-aws';
  */
 describe('least privilege, from what the handlers actually call', () => {
   const used = new Map<string, Set<string>>();
+  /** What each member-account role was used for (`role:root-responder-read`, `role:root-responder-remediate`). */
+  const byMemberRole = new Map<string, Set<string>>();
 
   beforeAll(async () => {
     for (const { name } of listScenarios()) {
@@ -24,6 +26,10 @@ describe('least privilege, from what the handlers actually call', () => {
         expect({ command: call.command, action }).toEqual({ command: call.command, action: expect.any(String) });
         if (!used.has(call.caller)) used.set(call.caller, new Set());
         used.get(call.caller)!.add(action!);
+        if (call.principal.startsWith('role:')) {
+          if (!byMemberRole.has(call.principal)) byMemberRole.set(call.principal, new Set());
+          byMemberRole.get(call.principal)!.add(action!);
+        }
       }
     }
   }, 60_000);
@@ -47,6 +53,19 @@ describe('least privilege, from what the handlers actually call', () => {
     for (const [fn] of deployedFunctions()) {
       const unused = awsActions(declared(fn)).filter((a) => !used.get(fn)?.has(a));
       expect({ fn, unused }).toEqual({ fn, unused: [] });
+    }
+  });
+
+  it('the member roles the organization templates deploy allow every call made under them', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { build } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as { build: (t: unknown, stage: string) => { roles: { Resources: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const template = JSON.parse(readFileSync(join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as unknown;
+    const roles = build(template, 'test').roles.Resources;
+    const granted = (logicalId: string) => new Set(roles[logicalId].Properties.Policies[0].PolicyDocument.Statement[0].Action as string[]);
+    expect([...byMemberRole.keys()].sort()).toEqual(['role:root-responder-read', 'role:root-responder-remediate']);
+    for (const [principal, logicalId] of [['role:root-responder-read', 'ReadRole'], ['role:root-responder-remediate', 'WriteRole']] as const) {
+      const allowed = granted(logicalId);
+      expect({ principal, notGranted: [...byMemberRole.get(principal)!].filter((a) => !allowed.has(a)).sort() }).toEqual({ principal, notGranted: [] });
     }
   });
 });

@@ -178,6 +178,21 @@ describe('intake', () => {
     expect(await intake(envelope(theirs), deps)).toMatchObject({ outcome: 'opened' });
   });
 
+  it('a canary records its account and region and starts nothing', async () => {
+    const canary = { version: '0', id: 'c-1', 'detail-type': 'Root responder canary', source: 'root-responder.canary', account: '444455556666', time: '2024-03-04T10:29:00Z', region: 'eu-west-1', resources: [], detail: { stage: 'test' } };
+    expect(await intake(canary, deps)).toEqual({ outcome: 'canary', accountId: '444455556666', region: 'eu-west-1' });
+    expect(await store.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2024-03-04T10:30:00.000Z' }]);
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
+    await expect(intake({ ...canary, account: 'not-an-account' }, deps)).rejects.toBeInstanceOf(InvalidEventError);
+  });
+
+  it('a root CloudTrail record under the canary source still opens an incident (fail open)', async () => {
+    const disguised = { ...rootSignIn(), source: 'root-responder.canary' };
+    expect(await intake(disguised, deps)).toMatchObject({ outcome: 'opened' });
+    expect(await store.canaryArrivals()).toEqual([]);
+  });
+
   it('logs no credentials or raw event fields', async () => {
     await intake(fixture('cloudtrail/edge_cases/streamalert__root_account_usage__0.json'), deps);
     await intake(envelope(fixture('written/root_console_session_createuser_sessioncredentialfromconsole__written.json')), deps);

@@ -51,6 +51,18 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
+  it('lets the member-reaching functions assume only their member role, and nothing else assume any role', () => {
+    const assumers = Object.fromEntries(
+      ofType('AWS::IAM::Role').flatMap(([id, role]) => statementsOf(role).filter((s) => actionsOf(s).includes('sts:AssumeRole')).map((s) => [id, JSON.stringify(s.Resource)] as const)),
+    );
+    expect(assumers).toEqual({
+      CollectEvidenceRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
+      VerifyIncidentRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
+      VerifyHumanTaskRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
+      RunApprovedActionRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-remediate"}]',
+    });
+  });
+
   it('runs every function on nodejs22.x, arm64', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties['Runtime']).toBe('nodejs22.x');
