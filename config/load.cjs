@@ -64,6 +64,8 @@ function load(stage, dir = __dirname) {
     expectedRootMfaDevicesJson: JSON.stringify(config.expectedRootMfaDevices),
     forwardingRegionsCsv: config.forwardingRegions.join(','),
     canarySchedule: `rate(${config.canaryIntervalMinutes} minutes)`,
+    // One check at least per period, whatever the schedule's jitter: two intervals, at least 30 minutes.
+    pipelineAlarmPeriodSeconds: Math.max(1800, 2 * config.canaryIntervalMinutes * 60),
     subscriptions,
   };
 }

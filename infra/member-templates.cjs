@@ -1,20 +1,27 @@
-// Organization mode: what every member account needs, as CloudFormation templates written beside
-// the responder's own template at package time (offline, no credentials):
+// What every other account and region needs, as CloudFormation templates written beside the
+// responder's own template at package time (offline, no credentials):
 //   .serverless/member-forwarding.json   regional: EventBridge rules that forward root activity and
 //                                        the GuardDuty root finding to the responder's bus in
-//                                        us-east-1 (a service-managed StackSet: every account, every region)
-//   .serverless/member-roles.json        one region: the forwarding role, the read role the responder
-//                                        assumes for evidence, and the narrow write role for approved remediations
+//                                        us-east-1, and the pipeline canary (a schedule and its
+//                                        forwarding rule). Organization mode: every member account
+//                                        and region; both modes: the responder's own account, in
+//                                        every region but us-east-1.
+//   .serverless/member-roles.json        one region per member account: the forwarding and canary
+//                                        roles, the read role the responder assumes for evidence,
+//                                        and the narrow write role for approved remediations
+//   .serverless/organization-stacksets.json  for the management account (or a StackSets delegated
+//                                        admin): both of the above as service-managed StackSets with
+//                                        automatic deployment, so accounts that join are covered
 //   .serverless/member-guardrails-scp.json  an SCP that stops member principals, root included,
-//                                        from removing the rules and roles
+//                                        from removing the rules, schedules and roles
 // The rule patterns are the responder's own intake rules; the role permissions are the actions the
 // deployed handlers declare (requiredPermissions), minus what the responder does in its own account.
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 require('tsx/cjs');
 
-const FORWARDED_RULES = ['RootSignInRule', 'RootApiCallRule', 'RootConsoleActionRule', 'RootPasswordRecoveryRule', 'GuardDutyRootFindingRule'];
-const READ_FUNCTIONS = ['snapshot-root-credentials', 'collect-evidence', 'verify-incident', 'verify-human-task'];
+const FORWARDED_RULES = ['RootSignInRule', 'RootApiCallRule', 'RootConsoleActionRule', 'RootPasswordRecoveryRule', 'GuardDutyRootFindingRule', 'CanaryRule'];
+const READ_FUNCTIONS = ['snapshot-root-credentials', 'collect-evidence', 'verify-incident', 'verify-human-task', 'check-pipeline'];
 const WRITE_FUNCTIONS = ['run-approved-action'];
 // Not done in member accounts through these roles: the responder's own tables, topics, bucket and
 // secrets, and AssumeRoot (called from the responder's account).
@@ -61,6 +68,23 @@ function build(responderTemplate, stage) {
       ]),
     ),
   };
+  const canary = responderTemplate.Resources.CanarySchedule.Properties;
+  forwarding.Resources.CanarySchedule = {
+    Type: 'AWS::Scheduler::Schedule',
+    Properties: {
+      Name: `root-responder-${stage}-canary`,
+      Description: 'root-responder pipeline canary: proves this account and region still forward to the responder.',
+      ScheduleExpression: canary.ScheduleExpression,
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+        RoleArn: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/root-responder-${stage}-canary` },
+        Input: canary.Target.Input,
+        EventBridgeParameters: canary.Target.EventBridgeParameters,
+      },
+    },
+  };
   const trustResponder = { Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ResponderAccountId}:root' } }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'aws:PrincipalArn': { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${ResponderAccountId}:role/root-responder-${stage}-*` } } } };
   const roles = {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -74,8 +98,16 @@ function build(responderTemplate, stage) {
         Type: 'AWS::IAM::Role',
         Properties: {
           RoleName: `root-responder-${stage}-forwarding`,
-          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
           Policies: [{ PolicyName: 'forward-to-responder', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'ResponderBusArn' }] }] } }],
+        },
+      },
+      CanaryRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: `root-responder-${stage}-canary`,
+          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
+          Policies: [{ PolicyName: 'send-canary', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:events:*:${AWS::AccountId}:event-bus/default' }] }] } }],
         },
       },
       ReadRole: {
@@ -107,6 +139,13 @@ function build(responderTemplate, stage) {
         Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } },
       },
       {
+        Sid: 'ProtectRootResponderCanary',
+        Effect: 'Deny',
+        Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
+        Resource: `arn:aws:scheduler:*:*:schedule/default/root-responder-${stage}-*`,
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } },
+      },
+      {
         Sid: 'ProtectRootResponderRoles',
         Effect: 'Deny',
         Action: ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:UpdateRole'],
@@ -115,17 +154,83 @@ function build(responderTemplate, stage) {
       },
     ],
   };
-  return { forwarding, roles, scp };
+  const stackSets = stackSetsTemplate(stage, forwarding, roles);
+  return { forwarding, roles, scp, stackSets };
+}
+
+/**
+ * Service-managed StackSets (deployed from the management account, or a CloudFormation StackSets
+ * delegated admin with CallAs DELEGATED_ADMIN): the roles in one region of every account under the
+ * given OUs, the forwarding in every listed region; accounts that join later get both
+ * (AutoDeployment). The responder's account is left out: its own stack has the roles, and its
+ * other regions take member-forwarding.json as plain stacks. Service-managed StackSets never
+ * deploy to the management account: when the responder runs elsewhere, deploy both templates there
+ * by hand.
+ */
+function stackSetsTemplate(stage, forwarding, roles) {
+  const targets = {
+    OrganizationalUnitIds: { Ref: 'OrganizationalUnitIds' },
+    AccountFilterType: 'DIFFERENCE',
+    Accounts: [{ Ref: 'ResponderAccountId' }],
+  };
+  const parameters = [
+    { ParameterKey: 'ResponderBusArn', ParameterValue: { 'Fn::Sub': 'arn:${AWS::Partition}:events:us-east-1:${ResponderAccountId}:event-bus/default' } },
+  ];
+  const common = {
+    PermissionModel: 'SERVICE_MANAGED',
+    AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+    CallAs: { Ref: 'CallAs' },
+    ManagedExecution: { Active: true },
+    OperationPreferences: { FailureTolerancePercentage: 10, MaxConcurrentPercentage: 25, RegionConcurrencyType: 'PARALLEL' },
+  };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `root-responder (${stage}): member roles and forwarding in every account of the organization, as service-managed StackSets`,
+    Parameters: {
+      ResponderAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$', Description: 'The account the responder runs in' },
+      OrganizationalUnitIds: { Type: 'CommaDelimitedList', Description: 'The organization root id (r-...) or the OUs to cover' },
+      Regions: { Type: 'CommaDelimitedList', Description: "The forwarding regions: the stage config's forwardingRegions" },
+      CallAs: { Type: 'String', AllowedValues: ['SELF', 'DELEGATED_ADMIN'], Default: 'SELF' },
+    },
+    Resources: {
+      MemberRolesStackSet: {
+        Type: 'AWS::CloudFormation::StackSet',
+        Properties: {
+          ...common,
+          StackSetName: `root-responder-${stage}-member-roles`,
+          Description: 'root-responder: forwarding, canary, read and remediation roles (account-wide, one region)',
+          Capabilities: ['CAPABILITY_NAMED_IAM'],
+          TemplateBody: JSON.stringify(roles),
+          Parameters: [...parameters, { ParameterKey: 'ResponderAccountId', ParameterValue: { Ref: 'ResponderAccountId' } }],
+          StackInstancesGroup: [{ DeploymentTargets: targets, Regions: ['us-east-1'] }],
+        },
+      },
+      MemberForwardingStackSet: {
+        Type: 'AWS::CloudFormation::StackSet',
+        // The forwarding rules and the canary schedule name roles the other StackSet creates.
+        DependsOn: ['MemberRolesStackSet'],
+        Properties: {
+          ...common,
+          StackSetName: `root-responder-${stage}-member-forwarding`,
+          Description: 'root-responder: forward root activity and the pipeline canary to the responder (every region)',
+          TemplateBody: JSON.stringify(forwarding),
+          Parameters: parameters,
+          StackInstancesGroup: [{ DeploymentTargets: targets, Regions: { Ref: 'Regions' } }],
+        },
+      },
+    },
+  };
 }
 
 function write(serviceDir, stage) {
   const dir = join(serviceDir, '.serverless');
   const responderTemplate = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  const { forwarding, roles, scp } = build(responderTemplate, stage);
+  const { forwarding, roles, scp, stackSets } = build(responderTemplate, stage);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'member-forwarding.json'), `${JSON.stringify(forwarding, null, 2)}\n`);
   writeFileSync(join(dir, 'member-roles.json'), `${JSON.stringify(roles, null, 2)}\n`);
   writeFileSync(join(dir, 'member-guardrails-scp.json'), `${JSON.stringify(scp, null, 2)}\n`);
+  writeFileSync(join(dir, 'organization-stacksets.json'), `${JSON.stringify(stackSets, null, 2)}\n`);
 }
 
 /** A local Serverless plugin: after `serverless package`, write the member templates beside the responder's. */

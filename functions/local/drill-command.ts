@@ -116,6 +116,10 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     if (result.executions.length === 0) {
       io.stdout('No incident was opened (nothing in this scenario starts one).');
     }
+    const p = result.pipeline;
+    io.stdout('');
+    if ('error' in p) io.stdout(`Pipeline check failed (in AWS the next scheduled run tries again): ${p.error}`);
+    else io.stdout(`Pipeline check (scheduled in AWS, once here after each account and region sent its canary): ${p.forwarders} forwarder(s) in ${p.accounts} account(s), ${p.silent.length} silent, ${p.uncovered.length} uncovered region(s), ${p.unreadable.length} unreadable account(s).`);
     io.stdout('');
     io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report), each in ${join(result.outDir, 'outbox')}/; ${result.approvals.length} approvals decided over HTTP at ${result.approvalsBaseUrl} (served only while the drill runs).`);
     io.stdout(`Demo responders (drill only): ${result.responders.map((r) => `${r.email} TOTP secret ${r.totpSecret}`).join('; ')}.`);

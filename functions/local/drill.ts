@@ -11,7 +11,9 @@ import { useLocalClients } from '#shared/clients';
 import { resetRuntimeConfig } from '#shared/config';
 import { ScenarioError } from '#shared/errors';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from './deployment';
-import { toEventBridge } from './envelope';
+import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/check-pipeline';
+import { IncidentStore } from '#shared/incident-store';
+import { canaryEvent, toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
@@ -78,6 +80,8 @@ export interface DrillOptions {
   faults?: Fault[];
   /** A seeded random fraction of all simulated AWS calls fails transiently. */
   randomFaults?: { rate: number; seed: number };
+  /** Account+regions whose forwarding is broken: their canary never reaches intake (pipeline tests). */
+  brokenForwarding?: { accountId: string; region: string }[];
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
 }
@@ -125,6 +129,12 @@ export interface DrillResult {
   executions: DrillExecution[];
   outbox: OutboxMessage[];
   approvals: { id: string; outcome: string; taskId?: string; error?: string }[];
+  /**
+   * The scheduled pipeline check, run once after the canaries of every watched account and region
+   * went through intake (or how it failed: in AWS the next scheduled run tries again, and the
+   * silent-forwarders alarm treats a missing run as breaching).
+   */
+  pipeline: PipelineCheck | { error: string };
   wallMs: number;
 }
 
@@ -157,7 +167,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const totp = { now: () => (options.approve === 'interactive' ? new Date() : new Date(totpNow)), advance: () => (totpNow += 30_000) };
   Object.assign(process.env, DRILL_ENV, {
     APPROVALS_BASE_URL: approvalServer.baseUrl,
-    ...(options.approve === 'interactive' ? { REMINDER_INTERVAL_SECONDS: '600' } : {}),
+    // Several incidents at once share the simulated responders, who decide one link at a time.
+    ...(options.approve === 'interactive' ? { REMINDER_INTERVAL_SECONDS: '600' } : perIncident ? { REMINDER_INTERVAL_SECONDS: '3' } : {}),
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
@@ -166,6 +177,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     ),
     EXPECTED_ORGANIZATION_ID: scenario.baseline.expectedOrganizationId ?? '',
     EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
+    // A drill models a deployment whose forwarding covers every region its accounts enabled.
+    FORWARDING_REGIONS: [...new Set(['us-east-1', ...Object.values(world.accounts).flatMap((a) => a.enabledRegions)])].join(','),
+    CANARY_INTERVAL_MINUTES: '15',
   });
   resetRuntimeConfig();
   const ddb = new SimulatedDynamoDb();
@@ -191,6 +205,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     timer,
     responders: { find: async (email) => responders.find((r) => r.email === email.trim().toLowerCase()) },
     totpClock: totp,
+    metricsSink: () => undefined,
   });
 
   const approvals: DrillResult['approvals'] = [];
@@ -246,6 +261,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
 
   try {
     const intake = loadHandler(deployedFunctions().get('intake')!);
+    // The canary schedule of every watched account and region fires once, through the same intake.
+    const watched = scenario.mode === 'organization' ? Object.values(world.accounts) : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
+    const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
+    for (const account of watched) for (const region of account.enabledRegions) if (!broken(account.accountId, region)) await intake(canaryEvent(account.accountId, region, new Date()));
+    // The check has been watching for a day, so a canary that did not come is late, not new.
+    await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(Date.now() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
     const lines: IntakeLine[] = [];
     for (const event of records.map((r) => toEventBridge(r.record))) {
       const detail = event['detail'] as Record<string, unknown>;
@@ -276,9 +297,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       });
     }
     await Promise.all(decisions);
+    const pipeline = await aws
+      .runAs('checkPipeline', () => loadHandler(deployedFunctions().get('checkPipeline')!)({}) as Promise<PipelineCheck>)
+      .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
     writeOutbox(join(outDir, 'outbox'), sns.outbox);
     const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
-    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, wallMs: Date.now() - started };
+    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, pipeline, wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
     await approvalServer.close();

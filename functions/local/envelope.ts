@@ -19,3 +19,18 @@ export function toEventBridge(record: JsonObject, overrides: JsonObject = {}): J
     ...overrides,
   };
 }
+
+/** The pipeline canary as EventBridge delivers it from an account's schedule (drill and tests). */
+export function canaryEvent(accountId: string, region: string, at: Date): JsonObject {
+  return {
+    version: '0',
+    id: `canary-${accountId}-${region}-${at.getTime()}`,
+    'detail-type': 'Root responder canary',
+    source: 'root-responder.canary',
+    account: accountId,
+    time: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+    region,
+    resources: [],
+    detail: { canary: 'root-responder' },
+  };
+}

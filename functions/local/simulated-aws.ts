@@ -486,7 +486,11 @@ export class SimulatedAws {
         if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
           throw new SimError('AccessDeniedException', 'ListAccounts is available only to the management account or a delegated administrator', 403);
         }
-        return { Accounts: Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE' })) };
+        // Pages of 20, as the API does by default, so callers must follow NextToken.
+        const all = Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE' }));
+        const start = Number(input['NextToken'] ?? 0);
+        const end = start + Math.min(Number(input['MaxResults'] ?? 20), 20);
+        return { Accounts: all.slice(start, end), ...(end < all.length ? { NextToken: String(end) } : {}) };
       }
       case 'DescribeAccountCommand':
       case 'ListParentsCommand': {

@@ -64,6 +64,8 @@ export interface LocalClients {
   responders?: ResponderDirectory;
   /** The clock TOTP codes are checked against (the drill: one that moves 30 s per decision). */
   totpClock?: Clock;
+  /** Where embedded-metric lines go instead of stdout (the drill keeps them). */
+  metricsSink?: (line: string) => void;
 }
 
 const cache = new Map<string, unknown>();
@@ -72,6 +74,11 @@ let local: LocalClients | undefined;
 function once<T>(key: string, make: () => T): T {
   if (!cache.has(key)) cache.set(key, make());
   return cache.get(key) as T;
+}
+
+/** Where the embedded-metric lines go: stdout in Lambda (CloudWatch reads them from the log). */
+export function metricsSink(): (line: string) => void {
+  return local?.metricsSink ?? ((line) => process.stdout.write(`${line}\n`));
 }
 
 /** Route every factory to local stand-ins (the drill), or back to AWS with `undefined`. */

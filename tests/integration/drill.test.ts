@@ -368,6 +368,18 @@ describe('drill: organization (root in two members and the management account at
     expect(new Set(inMembers.map((c) => c.principal))).toEqual(new Set(['role:root-responder-read', 'role:root-responder-remediate']));
   });
 
+  it('every account and region sent its canary through intake, so the pipeline check finds nothing silent', () => {
+    expect(result.pipeline).toEqual({ checkedAt: expect.any(String), accounts: 3, forwarders: 4, silent: [], uncovered: [], unreadable: [], alerted: false });
+  });
+
+  it('a forwarding rule removed from one member region is noticed: its canary is missing, the responders are alerted', async () => {
+    const broken = await runDrill({ scenario: 'organization', approve: 'all', brokenForwarding: [{ accountId: '555566667777', region: 'eu-west-1' }], out: out() });
+    expect(broken.pipeline).toMatchObject({ silent: [{ accountId: '555566667777', region: 'eu-west-1', lastArrival: null }], alerted: 'problems' });
+    const alert = broken.outbox.find((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN && m.subject.includes('Event forwarding'));
+    expect(alert?.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 uncovered region(s), 0 unreadable account(s)');
+    expect(alert?.body).toContain('- 555566667777 eu-west-1: no canary has arrived yet');
+  });
+
   it("handles the management account's root as human tasks, verified by API, and says root there can switch the responder off", () => {
     const { dir, report } = reportIn('999988887777');
     expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && (c.input as { TargetPrincipal: string }).TargetPrincipal === '999988887777')).toEqual([]);

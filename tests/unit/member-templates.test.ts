@@ -13,7 +13,8 @@ describe('member account templates', () => {
   it('forward exactly what the responder listens for, to its bus, through the forwarding role', () => {
     const responder = read('cloudformation-template-update-stack.json').Resources;
     const forwarding = read('member-forwarding.json').Resources;
-    expect(Object.keys(forwarding).sort()).toEqual(FORWARDED_RULES.map((id) => `Forward${id}`).sort());
+    expect(Object.keys(forwarding).sort()).toEqual([...FORWARDED_RULES.map((id) => `Forward${id}`), 'CanarySchedule'].sort());
+    expect(FORWARDED_RULES).toContain('CanaryRule');
     for (const id of FORWARDED_RULES) {
       const rule = forwarding[`Forward${id}`].Properties;
       expect(rule.EventPattern).toEqual(responder[id].Properties.EventPattern);
@@ -39,11 +40,48 @@ describe('member account templates', () => {
     expect(roles.ForwardingRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'ResponderBusArn' }] }]);
   });
 
-  it('the SCP stops member principals, root included, from removing the rules and roles', () => {
+  it('sends the same canary as the responder, on the same schedule, through the canary role', () => {
+    const responder = read('cloudformation-template-update-stack.json').Resources;
+    const schedule = read('member-forwarding.json').Resources.CanarySchedule.Properties;
+    expect(schedule.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(schedule.ScheduleExpression).toBe(responder.CanarySchedule.Properties.ScheduleExpression);
+    expect(schedule.Target.EventBridgeParameters).toEqual({ DetailType: 'Root responder canary', Source: 'root-responder.canary' });
+    expect(responder.CanaryRule.Properties.EventPattern).toEqual({ source: ['root-responder.canary'] });
+    expect(schedule.Target.RoleArn).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/root-responder-test-canary' });
+    const roles = read('member-roles.json').Resources;
+    expect(roles.CanaryRole.Properties.RoleName).toBe('root-responder-test-canary');
+    expect(roles.CanaryRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(roles.CanaryRole.Properties.Policies[0].PolicyDocument.Statement[0].Action).toEqual(['events:PutEvents']);
+    // The responder's own account names the same roles (its other regions take the forwarding template).
+    expect(responder.CanaryRole.Properties.RoleName).toBe('root-responder-test-canary');
+    expect(responder.ForwardingRole.Properties.RoleName).toBe('root-responder-test-forwarding');
+  });
+
+  it('deploys roles and forwarding to the whole organization as service-managed StackSets, new accounts included', () => {
+    const t = read('organization-stacksets.json');
+    const roles = t.Resources.MemberRolesStackSet.Properties;
+    const forwarding = t.Resources.MemberForwardingStackSet.Properties;
+    for (const set of [roles, forwarding]) {
+      expect(set).toMatchObject({ PermissionModel: 'SERVICE_MANAGED', AutoDeployment: { Enabled: true } });
+      // Every account under the OUs except the responder's own (its stack already has the roles).
+      expect(set.StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: { Ref: 'OrganizationalUnitIds' }, AccountFilterType: 'DIFFERENCE', Accounts: [{ Ref: 'ResponderAccountId' }] });
+    }
+    expect(roles.StackInstancesGroup[0].Regions).toEqual(['us-east-1']);
+    expect(roles.Capabilities).toEqual(['CAPABILITY_NAMED_IAM']);
+    expect(forwarding.StackInstancesGroup[0].Regions).toEqual({ Ref: 'Regions' });
+    expect(t.Resources.MemberForwardingStackSet.DependsOn).toEqual(['MemberRolesStackSet']);
+    // The StackSets carry exactly the templates written beside them.
+    expect(JSON.parse(roles.TemplateBody)).toEqual(read('member-roles.json'));
+    expect(JSON.parse(forwarding.TemplateBody)).toEqual(read('member-forwarding.json'));
+    expect(forwarding.TemplateBody.length).toBeLessThan(51_200);
+  });
+
+  it('the SCP stops member principals, root included, from removing the rules, the canary schedule and the roles', () => {
     const scp = read('member-guardrails-scp.json');
-    expect(scp.Statement.map((s: { Effect: string }) => s.Effect)).toEqual(['Deny', 'Deny']);
+    expect(scp.Statement.map((s: { Sid: string; Effect: string }) => `${s.Sid} ${s.Effect}`)).toEqual(['ProtectRootResponderForwarding Deny', 'ProtectRootResponderCanary Deny', 'ProtectRootResponderRoles Deny']);
     expect(scp.Statement[0].Action).toEqual(expect.arrayContaining(['events:DeleteRule', 'events:DisableRule', 'events:RemoveTargets']));
-    expect(scp.Statement[1].Resource).toEqual(['arn:aws:iam::*:role/root-responder-*']);
+    expect(scp.Statement[1]).toMatchObject({ Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'], Resource: 'arn:aws:scheduler:*:*:schedule/default/root-responder-test-*' });
+    expect(scp.Statement[2].Resource).toEqual(['arn:aws:iam::*:role/root-responder-*']);
   });
 
   it('the responder bus accepts only its organization, and only in organization mode', () => {

@@ -60,7 +60,20 @@ describe('packaged CloudFormation template', () => {
       VerifyIncidentRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
       VerifyHumanTaskRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
       RunApprovedActionRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-remediate"}]',
+      CheckPipelineRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
     });
+  });
+
+  it('watches the forwarding: a canary schedule into intake, a scheduled check, and alarms to the responders', () => {
+    expect(resources['CanaryRule']!.Properties['Targets'][0].Arn).toEqual({ 'Fn::GetAtt': ['IntakeLambdaFunction', 'Arn'] });
+    expect(resources['CanarySchedule']!.Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', Target: { RoleArn: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] } } });
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['ScheduleExpression']);
+    expect(schedules.map(([, r]) => [r.Properties['ScheduleExpression'], JSON.stringify(r.Properties['Targets'][0].Arn)])).toEqual([['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}']]);
+    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties['Namespace'] === 'RootResponder').map(([, a]) => [a.Properties['MetricName'], a.Properties]));
+    expect(Object.keys(alarms).sort()).toEqual(['SilentForwarders', 'UncoveredRegions', 'UnreadableAccounts']);
+    // No data means the check itself stopped: that is an alarm too.
+    expect(alarms['SilentForwarders']).toMatchObject({ TreatMissingData: 'breaching', Threshold: 0, Period: 1800, AlarmActions: [{ Ref: 'AlertTopic' }] });
+    for (const a of Object.values(alarms) as Record<string, unknown>[]) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
   });
 
   it('runs every function on nodejs22.x, arm64', () => {

@@ -1,0 +1,36 @@
+import { documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
+import { systemClock } from '#shared/clock';
+import { runtimeConfig } from '#shared/config';
+import { describeError } from '#shared/errors';
+import { IncidentStore } from '#shared/incident-store';
+import { logger } from '#shared/logger';
+import { embeddedMetrics } from '#shared/metrics';
+import { memberRolePermissions, targetFor } from '#shared/target';
+import { checkPipeline, type PipelineCheck, requiredPermissions as stepPermissions } from './check-pipeline';
+
+/** Scheduled (every canary interval): the pipeline check. Its input, the schedule's event, is not read. */
+export const handler = async (): Promise<PipelineCheck> => {
+  const config = runtimeConfig();
+  try {
+    return await checkPipeline({
+      mode: config.MODE,
+      responderAccountId: config.RESPONDER_ACCOUNT_ID,
+      forwardingRegions: config.FORWARDING_REGIONS,
+      canaryIntervalMinutes: config.CANARY_INTERVAL_MINUTES,
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      clientsFor: (accountId) => targetClients(targetFor(accountId, config).target),
+      store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+      sns: snsClient(),
+      alertTopicArn: config.ALERT_TOPIC_ARN,
+      clock: systemClock,
+      log: logger,
+      metrics: (values) => embeddedMetrics(config.STAGE, values, systemClock.now(), metricsSink()),
+    });
+  } catch (error) {
+    // No metric this run: the silent-forwarders alarm treats missing data as breaching.
+    logger.error('Pipeline check failed', { error: describeError(error) });
+    throw error;
+  }
+};
+
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions] as const;
