@@ -80,6 +80,8 @@ export interface DrillOptions {
   faults?: Fault[];
   /** A seeded random fraction of all simulated AWS calls fails transiently. */
   randomFaults?: { rate: number; seed: number };
+  /** How long each approval waits before its reminder (default: 1 s, 3 s with several incidents, 600 s interactive). */
+  approvalWaitSeconds?: number;
   /** Account+regions whose forwarding is broken: their canary never reaches intake (pipeline tests). */
   brokenForwarding?: { accountId: string; region: string }[];
   /** Replace a deployed handler (fault injection in tests). */
@@ -168,7 +170,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   Object.assign(process.env, DRILL_ENV, {
     APPROVALS_BASE_URL: approvalServer.baseUrl,
     // Several incidents at once share the simulated responders, who decide one link at a time.
-    ...(options.approve === 'interactive' ? { REMINDER_INTERVAL_SECONDS: '600' } : perIncident ? { REMINDER_INTERVAL_SECONDS: '3' } : {}),
+    ...(options.approvalWaitSeconds !== undefined
+      ? { REMINDER_INTERVAL_SECONDS: String(options.approvalWaitSeconds) }
+      : options.approve === 'interactive'
+        ? { REMINDER_INTERVAL_SECONDS: '600' }
+        : perIncident
+          ? { REMINDER_INTERVAL_SECONDS: '3' }
+          : {}),
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
