@@ -1,3 +1,4 @@
+import { failureReason } from '#shared/errors';
 import type { Finding, ProposedRemediation } from '#shared/findings';
 import { maxSeverity, type Severity } from '#shared/triage';
 import type { HumanTask, StepStatus, TaskItem, WorkflowState } from '#shared/schemas';
@@ -29,12 +30,15 @@ interface StepReport {
   detail?: unknown;
   Cause?: unknown;
   Error?: unknown;
+  /** Set by the Record ... Failure states: the Catch's {Error, Cause}. */
+  error?: { Error?: unknown; Cause?: unknown };
 }
 
 function stepReport(value: unknown): { status: StepStatus | 'unknown'; detail: string } {
   const v = (value ?? {}) as { Payload?: StepReport } & StepReport;
   const report = v.Payload ?? v;
-  if (typeof report.Error === 'string') return { status: 'failed', detail: `${report.Error}: ${String(report.Cause ?? '').slice(0, 300)}` };
+  if (typeof report.Error === 'string') return { status: 'failed', detail: failureReason({ Error: report.Error, Cause: report.Cause }) };
+  if (report.error && typeof report.error === 'object') return { status: 'failed', detail: failureReason(report.error) };
   const status = report.status;
   const detail = typeof report.detail === 'string' ? report.detail : '';
   if (status === 'done' || status === 'failed' || status === 'skipped' || status === 'not-implemented') return { status, detail };

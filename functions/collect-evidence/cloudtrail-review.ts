@@ -1,6 +1,6 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type JsonObject, isObject } from '#shared/cloudtrail';
-import { isTransientAwsError, TransientAwsError } from '#shared/errors';
+import { isTransientAwsError, TransientAwsError, typedAwsError } from '#shared/errors';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
 
 /**
@@ -93,7 +93,7 @@ export async function lookupAll(region: string, query: LookupQuery, deps: Review
         if (throttled) stats.throttled += 1;
         if (!(throttled || isTransientAwsError(error)) || attempt >= maxAttempts) {
           if (throttled || isTransientAwsError(error)) throw new TransientAwsError(`cloudtrail:LookupEvents ${region}`, { cause: error });
-          throw error;
+          throw typedAwsError(`cloudtrail:LookupEvents ${region}`, error);
         }
         // Exponential backoff with a cap; the limiter still spaces the retry.
         await deps.timer.sleep(Math.min(8000, 250 * 2 ** (attempt - 1)));

@@ -187,7 +187,8 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
       organizationId: accountState.organization?.id ?? null,
       trails: accountState.trails.map((t) => ({ name: t.name, logging: t.logging })),
       guardDutyEnabledRegions: accountState.detectors.filter((d) => d.status === 'ENABLED').map((d) => d.region),
-      unavailable: accountState.unavailable,
+      // A posture that could not be read is one more thing the evidence lacks.
+      unavailable: [...accountState.unavailable, ...(posture && 'error' in posture ? [{ what: 'centralized root access posture of the organization', error: posture.error }] : [])],
     },
     evidence,
   };

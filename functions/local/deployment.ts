@@ -48,7 +48,7 @@ export interface AslTask {
   path: string[];
 }
 
-type AslState = Record<string, unknown> & { Type?: string };
+export type AslState = Record<string, unknown> & { Type?: string };
 
 /** Every Task state of a definition, including those inside Parallel branches and Map processors. */
 export function aslTasks(definition: { States: Record<string, AslState> }, path: string[] = []): AslTask[] {

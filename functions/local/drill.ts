@@ -86,6 +86,8 @@ export interface DrillOptions {
   brokenForwarding?: { accountId: string; region: string }[];
   /** Replace a deployed handler (fault injection in tests). */
   handlerFor?: LocalStepFunctionsOptions['handlerFor'];
+  /** Shorter Task timeouts by state name (a hung step times out in a second in tests). */
+  taskTimeouts?: LocalStepFunctionsOptions['taskTimeouts'];
 }
 
 export interface DrillReadyInfo {
@@ -197,6 +199,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     broker,
     stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.taskTimeouts ? { taskTimeouts: options.taskTimeouts } : {}),
     // Every AWS call a handler makes is attributed to its function (least-privilege tests read this).
     handlerFor: (fn, deployed) => {
       const handler = options.handlerFor ? options.handlerFor(fn, deployed) : deployed;

@@ -1,7 +1,7 @@
 import './polyfills';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { aslTasks, deployedFunctions, type Handler, loadHandler, stateMachineDefinition } from './deployment';
+import { aslTasks, type AslState, deployedFunctions, type Handler, loadHandler, stateMachineDefinition } from './deployment';
 import type { TaskTokenBroker } from './task-tokens';
 
 /**
@@ -35,6 +35,28 @@ export interface LocalStepFunctionsOptions {
   onEvent?: (execution: LocalExecution, event: ExecutionEvent) => void;
   /** Replace a handler (fault injection in tests); defaults to the deployed module. */
   handlerFor?: (functionName: string, deployed: Handler) => Handler;
+  /** Shorter TimeoutSeconds for named Task states, so a test can watch a hung step time out in a second. */
+  taskTimeouts?: Record<string, number>;
+}
+
+/** A copy of the definition with the given Task states' TimeoutSeconds replaced (branches and Map processors included). */
+function withTaskTimeouts<T extends { States: Record<string, AslState> }>(definition: T, timeouts: Record<string, number>): T {
+  // A JSON copy, not structuredClone: under jest's VM realms a structured clone's objects fail the
+  // runner's plain-object test, and it then passes Parameters through unevaluated.
+  const copy = JSON.parse(JSON.stringify(definition)) as T;
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task' && timeouts[name] !== undefined) {
+        delete state['TimeoutSecondsPath'];
+        state['TimeoutSeconds'] = timeouts[name];
+      }
+      for (const branch of (state['Branches'] as { States: Record<string, AslState> }[] | undefined) ?? []) visit(branch.States);
+      const processor = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, AslState> } | undefined;
+      if (processor) visit(processor.States);
+    }
+  };
+  visit(copy.States);
+  return copy;
 }
 
 export function bindTasks(options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'>): Record<string, (input: unknown) => Promise<unknown>> {
@@ -75,11 +97,12 @@ export function bindTasks(options: Pick<LocalStepFunctionsOptions, 'broker' | 'h
 
 export class LocalStepFunctions {
   readonly executions = new Map<string, LocalExecution>();
-  private readonly machine = new StateMachine(stateMachineDefinition() as never);
+  private readonly machine: StateMachine;
   private readonly tasks: Record<string, (input: unknown) => Promise<unknown>>;
   private readonly retryOverrides: Record<string, number>;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.machine = new StateMachine(withTaskTimeouts(stateMachineDefinition(), options.taskTimeouts ?? {}) as never);
     this.tasks = bindTasks(options);
     // Retries wait 0 ms in the drill; the retry policy itself still applies.
     this.retryOverrides = Object.fromEntries(Object.keys(this.tasks).map((name) => [name, 0]));

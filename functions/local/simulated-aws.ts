@@ -231,8 +231,14 @@ export class SimulatedAws {
     // does), by the calling function's own role in the responder account, then used in the member.
     const roleName = target.roleArn?.split('/').pop();
     let assumed: Promise<unknown> | undefined;
+    // A refused assumption fails the call that needed it, naming the role, as the SDK's provider does.
     const assume = () =>
-      (assumed ??= this.client({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 })));
+      (assumed ??= this.client({ region: 'us-east-1' })
+        .send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 }))
+        .catch((error: Error) => {
+          assumed = undefined;
+          throw new SimError(error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
+        }));
     const as = (region: string) => {
       const client = this.client({ accountId: target.accountId, region, ...(roleName ? { roleName } : {}) });
       return (roleName ? { send: async (command: unknown) => (await assume(), client.send(command)) } : client) as never;

@@ -215,13 +215,55 @@ export function describeError(error: unknown): { name: string; message: string }
 
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'InvalidClientTokenId', 'ExpiredToken']);
 
+/** An AWS SDK error as the typed error the state machine tells apart, naming the operation. */
+export function typedAwsError(operation: string, error: unknown): TransientAwsError | AccessDeniedError | AwsCallError {
+  if (isTransientAwsError(error)) return new TransientAwsError(operation, { cause: error });
+  if (error instanceof Error && ACCESS_DENIED.has(error.name)) return new AccessDeniedError(operation, { cause: error });
+  return new AwsCallError(operation, { cause: error });
+}
+
 /** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
 export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (isTransientAwsError(error)) throw new TransientAwsError(operation, { cause: error });
-    if (error instanceof Error && ACCESS_DENIED.has(error.name)) throw new AccessDeniedError(operation, { cause: error });
-    throw new AwsCallError(operation, { cause: error });
+    throw typedAwsError(operation, error);
   }
+}
+
+/** What a responder does when a step failed for good, by the kind of failure. */
+export function whatToDoInstead(errorName: string): string {
+  if (/AccessDenied|Unauthorized|AuthorizationError/.test(errorName)) {
+    return "Allow that action to the function's role (or to the member role in that account), or do this step by hand in the console.";
+  }
+  if (/Transient|Throttl|Timeout|ServiceUnavailable|InternalFailure|Lambda\./.test(errorName)) {
+    return 'AWS kept failing or the step timed out after its retries: do this step by hand, or run the response again once AWS answers.';
+  }
+  return "Do this step by hand; the function's log for this incident id has the details.";
+}
+
+/**
+ * A failure the state machine caught ({Error, Cause}; a Lambda's Cause is JSON with errorMessage),
+ * or a step's own "Name: message" detail, as one line a responder can act on.
+ */
+export function failureReason(failure: { Error?: unknown; Cause?: unknown } | string | undefined): string {
+  if (failure === undefined) return '';
+  let name: string;
+  let message: string;
+  if (typeof failure === 'string') {
+    const m = /^([A-Za-z.]+(?:Error|Exception|Denied|Timeout|[A-Z][a-z]+Failure)?):\s*(.*)$/s.exec(failure);
+    name = m?.[1] ?? '';
+    message = m ? m[2]! : failure;
+  } else {
+    name = typeof failure.Error === 'string' ? failure.Error : 'Error';
+    const cause = typeof failure.Cause === 'string' ? failure.Cause : '';
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+      message = typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+    } catch {
+      message = cause;
+    }
+  }
+  const what = `${name ? `${name}: ` : ''}${message}`.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return `${what}${what ? '. ' : ''}${whatToDoInstead(name)}`;
 }

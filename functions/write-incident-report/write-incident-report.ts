@@ -1,4 +1,5 @@
 import type { Clock } from '#shared/clock';
+import { failureReason, whatToDoInstead } from '#shared/errors';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';
@@ -39,6 +40,8 @@ export interface ReportTask {
   verified: boolean | null;
   /** For an approved remediation: whether it ran. */
   remediation?: string;
+  /** Why a task failed, or why its remediation did not run, and what to do instead. */
+  reason?: string;
 }
 
 export interface IncidentReport {
@@ -92,9 +95,17 @@ interface TaskOutcome {
   kind?: string;
   title?: string;
   status?: string;
-  action?: { status?: string };
+  action?: { status?: string; detail?: string };
   decision?: { decidedBy?: string; decidedAt?: string };
-  verification?: { verified?: boolean | null };
+  verification?: { verified?: boolean | null; reason?: string };
+  error?: { Error?: unknown; Cause?: unknown };
+}
+
+/** Why a task is not done, in a responder's words (empty when it is done or simply waiting). */
+function taskReason(o: TaskOutcome): string {
+  if (o.status === 'failed') return failureReason(o.error);
+  if (o.kind === 'remediation' && o.status === 'done' && o.action?.status === 'failed') return failureReason(o.action.detail ?? 'the change failed');
+  return '';
 }
 
 const ACTION_OF_STEP: Record<keyof Assessment['steps'], string> = {
@@ -118,7 +129,10 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
     for (const [step, s] of Object.entries(assessment.steps)) {
       if (step === 'containment' && containment?.actions?.length) {
         // One entry per credential, with the time it was deleted.
-        for (const a of containment.actions) actions.push({ action: a.action, target: a.target, status: a.status === 'already-gone' ? 'done' : a.status, at: a.at, detail: a.detail });
+        for (const a of containment.actions) {
+          const handOver = a.status === 'failed' ? ' A person deletes it in the console (task "Delete the root access keys"), verified by API.' : '';
+          actions.push({ action: a.action, target: a.target, status: a.status === 'already-gone' ? 'done' : a.status, at: a.at, detail: `${a.detail}${handOver}` });
+        }
         continue;
       }
       actions.push({ action: ACTION_OF_STEP[step as keyof Assessment['steps']], target: state.accountId, status: s.status, at, detail: s.detail });
@@ -138,15 +152,20 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
         decidedBy: o.decision?.decidedBy ?? null,
         decidedAt: o.decision?.decidedAt ?? null,
         verified: typeof o.verification?.verified === 'boolean' ? o.verification.verified : null,
+        ...(taskReason(o) ? { reason: taskReason(o) } : {}),
       }));
 
+  // A credential containment could not delete is closed when a person deleted the keys and the API confirmed it.
+  const keysDeletedByPerson = humanTasks.some((t) => t.id === 'delete-root-access-keys' && t.status === 'done' && t.verified === true);
   const openItems = [
-    ...actions.filter((a) => a.status !== 'done' && a.status !== 'skipped').map((a) => `${a.action}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
+    ...actions
+      .filter((a) => a.status !== 'done' && a.status !== 'skipped' && !(keysDeletedByPerson && a.action.startsWith('delete-root-')))
+      .map((a) => `${a.action}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
     ...humanTasks
       // Done and verified, or done where no API can check (the responder's decision stands): not open.
       // A rejected task is open too: people declined it, so someone must look again.
       .filter((t) => !confirmed && !(t.status === 'done' && t.verified !== false))
-      .map((t) => `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}`),
+      .map((t) => `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`),
   ];
   const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
@@ -172,7 +191,12 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
   timeline.push({ at, state: 'Write Incident Report', event: `incident ${status}` });
   timeline.sort((a, b) => a.at.localeCompare(b.at));
 
-  const limits: string[] = [...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []), ...limitsNote];
+  const limits: string[] = [
+    ...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []),
+    // A read that was refused or failed: the evidence lacks it, and a person should look.
+    ...((collection?.accountState as EvidenceCollection['accountState'] | undefined)?.unavailable?.map((u) => `Not read: ${u.what} (${u.error}). ${whatToDoInstead(/refused|denied/i.test(u.error) ? 'AccessDenied' : '')}`) ?? []),
+    ...limitsNote,
+  ];
   if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
     limits.push('This responder runs in the affected account: root can switch it off, stop executions, change the approvals function or read the responders\' TOTP secrets. The evidence already written is safe only because of the bucket\'s Object Lock.');
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDrill, type DrillResult } from '#local/drill';
+import { commandsOf, expectHandled, expectNothingDoubledOrClaimed, expectRefusalReported } from '../helpers-faults';
 
 /**
  * The simulated account fails a seeded random fraction of every call with throttling, 5xx and
@@ -19,26 +20,8 @@ const RATES = [0.1, 0.3, 0.5];
 const SEEDS = [1, 2, 3];
 
 function check(result: DrillResult): void {
-  for (const execution of result.executions) {
-    if (execution.status === 'FAILED') {
-      expect(execution.error).toBe('ResponseFailed');
-      expect(result.outbox.some((m) => m.subject.startsWith('[root-responder] FAILED'))).toBe(true);
-    }
-  }
-  const byTarget = new Map<string, number>();
-  for (const c of result.aws.changes.filter((c) => c.change.startsWith('delete-root-'))) byTarget.set(`${c.change} ${c.target}`, (byTarget.get(`${c.change} ${c.target}`) ?? 0) + 1);
-  for (const [target, n] of byTarget) expect({ target, n }).toEqual({ target, n: 1 });
-  const reportFile = join(result.outDir, 'report.json');
-  if (!existsSync(reportFile)) return;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
-  const claimed = report.actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done').map((a) => `${a.action} ${a.target}`);
-  // Every claimed deletion happened (or the key was already gone, which containment also calls done).
-  const member = Object.values(result.aws.world.accounts).find((a) => a.accountId === '444455556666');
-  for (const c of claimed) {
-    const happened = byTarget.has(c);
-    const goneAnyway = member ? !member.root.accessKeys.some((k) => c.endsWith(k.AccessKeyId)) : true;
-    expect({ c, ok: happened || goneAnyway }).toEqual({ c, ok: true });
-  }
+  expectHandled(result);
+  expectNothingDoubledOrClaimed(result);
 }
 
 describe('transient faults at 10%, 30% and 50% of every AWS call', () => {
@@ -104,8 +87,64 @@ describe('permanent refusals on chosen operations', () => {
     const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as { status: string; openItems: string[]; humanTasks: { id: string; status: string }[] };
     expect(report.status).toBe('open');
     expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')!.status).toBe('open');
-    expect(report.openItems.find((o) => o.startsWith('Approve: Quarantine IAM user tracy_stone'))).toMatch(/approved, but the remediation did not run \(failed\)$/);
+    expect(report.openItems.find((o) => o.startsWith('Approve: Quarantine IAM user tracy_stone'))).toMatch(
+      /approved, but the remediation did not run \(failed\): AccessDeniedError: iam:PutUserPolicy was refused: .*Allow that action .*or do this step by hand/,
+    );
     const unavailable = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'review.json'), 'utf8')) as { unavailable: { what: string; error: string }[] };
     expect(unavailable.unavailable.map((u) => u.what)).toContain('BILLING alternate contact');
   });
+});
+
+describe('AccessDenied on every operation a scenario uses, one at a time (the full matrix over every scenario is `npm run soak`)', () => {
+  // The richest standalone scenario, and the organization-only operations of a member account.
+  const SAMPLE: [string, string[] | 'all'][] = [
+    ['unknown-ip-no-mfa', 'all'],
+    ['member-account', ['AssumeRoleCommand', 'AssumeRootCommand', 'ListOrganizationsFeaturesCommand', 'ListAccountsCommand', 'DeleteAccessKeyCommand']],
+  ];
+  for (const [scenario, chosen] of SAMPLE) {
+    it(`${scenario}: each refusal is handled, named in the report with what to do instead, and nothing is claimed`, async () => {
+      const clean = await runDrill({ scenario, approve: 'all', out: mkdtempSync(join(tmpdir(), 'denied-')) });
+      const commands = chosen === 'all' ? commandsOf(clean) : chosen;
+      expect(commands.length).toBeGreaterThan(4);
+      for (const command of commands) {
+        const result = await runDrill({ scenario, approve: 'all', out: mkdtempSync(join(tmpdir(), 'denied-')), faults: [{ command, error: 'AccessDenied', times: Infinity }] });
+        expect({ command, refused: result.aws.calls.some((c) => c.command === command && c.error === 'AccessDenied') }).toEqual({ command, refused: true });
+        expectHandled(result);
+        expectNothingDoubledOrClaimed(result);
+        expectRefusalReported(result, command);
+      }
+    }, 120_000);
+  }
+});
+
+describe('the state machine recovers from a hung step', () => {
+  it('containment hangs after deleting until its Task times out: the retry finds the keys gone and deletes nothing twice', async () => {
+    let calls = 0;
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: mkdtempSync(join(tmpdir(), 'hang-')),
+      // Contain Root Credentials times out after 1 s here (120 s deployed); the first invocation does
+      // its deletes and then hangs for 2 s, as a Lambda stuck on a slow call would.
+      taskTimeouts: { 'Contain Root Credentials': 1 },
+      handlerFor: (fn, deployed) =>
+        fn === 'containRootCredentials'
+          ? async (event) => {
+              calls += 1;
+              const out = await deployed(event);
+              if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 2000));
+              return out;
+            }
+          : deployed,
+    });
+    expect(calls).toBe(2);
+    const contain = result.executions[0]!.events.filter((e) => e.state === 'Contain Root Credentials').map((e) => `${e.type}${e.error ? ` ${e.error}` : ''}`);
+    // Timed out, retried (the Retry on States.Timeout of this idempotent step), then finished.
+    expect(contain).toEqual(['StateEntered', 'StateFailed States.Timeout', 'StateRetried', 'StateExited']);
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const deletions = result.aws.changes.filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate').map((c) => c.target).sort();
+    expect(deletions).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
+    const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as Report;
+    expect(report.actions.filter((a) => a.action.startsWith('delete-root-')).map((a) => a.status)).toEqual(['done', 'done']);
+  }, 30_000);
 });

@@ -43,12 +43,18 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
       const timeout = state['TimeoutSeconds'] ?? state['TimeoutSecondsPath'];
       expect({ name, timeout }).toEqual({ name, timeout: expect.anything() });
-      const retry = state['Retry'] as { ErrorEquals: string[] }[];
+      const retry = state['Retry'] as { ErrorEquals: string[]; MaxAttempts?: number }[];
       expect(retry.length).toBeGreaterThan(0);
       for (const r of retry) {
         expect(r.ErrorEquals).not.toContain('States.ALL');
         expect(r.ErrorEquals).not.toContain('States.TaskFailed');
-        expect(r.ErrorEquals).toContain('TransientAwsError');
+      }
+      expect(retry[0]!.ErrorEquals).toContain('TransientAwsError');
+      // A timed-out or killed invocation is retried once, and only where running the step again does no harm.
+      const onTimeout = retry.filter((r) => r.ErrorEquals.includes('States.Timeout'));
+      if (onTimeout.length > 0) {
+        expect({ name, idempotent: ['Snapshot Root Credentials', 'Contain Root Credentials', 'Verify Human Task', 'Verify Incident'].includes(name) }).toEqual({ name, idempotent: true });
+        expect(onTimeout).toEqual([{ ErrorEquals: ['States.Timeout', 'Lambda.Unknown', 'Sandbox.Timedout'], IntervalSeconds: 1, MaxAttempts: 1 }]);
       }
       expect((state['Catch'] as unknown[]).length).toBeGreaterThan(0);
     }
