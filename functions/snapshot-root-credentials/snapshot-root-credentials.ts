@@ -140,7 +140,9 @@ export async function snapshotRootCredentials(state: WorkflowState, deps: Snapsh
     } catch (error) {
       if (!(error instanceof AccessDeniedError)) throw error;
       // Centralized root access is off, or this account may not use it: say so, and read what the read role can.
-      snapshot = await viaAccountSummary(state, deps, [`AssumeRoot was refused (${error.message}); centralized root access may be off for this account`]);
+      snapshot = await viaAccountSummary(state, deps, [
+        `root's credentials through an AssumeRoot audit session, which was refused (${error.message}): centralized root access may be off for this account. The snapshot read GetAccountSummary instead; a person checks root's keys, password and MFA devices in the console`,
+      ]);
     }
   }
   const expected = deps.expectedMfaDevices;

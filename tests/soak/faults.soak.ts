@@ -34,13 +34,20 @@ describe.each(listScenarios().map((s) => s.name))('%s', (scenario) => {
 
   it('AccessDenied on each operation it uses: handled, reported with what to do instead, nothing claimed', async () => {
     const commands = commandsOf(await runDrill({ scenario, approve: 'all', out: out() }));
+    // Every operation is tried, and every one that falls short is listed, not only the first.
+    const problems: string[] = [];
     for (const command of commands) {
       const result = await runDrill({ scenario, approve: 'all', out: out(), faults: [{ command, error: 'AccessDenied', times: Infinity }] });
       totals.refusalRuns += 1;
       totals.failedExecutions += result.executions.filter((e) => e.status === 'FAILED').length;
-      expectHandled(result);
-      expectNothingDoubledOrClaimed(result);
-      if (result.executions.length > 0) expectRefusalReported(result, command);
+      try {
+        expectHandled(result);
+        expectNothingDoubledOrClaimed(result);
+        if (result.executions.length > 0) expectRefusalReported(result, command);
+      } catch (error) {
+        problems.push(`${command}: ${(error as Error).message.split('\n').filter((l) => /^\s*[-+] /.test(l)).join(' ')}`);
+      }
     }
+    expect(problems).toEqual([]);
   });
 });

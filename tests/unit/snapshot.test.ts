@@ -57,7 +57,7 @@ describe('snapshot root credentials', () => {
     const aws = new SimulatedAws(world([simAccount(MGMT), simAccount(MEMBER)], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement'], delegatedAdmins: [] }, responderAccountId: MGMT }));
     const snap = await snapshotRootCredentials(state(MEMBER), { clients: clientsOf(aws, MEMBER), responder: clientsOf(aws, MGMT), useAssumeRoot: true, region: 'us-east-1', clock });
     expect(snap.method).toBe('account-summary');
-    expect(snap.notVisible[0]).toMatch(/^AssumeRoot was refused .*RootSessions/);
+    expect(snap.notVisible[0]).toMatch(/^root's credentials through an AssumeRoot audit session, which was refused \(.*RootSessions.*a person checks root's keys, password and MFA devices in the console$/);
   });
 
   it('flags root MFA devices that are not in the configured list', async () => {
