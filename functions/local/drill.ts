@@ -15,6 +15,8 @@ import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/ch
 import { IncidentStore } from '#shared/incident-store';
 import { canaryEvent, toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { flaky, type FlakyStats, seededRandom } from './flaky';
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
@@ -78,7 +80,7 @@ export interface DrillOptions {
   consoleWork?: boolean;
   /** Faults the simulated AWS injects (fault tests). */
   faults?: Fault[];
-  /** A seeded random fraction of all simulated AWS calls fails transiently. */
+  /** A seeded random fraction of all simulated AWS calls (DynamoDB and SNS included) fails transiently. */
   randomFaults?: { rate: number; seed: number };
   /** How long each approval waits before its reminder (default: 1 s, 3 s with several incidents, 600 s interactive). */
   approvalWaitSeconds?: number;
@@ -139,6 +141,8 @@ export interface DrillResult {
    * silent-forwarders alarm treats a missing run as breaching).
    */
   pipeline: PipelineCheck | { error: string };
+  /** With random faults: what the DynamoDB and SNS stand-ins injected. */
+  storeFaults?: { dynamodb: FlakyStats; sns: FlakyStats };
   wallMs: number;
 }
 
@@ -194,6 +198,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   resetRuntimeConfig();
   const ddb = new SimulatedDynamoDb();
   const sns = new SimulatedSns();
+  // With random faults, DynamoDB and SNS fail too (the harness's own reads use the stand-ins directly).
+  const stores = options.randomFaults
+    ? {
+        ddb: flaky(ddb, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 1), isWrite: (c) => !(c instanceof GetCommand || c instanceof QueryCommand) }),
+        sns: flaky(sns, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 2), isWrite: () => true }),
+      }
+    : undefined;
   const broker = new TaskTokenBroker();
   const sfn = new LocalStepFunctions({
     broker,
@@ -207,9 +218,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     },
   });
   useLocalClients({
-    dynamodb: ddb as unknown as DynamoDBDocumentClient,
+    dynamodb: (stores?.ddb ?? ddb) as unknown as DynamoDBDocumentClient,
     sfn: sfn as unknown as SFNClient,
-    sns: sns as unknown as SNSClient,
+    sns: (stores?.sns ?? sns) as unknown as SNSClient,
     target: (target) => aws.targetClients(target),
     objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix, perIncident)),
     objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix, perIncident)),
@@ -249,9 +260,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
           const outcomes: number[] = [];
           for (const responder of responders) {
-            totp.advance();
-            const answer = await respondOverHttp(link, { email: responder.email, code: currentCode(responder, totp.now()), decision, comment: 'drill' });
-            outcomes.push(answer.status);
+            // A server error (AWS failing under the approvals function): a person tries again, twice.
+            let answer: { status: number };
+            for (let attempt = 1; ; attempt++) {
+              totp.advance();
+              answer = await respondOverHttp(link, { email: responder.email, code: currentCode(responder, totp.now()), decision, comment: 'drill' });
+              outcomes.push(answer.status);
+              if (answer.status < 500 || attempt >= 3) break;
+            }
             if (answer.status !== 202) break; // 202: recorded, a second responder is needed
           }
           return { taskId: pending?.taskId, statuses: outcomes };
@@ -275,7 +291,22 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     // The canary schedule of every watched account and region fires once, through the same intake.
     const watched = scenario.mode === 'organization' ? Object.values(world.accounts) : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
     const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
-    for (const account of watched) for (const region of account.enabledRegions) if (!broken(account.accountId, region)) await intake(canaryEvent(account.accountId, region, new Date()));
+    // EventBridge invokes intake asynchronously: Lambda retries a failed invocation twice.
+    const invokeIntake = async (event: unknown): Promise<{ outcome: string; incidentId?: string }> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await intake(event)) as { outcome: string; incidentId?: string };
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
+    };
+    for (const account of watched) {
+      for (const region of account.enabledRegions) {
+        // A canary lost for good is what the pipeline check is for; the drill goes on.
+        if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, new Date())).catch(() => undefined);
+      }
+    }
     // The check has been watching for a day, so a canary that did not come is late, not new.
     await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(Date.now() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
     const lines: IntakeLine[] = [];
@@ -283,7 +314,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       const detail = event['detail'] as Record<string, unknown>;
       const line: IntakeLine = { eventName: String(detail['eventName'] ?? ''), eventTime: (detail['eventTime'] as string | undefined) ?? null, outcome: 'error' };
       try {
-        const result = (await intake(event)) as { outcome: string; incidentId?: string };
+        const result = await invokeIntake(event);
         line.outcome = result.outcome;
         if (result.incidentId) line.incidentId = result.incidentId;
       } catch (error) {
@@ -313,7 +344,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
     writeOutbox(join(outDir, 'outbox'), sns.outbox);
     const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
-    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, pipeline, wallMs: Date.now() - started };
+    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, pipeline, ...(stores ? { storeFaults: { dynamodb: stores.ddb.stats, sns: stores.sns.stats } } : {}), wallMs: Date.now() - started };
   } finally {
     useLocalClients(undefined);
     await approvalServer.close();

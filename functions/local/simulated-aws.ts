@@ -4,6 +4,7 @@ import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
 import type { Target, TargetClients } from '#shared/clients';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { seededRandom } from './flaky';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
@@ -183,16 +184,7 @@ export class SimulatedAws {
    * the same seed gives the same sequence of faults.
    */
   randomFaults(options: { rate: number; seed: number; errors?: string[] }): void {
-    let state = options.seed >>> 0;
-    const next = () => {
-      // mulberry32
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    this.random = { rate: options.rate, errors: options.errors ?? ['ThrottlingException', 'InternalFailure', 'RequestTimeout'], next };
+    this.random = { rate: options.rate, errors: options.errors ?? ['ThrottlingException', 'InternalFailure', 'RequestTimeout'], next: seededRandom(options.seed) };
   }
 
   account(accountId: string): SimAccount {

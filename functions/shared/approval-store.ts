@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, isTransientAwsError, TransientAwsError } from './errors';
 
@@ -34,6 +34,8 @@ export interface ApprovalRecord {
   approvals: ApprovalVote[];
   failedAttempts: number;
   version: number;
+  /** Which write produced this version (tells our own retried write from someone else's). */
+  writeId?: string;
   createdAt: string;
   expiresAt: string;
   ttl: number;
@@ -110,14 +112,20 @@ export class ApprovalStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get(id);
       if (!current) throw new ApprovalNotFoundError();
-      const next = { ...mutate(current), version: current.version + 1 };
+      // Each write carries its own id: when the SDK retries a write whose response was lost, the
+      // condition fails on our own write, and the id tells that apart from someone else's.
+      const next = { ...mutate(current), version: current.version + 1, writeId: randomUUID() };
       try {
         await this.ddb.send(
           new PutCommand({ TableName: this.table, Item: { ...next, sk: 'APPROVAL' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }),
         );
         return next;
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        if ((error as Error).name === 'ConditionalCheckFailedException') {
+          const now = await this.get(id);
+          if (now?.writeId === next.writeId) return next;
+          continue;
+        }
         throw this.wrap('PutItem', error);
       }
     }
@@ -199,17 +207,25 @@ export class ApprovalStore {
       });
       const current = out.Item as { lastStep: number; version: number } | undefined;
       if (current && step <= current.lastStep) return false;
+      const writeId = randomUUID();
       try {
         await this.ddb.send(
           new PutCommand({
             TableName: this.table,
-            Item: { ...key, lastStep: step, version: (current?.version ?? 0) + 1 },
+            Item: { ...key, lastStep: step, version: (current?.version ?? 0) + 1, writeId },
             ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
           }),
         );
         return true;
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        if ((error as Error).name === 'ConditionalCheckFailedException') {
+          // Our own write, retried after its response was lost: the step is ours, not a replay.
+          const again = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((e: unknown) => {
+            throw this.wrap('GetItem', e);
+          });
+          if ((again.Item as { writeId?: string } | undefined)?.writeId === writeId) return true;
+          continue;
+        }
         throw this.wrap('PutItem', error);
       }
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { fixedClock } from '#shared/clock';
@@ -145,6 +146,33 @@ describe('two-person rule and concurrency', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(['ApprovalAlreadyDecidedError']);
     expect(sfnMock.calls()).toHaveLength(1);
+  });
+
+  it("a write whose response was lost and that the SDK sends again is recognised as ours: the decision stands and the workflow resumes", async () => {
+    // The first Put of each kind reaches the table, its response is lost, and the SDK sends it again
+    // (which then fails its condition on our own write).
+    let lost = 0;
+    const lossy = {
+      send: async (command: unknown) => {
+        if (command instanceof PutCommand && lost < 2 && command.input.ConditionExpression === 'version = :v') {
+          lost += 1;
+          await ddb.send(command);
+          return ddb.send(command);
+        }
+        return ddb.send(command);
+      },
+    };
+    const { id } = await requested();
+    approvals = new ApprovalStore(lossy as never, 'approvals');
+    const result = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
+    expect(result).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com' });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    expect(lost).toBe(1);
+    // The same for a TOTP step: our own retried write is not a replay; a real replay still is.
+    expect(await approvals.useTotpStep('alice@example.com', 100)).toBe(true);
+    expect(await approvals.useTotpStep('alice@example.com', 101)).toBe(true);
+    expect(lost).toBe(2);
+    expect(await approvals.useTotpStep('alice@example.com', 101)).toBe(false);
   });
 
   it('a TOTP time step is accepted once per responder', async () => {
