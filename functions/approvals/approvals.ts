@@ -29,8 +29,32 @@ export interface DecisionRequest {
 
 export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & { complete: boolean };
 
+/**
+ * This responder's own decision, already on the record: their earlier attempt wrote it and then
+ * failed (a lost response, a 5xx before the workflow heard it), and they submitted again.
+ */
+async function ownEarlierDecision(request: DecisionRequest, deps: DecideDeps): Promise<{ record: ApprovalRecord; complete: boolean } | undefined> {
+  const record = await deps.approvals.get(request.id);
+  if (!record) return undefined;
+  const voted = record.approvals.some((v) => v.by === request.decidedBy) || record.decidedBy === request.decidedBy;
+  if (!voted) return undefined;
+  if (record.status === 'pending') return request.outcome === 'approved' ? { record, complete: false } : undefined;
+  return record.status === request.outcome ? { record, complete: true } : undefined;
+}
+
 export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionResult> {
-  const { record, complete } = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via, ...(request.reason ? { comment: request.reason } : {}) }, deps.clock.now());
+  let decided: { record: ApprovalRecord; complete: boolean };
+  let again = false;
+  try {
+    decided = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via, ...(request.reason ? { comment: request.reason } : {}) }, deps.clock.now());
+  } catch (error) {
+    const earlier = error instanceof ApprovalAlreadyDecidedError ? await ownEarlierDecision(request, deps) : undefined;
+    if (!earlier) throw error;
+    // Tell the workflow again: it may never have heard (the token is refused if it did).
+    decided = earlier;
+    again = true;
+  }
+  const { record, complete } = decided;
   const { token: _token, pk: _pk, ...safe } = record;
   // Two-person rule: the first of two approvals is recorded; the workflow hears only the quorum.
   if (!complete) return { ...safe, complete };
@@ -44,6 +68,8 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
     }
   } catch (error) {
     if (error instanceof TaskTimedOut || (error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
+      // Sent again and refused: the workflow heard the first time (or stopped waiting); the decision stands.
+      if (again) return { ...safe, complete };
       // The workflow stopped waiting (timed out into a reminder, or finished): this link is dead.
       throw new ApprovalAlreadyDecidedError('superseded: the workflow is no longer waiting on this link');
     }

@@ -131,7 +131,12 @@ describe('two-person rule and concurrency', () => {
     const first = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
     expect(first).toMatchObject({ complete: false, status: 'pending' });
     expect(sfnMock.calls()).toHaveLength(0);
-    await expect(decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toThrow(/already approved by alice@example.com/);
+    // Alice again (her page resubmitted): her one vote stands, no second vote, the workflow still waits.
+    expect(await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).toMatchObject({ complete: false, status: 'pending' });
+    expect((await approvals.get(id))!.approvals.map((v) => v.by)).toEqual(['alice@example.com']);
+    expect(sfnMock.calls()).toHaveLength(0);
+    // Alice cannot turn her approval into a rejection by submitting again.
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toThrow(/already approved by alice@example.com/);
     const second = await decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps());
     expect(second).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com + bob@example.com' });
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
@@ -173,6 +178,22 @@ describe('two-person rule and concurrency', () => {
     expect(await approvals.useTotpStep('alice@example.com', 101)).toBe(true);
     expect(lost).toBe(2);
     expect(await approvals.useTotpStep('alice@example.com', 101)).toBe(false);
+  });
+
+  it('a responder who submits again after a failure that came after the decision was written resumes the workflow, once', async () => {
+    const { id } = await requested();
+    // The decision is written, then the function fails before the workflow hears it.
+    await approvals.decide(id, 'approved', { decidedBy: 'alice@example.com', via: 'web' }, clock.now());
+    expect(sfnMock.calls()).toHaveLength(0);
+    const again = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
+    expect(again).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com' });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    // If the workflow had heard already, the token is refused: still a success for the responder.
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    expect(await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).toMatchObject({ complete: true });
+    // Someone else, or the opposite decision, is still refused.
+    await expect(decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
   });
 
   it('a TOTP time step is accepted once per responder', async () => {
