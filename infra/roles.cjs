@@ -10,7 +10,7 @@ const SERVICE = 'root-responder';
 const FUNCTIONS = {
   intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
   approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
-  snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'] },
+  snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
   containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
   assessIncident: { dir: 'assess-incident' },

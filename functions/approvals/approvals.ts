@@ -36,10 +36,10 @@ export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & { complete: 
 async function ownEarlierDecision(request: DecisionRequest, deps: DecideDeps): Promise<{ record: ApprovalRecord; complete: boolean } | undefined> {
   const record = await deps.approvals.get(request.id);
   if (!record) return undefined;
-  const voted = record.approvals.some((v) => v.by === request.decidedBy) || record.decidedBy === request.decidedBy;
-  if (!voted) return undefined;
-  if (record.status === 'pending') return request.outcome === 'approved' ? { record, complete: false } : undefined;
-  return record.status === request.outcome ? { record, complete: true } : undefined;
+  // A rejection is the rejecting responder's alone; an approval, any of its approvers'.
+  if (record.status === 'rejected') return request.outcome === 'rejected' && record.decidedBy === request.decidedBy ? { record, complete: true } : undefined;
+  if (!record.approvals.some((v) => v.by === request.decidedBy) || request.outcome !== 'approved') return undefined;
+  return { record, complete: record.status === 'approved' };
 }
 
 export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionResult> {

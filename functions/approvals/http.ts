@@ -106,7 +106,9 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   const now = deps.clock.now();
   // TTL deletes days late: expiry is checked here, not left to the table.
   if (new Date(record.expiresAt).getTime() <= now.getTime()) return expired(record.expiresAt);
-  if (record.status !== 'pending') return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
+  // A decided link shows no form. A POST to it still goes through every check below: the responder
+  // whose decision it is may be resubmitting after an error, and decide() tells the workflow again.
+  if (record.status !== 'pending' && method !== 'POST') return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
 
   if (method === 'GET') {
     const csrf = randomBytes(32).toString('base64url');

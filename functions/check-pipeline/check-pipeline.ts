@@ -12,9 +12,10 @@ import { publish } from '#shared/notify';
 /**
  * The pipeline check (scheduled): is every account and region still wired to the responder?
  * - Silent forwarders: every account (the organization's active accounts, or this one) sends a
- *   canary from every forwarding region on a schedule, through the same rules, role and bus policy
- *   as root events. An account+region whose canary stopped arriving lost its forwarding (a rule
- *   deleted or disabled, a role broken, the bus policy changed, a StackSet instance missing).
+ *   canary from every forwarding region on a schedule, through its own forwarding rule and the same
+ *   role, target and bus policy as root events. An account+region whose canary stopped arriving
+ *   lost its forwarding (the stack instance removed, the role broken, the bus policy changed). The
+ *   canary rule is not the root rules: in members the SCP protects those; nothing here checks them.
  * - Uncovered regions: a region enabled in an account (opted into later, say) but not among the
  *   regions the forwarding is deployed to: root activity there would not reach the responder.
  * Published as metrics (the alarms) and, when what is wrong changes, as one alert listing it.
@@ -62,7 +63,8 @@ async function accountsToWatch(deps: PipelineCheckDeps): Promise<{ id: string; j
   let token: string | undefined;
   do {
     const page = await awsCall('organizations:ListAccounts', () => deps.responder.organizations().send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) })));
-    for (const a of page.Accounts ?? []) if (a.Id && (a.Status ?? 'ACTIVE') === 'ACTIVE') accounts.push({ id: a.Id, ...(a.JoinedTimestamp ? { joined: new Date(a.JoinedTimestamp) } : {}) });
+    // State replaces the retired Status field; a suspended or closed account forwards nothing.
+    for (const a of page.Accounts ?? []) if (a.Id && (a.State ?? a.Status ?? 'ACTIVE') === 'ACTIVE') accounts.push({ id: a.Id, ...(a.JoinedTimestamp ? { joined: new Date(a.JoinedTimestamp) } : {}) });
     token = page.NextToken;
   } while (token);
   return accounts;

@@ -62,16 +62,27 @@ export async function startApprovalServer(handler: (event: APIGatewayProxyEventV
 }
 
 /** What a responder's browser does: open the link, read the form, send it with the code. */
-export async function respondOverHttp(link: string, answer: { email: string; code: string; decision: 'approve' | 'reject'; comment?: string }): Promise<{ status: number; page: string }> {
+export async function respondOverHttp(
+  link: string,
+  answer: { email: string; code: string | (() => string); decision: 'approve' | 'reject'; comment?: string },
+  options: { retriesOnServerError?: number } = {},
+): Promise<{ status: number; page: string; statuses: number[] }> {
   const get = await fetch(link);
   const page = await get.text();
-  if (get.status !== 200) return { status: get.status, page };
+  if (get.status !== 200) return { status: get.status, page, statuses: [get.status] };
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
   const cookie = (get.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
-  const post = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin, cookie },
-    body: new URLSearchParams({ csrf, email: answer.email, code: answer.code, decision: answer.decision, comment: answer.comment ?? '' }).toString(),
-  });
-  return { status: post.status, page: await post.text() };
+  // A server error: the person submits the same page again, with the code their app shows now.
+  const statuses: number[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const code = typeof answer.code === 'function' ? answer.code() : answer.code;
+    const post = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin, cookie },
+      body: new URLSearchParams({ csrf, email: answer.email, code, decision: answer.decision, comment: answer.comment ?? '' }).toString(),
+    });
+    statuses.push(post.status);
+    const text = await post.text();
+    if (post.status < 500 || attempt >= (options.retriesOnServerError ?? 0)) return { status: post.status, page: text, statuses };
+  }
 }

@@ -260,14 +260,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
           const outcomes: number[] = [];
           for (const responder of responders) {
-            // A server error (AWS failing under the approvals function): a person tries again, twice.
-            let answer: { status: number };
-            for (let attempt = 1; ; attempt++) {
+            // A server error (AWS failing under the approvals function): the person submits the page again, twice.
+            const code = () => {
               totp.advance();
-              answer = await respondOverHttp(link, { email: responder.email, code: currentCode(responder, totp.now()), decision, comment: 'drill' });
-              outcomes.push(answer.status);
-              if (answer.status < 500 || attempt >= 3) break;
-            }
+              return currentCode(responder, totp.now());
+            };
+            const answer = await respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 });
+            outcomes.push(...answer.statuses);
             if (answer.status !== 202) break; // 202: recorded, a second responder is needed
           }
           return { taskId: pending?.taskId, statuses: outcomes };

@@ -236,7 +236,7 @@ export function whatToDoInstead(errorName: string): string {
   if (/AccessDenied|Unauthorized|AuthorizationError/.test(errorName)) {
     return "Allow that action to the function's role (or to the member role in that account), or do this step by hand in the console.";
   }
-  if (/Transient|Throttl|Timeout|ServiceUnavailable|InternalFailure|Lambda\./.test(errorName)) {
+  if (/Transient|Throttl|Timeout|Timedout|ServiceUnavailable|InternalFailure|Lambda\.|Sandbox\./.test(errorName)) {
     return 'AWS kept failing or the step timed out after its retries: do this step by hand, or run the response again once AWS answers.';
   }
   return "Do this step by hand; the function's log for this incident id has the details.";
@@ -251,7 +251,7 @@ export function failureReason(failure: { Error?: unknown; Cause?: unknown } | st
   let name: string;
   let message: string;
   if (typeof failure === 'string') {
-    const m = /^([A-Za-z.]+(?:Error|Exception|Denied|Timeout|[A-Z][a-z]+Failure)?):\s*(.*)$/s.exec(failure);
+    const m = /^([A-Z][A-Za-z.]*(?:Error|Exception|Denied|Timeout|Timedout|Failure|Throttling)):\s*(.*)$/s.exec(failure);
     name = m?.[1] ?? '';
     message = m ? m[2]! : failure;
   } else {

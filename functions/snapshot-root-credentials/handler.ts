@@ -4,7 +4,7 @@ import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
-import { targetFor } from '#shared/target';
+import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, snapshotRootCredentials } from './snapshot-root-credentials';
 
 export const handler = stepHandler({
@@ -28,4 +28,4 @@ export const handler = stepHandler({
 });
 
 /** The step's reads, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...incidentStorePermissions.recordOwnSession] as const;

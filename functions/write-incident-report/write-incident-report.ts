@@ -130,7 +130,7 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
       if (step === 'containment' && containment?.actions?.length) {
         // One entry per credential, with the time it was deleted.
         for (const a of containment.actions) {
-          const handOver = a.status === 'failed' ? ' A person deletes it in the console (task "Delete the root access keys"), verified by API.' : '';
+          const handOver = a.status === 'failed' ? ` A person deletes it in the console (task "Delete the root access keys")${a.action === 'delete-root-access-key' ? ', verified by API' : '; no API confirms a certificate is gone outside an AssumeRoot session'}.` : '';
           actions.push({ action: a.action, target: a.target, status: a.status === 'already-gone' ? 'done' : a.status, at: a.at, detail: `${a.detail}${handOver}` });
         }
         continue;
@@ -155,11 +155,12 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
         ...(taskReason(o) ? { reason: taskReason(o) } : {}),
       }));
 
-  // A credential containment could not delete is closed when a person deleted the keys and the API confirmed it.
+  // An access key containment could not delete is closed when a person deleted the keys and the API
+  // confirmed it (GetAccountSummary counts access keys; a signing certificate stays open).
   const keysDeletedByPerson = humanTasks.some((t) => t.id === 'delete-root-access-keys' && t.status === 'done' && t.verified === true);
   const openItems = [
     ...actions
-      .filter((a) => a.status !== 'done' && a.status !== 'skipped' && !(keysDeletedByPerson && a.action.startsWith('delete-root-')))
+      .filter((a) => a.status !== 'done' && a.status !== 'skipped' && !(keysDeletedByPerson && a.action === 'delete-root-access-key'))
       .map((a) => `${a.action}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
     ...humanTasks
       // Done and verified, or done where no API can check (the responder's decision stands): not open.

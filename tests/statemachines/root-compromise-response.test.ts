@@ -1,6 +1,9 @@
 import '#local/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { aslTasks, deployedFunctions, loadHandler, stateMachineDefinition } from '#local/deployment';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition } from '#local/deployment';
 import { bindTasks } from '#local/local-step-functions';
 import { TaskTokenBroker } from '#local/task-tokens';
 
@@ -17,6 +20,12 @@ function allStates(states: Record<string, State>): [string, State][] {
   return out;
 }
 const states = allStates(definition.States as Record<string, State>);
+
+/** A function's timeout as serverless.yml deploys it (the provider's default when it sets none). */
+function functionTimeout(fn: string): number {
+  const doc = parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { provider: { timeout: number }; functions: Record<string, { timeout?: number }> };
+  return doc.functions[fn]?.timeout ?? doc.provider.timeout;
+}
 const tasks = aslTasks(definition);
 
 describe('statemachines/root-compromise-response.asl.json', () => {
@@ -55,6 +64,10 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       if (onTimeout.length > 0) {
         expect({ name, idempotent: ['Snapshot Root Credentials', 'Contain Root Credentials', 'Verify Human Task', 'Verify Incident'].includes(name) }).toEqual({ name, idempotent: true });
         expect(onTimeout).toEqual([{ ErrorEquals: ['States.Timeout', 'Lambda.Unknown', 'Sandbox.Timedout'], IntervalSeconds: 1, MaxAttempts: 1 }]);
+        // The Task waits longer than the function may run: a hung invocation is ended by Lambda
+        // first, so the retry never runs beside a live one.
+        const fn = (state['Parameters'] as { FunctionName: string }).FunctionName;
+        expect({ name, taskLongerThanFunction: Number(state['TimeoutSeconds']) > functionTimeout(fn) }).toEqual({ name, taskLongerThanFunction: true });
       }
       expect((state['Catch'] as unknown[]).length).toBeGreaterThan(0);
     }

@@ -82,6 +82,27 @@ describe('approval pages', () => {
     expect(sfnMock.calls()).toHaveLength(1);
   });
 
+  it('resubmitting the page after a server error that came after the decision was written resumes the workflow; nobody else can', async () => {
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    // The first POST wrote the decision, then the function failed before the workflow heard it.
+    await approvals.decide(id, 'approved', { decidedBy: 'alice@example.com', via: 'web' }, clock.now());
+    expect(sfnMock.calls()).toHaveLength(0);
+    // The page now shows no form (409); the same form sent again goes through every check, then resumes.
+    expect((await open(id)).res.statusCode).toBe(409);
+    totp.advance(30_000);
+    const again = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    expect(again.statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    // Bob, with a valid code, cannot decide a decided link; a forged form still counts as a failed attempt.
+    totp.advance(30_000);
+    const bobs = await post(id, { csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'reject' }, { cookie });
+    expect(bobs.statusCode).toBe(409);
+    const forged = await post(id, { csrf: 'x'.repeat(43), email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    expect(forged.statusCode).toBe(403);
+    expect(sfnMock.calls()).toHaveLength(1);
+  });
+
   it.each([
     ['no CSRF token', (f: Record<string, string>) => ({ ...f, csrf: '' }), {}],
     ['a forged CSRF token', (f: Record<string, string>) => ({ ...f, csrf: 'x'.repeat(43) }), {}],

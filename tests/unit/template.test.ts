@@ -61,6 +61,7 @@ describe('packaged CloudFormation template', () => {
       VerifyHumanTaskRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
       RunApprovedActionRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-remediate"}]',
       CheckPipelineRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
+      SnapshotRootCredentialsRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
     });
   });
 
