@@ -102,14 +102,8 @@ function build(responderTemplate, stage) {
           Policies: [{ PolicyName: 'forward-to-responder', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'ResponderBusArn' }] }] } }],
         },
       },
-      CanaryRole: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          RoleName: `root-responder-${stage}-canary`,
-          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
-          Policies: [{ PolicyName: 'send-canary', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:events:*:${AWS::AccountId}:event-bus/default' }] }] } }],
-        },
-      },
+      // The same role the responder's own stack creates for its canary (nothing in it is account-specific).
+      CanaryRole: structuredClone(responderTemplate.Resources.CanaryRole),
       ReadRole: {
         Type: 'AWS::IAM::Role',
         Properties: {

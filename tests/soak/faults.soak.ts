@@ -14,10 +14,12 @@ const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const RATES = [0.1, 0.3, 0.5];
 const TRANSIENT = new Set(['ThrottlingException', 'InternalFailure', 'RequestTimeout', 'ServiceUnavailable']);
 const out = () => mkdtempSync(join(tmpdir(), 'soak-'));
-const totals = { transientRuns: 0, injectedErrors: 0, refusalRuns: 0, failedExecutions: 0 };
+const totals = { transientRuns: 0, injectedErrors: 0, storeFaults: 0, lostResponses: 0, refusalRuns: 0, failedExecutions: 0 };
 
 afterAll(() => {
-  process.stdout.write(`soak: ${totals.transientRuns} transient-fault drills (${totals.injectedErrors} injected errors), ${totals.refusalRuns} refusal drills, ${totals.failedExecutions} executions ended in Report Failure (handled)\n`);
+  process.stdout.write(
+    `soak: ${totals.transientRuns} transient-fault drills (${totals.injectedErrors} injected AWS API errors; ${totals.storeFaults} DynamoDB/SNS faults, ${totals.lostResponses} of them lost responses after the write), ${totals.refusalRuns} refusal drills, ${totals.failedExecutions} executions ended in Report Failure (handled)\n`,
+  );
 });
 
 describe.each(listScenarios().map((s) => s.name))('%s', (scenario) => {
@@ -26,6 +28,10 @@ describe.each(listScenarios().map((s) => s.name))('%s', (scenario) => {
       const result = await runDrill({ scenario, approve: 'all', out: out(), randomFaults: { rate, seed } });
       totals.transientRuns += 1;
       totals.injectedErrors += result.aws.calls.filter((c) => c.error !== undefined && TRANSIENT.has(c.error)).length;
+      for (const f of Object.values(result.storeFaults ?? {})) {
+        totals.storeFaults += f.rejected + f.lostResponses;
+        totals.lostResponses += f.lostResponses;
+      }
       totals.failedExecutions += result.executions.filter((e) => e.status === 'FAILED').length;
       expectHandled(result);
       expectNothingDoubledOrClaimed(result);
