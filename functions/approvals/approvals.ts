@@ -27,7 +27,11 @@ export interface DecisionRequest {
   reason?: string;
 }
 
-export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & { complete: boolean };
+export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & {
+  complete: boolean;
+  /** The decision was on the record already (this responder's earlier submission); the workflow was told again. */
+  resent?: boolean;
+};
 
 /**
  * This responder's own decision, already on the record: their earlier attempt wrote it and then
@@ -57,7 +61,7 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
   const { record, complete } = decided;
   const { token: _token, pk: _pk, ...safe } = record;
   // Two-person rule: the first of two approvals is recorded; the workflow hears only the quorum.
-  if (!complete) return { ...safe, complete };
+  if (!complete) return { ...safe, complete, ...(again ? { resent: true } : {}) };
   try {
     if (request.outcome === 'approved') {
       const output: ApprovalDecision = { decision: 'approved', decidedBy: record.decidedBy!, decidedAt: record.decidedAt!, via: request.via, ...(request.reason ? { comment: request.reason } : {}) };
@@ -69,12 +73,12 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
   } catch (error) {
     if (error instanceof TaskTimedOut || (error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
       // Sent again and refused: the workflow heard the first time (or stopped waiting); the decision stands.
-      if (again) return { ...safe, complete };
+      if (again) return { ...safe, complete, resent: true };
       // The workflow stopped waiting (timed out into a reminder, or finished): this link is dead.
       throw new ApprovalAlreadyDecidedError('superseded: the workflow is no longer waiting on this link');
     }
     if (isTransientAwsError(error)) throw new TransientAwsError('states:SendTask', { cause: error });
     throw error;
   }
-  return { ...safe, complete };
+  return { ...safe, complete, ...(again ? { resent: true } : {}) };
 }

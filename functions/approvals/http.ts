@@ -158,6 +158,9 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
     if (!result.complete) {
       return page(202, 'Recorded', `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`);
     }
+    if (result.resent) {
+      return page(200, 'Already recorded', `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'} earlier</h1><p>${escapeHtml(record.title)}: your earlier decision is on the record, and the workflow has been told again. If it had already moved on to a reminder, the reminder's fresh link is the one to use.</p>`);
+    }
     return page(200, 'Decided', `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'}</h1><p>${escapeHtml(record.title)}: recorded for ${escapeHtml(responder.email)}. The response continues.</p>`);
   } catch (error) {
     if (error instanceof ApprovalAlreadyDecidedError) return decided(error.message);

@@ -93,6 +93,7 @@ describe('approval pages', () => {
     totp.advance(30_000);
     const again = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
     expect(again.statusCode).toBe(200);
+    expect(String(again.body)).toContain('your earlier decision is on the record, and the workflow has been told again');
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     // Bob, with a valid code, cannot decide a decided link; a forged form still counts as a failed attempt.
     totp.advance(30_000);

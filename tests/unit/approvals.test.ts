@@ -186,7 +186,7 @@ describe('two-person rule and concurrency', () => {
     await approvals.decide(id, 'approved', { decidedBy: 'alice@example.com', via: 'web' }, clock.now());
     expect(sfnMock.calls()).toHaveLength(0);
     const again = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
-    expect(again).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com' });
+    expect(again).toMatchObject({ complete: true, resent: true, status: 'approved', decidedBy: 'alice@example.com' });
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     // If the workflow had heard already, the token is refused: still a success for the responder.
     sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
