@@ -20,7 +20,8 @@ const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 require('tsx/cjs');
 
-const FORWARDED_RULES = ['RootSignInRule', 'RootApiCallRule', 'RootConsoleActionRule', 'RootPasswordRecoveryRule', 'GuardDutyRootFindingRule', 'CanaryRule'];
+// The rule ids and names are shared with the pipeline check, which looks for them by name.
+const { FORWARDED_RULES, forwardingRuleName } = require('../functions/shared/forwarding.ts');
 const READ_FUNCTIONS = ['snapshot-root-credentials', 'collect-evidence', 'verify-incident', 'verify-human-task', 'check-pipeline'];
 const WRITE_FUNCTIONS = ['run-approved-action'];
 // Not done in member accounts through these roles: the responder's own tables, topics, bucket and
@@ -52,7 +53,7 @@ function build(responderTemplate, stage) {
         {
           Type: 'AWS::Events::Rule',
           Properties: {
-            Name: `root-responder-${stage}-${id}`,
+            Name: forwardingRuleName(stage, id),
             Description: `${rule.Properties.Description} Forwarded to the responder.`,
             EventPattern: rule.Properties.EventPattern,
             State: rule.Properties.State,

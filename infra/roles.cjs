@@ -23,7 +23,7 @@ const FUNCTIONS = {
   verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: 'root-responder-read' },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
-  checkPipeline: { dir: 'check-pipeline', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account'], memberRole: 'root-responder-read' },
+  checkPipeline: { dir: 'check-pipeline', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: 'root-responder-read' },
 };
 
 const arn = (...parts) => ({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, ...parts]] });

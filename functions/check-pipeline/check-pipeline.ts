@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ListRegionsCommand } from '@aws-sdk/client-account';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, errorName } from '#shared/errors';
+import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import { type CanaryArrival, incidentStorePermissions, type IncidentStore } from '#shared/incident-store';
 import type { Log } from '#shared/logger';
 import { publish } from '#shared/notify';
@@ -15,15 +17,21 @@ import { publish } from '#shared/notify';
  *   canary from every forwarding region on a schedule, through its own forwarding rule and the same
  *   role, target and bus policy as root events. An account+region whose canary stopped arriving
  *   lost its forwarding (the stack instance removed, the role broken, the bus policy changed). The
- *   canary rule is not the root rules: in members the SCP protects those; nothing here checks them.
+ *   canary rule is not the root rules, so:
+ * - Broken rules: in every forwarding account and region (the responder's own us-east-1 aside, whose
+ *   rules are its own stack's), each forwarding rule is looked up by name (events:ListRules): one
+ *   deleted or disabled is named, in the management account and standalone regions too, where no
+ *   SCP protects them.
  * - Uncovered regions: a region enabled in an account (opted into later, say) but not among the
  *   regions the forwarding is deployed to: root activity there would not reach the responder.
  * Published as metrics (the alarms) and, when what is wrong changes, as one alert listing it.
  */
-export const requiredPermissions = ['organizations:ListAccounts', 'account:ListRegions', 'sns:Publish', ...incidentStorePermissions.pipelineHealth] as const;
+export const requiredPermissions = ['organizations:ListAccounts', 'account:ListRegions', 'events:ListRules', 'sns:Publish', ...incidentStorePermissions.pipelineHealth] as const;
 
 export interface PipelineCheckDeps {
   mode: 'standalone' | 'organization';
+  /** The stage: the forwarding rules are named root-responder-<stage>-<id>. */
+  stage: string;
   responderAccountId: string;
   forwardingRegions: readonly string[];
   canaryIntervalMinutes: number;
@@ -36,7 +44,7 @@ export interface PipelineCheckDeps {
   alertTopicArn: string;
   clock: Clock;
   log: Log;
-  metrics: (values: Record<'SilentForwarders' | 'UncoveredRegions' | 'UnreadableAccounts', number>) => void;
+  metrics: (values: Record<'SilentForwarders' | 'UncoveredRegions' | 'UnreadableAccounts' | 'BrokenForwardingRules', number>) => void;
 }
 
 export interface PipelineCheck {
@@ -46,6 +54,7 @@ export interface PipelineCheck {
   silent: { accountId: string; region: string; lastArrival: string | null }[];
   uncovered: { accountId: string; region: string }[];
   unreadable: { accountId: string; reason: string }[];
+  brokenRules: { accountId: string; region: string; rule: string; problem: 'missing' | 'disabled' }[];
   alerted: 'problems' | 'recovered' | false;
 }
 
@@ -83,18 +92,42 @@ async function enabledRegions(clients: TargetClients): Promise<string[]> {
   return regions;
 }
 
+/** Which of the forwarding rules are missing or disabled in one account and region. */
+async function brokenRulesIn(clients: TargetClients, region: string, stage: string): Promise<{ rule: string; problem: 'missing' | 'disabled' }[]> {
+  const prefix = forwardingRuleName(stage, '');
+  const found = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await awsCall('events:ListRules', () => clients.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })));
+    for (const r of page.Rules ?? []) if (r.Name) found.set(r.Name, r.State ?? 'ENABLED');
+    token = page.NextToken;
+  } while (token);
+  const broken: { rule: string; problem: 'missing' | 'disabled' }[] = [];
+  for (const id of FORWARDED_RULES) {
+    const state = found.get(forwardingRuleName(stage, id));
+    if (state === undefined) broken.push({ rule: id, problem: 'missing' });
+    else if (state === 'DISABLED') broken.push({ rule: id, problem: 'disabled' });
+  }
+  return broken;
+}
+
 async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(run))));
   return results;
 }
 
-function digestOf(check: Pick<PipelineCheck, 'silent' | 'uncovered' | 'unreadable'>): string {
-  const lines = [...check.silent.map((s) => `silent ${s.accountId} ${s.region}`), ...check.uncovered.map((u) => `uncovered ${u.accountId} ${u.region}`), ...check.unreadable.map((u) => `unreadable ${u.accountId}`)].sort();
+function digestOf(check: Pick<PipelineCheck, 'silent' | 'uncovered' | 'unreadable' | 'brokenRules'>): string {
+  const lines = [
+    ...check.silent.map((s) => `silent ${s.accountId} ${s.region}`),
+    ...check.uncovered.map((u) => `uncovered ${u.accountId} ${u.region}`),
+    ...check.unreadable.map((u) => `unreadable ${u.accountId}`),
+    ...check.brokenRules.map((b) => `rule ${b.accountId} ${b.region} ${b.rule} ${b.problem}`),
+  ].sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 /** The digest of a check that found nothing wrong. */
-export const HEALTHY_DIGEST = digestOf({ silent: [], uncovered: [], unreadable: [] });
+export const HEALTHY_DIGEST = digestOf({ silent: [], uncovered: [], unreadable: [], brokenRules: [] });
 const HEALTHY = HEALTHY_DIGEST;
 
 const LISTED = 50;
@@ -103,7 +136,7 @@ function listed<T>(items: T[], line: (item: T) => string): string[] {
 }
 
 function alertText(check: PipelineCheck, intervalMinutes: number): { subject: string; body: string } {
-  const subject = `[root-responder] Event forwarding: ${check.silent.length} silent, ${check.uncovered.length} uncovered region(s), ${check.unreadable.length} unreadable account(s)`;
+  const subject = `[root-responder] Event forwarding: ${check.silent.length} silent, ${check.brokenRules.length} broken rule(s), ${check.uncovered.length} uncovered region(s), ${check.unreadable.length} unreadable`;
   const body = [
     `The pipeline check at ${check.checkedAt} watched ${check.forwarders} account/region forwarder(s) in ${check.accounts} account(s).`,
     '',
@@ -111,6 +144,13 @@ function alertText(check: PipelineCheck, intervalMinutes: number): { subject: st
       ? [
           `No canary within ${maxSilenceMs(intervalMinutes) / 60_000} minutes from these (root activity there may not reach the responder; check the forwarding stack instance, its rules and the forwarding role):`,
           ...listed(check.silent, (s) => `${s.accountId} ${s.region}: ${s.lastArrival ? `last canary ${s.lastArrival}` : 'no canary has arrived yet'}`),
+          '',
+        ]
+      : []),
+    ...(check.brokenRules.length > 0
+      ? [
+          'Forwarding rules deleted or disabled (root activity of that kind there does not reach the responder; redeploy the forwarding stack instance):',
+          ...listed(check.brokenRules, (b) => `${b.accountId} ${b.region}: ${b.rule} ${b.problem}`),
           '',
         ]
       : []),
@@ -130,16 +170,28 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
   const lastArrival = new Map(arrivals.map((a: CanaryArrival) => [`${a.accountId}#${a.region}`, a.receivedAt]));
   const limit = maxSilenceMs(deps.canaryIntervalMinutes);
 
-  const check: PipelineCheck = { checkedAt: now.toISOString(), accounts: accounts.length, forwarders: 0, silent: [], uncovered: [], unreadable: [], alerted: false };
+  const check: PipelineCheck = { checkedAt: now.toISOString(), accounts: accounts.length, forwarders: 0, silent: [], uncovered: [], unreadable: [], brokenRules: [], alerted: false };
+  const describe = (error: unknown) => `${errorName(error)}: ${(error as Error).message}`.slice(0, 300);
   const perAccount = await inBatches(accounts, CONCURRENCY, async (account) => {
+    const clients = deps.clientsFor(account.id);
+    let enabled: string[] | undefined;
     try {
-      return { account, enabled: await enabledRegions(deps.clientsFor(account.id)), reason: undefined };
+      enabled = await enabledRegions(clients);
     } catch (error) {
-      return { account, enabled: undefined, reason: `${errorName(error)}: ${(error as Error).message}`.slice(0, 300) };
+      return { account, enabled: undefined, reason: describe(error), broken: [] };
+    }
+    // The responder's own us-east-1 rules are its stack's (other names); every other forwarder's are looked up.
+    const regions = deps.forwardingRegions.filter((r) => enabled!.includes(r) && !(account.id === deps.responderAccountId && r === 'us-east-1'));
+    try {
+      const broken = (await Promise.all(regions.map(async (region) => (await brokenRulesIn(clients, region, deps.stage)).map((b) => ({ accountId: account.id, region, ...b }))))).flat();
+      return { account, enabled, reason: undefined, broken };
+    } catch (error) {
+      return { account, enabled, reason: describe(error), broken: [] };
     }
   });
-  for (const { account, enabled, reason } of perAccount) {
+  for (const { account, enabled, reason, broken } of perAccount) {
     if (reason !== undefined) check.unreadable.push({ accountId: account.id, reason });
+    check.brokenRules.push(...broken);
     // Unreadable regions: the forwarding regions are still expected to send canaries.
     const watched = enabled ? deps.forwardingRegions.filter((r) => enabled.includes(r)) : [...deps.forwardingRegions];
     for (const region of enabled ?? []) if (!deps.forwardingRegions.includes(region)) check.uncovered.push({ accountId: account.id, region });
@@ -156,8 +208,9 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
   check.silent.sort(byKey);
   check.uncovered.sort(byKey);
   check.unreadable.sort(byKey);
+  check.brokenRules.sort((a, b) => `${a.accountId}${a.region}${a.rule}`.localeCompare(`${b.accountId}${b.region}${b.rule}`));
 
-  deps.metrics({ SilentForwarders: check.silent.length, UncoveredRegions: check.uncovered.length, UnreadableAccounts: check.unreadable.length });
+  deps.metrics({ SilentForwarders: check.silent.length, UncoveredRegions: check.uncovered.length, UnreadableAccounts: check.unreadable.length, BrokenForwardingRules: check.brokenRules.length });
   const digest = digestOf(check);
   if (digest !== (previous?.digest ?? HEALTHY)) {
     if (digest === HEALTHY) {
@@ -169,6 +222,6 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
     }
   }
   await deps.store.savePipelineHealth({ firstCheckAt: watchingSince.toISOString(), digest });
-  deps.log.info('Pipeline checked', { accounts: check.accounts, forwarders: check.forwarders, silent: check.silent.length, uncovered: check.uncovered.length, unreadable: check.unreadable.length, alerted: check.alerted });
+  deps.log.info('Pipeline checked', { accounts: check.accounts, forwarders: check.forwarders, silent: check.silent.length, brokenRules: check.brokenRules.length, uncovered: check.uncovered.length, unreadable: check.unreadable.length, alerted: check.alerted });
   return check;
 }

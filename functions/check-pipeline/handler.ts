@@ -14,6 +14,7 @@ export const handler = async (): Promise<PipelineCheck> => {
   try {
     return await checkPipeline({
       mode: config.MODE,
+      stage: config.STAGE,
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
       forwardingRegions: config.FORWARDING_REGIONS,
       canaryIntervalMinutes: config.CANARY_INTERVAL_MINUTES,

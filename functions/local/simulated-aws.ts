@@ -5,6 +5,7 @@ import { realTimer, type Timer } from '#shared/rate-limit';
 import type { Target, TargetClients } from '#shared/clients';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
+import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
@@ -49,6 +50,11 @@ export interface SimAccount {
   iamUsers: { UserName: string; CreateDate: string; accessKeys?: SimKey[]; loginProfile?: boolean; inlinePolicies?: Record<string, string> }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
   events: Record<string, JsonObject[]>;
+  /**
+   * The forwarding rules per region, where they differ from what the templates deploy (a rule
+   * deleted or disabled); a region not listed has every forwarding rule, enabled.
+   */
+  forwardingRules?: Record<string, { Name: string; State: 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' }[]>;
 }
 
 export interface SimOrganization {
@@ -115,6 +121,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetCallerIdentityCommand: 'sts:GetCallerIdentity',
   AssumeRootCommand: 'sts:AssumeRoot',
   AssumeRoleCommand: 'sts:AssumeRole',
+  ListRulesCommand: 'events:ListRules',
   GetAccountSummaryCommand: 'iam:GetAccountSummary',
   ListVirtualMFADevicesCommand: 'iam:ListVirtualMFADevices',
   ListMFADevicesCommand: 'iam:ListMFADevices',
@@ -242,6 +249,7 @@ export class SimulatedAws {
       account: () => as('us-east-1'),
       organizations: () => as('us-east-1'),
       guardduty: (region) => as(region),
+      events: (region) => as(region),
     };
   }
 
@@ -470,6 +478,16 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
         return { Regions: a.enabledRegions.map((r) => ({ RegionName: r, RegionOptStatus: 'ENABLED_BY_DEFAULT' })) };
+      }
+      // ---------- EventBridge ----------
+      case 'ListRulesCommand': {
+        this.requireRole(principal, name);
+        const a = this.account(principal.accountId);
+        const prefix = String(input['NamePrefix'] ?? '');
+        const stage = /^root-responder-(.+)-$/.exec(prefix)?.[1];
+        const deployed = stage ? FORWARDED_RULES.map((id) => ({ Name: forwardingRuleName(stage, id), State: id === 'RootApiCallRule' || id === 'RootConsoleActionRule' ? 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' : 'ENABLED' })) : [];
+        const rules = (a.forwardingRules?.[region] ?? deployed).filter((r) => r.Name.startsWith(prefix));
+        return { Rules: rules.map((r) => ({ ...r, EventBusName: 'default', Arn: `arn:aws:events:${region}:${a.accountId}:rule/${r.Name}` })) };
       }
       // ---------- Organizations ----------
       case 'DescribeOrganizationCommand': {

@@ -4,6 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -41,6 +42,7 @@ export interface TargetClients {
   account(): Pick<AccountClient, 'send'>;
   organizations(): Pick<OrganizationsClient, 'send'>;
   guardduty(region: string): Pick<GuardDutyClient, 'send'>;
+  events(region: string): Pick<EventBridgeClient, 'send'>;
 }
 
 export interface Target {
@@ -128,6 +130,7 @@ export function targetClients(target: Target): TargetClients {
     account: () => once(key('account', 'us-east-1'), () => new AccountClient(base('us-east-1'))),
     organizations: () => once(key('organizations', 'us-east-1'), () => new OrganizationsClient(base('us-east-1'))),
     guardduty: (region) => once(key('guardduty', region), () => new GuardDutyClient(base(region))),
+    events: (region) => once(key('events', region), () => new EventBridgeClient(base(region))),
   };
 }
 

@@ -369,14 +369,14 @@ describe('drill: organization (root in two members and the management account at
   });
 
   it('every account and region sent its canary through intake, so the pipeline check finds nothing silent', () => {
-    expect(result.pipeline).toEqual({ checkedAt: expect.any(String), accounts: 3, forwarders: 4, silent: [], uncovered: [], unreadable: [], alerted: false });
+    expect(result.pipeline).toEqual({ checkedAt: expect.any(String), accounts: 3, forwarders: 4, silent: [], uncovered: [], unreadable: [], brokenRules: [], alerted: false });
   });
 
   it('a forwarding rule removed from one member region is noticed: its canary is missing, the responders are alerted', async () => {
     const broken = await runDrill({ scenario: 'organization', approve: 'all', brokenForwarding: [{ accountId: '555566667777', region: 'eu-west-1' }], out: out() });
     expect(broken.pipeline).toMatchObject({ silent: [{ accountId: '555566667777', region: 'eu-west-1', lastArrival: null }], alerted: 'problems' });
     const alert = broken.outbox.find((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN && m.subject.includes('Event forwarding'));
-    expect(alert?.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 uncovered region(s), 0 unreadable account(s)');
+    expect(alert?.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 broken rule(s), 0 uncovered region(s), 0 unreadable');
     expect(alert?.body).toContain('- 555566667777 eu-west-1: no canary has arrived yet');
   });
 

@@ -15,7 +15,7 @@ const START = '2026-03-01T00:00:00Z';
 const INTERVAL = 15;
 
 /** An organization of `n` member accounts plus the management account, each with the given enabled regions. */
-function organization(n: number, regions: (accountId: string) => string[] = () => ['us-east-1', 'eu-west-1']) {
+function organization(n: number, regions: (accountId: string) => string[] = () => ['us-east-1', 'eu-west-1']): { ids: string[]; aws: SimulatedAws } {
   const ids = [MANAGEMENT, ...Array.from({ length: n }, (_, i) => String(100000000000 + i))];
   const scenario = ScenarioSchema.parse({
     name: 'pipeline',
@@ -32,6 +32,7 @@ function depsFor(aws: SimulatedAws, store: IncidentStore, clock: ReturnType<type
   const metrics: Record<string, number>[] = [];
   const deps: PipelineCheckDeps = {
     mode: 'organization',
+    stage: 'test',
     responderAccountId: MANAGEMENT,
     forwardingRegions: ['us-east-1', 'eu-west-1'],
     canaryIntervalMinutes: INTERVAL,
@@ -73,9 +74,9 @@ describe('pipeline check', () => {
 
     const check = await checkPipeline(deps);
     expect(check).toMatchObject({ accounts: 51, forwarders: 102, silent: [{ ...broken, lastArrival: null }], uncovered: [], unreadable: [], alerted: 'problems' });
-    expect(metrics.at(-1)).toEqual({ SilentForwarders: 1, UncoveredRegions: 0, UnreadableAccounts: 0 });
+    expect(metrics.at(-1)).toEqual({ SilentForwarders: 1, UncoveredRegions: 0, UnreadableAccounts: 0, BrokenForwardingRules: 0 });
     expect(alerts()).toHaveLength(1);
-    expect(alerts()[0]!.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 uncovered region(s), 0 unreadable account(s)');
+    expect(alerts()[0]!.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 broken rule(s), 0 uncovered region(s), 0 unreadable');
     expect(alerts()[0]!.body).toContain(`- ${broken.accountId} eu-west-1: no canary has arrived yet`);
     // Two runs so far, each reading the 51 accounts in three pages of 20; every account's regions are
     // read through its read role (the management account's through the responder's own).
@@ -121,7 +122,7 @@ describe('pipeline check', () => {
       { accountId: '100000000001', region: 'ap-southeast-2' },
       { accountId: '100000000001', region: 'me-central-1' },
     ]);
-    expect(metrics.at(-1)).toEqual({ SilentForwarders: 0, UncoveredRegions: 2, UnreadableAccounts: 0 });
+    expect(metrics.at(-1)).toEqual({ SilentForwarders: 0, UncoveredRegions: 2, UnreadableAccounts: 0, BrokenForwardingRules: 0 });
     expect(alerts()[0]!.body).toContain('- 100000000001 me-central-1');
     expect(ids).toHaveLength(4);
   });
@@ -137,12 +138,40 @@ describe('pipeline check', () => {
     expect(alerts()[0]!.body).toContain('Accounts whose regions could not be read');
   });
 
+  it('names a forwarding rule deleted or disabled in a member region, which the canary alone would not show', async () => {
+    const { ids, aws } = organization(3);
+    const member = aws.world.accounts[ids[2]!]!;
+    // In eu-west-1 someone deleted the API-call rule and disabled the sign-in rule; the canary rule is intact.
+    member.forwardingRules = {
+      'eu-west-1': [
+        { Name: 'root-responder-test-RootSignInRule', State: 'DISABLED' },
+        { Name: 'root-responder-test-RootConsoleActionRule', State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' },
+        { Name: 'root-responder-test-RootPasswordRecoveryRule', State: 'ENABLED' },
+        { Name: 'root-responder-test-GuardDutyRootFindingRule', State: 'ENABLED' },
+        { Name: 'root-responder-test-CanaryRule', State: 'ENABLED' },
+      ],
+    };
+    const { deps, metrics } = depsFor(aws, store, fixedClock(START));
+    const check = await checkPipeline(deps);
+    expect(check.brokenRules).toEqual([
+      { accountId: ids[2], region: 'eu-west-1', rule: 'RootApiCallRule', problem: 'missing' },
+      { accountId: ids[2], region: 'eu-west-1', rule: 'RootSignInRule', problem: 'disabled' },
+    ]);
+    expect(metrics.at(-1)).toMatchObject({ BrokenForwardingRules: 2 });
+    expect(alerts()[0]!.body).toContain(`- ${ids[2]} eu-west-1: RootApiCallRule missing`);
+    // Members' rules are read through their read role; the responder's own us-east-1 is not looked up.
+    const lookups = aws.calls.filter((c) => c.command === 'ListRulesCommand');
+    expect(lookups.filter((c) => c.accountId === MANAGEMENT).map((c) => c.region)).toEqual(['eu-west-1']);
+    expect(new Set(lookups.filter((c) => c.accountId !== MANAGEMENT).map((c) => c.principal))).toEqual(new Set(['role:root-responder-read']));
+  });
+
   it('standalone: watches only its own account, through its own role', async () => {
     const { aws } = organization(3, () => ['us-east-1', 'eu-central-1']);
     const { deps } = depsFor(aws, store, fixedClock(START), { mode: 'standalone', forwardingRegions: ['us-east-1', 'eu-central-1'] });
     const check = await checkPipeline(deps);
     expect(check).toMatchObject({ accounts: 1, forwarders: 2, uncovered: [], silent: [] });
-    expect(aws.calls.map((c) => `${c.command} ${c.accountId} ${c.principal}`)).toEqual([`ListRegionsCommand ${MANAGEMENT} role`]);
+    // Its us-east-1 rules are its own stack's; eu-central-1's forwarding rules are looked up by name.
+    expect(aws.calls.map((c) => `${c.command} ${c.accountId} ${c.region} ${c.principal}`)).toEqual([`ListRegionsCommand ${MANAGEMENT} us-east-1 role`, `ListRulesCommand ${MANAGEMENT} eu-central-1 role`]);
   });
 
   it('a failed alert is not recorded as sent: the next run sends it again', async () => {

@@ -71,7 +71,7 @@ describe('packaged CloudFormation template', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['ScheduleExpression']);
     expect(schedules.map(([, r]) => [r.Properties['ScheduleExpression'], JSON.stringify(r.Properties['Targets'][0].Arn)])).toEqual([['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}']]);
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties['Namespace'] === 'RootResponder').map(([, a]) => [a.Properties['MetricName'], a.Properties]));
-    expect(Object.keys(alarms).sort()).toEqual(['SilentForwarders', 'UncoveredRegions', 'UnreadableAccounts']);
+    expect(Object.keys(alarms).sort()).toEqual(['BrokenForwardingRules', 'SilentForwarders', 'UncoveredRegions', 'UnreadableAccounts']);
     // No data means the check itself stopped: that is an alarm too.
     expect(alarms['SilentForwarders']).toMatchObject({ TreatMissingData: 'breaching', Threshold: 0, Period: 1800, AlarmActions: [{ Ref: 'AlertTopic' }] });
     for (const a of Object.values(alarms) as Record<string, unknown>[]) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
