@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ListRegionsCommand } from '@aws-sdk/client-account';
 import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
-import { ListAccountsCommand } from '@aws-sdk/client-organizations';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, errorName } from '#shared/errors';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import { type CanaryArrival, incidentStorePermissions, type IncidentStore } from '#shared/incident-store';
+import { activeAccounts, enabledRegions, everyPage } from '#shared/inventory';
 import type { Log } from '#shared/logger';
 import { publish } from '#shared/notify';
 
@@ -68,40 +67,18 @@ export function maxSilenceMs(intervalMinutes: number): number {
 
 async function accountsToWatch(deps: PipelineCheckDeps): Promise<{ id: string; joined?: Date }[]> {
   if (deps.mode === 'standalone') return [{ id: deps.responderAccountId }];
-  const accounts: { id: string; joined?: Date }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall('organizations:ListAccounts', () => deps.responder.organizations().send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) })));
-    // State replaces the retired Status field; a suspended or closed account forwards nothing.
-    for (const a of page.Accounts ?? []) if (a.Id && (a.State ?? a.Status ?? 'ACTIVE') === 'ACTIVE') accounts.push({ id: a.Id, ...(a.JoinedTimestamp ? { joined: new Date(a.JoinedTimestamp) } : {}) });
-    token = page.NextToken;
-  } while (token);
-  return accounts;
-}
-
-async function enabledRegions(clients: TargetClients): Promise<string[]> {
-  const regions: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall('account:ListRegions', () =>
-      clients.account().send(new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'], MaxResults: 50, ...(token ? { NextToken: token } : {}) })),
-    );
-    for (const r of page.Regions ?? []) if (r.RegionName) regions.push(r.RegionName);
-    token = page.NextToken;
-  } while (token);
-  return regions;
+  // A suspended or closed account forwards nothing.
+  return activeAccounts(deps.responder);
 }
 
 /** Which of the forwarding rules are missing or disabled in one account and region. */
 async function brokenRulesIn(clients: TargetClients, region: string, stage: string): Promise<{ rule: string; problem: 'missing' | 'disabled' }[]> {
   const prefix = forwardingRuleName(stage, '');
-  const found = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await awsCall('events:ListRules', () => clients.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })));
-    for (const r of page.Rules ?? []) if (r.Name) found.set(r.Name, r.State ?? 'ENABLED');
-    token = page.NextToken;
-  } while (token);
+  const rules = await everyPage(async (token) => {
+    const out = await awsCall('events:ListRules', () => clients.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })));
+    return { items: out.Rules, next: out.NextToken };
+  });
+  const found = new Map(rules.filter((r) => r.Name).map((r) => [r.Name!, r.State ?? 'ENABLED']));
   const broken: { rule: string; problem: 'missing' | 'disabled' }[] = [];
   for (const id of FORWARDED_RULES) {
     const state = found.get(forwardingRuleName(stage, id));

@@ -1,10 +1,11 @@
-import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand, ListRegionsCommand } from '@aws-sdk/client-account';
+import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, AwsCallError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
+import { enabledRegions } from '#shared/inventory';
 
 /**
  * The account's state as the responder can read it: alternate contacts (unset is a fact, not an
@@ -70,10 +71,7 @@ export async function readAccountState(clients: TargetClients, organization?: { 
   const state: AccountState = { alternateContacts: {}, contactInformation: null, accountInformation: null, memberAccount: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
   const account = clients.account();
 
-  const regions = await attempt(state, 'enabled regions (account:ListRegions)', () =>
-    awsCall('account:ListRegions', () => account.send(new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'] }))),
-  );
-  state.regions = (regions?.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean);
+  state.regions = (await attempt(state, 'enabled regions (account:ListRegions)', () => enabledRegions(clients))) ?? [];
   if (state.regions.length === 0) state.regions = ['us-east-1'];
 
   await Promise.all([

@@ -1,6 +1,6 @@
 import { GetAccountSummaryCommand, ListOrganizationsFeaturesCommand } from '@aws-sdk/client-iam';
-import { ListAccountsCommand } from '@aws-sdk/client-organizations';
 import { assumeRoot } from '#shared/assume-root';
+import { activeAccounts } from '#shared/inventory';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, TransientAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
@@ -34,29 +34,22 @@ export async function readRootAccessPosture(
   const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => (features.EnabledFeatures ?? []).some((e) => e === f));
   const posture: RootAccessPosture = { features: features.EnabledFeatures ?? [], enabled, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
   if (!enabled) return posture;
-  const accounts: { Id?: string | undefined; Name?: string | undefined; Status?: string | undefined }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall('organizations:ListAccounts', () => responder.organizations().send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) })));
-    accounts.push(...(page.Accounts ?? []));
-    token = page.NextToken;
-  } while (token && accounts.length < MAX_MEMBERS);
-  const members = accounts.filter((a) => a.Id && a.Id !== managementAccountId && (a.Status ?? 'ACTIVE') === 'ACTIVE').slice(0, MAX_MEMBERS);
+  const members = (await activeAccounts(responder, MAX_MEMBERS)).filter((a) => a.id !== managementAccountId).slice(0, MAX_MEMBERS);
   await Promise.all(
     members.map(async (m) => {
       try {
-        const session = await assumeRoot(responder, 'us-east-1', m.Id!, 'IAMAuditRootUserCredentials', new Date());
-        await recordOwnSession?.(m.Id!, session.credentials.accessKeyId, session.expiresAt);
+        const session = await assumeRoot(responder, 'us-east-1', m.id, 'IAMAuditRootUserCredentials', new Date());
+        await recordOwnSession?.(m.id, session.credentials.accessKeyId, session.expiresAt);
         const summary = await awsCall('iam:GetAccountSummary', () => responder.iam(session.credentials).send(new GetAccountSummaryCommand({})));
         posture.membersChecked += 1;
         const map = summary.SummaryMap ?? {};
         const keys = (map['AccountAccessKeysPresent'] ?? 0) > 0;
         const mfa = (map['AccountMFAEnabled'] ?? 0) > 0;
         // Removed root credentials leave no keys, no MFA and no password; keys or MFA mean root can still sign in or call.
-        if (keys || mfa) posture.membersWithRootCredentials.push({ accountId: m.Id!, name: m.Name ?? '', accessKeys: keys, mfa });
+        if (keys || mfa) posture.membersWithRootCredentials.push({ accountId: m.id, name: m.name, accessKeys: keys, mfa });
       } catch (error) {
         if (error instanceof TransientAwsError) throw error;
-        posture.unchecked.push({ accountId: m.Id!, reason: (error as Error).message.slice(0, 200) });
+        posture.unchecked.push({ accountId: m.id, reason: (error as Error).message.slice(0, 200) });
       }
     }),
   );

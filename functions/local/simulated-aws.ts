@@ -477,7 +477,11 @@ export class SimulatedAws {
       case 'ListRegionsCommand': {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
-        return { Regions: a.enabledRegions.map((r) => ({ RegionName: r, RegionOptStatus: 'ENABLED_BY_DEFAULT' })) };
+        // Pages of at most 10 (the API may return fewer than MaxResults), so callers must follow NextToken.
+        const start = Number(input['NextToken'] ?? 0);
+        const end = start + Math.min(Number(input['MaxResults'] ?? 20), 10);
+        const regions = a.enabledRegions.map((r) => ({ RegionName: r, RegionOptStatus: 'ENABLED_BY_DEFAULT' }));
+        return { Regions: regions.slice(start, end), ...(end < regions.length ? { NextToken: String(end) } : {}) };
       }
       // ---------- EventBridge ----------
       case 'ListRulesCommand': {
@@ -503,7 +507,7 @@ export class SimulatedAws {
           throw new SimError('AccessDeniedException', 'ListAccounts is available only to the management account or a delegated administrator', 403);
         }
         // Pages of 20, as the API does by default, so callers must follow NextToken.
-        const all = Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE' }));
+        const all = Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, State: 'ACTIVE' }));
         const start = Number(input['NextToken'] ?? 0);
         const end = start + Math.min(Number(input['MaxResults'] ?? 20), 20);
         return { Accounts: all.slice(start, end), ...(end < all.length ? { NextToken: String(end) } : {}) };
