@@ -1,6 +1,6 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type JsonObject, isObject } from '#shared/cloudtrail';
-import { isTransientAwsError, TransientAwsError, typedAwsError } from '#shared/errors';
+import { isTransientAwsError, typedAwsError } from '#shared/errors';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
 
 /**
@@ -92,7 +92,7 @@ export async function lookupAll(region: string, query: LookupQuery, deps: Review
         const throttled = (error as Error).name === 'ThrottlingException';
         if (throttled) stats.throttled += 1;
         if (!(throttled || isTransientAwsError(error)) || attempt >= maxAttempts) {
-          if (throttled || isTransientAwsError(error)) throw new TransientAwsError(`cloudtrail:LookupEvents ${region}`, { cause: error });
+          // Throttling and 5xx become TransientAwsError (the state machine retries), the rest typed.
           throw typedAwsError(`cloudtrail:LookupEvents ${region}`, error);
         }
         // Exponential backoff with a cap; the limiter still spaces the retry.
