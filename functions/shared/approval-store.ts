@@ -109,8 +109,8 @@ export class ApprovalStore {
    * two decisions arriving at once cannot both win.
    */
   private async update(id: string, mutate: (record: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord> {
+    let current = await this.get(id);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.get(id);
       if (!current) throw new ApprovalNotFoundError();
       // Each write carries its own id: when the SDK retries a write whose response was lost, the
       // condition fails on our own write, and the id tells that apart from someone else's.
@@ -121,12 +121,10 @@ export class ApprovalStore {
         );
         return next;
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') {
-          const now = await this.get(id);
-          if (now?.writeId === next.writeId) return next;
-          continue;
-        }
-        throw this.wrap('PutItem', error);
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw this.wrap('PutItem', error);
+        // The record as it is now: ours (a retried write), or someone else's to build on.
+        current = await this.get(id);
+        if (current?.writeId === next.writeId) return next;
       }
     }
     throw new ApprovalStoreError('The approval kept changing under us; try again');
@@ -201,11 +199,14 @@ export class ApprovalStore {
    */
   async useTotpStep(responder: string, step: number): Promise<boolean> {
     const key = { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'TOTP' };
+    const read = async () =>
+      (
+        await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
+          throw this.wrap('GetItem', error);
+        })
+      ).Item as { lastStep: number; version: number; writeId?: string } | undefined;
+    let current = await read();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
-        throw this.wrap('GetItem', error);
-      });
-      const current = out.Item as { lastStep: number; version: number } | undefined;
       if (current && step <= current.lastStep) return false;
       const writeId = randomUUID();
       try {
@@ -218,15 +219,10 @@ export class ApprovalStore {
         );
         return true;
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') {
-          // Our own write, retried after its response was lost: the step is ours, not a replay.
-          const again = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((e: unknown) => {
-            throw this.wrap('GetItem', e);
-          });
-          if ((again.Item as { writeId?: string } | undefined)?.writeId === writeId) return true;
-          continue;
-        }
-        throw this.wrap('PutItem', error);
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw this.wrap('PutItem', error);
+        // Our own write, retried after its response was lost, is ours, not a replay; otherwise look again.
+        current = await read();
+        if (current?.writeId === writeId) return true;
       }
     }
     return false;
