@@ -123,6 +123,8 @@ function build(responderTemplate, stage) {
       },
     },
   };
+  // Only CloudFormation StackSets (which deploy and update these resources) are let through.
+  const exceptStackSets = { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } };
   const scp = {
     Version: '2012-10-17',
     Statement: [
@@ -131,21 +133,21 @@ function build(responderTemplate, stage) {
         Effect: 'Deny',
         Action: ['events:DeleteRule', 'events:DisableRule', 'events:PutRule', 'events:RemoveTargets', 'events:PutTargets'],
         Resource: `arn:aws:events:*:*:rule/root-responder-${stage}-*`,
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } },
+        Condition: exceptStackSets,
       },
       {
         Sid: 'ProtectRootResponderCanary',
         Effect: 'Deny',
         Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
         Resource: `arn:aws:scheduler:*:*:schedule/default/root-responder-${stage}-*`,
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } },
+        Condition: exceptStackSets,
       },
       {
         Sid: 'ProtectRootResponderRoles',
         Effect: 'Deny',
         Action: ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:UpdateRole'],
         Resource: ['arn:aws:iam::*:role/root-responder-*'],
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } },
+        Condition: exceptStackSets,
       },
     ],
   };

@@ -105,7 +105,6 @@ function digestOf(check: Pick<PipelineCheck, 'silent' | 'uncovered' | 'unreadabl
 }
 /** The digest of a check that found nothing wrong. */
 export const HEALTHY_DIGEST = digestOf({ silent: [], uncovered: [], unreadable: [], brokenRules: [] });
-const HEALTHY = HEALTHY_DIGEST;
 
 const LISTED = 50;
 function listed<T>(items: T[], line: (item: T) => string): string[] {
@@ -189,8 +188,8 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
 
   deps.metrics({ SilentForwarders: check.silent.length, UncoveredRegions: check.uncovered.length, UnreadableAccounts: check.unreadable.length, BrokenForwardingRules: check.brokenRules.length });
   const digest = digestOf(check);
-  if (digest !== (previous?.digest ?? HEALTHY)) {
-    if (digest === HEALTHY) {
+  if (digest !== (previous?.digest ?? HEALTHY_DIGEST)) {
+    if (digest === HEALTHY_DIGEST) {
       await publish(deps.sns, deps.alertTopicArn, { subject: '[root-responder] Event forwarding healthy again', body: `The pipeline check at ${check.checkedAt}: every one of ${check.forwarders} forwarder(s) in ${check.accounts} account(s) sent its canary, and every enabled region is covered.` });
       check.alerted = 'recovered';
     } else {
