@@ -114,6 +114,7 @@ function triageFinding(envelope: JsonObject): Triage {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 function accountOf(candidate: string | null | undefined, envelope?: JsonObject): string {
   if (candidate && ACCOUNT_ID.test(candidate)) return candidate;
@@ -124,7 +125,7 @@ function accountOf(candidate: string | null | undefined, envelope?: JsonObject):
 
 function regionOf(record: JsonObject | undefined, envelope?: JsonObject): string {
   for (const candidate of [str(envelope?.['region']), str(record?.['awsRegion'])]) {
-    if (candidate && /^[a-z]{2}(-[a-z]+)+-\d$/.test(candidate)) return candidate;
+    if (candidate && REGION_NAME.test(candidate)) return candidate;
   }
   return 'us-east-1';
 }
@@ -223,7 +224,7 @@ async function attachIfOpen(accountId: string, event: IncidentEvent, reason: str
 async function canaryArrived(envelope: JsonObject, now: Date, deps: IntakeDeps): Promise<IntakeResult> {
   const accountId = str(envelope['account']);
   const region = str(envelope['region']);
-  if (!accountId || !ACCOUNT_ID.test(accountId) || !region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+  if (!accountId || !ACCOUNT_ID.test(accountId) || !region || !REGION_NAME.test(region)) {
     throw new InvalidEventError('Canary event without a valid account and region', [`account: ${safeText(envelope['account'])}`, `region: ${safeText(envelope['region'])}`]);
   }
   await deps.store.recordCanary(accountId, region, now);
