@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { bundlePath, ensureBundles } from './bundles';
 
 /**
  * What serverless.yml deploys, read from serverless.yml itself, so the drill and the tests bind
@@ -31,12 +32,19 @@ export function deployedFunctions(root = PROJECT_ROOT): Map<string, FunctionBind
 
 export type Handler = (event: unknown) => Promise<unknown>;
 
-/** Load a deployed handler: the same module and export Lambda would call. */
+/**
+ * Load a deployed handler as it deploys: the function's bundle (built by esbuild with serverless.yml's
+ * options, minified), and the export Lambda would call. Every deployed function's bundle is built
+ * together the first time, then reused while no input changed.
+ */
 export function loadHandler(binding: FunctionBinding, root = PROJECT_ROOT): Handler {
+  const entries = [...deployedFunctions(root).values()].map((f) => f.modulePath);
+  const { dir } = ensureBundles(root, entries);
+  const file = bundlePath(dir, binding.modulePath);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(join(root, binding.modulePath)) as Record<string, unknown>;
+  const mod = require(file) as Record<string, unknown>;
   const handler = mod[binding.exportName];
-  if (typeof handler !== 'function') throw new Error(`${binding.modulePath} does not export ${binding.exportName}`);
+  if (typeof handler !== 'function') throw new Error(`${binding.modulePath} (bundled: ${file}) does not export ${binding.exportName}`);
   return handler as Handler;
 }
 

@@ -73,19 +73,23 @@ export class SimulatedDynamoDb {
     return [...this.table(table).values()].map((i) => structuredClone(i));
   }
 
+  /**
+   * Commands are told apart by their class name, not `instanceof`: the deployed handlers run as
+   * bundles, each with its own copy of the SDK's classes (esbuild's keepNames keeps the names).
+   */
   async send(command: unknown): Promise<Record<string, unknown>> {
     const input = structuredClone((command as { input: Record<string, unknown> }).input);
     this.calls.push({ command: (command as object).constructor.name, input });
     await Promise.resolve();
-    if (command instanceof GetCommand) {
+    if (isCommand<GetCommand>(command, 'GetCommand')) {
       const item = this.table(command.input.TableName!).get(SimulatedDynamoDb.id(command.input.Key!));
       return { Item: item ? structuredClone(item) : undefined };
     }
-    if (command instanceof PutCommand) {
+    if (isCommand<PutCommand>(command, 'PutCommand')) {
       this.put(command.input as unknown as PutInput);
       return {};
     }
-    if (command instanceof UpdateCommand) {
+    if (isCommand<UpdateCommand>(command, 'UpdateCommand')) {
       const i = command.input;
       const t = this.table(i.TableName!);
       const id = SimulatedDynamoDb.id(i.Key!);
@@ -102,7 +106,7 @@ export class SimulatedDynamoDb {
       t.set(id, next);
       return {};
     }
-    if (command instanceof DeleteCommand) {
+    if (isCommand<DeleteCommand>(command, 'DeleteCommand')) {
       const i = command.input;
       const t = this.table(i.TableName!);
       const id = SimulatedDynamoDb.id(i.Key!);
@@ -110,7 +114,7 @@ export class SimulatedDynamoDb {
       t.delete(id);
       return {};
     }
-    if (command instanceof TransactWriteCommand) {
+    if (isCommand<TransactWriteCommand>(command, 'TransactWriteCommand')) {
       const puts = (command.input.TransactItems ?? []).map((ti) => {
         if (!ti.Put) throw new UnsupportedExpressionError('Simulated DynamoDB transactions support Put only');
         return ti.Put as unknown as PutInput;
@@ -122,7 +126,7 @@ export class SimulatedDynamoDb {
       for (const p of puts) this.table(p.TableName).set(SimulatedDynamoDb.id(p.Item), structuredClone(p.Item));
       return {};
     }
-    if (command instanceof QueryCommand) {
+    if (isCommand<QueryCommand>(command, 'QueryCommand')) {
       const i = command.input;
       const m = /^pk = (:\w+)(?: AND begins_with\(sk, (:\w+)\))?$/.exec(i.KeyConditionExpression ?? '');
       if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand key condition "${i.KeyConditionExpression}"`);
@@ -154,4 +158,9 @@ interface PutInput {
   ConditionExpression?: string;
   ExpressionAttributeNames?: Names;
   ExpressionAttributeValues?: Values;
+}
+
+/** Whether `command` is an SDK command of that class (by name: bundles carry their own SDK copies). */
+export function isCommand<T>(command: unknown, name: string): command is T {
+  return typeof command === 'object' && command !== null && command.constructor.name === name;
 }

@@ -1,4 +1,5 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
+import type { PublishCommand } from '@aws-sdk/client-sns';
+import { isCommand } from './simulated-dynamodb';
 
 /** One message the drill "sent": what a responder's mailbox would receive. */
 export interface OutboxMessage {
@@ -16,19 +17,22 @@ export class SimulatedSns {
   readonly outbox: OutboxMessage[] = [];
   private readonly listeners: ((message: OutboxMessage) => void)[] = [];
 
+  /** `now`: the drill's clock, so each message is dated in the drill's time. */
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
   onPublish(listener: (message: OutboxMessage) => void): void {
     this.listeners.push(listener);
   }
 
   async send(command: unknown): Promise<{ MessageId: string }> {
-    if (!(command instanceof PublishCommand)) throw new Error(`Simulated SNS does not support ${(command as object).constructor.name}`);
+    if (!isCommand<PublishCommand>(command, 'PublishCommand')) throw new Error(`Simulated SNS does not support ${(command as object).constructor.name}`);
     const input = command.input;
     if (!input.TopicArn || !input.Message) {
       const error = new Error('TopicArn and Message are required');
       error.name = 'InvalidParameterException';
       throw error;
     }
-    const message: OutboxMessage = { topicArn: input.TopicArn, subject: input.Subject ?? '', body: input.Message, at: new Date().toISOString() };
+    const message: OutboxMessage = { topicArn: input.TopicArn, subject: input.Subject ?? '', body: input.Message, at: this.now().toISOString() };
     this.outbox.push(message);
     for (const listener of this.listeners) setImmediate(() => listener(message));
     return { MessageId: `drill-message-${this.outbox.length}` };

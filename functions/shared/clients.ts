@@ -13,8 +13,9 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Clock, systemClock } from './clock';
+import { localContext } from './local-context';
 import { type ResponderDirectory, SecretsManagerDirectory } from './responders';
-import { LocalDirReader, type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
+import { type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
 import { type LimiterPool, RateLimiters, realTimer, type Timer } from './rate-limit';
 import { SharedMeter } from './shared-meter';
 import { IncidentStore, type RecordOwnSession } from './incident-store';
@@ -22,8 +23,8 @@ import { IncidentStore, type RecordOwnSession } from './incident-store';
 /**
  * Client factories: explicit retry settings, one client per service and region per cold start.
  * Steps never construct clients; handlers take them from here and pass them in deps.
- * The drill swaps in its simulated services with `useLocalClients`, so the deployed handler
- * modules run unchanged against them.
+ * The drill swaps in its simulated services by running each invocation in a local context
+ * (`local-context.ts`), so the deployed bundles run unchanged against them.
  */
 const RETRY = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
@@ -60,18 +61,34 @@ export interface LocalClients {
   /** Where evidence and reports go instead of S3 (the drill: a folder). */
   objectWriter?: (prefix: string) => ObjectWriter;
   objectReader?: (prefix: string) => ObjectReader;
-  /** The clock rate limits run on (the drill: a simulated one, so nothing really waits). */
+  /** The clock rate limits run on (the drill: its simulated clock, so nothing really waits). */
   timer?: Timer;
+  /** "Now" for every step (the drill: its simulated clock). */
+  clock?: Clock;
+  /** The Lambda environment of this invocation (the drill hands each handler its configuration). */
+  env?: Record<string, string>;
   /** The enrolled responders (the drill: its demo responders). */
   responders?: ResponderDirectory;
-  /** The clock TOTP codes are checked against (the drill: one that moves 30 s per decision). */
+  /** The clock TOTP codes are checked against (default: `clock`). */
   totpClock?: Clock;
   /** Where embedded-metric lines go instead of stdout (the drill keeps them). */
   metricsSink?: (line: string) => void;
 }
 
 const cache = new Map<string, unknown>();
-let local: LocalClients | undefined;
+/** Per drill context: what a Lambda container would keep for its lifetime. */
+const localCache = new WeakMap<LocalClients, Map<string, unknown>>();
+
+function local(): LocalClients | undefined {
+  return localContext<LocalClients>();
+}
+
+function onceLocal<T>(clients: LocalClients, key: string, make: () => T): T {
+  let map = localCache.get(clients);
+  if (!map) localCache.set(clients, (map = new Map()));
+  if (!map.has(key)) map.set(key, make());
+  return map.get(key) as T;
+}
 
 function once<T>(key: string, make: () => T): T {
   if (!cache.has(key)) cache.set(key, make());
@@ -80,17 +97,12 @@ function once<T>(key: string, make: () => T): T {
 
 /** Where the embedded-metric lines go: stdout in Lambda (CloudWatch reads them from the log). */
 export function metricsSink(): (line: string) => void {
-  return local?.metricsSink ?? ((line) => process.stdout.write(`${line}\n`));
-}
-
-/** Route every factory to local stand-ins (the drill), or back to AWS with `undefined`. */
-export function useLocalClients(clients: LocalClients | undefined): void {
-  local = clients;
-  cache.clear();
+  return local()?.metricsSink ?? ((line) => process.stdout.write(`${line}\n`));
 }
 
 export function documentClient(region?: string): DynamoDBDocumentClient {
-  if (local?.dynamodb) return local.dynamodb;
+  const drill = local();
+  if (drill?.dynamodb) return drill.dynamodb;
   return once(`ddb:${region ?? ''}`, () =>
     DynamoDBDocumentClient.from(new DynamoDBClient({ ...RETRY, ...(region ? { region } : {}) }), {
       marshallOptions: { removeUndefinedValues: true },
@@ -99,17 +111,20 @@ export function documentClient(region?: string): DynamoDBDocumentClient {
 }
 
 export function sfnClient(region?: string): SFNClient {
-  if (local?.sfn) return local.sfn;
+  const drill = local();
+  if (drill?.sfn) return drill.sfn;
   return once(`sfn:${region ?? ''}`, () => new SFNClient({ ...RETRY, ...(region ? { region } : {}) }));
 }
 
 export function snsClient(region?: string): SNSClient {
-  if (local?.sns) return local.sns;
+  const drill = local();
+  if (drill?.sns) return drill.sns;
   return once(`sns:${region ?? ''}`, () => new SNSClient({ ...RETRY, ...(region ? { region } : {}) }));
 }
 
 export function s3Client(region?: string): S3Client {
-  if (local?.s3) return local.s3;
+  const drill = local();
+  if (drill?.s3) return drill.s3;
   return once(`s3:${region ?? ''}`, () => new S3Client({ ...RETRY, ...(region ? { region } : {}) }));
 }
 
@@ -119,7 +134,8 @@ export function s3Client(region?: string): S3Client {
  * served from us-east-1; STS is regional (AssumeRoot needs a regional endpoint).
  */
 export function targetClients(target: Target): TargetClients {
-  if (local?.target) return local.target(target);
+  const drill = local();
+  if (drill?.target) return drill.target(target);
   const credentials = target.roleArn ? fromTemporaryCredentials({ params: { RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 } }) : undefined;
   const base = (region: string) => ({ ...RETRY, region, ...(credentials ? { credentials } : {}) });
   const key = (service: string, region: string) => `${service}:${target.accountId}:${target.roleArn ?? ''}:${region}`;
@@ -136,13 +152,14 @@ export function targetClients(target: Target): TargetClients {
 
 /** Evidence and report objects under a prefix of the evidence bucket (or the drill's folder). */
 export function objectWriter(bucket: string, prefix: string): ObjectWriter {
-  if (local?.objectWriter) return local.objectWriter(prefix);
+  const drill = local();
+  if (drill?.objectWriter) return drill.objectWriter(prefix);
   return new S3Writer(s3Client(), bucket, prefix);
 }
 
 /** The clock rate limits use. */
 export function rateTimer(): Timer {
-  return local?.timer ?? realTimer;
+  return local()?.timer ?? realTimer;
 }
 
 /**
@@ -150,7 +167,8 @@ export function rateTimer(): Timer {
  * table (the drill, a single process, uses in-process limiters on its simulated clock).
  */
 export function cloudTrailLimiters(table: string): LimiterPool {
-  if (local) return once('cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
+  const drill = local();
+  if (drill) return onceLocal(drill, 'cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
   return once(`cloudtrail-meter:${table}`, () => new SharedMeter(documentClient(), table, 2, realTimer));
 }
 
@@ -162,17 +180,24 @@ export function ownSessionRecorder(table: string): RecordOwnSession {
 
 /** Read back objects under a prefix of the evidence bucket (or the drill's folder). */
 export function objectReader(bucket: string, prefix: string): ObjectReader {
-  if (local?.objectReader) return local.objectReader(prefix);
+  const drill = local();
+  if (drill?.objectReader) return drill.objectReader(prefix);
   return new S3Reader(s3Client(), bucket, prefix);
 }
-export { LocalDirReader };
 
 /** The enrolled responders, from the Secrets Manager secret that holds their TOTP secrets. */
 export function respondersDirectory(secretId: string): ResponderDirectory {
-  if (local?.responders) return local.responders;
+  const drill = local();
+  if (drill?.responders) return drill.responders;
   return once(`responders:${secretId}`, () => new SecretsManagerDirectory(new SecretsManagerClient({ ...RETRY }), secretId));
 }
 
+/** "Now" for the steps: the system clock in Lambda, the drill's simulated clock in a drill. */
+export function clock(): Clock {
+  return local()?.clock ?? systemClock;
+}
+
 export function totpClock(): Clock {
-  return local?.totpClock ?? systemClock;
+  const drill = local();
+  return drill?.totpClock ?? drill?.clock ?? systemClock;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { localContext } from './local-context';
 
 /**
  * Configuration, parsed once and frozen. Two layers:
@@ -140,14 +141,19 @@ export function parseStageConfig(value: unknown, source: string): StageConfig {
 }
 
 let cached: RuntimeConfig | undefined;
+const perDrill = new WeakMap<object, RuntimeConfig>();
 
-/** The runtime config of this Lambda, parsed at first use (cold start) and kept. */
+/**
+ * The runtime config of this Lambda, parsed at first use (cold start) and kept. In a drill each
+ * invocation carries its own environment (see local-context.ts), parsed once per drill.
+ */
 export function runtimeConfig(): RuntimeConfig {
+  const drill = localContext<{ env?: Record<string, string> }>();
+  if (drill?.env) {
+    let config = perDrill.get(drill);
+    if (!config) perDrill.set(drill, (config = parseRuntimeConfig(drill.env)));
+    return config;
+  }
   cached ??= parseRuntimeConfig(process.env);
   return cached;
-}
-
-/** Forget the parsed config: for the drill, which sets its own environment per run. */
-export function resetRuntimeConfig(): void {
-  cached = undefined;
 }

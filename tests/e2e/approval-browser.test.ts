@@ -4,13 +4,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { chromium, type Browser } from 'playwright-core';
-import { useLocalClients } from '#shared/clients';
-import { resetRuntimeConfig } from '#shared/config';
+import type { LocalClients } from '#shared/clients';
 import { currentCode, enroll } from '#shared/responders';
 import type { ApprovalRequest } from '#shared/schemas';
 import { startApprovalServer, type ApprovalServer } from '#local/approval-server';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
-import { DRILL_ENV } from '#local/drill';
+import { DRILL_ENV, inLocalContext } from '#local/drill';
 import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
 import { SimulatedSns } from '#local/simulated-sns';
 import { TaskTokenBroker } from '#local/task-tokens';
@@ -30,6 +29,7 @@ const describeBrowser = run ? describe : describe.skip;
 
 let browser: Browser;
 let server: ApprovalServer;
+let context: LocalClients;
 const broker = new TaskTokenBroker();
 const sns = new SimulatedSns();
 const alice = enroll('alice@responders.example', 'Alice').responder;
@@ -38,9 +38,8 @@ describeBrowser('approval page in a real browser', () => {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package (apt-get install chromium)`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);
-  Object.assign(process.env, DRILL_ENV, { APPROVALS_BASE_URL: server.baseUrl });
-  resetRuntimeConfig();
+  const approvals = loadHandler(deployedFunctions().get('approvals')!);
+  server = await startApprovalServer((event) => inLocalContext(context, () => approvals(event)) as never);
   const sfn = {
     send: async (command: unknown) => {
       if (command instanceof SendTaskSuccessCommand) broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
@@ -48,14 +47,19 @@ beforeAll(async () => {
       return {};
     },
   };
-  useLocalClients({ dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient, sns: sns as unknown as SNSClient, sfn: sfn as unknown as SFNClient, responders: { find: async (e) => (e === alice.email ? alice : undefined) } });
+  context = {
+    env: { ...DRILL_ENV, APPROVALS_BASE_URL: server.baseUrl },
+    dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient,
+    sns: sns as unknown as SNSClient,
+    sfn: sfn as unknown as SFNClient,
+    responders: { find: async (e) => (e === alice.email ? alice : undefined) },
+  };
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  useLocalClients(undefined);
 });
 
 it('a responder approves in the browser with a TOTP code, and the waiting task resumes', async () => {
@@ -65,7 +69,7 @@ it('a responder approves in the browser with a TOTP code, and the waiting task r
     token,
     input: { incidentId: '210987654321-20261129T000000Z-abc', accountId: '210987654321', severity: 'critical', task: { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know the password.'], steps: ['Sign in as root.', 'Update the console password.'], verification: 'A root PasswordUpdated event.' }, waitSeconds: 600, reminders: 0, maxReminders: 1 },
   };
-  await loadHandler(deployedFunctions().get('requestApproval')!)(request);
+  await inLocalContext(context, () => loadHandler(deployedFunctions().get('requestApproval')!)(request));
   const link = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];
 
   const page = await browser.newPage();

@@ -77,9 +77,9 @@ describe('packaged CloudFormation template', () => {
     for (const a of Object.values(alarms) as Record<string, unknown>[]) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
   });
 
-  it('runs every function on nodejs22.x, arm64', () => {
+  it('runs every function on nodejs24.x, arm64', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
-      expect(fn.Properties['Runtime']).toBe('nodejs22.x');
+      expect(fn.Properties['Runtime']).toBe('nodejs24.x');
       expect(fn.Properties['Architectures']).toEqual(['arm64']);
     }
   });
