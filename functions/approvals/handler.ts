@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
-import { documentClient, respondersDirectory, sfnClient, totpClock } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, respondersDirectory, sfnClient, totpClock } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { describeError } from '#shared/errors';
 import { logger } from '#shared/logger';
@@ -24,7 +23,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       sfn: sfnClient(),
       responders: respondersDirectory(config.RESPONDERS_SECRET_ID),
       origin: new URL(config.APPROVALS_BASE_URL).origin,
-      clock: systemClock,
+      clock: clock(),
       totpClock: totpClock(),
       log: logger,
     });

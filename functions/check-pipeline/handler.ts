@@ -1,5 +1,4 @@
-import { documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { describeError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
@@ -23,9 +22,9 @@ export const handler = async (): Promise<PipelineCheck> => {
       store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
       sns: snsClient(),
       alertTopicArn: config.ALERT_TOPIC_ARN,
-      clock: systemClock,
+      clock: clock(),
       log: logger,
-      metrics: (values) => embeddedMetrics(config.STAGE, values, systemClock.now(), metricsSink()),
+      metrics: (values) => embeddedMetrics(config.STAGE, values, clock().now(), metricsSink()),
     });
   } catch (error) {
     // No metric this run: the silent-forwarders alarm treats missing data as breaching.

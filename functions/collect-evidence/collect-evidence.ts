@@ -89,7 +89,7 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   const [accountState, posture] = await Promise.all([
     readAccountState(deps.clients, deps.organization?.member ? { responder: deps.organization.responder, accountId: state.accountId } : undefined),
     deps.organization
-      ? readRootAccessPosture(deps.organization.responder, deps.organization.managementAccountId, deps.organization.recordOwnSession).catch((error: Error): RootAccessPosture | { error: string } => {
+      ? readRootAccessPosture(deps.organization.responder, deps.organization.managementAccountId, deps.organization.recordOwnSession, () => deps.clock.now()).catch((error: Error): RootAccessPosture | { error: string } => {
           if (error.name === 'TransientAwsError') throw error;
           return { error: error.message.slice(0, 300) };
         })

@@ -1,6 +1,5 @@
-import { cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
+import { clock, cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
 import { sharedMeterPermissions } from '#shared/shared-meter';
-import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -33,7 +32,7 @@ export const handler = stepHandler({
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
-      clock: systemClock,
+      clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
     });

@@ -29,6 +29,7 @@ export async function readRootAccessPosture(
   managementAccountId: string,
   /** Each audit session is recorded as ours, or intake would open an incident for its events. */
   recordOwnSession?: RecordOwnSession,
+  now: () => Date = () => new Date(),
 ): Promise<RootAccessPosture> {
   const features = await awsCall('iam:ListOrganizationsFeatures', () => responder.iam().send(new ListOrganizationsFeaturesCommand({})));
   const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => (features.EnabledFeatures ?? []).some((e) => e === f));
@@ -38,7 +39,7 @@ export async function readRootAccessPosture(
   await Promise.all(
     members.map(async (m) => {
       try {
-        const session = await assumeRoot(responder, 'us-east-1', m.id, 'IAMAuditRootUserCredentials', new Date());
+        const session = await assumeRoot(responder, 'us-east-1', m.id, 'IAMAuditRootUserCredentials', now());
         await recordOwnSession?.(m.id, session.credentials.accessKeyId, session.expiresAt);
         const summary = await awsCall('iam:GetAccountSummary', () => responder.iam(session.credentials).send(new GetAccountSummaryCommand({})));
         posture.membersChecked += 1;

@@ -1,5 +1,4 @@
-import { ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
@@ -18,7 +17,7 @@ export const handler = stepHandler({
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member: targetFor(state.accountId, config).member,
       region: 'us-east-1',
-      clock: systemClock,
+      clock: clock(),
       timer: rateTimer(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
     });

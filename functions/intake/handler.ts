@@ -1,6 +1,5 @@
 import { runtimeConfig } from '#shared/config';
-import { documentClient, sfnClient, snsClient } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, sfnClient, snsClient } from '#shared/clients';
 import { describeError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
@@ -13,7 +12,7 @@ function buildDeps(): IntakeDeps {
     store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
     sfn: sfnClient(),
     sns: snsClient(),
-    clock: systemClock,
+    clock: clock(),
     log: logger,
     config: {
       stateMachineArn: config.STATE_MACHINE_ARN,

@@ -1,29 +1,30 @@
 import './polyfills';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { ApprovalStore } from '#shared/approval-store';
-import { LocalDirReader, LocalDirWriter } from '#shared/evidence';
-import { virtualTimer } from '#shared/rate-limit';
-import { useLocalClients } from '#shared/clients';
-import { resetRuntimeConfig } from '#shared/config';
+import type { ObjectReader, ObjectWriter } from '#shared/evidence';
+import type { LocalClients } from '#shared/clients';
+import { parseStageConfig } from '#shared/config';
+import { LOCAL_CONTEXT_KEY } from '#shared/local-context';
 import { ScenarioError } from '#shared/errors';
-import { deployedFunctions, loadHandler, PROJECT_ROOT } from './deployment';
+import { deployedFunctions, type Handler, loadHandler, PROJECT_ROOT } from './deployment';
 import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/check-pipeline';
 import { IncidentStore } from '#shared/incident-store';
 import { canaryEvent, toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { flaky, type FlakyStats, seededRandom } from './flaky';
-import { SimulatedDynamoDb } from './simulated-dynamodb';
+import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
 import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
 import { type Fault, SimulatedAws } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
-import { currentCode, enroll } from '#shared/responders';
+import { currentCode, enroll, type Responder } from '#shared/responders';
+import { type DrillClock, RealClock, SimClock } from './sim-clock';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -35,6 +36,13 @@ export const DEFAULT_SCENARIO = 'unknown-ip-no-mfa';
 
 const ACCOUNT = '999988887777';
 const REGION = 'us-east-1';
+
+/**
+ * The production settings a drill runs with: config/example.json's approval expiry, reminder
+ * interval and reminders (24 hours, 60 minutes, 3), on the drill's simulated clock.
+ */
+const PRODUCTION = parseStageConfig(JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'example.json'), 'utf8')), 'config/example.json');
+
 export const DRILL_ENV = {
   STAGE: 'drill',
   INCIDENTS_TABLE: 'drill-incidents',
@@ -47,9 +55,9 @@ export const DRILL_ENV = {
   RESPONDERS_SECRET_ID: 'root-responder/drill/responders',
   APPROVALS_BASE_URL: 'http://127.0.0.1:8787', // replaced by the drill's approval server address
   KNOWN_SOURCE_CIDRS: '',
-  APPROVAL_EXPIRY_HOURS: '1',
-  REMINDER_INTERVAL_SECONDS: '1',
-  MAX_REMINDERS: '1',
+  APPROVAL_EXPIRY_HOURS: String(PRODUCTION.approvalExpiryHours),
+  REMINDER_INTERVAL_SECONDS: String(PRODUCTION.reminderIntervalMinutes * 60),
+  MAX_REMINDERS: String(PRODUCTION.maxReminders),
   MODE: 'standalone',
   RESPONDER_ACCOUNT_ID: ACCOUNT,
   MEMBER_READ_ROLE_NAME: 'root-responder-read',
@@ -57,7 +65,21 @@ export const DRILL_ENV = {
   EXPECTED_ALTERNATE_CONTACTS: '{}',
   EXPECTED_ORGANIZATION_ID: '',
   EXPECTED_ROOT_MFA_DEVICES: '{}',
+  CANARY_INTERVAL_MINUTES: String(PRODUCTION.canaryIntervalMinutes),
 } as const;
+
+/**
+ * How the simulated responders (`--approve all` / `reject-all`) answer an approval email: after
+ * `afterMinutes` of reading (default 3), as they do in the console what the task asks, then in the
+ * approval page. Per task: answer only from the Nth reminder on, or never.
+ */
+export interface ResponsePlan {
+  afterMinutes?: number;
+  tasks?: Record<string, { afterMinutes?: number; fromReminder?: number; never?: boolean }>;
+}
+
+const DEFAULT_RESPONSE_MINUTES = 3;
+const TOTP_STEP_MS = 30_000;
 
 export interface DrillOptions {
   scenario?: string;
@@ -82,13 +104,15 @@ export interface DrillOptions {
   faults?: Fault[];
   /** A seeded random fraction of all simulated AWS calls (DynamoDB and SNS included) fails transiently. */
   randomFaults?: { rate: number; seed: number };
-  /** How long each approval waits before its reminder (default: 1 s, 3 s with several incidents, 600 s interactive). */
+  /** How long each approval waits before its reminder (default: the production setting, 60 minutes; interactive: 10 minutes). */
   approvalWaitSeconds?: number;
+  /** How the simulated responders answer (default: the scenario's `responders`, else 3 minutes after each email). */
+  responses?: ResponsePlan;
   /** Account+regions whose forwarding is broken: their canary never reaches intake (pipeline tests). */
   brokenForwarding?: { accountId: string; region: string }[];
-  /** Replace a deployed handler (fault injection in tests). */
-  handlerFor?: LocalStepFunctionsOptions['handlerFor'];
-  /** Shorter Task timeouts by state name (a hung step times out in a second in tests). */
+  /** Replace a deployed handler (fault injection in tests); `clock` is the drill's, for a handler that hangs. */
+  handlerFor?: (functionName: string, deployed: Handler, drill: { clock: DrillClock }) => Handler;
+  /** Other Task timeouts by state name (seconds of the drill's clock). */
   taskTimeouts?: LocalStepFunctionsOptions['taskTimeouts'];
 }
 
@@ -112,7 +136,11 @@ export interface DrillExecution {
   status: 'SUCCEEDED' | 'FAILED';
   error?: string;
   cause?: string;
+  /** Simulated time from start to end (real time in an interactive drill). */
   durationMs: number;
+  /** The largest state input / output / task result it carried (AWS's limit is 262,144 bytes). */
+  largestState: { bytes: number; where: string };
+  historyEvents: number;
   statesEntered: string[];
   events: ExecutionEvent[];
   output?: unknown;
@@ -143,7 +171,10 @@ export interface DrillResult {
   pipeline: PipelineCheck | { error: string };
   /** With random faults: what the DynamoDB and SNS stand-ins injected. */
   storeFaults?: { dynamodb: FlakyStats; sns: FlakyStats };
+  /** Real time the drill took. */
   wallMs: number;
+  /** Simulated time that passed (waits, reminders, reading time), and in how many jumps. */
+  simulated: { ms: number; jumps: number };
 }
 
 /** The drill's two enrolled responders (the two-person rule applies in drills too). */
@@ -151,38 +182,56 @@ export const DEMO_RESPONDERS = ['alice@responders.example', 'bob@responders.exam
 
 const APPROVAL_LINK_URL = /https?:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/;
 
+/** The context every handler invocation of a drill runs in (see #shared/local-context). */
+function contextHost(): AsyncLocalStorage<LocalClients> {
+  const host = globalThis as unknown as Record<symbol, AsyncLocalStorage<LocalClients> | undefined>;
+  return (host[LOCAL_CONTEXT_KEY] ??= new AsyncLocalStorage<LocalClients>());
+}
+
+/** Run `fn` (a handler invocation, say) with the given local clients and environment, as the drill does. */
+export function inLocalContext<T>(context: LocalClients, fn: () => T): T {
+  return contextHost().run(context, fn);
+}
+
+export class DrillStalledError extends Error {
+  constructor(waiting: string[]) {
+    super(`Nothing is left to run and nobody will wake up, but ${waiting.length} execution(s) are still waiting: ${waiting.join(', ')}`);
+    this.name = 'DrillStalledError';
+  }
+}
+
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const started = Date.now();
   const now = options.now ?? new Date();
   const { scenario, dir } = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
   const records = scenarioRecords(scenario, dir, now);
   const world = scenarioWorld(scenario, records);
-  const timer = virtualTimer(now.getTime());
+  // A person in the loop decides in real time; everyone else runs on simulated time.
+  const clock: DrillClock = options.approve === 'interactive' ? new RealClock() : new SimClock(now);
   // The handlers' clients in AWS retry transient errors (maxAttempts 4); the drill's do too.
-  const aws = new SimulatedAws(world, timer, 0, 4);
+  const aws = new SimulatedAws(world, clock.timer, 0, 4);
   for (const fault of options.faults ?? []) aws.inject(fault);
   if (options.randomFaults) aws.randomFaults(options.randomFaults);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
   const accounts = [...new Set(records.map((r) => r.accountId))];
   const perIncident = accounts.length > 1;
+  const plan: ResponsePlan = options.responses ?? scenario.responders ?? {};
 
-  const approvalServer = await startApprovalServer((event) => loadHandler(deployedFunctions().get('approvals')!)(event) as never);
+  const host = contextHost();
+  const approvalsHandler = loadHandler(deployedFunctions().get('approvals')!);
+  // The approval server's requests run in this drill's context, whatever context accepted them.
+  let context: LocalClients | undefined;
+  const approvalServer = await startApprovalServer((event) => host.run(context!, () => approvalsHandler(event)) as never);
   const responders = DEMO_RESPONDERS.map((email, i) => enroll(email, ['Alice (drill)', 'Bob (drill)'][i]!).responder);
-  // TOTP codes work once per responder and 30 s step; the drill's responders decide many tasks in
-  // seconds, so the clock the codes are checked against moves one step per decision.
   options.onReady?.({ approvalsBaseUrl: approvalServer.baseUrl, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), accounts });
-  let totpNow = now.getTime();
-  const totp = { now: () => (options.approve === 'interactive' ? new Date() : new Date(totpNow)), advance: () => (totpNow += 30_000) };
-  Object.assign(process.env, DRILL_ENV, {
+  const env: Record<string, string> = {
+    ...DRILL_ENV,
     APPROVALS_BASE_URL: approvalServer.baseUrl,
-    // Several incidents at once share the simulated responders, who decide one link at a time.
     ...(options.approvalWaitSeconds !== undefined
       ? { REMINDER_INTERVAL_SECONDS: String(options.approvalWaitSeconds) }
       : options.approve === 'interactive'
         ? { REMINDER_INTERVAL_SECONDS: '600' }
-        : perIncident
-          ? { REMINDER_INTERVAL_SECONDS: '3' }
-          : {}),
+        : {}),
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
@@ -193,42 +242,43 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
     // A drill models a deployment whose forwarding covers every region its accounts enabled.
     FORWARDING_REGIONS: [...new Set(['us-east-1', ...Object.values(world.accounts).flatMap((a) => a.enabledRegions)])].join(','),
-    CANARY_INTERVAL_MINUTES: '15',
-  });
-  resetRuntimeConfig();
+  };
   const ddb = new SimulatedDynamoDb();
-  const sns = new SimulatedSns();
+  const sns = new SimulatedSns(() => clock.now());
   // With random faults, DynamoDB and SNS fail too (the harness's own reads use the stand-ins directly).
   const stores = options.randomFaults
     ? {
-        ddb: flaky(ddb, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 1), isWrite: (c) => !(c instanceof GetCommand || c instanceof QueryCommand) }),
+        ddb: flaky(ddb, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 1), isWrite: (c) => !(isCommand(c, 'GetCommand') || isCommand(c, 'QueryCommand')) }),
         sns: flaky(sns, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 2), isWrite: () => true }),
       }
     : undefined;
   const broker = new TaskTokenBroker();
   const sfn = new LocalStepFunctions({
     broker,
+    clock,
     stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.taskTimeouts ? { taskTimeouts: options.taskTimeouts } : {}),
     // Every AWS call a handler makes is attributed to its function (least-privilege tests read this).
     handlerFor: (fn, deployed) => {
-      const handler = options.handlerFor ? options.handlerFor(fn, deployed) : deployed;
+      const handler = options.handlerFor ? options.handlerFor(fn, deployed, { clock }) : deployed;
       return (event) => aws.runAs(fn, () => handler(event));
     },
   });
-  useLocalClients({
+  context = {
+    env,
     dynamodb: (stores?.ddb ?? ddb) as unknown as DynamoDBDocumentClient,
     sfn: sfn as unknown as SFNClient,
     sns: (stores?.sns ?? sns) as unknown as SNSClient,
     target: (target) => aws.targetClients(target),
-    objectWriter: (prefix) => new LocalDirWriter(folderFor(outDir, prefix, perIncident)),
-    objectReader: (prefix) => new LocalDirReader(folderFor(outDir, prefix, perIncident)),
-    timer,
+    objectWriter: (prefix) => new DrillFolderWriter(folderFor(outDir, prefix, perIncident)),
+    objectReader: (prefix) => new DrillFolderReader(folderFor(outDir, prefix, perIncident)),
+    clock,
+    timer: clock.timer,
     responders: { find: async (email) => responders.find((r) => r.email === email.trim().toLowerCase()) },
-    totpClock: totp,
     metricsSink: () => undefined,
-  });
+  };
+  const drillContext = context;
 
   const approvals: DrillResult['approvals'] = [];
   const decisions: Promise<void>[] = [];
@@ -239,43 +289,52 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       if (link && message.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN) onLink(link, message.subject);
     });
   }
-  if (options.approve === 'interactive') {
-    // A person decides in the browser: real TOTP time, so a code works once per 30 s per responder.
-    totp.advance = () => (totpNow = Date.now());
-  }
   if (options.approve === 'all' || options.approve === 'reject-all') {
     const store = new ApprovalStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.APPROVALS_TABLE);
     const decision = options.approve === 'all' ? 'approve' : 'reject';
-    // One decision at a time, as people click: each moves the TOTP clock one step.
-    let queue: Promise<unknown> = Promise.resolve();
+    // One person clicks at a time; each responder's authenticator shows a new code every 30 s and a
+    // code works once, so a responder who already used this step's code waits for the next one.
+    let clicking: Promise<unknown> = Promise.resolve();
+    const lastStep = new Map<string, number>();
+    const codeFor = async (responder: Responder): Promise<string> => {
+      const used = lastStep.get(responder.email) ?? -1;
+      if (Math.floor(clock.nowMs() / TOTP_STEP_MS) <= used) await clock.until((used + 1) * TOTP_STEP_MS, 'next TOTP code');
+      lastStep.set(responder.email, Math.floor(clock.nowMs() / TOTP_STEP_MS));
+      return currentCode(responder, clock.now());
+    };
     sns.onPublish((message) => {
       if (message.topicArn !== DRILL_ENV.RESPONDERS_TOPIC_ARN) return;
       const link = APPROVAL_LINK_URL.exec(message.body)?.[0];
       if (!link) return;
       const id = link.split('/').pop()!;
-      const next = queue.then(async () => {
+      const reminder = Number(/^Reminder (\d+) of/m.exec(message.body)?.[1] ?? 0);
+      const next = (async () => {
+        const pending = await store.get(id);
+        const rule = (pending && plan.tasks?.[pending.taskId]) ?? {};
+        if (rule.never || reminder < (rule.fromReminder ?? 0)) return undefined;
+        // Reading the email and doing the console work take the responder a while.
+        await clock.sleep((rule.afterMinutes ?? plan.afterMinutes ?? DEFAULT_RESPONSE_MINUTES) * 60_000, 'responder reading');
+        const turn = clicking.then(async () => {
           // The simulated responder does the console work first, as a person would, then decides in
           // the approval page over HTTP (CSRF token, Origin, their TOTP code).
-          const pending = await store.get(id);
-          if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, Date.now());
+          if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs());
           const outcomes: number[] = [];
           for (const responder of responders) {
+            const code = await codeFor(responder);
             // A server error (AWS failing under the approvals function): the person submits the page again, twice.
-            const code = () => {
-              totp.advance();
-              return currentCode(responder, totp.now());
-            };
-            const answer = await respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 });
+            const answer = await clock.track(() => respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 }));
             outcomes.push(...answer.statuses);
             if (answer.status !== 202) break; // 202: recorded, a second responder is needed
           }
           return { taskId: pending?.taskId, statuses: outcomes };
         });
-      queue = next.catch(() => undefined);
+        clicking = turn.catch(() => undefined);
+        return turn;
+      })();
       decisions.push(
         next.then(
           (r) => {
-            approvals.push({ id: id.slice(0, 6), outcome: `${decision} http ${r.statuses.join('+')}`, ...(r.taskId ? { taskId: r.taskId } : {}) });
+            if (r) approvals.push({ id: id.slice(0, 6), outcome: `${decision} http ${r.statuses.join('+')}`, ...(r.taskId ? { taskId: r.taskId } : {}) });
           },
           (error: Error) => {
             approvals.push({ id: id.slice(0, 6), outcome: 'error', error: `${error.name}: ${error.message}` });
@@ -286,68 +345,134 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   }
 
   try {
-    const intake = loadHandler(deployedFunctions().get('intake')!);
-    // The canary schedule of every watched account and region fires once, through the same intake.
-    const watched = scenario.mode === 'organization' ? Object.values(world.accounts) : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
-    const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
-    // EventBridge invokes intake asynchronously: Lambda retries a failed invocation twice.
-    const invokeIntake = async (event: unknown): Promise<{ outcome: string; incidentId?: string }> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await intake(event)) as { outcome: string; incidentId?: string };
-        } catch (error) {
-          if (attempt >= 3) throw error;
+    return await host.run(drillContext, async () => {
+      const intake = loadHandler(deployedFunctions().get('intake')!);
+      // The canary schedule of every watched account and region fires once, through the same intake.
+      const watched = scenario.mode === 'organization' ? Object.values(world.accounts) : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
+      const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
+      // EventBridge invokes intake asynchronously: Lambda retries a failed invocation twice.
+      const invokeIntake = async (event: unknown): Promise<{ outcome: string; incidentId?: string }> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return (await intake(event)) as { outcome: string; incidentId?: string };
+          } catch (error) {
+            if (attempt >= 3) throw error;
+          }
+        }
+      };
+      for (const account of watched) {
+        for (const region of account.enabledRegions) {
+          // A canary lost for good is what the pipeline check is for; the drill goes on.
+          if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, clock.now())).catch(() => undefined);
         }
       }
-    };
-    for (const account of watched) {
-      for (const region of account.enabledRegions) {
-        // A canary lost for good is what the pipeline check is for; the drill goes on.
-        if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, new Date())).catch(() => undefined);
+      // The check has been watching for a day, so a canary that did not come is late, not new.
+      await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
+      const lines: IntakeLine[] = [];
+      for (const event of records.map((r) => toEventBridge(r.record))) {
+        const detail = event['detail'] as Record<string, unknown>;
+        const line: IntakeLine = { eventName: String(detail['eventName'] ?? ''), eventTime: (detail['eventTime'] as string | undefined) ?? null, outcome: 'error' };
+        try {
+          const result = await invokeIntake(event);
+          line.outcome = result.outcome;
+          if (result.incidentId) line.incidentId = result.incidentId;
+        } catch (error) {
+          line.error = `${(error as Error).name}: ${(error as Error).message}`;
+        }
+        lines.push(line);
+        options.onIntake?.(line);
       }
-    }
-    // The check has been watching for a day, so a canary that did not come is late, not new.
-    await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(Date.now() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
-    const lines: IntakeLine[] = [];
-    for (const event of records.map((r) => toEventBridge(r.record))) {
-      const detail = event['detail'] as Record<string, unknown>;
-      const line: IntakeLine = { eventName: String(detail['eventName'] ?? ''), eventTime: (detail['eventTime'] as string | undefined) ?? null, outcome: 'error' };
-      try {
-        const result = await invokeIntake(event);
-        line.outcome = result.outcome;
-        if (result.incidentId) line.incidentId = result.incidentId;
-      } catch (error) {
-        line.error = `${(error as Error).name}: ${(error as Error).message}`;
-      }
-      lines.push(line);
-      options.onIntake?.(line);
-    }
 
-    const executions: DrillExecution[] = [];
-    for (const execution of sfn.executions.values()) {
-      const done = await execution.done;
-      executions.push({
-        name: execution.name,
-        status: done.status,
-        ...(done.error ? { error: done.error } : {}),
-        ...(done.cause ? { cause: done.cause } : {}),
-        durationMs: Date.now() - execution.startedAt,
-        statesEntered: execution.events.filter((e) => e.type === 'StateEntered' && e.state).map((e) => e.state!),
-        events: execution.events,
-        output: done.output,
+      // Every execution runs to its end on the drill's clock; if nothing can move any more while one
+      // still waits, the drill says so instead of hanging.
+      let stop = () => undefined as unknown;
+      const stalled = new Promise<never>((_, reject) => {
+        stop = clock.onStall(() => {
+          const waiting = [...sfn.executions.values()].filter((e) => !settled.has(e.name)).map((e) => e.name);
+          if (waiting.length > 0) reject(new DrillStalledError(waiting));
+        });
       });
-    }
-    await Promise.all(decisions);
-    const pipeline = await aws
-      .runAs('checkPipeline', () => loadHandler(deployedFunctions().get('checkPipeline')!)({}) as Promise<PipelineCheck>)
-      .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
-    writeOutbox(join(outDir, 'outbox'), sns.outbox);
-    const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
-    return { scenario: scenario.name, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), approvalsBaseUrl: approvalServer.baseUrl, outDir, reports, aws, intake: lines, executions, outbox: sns.outbox, approvals, pipeline, ...(stores ? { storeFaults: { dynamodb: stores.ddb.stats, sns: stores.sns.stats } } : {}), wallMs: Date.now() - started };
+      const settled = new Set<string>();
+      const executions: DrillExecution[] = [];
+      try {
+        for (const execution of sfn.executions.values()) {
+          const done = await Promise.race([execution.done, stalled]);
+          settled.add(execution.name);
+          executions.push({
+            name: execution.name,
+            status: done.status,
+            ...(done.error ? { error: done.error } : {}),
+            ...(done.cause ? { cause: done.cause } : {}),
+            durationMs: (execution.endedAt ?? clock.nowMs()) - execution.startedAt,
+            largestState: execution.largestState,
+            historyEvents: execution.historyEvents,
+            statesEntered: execution.events.filter((e) => e.type === 'StateEntered' && e.state).map((e) => e.state!),
+            events: execution.events,
+            output: done.output,
+          });
+        }
+        await Promise.race([Promise.all(decisions), stalled]);
+      } finally {
+        stop();
+      }
+      const pipeline = await aws
+        .runAs('checkPipeline', () => loadHandler(deployedFunctions().get('checkPipeline')!)({}) as Promise<PipelineCheck>)
+        .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
+      writeOutbox(join(outDir, 'outbox'), sns.outbox);
+      const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
+      return {
+        scenario: scenario.name,
+        responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })),
+        approvalsBaseUrl: approvalServer.baseUrl,
+        outDir,
+        reports,
+        aws,
+        intake: lines,
+        executions,
+        outbox: sns.outbox,
+        approvals,
+        pipeline,
+        ...(stores ? { storeFaults: { dynamodb: stores.ddb.stats, sns: stores.sns.stats } } : {}),
+        wallMs: Date.now() - started,
+        simulated: { ms: clock.nowMs() - now.getTime(), jumps: clock.stats.jumps },
+      };
+    });
   } finally {
-    useLocalClients(undefined);
+    clock.stop();
     await approvalServer.close();
   }
+}
+
+/**
+ * The drill's evidence folder. Synchronous file system calls, so no write is in flight in the
+ * background while the simulated clock decides whether anything is left to run.
+ */
+class DrillFolderWriter implements ObjectWriter {
+  constructor(readonly location: string) {}
+  write(path: string, body: Buffer): Promise<void> {
+    const file = inside(this.location, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, body);
+    return Promise.resolve();
+  }
+}
+
+class DrillFolderReader implements ObjectReader {
+  constructor(private readonly dir: string) {}
+  read(path: string): Promise<Buffer> {
+    try {
+      return Promise.resolve(readFileSync(inside(this.dir, path)));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+}
+
+/** A path under the folder, never outside it. */
+function inside(dir: string, path: string): string {
+  const clean = normalize(path);
+  if (clean.startsWith('..') || clean.startsWith(sep)) throw new ScenarioError(`refusing a path outside the evidence folder: ${path}`);
+  return join(dir, clean);
 }
 
 /** A fresh output folder; an existing one is replaced only if it holds a previous drill's output. */

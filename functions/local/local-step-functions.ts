@@ -1,14 +1,24 @@
 import './polyfills';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { isCommand } from './simulated-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { aslTasks, type AslState, deployedFunctions, type Handler, loadHandler, stateMachineDefinition } from './deployment';
 import type { TaskTokenBroker } from './task-tokens';
+import { type DrillClock, RealClock } from './sim-clock';
+import { AWS_LIMITS, byteSize, dataLimitExceeded, invalidExecutionName } from './aws-limits';
 
 /**
  * The drill's Step Functions: the real ASL file runs in aws-local-stepfunctions, every Task bound
  * to the handler module serverless.yml deploys for its FunctionName, with lambda:invoke's
  * wrapping (`Payload` in, `{ Payload, StatusCode }` out). waitForTaskToken tasks get a fresh
  * token per entry (as on AWS) and wait on the broker, which SendTaskSuccess / Failure settle.
+ *
+ * Time: every Task's TimeoutSeconds / TimeoutSecondsPath runs on the drill's clock (simulated in a
+ * drill), not on the runner's real timers, so a 24-hour approval wait passes in milliseconds.
+ * Limits: what AWS refuses, this refuses, with AWS's error (see aws-limits.ts): state input and
+ * output and task results over 256 KiB fail the execution with States.DataLimitExceeded (which no
+ * Catch can catch), execution names and inputs are checked as StartExecution checks them, and an
+ * execution past 25,000 history events fails.
  */
 export interface ExecutionEvent {
   type: string;
@@ -26,29 +36,51 @@ export interface LocalExecution {
   input: unknown;
   startedAt: number;
   events: ExecutionEvent[];
+  /** The largest state input / output / task result this execution carried (bytes of JSON), and where. */
+  largestState: { bytes: number; where: string };
+  /** When it ended, on the drill's clock. */
+  endedAt?: number;
+  /** History events as AWS would count them (entered / exited per state, scheduled / started / finished per task). */
+  historyEvents: number;
   done: Promise<{ status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string; cause?: string }>;
 }
 
 export interface LocalStepFunctionsOptions {
   broker: TaskTokenBroker;
+  /** The clock Task timeouts run on. */
+  clock: DrillClock;
   stateMachineArn: string;
   onEvent?: (execution: LocalExecution, event: ExecutionEvent) => void;
   /** Replace a handler (fault injection in tests); defaults to the deployed module. */
   handlerFor?: (functionName: string, deployed: Handler) => Handler;
-  /** Shorter TimeoutSeconds for named Task states, so a test can watch a hung step time out in a second. */
+  /** Other TimeoutSeconds for named Task states (seconds of the drill's clock). */
   taskTimeouts?: Record<string, number>;
 }
 
-/** A copy of the definition with the given Task states' TimeoutSeconds replaced (branches and Map processors included). */
-function withTaskTimeouts<T extends { States: Record<string, AslState> }>(definition: T, timeouts: Record<string, number>): T {
+/** The runner's own real-time timeout, set out of reach: the drill's clock times Tasks out instead. */
+const RUNNER_TIMEOUT_SECONDS = 2_000_000;
+
+interface TaskTimeout {
+  seconds?: number;
+  path?: string[];
+}
+
+/**
+ * The definition the runner gets: every Task's timeout taken out (recorded in `timeouts`, with the
+ * given overrides applied) and replaced by one the runner never reaches.
+ */
+function runnerDefinition<T extends { States: Record<string, AslState> }>(definition: T, overrides: Record<string, number>, timeouts: Map<string, TaskTimeout>): T {
   // A JSON copy, not structuredClone: under jest's VM realms a structured clone's objects fail the
   // runner's plain-object test, and it then passes Parameters through unevaluated.
   const copy = JSON.parse(JSON.stringify(definition)) as T;
   const visit = (states: Record<string, AslState>) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task' && timeouts[name] !== undefined) {
+      if (state.Type === 'Task') {
+        const path = typeof state['TimeoutSecondsPath'] === 'string' ? (state['TimeoutSecondsPath'] as string).replace(/^\$\.?/, '').split('.').filter(Boolean) : undefined;
+        // AWS's default Task timeout is 60 s... for activities it is 99999999 s; every Task here sets one (a test holds that).
+        timeouts.set(name, overrides[name] !== undefined ? { seconds: overrides[name] } : path ? { path } : { seconds: Number(state['TimeoutSeconds'] ?? 60) });
         delete state['TimeoutSecondsPath'];
-        state['TimeoutSeconds'] = timeouts[name];
+        state['TimeoutSeconds'] = RUNNER_TIMEOUT_SECONDS;
       }
       for (const branch of (state['Branches'] as { States: Record<string, AslState> }[] | undefined) ?? []) visit(branch.States);
       const processor = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, AslState> } | undefined;
@@ -59,35 +91,82 @@ function withTaskTimeouts<T extends { States: Record<string, AslState> }>(defini
   return copy;
 }
 
-export function bindTasks(options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'>): Record<string, (input: unknown) => Promise<unknown>> {
+function timeoutSeconds(timeout: TaskTimeout | undefined, input: unknown): number {
+  if (!timeout) return 60;
+  if (timeout.seconds !== undefined) return timeout.seconds;
+  let value: unknown = input;
+  for (const key of timeout.path ?? []) value = (value as Record<string, unknown> | undefined)?.[key];
+  // AWS fails the state when the path does not hold a positive integer (States.Runtime).
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw Object.assign(new Error(`TimeoutSecondsPath $.${(timeout.path ?? []).join('.')} is not a positive integer: ${JSON.stringify(value)}`), { name: 'States.Runtime', isCatchable: false, isRetryable: false });
+  }
+  return value;
+}
+
+/** The Task's work against the drill's clock: States.Timeout when the clock passes its timeout first. */
+async function withinTimeout<T>(clock: DrillClock, seconds: number, work: Promise<T>, onTimeout?: () => void): Promise<T> {
+  const timer = clock.timeout(seconds * 1000, 'task timeout');
+  try {
+    return await Promise.race([
+      work,
+      timer.promise.then((): never => {
+        onTimeout?.();
+        throw Object.assign(new Error(`Task timed out after ${seconds} seconds`), { name: 'States.Timeout' });
+      }),
+    ]);
+  } finally {
+    timer.cancel();
+  }
+}
+
+/** Step Functions refuses task results over 256 KiB: the execution fails, whatever the Catch says. */
+function checkResult(task: string, payload: unknown, record?: (bytes: number, where: string) => void): void {
+  const bytes = byteSize(payload);
+  record?.(bytes, `${task} (result)`);
+  if (bytes > AWS_LIMITS.stateBytes) throw dataLimitExceeded(`The task result of state "${task}" is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`);
+}
+
+export function bindTasks(
+  options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'> & { clock?: DrillClock; timeouts?: Map<string, TaskTimeout>; record?: (bytes: number, where: string) => void },
+): Record<string, (input: unknown) => Promise<unknown>> {
   const definition = stateMachineDefinition();
   const functions = deployedFunctions();
   const bound: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const { broker } = options;
+  const clock = options.clock ?? new RealClock();
+  const timeouts = options.timeouts ?? new Map<string, TaskTimeout>();
+  if (!options.timeouts) runnerDefinition(definition, {}, timeouts);
   for (const task of aslTasks(definition)) {
     const binding = functions.get(task.functionName);
     if (!binding) throw new Error(`Task "${task.name}" names function "${task.functionName}", which serverless.yml does not deploy`);
     const deployed = loadHandler(binding);
     const handler = options.handlerFor ? options.handlerFor(task.functionName, deployed) : deployed;
+    const timeout = timeouts.get(task.name);
     if (task.waitForToken) {
       bound[task.name] = async (params) => {
-        const payload = (params as { Payload: { token: string; input: { waitSeconds?: number } } }).Payload;
-        const token = options.broker.newToken();
-        const wait = options.broker.wait(token);
-        // The runner abandons the wait on States.Timeout; the token dies with it, as on AWS.
-        const expiry = setTimeout(() => options.broker.forget(token), (payload.input.waitSeconds ?? 60) * 1000 + 50);
-        try {
+        const seconds = timeoutSeconds(timeout, params);
+        const payload = (params as { Payload: { token: string; input: unknown } }).Payload;
+        const token = broker.newToken();
+        const wait = broker.wait(token);
+        // The token dies with the wait (timed out, or the request failed), as on AWS.
+        const work = (async () => {
           await handler(structuredClone({ ...payload, token }));
-          return await wait;
+          return wait;
+        })();
+        try {
+          const output = await withinTimeout(clock, seconds, work, () => broker.forget(token));
+          checkResult(task.name, output, options.record);
+          return output;
         } catch (error) {
-          options.broker.forget(token);
+          broker.forget(token);
           throw error;
-        } finally {
-          clearTimeout(expiry);
         }
       };
     } else {
       bound[task.name] = async (params) => {
-        const out = await handler(structuredClone((params as { Payload: unknown }).Payload));
+        const seconds = timeoutSeconds(timeout, params);
+        const out = await withinTimeout(clock, seconds, handler(structuredClone((params as { Payload: unknown }).Payload)));
+        checkResult(task.name, out ?? null, options.record);
         return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
       };
     }
@@ -102,19 +181,20 @@ export class LocalStepFunctions {
   private readonly retryOverrides: Record<string, number>;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
-    this.machine = new StateMachine(withTaskTimeouts(stateMachineDefinition(), options.taskTimeouts ?? {}) as never);
-    this.tasks = bindTasks(options);
+    const timeouts = new Map<string, TaskTimeout>();
+    this.machine = new StateMachine(runnerDefinition(stateMachineDefinition(), options.taskTimeouts ?? {}, timeouts) as never);
+    this.tasks = bindTasks({ ...options, timeouts });
     // Retries wait 0 ms in the drill; the retry policy itself still applies.
     this.retryOverrides = Object.fromEntries(Object.keys(this.tasks).map((name) => [name, 0]));
   }
 
   async send(command: unknown): Promise<Record<string, unknown>> {
-    if (command instanceof StartExecutionCommand) return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
-    if (command instanceof SendTaskSuccessCommand) {
+    if (isCommand<StartExecutionCommand>(command, 'StartExecutionCommand')) return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
+    if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) {
       this.options.broker.succeed(command.input.taskToken!, JSON.parse(command.input.output ?? 'null'));
       return {};
     }
-    if (command instanceof SendTaskFailureCommand) {
+    if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand')) {
       this.options.broker.fail(command.input.taskToken!, command.input.error ?? 'States.TaskFailed', command.input.cause ?? '');
       return {};
     }
@@ -122,6 +202,12 @@ export class LocalStepFunctions {
   }
 
   private start(name: string, input: unknown): Record<string, unknown> {
+    const invalid = invalidExecutionName(name);
+    if (invalid) throw invalid;
+    const inputBytes = byteSize(input);
+    if (inputBytes > AWS_LIMITS.stateBytes) {
+      throw Object.assign(new Error(`1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${AWS_LIMITS.stateBytes}`), { name: 'ValidationException' });
+    }
     if (this.executions.has(name)) {
       const error = new Error(`Execution Already Exists: '${name}'`);
       error.name = 'ExecutionAlreadyExists';
@@ -140,17 +226,37 @@ export class LocalStepFunctions {
         },
       } as never,
     });
-    const execution: LocalExecution = { name, arn, input, startedAt: Date.now(), events: [], done: undefined as never };
+    const clock = this.options.clock;
+    const execution: LocalExecution = { name, arn, input, startedAt: clock.nowMs(), events: [], largestState: { bytes: inputBytes, where: 'execution input' }, historyEvents: 0, done: undefined as never };
+    // A limit crossed outside a Task (a Pass, Choice, Map or Parallel state's input or output) stops
+    // the execution as AWS would: failed with the limit's error.
+    let limitError: Error | undefined;
+    const stopFor = (error: Error) => {
+      limitError ??= error;
+      run.abort();
+    };
     const collect = (async () => {
       for await (const raw of run.eventLogs as AsyncIterable<Record<string, unknown>>) {
-        const state = raw['state'] as { name?: string; type?: string } | undefined;
+        const state = raw['state'] as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined;
+        if (state && (raw['type'] === 'StateEntered' || raw['type'] === 'StateExited')) {
+          const data = raw['type'] === 'StateEntered' ? state.input : state.output;
+          const bytes = byteSize(data);
+          const where = `${state.name} (${raw['type'] === 'StateEntered' ? 'input' : 'output'})`;
+          if (bytes > execution.largestState.bytes) execution.largestState = { bytes, where };
+          if (bytes > AWS_LIMITS.stateBytes) stopFor(dataLimitExceeded(`The state ${where} is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`));
+        }
+        execution.historyEvents += historyWeight(raw['type'] as string, state?.type);
+        if (execution.historyEvents > AWS_LIMITS.historyEvents) {
+          stopFor(Object.assign(new Error(`The execution has more than ${AWS_LIMITS.historyEvents} history events`), { name: 'States.Runtime' }));
+        }
         const parent = raw['parentState'] as { name?: string } | undefined;
         const event: ExecutionEvent = {
           type: String(raw['type']),
           ...(state?.name ? { state: state.name, stateType: state.type } : {}),
           ...(typeof raw['index'] === 'number' ? { index: raw['index'] } : {}),
           ...(parent?.name ? { parent: parent.name } : {}),
-          timestamp: Number(raw['timestamp'] ?? Date.now()),
+          // The drill's clock, not the runner's wall-clock stamp: the same run reads the same.
+          timestamp: clock.nowMs(),
           ...(typeof raw['Error'] === 'string' ? { error: raw['Error'] } : {}),
         };
         execution.events.push(event);
@@ -159,11 +265,18 @@ export class LocalStepFunctions {
     })();
     execution.done = run.result.then(
       async (output) => {
+        execution.endedAt = clock.nowMs();
         await collect;
+        const bytes = byteSize(output);
+        if (bytes > execution.largestState.bytes) execution.largestState = { bytes, where: 'execution output' };
+        if (limitError) return { status: 'FAILED' as const, error: limitError.name, cause: limitError.message };
+        if (bytes > AWS_LIMITS.stateBytes) return { status: 'FAILED' as const, error: 'States.DataLimitExceeded', cause: `The execution output is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}` };
         return { status: 'SUCCEEDED' as const, output };
       },
       async (error: Error & { cause?: unknown }) => {
+        execution.endedAt = clock.nowMs();
         await collect.catch(() => undefined);
+        if (limitError) return { status: 'FAILED' as const, error: limitError.name, cause: limitError.message };
         // The runner wraps the state's error (a Fail state's Error, an uncaught task error) in ExecutionError.
         const inner = error.cause instanceof Error ? error.cause : error;
         return { status: 'FAILED' as const, error: inner.name, cause: String(inner.message ?? '') };
@@ -172,4 +285,13 @@ export class LocalStepFunctions {
     this.executions.set(name, execution);
     return { executionArn: arn, startDate: new Date(execution.startedAt) };
   }
+}
+
+/**
+ * How many of AWS's history events one of the runner's events stands for: a state's entered and
+ * exited events, plus a Lambda task's scheduled, started and succeeded / failed events (one more,
+ * TaskSubmitted, for a task that waits for a token, counted on its state's exit).
+ */
+function historyWeight(type: string, stateType: string | undefined): number {
+  return type === 'StateEntered' && stateType === 'Task' ? 4 : 1;
 }

@@ -46,12 +46,21 @@ const AccountSchema = z.strictObject({
     .default([]),
 });
 
+/** How the simulated responders answer (`--approve all` / `reject-all`); see ResponsePlan in drill.ts. */
+const RespondersSchema = z.strictObject({
+  /** Minutes a responder takes after an approval email before deciding (default 3). */
+  afterMinutes: z.number().min(0).optional(),
+  /** Per task id: another delay, answer only from the Nth reminder on, or never. */
+  tasks: z.record(z.string(), z.strictObject({ afterMinutes: z.number().min(0).optional(), fromReminder: z.number().int().min(0).optional(), never: z.boolean().optional() })).optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9-]+$/),
   description: z.string(),
   mode: z.enum(['standalone', 'organization']).default('standalone'),
   knownSourceCidrs: z.array(z.string()).default([]),
+  responders: RespondersSchema.optional(),
   baseline: z
     .strictObject({
       alternateContacts: Contacts.default({}),

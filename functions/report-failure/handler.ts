@@ -1,5 +1,4 @@
-import { documentClient, snsClient } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';
@@ -12,7 +11,7 @@ export const handler = stepHandler({
   incidentId: (state) => state.incidentId,
   deps: () => {
     const config = runtimeConfig();
-    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), alertTopicArn: config.ALERT_TOPIC_ARN, clock: systemClock };
+    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), alertTopicArn: config.ALERT_TOPIC_ARN, clock: clock() };
   },
   run: (state, deps) => reportFailure(state, deps),
 });

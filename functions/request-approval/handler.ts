@@ -1,6 +1,5 @@
 import { ApprovalStore } from '#shared/approval-store';
-import { documentClient, snsClient } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { ApprovalRequestSchema } from '#shared/schemas';
@@ -18,7 +17,7 @@ export const handler = stepHandler({
       respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
       approvalsBaseUrl: config.APPROVALS_BASE_URL,
       expiryHours: config.APPROVAL_EXPIRY_HOURS,
-      clock: systemClock,
+      clock: clock(),
     };
   },
   run: (request, deps) => requestApproval(request, deps),

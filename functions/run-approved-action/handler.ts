@@ -1,5 +1,4 @@
-import { ownSessionRecorder, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, ownSessionRecorder, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
@@ -19,7 +18,7 @@ export const handler = stepHandler({
       clients: targetClients(target),
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member,
-      clock: systemClock,
+      clock: clock(),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
     });

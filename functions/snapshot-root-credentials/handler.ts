@@ -1,5 +1,4 @@
-import { ownSessionRecorder, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, ownSessionRecorder, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
@@ -20,7 +19,7 @@ export const handler = stepHandler({
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       useAssumeRoot: member,
       region: 'us-east-1',
-      clock: systemClock,
+      clock: clock(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] } : {}),
     });

@@ -1,5 +1,4 @@
-import { cloudTrailLimiters, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, cloudTrailLimiters, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { TaskItemStateSchema } from '#shared/schemas';
@@ -15,7 +14,7 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     return verifyHumanTask(state, {
       clients: targetClients(targetFor(state.Payload.input.accountId, config).target),
-      clock: systemClock,
+      clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
     });

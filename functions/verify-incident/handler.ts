@@ -1,5 +1,4 @@
-import { cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, evidenceReadPermissions } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -22,7 +21,7 @@ export const handler = stepHandler({
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/verification/`)),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
-      clock: systemClock,
+      clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
     });
   },

@@ -1,5 +1,4 @@
-import { documentClient, objectWriter, snsClient } from '#shared/clients';
-import { systemClock } from '#shared/clock';
+import { clock, documentClient, objectWriter, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';
@@ -16,7 +15,7 @@ export const handler = stepHandler({
       store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
       sns: snsClient(),
       respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
-      clock: systemClock,
+      clock: clock(),
       mode: config.MODE,
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
     };

@@ -158,13 +158,13 @@ describe('drill: unknown-ip-no-mfa', () => {
 });
 
 describe('drill: other paths', () => {
-  it('with nobody answering, reminds once, escalates, and ends with every task overdue', async () => {
+  it('with nobody answering, reminds three times (the production setting), escalates, and ends with every task overdue', async () => {
     const result = await runDrill({ approve: 'none', out: out() });
     const output = result.executions[0]!.output as Output;
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(10).fill('overdue'));
     expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(10);
-    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(10);
+    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(30);
     // Nothing approved, nothing changed by the tool.
     expect(result.aws.changes).toEqual([]);
     expect(reportOf(result).status).toBe('open');
@@ -312,7 +312,7 @@ describe('drill: other paths', () => {
     const report = reportOf(result);
     expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')!.status).toBe('overdue');
     const reminder = result.outbox.find((m) => m.subject.startsWith('[root-responder] Reminder: Delete the root access keys'));
-    expect(reminder?.body).toMatch(/^Reminder 1 of 1: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/);
+    expect(reminder?.body).toMatch(/^Reminder 1 of 3: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/);
     expect(report.status).toBe('open');
   });;
 
@@ -440,6 +440,6 @@ describe('drill: approvals over HTTP', () => {
     expect(files).toHaveLength(result.outbox.length);
     const links = result.outbox.flatMap((m) => /\/approvals\/([A-Za-z0-9_-]{43})/.exec(m.body)?.[1] ?? []);
     expect(new Set(links).size).toBe(links.length); // every request and reminder carries its own link
-    expect(links.length).toBe(20); // 10 tasks x (request + 1 reminder)
+    expect(links.length).toBe(40); // 10 tasks x (request + 3 reminders)
   });
 });

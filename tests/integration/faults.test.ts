@@ -124,15 +124,14 @@ describe('the state machine recovers from a hung step', () => {
       scenario: 'member-account',
       approve: 'all',
       out: mkdtempSync(join(tmpdir(), 'hang-')),
-      // Contain Root Credentials times out after 1 s here (120 s deployed); the first invocation does
-      // its deletes and then hangs for 2 s, as a Lambda stuck on a slow call would.
-      taskTimeouts: { 'Contain Root Credentials': 1 },
-      handlerFor: (fn, deployed) =>
+      // The first invocation does its deletes and then hangs for an hour of the drill's clock, as a
+      // Lambda stuck on a slow call would; the Task's own timeout (130 s, as deployed) ends the wait.
+      handlerFor: (fn, deployed, drill) =>
         fn === 'containRootCredentials'
           ? async (event) => {
               calls += 1;
               const out = await deployed(event);
-              if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 2000));
+              if (calls === 1) await drill.clock.sleep(3_600_000);
               return out;
             }
           : deployed,

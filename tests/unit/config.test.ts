@@ -42,9 +42,9 @@ describe('stage configuration', () => {
 });
 
 describe('runtime configuration (the Lambda environment)', () => {
-  it('parses the environment the drill sets', () => {
+  it('parses the environment the drill sets (the production settings of config/example.json)', () => {
     const config = parseRuntimeConfig({ ...DRILL_ENV, KNOWN_SOURCE_CIDRS: '203.0.113.0/24, 2001:db8::/32' });
-    expect(config).toMatchObject({ MAX_REMINDERS: 1, REMINDER_INTERVAL_SECONDS: 1, KNOWN_SOURCE_CIDRS: ['203.0.113.0/24', '2001:db8::/32'] });
+    expect(config).toMatchObject({ MAX_REMINDERS: 3, REMINDER_INTERVAL_SECONDS: 3600, APPROVAL_EXPIRY_HOURS: 24, KNOWN_SOURCE_CIDRS: ['203.0.113.0/24', '2001:db8::/32'] });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
