@@ -26,6 +26,41 @@ interface Statement {
 }
 const statementsOf = (role: Resource): Statement[] => (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const roleOf = (functionLogicalId: string) => resources[(resources[functionLogicalId]!.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
+
+/**
+ * Lambda delivers an asynchronous invocation's record to its destination (EventInvokeConfig
+ * OnSuccess / OnFailure) with the function's own execution role, and refuses the config at create
+ * time when that role may not: the action each kind of destination needs, by resource type.
+ */
+const DESTINATION_ACTIONS: Record<string, string> = {
+  'AWS::SQS::Queue': 'sqs:SendMessage',
+  'AWS::SNS::Topic': 'sns:Publish',
+  'AWS::Lambda::Function': 'lambda:InvokeFunction',
+  'AWS::Events::EventBus': 'events:PutEvents',
+};
+/** The same, for a destination given as an ARN: by the ARN's service. */
+const DESTINATION_ARN_ACTIONS: Record<string, string> = { sqs: 'sqs:SendMessage', sns: 'sns:Publish', lambda: 'lambda:InvokeFunction', events: 'events:PutEvents' };
+
+function destinationAction(destination: unknown): string {
+  const d = destination as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
+  const arn = typeof destination === 'string' ? destination : d['Fn::Sub'];
+  const action = arn !== undefined ? DESTINATION_ARN_ACTIONS[arn.split(':')[2] ?? ''] : DESTINATION_ACTIONS[resources[d.Ref ?? d['Fn::GetAtt']?.[0] ?? '']?.Type ?? ''];
+  if (!action) throw new Error(`No known destination action for ${JSON.stringify(destination)}`);
+  return action;
+}
+
+/** Each async destination of a function in the template, with the action Lambda needs on it. */
+function destinationsOf(functionLogicalId: string): { kind: string; action: string; arn: unknown }[] {
+  return ofType('AWS::Lambda::EventInvokeConfig')
+    .filter(([, c]) => (c.Properties['FunctionName'] as { Ref?: string }).Ref === functionLogicalId)
+    .flatMap(([, c]) => Object.entries((c.Properties['DestinationConfig'] ?? {}) as Record<string, { Destination: unknown }>))
+    .map(([kind, { Destination }]) => ({ kind, action: destinationAction(Destination), arn: Destination }));
+}
+
+/** A statement that grants exactly one destination's action on exactly that destination. */
+const isDestinationGrant = (functionLogicalId: string) => (s: Statement) =>
+  destinationsOf(functionLogicalId).some(({ action, arn }) => JSON.stringify(actionsOf(s)) === JSON.stringify([action]) && JSON.stringify(s.Resource) === JSON.stringify([arn]));
 
 describe('packaged CloudFormation template', () => {
   it('grants no wildcard action anywhere', () => {
@@ -36,19 +71,32 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it("gives each function its own role with exactly its handler's declared permissions, plus its own logs", () => {
+  it("gives each function its own role with exactly its handler's declared permissions, plus its own logs and async destinations", () => {
     for (const [key, binding] of deployedFunctions()) {
-      const fn = resources[logicalId(key)]!;
-      const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const statements = statementsOf(resources[roleId]!);
+      const statements = statementsOf(roleOf(logicalId(key)));
       const declared = (require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions;
-      const granted = statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
+      // Besides the declared actions: the destination grants (one action on one destination ARN each, held by the next test).
+      const granted = statements.filter((s) => !isDestinationGrant(logicalId(key))(s)).flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
       expect({ key, granted: [...granted].sort() }).toEqual({ key, granted: [...declared].sort() });
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
       expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/root-responder-test-${key}`);
       // Handler modules load (the module the template runs is the module the drill binds).
       expect(typeof loadHandler(binding)).toBe('function');
     }
+  });
+
+  it('lets each function with an async destination deliver to it: the action the destination needs, on exactly that ARN', () => {
+    const configured = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => (c.Properties['FunctionName'] as { Ref: string }).Ref);
+    expect(configured).toContain('IntakeLambdaFunction');
+    for (const functionLogicalId of configured) {
+      const statements = statementsOf(roleOf(functionLogicalId)).filter((s) => s.Effect === 'Allow');
+      for (const { kind, action, arn } of destinationsOf(functionLogicalId)) {
+        const resourcesGranted = statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
+        expect({ functionLogicalId, kind, action, resourcesGranted }).toEqual({ functionLogicalId, kind, action, resourcesGranted: expect.arrayContaining([[arn]]) });
+        expect({ functionLogicalId, action, wildcard: resourcesGranted.flat().includes('*') }).toEqual({ functionLogicalId, action, wildcard: false });
+      }
+    }
+    expect(destinationsOf('IntakeLambdaFunction')).toEqual([{ kind: 'OnFailure', action: 'sqs:SendMessage', arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } }]);
   });
 
   it('lets the member-reaching functions assume only their member role, and nothing else assume any role', () => {
