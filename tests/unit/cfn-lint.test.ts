@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -81,6 +81,10 @@ describeLint('cfn-lint on the packaged templates', () => {
       throw new Error(`cfn-lint printed no JSON (exit ${lint.status}): ${lint.stderr || lint.stdout}`);
     }
   }, 120_000);
+
+  afterAll(() => {
+    if (canaryFile) rmSync(join(canaryFile, '..'), { recursive: true, force: true });
+  });
 
   it('lints the list the config names, which is every template `serverless package` writes', () => {
     const config = parse(readFileSync(CONFIG, 'utf8')) as { templates: string[] };
