@@ -3,6 +3,8 @@
 // prefix applies to for that function. A template test holds the result against the modules.
 const { join } = require('node:path');
 require('tsx/cjs');
+// The framework's own logical ids (a function key -> `IntakeLambdaFunction`).
+const naming = require('osls/lib/plugins/aws/lib/naming');
 
 const SERVICE = 'root-responder';
 
@@ -63,6 +65,43 @@ function resourcesFor(key, service, stage) {
   }
 }
 
+// Lambda delivers an asynchronous invocation's record to the function's destinations (serverless.yml
+// `destinations.onSuccess` / `onFailure`) with the function's own role, and refuses the
+// EventInvokeConfig at create time when that role may not. These roles are custom, so osls adds
+// nothing for them: each destination gets its one action on exactly its ARN here.
+const DESTINATION_ACTIONS = { sqs: 'sqs:SendMessage', sns: 'sns:Publish', function: 'lambda:InvokeFunction', eventBus: 'events:PutEvents' };
+/** A destination given as an ARN: its type by the ARN's service. */
+const DESTINATION_ARN_TYPES = { sqs: 'sqs', sns: 'sns', lambda: 'function', events: 'eventBus' };
+
+/**
+ * The destination grants of one function, from its `destinations` in serverless.yml, in the forms
+ * osls takes: `{ type, arn }`, an ARN, or the key of another function in this service (the same
+ * `Fn::GetAtt` osls puts in the EventInvokeConfig).
+ */
+function destinationStatements(key, destinations) {
+  const statements = [];
+  for (const [when, sid] of [['onSuccess', 'OnSuccessDestination'], ['onFailure', 'OnFailureDestination']]) {
+    const target = destinations?.[when];
+    if (!target) continue;
+    let type;
+    let resource;
+    if (typeof target === 'object') {
+      type = target.type;
+      resource = target.arn;
+    } else if (target.startsWith('arn:')) {
+      type = DESTINATION_ARN_TYPES[target.split(':')[2]];
+      resource = target;
+    } else {
+      type = 'function';
+      resource = { 'Fn::GetAtt': [naming.getLambdaLogicalId(target), 'Arn'] };
+    }
+    const action = DESTINATION_ACTIONS[type];
+    if (!action || !resource) throw new Error(`${key}: destinations.${when} ${JSON.stringify(target)} is not an sqs, sns, function or eventBus destination with an ARN (infra/roles.cjs)`);
+    statements.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: [resource] });
+  }
+  return statements;
+}
+
 /** Extra conditions: AssumeRoot only with the task policies this function is meant to use. */
 function conditionFor(key, service) {
   const spec = FUNCTIONS[key];
@@ -72,7 +111,8 @@ function conditionFor(key, service) {
   return undefined;
 }
 
-function roles(stage) {
+/** `functions`: serverless.yml's functions (resolved), for each one's async destinations. */
+function roles(stage, functions = {}) {
   const resources = {};
   for (const key of Object.keys(FUNCTIONS)) {
     const actions = permissionsOf(key);
@@ -105,6 +145,7 @@ function roles(stage) {
       const condition = conditionFor(key, service);
       statements.push({ Effect: 'Allow', Action: serviceActions, Resource: resource, ...(condition ? { Condition: condition } : {}) });
     }
+    statements.push(...destinationStatements(key, functions[key]?.destinations));
     resources[roleName(key)] = {
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -119,6 +160,6 @@ function roles(stage) {
   return resources;
 }
 
-module.exports = async ({ options }) => roles(options.stage || 'dev');
+module.exports = async ({ options, resolveConfigurationProperty }) => roles(options.stage || 'dev', await resolveConfigurationProperty(['functions']));
 module.exports.FUNCTIONS = FUNCTIONS;
 module.exports.roleName = roleName;

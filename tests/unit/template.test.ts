@@ -26,6 +26,126 @@ interface Statement {
 }
 const statementsOf = (role: Resource): Statement[] => (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const roleOf = (functionLogicalId: string) => resources[(resources[functionLogicalId]!.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
+
+/**
+ * Lambda delivers an asynchronous invocation's record to its destination (EventInvokeConfig
+ * OnSuccess / OnFailure) with the function's own execution role, and refuses the config at create
+ * time when that role may not: the action each kind of destination needs, by resource type.
+ */
+const DESTINATION_ACTIONS: Record<string, string> = {
+  'AWS::SQS::Queue': 'sqs:SendMessage',
+  'AWS::SNS::Topic': 'sns:Publish',
+  'AWS::Lambda::Function': 'lambda:InvokeFunction',
+  'AWS::Events::EventBus': 'events:PutEvents',
+};
+/** The same, for a destination given as an ARN: by the ARN's service. */
+const DESTINATION_ARN_ACTIONS: Record<string, string> = { sqs: 'sqs:SendMessage', sns: 'sns:Publish', lambda: 'lambda:InvokeFunction', events: 'events:PutEvents' };
+
+function destinationAction(destination: unknown): string {
+  const d = destination as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
+  const arn = typeof destination === 'string' ? destination : d['Fn::Sub'];
+  const action = arn !== undefined ? DESTINATION_ARN_ACTIONS[arn.split(':')[2] ?? ''] : DESTINATION_ACTIONS[resources[d.Ref ?? d['Fn::GetAtt']?.[0] ?? '']?.Type ?? ''];
+  if (!action) throw new Error(`No known destination action for ${JSON.stringify(destination)}`);
+  return action;
+}
+
+/** Each async destination of a function in the template, with the action Lambda needs on it. */
+function destinationsOf(functionLogicalId: string): { kind: string; action: string; arn: unknown }[] {
+  return ofType('AWS::Lambda::EventInvokeConfig')
+    .filter(([, c]) => (c.Properties['FunctionName'] as { Ref?: string }).Ref === functionLogicalId)
+    .flatMap(([, c]) => Object.entries((c.Properties['DestinationConfig'] ?? {}) as Record<string, { Destination: unknown }>))
+    .map(([kind, { Destination }]) => ({ kind, action: destinationAction(Destination), arn: Destination }));
+}
+
+/** A statement that grants exactly one destination's action on exactly that destination. */
+const isDestinationGrant = (functionLogicalId: string) => (s: Statement) =>
+  destinationsOf(functionLogicalId).some(({ action, arn }) => JSON.stringify(actionsOf(s)) === JSON.stringify([action]) && JSON.stringify(s.Resource) === JSON.stringify([arn]));
+
+/**
+ * Lambda's limit on a function's environment: 4 KB in all (4096 bytes), measured on the JSON of
+ * the variables map, keys and values with their quotes, separators and escapes (its error quotes
+ * the "String measured": `{"KEY":"value",...}`). In the template some values are intrinsics, known
+ * only at deploy time; each is counted at an upper bound of what it resolves to, chosen by what it
+ * names (a placeholder of that many characters, none of which JSON escapes):
+ * - AWS::Partition: 10, `aws-us-gov`, the longest partition (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc).
+ * - AWS::Region: 20, above the longest region code (15: `us-isof-south-1`). AWS::AccountId: 12 digits.
+ * - AWS::URLSuffix: 16, `amazonaws.com.cn` (China). AWS::StackName: 128, CloudFormation's maximum.
+ * - A name CloudFormation generates (the resource gives none): `<stack name>-<logical id>-<suffix>`,
+ *   so at most 128 + 1 + the logical id + 1 + 13, and never over the service's own maximum
+ *   (DynamoDB table 255, SNS topic 256, SQS queue 80, S3 bucket 63). A name the resource gives is its own length.
+ * - Ref of a table or bucket: its name. Ref of an SNS topic: its ARN, `arn:<partition>:sns:<region>:<account>:<name>`.
+ *   Fn::GetAtt Arn of a queue: `arn:<partition>:sqs:<region>:<account>:<name>`.
+ * - Fn::GetAtt ApiEndpoint of an HTTP API: `https://<10-character api id>.execute-api.<region>.<URLSuffix>`.
+ * - Fn::Join and Fn::Sub: their parts, each part at its bound.
+ * Anything else has no bound yet: the test fails and names it, so a new intrinsic is sized before it deploys.
+ */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+const PSEUDO_BOUNDS: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 20, 'AWS::AccountId': 12, 'AWS::URLSuffix': 16, 'AWS::StackName': 128 };
+/** Resource type -> the property that names it, and the service's maximum name length. */
+const NAMES: Record<string, { property: string; max: number }> = {
+  'AWS::DynamoDB::Table': { property: 'TableName', max: 255 },
+  'AWS::SNS::Topic': { property: 'TopicName', max: 256 },
+  'AWS::SQS::Queue': { property: 'QueueName', max: 80 },
+  'AWS::S3::Bucket': { property: 'BucketName', max: 63 },
+};
+const placeholder = (length: number) => 'x'.repeat(length);
+
+function nameBound(id: string): string {
+  const resource = resources[id];
+  const naming = resource && NAMES[resource.Type];
+  if (!resource || !naming) throw new Error(`No environment size bound for the name of ${id} (${resource?.Type ?? 'not in the template'})`);
+  const given = resource.Properties[naming.property];
+  if (given !== undefined) return boundOf(given);
+  return placeholder(Math.min(naming.max, PSEUDO_BOUNDS['AWS::StackName']! + 1 + id.length + 1 + 13));
+}
+
+const arnBound = (service: string, id: string) => ['arn', placeholder(PSEUDO_BOUNDS['AWS::Partition']!), service, placeholder(PSEUDO_BOUNDS['AWS::Region']!), placeholder(PSEUDO_BOUNDS['AWS::AccountId']!), nameBound(id)].join(':');
+
+function refBound(name: string): string {
+  if (PSEUDO_BOUNDS[name] !== undefined) return placeholder(PSEUDO_BOUNDS[name]!);
+  switch (resources[name]?.Type) {
+    case 'AWS::DynamoDB::Table':
+    case 'AWS::S3::Bucket':
+      return nameBound(name);
+    case 'AWS::SNS::Topic':
+      return arnBound('sns', name);
+    default:
+      throw new Error(`No environment size bound for Ref ${name} (${resources[name]?.Type ?? 'not in the template'})`);
+  }
+}
+
+function getAttBound(id: string, attribute: string): string {
+  const type = resources[id]?.Type;
+  if (type === 'AWS::SQS::Queue' && attribute === 'Arn') return arnBound('sqs', id);
+  if (type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint') return `https://${placeholder(10)}.execute-api.${placeholder(PSEUDO_BOUNDS['AWS::Region']!)}.${placeholder(PSEUDO_BOUNDS['AWS::URLSuffix']!)}`;
+  throw new Error(`No environment size bound for Fn::GetAtt ${id}.${attribute} (${type ?? 'not in the template'})`);
+}
+
+/** The longest string a template value can resolve to (its own text where it is a literal). */
+function boundOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] | string; 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: string | [string, Record<string, unknown>] };
+  if (v.Ref !== undefined) return refBound(v.Ref);
+  if (v['Fn::GetAtt'] !== undefined) {
+    const [id, attribute] = typeof v['Fn::GetAtt'] === 'string' ? (v['Fn::GetAtt'].split('.') as [string, string]) : v['Fn::GetAtt'];
+    return getAttBound(id, attribute);
+  }
+  if (v['Fn::Join'] !== undefined) return v['Fn::Join'][1].map(boundOf).join(v['Fn::Join'][0]);
+  if (v['Fn::Sub'] !== undefined) {
+    const [text, variables] = typeof v['Fn::Sub'] === 'string' ? [v['Fn::Sub'], {}] : v['Fn::Sub'];
+    return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+      if (variables[name] !== undefined) return boundOf(variables[name]);
+      const dot = name.indexOf('.');
+      return dot < 0 || PSEUDO_BOUNDS[name] !== undefined ? refBound(name) : getAttBound(name.slice(0, dot), name.slice(dot + 1));
+    });
+  }
+  throw new Error(`No environment size bound for ${JSON.stringify(value)}`);
+}
+
+/** A function's environment as Lambda measures it: the JSON of the variables, each intrinsic at its bound. */
+const environmentBytes = (variables: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, boundOf(v)]))), 'utf8');
 
 describe('packaged CloudFormation template', () => {
   it('grants no wildcard action anywhere', () => {
@@ -36,19 +156,32 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it("gives each function its own role with exactly its handler's declared permissions, plus its own logs", () => {
+  it("gives each function its own role with exactly its handler's declared permissions, plus its own logs and async destinations", () => {
     for (const [key, binding] of deployedFunctions()) {
-      const fn = resources[logicalId(key)]!;
-      const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const statements = statementsOf(resources[roleId]!);
+      const statements = statementsOf(roleOf(logicalId(key)));
       const declared = (require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions;
-      const granted = statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
+      // Besides the declared actions: the destination grants (one action on one destination ARN each, held by the next test).
+      const granted = statements.filter((s) => !isDestinationGrant(logicalId(key))(s)).flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
       expect({ key, granted: [...granted].sort() }).toEqual({ key, granted: [...declared].sort() });
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
       expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/root-responder-test-${key}`);
       // Handler modules load (the module the template runs is the module the drill binds).
       expect(typeof loadHandler(binding)).toBe('function');
     }
+  });
+
+  it('lets each function with an async destination deliver to it: the action the destination needs, on exactly that ARN', () => {
+    const configured = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => (c.Properties['FunctionName'] as { Ref: string }).Ref);
+    expect(configured).toContain('IntakeLambdaFunction');
+    for (const functionLogicalId of configured) {
+      const statements = statementsOf(roleOf(functionLogicalId)).filter((s) => s.Effect === 'Allow');
+      for (const { kind, action, arn } of destinationsOf(functionLogicalId)) {
+        const resourcesGranted = statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
+        expect({ functionLogicalId, kind, action, resourcesGranted }).toEqual({ functionLogicalId, kind, action, resourcesGranted: expect.arrayContaining([[arn]]) });
+        expect({ functionLogicalId, action, wildcard: resourcesGranted.flat().includes('*') }).toEqual({ functionLogicalId, action, wildcard: false });
+      }
+    }
+    expect(destinationsOf('IntakeLambdaFunction')).toEqual([{ kind: 'OnFailure', action: 'sqs:SendMessage', arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } }]);
   });
 
   it('lets the member-reaching functions assume only their member role, and nothing else assume any role', () => {
@@ -82,6 +215,18 @@ describe('packaged CloudFormation template', () => {
       expect(fn.Properties['Runtime']).toBe('nodejs24.x');
       expect(fn.Properties['Architectures']).toEqual(['arm64']);
     }
+  });
+
+  it("keeps every function's environment within Lambda's 4 KB, intrinsics counted at their upper bound", () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(deployedFunctions().size);
+    const sizes = functions.map(([id, fn]) => [id, environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables)] as const);
+    expect(sizes.filter(([, bytes]) => bytes > LAMBDA_ENVIRONMENT_LIMIT)).toEqual([]);
+    // The bounds are counted, not the intrinsics' JSON: a topic ARN at its bound is longer than `{"Ref":"AlertTopic"}`.
+    expect(boundOf({ Ref: 'AlertTopic' })).toBe(`arn:${placeholder(10)}:sns:${placeholder(20)}:${placeholder(12)}:${placeholder(128 + 1 + 'AlertTopic'.length + 1 + 13)}`);
+    expect(boundOf({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'states']] })).toBe(`arn:${'x'.repeat(10)}:states`);
+    expect(boundOf({ 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q' })).toHaveLength('arn::sqs:::q'.length + 10 + 20 + 12);
+    expect(() => boundOf({ 'Fn::GetAtt': ['IncidentsTable', 'StreamArn'] })).toThrow(/No environment size bound for Fn::GetAtt IncidentsTable.StreamArn/);
   });
 
   it('puts no secret in any environment variable', () => {
