@@ -6,6 +6,7 @@ import type { Target, TargetClients } from '#shared/clients';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
+import { loadRootTaskPolicy, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, type PolicyDocument, type PolicyRequest, type RootTaskPolicyName } from './iam-policy';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
@@ -14,9 +15,10 @@ const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
  * A simulated AWS: accounts, an optional organization, root credentials, contacts, trails,
  * detectors and per-region CloudTrail events. Clients made here answer the SDK v3 commands the
  * steps send (matched by command class name) and are as strict as AWS where it matters, so a
- * wrong call fails in tests: a delete under an audit-policy AssumeRoot session, `UserName` inside
- * an AssumeRoot session, AssumeRoot against the management account, GetAccountSummary under the
- * delete policy, LookupEvents with two attributes, a NextToken reused with other parameters, and
+ * wrong call fails in tests: every call in an AssumeRoot session is judged by AWS's own root-task
+ * policy document (a delete under the audit policy, GetAccountSummary under the delete policy,
+ * `UserName` inside a session: refused as AWS refuses them), AssumeRoot against the management
+ * account, LookupEvents with two attributes, a NextToken reused with other parameters, and
  * more than 2 LookupEvents calls per second per account and region (ThrottlingException).
  * Every call is recorded in `calls`, and every change in `changes`, so tests count effects here.
  */
@@ -102,8 +104,10 @@ class SimError extends Error {
   }
 }
 
-type TaskPolicy = 'IAMAuditRootUserCredentials' | 'IAMDeleteRootUserCredentials';
-const TASK_POLICY_ARN = /^arn:aws:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMDeleteRootUserCredentials)$/;
+type TaskPolicy = RootTaskPolicyName;
+const TASK_POLICY_ARN = new RegExp(`^arn:aws:iam::aws:policy/root-task/(${ROOT_TASK_POLICY_NAMES.join('|')})$`);
+/** AWS's root-task policy documents (unchanged copies in ./aws-managed-policies/), read once. */
+const TASK_POLICIES = Object.fromEntries(ROOT_TASK_POLICY_NAMES.map((name) => [name, loadRootTaskPolicy(name)])) as Record<TaskPolicy, PolicyDocument>;
 
 interface Principal {
   accountId: string;
@@ -153,6 +157,41 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   ListDetectorsCommand: 'guardduty:ListDetectors',
   GetDetectorCommand: 'guardduty:GetDetector',
 };
+
+/** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
+const ACCOUNT_LEVEL_IAM = new Set(['iam:GetAccountSummary', 'iam:ListVirtualMFADevices', 'iam:ListOrganizationsFeatures']);
+
+/**
+ * The action and resource IAM authorizes for a command sent in an AssumeRoot session (whose caller
+ * is the member account's root user), or undefined for a command the simulated account does not know.
+ * A call on a user's credentials names the user in `UserName`, or without it acts on the caller:
+ * the root user (`arn:aws:iam::<account>:root`), which is what the root-task policies allow. With
+ * `UserName` (even "root") it names an IAM user, which their NotResource statements deny.
+ */
+export function rootSessionRequest(command: string, input: Record<string, unknown>, accountId: string, region: string): PolicyRequest | undefined {
+  const action = COMMAND_ACTIONS[command];
+  if (!action) return undefined;
+  return { action, resource: resourceOf(action, input, accountId, region) };
+}
+
+function resourceOf(action: string, input: Record<string, unknown>, accountId: string, region: string): string {
+  if (ACCOUNT_LEVEL_IAM.has(action)) return '*';
+  if (action.startsWith('iam:')) return input['UserName'] !== undefined ? `arn:aws:iam::${accountId}:user/${String(input['UserName'])}` : `arn:aws:iam::${accountId}:root`;
+  const named = (value: unknown, arn: (v: string) => string) => (String(value).startsWith('arn:') ? String(value) : arn(String(value)));
+  switch (action) {
+    case 'sts:AssumeRoot':
+      return named(input['TargetPrincipal'], (id) => `arn:aws:iam::${id}:root`);
+    case 'sts:AssumeRole':
+      return String(input['RoleArn']);
+    case 'cloudtrail:GetTrailStatus':
+    case 'cloudtrail:StartLogging':
+      return named(input['Name'], (name) => `arn:aws:cloudtrail:${region}:${accountId}:trail/${name}`);
+    default:
+      // The root-task policies deny every action outside their lists on any resource ("Resource": "*"),
+      // so for the other services the resource changes only the message, never the decision.
+      return '*';
+  }
+}
 
 export class SimulatedAws {
   readonly calls: SimCall[] = [];
@@ -279,23 +318,41 @@ export class SimulatedAws {
     }
   }
 
-  private requireRole(principal: Principal, name: string): void {
-    if (principal.kind === 'root-session') throw new SimError('AccessDenied', `${name} is not allowed by the root task policy ${principal.policy}`, 403);
+  /**
+   * Every call in an AssumeRoot session is judged by the session's root-task policy document, as AWS
+   * judges it (see rootTaskSessionDecision): allowed iff no Deny statement applies to its action and
+   * resource. GetCallerIdentity is exempt: AWS documents that it needs no permission and that an
+   * explicit deny of sts:GetCallerIdentity does not stop it (STS API Reference, GetCallerIdentity).
+   */
+  private authorizeRootSession(principal: Principal, region: string, name: string, input: Record<string, unknown>): void {
+    if (name === 'GetCallerIdentityCommand') return;
+    const request = rootSessionRequest(name, input, principal.accountId, region);
+    if (!request) throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
+    const decision = rootTaskSessionDecision(TASK_POLICIES[principal.policy!], request);
+    if (!decision.allowed) {
+      throw new SimError('AccessDenied', `User: arn:aws:iam::${principal.accountId}:root is not authorized to perform: ${request.action} on resource: ${request.resource} with an explicit deny in a session policy`, 403);
+    }
   }
 
-  private rootScope(principal: Principal, input: Record<string, unknown>, name: string, allowed: TaskPolicy[]): SimAccount {
+  /** Commands the simulated account answers only for a role (a root session that got past its task policy is not modelled). */
+  private requireRole(principal: Principal, name: string): void {
+    if (principal.kind === 'root-session') throw new SimError('AccessDenied', `${name} is not modelled for an AssumeRoot session (${principal.policy})`, 403);
+  }
+
+  /** The root user's own credentials: only in an AssumeRoot session (already judged by its task policy), and without UserName. */
+  private rootScope(principal: Principal, input: Record<string, unknown>, name: string): SimAccount {
     if (principal.kind !== 'root-session') {
       throw new SimError('AccessDenied', `${name} on the root user needs an AssumeRoot session (no IAM principal can manage root credentials)`, 403);
     }
     if ('UserName' in input && input['UserName'] !== undefined) {
       throw new SimError('AccessDenied', `${name}: omit UserName in an AssumeRoot session (UserName names an IAM user, which the root task policy does not cover)`, 403);
     }
-    if (!allowed.includes(principal.policy!)) throw new SimError('AccessDenied', `${name} is not allowed by the root task policy ${principal.policy}`, 403);
     return this.account(principal.accountId);
   }
 
   private dispatch(principal: Principal, region: string, name: string, input: Record<string, any>): unknown {
     // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (principal.kind === 'root-session') this.authorizeRootSession(principal, region, name, input);
     switch (name) {
       // ---------- STS ----------
       case 'GetCallerIdentityCommand':
@@ -315,7 +372,7 @@ export class SimulatedAws {
         const target = String(input['TargetPrincipal'] ?? '');
         const policy = TASK_POLICY_ARN.exec(String(input['TaskPolicyArn']?.arn ?? input['TaskPolicyArn'] ?? ''))?.[1] as TaskPolicy | undefined;
         if (region === 'aws-global' || region === '') throw new SimError('InvalidAction', 'AssumeRoot needs a regional STS endpoint', 400);
-        if (!policy) throw new SimError('ValidationError', 'TaskPolicyArn must be a root-task policy', 400);
+        if (!policy) throw new SimError('ValidationError', `TaskPolicyArn must be a root-task policy the simulated account holds (${ROOT_TASK_POLICY_NAMES.join(', ')})`, 400);
         if (Number(input['DurationSeconds'] ?? 900) > 900) throw new SimError('ValidationError', 'DurationSeconds must be at most 900', 400);
         if (!org || !(principal.accountId === org.managementAccountId || org.delegatedAdmins.includes(principal.accountId))) {
           throw new SimError('AccessDenied', 'AssumeRoot is allowed only from the management account or a delegated administrator', 403);
@@ -329,7 +386,6 @@ export class SimulatedAws {
       }
       // ---------- IAM ----------
       case 'GetAccountSummaryCommand': {
-        if (principal.kind === 'root-session' && principal.policy !== 'IAMAuditRootUserCredentials') throw new SimError('AccessDenied', 'GetAccountSummary is not allowed by IAMDeleteRootUserCredentials', 403);
         const a = this.account(principal.accountId);
         return {
           SummaryMap: {
@@ -351,7 +407,7 @@ export class SimulatedAws {
         };
       }
       case 'ListMFADevicesCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         return { MFADevices: a.root.mfaDevices.map((d) => ({ UserName: '', SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate) })), IsTruncated: false };
       }
       case 'ListAccessKeysCommand': {
@@ -359,20 +415,20 @@ export class SimulatedAws {
           const user = this.iamUser(principal.accountId, String(input['UserName']));
           return { AccessKeyMetadata: (user.accessKeys ?? []).map((k) => ({ UserName: user.UserName, AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
         }
-        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         return { AccessKeyMetadata: a.root.accessKeys.map((k) => ({ AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
       }
       case 'ListSigningCertificatesCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         return { Certificates: a.root.signingCertificates.map((c) => ({ UserName: '', CertificateId: c.CertificateId, CertificateBody: '-----BEGIN CERTIFICATE-----', Status: c.Status, UploadDate: new Date(c.UploadDate) })), IsTruncated: false };
       }
       case 'GetLoginProfileCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMAuditRootUserCredentials', 'IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
         return { LoginProfile: { UserName: '', CreateDate: new Date(0), PasswordResetRequired: false } };
       }
       case 'DeleteAccessKeyCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         const i = a.root.accessKeys.findIndex((k) => k.AccessKeyId === input['AccessKeyId']);
         if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         a.root.accessKeys.splice(i, 1);
@@ -380,7 +436,7 @@ export class SimulatedAws {
         return {};
       }
       case 'DeleteSigningCertificateCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         const i = a.root.signingCertificates.findIndex((c) => c.CertificateId === input['CertificateId']);
         if (i < 0) throw new SimError('NoSuchEntity', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
         a.root.signingCertificates.splice(i, 1);
@@ -416,7 +472,7 @@ export class SimulatedAws {
       }
       case 'DeleteLoginProfileCommand': {
         if (principal.kind === 'root-session') {
-          const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+          const a = this.rootScope(principal, input, name);
           if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
           a.root.password = false;
           this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-password', target: a.accountId });
@@ -429,7 +485,7 @@ export class SimulatedAws {
         return {};
       }
       case 'DeactivateMFADeviceCommand': {
-        const a = this.rootScope(principal, input, name, ['IAMDeleteRootUserCredentials']);
+        const a = this.rootScope(principal, input, name);
         const i = a.root.mfaDevices.findIndex((d) => d.SerialNumber === input['SerialNumber']);
         if (i < 0) throw new SimError('NoSuchEntity', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
         a.root.mfaDevices.splice(i, 1);
