@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDrill, DEFAULT_SCENARIO, type DrillReadyInfo, type DrillResult } from './drill';
+import { runDrill, DEFAULT_SCENARIO, DRILL_ENV, type DrillReadyInfo, type DrillResult } from './drill';
 import type { CommandIO } from './triage-command';
 
 /**
@@ -79,7 +79,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
               } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
                 const ms = event.timestamp - (startedAt.get(key) ?? event.timestamp);
                 const mark = event.type === 'StateExited' ? paint(32, 'ok') : event.type === 'StateCaught' ? paint(33, `caught ${event.error ?? ''}`) : paint(31, `FAILED ${event.error ?? ''}`);
-                io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${ms} ms)`);
+                io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${formatDuration(ms)})`);
               }
             },
           }),
@@ -97,7 +97,8 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       const transitions = execution.events.filter((e) => e.type === 'StateEntered').length;
       const invocations = execution.events.filter((e) => e.type === 'StateEntered' && e.stateType === 'Task').length;
       io.stdout('');
-      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} in ${execution.durationMs} ms`);
+      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ${formatDuration(execution.durationMs)}${approve === 'interactive' ? '' : ' of simulated time'}`);
+      io.stdout(`Largest state: ${execution.largestState.bytes.toLocaleString('en-US')} bytes at ${execution.largestState.where} (Step Functions refuses more than 262,144); ${execution.historyEvents} history events (limit 25,000).`);
       io.stdout(`Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`);
     }
     for (const { accountId, dir } of result.reports) {
@@ -124,7 +125,21 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report), each in ${join(result.outDir, 'outbox')}/; ${result.approvals.length} approvals decided over HTTP at ${result.approvalsBaseUrl} (served only while the drill runs).`);
     io.stdout(`Demo responders (drill only): ${result.responders.map((r) => `${r.email} TOTP secret ${r.totpSecret}`).join('; ')}.`);
     if (approve === 'none') io.stdout('Nobody approved anything (run with --approve all to simulate responders who do).');
-    io.stdout(`Drill finished in ${result.wallMs} ms.`);
+    io.stdout(
+      approve === 'interactive'
+        ? `Drill finished in ${formatDuration(result.wallMs)}.`
+        : `Drill finished in ${result.wallMs} ms of real time; ${formatDuration(result.simulated.ms)} passed on the drill's simulated clock (production settings: ${Number(DRILL_ENV.REMINDER_INTERVAL_SECONDS) / 60}-minute reminders, ${DRILL_ENV.MAX_REMINDERS} reminders, ${DRILL_ENV.APPROVAL_EXPIRY_HOURS}-hour links).`,
+    );
   }
   return result.executions.every((e) => e.status === 'SUCCEEDED') ? 0 : 1;
+}
+
+/** 0.4 s, 45 s, 12 min 5 s, 4 h 2 min. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }

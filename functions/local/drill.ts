@@ -193,9 +193,11 @@ export function inLocalContext<T>(context: LocalClients, fn: () => T): T {
   return contextHost().run(context, fn);
 }
 
+const DRILL_HORIZON_MS = 7 * 86_400_000;
+
 export class DrillStalledError extends Error {
-  constructor(waiting: string[]) {
-    super(`Nothing is left to run and nobody will wake up, but ${waiting.length} execution(s) are still waiting: ${waiting.join(', ')}`);
+  constructor(waiting: string[], how = 'nothing is left to run and nobody will wake up') {
+    super(`The drill is stuck (${how}): ${waiting.length} execution(s) still waiting: ${waiting.join(', ')}`);
     this.name = 'DrillStalledError';
   }
 }
@@ -360,12 +362,36 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           }
         }
       };
-      for (const account of watched) {
-        for (const region of account.enabledRegions) {
-          // A canary lost for good is what the pipeline check is for; the drill goes on.
-          if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, clock.now())).catch(() => undefined);
+      const settled = new Set<string>();
+      const sendCanaries = async () => {
+        for (const account of watched) {
+          for (const region of account.enabledRegions) {
+            // A canary lost for good is what the pipeline check is for; the drill goes on.
+            if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, clock.now())).catch(() => undefined);
+          }
         }
-      }
+      };
+      await sendCanaries();
+      // The canary schedule keeps firing while the incidents run, every CANARY_INTERVAL_MINUTES of the
+      // drill's clock, until the last execution ends (then the pipeline check runs once).
+      let running = true;
+      let giveUp: (error: Error) => void = () => undefined;
+      const horizon = new Promise<never>((_, reject) => {
+        giveUp = reject;
+      });
+      horizon.catch(() => undefined);
+      const canaries = (async () => {
+        while (running) {
+          await clock.sleep(Number(env['CANARY_INTERVAL_MINUTES']) * 60_000, 'canary schedule');
+          // Every wait in the workflow ends within a day or so; a drill still running after a week of
+          // its own time is stuck (the schedule would otherwise keep it going forever).
+          if (running && clock.nowMs() - now.getTime() > DRILL_HORIZON_MS) {
+            giveUp(new DrillStalledError([...sfn.executions.values()].filter((e) => !settled.has(e.name)).map((e) => e.name), 'after 7 days of simulated time'));
+            return;
+          }
+          if (running) await sendCanaries();
+        }
+      })();
       // The check has been watching for a day, so a canary that did not come is late, not new.
       await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
       const lines: IntakeLine[] = [];
@@ -387,12 +413,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       // still waits, the drill says so instead of hanging.
       let stop = () => undefined as unknown;
       const stalled = new Promise<never>((_, reject) => {
+        void horizon.catch(reject);
         stop = clock.onStall(() => {
           const waiting = [...sfn.executions.values()].filter((e) => !settled.has(e.name)).map((e) => e.name);
           if (waiting.length > 0) reject(new DrillStalledError(waiting));
         });
       });
-      const settled = new Set<string>();
       const executions: DrillExecution[] = [];
       try {
         for (const execution of sfn.executions.values()) {
@@ -414,7 +440,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         await Promise.race([Promise.all(decisions), stalled]);
       } finally {
         stop();
+        running = false;
       }
+      void canaries;
       const pipeline = await aws
         .runAs('checkPipeline', () => loadHandler(deployedFunctions().get('checkPipeline')!)({}) as Promise<PipelineCheck>)
         .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
