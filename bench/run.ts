@@ -4,7 +4,7 @@
  * packages first (the bundle rows need the Lambda zips).
  */
 import '../functions/local/polyfills';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -208,12 +208,32 @@ async function containmentPath(): Promise<void> {
   row('  sequential AWS round trips on that path', `${lastDelete / LATENCY}`, `${afterSnapshot / LATENCY} in the snapshot, ${(lastDelete - afterSnapshot) / LATENCY} after it (goal: at most 3 after)`);
 }
 
+/** Six processes that spin for `seconds` (three per core on these 2-core machines), then end by themselves. */
+function busyLoops(seconds: number): { stop(): void } {
+  const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+  return { stop: () => children.forEach((c) => c.kill('SIGKILL')) };
+}
+
 async function drills(): Promise<void> {
+  const now = new Date('2026-11-30T12:00:00Z');
+  const idle = new Map<string, number>();
   for (const { name } of listScenarios()) {
-    const t0 = performance.now();
-    const result = await runDrill({ scenario: name, approve: 'all', out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
+    const result = await runDrill({ scenario: name, approve: 'all', now, out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
+    idle.set(name, result.wallMs);
     const transitions = result.executions.reduce((n, e) => n + e.events.filter((x) => x.type === 'StateEntered').length, 0);
-    row(`drill ${name} --approve all`, `${(performance.now() - t0).toFixed(0)} ms`, `${result.executions.length} execution(s), ${transitions} state transitions (the Step Functions cost driver)`);
+    const largest = result.executions.reduce((m, e) => (e.largestState.bytes > m.bytes ? e.largestState : m), { bytes: 0, where: '-' });
+    row(`drill ${name} --approve all`, `${result.wallMs} ms`, `${result.executions.length} execution(s), ${transitions} state transitions (the Step Functions cost driver), ${Math.round(result.simulated.ms / 60_000)} min simulated`);
+    row('  largest state', `${(largest.bytes / 1024).toFixed(1)} KiB`, `${largest.where} (Step Functions' limit: 256 KiB)`);
+  }
+  // The same drills while six busy loops compete for both cores: simulated time keeps the outcome; the wall time grows.
+  const busy = busyLoops(300);
+  try {
+    for (const { name } of listScenarios()) {
+      const result = await runDrill({ scenario: name, approve: 'all', now, out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
+      row(`drill ${name}, 6 busy loops on the CPU`, `${result.wallMs} ms`, `idle ${idle.get(name)} ms; ${result.executions.every((e) => e.status === 'SUCCEEDED') ? 'every execution SUCCEEDED' : 'an execution FAILED'}`);
+    }
+  } finally {
+    busy.stop();
   }
 }
 

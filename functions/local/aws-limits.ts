@@ -5,9 +5,12 @@
  * fails); 25,000 events in an execution's history (the execution fails); execution names of 1-80
  * characters without white space, brackets, wildcards, special or control characters (InvalidName);
  * StartExecution input up to 262,144 bytes of UTF-8 (a length constraint: ValidationException).
+ * Lambda (quotas page): an asynchronous invocation's payload is at most 256 KB
+ * (RequestTooLargeException).
  */
 export const AWS_LIMITS = {
   stateBytes: 256 * 1024,
+  asyncInvokeBytes: 256 * 1024,
   historyEvents: 25_000,
   executionNameLength: 80,
 } as const;

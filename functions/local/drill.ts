@@ -25,6 +25,7 @@ import { type Fault, SimulatedAws } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
 import { type DrillClock, RealClock, SimClock } from './sim-clock';
+import { AWS_LIMITS, byteSize } from './aws-limits';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -354,6 +355,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
       // EventBridge invokes intake asynchronously: Lambda retries a failed invocation twice.
       const invokeIntake = async (event: unknown): Promise<{ outcome: string; incidentId?: string }> => {
+        // An asynchronous invocation's payload is at most 256 KB (Lambda quotas): larger is refused, never run.
+        const bytes = byteSize(event);
+        if (bytes > AWS_LIMITS.asyncInvokeBytes) throw Object.assign(new Error(`Request must be smaller than ${AWS_LIMITS.asyncInvokeBytes} bytes for the async invocation (${bytes})`), { name: 'RequestTooLargeException' });
         for (let attempt = 1; ; attempt++) {
           try {
             return (await intake(event)) as { outcome: string; incidentId?: string };

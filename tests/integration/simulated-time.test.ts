@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -100,6 +100,20 @@ describe('AWS limits in the local Step Functions', () => {
     expect(largestState.bytes).toBeGreaterThan(1000);
     expect(largestState.bytes).toBeLessThan(256 * 1024);
     expect(largestState.where).toMatch(/\((input|output|result)\)$/);
+  });
+
+  it('an EventBridge event over 256 KB never reaches intake (RequestTooLargeException); the others do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'big-event-'));
+    const published = JSON.parse(readFileSync(join(__dirname, '../../scenarios/data/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'), 'utf8')) as { Records?: unknown[] } | unknown[];
+    const records = (Array.isArray(published) ? published : published.Records!) as Record<string, unknown>[];
+    const big = { ...records[3], eventID: 'written-oversized-0001', requestParameters: { padding: 'x'.repeat(300_000) } };
+    writeFileSync(join(dir, 'records.json'), JSON.stringify({ Records: [records[3], big] }));
+    writeFileSync(
+      join(dir, 'big-event.json'),
+      JSON.stringify({ name: 'big-event', description: 'one ordinary root sign-in and one 300 KB record (written)', accounts: [{ accountId: '210987654321', name: 'acme', root: {} }], sources: [{ file: 'records.json', fromAccountId: '493859302102' }] }),
+    );
+    const result = await runDrill({ scenario: join(dir, 'big-event.json'), approve: 'none', now: NOW, out: out() });
+    expect(result.intake.map((l) => (l.error ? l.error.split(':')[0] : l.outcome))).toEqual(['opened', 'RequestTooLargeException']);
   });
 
   const machine = () => new LocalStepFunctions({ broker: new TaskTokenBroker(), clock: new SimClock(NOW), stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN });
