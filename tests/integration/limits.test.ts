@@ -1,10 +1,20 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { fixedClock } from '#shared/clock';
+import { IncidentStore } from '#shared/incident-store';
+import { knownSources } from '#shared/known-sources';
+import { memoryLog } from '#shared/logger';
+import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { runDrill } from '#local/drill';
+import { toEventBridge } from '#local/envelope';
 import { listScenarios } from '#local/scenario';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { DYNAMODB_MAX_ITEM_BYTES, itemSize, SimulatedDynamoDb } from '#local/simulated-dynamodb';
 import { SimulatedSns } from '#local/simulated-sns';
+import { fixture } from '../helpers';
 
 /**
  * Every bundled scenario, with every approval given and with none (reminders and escalations),
@@ -64,3 +74,57 @@ describe('AWS limits hold in every bundled scenario', () => {
   });
 });
 
+/**
+ * The incidents table keeps each attached event as its own item (INCIDENT#id / EVENT#key), so a
+ * burst adds items and never grows one: the largest item after 1,000 events is the largest after 10.
+ */
+describe('a burst of root events grows no item toward the 400 KB limit', () => {
+  const session = fixture('written/root_console_session_createuser_sessioncredentialfromconsole__written.json');
+  const accountId = '111122223333';
+
+  async function largestItemAfter(n: number): Promise<{ largest: number; items: number }> {
+    const sfn = mockClient(SFNClient);
+    const sns = mockClient(SNSClient);
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:999988887777:execution:m:x', startDate: new Date() });
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    const ddb = new SimulatedDynamoDb();
+    const deps: IntakeDeps = {
+      store: new IncidentStore(ddb as never, 'incidents'),
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      sns: new SNSClient({ region: 'us-east-1' }),
+      clock: fixedClock('2024-03-04T10:30:00Z'),
+      log: memoryLog(),
+      config: { stateMachineArn: 'arn:aws:states:us-east-1:999988887777:stateMachine:m', alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts', knownSources: knownSources([]), settings: { approvalWaitSeconds: 3600, maxReminders: 3 } },
+    };
+    const base = Date.parse('2024-03-04T10:05:00Z');
+    for (let i = 0; i < n; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, n - i) }, (_, j) =>
+          intake(
+            toEventBridge({
+              ...session,
+              eventID: `${accountId}-${i + j}`,
+              eventName: ['CreateUser', 'AttachUserPolicy', 'RunInstances'][(i + j) % 3],
+              eventTime: new Date(base + (i + j) * 50).toISOString(),
+              recipientAccountId: accountId,
+              userIdentity: { ...(session['userIdentity'] as object), accountId, arn: `arn:aws:iam::${accountId}:root` },
+            }),
+            deps,
+          ),
+        ),
+      );
+    }
+    sfn.restore();
+    sns.restore();
+    const items = ddb.items('incidents');
+    return { largest: Math.max(...items.map(itemSize)), items: items.length };
+  }
+
+  it('1,000 events: one item each, the largest no bigger than after 10', async () => {
+    const small = await largestItemAfter(10);
+    const burst = await largestItemAfter(1000);
+    expect(burst.items).toBe(small.items + 990);
+    expect(burst.largest).toBe(small.largest);
+    expect(burst.largest).toBeLessThan(DYNAMODB_MAX_ITEM_BYTES / 100);
+  }, 60_000);
+});
