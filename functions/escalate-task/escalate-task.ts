@@ -8,7 +8,8 @@ export const requiredPermissions = [...notifyPermissions] as const;
 export async function escalateTask(state: TaskItemState, deps: { sns: SNSClient; escalationTopicArn: string }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
   const input = state.Payload.input;
   await publish(deps.sns, deps.escalationTopicArn, {
-    subject: `[root-responder] OVERDUE: ${input.task.title} (${input.incidentId})`,
+    subject: `[root-responder] OVERDUE: ${input.task.title}`,
+    subjectSuffix: ` (${input.incidentId})`,
     body: [
       `Incident ${input.incidentId} in account ${input.accountId} (severity ${input.severity}) has a task nobody completed after ${input.reminders} reminders:`,
       '',

@@ -62,7 +62,8 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
   const link = `${deps.approvalsBaseUrl.replace(/\/+$/, '')}/approvals/${id}`;
   const reminder = input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
   await publish(deps.sns, deps.respondersTopicArn, {
-    subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${input.task.title} (${input.incidentId})`,
+    subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${input.task.title}`,
+    subjectSuffix: ` (${input.incidentId})`,
     body: [
       reminder + `Incident ${input.incidentId}, account ${input.accountId}, severity ${input.severity}.`,
       '',
