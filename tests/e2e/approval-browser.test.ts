@@ -10,10 +10,10 @@ import type { ApprovalRequest } from '#shared/schemas';
 import { startApprovalServer, type ApprovalServer } from '#local/approval-server';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
 import { DRILL_ENV, inLocalContext } from '#local/drill';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { isCommand, SimulatedDynamoDb } from '#local/simulated-dynamodb';
 import { SimulatedSns } from '#local/simulated-sns';
 import { TaskTokenBroker } from '#local/task-tokens';
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import type { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 
 /**
  * A real browser (Debian's Chromium, headless, driven by playwright-core) on 127.0.0.1: it opens
@@ -42,8 +42,9 @@ beforeAll(async () => {
   server = await startApprovalServer((event) => inLocalContext(context, () => approvals(event)) as never);
   const sfn = {
     send: async (command: unknown) => {
-      if (command instanceof SendTaskSuccessCommand) broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
-      if (command instanceof SendTaskFailureCommand) broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
+      // The approvals bundle sends its own copy of the SDK's commands: told apart by class name.
+      if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
+      if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand')) broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
       return {};
     },
   };

@@ -5,8 +5,8 @@ import { listScenarios, loadScenario, rebase, scenarioJsonSchema, scenarioRecord
 import { fixture } from '../helpers';
 
 describe('scenarios', () => {
-  it('bundles the five documented scenarios, each valid', () => {
-    expect(listScenarios().map((s) => s.name)).toEqual(['known-ip-with-mfa', 'management-account', 'member-account', 'member-without-root-access', 'organization', 'sign-in-failures-only', 'unknown-ip-no-mfa']);
+  it('bundles the documented scenarios, each valid', () => {
+    expect(listScenarios().map((s) => s.name)).toEqual(['known-ip-with-mfa', 'management-account', 'member-account', 'member-without-root-access', 'organization', 'sign-in-failures-only', 'slow-responders', 'unknown-ip-no-mfa']);
     for (const { name } of listScenarios()) expect(() => scenarioRecords(loadScenario(name).scenario, SCENARIOS_DIR, new Date())).not.toThrow();
   });
 
