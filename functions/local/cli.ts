@@ -21,6 +21,13 @@ Usage:
   root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
       Confirm an SNS email subscription so that unsubscribing needs authentication (mail
       scanners open the unsubscribe link in every email).
+  root-responder audit [--stage STAGE] [--profile PROFILE] [--region REGION] [--bucket BUCKET] [--members] [--json]
+      Read-only readiness checks of the account your credentials belong to: root MFA (and whether
+      it is a virtual device), root access keys and signing certificates, alternate contacts (against
+      config/STAGE.json), CloudTrail and GuardDuty in every enabled region, centralized root access
+      (--members: each member's root credentials too, in AssumeRoot audit sessions the responder
+      will see as root activity), the forwarding rules and canary in every region, authenticated
+      SNS subscriptions, the evidence bucket's Object Lock. Exit 0 only when every check passes.
   root-responder diagram [--readme]
       Print the workflow as a Mermaid flowchart generated from the ASL file; --readme rewrites
       the picture in README.md.
@@ -66,6 +73,19 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
       const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
       return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
+    }
+    case 'audit': {
+      if (rest.includes('--help')) {
+        io.stdout(HELP);
+        return 0;
+      }
+      const profile = rest[rest.indexOf('--profile') + 1];
+      if (rest.includes('--profile') && profile) process.env['AWS_PROFILE'] = profile;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { auditCommand } = require('./audit-command') as typeof import('./audit-command');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const aws = require('./audit-clients') as typeof import('./audit-clients');
+      return auditCommand(rest, io, aws.liveAuditDeps());
     }
     case 'diagram': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
