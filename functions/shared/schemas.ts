@@ -110,6 +110,31 @@ export const TaskItemStateSchema = z.looseObject({
 });
 export type TaskItemState = z.infer<typeof TaskItemStateSchema>;
 
+const SeveritySchema = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+
+/** A finding as stored in findings.json (evidence ids capped in the assessment, `evidenceTotal` the count). */
+export const StoredFindingSchema = z.looseObject({
+  id: z.string(),
+  category: z.string(),
+  severity: SeveritySchema,
+  title: z.string(),
+  detail: z.string(),
+  evidence: z.array(z.string()),
+  evidenceTotal: z.number().int().optional(),
+});
+
+export const StoredRemediationSchema = z.looseObject({ id: z.string(), action: z.string(), target: z.string(), region: z.string(), undo: z.string(), evidence: z.array(z.string()) });
+
+/** findings.json, of the evidence bundle (as collected) and of the assessment (as assessed). */
+export const StoredFindingsSchema = z.object({ findings: z.array(StoredFindingSchema), remediations: z.array(StoredRemediationSchema) });
+
+/** plan.json of the assessment: every task in full; the Map items carry TaskRefs. */
+export const StoredPlanSchema = z.object({ askWasItYou: z.boolean(), gate: z.array(HumanTaskSchema), tasks: z.array(HumanTaskSchema) });
+export type StoredPlan = z.infer<typeof StoredPlanSchema>;
+
+/** A root sign-in as sign-ins.json of the evidence bundle holds it. */
+export const StoredSignInSchema = z.looseObject({ at: z.string(), eventId: z.string(), sourceIPAddress: z.string().nullable(), userAgent: z.string().nullable(), outcome: z.enum(['success', 'failure', 'unknown']), mfa: z.boolean().nullable(), knownSource: z.boolean() });
+
 /** The decision SendTaskSuccess returns into the workflow. */
 export interface ApprovalDecision {
   decision: 'approved';
