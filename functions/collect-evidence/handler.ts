@@ -2,7 +2,7 @@ import { cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, target
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
-import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
+import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
@@ -30,7 +30,7 @@ export const handler = stepHandler({
             },
           }
         : {}),
-      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence'))),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: systemClock,

@@ -1,22 +1,29 @@
 import type { SNSClient } from '#shared/sns-types';
+import { evidenceReadPermissions, type ObjectReader } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
-import type { WorkflowState } from '#shared/schemas';
-import type { Assessment } from '../assess-incident/assess-incident';
+import { readPlan } from '#shared/plan';
+import type { StoredPlan, WorkflowState } from '#shared/schemas';
+import type { AssessmentSummary } from '../assess-incident/assess-incident';
 
-/** Notify Responders: the summary email to the registered responders. Each task follows in its own email. */
-export const requiredPermissions = [...notifyPermissions] as const;
+/**
+ * Notify Responders: the summary email to the registered responders. Each task follows in its own
+ * email. The tasks' titles are read from the assessment's plan.json (the state carries their ids).
+ */
+export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
 export interface NotifyDeps {
   sns: SNSClient;
   respondersTopicArn: string;
+  /** The assessment folder (plan.json). */
+  assessment: ObjectReader;
 }
 
-export function summary(state: WorkflowState, assessment: Assessment): { subject: string; body: string } {
+export function summary(state: WorkflowState, assessment: Pick<AssessmentSummary, 'severity' | 'steps'>, plan: StoredPlan): { subject: string; body: string } {
   const t = state.trigger;
   const steps = Object.entries(assessment.steps).map(([name, s]) => `- ${name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`);
-  const tasks = assessment.plan.askWasItYou
+  const tasks = plan.askWasItYou
     ? ['- First: "Was this root sign-in one of you?" (its own email, with a link). Confirming closes the incident.']
-    : assessment.plan.tasks.map((i) => `- ${i.Payload.input.task.title}`);
+    : plan.tasks.map((task) => `- ${task.title}`);
   return {
     subject: `[root-responder] ${assessment.severity.toUpperCase()} incident ${state.incidentId}`,
     body: [
@@ -33,8 +40,9 @@ export function summary(state: WorkflowState, assessment: Assessment): { subject
 }
 
 export async function notifyResponders(state: WorkflowState, deps: NotifyDeps): Promise<{ step: string; status: 'done'; messageId: string | null; tasks: number }> {
-  const assessment = (state as Record<string, unknown>)['assessment'] as { Payload: Assessment };
-  const { subject, body } = summary(state, assessment.Payload);
-  const messageId = await publish(deps.sns, deps.respondersTopicArn, { subject, body, attributes: { severity: assessment.Payload.severity } });
-  return { step: 'notify-responders', status: 'done', messageId: messageId ?? null, tasks: assessment.Payload.plan.tasks.length };
+  const assessment = ((state as Record<string, unknown>)['assessment'] as { Payload: AssessmentSummary }).Payload;
+  const plan = await readPlan(deps.assessment);
+  const { subject, body } = summary(state, assessment, plan);
+  const messageId = await publish(deps.sns, deps.respondersTopicArn, { subject, body, attributes: { severity: assessment.severity } });
+  return { step: 'notify-responders', status: 'done', messageId: messageId ?? null, tasks: assessment.counts.tasks };
 }

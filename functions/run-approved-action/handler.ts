@@ -1,8 +1,10 @@
-import { ownSessionRecorder, targetClients } from '#shared/clients';
+import { objectReader, ownSessionRecorder, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
+import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
@@ -22,6 +24,7 @@ export const handler = stepHandler({
       clock: systemClock,
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     });
   },
 });

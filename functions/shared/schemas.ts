@@ -73,12 +73,27 @@ export const HumanTaskSchema = z.object({
 });
 export type HumanTask = z.infer<typeof HumanTaskSchema>;
 
-/** One item of a human-task Map: `{"Payload": {"input": TaskItemInput}}` (see DESIGN.md). */
+/**
+ * A task as a Map item carries it: its id, its kind and, for a remediation, what runs. Its text
+ * (title, why, steps, verification) is in the assessment's plan.json: an item stays a few hundred
+ * bytes however many tasks an incident has (Step Functions: 256 KiB per state).
+ */
+export const TaskRefSchema = HumanTaskSchema.pick({ id: true, kind: true, remediation: true });
+export type TaskRef = z.infer<typeof TaskRefSchema>;
+
+export function taskRef(task: HumanTask): TaskRef {
+  return { id: task.id, kind: task.kind, ...(task.remediation ? { remediation: task.remediation } : {}) };
+}
+
+/**
+ * One item of a human-task Map: `{"Payload": {"input": TaskItemInput}}` (see DESIGN.md), built by
+ * the Map's ItemSelector from a TaskRef of the plan and the incident's ids and timing.
+ */
 export const TaskItemInputSchema = z.object({
   incidentId: z.string().min(1),
   accountId: z.string().min(1),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
-  task: HumanTaskSchema,
+  task: TaskRefSchema,
   /** When the incident started: verification looks for changes after it. */
   openedAt: z.string().optional(),
   waitSeconds: z.number().int().min(1),
@@ -147,3 +162,4 @@ export interface ApprovalDecision {
 /** The workflow state as the top-level steps receive it: the execution input plus step results. */
 export const WorkflowStateSchema = z.looseObject(ExecutionInputSchema.shape);
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+

@@ -1,7 +1,9 @@
-import { cloudTrailLimiters, targetClients } from '#shared/clients';
+import { cloudTrailLimiters, objectReader, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { verifyHumanTask } from './verify-human-task';
@@ -18,6 +20,7 @@ export const handler = stepHandler({
       clock: systemClock,
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     });
   },
 });

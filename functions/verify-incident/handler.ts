@@ -1,7 +1,7 @@
 import { cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
 import { systemClock } from '#shared/clock';
 import { runtimeConfig } from '#shared/config';
-import { EvidenceBundle, evidencePermissions, evidenceReadPermissions } from '#shared/evidence';
+import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
@@ -18,8 +18,8 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     return verifyIncident(state, {
       clients: targetClients(targetFor(state.accountId, config).target),
-      firstCollection: objectReader(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`),
-      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/verification/`)),
+      firstCollection: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence')),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'verification'))),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: systemClock,

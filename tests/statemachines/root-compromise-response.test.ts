@@ -6,6 +6,11 @@ import { parse } from 'yaml';
 import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition } from '#local/deployment';
 import { bindTasks } from '#local/local-step-functions';
 import { TaskTokenBroker } from '#local/task-tokens';
+import { EvidenceBundle } from '#shared/evidence';
+import { type ExecutionInput, type TaskItem, TaskItemInputSchema, type WorkflowState } from '#shared/schemas';
+import { defaultTriageContext, triage } from '#shared/triage';
+import { assessIncident } from '#functions/assess-incident/assess-incident';
+import { fixture } from '../helpers';
 
 type State = Record<string, unknown> & { Type: string };
 const definition = stateMachineDefinition();
@@ -113,6 +118,38 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       expect((state['Parameters'] as Record<string, unknown>)['Payload.$']).toBe('$');
       expect(state['ResultSelector']).toEqual({ 'Payload.$': '$.Payload' });
     }
+  });
+
+  /** The state as Assess Incident leaves it, for an incident with a root sign-in without MFA. */
+  async function afterAssess() {
+    const input: ExecutionInput = {
+      incidentId: '123456789012-20190101T000000Z-aaaaaaaaaa',
+      accountId: '123456789012',
+      region: 'us-east-1',
+      openedAt: '2019-01-01T00:00:00.000Z',
+      source: 'cloudtrail',
+      unparsed: false,
+      trigger: triage(fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), defaultTriageContext([])),
+      settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+    };
+    const summary = await assessIncident(input as WorkflowState, { evidence: { read: async () => Buffer.from('{}') }, bundle: new EvidenceBundle({ location: 'mem://', write: async () => undefined }) });
+    // Plain JSON, as Step Functions passes it.
+    return { input, summary, state: JSON.parse(JSON.stringify({ ...input, assessment: { Payload: summary } })) as Record<string, unknown> };
+  }
+
+  it("builds Map items in the shape whose paths hold on AWS and locally, from the plan's task refs", async () => {
+    // Both Maps build their items the same way.
+    const human = definition.States['Run Human Tasks'] as State;
+    expect((definition.States['Ask Whether The Sign-In Was Expected'] as State)['ItemSelector']).toEqual(human['ItemSelector']);
+    const { summary, state } = await afterAssess();
+    // The Map as it is, its processor replaced by one that hands back the item it receives.
+    const { Catch: _catch, Next: _next, ResultPath: _resultPath, ...rest } = JSON.parse(JSON.stringify(human)) as State;
+    const map = { ...rest, ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } }, End: true };
+    const items = (await new StateMachine({ StartAt: 'Map', States: { Map: map } } as never).run(state as never).result) as unknown as TaskItem[];
+    expect(items).toHaveLength(summary.plan.tasks.length);
+    const item = items[0]!;
+    expect(item).toEqual({ Payload: { input: expect.objectContaining({ incidentId: '123456789012-20190101T000000Z-aaaaaaaaaa', waitSeconds: 3600, reminders: 0, maxReminders: 3, severity: 'critical' }) } });
+    expect(items.map((i) => TaskItemInputSchema.parse(i.Payload.input).task)).toEqual(summary.plan.tasks);
   });
 
   it('names only functions that serverless.yml deploys, and every deployed step function is used', () => {
