@@ -163,3 +163,17 @@ export interface ApprovalDecision {
 export const WorkflowStateSchema = z.looseObject(ExecutionInputSchema.shape);
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
 
+/**
+ * Notify Responders' input, picked from the state by the ASL's Parameters (the Map items and the
+ * step results it does not need stay behind): every path is one that always exists after Assess.
+ */
+export const NotifyInputSchema = ExecutionInputSchema.pick({ incidentId: true, accountId: true, region: true, trigger: true }).extend({
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  steps: z.record(z.string(), z.object({ status: z.string(), detail: z.string() })),
+  tasks: z.number().int().min(0),
+});
+export type NotifyInput = z.infer<typeof NotifyInputSchema>;
+
+/** Verify Incident's input, picked by the ASL's Parameters: the incident's ids (it reads the rest from the evidence bundle). */
+export const VerifyIncidentInputSchema = ExecutionInputSchema.pick({ incidentId: true, accountId: true });
+export type VerifyIncidentInput = z.infer<typeof VerifyIncidentInputSchema>;

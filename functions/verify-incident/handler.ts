@@ -5,13 +5,13 @@ import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentP
 import { stepHandler } from '#shared/handler';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { VerifyIncidentInputSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, verifyIncident } from './verify-incident';
 
 export const handler = stepHandler({
   step: 'verify-incident',
-  schema: WorkflowStateSchema,
+  schema: VerifyIncidentInputSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
   run: (state) => {

@@ -4,7 +4,7 @@ import { EvidenceBundle, type EvidenceRef, INCIDENT_FILES, type ObjectReader } f
 import { classifyWindow } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
-import type { WorkflowState } from '#shared/schemas';
+import type { VerifyIncidentInput } from '#shared/schemas';
 import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
 
 /**
@@ -38,7 +38,7 @@ export interface VerifyDeps {
   known: KnownSources;
 }
 
-export async function verifyIncident(state: WorkflowState, deps: VerifyDeps): Promise<Verification> {
+export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDeps): Promise<Verification> {
   let index: { regions: string[]; incidentStart: string; eventIds: string[] };
   try {
     index = JSON.parse((await deps.firstCollection.read(INCIDENT_FILES.evidence.index)).toString('utf8')) as typeof index;

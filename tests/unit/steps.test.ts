@@ -128,7 +128,9 @@ describe('assess incident', () => {
 describe('notify responders', () => {
   it('says what happened, what ran automatically (honestly), and what people must do', async () => {
     const { summary: assessment, folder, state } = await assessed({ ...incident(), snapshot: notImplemented } as WorkflowState);
-    const out = await notifyResponders(state, { sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', assessment: folder.reader('assessment/') });
+    // What the ASL's Parameters pick from the state for this step.
+    const input = { incidentId: state.incidentId, accountId: state.accountId, region: state.region, trigger: state.trigger, severity: assessment.severity, steps: assessment.steps, tasks: assessment.counts.tasks };
+    const out = await notifyResponders(input, { sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', assessment: folder.reader('assessment/') });
     expect(out).toMatchObject({ status: 'done', tasks: assessment.plan.tasks.length });
     const body = snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
     expect(body).toContain('- snapshot: not-implemented (later)');
