@@ -15,13 +15,13 @@ const FUNCTIONS = {
   snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
   containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
-  assessIncident: { dir: 'assess-incident' },
-  notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'] },
-  requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'] },
+  assessIncident: { dir: 'assess-incident', evidence: true },
+  notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'], evidence: true },
+  requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'], evidence: true },
   sendReminder: { dir: 'send-reminder' },
-  escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'] },
-  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: 'root-responder-remediate' },
-  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: 'root-responder-read' },
+  escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'], evidence: true },
+  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: 'root-responder-remediate', evidence: true },
+  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: 'root-responder-read', evidence: true },
   verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: 'root-responder-read' },
   writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
@@ -54,7 +54,7 @@ function resourcesFor(key, service, stage) {
     case 'secretsmanager':
       return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${SERVICE}/${stage}/responders-*`)] : [];
     case 's3':
-      // Evidence objects only (write once: no delete, no overwrite of a locked version).
+      // The incidents' objects only (evidence, assessment, reports: written once, read back by later steps; no delete).
       return spec.evidence ? [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/incidents/*']] }] : [];
     case 'sts':
       // AssumeRoot targets the root user of a member account.

@@ -1,19 +1,25 @@
 import { failureReason } from '#shared/errors';
-import type { Finding, ProposedRemediation } from '#shared/findings';
+import { type EvidenceBundle, type EvidenceRef, evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
+import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
 import { maxSeverity, type Severity } from '#shared/triage';
-import type { HumanTask, StepStatus, TaskItem, WorkflowState } from '#shared/schemas';
+import { type HumanTask, type StepStatus, StoredFindingsSchema, type TaskRef, taskRef, type WorkflowState } from '#shared/schemas';
 import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
 import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
 
 /**
- * Assess Incident: pure. From the trigger and what the automatic steps report, it decides the
- * severity, the findings and the plan: the human tasks that apply to this incident (only those),
- * and whether to ask "was this root sign-in you?" first.
+ * Assess Incident: from the trigger, what the automatic steps report and the findings the
+ * collection wrote to the evidence bundle, it decides the severity, the findings and the plan: the
+ * human tasks that apply to this incident (only those), and whether to ask "was this root sign-in
+ * you?" first. `assess` is the pure decision; the step reads the collected findings back, writes the
+ * assessment (findings.json, plan.json) to its own folder beside the evidence, and returns what the
+ * workflow needs: severity, counts, keys and each task's id, kind and remediation, which the Map's
+ * ItemSelector turns into an item with the incident's ids and timing.
  */
-export const requiredPermissions = [] as const;
+export const requiredPermissions = [...evidenceReadPermissions, ...evidencePermissions] as const;
 
 export type { Finding };
 
+/** The whole assessment, as the assessment folder holds it. */
 export interface Assessment {
   step: 'assess-incident';
   status: 'done';
@@ -22,7 +28,33 @@ export interface Assessment {
   steps: Record<'snapshot' | 'containment' | 'evidence', { status: StepStatus | 'unknown'; detail: string }>;
   remediations: ProposedRemediation[];
   evidence: EvidenceCollection['evidence'] | null;
-  plan: { askWasItYou: boolean; gate: TaskItem[]; tasks: TaskItem[] };
+  plan: { askWasItYou: boolean; gate: HumanTask[]; tasks: HumanTask[] };
+}
+
+/** What the step returns into the workflow: ids, counts, keys and the tasks' refs; the rest is in the assessment folder. */
+export interface AssessmentSummary {
+  step: 'assess-incident';
+  status: 'done';
+  severity: Severity;
+  steps: Assessment['steps'];
+  counts: { findings: number; remediations: number; tasks: number };
+  evidence: EvidenceRef | null;
+  /** The assessment folder: findings.json `{findings, remediations}` and plan.json (every task in full). */
+  stored: EvidenceRef & { keys: { findings: typeof INCIDENT_FILES.assessment.findings; plan: typeof INCIDENT_FILES.assessment.plan } };
+  plan: { askWasItYou: boolean; gate: TaskRef[]; tasks: TaskRef[] };
+}
+
+/** What the collection found, read back from its findings.json. */
+export interface CollectedFindings {
+  findings: Finding[];
+  remediations: ProposedRemediation[];
+}
+
+export interface AssessDeps {
+  /** The first collection's bundle (findings.json). */
+  evidence: ObjectReader;
+  /** The assessment's own folder. */
+  bundle: EvidenceBundle;
 }
 
 interface StepReport {
@@ -121,36 +153,29 @@ const TASKS: Record<string, Omit<HumanTask, 'why'>> = {
   },
 };
 
-function item(state: WorkflowState, severity: Severity, task: HumanTask): TaskItem {
+function stepsOf(state: WorkflowState) {
+  const stateFields = state as Record<string, unknown>;
+  const parallel = (stateFields['containAndCollect'] as { Payload?: { containment?: unknown; evidence?: unknown } } | undefined)?.Payload;
   return {
-    Payload: {
-      input: {
-        incidentId: state.incidentId,
-        accountId: state.accountId,
-        severity,
-        task,
-        openedAt: state.openedAt,
-        waitSeconds: state.settings.approvalWaitSeconds,
-        reminders: 0,
-        maxReminders: state.settings.maxReminders,
-      },
+    parallel,
+    steps: {
+      snapshot: stepReport(stateFields['snapshot']),
+      containment: stepReport(parallel?.containment),
+      evidence: stepReport(parallel?.evidence),
     },
   };
 }
 
-export async function assessIncident(state: WorkflowState): Promise<Assessment> {
+/** The decision itself, pure: `collected` is what the evidence collection found (nothing when it did not run). */
+export function assess(state: WorkflowState, collected: CollectedFindings = { findings: [], remediations: [] }): Assessment {
   const trigger = state.trigger;
   const stateFields = state as Record<string, unknown>;
-  const parallel = (stateFields['containAndCollect'] as { Payload?: { containment?: unknown; evidence?: unknown } } | undefined)?.Payload;
-  const steps = {
-    snapshot: stepReport(stateFields['snapshot']),
-    containment: stepReport(parallel?.containment),
-    evidence: stepReport(parallel?.evidence),
-  };
+  const { parallel, steps } = stepsOf(state);
 
   const snapshot = steps.snapshot.status === 'done' ? (stateFields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
   const evidence = steps.evidence.status === 'done' ? (parallel?.evidence as EvidenceCollection) : undefined;
-  const findings: Finding[] = [...(evidence?.findings ?? [])];
+  // Evidence ids are capped as the state once carried them; `evidenceTotal` keeps the count.
+  const findings: Finding[] = evidence ? collected.findings.map(capEvidence) : [];
   const triggerCovered = trigger.eventId !== null && findings.some((f) => f.evidence.includes(trigger.eventId!));
   if (!triggerCovered) {
     findings.unshift({
@@ -220,7 +245,7 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
   // Root access keys are covered by containment (members) and the "delete the root access keys" task
   // (elsewhere), verified by GetAccountSummary: no separate remediation for the keys root created.
-  const remediations = (evidence?.remediations ?? []).filter((r) => r.action !== 'delete-root-access-key');
+  const remediations = (evidence ? collected.remediations : []).filter((r) => r.action !== 'delete-root-access-key');
   if (snapshot?.method === 'assume-root-audit') {
     for (const serial of snapshot.unexpectedMfaDevices) {
       remediations.push({
@@ -265,9 +290,9 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
   }
 
   const askWasItYou = trigger.isRoot && trigger.severity === 'high' && trigger.categories.includes('sign-in');
-  const gate: TaskItem[] = askWasItYou
+  const gate: HumanTask[] = askWasItYou
     ? [
-        item(state, severity, {
+        {
           id: 'confirm-expected-sign-in',
           kind: 'gate',
           title: 'Was this root sign-in one of you?',
@@ -277,9 +302,31 @@ export async function assessIncident(state: WorkflowState): Promise<Assessment> 
             'Reject if nobody can account for it: the full response then runs.',
           ],
           verification: 'Two responders must confirm; confirming closes the incident as expected use.',
-        }),
+        },
       ]
     : [];
 
-  return { step: 'assess-incident', status: 'done', severity, findings, steps, remediations, evidence: evidence?.evidence ?? null, plan: { askWasItYou, gate, tasks: tasks.map((t) => item(state, severity, t)) } };
+  return { step: 'assess-incident', status: 'done', severity, findings, steps, remediations, evidence: evidence?.evidence ?? null, plan: { askWasItYou, gate, tasks } };
+}
+
+/** The step: read what the collection found, assess, keep the assessment beside the evidence, return the summary. */
+export async function assessIncident(state: WorkflowState, deps: AssessDeps): Promise<AssessmentSummary> {
+  const { steps } = stepsOf(state);
+  const collected = steps.evidence.status === 'done' ? ((await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema)) as CollectedFindings) : undefined;
+  const a = assess(state, collected);
+  await Promise.all([
+    deps.bundle.put(INCIDENT_FILES.assessment.findings, { findings: a.findings, remediations: a.remediations }),
+    deps.bundle.put(INCIDENT_FILES.assessment.plan, a.plan),
+  ]);
+  const stored = await deps.bundle.finish();
+  return {
+    step: 'assess-incident',
+    status: 'done',
+    severity: a.severity,
+    steps: a.steps,
+    counts: { findings: a.findings.length, remediations: a.remediations.length, tasks: a.plan.tasks.length },
+    evidence: a.evidence,
+    stored: { ...stored, keys: { findings: INCIDENT_FILES.assessment.findings, plan: INCIDENT_FILES.assessment.plan } },
+    plan: { askWasItYou: a.plan.askWasItYou, gate: a.plan.gate.map(taskRef), tasks: a.plan.tasks.map(taskRef) },
+  };
 }

@@ -1,3 +1,6 @@
+import { objectReader, objectWriter } from '#shared/clients';
+import { runtimeConfig } from '#shared/config';
+import { EvidenceBundle, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { assessIncident } from './assess-incident';
@@ -7,6 +10,12 @@ export const handler = stepHandler({
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
-  run: (state) => assessIncident(state),
+  run: (state) => {
+    const bucket = runtimeConfig().EVIDENCE_BUCKET;
+    return assessIncident(state, {
+      evidence: objectReader(bucket, incidentPrefix(state.incidentId, 'evidence')),
+      bundle: new EvidenceBundle(objectWriter(bucket, incidentPrefix(state.incidentId, 'assessment'))),
+    });
+  },
 });
 export { requiredPermissions } from './assess-incident';

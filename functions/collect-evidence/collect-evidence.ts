@@ -1,8 +1,8 @@
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { identity, type JsonObject, mfaUsed, obj, signInOutcome, str } from '#shared/cloudtrail';
-import type { EvidenceBundle, EvidenceRef } from '#shared/evidence';
-import { classifyWindow, type Finding, type ProposedRemediation, type WindowEvent } from '#shared/findings';
+import { type EvidenceBundle, type EvidenceRef, INCIDENT_FILES } from '#shared/evidence';
+import { classifyWindow, type WindowEvent } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
@@ -16,14 +16,15 @@ import type { RecordOwnSession } from '#shared/incident-store';
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
  * incident to now in every enabled region, billing console events by their sources, what the
  * principals root created did afterwards, and the account's state. Raw pages and state go to the
- * evidence bundle as they arrive; findings are classified from all of it; the output carries
- * counts, findings and a reference to the bundle, never the raw events.
+ * evidence bundle as they arrive; findings are classified from all of it and written there too
+ * (findings.json, sign-ins.json). The output carries counts, the keys of those files and a reference
+ * to the bundle, never the events or the findings: a state is at most 256 KiB, and an incident with
+ * hundreds of root calls has hundreds of findings.
  */
 export const requiredPermissions = [...reviewPermissions, ...statePermissions, ...posturePermissions] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
-const MAX_EVIDENCE_IDS = 100;
 
 export interface CollectDeps {
   clients: TargetClients;
@@ -54,9 +55,9 @@ export interface EvidenceCollection {
   window: { contextStart: string; incidentStart: string; end: string };
   regions: string[];
   review: { calls: number; throttled: number; events: number; windowEvents: number; queries: QueryStats[] };
-  signIns: SignIn[];
-  findings: (Finding & { evidenceTotal: number })[];
-  remediations: ProposedRemediation[];
+  counts: { findings: number; remediations: number; signIns: number };
+  /** In the bundle: findings.json `{findings, remediations}` and sign-ins.json, read back by the steps that need them. */
+  keys: { findings: typeof INCIDENT_FILES.evidence.findings; signIns: typeof INCIDENT_FILES.evidence.signIns };
   accountState: { accountName: string | null; alternateContacts: Partial<Record<ContactType, 'set' | 'unset'>>; organizationId: string | null; trails: { name: string; logging: boolean | null }[]; guardDutyEnabledRegions: string[]; unavailable: AccountState['unavailable'] };
   evidence: EvidenceRef;
 }
@@ -162,10 +163,10 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
   const classified = classifyWindow(windowEvents.filter((e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record)), { known: deps.known });
   const findings = [...classified.findings, ...stateFindings(accountState, deps.baseline), ...(posture && 'enabled' in posture ? postureFindings(posture) : [])];
   await Promise.all([
-    bundle.put('findings.json', { findings, remediations: classified.remediations }),
-    bundle.put('sign-ins.json', signIns),
+    bundle.put(INCIDENT_FILES.evidence.findings, { findings, remediations: classified.remediations }),
+    bundle.put(INCIDENT_FILES.evidence.signIns, signIns),
     // What this collection saw, so the verification can tell which events arrived late.
-    bundle.put('cloudtrail-index.json', { regions: accountState.regions, incidentStart: incidentStart.toISOString(), collectedUntil: end.toISOString(), eventIds: [...new Set(first.events.map((e) => eventIdOf(e.record)))].sort() }),
+    bundle.put(INCIDENT_FILES.evidence.index, { regions: accountState.regions, incidentStart: incidentStart.toISOString(), collectedUntil: end.toISOString(), eventIds: [...new Set(first.events.map((e) => eventIdOf(e.record)))].sort() }),
     bundle.put('review.json', { window: { contextStart, incidentStart, end }, queries: [...first.stats, ...followUp.stats], unavailable: accountState.unavailable }),
   ]);
   const evidence = await bundle.finish();
@@ -178,9 +179,8 @@ export async function collectEvidence(state: WorkflowState, deps: CollectDeps): 
     window: { contextStart: contextStart.toISOString(), incidentStart: incidentStart.toISOString(), end: end.toISOString() },
     regions: accountState.regions,
     review: { calls, throttled: stats.reduce((n, s) => n + s.throttled, 0), events: stats.reduce((n, s) => n + s.events, 0), windowEvents: windowEvents.length, queries: stats.filter((s) => s.events > 0 || s.query === 'root').slice(0, 60) },
-    signIns: signIns.slice(-50),
-    findings: findings.map((f) => ({ ...f, evidence: f.evidence.slice(0, MAX_EVIDENCE_IDS), evidenceTotal: f.evidence.length })),
-    remediations: classified.remediations,
+    counts: { findings: findings.length, remediations: classified.remediations.length, signIns: signIns.length },
+    keys: { findings: INCIDENT_FILES.evidence.findings, signIns: INCIDENT_FILES.evidence.signIns },
     accountState: {
       accountName: accountState.accountInformation?.name ?? null,
       alternateContacts: Object.fromEntries(Object.entries(accountState.alternateContacts).map(([k, v]) => [k, v ? 'set' : 'unset'])),

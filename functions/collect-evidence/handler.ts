@@ -1,7 +1,7 @@
 import { clock, cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { runtimeConfig } from '#shared/config';
-import { EvidenceBundle, evidencePermissions } from '#shared/evidence';
+import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { knownSources } from '#shared/known-sources';
 import { WorkflowStateSchema } from '#shared/schemas';
@@ -29,7 +29,7 @@ export const handler = stepHandler({
             },
           }
         : {}),
-      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`)),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence'))),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: clock(),

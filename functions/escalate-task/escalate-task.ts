@@ -1,22 +1,25 @@
+import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
+import type { TaskDetails } from '#shared/plan';
 import type { TaskItemState } from '#shared/schemas';
 import type { SNSClient } from '#shared/sns-types';
 
 /** Escalate Overdue Task: out of reminders, tell the escalation contacts. The workflow goes on. */
-export const requiredPermissions = [...notifyPermissions] as const;
+export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
-export async function escalateTask(state: TaskItemState, deps: { sns: SNSClient; escalationTopicArn: string }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
+export async function escalateTask(state: TaskItemState, deps: { sns: SNSClient; escalationTopicArn: string; taskDetails: TaskDetails }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
   const input = state.Payload.input;
+  const task = await deps.taskDetails(input.task.id);
   await publish(deps.sns, deps.escalationTopicArn, {
-    subject: `[root-responder] OVERDUE: ${input.task.title}`,
+    subject: `[root-responder] OVERDUE: ${task.title}`,
     subjectSuffix: ` (${input.incidentId})`,
     body: [
       `Incident ${input.incidentId} in account ${input.accountId} (severity ${input.severity}) has a task nobody completed after ${input.reminders} reminders:`,
       '',
-      `  ${input.task.title}`,
+      `  ${task.title}`,
       '',
       'Why it matters:',
-      ...input.task.why.map((w) => `- ${w}`),
+      ...task.why.map((w) => `- ${w}`),
       '',
       'The incident stays open with this task overdue. Reach the responders, or do it yourself.',
     ].join('\n'),

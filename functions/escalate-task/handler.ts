@@ -1,6 +1,8 @@
-import { snsClient } from '#shared/clients';
+import { objectReader, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { escalateTask } from './escalate-task';
 
@@ -8,7 +10,14 @@ export const handler = stepHandler({
   step: 'escalate-task',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: () => ({ sns: snsClient(), escalationTopicArn: runtimeConfig().ESCALATION_TOPIC_ARN }),
-  run: (state, deps) => escalateTask(state, deps),
+  deps: () => undefined,
+  run: (state) => {
+    const config = runtimeConfig();
+    return escalateTask(state, {
+      sns: snsClient(),
+      escalationTopicArn: config.ESCALATION_TOPIC_ARN,
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
+    });
+  },
 });
 export { requiredPermissions } from './escalate-task';

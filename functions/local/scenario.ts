@@ -41,6 +41,8 @@ const AccountSchema = z.strictObject({
         CreateDate: z.string(),
         accessKeys: z.array(z.strictObject({ AccessKeyId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), CreateDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
         loginProfile: z.boolean().default(false),
+        /** This entry stands for that many users: `{n}` in its strings becomes 1, 2, ... (zero-padded to the count's width). */
+        repeat: z.number().int().min(1).max(1000).optional(),
       }),
     )
     .default([]),
@@ -87,6 +89,18 @@ export const ScenarioSchema = z.strictObject({
         pick: z.array(z.number().int().min(0)).optional(),
         /** Rebase this source on its own: its last record happens this many minutes before the drill starts. */
         endMinutesAgo: z.number().min(0).optional(),
+        /**
+         * Happen `count` times: in copy n (1, 2, ...) each `replace` key becomes its value, where `{n}` is
+         * the copy's number zero-padded to the count's width; each copy is `everySeconds` after the one
+         * before. The copies' eventIDs are then not unique, so each gets its own (see `rebase`).
+         */
+        repeat: z
+          .strictObject({
+            count: z.number().int().min(1).max(1000),
+            replace: z.record(z.string(), z.string()).default({}),
+            everySeconds: z.number().min(0).default(0),
+          })
+          .optional(),
       }),
     )
     .min(1),
@@ -146,6 +160,43 @@ function uuidFrom(seed: string): string {
 
 const TIME_FIELDS: string[][] = [['eventTime'], ['userIdentity', 'sessionContext', 'attributes', 'creationDate']];
 
+/** Move a record's timestamps by `offset` ms (in place; returns the record). */
+function shiftTimes(record: JsonObject, offset: number): JsonObject {
+  for (const path of TIME_FIELDS) {
+    let holder: Record<string, unknown> | undefined = record;
+    for (const key of path.slice(0, -1)) holder = (holder?.[key] as Record<string, unknown> | undefined) ?? undefined;
+    const last = path[path.length - 1]!;
+    const t = Date.parse(String(holder?.[last]));
+    if (holder && !Number.isNaN(t)) holder[last] = new Date(t + offset).toISOString().replace('.000Z', 'Z');
+  }
+  return record;
+}
+
+/** `{n}` in every string of `value` becomes `n`, zero-padded to the width of `count`. */
+function numbered<T>(value: T, n: number, count: number): T {
+  const text = String(n).padStart(String(count).length, '0');
+  const visit = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.split('{n}').join(text);
+    if (Array.isArray(v)) return v.map(visit);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]));
+    return v;
+  };
+  return visit(value) as T;
+}
+
+/** A source's `repeat`: its records `count` times, each copy with its replacements and moved `everySeconds` later. */
+export function repeatRecords(records: JsonObject[], repeat: { count: number; replace: Record<string, string>; everySeconds: number }): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (let n = 1; n <= repeat.count; n++) {
+    for (const record of records) {
+      let copy = structuredClone(record);
+      for (const [from, to] of Object.entries(repeat.replace)) copy = replaceDeep(copy, from, numbered(to, n, repeat.count)) as JsonObject;
+      out.push(shiftTimes(copy, (n - 1) * repeat.everySeconds * 1000));
+    }
+  }
+  return out;
+}
+
 /**
  * Rebase published records onto a scenario: the source account id becomes the scenario account
  * everywhere it appears; every timestamp moves by the same offset so the last record happens
@@ -171,14 +222,7 @@ export function rebase(
   for (const a of all) idCounts.set(String(a.record['eventID']), (idCounts.get(String(a.record['eventID'])) ?? 0) + 1);
   return all.map((a, i) => {
     const offset = offsets.get(sources.find((s) => s.records === a.records)!)!;
-    const record = replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject;
-    for (const path of TIME_FIELDS) {
-      let holder: Record<string, unknown> | undefined = record;
-      for (const key of path.slice(0, -1)) holder = (holder?.[key] as Record<string, unknown> | undefined) ?? undefined;
-      const last = path[path.length - 1]!;
-      const t = Date.parse(String(holder?.[last]));
-      if (holder && !Number.isNaN(t)) holder[last] = new Date(t + offset).toISOString().replace('.000Z', 'Z');
-    }
+    const record = shiftTimes(replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject, offset);
     if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID']) record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
     return { accountId: a.accountId, region: String(record['awsRegion'] ?? 'us-east-1'), record };
   });
@@ -197,7 +241,7 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
       return r;
     }) : records;
     return {
-      records: chosen.map((r) => r.record),
+      records: source.repeat ? repeatRecords(chosen.map((r) => r.record), source.repeat) : chosen.map((r) => r.record),
       ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}),
       ...(source.endMinutesAgo !== undefined ? { endMinutesAgo: source.endMinutesAgo } : {}),
       accountId: source.account ?? scenario.accounts[0]!.accountId,
@@ -210,7 +254,8 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
 export function scenarioWorld(scenario: Scenario, records: RebasedRecord[]): SimWorld {
   const accounts: Record<string, SimAccount> = {};
   for (const a of scenario.accounts) {
-    accounts[a.accountId] = { ...structuredClone(a), contactInformation: { FullName: a.name, AddressLine1: '1 Main St', City: 'Seattle', CountryCode: 'US', PhoneNumber: '+1-206-555-0100', PostalCode: '98101' }, events: {} };
+    const iamUsers = a.iamUsers.flatMap(({ repeat, ...user }) => (repeat ? Array.from({ length: repeat }, (_, i) => numbered(user, i + 1, repeat)) : [user]));
+    accounts[a.accountId] = { ...structuredClone(a), iamUsers, contactInformation: { FullName: a.name, AddressLine1: '1 Main St', City: 'Seattle', CountryCode: 'US', PhoneNumber: '+1-206-555-0100', PostalCode: '98101' }, events: {} };
   }
   for (const r of records) {
     const account = accounts[r.accountId];

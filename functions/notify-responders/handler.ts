@@ -1,17 +1,18 @@
-import { z } from 'zod';
-import { snsClient } from '#shared/clients';
+import { objectReader, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { NotifyInputSchema } from '#shared/schemas';
 import { notifyResponders } from './notify-responders';
-
-const InputSchema = WorkflowStateSchema.extend({ assessment: z.object({ Payload: z.looseObject({ severity: z.string(), plan: z.looseObject({}) }) }) });
 
 export const handler = stepHandler({
   step: 'notify-responders',
-  schema: InputSchema,
-  incidentId: (state) => state.incidentId,
-  deps: () => ({ sns: snsClient(), respondersTopicArn: runtimeConfig().RESPONDERS_TOPIC_ARN }),
-  run: (state, deps) => notifyResponders(state, deps),
+  schema: NotifyInputSchema,
+  incidentId: (input) => input.incidentId,
+  deps: () => undefined,
+  run: (input) => {
+    const config = runtimeConfig();
+    return notifyResponders(input, { sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, assessment: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(input.incidentId, 'assessment')) });
+  },
 });
 export { requiredPermissions } from './notify-responders';

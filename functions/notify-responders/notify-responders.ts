@@ -1,27 +1,34 @@
 import type { SNSClient } from '#shared/sns-types';
+import { evidenceReadPermissions, type ObjectReader } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
-import type { WorkflowState } from '#shared/schemas';
-import type { Assessment } from '../assess-incident/assess-incident';
+import { readPlan } from '#shared/plan';
+import type { NotifyInput, StoredPlan } from '#shared/schemas';
 
-/** Notify Responders: the summary email to the registered responders. Each task follows in its own email. */
-export const requiredPermissions = [...notifyPermissions] as const;
+/**
+ * Notify Responders: the summary email to the registered responders. Each task follows in its own
+ * email. Its input is what the ASL picks from the state (ids, the trigger, severity, the automatic
+ * steps' status, the number of tasks); the tasks' titles are read from the assessment's plan.json.
+ */
+export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
 export interface NotifyDeps {
   sns: SNSClient;
   respondersTopicArn: string;
+  /** The assessment folder (plan.json). */
+  assessment: ObjectReader;
 }
 
-export function summary(state: WorkflowState, assessment: Assessment): { subject: string; body: string } {
-  const t = state.trigger;
-  const steps = Object.entries(assessment.steps).map(([name, s]) => `- ${name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`);
-  const tasks = assessment.plan.askWasItYou
+export function summary(input: NotifyInput, plan: StoredPlan): { subject: string; body: string } {
+  const t = input.trigger;
+  const steps = Object.entries(input.steps).map(([name, s]) => `- ${name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`);
+  const tasks = plan.askWasItYou
     ? ['- First: "Was this root sign-in one of you?" (its own email, with a link). Confirming closes the incident.']
-    : assessment.plan.tasks.map((i) => `- ${i.Payload.input.task.title}`);
+    : plan.tasks.map((task) => `- ${task.title}`);
   return {
-    subject: `[root-responder] ${assessment.severity.toUpperCase()} incident ${state.incidentId}`,
+    subject: `[root-responder] ${input.severity.toUpperCase()} incident ${input.incidentId}`,
     body: [
       `What happened: ${t.reasons.join(' ')}`,
-      `Account ${state.accountId}, ${state.region}; first event ${t.eventName || 'unknown'} at ${t.eventTime ?? 'an unrecorded time'}.`,
+      `Account ${input.accountId}, ${input.region}; first event ${t.eventName || 'unknown'} at ${t.eventTime ?? 'an unrecorded time'}.`,
       '',
       'What was done automatically:',
       ...steps,
@@ -32,9 +39,9 @@ export function summary(state: WorkflowState, assessment: Assessment): { subject
   };
 }
 
-export async function notifyResponders(state: WorkflowState, deps: NotifyDeps): Promise<{ step: string; status: 'done'; messageId: string | null; tasks: number }> {
-  const assessment = (state as Record<string, unknown>)['assessment'] as { Payload: Assessment };
-  const { subject, body } = summary(state, assessment.Payload);
-  const messageId = await publish(deps.sns, deps.respondersTopicArn, { subject, body, attributes: { severity: assessment.Payload.severity } });
-  return { step: 'notify-responders', status: 'done', messageId: messageId ?? null, tasks: assessment.Payload.plan.tasks.length };
+export async function notifyResponders(input: NotifyInput, deps: NotifyDeps): Promise<{ step: string; status: 'done'; messageId: string | null; tasks: number }> {
+  const plan = await readPlan(deps.assessment);
+  const { subject, body } = summary(input, plan);
+  const messageId = await publish(deps.sns, deps.respondersTopicArn, { subject, body, attributes: { severity: input.severity } });
+  return { step: 'notify-responders', status: 'done', messageId: messageId ?? null, tasks: input.tasks };
 }

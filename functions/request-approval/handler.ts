@@ -1,7 +1,9 @@
 import { ApprovalStore } from '#shared/approval-store';
-import { clock, documentClient, snsClient } from '#shared/clients';
+import { clock, documentClient, objectReader, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { taskDetails } from '#shared/plan';
 import { ApprovalRequestSchema } from '#shared/schemas';
 import { requestApproval } from './request-approval';
 
@@ -9,17 +11,18 @@ export const handler = stepHandler({
   step: 'request-approval',
   schema: ApprovalRequestSchema,
   incidentId: (request) => request.input.incidentId,
-  deps: () => {
+  deps: () => undefined,
+  run: (request) => {
     const config = runtimeConfig();
-    return {
+    return requestApproval(request, {
       approvals: new ApprovalStore(documentClient(), config.APPROVALS_TABLE),
       sns: snsClient(),
       respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
       approvalsBaseUrl: config.APPROVALS_BASE_URL,
       expiryHours: config.APPROVAL_EXPIRY_HOURS,
       clock: clock(),
-    };
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(request.input.incidentId, 'assessment'))),
+    });
   },
-  run: (request, deps) => requestApproval(request, deps),
 });
 export { requiredPermissions } from './request-approval';

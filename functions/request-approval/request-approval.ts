@@ -1,6 +1,8 @@
 import type { Clock } from '#shared/clock';
 import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#shared/approval-store';
+import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
+import type { TaskDetails } from '#shared/plan';
 import type { ApprovalRequest } from '#shared/schemas';
 import type { SNSClient } from '#shared/sns-types';
 
@@ -26,6 +28,8 @@ export interface RequestApprovalDeps {
   approvalsBaseUrl: string;
   expiryHours: number;
   clock: Clock;
+  /** The task's text by id (plan.json of the assessment). */
+  taskDetails: TaskDetails;
   newId?: () => string;
 }
 
@@ -38,6 +42,7 @@ export interface ApprovalRequested {
 
 export async function requestApproval(request: ApprovalRequest, deps: RequestApprovalDeps): Promise<ApprovalRequested> {
   const { input } = request;
+  const task = await deps.taskDetails(input.task.id);
   const now = deps.clock.now();
   // The link lives as long as the wait (never past the configured expiry), plus a short grace for a
   // click in flight; a reminder then mails a fresh link and the old one answers 410.
@@ -49,10 +54,10 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
     accountId: input.accountId,
     taskId: input.task.id,
     taskKind: input.task.kind,
-    title: input.task.title,
-    why: input.task.why,
-    steps: input.task.steps,
-    verification: input.task.verification,
+    title: task.title,
+    why: task.why,
+    steps: task.steps,
+    verification: task.verification,
     severity: input.severity,
     requiredApprovals: requiredApprovals(input.task),
     token: request.token,
@@ -62,19 +67,19 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
   const link = `${deps.approvalsBaseUrl.replace(/\/+$/, '')}/approvals/${id}`;
   const reminder = input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
   await publish(deps.sns, deps.respondersTopicArn, {
-    subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${input.task.title}`,
+    subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${task.title}`,
     subjectSuffix: ` (${input.incidentId})`,
     body: [
       reminder + `Incident ${input.incidentId}, account ${input.accountId}, severity ${input.severity}.`,
       '',
-      `Task: ${input.task.title}`,
+      `Task: ${task.title}`,
       'Why:',
-      ...input.task.why.map((w) => `- ${w}`),
+      ...task.why.map((w) => `- ${w}`),
       '',
       'Steps:',
-      ...input.task.steps.map((s, i) => `${i + 1}. ${s}`),
+      ...task.steps.map((s, i) => `${i + 1}. ${s}`),
       '',
-      `How it is verified: ${input.task.verification}`,
+      `How it is verified: ${task.verification}`,
       '',
       `Open this link to record your decision (expires ${expiresAt.toISOString()}; it works once per responder${requiredApprovals(input.task) > 1 ? '; two different responders must approve' : ''}):`,
       link,

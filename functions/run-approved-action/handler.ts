@@ -1,7 +1,9 @@
-import { clock, ownSessionRecorder, targetClients } from '#shared/clients';
+import { clock, objectReader, ownSessionRecorder, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
+import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
@@ -21,6 +23,7 @@ export const handler = stepHandler({
       clock: clock(),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     });
   },
 });

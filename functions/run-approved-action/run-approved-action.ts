@@ -5,6 +5,8 @@ import { assumeRoot } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import { evidenceReadPermissions } from '#shared/evidence';
+import type { TaskDetails } from '#shared/plan';
 import type { StepStatus, TaskItemState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
 
@@ -23,6 +25,8 @@ export const requiredPermissions = [
   'account:PutAlternateContact',
   'cloudtrail:StartLogging',
   'sts:AssumeRoot',
+  // An action not built yet is handed back in the task's own words, from the assessment's plan.json.
+  ...evidenceReadPermissions,
 ] as const;
 
 export const QUARANTINE_POLICY_NAME = 'root-responder-quarantine';
@@ -47,6 +51,8 @@ export interface RunActionDeps {
   clock: Clock;
   baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>> };
   recordOwnSession?: RecordOwnSession;
+  /** The task's text by id (plan.json of the assessment). */
+  taskDetails: TaskDetails;
 }
 
 const notFound = (error: unknown) => error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity';
@@ -103,7 +109,7 @@ async function act(action: string, target: string, region: string, state: TaskIt
       return { status: 'done', detail: `${action} ${target} under an AssumeRoot session (IAMDeleteRootUserCredentials).` };
     }
     default:
-      return { status: 'not-implemented', detail: `Running "${action}" is not built yet: do it by hand (${state.Payload.input.task.title}).` };
+      return { status: 'not-implemented', detail: `Running "${action}" is not built yet: do it by hand (${(await deps.taskDetails(state.Payload.input.task.id)).title}).` };
   }
 }
 

@@ -130,6 +130,14 @@ export class EvidenceWriteError extends RootResponderError {
   }
 }
 
+/** An object an earlier step wrote (findings, the plan) could not be read back or does not parse (terminal). */
+export class EvidenceReadError extends RootResponderError {
+  readonly transient = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** AWS refused a call for lack of permission or a disabled feature (terminal; names the action). */
 export class AccessDeniedError extends RootResponderError {
   readonly transient = false;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isTransientAwsError, TransientAwsError, EvidenceWriteError } from './errors';
+import type { z } from 'zod';
+import { EvidenceReadError, EvidenceWriteError, isTransientAwsError, TransientAwsError } from './errors';
 
 /**
  * The evidence bundle: every raw response and finding as a file, plus `manifest.json` =
@@ -23,6 +24,25 @@ export interface EvidenceRef {
   files: number;
 }
 
+/**
+ * Where an incident's objects live in the evidence bucket (the drill maps these to folders):
+ * `incidents/<id>/` the report, `evidence/` the first collection, `assessment/` the findings and the
+ * plan as assessed, `verification/` what arrived late. The workflow state carries ids, counts and
+ * these keys; the steps that need the bulk read it back from here (Step Functions: 256 KiB a state).
+ */
+export type IncidentFolder = 'evidence' | 'assessment' | 'verification';
+
+export function incidentPrefix(incidentId: string, folder?: IncidentFolder): string {
+  return `incidents/${incidentId}/${folder ? `${folder}/` : ''}`;
+}
+
+/** The files steps read back, by folder. */
+export const INCIDENT_FILES = {
+  evidence: { findings: 'findings.json', signIns: 'sign-ins.json', index: 'cloudtrail-index.json' },
+  assessment: { findings: 'findings.json', plan: 'plan.json' },
+  verification: { lateFindings: 'late-findings.json' },
+} as const;
+
 export interface ObjectWriter {
   /** Where these objects live, for the report (s3://bucket/prefix/ or a folder). */
   readonly location: string;
@@ -35,6 +55,29 @@ export const evidenceReadPermissions = ['s3:GetObject'] as const;
 /** Reads back what an earlier step wrote (the verification compares against the first collection). */
 export interface ObjectReader {
   read(path: string): Promise<Buffer>;
+}
+
+/**
+ * Read back a JSON object an earlier step wrote, checked against its schema. Throttling and 5xx stay
+ * TransientAwsError (the state machine retries); anything else is an EvidenceReadError.
+ */
+export async function readJson<S extends z.ZodType>(reader: ObjectReader, path: string, schema: S): Promise<z.infer<S>> {
+  let body: Buffer;
+  try {
+    body = await reader.read(path);
+  } catch (error) {
+    if (error instanceof TransientAwsError || error instanceof EvidenceReadError) throw error;
+    throw new EvidenceReadError(`Reading ${path} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 400), { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new EvidenceReadError(`${path} is not JSON`, { cause: error });
+  }
+  const checked = schema.safeParse(parsed);
+  if (!checked.success) throw new EvidenceReadError(`${path} does not match its contract: ${checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return checked.data;
 }
 
 export function sha256(body: Buffer | string): string {
@@ -146,7 +189,7 @@ export class S3Reader implements ObjectReader {
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (error) {
       if (isTransientAwsError(error)) throw new TransientAwsError('s3:GetObject', { cause: error });
-      throw new EvidenceWriteError(`Reading ${path} from s3://${this.bucket}/${this.prefix} failed: ${(error as Error).name}`, { cause: error });
+      throw new EvidenceReadError(`Reading ${path} from s3://${this.bucket}/${this.prefix} failed: ${(error as Error).name}`, { cause: error });
     }
   }
 }

@@ -16,6 +16,13 @@ export interface Finding {
   evidence: string[];
 }
 
+/** Event ids a finding names in the assessment and the report; `evidenceTotal` keeps the count (the bundle has them all). */
+export const MAX_EVIDENCE_IDS = 100;
+
+export function capEvidence<F extends Finding>(finding: F): F & { evidenceTotal: number } {
+  return { ...finding, evidence: finding.evidence.slice(0, MAX_EVIDENCE_IDS), evidenceTotal: finding.evidence.length };
+}
+
 export type RemediationAction =
   | 'quarantine-iam-user'
   | 'delete-root-access-key'

@@ -73,12 +73,27 @@ export const HumanTaskSchema = z.object({
 });
 export type HumanTask = z.infer<typeof HumanTaskSchema>;
 
-/** One item of a human-task Map: `{"Payload": {"input": TaskItemInput}}` (see DESIGN.md). */
+/**
+ * A task as a Map item carries it: its id, its kind and, for a remediation, what runs. Its text
+ * (title, why, steps, verification) is in the assessment's plan.json: an item stays a few hundred
+ * bytes however many tasks an incident has (Step Functions: 256 KiB per state).
+ */
+export const TaskRefSchema = HumanTaskSchema.pick({ id: true, kind: true, remediation: true });
+export type TaskRef = z.infer<typeof TaskRefSchema>;
+
+export function taskRef(task: HumanTask): TaskRef {
+  return { id: task.id, kind: task.kind, ...(task.remediation ? { remediation: task.remediation } : {}) };
+}
+
+/**
+ * One item of a human-task Map: `{"Payload": {"input": TaskItemInput}}` (see DESIGN.md), built by
+ * the Map's ItemSelector from a TaskRef of the plan and the incident's ids and timing.
+ */
 export const TaskItemInputSchema = z.object({
   incidentId: z.string().min(1),
   accountId: z.string().min(1),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
-  task: HumanTaskSchema,
+  task: TaskRefSchema,
   /** When the incident started: verification looks for changes after it. */
   openedAt: z.string().optional(),
   waitSeconds: z.number().int().min(1),
@@ -110,6 +125,31 @@ export const TaskItemStateSchema = z.looseObject({
 });
 export type TaskItemState = z.infer<typeof TaskItemStateSchema>;
 
+const SeveritySchema = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+
+/** A finding as stored in findings.json (evidence ids capped in the assessment, `evidenceTotal` the count). */
+export const StoredFindingSchema = z.looseObject({
+  id: z.string(),
+  category: z.string(),
+  severity: SeveritySchema,
+  title: z.string(),
+  detail: z.string(),
+  evidence: z.array(z.string()),
+  evidenceTotal: z.number().int().optional(),
+});
+
+export const StoredRemediationSchema = z.looseObject({ id: z.string(), action: z.string(), target: z.string(), region: z.string(), undo: z.string(), evidence: z.array(z.string()) });
+
+/** findings.json, of the evidence bundle (as collected) and of the assessment (as assessed). */
+export const StoredFindingsSchema = z.object({ findings: z.array(StoredFindingSchema), remediations: z.array(StoredRemediationSchema) });
+
+/** plan.json of the assessment: every task in full; the Map items carry TaskRefs. */
+export const StoredPlanSchema = z.object({ askWasItYou: z.boolean(), gate: z.array(HumanTaskSchema), tasks: z.array(HumanTaskSchema) });
+export type StoredPlan = z.infer<typeof StoredPlanSchema>;
+
+/** A root sign-in as sign-ins.json of the evidence bundle holds it. */
+export const StoredSignInSchema = z.looseObject({ at: z.string(), eventId: z.string(), sourceIPAddress: z.string().nullable(), userAgent: z.string().nullable(), outcome: z.enum(['success', 'failure', 'unknown']), mfa: z.boolean().nullable(), knownSource: z.boolean() });
+
 /** The decision SendTaskSuccess returns into the workflow. */
 export interface ApprovalDecision {
   decision: 'approved';
@@ -122,3 +162,18 @@ export interface ApprovalDecision {
 /** The workflow state as the top-level steps receive it: the execution input plus step results. */
 export const WorkflowStateSchema = z.looseObject(ExecutionInputSchema.shape);
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+
+/**
+ * Notify Responders' input, picked from the state by the ASL's Parameters (the Map items and the
+ * step results it does not need stay behind): every path is one that always exists after Assess.
+ */
+export const NotifyInputSchema = ExecutionInputSchema.pick({ incidentId: true, accountId: true, region: true, trigger: true }).extend({
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  steps: z.record(z.string(), z.object({ status: z.string(), detail: z.string() })),
+  tasks: z.number().int().min(0),
+});
+export type NotifyInput = z.infer<typeof NotifyInputSchema>;
+
+/** Verify Incident's input, picked by the ASL's Parameters: the incident's ids (it reads the rest from the evidence bundle). */
+export const VerifyIncidentInputSchema = ExecutionInputSchema.pick({ incidentId: true, accountId: true });
+export type VerifyIncidentInput = z.infer<typeof VerifyIncidentInputSchema>;

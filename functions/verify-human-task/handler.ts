@@ -1,6 +1,8 @@
-import { clock, cloudTrailLimiters, targetClients } from '#shared/clients';
+import { clock, cloudTrailLimiters, objectReader, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
+import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { verifyHumanTask } from './verify-human-task';
@@ -17,6 +19,7 @@ export const handler = stepHandler({
       clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+      taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     });
   },
 });

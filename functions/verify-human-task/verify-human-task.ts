@@ -8,6 +8,8 @@ import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { isObject, obj, str } from '#shared/cloudtrail';
 import { awsCall, AwsCallError } from '#shared/errors';
+import { evidenceReadPermissions } from '#shared/evidence';
+import type { TaskDetails } from '#shared/plan';
 import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 
@@ -29,6 +31,8 @@ export const requiredPermissions = [
   'cloudtrail:GetTrailStatus',
   'account:GetAlternateContact',
   'organizations:DescribeOrganization',
+  // A task no API can check is answered with its own words, from the assessment's plan.json.
+  ...evidenceReadPermissions,
 ] as const;
 
 export interface TaskVerification {
@@ -46,6 +50,8 @@ export interface VerifyTaskDeps {
   /** The container's CloudTrail limiters: the password check shares the 2 calls/s budget. */
   limiters: LimiterPool;
   baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>>; expectedOrganizationId: string | null };
+  /** The task's text by id (plan.json of the assessment). */
+  taskDetails: TaskDetails;
 }
 
 const norm = (v: unknown) => String(v ?? '').trim().toLowerCase();
@@ -122,7 +128,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
     }
     default:
       if (task.kind === 'remediation') return verifyRemediation(state, deps, done);
-      return done(null, `No API can see this: "${task.verification}"`);
+      return done(null, `No API can see this: "${(await deps.taskDetails(task.id)).verification}"`);
   }
 }
 

@@ -1,24 +1,24 @@
 import { clock, cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
-import { EvidenceBundle, evidencePermissions, evidenceReadPermissions } from '#shared/evidence';
+import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { VerifyIncidentInputSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, verifyIncident } from './verify-incident';
 
 export const handler = stepHandler({
   step: 'verify-incident',
-  schema: WorkflowStateSchema,
+  schema: VerifyIncidentInputSchema,
   incidentId: (state) => state.incidentId,
   deps: () => undefined,
   run: (state) => {
     const config = runtimeConfig();
     return verifyIncident(state, {
       clients: targetClients(targetFor(state.accountId, config).target),
-      firstCollection: objectReader(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/evidence/`),
-      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, `incidents/${state.incidentId}/verification/`)),
+      firstCollection: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence')),
+      bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'verification'))),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       timer: rateTimer(),
       clock: clock(),

@@ -1,16 +1,17 @@
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
-import { EvidenceBundle, type EvidenceRef, type ObjectReader } from '#shared/evidence';
-import { classifyWindow, type Finding } from '#shared/findings';
+import { EvidenceBundle, type EvidenceRef, INCIDENT_FILES, type ObjectReader } from '#shared/evidence';
+import { classifyWindow } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
-import type { WorkflowState } from '#shared/schemas';
+import type { VerifyIncidentInput } from '#shared/schemas';
 import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
 
 /**
  * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
  * the root activity of the window is looked up again in every region, and every event the first
- * collection did not see is classified and reported as "arrived after containment".
+ * collection did not see is classified and reported as "arrived after containment". The late
+ * events and findings go to its own folder (late-findings.json); the output carries their counts.
  */
 export const requiredPermissions = [...reviewPermissions] as const;
 
@@ -19,7 +20,9 @@ export interface Verification {
   status: 'done' | 'skipped';
   detail: string;
   lateEvents: number;
-  lateFindings: Finding[];
+  /** How many; the findings are in late-findings.json of the verification folder. */
+  lateFindings: number;
+  keys: { lateFindings: typeof INCIDENT_FILES.verification.lateFindings } | null;
   evidence: EvidenceRef | null;
 }
 
@@ -35,13 +38,13 @@ export interface VerifyDeps {
   known: KnownSources;
 }
 
-export async function verifyIncident(state: WorkflowState, deps: VerifyDeps): Promise<Verification> {
+export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDeps): Promise<Verification> {
   let index: { regions: string[]; incidentStart: string; eventIds: string[] };
   try {
-    index = JSON.parse((await deps.firstCollection.read('cloudtrail-index.json')).toString('utf8')) as typeof index;
+    index = JSON.parse((await deps.firstCollection.read(INCIDENT_FILES.evidence.index)).toString('utf8')) as typeof index;
   } catch (error) {
     if ((error as Error).name === 'TransientAwsError') throw error;
-    return { step: 'verify-incident', status: 'skipped', detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.', lateEvents: 0, lateFindings: [], evidence: null };
+    return { step: 'verify-incident', status: 'skipped', detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.', lateEvents: 0, lateFindings: 0, keys: null, evidence: null };
   }
   const seen = new Set(index.eventIds);
   const end = deps.clock.now();
@@ -60,14 +63,15 @@ export async function verifyIncident(state: WorkflowState, deps: VerifyDeps): Pr
   const { findings } = classifyWindow(late.map((e) => ({ region: e.region, record: e.record, query: 'root' })), { known: deps.known });
   const lateFindings = findings.map((f) => ({ ...f, id: `late-${f.id}`, title: `Arrived after the first collection: ${f.title}` }));
   await deps.bundle.put('late-events.json', late.map((e) => e.record));
-  await deps.bundle.put('late-findings.json', lateFindings);
+  await deps.bundle.put(INCIDENT_FILES.verification.lateFindings, lateFindings);
   const evidence = await deps.bundle.finish();
   return {
     step: 'verify-incident',
     status: 'done',
     detail: `Looked up root activity again in ${index.regions.length} region(s): ${late.length} event(s) arrived after the first collection${late.length ? `, ${lateFindings.length} finding(s)` : ''}.`,
     lateEvents: late.length,
-    lateFindings,
+    lateFindings: lateFindings.length,
+    keys: { lateFindings: INCIDENT_FILES.verification.lateFindings },
     evidence,
   };
 }

@@ -1,5 +1,6 @@
-import { clock, documentClient, objectWriter, snsClient } from '#shared/clients';
+import { clock, documentClient, objectReader, objectWriter, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
+import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';
 import { WorkflowStateSchema } from '#shared/schemas';
@@ -20,6 +21,9 @@ export const handler = stepHandler({
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
     };
   },
-  run: (state, deps) => writeIncidentReport(state, { ...deps, writer: objectWriter(runtimeConfig().EVIDENCE_BUCKET, `incidents/${state.incidentId}/`) }),
+  run: (state, deps) => {
+    const bucket = runtimeConfig().EVIDENCE_BUCKET;
+    return writeIncidentReport(state, { ...deps, writer: objectWriter(bucket, incidentPrefix(state.incidentId)), reader: objectReader(bucket, incidentPrefix(state.incidentId)) });
+  },
 });
 export { requiredPermissions } from './write-incident-report';

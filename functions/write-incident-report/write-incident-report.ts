@@ -5,11 +5,13 @@ import { notifyPermissions, publish } from '#shared/notify';
 import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';
 import type { SNSClient } from '#shared/sns-types';
 import type { Triage } from '#shared/triage';
-import type { ObjectWriter } from '#shared/evidence';
-import { evidencePermissions } from '#shared/evidence';
+import { evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, type ObjectWriter, readJson } from '#shared/evidence';
 import type { ProposedRemediation } from '#shared/findings';
-import type { Assessment, Finding } from '../assess-incident/assess-incident';
-import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
+import { readPlan } from '#shared/plan';
+import { StoredFindingSchema, StoredFindingsSchema, StoredSignInSchema } from '#shared/schemas';
+import { z } from 'zod';
+import type { Assessment, AssessmentSummary, Finding } from '../assess-incident/assess-incident';
+import type { EvidenceCollection, SignIn } from '../collect-evidence/collect-evidence';
 import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
 import type { Containment } from '../contain-root-credentials/contain-root-credentials';
 import { renderHtml } from './render-html';
@@ -19,9 +21,10 @@ import { renderMarkdown } from './render-markdown';
  * Write Incident Report: the one result format (report.json), the final email, and the incident's
  * status: `expected-use` when the responders confirmed the sign-in, `resolved` only when every
  * step ran and every task was done and verified, otherwise `open` (the incident stays open and
- * later root events attach to it).
+ * later root events attach to it). The findings, the tasks' titles, the sign-ins and what arrived
+ * late are read back from the incident's folders: the state carries ids, counts and keys.
  */
-export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions, ...evidencePermissions] as const;
+export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions, ...evidencePermissions, ...evidenceReadPermissions] as const;
 
 export interface ReportAction {
   action: string;
@@ -79,10 +82,30 @@ export interface ReportWritten {
   stored: { location: string; files: string[] };
 }
 
+/** What the report reads back from the incident's folders. */
+export interface ReportInputs {
+  /** assessment/findings.json: every finding as assessed, and the proposed remediations. */
+  findings: Finding[];
+  remediations: ProposedRemediation[];
+  /** The tasks' titles by id (assessment/plan.json). */
+  titles: Record<string, string>;
+  /** evidence/sign-ins.json: root sign-ins of the window. */
+  signIns: SignIn[];
+  /** verification/late-findings.json: what arrived after the first collection. */
+  lateFindings: Finding[];
+}
+
+export const NOTHING_STORED: ReportInputs = { findings: [], remediations: [], titles: {}, signIns: [], lateFindings: [] };
+
+/** The timeline shows the last sign-ins; sign-ins.json has them all. */
+const TIMELINE_SIGN_INS = 50;
+
 export interface WriteReportDeps {
   store: IncidentStore;
   /** Where report.json and report.md go: the incident's folder in the evidence bucket (drill: DIR). */
   writer: ObjectWriter;
+  /** The same folder, read: evidence/, assessment/ and verification/ beneath it. */
+  reader: ObjectReader;
   mode: 'standalone' | 'organization';
   responderAccountId: string;
   sns: SNSClient;
@@ -90,14 +113,14 @@ export interface WriteReportDeps {
   clock: Clock;
 }
 
+/** A human task as the Map's Record states keep it: ids and what the report reads, nothing that grows with the text. */
 interface TaskOutcome {
   taskId?: string;
   kind?: string;
-  title?: string;
   status?: string;
   action?: { status?: string; detail?: string };
   decision?: { decidedBy?: string; decidedAt?: string };
-  verification?: { verified?: boolean | null; reason?: string };
+  verification?: { verified?: boolean | null };
   error?: { Error?: unknown; Cause?: unknown };
 }
 
@@ -114,12 +137,36 @@ const ACTION_OF_STEP: Record<keyof Assessment['steps'], string> = {
   evidence: 'collect-evidence',
 };
 
-export function buildReport(state: WorkflowState, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
+type VerificationReport = { status?: StepStatus | 'skipped'; detail?: string; lateEvents?: number };
+
+const assessmentOf = (state: WorkflowState) => ((state as Record<string, unknown>)['assessment'] as { Payload?: AssessmentSummary } | undefined)?.Payload;
+const verificationOf = (state: WorkflowState) => ((state as Record<string, unknown>)['verification'] as { Payload?: VerificationReport } | undefined)?.Payload;
+
+/** Read back what the report needs from the incident's folders; only what the steps that ran wrote. */
+export async function readReportInputs(state: WorkflowState, reader: ObjectReader): Promise<ReportInputs> {
+  const assessment = assessmentOf(state);
+  const at = (folder: 'evidence' | 'assessment' | 'verification'): ObjectReader => ({ read: (path) => reader.read(`${folder}/${path}`) });
+  const [assessed, plan, signIns, lateFindings] = await Promise.all([
+    assessment ? readJson(at('assessment'), INCIDENT_FILES.assessment.findings, StoredFindingsSchema) : undefined,
+    assessment ? readPlan(at('assessment')) : undefined,
+    assessment?.steps.evidence.status === 'done' ? readJson(at('evidence'), INCIDENT_FILES.evidence.signIns, z.array(StoredSignInSchema)) : undefined,
+    verificationOf(state)?.status === 'done' ? readJson(at('verification'), INCIDENT_FILES.verification.lateFindings, z.array(StoredFindingSchema)) : undefined,
+  ]);
+  return {
+    findings: (assessed?.findings ?? []) as Finding[],
+    remediations: (assessed?.remediations ?? []) as ProposedRemediation[],
+    titles: Object.fromEntries([...(plan?.gate ?? []), ...(plan?.tasks ?? [])].map((t) => [t.id, t.title])),
+    signIns: (signIns ?? []) as SignIn[],
+    lateFindings: (lateFindings ?? []) as Finding[],
+  };
+}
+
+export function buildReport(state: WorkflowState, stored: ReportInputs, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
   const fields = state as Record<string, unknown>;
-  const assessment = (fields['assessment'] as { Payload?: Assessment } | undefined)?.Payload;
+  const assessment = assessmentOf(state);
   const gate = fields['gate'] as { confirmed?: boolean; decision?: { decidedBy?: string; decidedAt?: string } }[] | undefined;
   const outcomes = (fields['humanTasks'] as TaskOutcome[] | undefined) ?? [];
-  const verification = (fields['verification'] as { Payload?: { status?: StepStatus | 'skipped'; detail?: string; lateEvents?: number; lateFindings?: Finding[] } } | undefined)?.Payload;
+  const verification = verificationOf(state);
   const at = now.toISOString();
 
   const parallelPayload = (fields['containAndCollect'] as { Payload?: { containment?: Containment } } | undefined)?.Payload;
@@ -145,7 +192,7 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
     ? [{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: gate?.[0]?.decision?.decidedBy ?? null, decidedAt: gate?.[0]?.decision?.decidedAt ?? null, verified: null }]
     : outcomes.map((o) => ({
         id: o.taskId ?? 'unknown',
-        title: o.title ?? 'unknown task',
+        title: stored.titles[o.taskId ?? ''] ?? 'unknown task',
         // An approved remediation is done only when it ran.
         status: o.kind === 'remediation' && o.status === 'done' && o.action?.status !== 'done' ? 'open' : o.status === 'done' || o.status === 'rejected' || o.status === 'overdue' || o.status === 'failed' ? o.status : 'open',
         ...(o.kind === 'remediation' ? { remediation: o.action?.status ?? 'not run' } : {}),
@@ -176,7 +223,7 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
 
   const limitsNote: string[] = [];
   const timeline: IncidentReport['timeline'] = [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName || 'event'} by root opened the incident` }];
-  for (const s of collection?.signIns ?? []) timeline.push({ at: s.at, state: 'CloudTrail', event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}` });
+  for (const s of collection ? stored.signIns.slice(-TIMELINE_SIGN_INS) : []) timeline.push({ at: s.at, state: 'CloudTrail', event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}` });
   if (snapshot) timeline.push({ at: snapshot.takenAt, state: 'Snapshot Root Credentials', event: snapshot.detail });
   const deletions = (containment?.actions ?? []).filter((a) => a.status === 'done');
   for (const a of deletions) timeline.push({ at: a.at, state: 'Contain Root Credentials', event: `${a.action} ${a.target}` });
@@ -210,9 +257,9 @@ export function buildReport(state: WorkflowState, now: Date, where: { mode: 'sta
     status,
     trigger: state.trigger,
     unparsed: state.unparsed,
-    findings: [...(assessment?.findings ?? []), ...(verification?.lateFindings ?? [])],
+    findings: [...stored.findings, ...stored.lateFindings],
     lateEvents: verification?.lateEvents ?? null,
-    remediations: assessment?.remediations ?? [],
+    remediations: stored.remediations,
     actions,
     humanTasks,
     openItems,
@@ -246,7 +293,7 @@ export async function writeIncidentReport(
   state: WorkflowState,
   deps: WriteReportDeps,
 ): Promise<ReportWritten> {
-  const report = buildReport(state, deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });
+  const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });
   await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
   await deps.writer.write('report.html', Buffer.from(renderHtml(report)));

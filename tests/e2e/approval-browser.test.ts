@@ -33,6 +33,9 @@ let context: LocalClients;
 const broker = new TaskTokenBroker();
 const sns = new SimulatedSns();
 const alice = enroll('alice@responders.example', 'Alice').responder;
+/** The task as the assessment's plan.json holds it (the Map item carries its id and kind). */
+const TASK = { id: 'change-root-password', kind: 'console' as const, title: 'Change the root password', why: ['Whoever used root may know the password.'], steps: ['Sign in as root.', 'Update the console password.'], verification: 'A root PasswordUpdated event.' };
+const plan = { read: async (path: string) => (path === 'plan.json' ? Buffer.from(JSON.stringify({ askWasItYou: false, gate: [], tasks: [TASK] })) : Promise.reject(new Error(`no ${path}`))) };
 
 describeBrowser('approval page in a real browser', () => {
 beforeAll(async () => {
@@ -53,6 +56,7 @@ beforeAll(async () => {
     dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient,
     sns: sns as unknown as SNSClient,
     sfn: sfn as unknown as SFNClient,
+    objectReader: () => plan,
     responders: { find: async (e) => (e === alice.email ? alice : undefined) },
   };
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
@@ -68,7 +72,7 @@ it('a responder approves in the browser with a TOTP code, and the waiting task r
   const waiting = broker.wait(token);
   const request: ApprovalRequest = {
     token,
-    input: { incidentId: '210987654321-20261129T000000Z-abc', accountId: '210987654321', severity: 'critical', task: { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know the password.'], steps: ['Sign in as root.', 'Update the console password.'], verification: 'A root PasswordUpdated event.' }, waitSeconds: 600, reminders: 0, maxReminders: 1 },
+    input: { incidentId: '210987654321-20261129T000000Z-abc', accountId: '210987654321', severity: 'critical', task: { id: TASK.id, kind: TASK.kind }, waitSeconds: 600, reminders: 0, maxReminders: 1 },
   };
   await inLocalContext(context, () => loadHandler(deployedFunctions().get('requestApproval')!)(request));
   const link = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];

@@ -340,7 +340,7 @@ describe('drill: organization (root in two members and the management account at
     for (const accountId of ['444455556666', '555566667777', '999988887777']) {
       const { dir, report } = reportIn(accountId);
       expect(report.accountId).toBe(accountId);
-      expect(readdirSync(dir).sort()).toEqual(['evidence', 'report.html', 'report.json', 'report.md', 'verification']);
+      expect(readdirSync(dir).sort()).toEqual(['assessment', 'evidence', 'report.html', 'report.json', 'report.md', 'verification']);
     }
   });
 

@@ -6,6 +6,11 @@ import { parse } from 'yaml';
 import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition } from '#local/deployment';
 import { bindTasks } from '#local/local-step-functions';
 import { TaskTokenBroker } from '#local/task-tokens';
+import { EvidenceBundle } from '#shared/evidence';
+import { type ExecutionInput, ExecutionInputSchema, NotifyInputSchema, type TaskItem, TaskItemInputSchema, VerifyIncidentInputSchema, type WorkflowState } from '#shared/schemas';
+import { defaultTriageContext, triage } from '#shared/triage';
+import { assessIncident } from '#functions/assess-incident/assess-incident';
+import { fixture } from '../helpers';
 
 type State = Record<string, unknown> & { Type: string };
 const definition = stateMachineDefinition();
@@ -107,12 +112,85 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     }
   });
 
-  it('invokes every other Task with the lambda:invoke wrapping: Payload in, $.Payload out', () => {
+  /**
+   * Tasks whose step needs a few fields of a state that grows with the incident (the Map items, the
+   * human tasks' outcomes) get exactly those: Step Functions allows 256 KiB per task input.
+   */
+  const PICKED: Record<string, Record<string, string>> = {
+    'Notify Responders': {
+      'incidentId.$': '$.incidentId',
+      'accountId.$': '$.accountId',
+      'region.$': '$.region',
+      'trigger.$': '$.trigger',
+      'severity.$': '$.assessment.Payload.severity',
+      'steps.$': '$.assessment.Payload.steps',
+      'tasks.$': '$.assessment.Payload.counts.tasks',
+    },
+    'Verify Incident': { 'incidentId.$': '$.incidentId', 'accountId.$': '$.accountId' },
+  };
+
+  /** The state as Assess Incident leaves it, for an incident with a root sign-in without MFA. */
+  async function afterAssess() {
+    const input: ExecutionInput = {
+      incidentId: '123456789012-20190101T000000Z-aaaaaaaaaa',
+      accountId: '123456789012',
+      region: 'us-east-1',
+      openedAt: '2019-01-01T00:00:00.000Z',
+      source: 'cloudtrail',
+      unparsed: false,
+      trigger: triage(fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), defaultTriageContext([])),
+      settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+    };
+    const summary = await assessIncident(input as WorkflowState, { evidence: { read: async () => Buffer.from('{}') }, bundle: new EvidenceBundle({ location: 'mem://', write: async () => undefined }) });
+    // Plain JSON, as Step Functions passes it.
+    return { input, summary, state: JSON.parse(JSON.stringify({ ...input, assessment: { Payload: summary } })) as Record<string, unknown> };
+  }
+
+  it('invokes every other Task with the lambda:invoke wrapping: Payload in (the state, or exactly the fields its step needs), $.Payload out', () => {
     for (const [name, state] of states.filter(([, s]) => s.Type === 'Task' && !String(s['Resource']).endsWith('waitForTaskToken'))) {
       expect({ name, resource: state['Resource'] }).toEqual({ name, resource: 'arn:aws:states:::lambda:invoke' });
-      expect((state['Parameters'] as Record<string, unknown>)['Payload.$']).toBe('$');
+      const parameters = state['Parameters'] as Record<string, unknown>;
+      if (PICKED[name]) expect({ name, parameters }).toEqual({ name, parameters: { FunctionName: parameters['FunctionName'], Payload: PICKED[name] } });
+      else expect((state['Parameters'] as Record<string, unknown>)['Payload.$']).toBe('$');
       expect(state['ResultSelector']).toEqual({ 'Payload.$': '$.Payload' });
     }
+  });
+
+  it('picks only paths that exist on every way into the Task, and what it picks is what its step accepts', async () => {
+    // A path that is missing is States.Runtime, which no Catch sees: the execution would just fail.
+    // Every way in: Notify follows Assess Incident only when it succeeded; Verify Incident follows Run Human Tasks.
+    const nextOf = (target: string) => states.filter(([, s]) => s['Next'] === target || s['Default'] === target || ((s['Choices'] as { Next: string }[] | undefined) ?? []).some((c) => c.Next === target) || ((s['Catch'] as { Next: string }[] | undefined) ?? []).some((c) => c.Next === target)).map(([n]) => n);
+    expect(nextOf('Notify Responders')).toEqual(['Assess Incident']);
+    expect(nextOf('Verify Incident')).toEqual(['Run Human Tasks']);
+    for (const [name, picked] of Object.entries(PICKED)) {
+      for (const path of Object.values(picked).filter((p) => !p.startsWith('$.assessment.'))) {
+        const field = path.slice(2);
+        expect({ name, path, required: field in ExecutionInputSchema.shape && !ExecutionInputSchema.shape[field as keyof typeof ExecutionInputSchema.shape].safeParse(undefined).success }).toEqual({ name, path, required: true });
+      }
+    }
+    // The state after a real Assess Incident, run through the Parameters, parses with each step's schema.
+    const { input, summary, state } = await afterAssess();
+    const pick = (parameters: Record<string, string>) => new StateMachine({ StartAt: 'Pick', States: { Pick: { Type: 'Pass', Parameters: parameters, End: true } } } as never).run(state as never).result as Promise<Record<string, unknown>>;
+    const notify = await pick(PICKED['Notify Responders']!);
+    expect(NotifyInputSchema.parse(notify)).toEqual({ ...notify, tasks: summary.plan.tasks.length });
+    expect(JSON.stringify(notify)).not.toContain('change-root-password');
+    const verify = await pick(PICKED['Verify Incident']!);
+    expect(VerifyIncidentInputSchema.parse(verify)).toEqual({ incidentId: input.incidentId, accountId: input.accountId });
+  });
+
+  it("builds Map items in the shape whose paths hold on AWS and locally, from the plan's task refs", async () => {
+    // Both Maps build their items the same way.
+    const human = definition.States['Run Human Tasks'] as State;
+    expect((definition.States['Ask Whether The Sign-In Was Expected'] as State)['ItemSelector']).toEqual(human['ItemSelector']);
+    const { summary, state } = await afterAssess();
+    // The Map as it is, its processor replaced by one that hands back the item it receives.
+    const { Catch: _catch, Next: _next, ResultPath: _resultPath, ...rest } = JSON.parse(JSON.stringify(human)) as State;
+    const map = { ...rest, ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } }, End: true };
+    const items = (await new StateMachine({ StartAt: 'Map', States: { Map: map } } as never).run(state as never).result) as unknown as TaskItem[];
+    expect(items).toHaveLength(summary.plan.tasks.length);
+    const item = items[0]!;
+    expect(item).toEqual({ Payload: { input: expect.objectContaining({ incidentId: '123456789012-20190101T000000Z-aaaaaaaaaa', waitSeconds: 3600, reminders: 0, maxReminders: 3, severity: 'critical' }) } });
+    expect(items.map((i) => TaskItemInputSchema.parse(i.Payload.input).task)).toEqual(summary.plan.tasks);
   });
 
   it('names only functions that serverless.yml deploys, and every deployed step function is used', () => {

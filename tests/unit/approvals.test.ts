@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { fixedClock } from '#shared/clock';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from '#shared/errors';
-import type { ApprovalRequest } from '#shared/schemas';
+import type { ApprovalRequest, HumanTask } from '#shared/schemas';
 import { decide } from '#functions/approvals/approvals';
 import { requestApproval } from '#functions/request-approval/request-approval';
 import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
@@ -20,13 +20,16 @@ let ddb: SimulatedDynamoDb;
 let approvals: ApprovalStore;
 const clock = fixedClock('2024-03-04T10:00:00Z');
 
+/** The task as the assessment's plan.json holds it; the Map item carries its id and kind. */
+const TASK: HumanTask = { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know it.'], steps: ['Sign in as root.', 'Change it.'], verification: 'A PasswordUpdated event.' };
+
 const request = (overrides: Partial<ApprovalRequest['input']> = {}): ApprovalRequest => ({
   token: TOKEN,
   input: {
     incidentId: '111122223333-20240304T100000Z-abc',
     accountId: '111122223333',
     severity: 'critical',
-    task: { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know it.'], steps: ['Sign in as root.', 'Change it.'], verification: 'A PasswordUpdated event.' },
+    task: { id: TASK.id, kind: TASK.kind },
     waitSeconds: 3600,
     reminders: 0,
     maxReminders: 3,
@@ -46,7 +49,11 @@ beforeEach(() => {
 });
 
 async function requested(id = newApprovalId(), overrides: Partial<ApprovalRequest['input']> = {}) {
-  const out = await requestApproval(request(overrides), { approvals, sns: new SNSClient({}), respondersTopicArn: TOPIC, approvalsBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/', expiryHours: 24, clock, newId: () => id });
+  const taskDetails = async (taskId: string) => {
+    if (taskId !== TASK.id) throw new Error(`no task ${taskId}`);
+    return TASK;
+  };
+  const out = await requestApproval(request(overrides), { approvals, sns: new SNSClient({}), respondersTopicArn: TOPIC, approvalsBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/', expiryHours: 24, clock, taskDetails, newId: () => id });
   return { id, out };
 }
 

@@ -7,7 +7,7 @@ import { simAccount, world } from '../helpers-sim';
 const ACCOUNT = '210987654321';
 const clock = fixedClock('2024-03-04T11:00:00Z');
 const item = (remediation?: { action: string; target: string; region: string }, kind: 'remediation' | 'console' = 'remediation'): TaskItemState => ({
-  Payload: { input: { incidentId: 'i', accountId: ACCOUNT, severity: 'critical', task: { id: 't', kind, title: 'T', why: [], steps: [], verification: 'v', ...(remediation ? { remediation } : {}) }, waitSeconds: 60, reminders: 0, maxReminders: 1 } },
+  Payload: { input: { incidentId: 'i', accountId: ACCOUNT, severity: 'critical', task: { id: 't', kind, ...(remediation ? { remediation } : {}) }, waitSeconds: 60, reminders: 0, maxReminders: 1 } },
 });
 
 function setup() {
@@ -17,7 +17,7 @@ function setup() {
     alternateContacts: { SECURITY: { Name: 'x', Title: 'x', EmailAddress: 'attacker@mailbox.example', PhoneNumber: '1' } },
   });
   const aws = new SimulatedAws(world([account]));
-  const deps: RunActionDeps = { clients: aws.targetClients({ accountId: ACCOUNT }), responder: aws.targetClients({ accountId: ACCOUNT }), member: false, clock, baseline: { alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } } } };
+  const deps: RunActionDeps = { clients: aws.targetClients({ accountId: ACCOUNT }), responder: aws.targetClients({ accountId: ACCOUNT }), member: false, clock, baseline: { alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } } }, taskDetails: async (id) => ({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }) };
   return { aws, account, deps };
 }
 

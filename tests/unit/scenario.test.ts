@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScenarioError } from '#shared/errors';
-import { listScenarios, loadScenario, rebase, scenarioJsonSchema, scenarioRecords, SCENARIOS_DIR } from '#local/scenario';
+import { listScenarios, loadScenario, rebase, repeatRecords, scenarioJsonSchema, scenarioRecords, scenarioWorld, SCENARIOS_DIR } from '#local/scenario';
 import { fixture } from '../helpers';
 
 describe('scenarios', () => {
   it('bundles the documented scenarios, each valid', () => {
-    expect(listScenarios().map((s) => s.name)).toEqual(['known-ip-with-mfa', 'management-account', 'member-account', 'member-without-root-access', 'organization', 'sign-in-failures-only', 'slow-responders', 'unknown-ip-no-mfa']);
+    expect(listScenarios().map((s) => s.name)).toEqual(['known-ip-with-mfa', 'large-incident', 'management-account', 'member-account', 'member-without-root-access', 'organization', 'sign-in-failures-only', 'slow-responders', 'unknown-ip-no-mfa']);
     for (const { name } of listScenarios()) expect(() => scenarioRecords(loadScenario(name).scenario, SCENARIOS_DIR, new Date())).not.toThrow();
   });
 
@@ -56,5 +56,33 @@ describe('rebase', () => {
     const [out] = rebase([{ records: [record], accountId: '135792468013', fromAccountId: '811596193553' }], { now, endMinutesAgo: 1, scenario: 's' });
     expect(out!.record['eventID']).toBe(record['eventID']);
     expect(out!.record['recipientAccountId']).toBe('135792468013');
+  });
+});
+
+describe('repeat', () => {
+  const timeline = () => fixture<Record<string, unknown>[]>('cloudtrail/timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json');
+
+  it('makes the records happen N times: numbered replacements, spaced in time, the input unchanged', () => {
+    const records = [timeline()[6]!, timeline()[10]!];
+    const copy = structuredClone(records);
+    const out = repeatRecords(records, { count: 12, replace: { tracy_stone: 'intruder-{n}', AKIASWJJJ66ZZZII4IYY: 'AKIASWJJJ66ZZZII4I{n}' }, everySeconds: 30 });
+    expect(records).toEqual(copy);
+    expect(out).toHaveLength(24);
+    expect(out.map((r) => (r['requestParameters'] as { userName: string }).userName)).toEqual(Array.from({ length: 12 }, (_, i) => [`intruder-${String(i + 1).padStart(2, '0')}`, `intruder-${String(i + 1).padStart(2, '0')}`]).flat());
+    expect(out[23]!['responseElements']).toMatchObject({ accessKey: { accessKeyId: 'AKIASWJJJ66ZZZII4I12', userName: 'intruder-12' } });
+    expect(Date.parse(String(out[2]!['eventTime'])) - Date.parse(String(out[0]!['eventTime']))).toBe(30_000);
+    expect(Date.parse(String(out[23]!['eventTime'])) - Date.parse(String(out[1]!['eventTime']))).toBe(11 * 30_000);
+  });
+
+  it('gives every copy its own eventID once rebased, and the account one user per repeated entry', () => {
+    const { scenario, dir } = loadScenario('large-incident');
+    const records = scenarioRecords(scenario, dir, new Date('2026-11-29T12:00:00Z'));
+    expect(new Set(records.map((r) => r.record['eventID'])).size).toBe(records.length);
+    const created = records.filter((r) => r.record['eventName'] === 'CreateUser').map((r) => (r.record['requestParameters'] as { userName: string }).userName);
+    expect(new Set(created).size).toBe(151);
+    expect(records.filter((r) => r.record['eventName'] === 'ConsoleLogin' && (r.record['responseElements'] as { ConsoleLogin: string }).ConsoleLogin === 'Success')).toHaveLength(301);
+    const users = Object.values(scenarioWorld(scenario, records).accounts)[0]!.iamUsers;
+    expect(users.map((u) => u.UserName).sort()).toEqual([...created].sort());
+    expect(users.find((u) => u.UserName === 'tracy_stone_50')!.accessKeys).toEqual([{ AccessKeyId: 'AKIASWJJJ66ZZZII4I50', Status: 'Active', CreateDate: '2020-11-01T08:37:03Z' }]);
   });
 });

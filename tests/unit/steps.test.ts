@@ -1,15 +1,16 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
+import { EvidenceBundle, type ObjectReader, type ObjectWriter } from '#shared/evidence';
 import { IncidentStore } from '#shared/incident-store';
 import { memoryLog } from '#shared/logger';
 import type { ExecutionInput, TaskItemState, WorkflowState } from '#shared/schemas';
 import { defaultTriageContext, triage } from '#shared/triage';
-import { assessIncident } from '#functions/assess-incident/assess-incident';
+import { assess, assessIncident, type AssessmentSummary } from '#functions/assess-incident/assess-incident';
 import { notifyResponders } from '#functions/notify-responders/notify-responders';
 import { reportFailure } from '#functions/report-failure/report-failure';
 import { sendReminder } from '#functions/send-reminder/send-reminder';
-import { buildReport, writeIncidentReport } from '#functions/write-incident-report/write-incident-report';
+import { buildReport, readReportInputs, writeIncidentReport } from '#functions/write-incident-report/write-incident-report';
 import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
 import { fixture } from '../helpers';
 
@@ -33,12 +34,31 @@ function incident(record = fixture('cloudtrail/signin/panther__aws_console_root_
 const notImplemented = { Payload: { step: 'x', status: 'not-implemented', detail: 'later' } };
 const done = { Payload: { step: 'x', status: 'done', detail: '' } };
 const snapshotDone = { Payload: { step: 'snapshot-root-credentials', status: 'done', detail: 'ok', takenAt: '2024-03-04T12:00:00Z', root: { accessKeysPresent: false, mfaEnabled: true, mfaDevices: [] }, notVisible: [] } };
-const evidenceDone = { step: 'collect-evidence', status: 'done', detail: 'ok', findings: [], remediations: [], signIns: [], window: { end: '2024-03-04T12:00:00Z' }, evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 } };
+const evidenceDone = { step: 'collect-evidence', status: 'done', detail: 'ok', counts: { findings: 0, remediations: 0, signIns: 0 }, keys: { findings: 'findings.json', signIns: 'sign-ins.json' }, window: { end: '2024-03-04T12:00:00Z' }, evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 } };
 
-/** An ObjectWriter that keeps what is written. */
-function memoryWriter() {
+/** An incident's folder in memory: what the steps write under incidents/<id>/, read back by later steps. */
+function memoryFolder() {
   const files = new Map<string, string>();
-  return { files, location: 'mem://incident/', write: async (path: string, body: Buffer) => void files.set(path, body.toString('utf8')) };
+  const writer = (prefix = ''): ObjectWriter => ({ location: `mem://incident/${prefix}`, write: async (path, body) => void files.set(`${prefix}${path}`, body.toString('utf8')) });
+  const reader = (prefix = ''): ObjectReader => ({
+    read: async (path) => {
+      const body = files.get(`${prefix}${path}`);
+      if (body === undefined) throw Object.assign(new Error(`${prefix}${path} not found`), { name: 'NoSuchKey' });
+      return Buffer.from(body);
+    },
+  });
+  // What a collection that found nothing leaves in its bundle (beside evidenceDone).
+  files.set('evidence/findings.json', JSON.stringify({ findings: [], remediations: [] }));
+  files.set('evidence/sign-ins.json', '[]');
+  // ... and a verification that found nothing late.
+  files.set('verification/late-findings.json', '[]');
+  return { files, writer, reader };
+}
+
+/** Assess Incident as the workflow runs it: the summary goes into the state, findings.json and plan.json into the folder. */
+async function assessed(state: WorkflowState, folder = memoryFolder()): Promise<{ summary: AssessmentSummary; folder: ReturnType<typeof memoryFolder>; state: WorkflowState }> {
+  const summary = await assessIncident(state, { evidence: folder.reader('evidence/'), bundle: new EvidenceBundle(folder.writer('assessment/')) });
+  return { summary, folder, state: { ...state, assessment: { Payload: summary } } as WorkflowState };
 }
 
 beforeEach(() => {
@@ -49,8 +69,8 @@ beforeEach(() => {
 describe('assess incident', () => {
   it('plans only the tasks that apply: no "delete keys" when containment did it, no MFA task when the snapshot ran', async () => {
     const state = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } } } as WorkflowState;
-    const a = await assessIncident(state);
-    const ids = a.plan.tasks.map((t) => t.Payload.input.task.id);
+    const a = assess(state);
+    const ids = a.plan.tasks.map((t) => t.id);
     expect(ids).not.toContain('delete-root-access-keys');
     expect(ids).not.toContain('enable-root-mfa');
     expect(ids).toEqual(['change-root-password', 'secure-root-mailbox', 'review-billing-and-organization', 'store-root-credentials-safely', 'contact-aws-support']);
@@ -58,36 +78,59 @@ describe('assess incident', () => {
 
   it('turns unbuilt or failed automatic steps into human tasks, saying why', async () => {
     const state = { ...incident(), snapshot: notImplemented, containAndCollect: { Payload: { containment: { step: 'c', status: 'failed', error: { Error: 'AccessDenied' } }, evidence: notImplemented.Payload } } } as WorkflowState;
-    const a = await assessIncident(state);
+    const a = assess(state);
     expect(a.steps).toMatchObject({ snapshot: { status: 'not-implemented' }, containment: { status: 'failed' }, evidence: { status: 'not-implemented' } });
-    const keys = a.plan.tasks.find((t) => t.Payload.input.task.id === 'delete-root-access-keys')!;
-    expect(keys.Payload.input.task.why[0]).toBe('Automatic containment did not delete them (failed).');
-    expect(a.plan.tasks.map((t) => t.Payload.input.task.id)).toContain('enable-root-mfa');
+    const keys = a.plan.tasks.find((t) => t.id === 'delete-root-access-keys')!;
+    expect(keys.why[0]).toBe('Automatic containment did not delete them (failed).');
+    expect(a.plan.tasks.map((t) => t.id)).toContain('enable-root-mfa');
   });
 
-  it('builds Map items in the shape whose paths hold on AWS and locally', async () => {
-    const a = await assessIncident({ ...incident() } as WorkflowState);
-    const item = a.plan.tasks[0]!;
-    expect(item).toEqual({ Payload: { input: expect.objectContaining({ incidentId: '123456789012-20190101T000000Z-aaaaaaaaaa', waitSeconds: 3600, reminders: 0, maxReminders: 3, severity: 'critical' }) } });
+  // The Map items built from these refs (ItemSelector): tests/statemachines/root-compromise-response.test.ts.
+  it("keeps the state small: the plan's tasks are their ids and kinds, the text is in plan.json, the findings in findings.json", async () => {
+    const { summary: a, folder } = await assessed({ ...incident() } as WorkflowState);
     expect(a.plan.askWasItYou).toBe(false);
     expect(a.plan.gate).toEqual([]);
+    const plan = JSON.parse(folder.files.get('assessment/plan.json')!) as { tasks: { id: string; title: string; why: string[] }[] };
+    expect(a.plan.tasks).toEqual(plan.tasks.map((t) => ({ id: t.id, kind: 'console' })));
+    expect(plan.tasks.find((t) => t.id === 'change-root-password')).toMatchObject({ title: 'Change the root password', why: expect.arrayContaining(['Whoever used root may know the password.']) });
+    const stored = JSON.parse(folder.files.get('assessment/findings.json')!) as { findings: { id: string }[] };
+    expect(a.counts).toEqual({ findings: stored.findings.length, remediations: 0, tasks: a.plan.tasks.length });
+    expect(stored.findings.map((f) => f.id)).toContain('trigger');
+    expect(a.stored).toMatchObject({ location: 'mem://incident/assessment/', files: 2, keys: { findings: 'findings.json', plan: 'plan.json' } });
+    expect(JSON.stringify(a)).not.toContain('Whoever used root may know the password.');
+  });
+
+  it("reads the collected findings from the evidence bundle, capping each one's event ids as the report shows them", async () => {
+    const folder = memoryFolder();
+    const evidence = Array.from({ length: 130 }, (_, i) => `e-${i}`);
+    folder.files.set('evidence/findings.json', JSON.stringify({ findings: [{ id: 'read-only-calls', category: 'read-only', severity: 'medium', title: 'Root made 130 read-only calls', detail: 'd', evidence }], remediations: [{ id: 'quarantine-iam-user-x', action: 'quarantine-iam-user', target: 'x', region: 'us-east-1', undo: 'Quarantine IAM user x.', evidence: ['e-1'] }] }));
+    const state = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } } } as WorkflowState;
+    const { summary } = await assessed(state, folder);
+    const stored = JSON.parse(folder.files.get('assessment/findings.json')!) as { findings: { id: string; evidence: string[]; evidenceTotal?: number }[]; remediations: { id: string }[] };
+    expect(stored.findings.find((f) => f.id === 'read-only-calls')).toMatchObject({ evidence: evidence.slice(0, 100), evidenceTotal: 130 });
+    expect(stored.remediations.map((r) => r.id)).toEqual(['quarantine-iam-user-x']);
+    expect(summary.plan.tasks.find((t) => t.kind === 'remediation')).toEqual({ id: 'quarantine-iam-user-x', kind: 'remediation', remediation: { action: 'quarantine-iam-user', target: 'x', region: 'us-east-1' } });
+    // A collection that says it is done but whose findings cannot be read fails the step, typed.
+    folder.files.delete('evidence/findings.json');
+    await expect(assessed(state, folder)).rejects.toMatchObject({ name: 'EvidenceReadError' });
   });
 
   it('asks "was this you?" only for an MFA sign-in from a known network', async () => {
     const record = fixture('cloudtrail/signin/flaws_usiem__console_login_success_root.json');
-    const known = await assessIncident({ ...incident(record, [`${String(record['sourceIPAddress'])}/32`]) } as WorkflowState);
+    const known = (await assessed({ ...incident(record, [`${String(record['sourceIPAddress'])}/32`]) } as WorkflowState)).summary;
     expect(known.plan.askWasItYou).toBe(true);
-    expect(known.plan.gate[0]!.Payload.input.task).toMatchObject({ id: 'confirm-expected-sign-in', kind: 'gate' });
-    const unknown = await assessIncident({ ...incident(record) } as WorkflowState);
+    expect(known.plan.gate).toEqual([{ id: 'confirm-expected-sign-in', kind: 'gate' }]);
+    const unknown = (await assessed({ ...incident(record) } as WorkflowState)).summary;
     expect(unknown.plan.askWasItYou).toBe(false);
   });
 });
 
 describe('notify responders', () => {
   it('says what happened, what ran automatically (honestly), and what people must do', async () => {
-    const state = { ...incident(), snapshot: notImplemented } as WorkflowState;
-    const assessment = await assessIncident(state);
-    const out = await notifyResponders({ ...state, assessment: { Payload: assessment } } as WorkflowState, { sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r' });
+    const { summary: assessment, folder, state } = await assessed({ ...incident(), snapshot: notImplemented } as WorkflowState);
+    // What the ASL's Parameters pick from the state for this step.
+    const input = { incidentId: state.incidentId, accountId: state.accountId, region: state.region, trigger: state.trigger, severity: assessment.severity, steps: assessment.steps, tasks: assessment.counts.tasks };
+    const out = await notifyResponders(input, { sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', assessment: folder.reader('assessment/') });
     expect(out).toMatchObject({ status: 'done', tasks: assessment.plan.tasks.length });
     const body = snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
     expect(body).toContain('- snapshot: not-implemented (later)');
@@ -98,7 +141,7 @@ describe('notify responders', () => {
 
 describe('send reminder', () => {
   const item = (extra: Partial<TaskItemState> = {}): TaskItemState => ({
-    Payload: { input: { incidentId: 'i', accountId: 'a', severity: 'high', task: { id: 't', kind: 'console', title: 'T', why: [], steps: [], verification: 'v' }, waitSeconds: 60, reminders: 1, maxReminders: 3 } },
+    Payload: { input: { incidentId: 'i', accountId: 'a', severity: 'high', task: { id: 't', kind: 'console' }, waitSeconds: 60, reminders: 1, maxReminders: 3 } },
     ...extra,
   });
 
@@ -115,9 +158,15 @@ describe('send reminder', () => {
 
 describe('incident report', () => {
   it('is resolved only when every step ran and every task is done and verified', () => {
-    const verifiedTask = { taskId: 't', title: 'T', status: 'done', decision: { decidedBy: 'a', decidedAt: 'x' }, verification: { verified: true } };
+    const verifiedTask = { taskId: 't', status: 'done', decision: { decidedBy: 'a', decidedAt: 'x' }, verification: { verified: true } };
     const base = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } }, verification: done } as WorkflowState;
-    const withAssessment = async (extra: Record<string, unknown>) => buildReport({ ...base, assessment: { Payload: await assessIncident(base) }, ...extra } as WorkflowState, clock.now());
+    const withAssessment = async (extra: Record<string, unknown>) => {
+      const { state, folder } = await assessed(base);
+      const full = { ...state, ...extra } as WorkflowState;
+      // Task "t" is not in this plan: its title comes with it.
+      const stored = await readReportInputs(full, folder.reader());
+      return buildReport(full, { ...stored, titles: { ...stored.titles, t: 'T' } }, clock.now());
+    };
     return Promise.all([
       withAssessment({ humanTasks: [verifiedTask] }).then((r) => expect(r).toMatchObject({ status: 'resolved', openItems: [] })),
       // No API can check it: the responder's decision stands.
@@ -134,17 +183,18 @@ describe('incident report', () => {
     const store = new IncidentStore(ddb as never, 'incidents');
     const input = incident();
     await store.openOrAttach(input, { key: 'k', eventId: 'e', eventName: 'ConsoleLogin', eventTime: null, severity: 'critical', startsIncident: true, sourceIPAddress: null, receivedAt: 'x' });
-    const writer = memoryWriter();
-    const deps = { store, sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', clock, writer, mode: 'standalone' as const, responderAccountId: '123456789012' };
+    const folder = memoryFolder();
+    const writer = { files: { get: (path: string) => folder.files.get(path) }, ...folder.writer() };
+    const deps = { store, sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', clock, writer, reader: folder.reader(), mode: 'standalone' as const, responderAccountId: '123456789012' };
 
-    const open = await writeIncidentReport({ ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, humanTasks: [] } as WorkflowState, deps);
+    const open = await writeIncidentReport({ ...(await assessed(input as WorkflowState, folder)).state, humanTasks: [] } as WorkflowState, deps);
     expect(open.incidentStatus).toBe('open');
     expect(await store.openIncident(input.accountId)).toBeDefined();
     expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md', 'report.html'] });
     expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({ incidentId: input.incidentId, status: 'open', evidence: { status: 'unknown' } });
     expect(writer.files.get('report.md')).toContain('root can switch it off');
 
-    const confirmed = await writeIncidentReport({ ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, gate: [{ confirmed: true, decision: { decidedBy: 'alice', decidedAt: 't' } }] } as WorkflowState, deps);
+    const confirmed = await writeIncidentReport({ ...(await assessed(input as WorkflowState, folder)).state, gate: [{ confirmed: true, decision: { decidedBy: 'alice', decidedAt: 't' } }] } as WorkflowState, deps);
     expect(confirmed.incidentStatus).toBe('expected-use');
     expect(JSON.parse(writer.files.get('report.json')!).humanTasks).toEqual([{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: 'alice', decidedAt: 't', verified: null }]);
     expect(await store.openIncident(input.accountId)).toBeUndefined();
@@ -173,10 +223,10 @@ describe('assess incident: root credentials and MFA', () => {
 
   it('a member account whose root credentials were removed is the good state: no "MFA off", no password or MFA task', async () => {
     const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: false, mfaEnabled: false, mfaDevices: [] }) } as WorkflowState;
-    const a = await assessIncident(state);
+    const a = assess(state);
     expect(a.findings.map((f) => f.id)).toContain('root-credentials-removed');
     expect(a.findings.map((f) => f.id)).not.toContain('root-mfa-off');
-    const ids = a.plan.tasks.map((t) => t.Payload.input.task.id);
+    const ids = a.plan.tasks.map((t) => t.id);
     expect(ids).not.toContain('enable-root-mfa');
     expect(ids).not.toContain('change-root-password');
     expect(ids).toContain('secure-root-mailbox');
@@ -184,16 +234,16 @@ describe('assess incident: root credentials and MFA', () => {
 
   it('an MFA device nobody registered is critical and asks for the MFA task; a member account gets the SCP cut-off proposal', async () => {
     const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: true, mfaEnabled: true, mfaDevices: [{ SerialNumber: 'arn:aws:iam::1:mfa/x', kind: 'virtual' }] }, ['arn:aws:iam::1:mfa/x']) } as WorkflowState;
-    const a = await assessIncident(state);
+    const a = assess(state);
     expect(a.findings.find((f) => f.category === 'mfa-change')).toMatchObject({ severity: 'critical', title: 'Root MFA device arn:aws:iam::1:mfa/x is not one of the expected devices' });
-    expect(a.plan.tasks.map((t) => t.Payload.input.task.id)).toContain('enable-root-mfa');
+    expect(a.plan.tasks.map((t) => t.id)).toContain('enable-root-mfa');
     expect(a.remediations.map((r) => r.action)).toEqual(['deactivate-root-mfa-device', 'delete-root-password', 'attach-deny-root-scp']);
-    expect(a.plan.tasks.find((t) => t.Payload.input.task.id === 'attach-deny-root-scp')!.Payload.input.task.kind).toBe('remediation');
+    expect(a.plan.tasks.find((t) => t.id === 'attach-deny-root-scp')!.kind).toBe('remediation');
   });
 
   it('says how to enable centralized root access when containment found it off', async () => {
     const state = { ...incident(), containAndCollect: { Payload: { containment: { step: 'contain-root-credentials', status: 'skipped', detail: 'x', blockedBy: 'centralized root access: RootSessions not enabled for the organization' }, evidence: notImplemented.Payload } } } as WorkflowState;
-    const a = await assessIncident(state);
+    const a = assess(state);
     expect(a.findings.find((f) => f.id === 'centralized-root-access-off')!.detail).toMatch(/IAM > Root access management > Enable/);
   });
 });
@@ -203,8 +253,9 @@ describe('report rendering escapes what events carry', () => {
     const { renderHtml } = await import('#functions/write-incident-report/render-html');
     const { renderMarkdown } = await import('#functions/write-incident-report/render-markdown');
     const input = incident({ ...fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), sourceIPAddress: '<img src=x onerror=alert(1)>' });
-    const state = { ...input, assessment: { Payload: await assessIncident(input as WorkflowState) }, humanTasks: [] } as WorkflowState;
-    const report = buildReport(state, clock.now());
+    const { state: assessedState, folder } = await assessed(input as WorkflowState);
+    const state = { ...assessedState, humanTasks: [] } as WorkflowState;
+    const report = buildReport(state, await readReportInputs(state, folder.reader()), clock.now());
     report.findings.push({ id: 'x', category: 'resource-change', severity: 'high', title: '<script>alert("x")</script>', detail: '"><svg onload=alert(1)>', evidence: ['</code><script>'] });
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script|<img|<svg/i);

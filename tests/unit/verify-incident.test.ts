@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TargetClients } from '#shared/clients';
@@ -37,9 +37,11 @@ describe('collect evidence, then verify before the report', () => {
     clock.set('2024-03-04T10:40:00Z');
     const check = await verifyIncident(state, { ...common, firstCollection: new LocalDirReader(join(dir, 'evidence')), bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'verification'))) });
 
-    expect(check).toMatchObject({ status: 'done', lateEvents: 1 });
-    expect(check.lateFindings.map((f) => f.title)).toEqual(['Arrived after the first collection: CloudTrail logging stopped in eu-west-1 (trail-eu)']);
-    expect(check.lateFindings[0]!.evidence).toEqual(['late-1']);
+    expect(check).toMatchObject({ status: 'done', lateEvents: 1, lateFindings: 1, keys: { lateFindings: 'late-findings.json' } });
+    // The findings themselves are in the verification folder, not in the state.
+    const lateFindings = JSON.parse(readFileSync(join(dir, 'verification', 'late-findings.json'), 'utf8')) as { title: string; evidence: string[] }[];
+    expect(lateFindings.map((f) => f.title)).toEqual(['Arrived after the first collection: CloudTrail logging stopped in eu-west-1 (trail-eu)']);
+    expect(lateFindings[0]!.evidence).toEqual(['late-1']);
     expect((await verifyLocalBundle(join(dir, 'verification'))).ok).toBe(true);
   });
 
