@@ -6,6 +6,8 @@ const { readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 require('tsx/cjs');
 const { parseStageConfig } = require('../functions/shared/config.ts');
+const { PIPELINE_METRICS } = require('../functions/shared/pipeline-metrics.ts');
+const names = require('../infra/names.cjs');
 
 function logicalName(prefix, index) {
   return `${prefix}${index}`;
@@ -51,9 +53,41 @@ function load(stage, dir = __dirname) {
   if (config.mode === 'organization' && !config.expectedOrganizationId) {
     throw new Error(`config/${stage}.json: mode "organization" needs expectedOrganizationId (the bus accepts only that organization)`);
   }
+  // One alarm per pipeline metric, from the list the check emits.
+  const alarmPeriod = Math.max(1800, 2 * config.canaryIntervalMinutes * 60);
+  const pipelineAlarms = Object.fromEntries(
+    PIPELINE_METRICS.map((m) => [
+      m.alarm,
+      {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmDescription: m.description,
+          Namespace: 'RootResponder',
+          MetricName: m.metric,
+          Dimensions: [{ Name: 'Stage', Value: stage }],
+          Statistic: 'Maximum',
+          Period: alarmPeriod,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: m.missingData,
+          AlarmActions: [{ Ref: 'AlertTopic' }],
+        },
+      },
+    ]),
+  );
   return {
     ...config,
     busPolicy,
+    pipelineAlarms,
+    names: {
+      stateMachine: names.stateMachineName(stage),
+      respondersSecretId: names.respondersSecretId(stage),
+      memberReadRole: names.MEMBER_READ_ROLE,
+      memberWriteRole: names.MEMBER_WRITE_ROLE,
+      forwardingRole: names.forwardingRoleName(stage),
+      canaryRole: names.canaryRoleName(stage),
+    },
     knownSourceCidrsCsv: config.knownSourceCidrs.join(','),
     reminderIntervalSeconds: config.reminderIntervalMinutes * 60,
     // The Lambda environment holds the baseline as JSON, in the Account API's field names.
@@ -65,7 +99,7 @@ function load(stage, dir = __dirname) {
     forwardingRegionsCsv: config.forwardingRegions.join(','),
     canarySchedule: `rate(${config.canaryIntervalMinutes} minutes)`,
     // One check at least per period, whatever the schedule's jitter: two intervals, at least 30 minutes.
-    pipelineAlarmPeriodSeconds: Math.max(1800, 2 * config.canaryIntervalMinutes * 60),
+    pipelineAlarmPeriodSeconds: alarmPeriod,
     subscriptions,
   };
 }

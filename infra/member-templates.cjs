@@ -21,25 +21,31 @@ const { join } = require('node:path');
 require('tsx/cjs');
 
 // The rule ids and names are shared with the pipeline check, which looks for them by name.
-const { FORWARDED_RULES, forwardingRuleName } = require('../functions/shared/forwarding.ts');
-const READ_FUNCTIONS = ['snapshot-root-credentials', 'collect-evidence', 'verify-incident', 'verify-human-task', 'check-pipeline'];
-const WRITE_FUNCTIONS = ['run-approved-action'];
+const { FORWARDED_RULES } = require('../functions/shared/forwarding.ts');
+const names = require('./names.cjs');
+const { memberRoleModules } = require('./roles.cjs');
 // Not done in member accounts through these roles: the responder's own tables, topics, bucket and
 // secrets, and AssumeRoot (called from the responder's account).
 const LOCAL_SERVICES = /^(dynamodb|sns|s3|states|secretsmanager|sts):/;
 // Read from the responder's own account only (served to the management account / delegated admin).
 const RESPONDER_ONLY = new Set(['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListAccounts', 'account:GetPrimaryEmail', 'iam:ListOrganizationsFeatures']);
 
-function actionsOf(dirs) {
+/** serverless.yml's functions (their handlers are plain strings there). */
+function deployedFunctions(serviceDir = join(__dirname, '..')) {
+  return require('yaml').parse(readFileSync(join(serviceDir, 'serverless.yml'), 'utf8')).functions;
+}
+
+/** The actions the functions that use a member role declare (what that role must allow in the member). */
+function actionsOf(role, functions) {
   const all = new Set();
-  for (const dir of dirs) {
-    const mod = require(join(__dirname, '..', 'functions', dir, 'handler.ts'));
+  for (const file of memberRoleModules(functions, role)) {
+    const mod = require(join(__dirname, '..', file));
     for (const action of mod.requiredPermissions) if (!LOCAL_SERVICES.test(action) && !RESPONDER_ONLY.has(action)) all.add(action);
   }
   return [...all].sort();
 }
 
-function build(responderTemplate, stage) {
+function build(responderTemplate, stage, functions = deployedFunctions()) {
   const rules = FORWARDED_RULES.map((id) => ({ id, rule: responderTemplate.Resources[id] }));
   const forwarding = {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -53,7 +59,7 @@ function build(responderTemplate, stage) {
         {
           Type: 'AWS::Events::Rule',
           Properties: {
-            Name: forwardingRuleName(stage, id),
+            Name: names.ruleName(stage, id),
             Description: `${rule.Properties.Description} Forwarded to the responder.`,
             EventPattern: rule.Properties.EventPattern,
             State: rule.Properties.State,
@@ -61,7 +67,7 @@ function build(responderTemplate, stage) {
               {
                 Id: 'responder-bus',
                 Arn: { Ref: 'ResponderBusArn' },
-                RoleArn: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/root-responder-${stage}-forwarding` },
+                RoleArn: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${names.forwardingRoleName(stage)}` },
               },
             ],
           },
@@ -73,20 +79,20 @@ function build(responderTemplate, stage) {
   forwarding.Resources.CanarySchedule = {
     Type: 'AWS::Scheduler::Schedule',
     Properties: {
-      Name: `root-responder-${stage}-canary`,
+      Name: names.canaryScheduleName(stage),
       Description: 'root-responder pipeline canary: proves this account and region still forward to the responder.',
       ScheduleExpression: canary.ScheduleExpression,
       FlexibleTimeWindow: { Mode: 'OFF' },
       State: 'ENABLED',
       Target: {
         Arn: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
-        RoleArn: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/root-responder-${stage}-canary` },
+        RoleArn: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${names.canaryRoleName(stage)}` },
         Input: canary.Target.Input,
         EventBridgeParameters: canary.Target.EventBridgeParameters,
       },
     },
   };
-  const trustResponder = { Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ResponderAccountId}:root' } }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'aws:PrincipalArn': { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${ResponderAccountId}:role/root-responder-${stage}-*` } } } };
+  const trustResponder = { Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ResponderAccountId}:root' } }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'aws:PrincipalArn': { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${ResponderAccountId}:role/${names.prefix(stage)}*` } } } };
   const roles = {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `root-responder (${stage}): account-wide roles for the responder (deploy in one region only)`,
@@ -98,7 +104,7 @@ function build(responderTemplate, stage) {
       ForwardingRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          RoleName: `root-responder-${stage}-forwarding`,
+          RoleName: names.forwardingRoleName(stage),
           AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
           Policies: [{ PolicyName: 'forward-to-responder', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'ResponderBusArn' }] }] } }],
         },
@@ -108,17 +114,17 @@ function build(responderTemplate, stage) {
       ReadRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          RoleName: 'root-responder-read',
+          RoleName: names.MEMBER_READ_ROLE,
           AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [trustResponder] },
-          Policies: [{ PolicyName: 'read-evidence', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actionsOf(READ_FUNCTIONS), Resource: '*' }] } }],
+          Policies: [{ PolicyName: 'read-evidence', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actionsOf(names.MEMBER_READ_ROLE, functions), Resource: '*' }] } }],
         },
       },
       WriteRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          RoleName: 'root-responder-remediate',
+          RoleName: names.MEMBER_WRITE_ROLE,
           AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [trustResponder] },
-          Policies: [{ PolicyName: 'approved-remediations', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actionsOf(WRITE_FUNCTIONS), Resource: '*' }] } }],
+          Policies: [{ PolicyName: 'approved-remediations', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actionsOf(names.MEMBER_WRITE_ROLE, functions), Resource: '*' }] } }],
         },
       },
     },
@@ -132,21 +138,21 @@ function build(responderTemplate, stage) {
         Sid: 'ProtectRootResponderForwarding',
         Effect: 'Deny',
         Action: ['events:DeleteRule', 'events:DisableRule', 'events:PutRule', 'events:RemoveTargets', 'events:PutTargets'],
-        Resource: `arn:aws:events:*:*:rule/root-responder-${stage}-*`,
+        Resource: `arn:aws:events:*:*:rule/${names.prefix(stage)}*`,
         Condition: exceptStackSets,
       },
       {
         Sid: 'ProtectRootResponderCanary',
         Effect: 'Deny',
         Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
-        Resource: `arn:aws:scheduler:*:*:schedule/default/root-responder-${stage}-*`,
+        Resource: `arn:aws:scheduler:*:*:schedule/default/${names.prefix(stage)}*`,
         Condition: exceptStackSets,
       },
       {
         Sid: 'ProtectRootResponderRoles',
         Effect: 'Deny',
         Action: ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:UpdateRole'],
-        Resource: ['arn:aws:iam::*:role/root-responder-*'],
+        Resource: [`arn:aws:iam::*:role/${names.SERVICE}-*`],
         Condition: exceptStackSets,
       },
     ],
@@ -194,7 +200,7 @@ function stackSetsTemplate(stage, forwarding, roles) {
         Type: 'AWS::CloudFormation::StackSet',
         Properties: {
           ...common,
-          StackSetName: `root-responder-${stage}-member-roles`,
+          StackSetName: names.stackSetName(stage, 'roles'),
           Description: 'root-responder: forwarding, canary, read and remediation roles (account-wide, one region)',
           Capabilities: ['CAPABILITY_NAMED_IAM'],
           TemplateBody: JSON.stringify(roles),
@@ -208,7 +214,7 @@ function stackSetsTemplate(stage, forwarding, roles) {
         DependsOn: ['MemberRolesStackSet'],
         Properties: {
           ...common,
-          StackSetName: `root-responder-${stage}-member-forwarding`,
+          StackSetName: names.stackSetName(stage, 'forwarding'),
           Description: 'root-responder: forward root activity and the pipeline canary to the responder (every region)',
           TemplateBody: JSON.stringify(forwarding),
           Parameters: parameters,
@@ -222,7 +228,7 @@ function stackSetsTemplate(stage, forwarding, roles) {
 function write(serviceDir, stage) {
   const dir = join(serviceDir, '.serverless');
   const responderTemplate = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  const { forwarding, roles, scp, stackSets } = build(responderTemplate, stage);
+  const { forwarding, roles, scp, stackSets } = build(responderTemplate, stage, deployedFunctions(serviceDir));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'member-forwarding.json'), `${JSON.stringify(forwarding, null, 2)}\n`);
   writeFileSync(join(dir, 'member-roles.json'), `${JSON.stringify(roles, null, 2)}\n`);

@@ -6,26 +6,34 @@ require('tsx/cjs');
 // The framework's own logical ids (a function key -> `IntakeLambdaFunction`).
 const naming = require('osls/lib/plugins/aws/lib/naming');
 
-const SERVICE = 'root-responder';
+const names = require('./names.cjs');
 
-/** Function key -> its folder and the resources its actions apply to. */
+const SERVICE = names.SERVICE;
+const READ = names.MEMBER_READ_ROLE;
+const WRITE = names.MEMBER_WRITE_ROLE;
+
+/**
+ * Function key -> the resources its actions apply to. The functions themselves (and their handler
+ * modules) are serverless.yml's: a deployed function without an entry here, or an entry for a
+ * function serverless.yml does not deploy, stops the package.
+ */
 const FUNCTIONS = {
-  intake: { dir: 'intake', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
-  approvals: { dir: 'approvals', dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
-  snapshotRootCredentials: { dir: 'snapshot-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
-  containRootCredentials: { dir: 'contain-root-credentials', dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
-  collectEvidence: { dir: 'collect-evidence', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: 'root-responder-read' },
-  assessIncident: { dir: 'assess-incident', evidence: true },
-  notifyResponders: { dir: 'notify-responders', sns: ['RespondersTopic'], evidence: true },
-  requestApproval: { dir: 'request-approval', dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'], evidence: true },
-  sendReminder: { dir: 'send-reminder' },
-  escalateTask: { dir: 'escalate-task', sns: ['EscalationTopic'], evidence: true },
-  runApprovedAction: { dir: 'run-approved-action', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: 'root-responder-remediate', evidence: true },
-  verifyHumanTask: { dir: 'verify-human-task', dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: 'root-responder-read', evidence: true },
-  verifyIncident: { dir: 'verify-incident', dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: 'root-responder-read' },
-  writeIncidentReport: { dir: 'write-incident-report', dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
-  reportFailure: { dir: 'report-failure', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
-  checkPipeline: { dir: 'check-pipeline', dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: 'root-responder-read' },
+  intake: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
+  approvals: { dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
+  snapshotRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: READ },
+  containRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
+  collectEvidence: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: READ },
+  assessIncident: { evidence: true },
+  notifyResponders: { sns: ['RespondersTopic'], evidence: true },
+  requestApproval: { dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'], evidence: true },
+  sendReminder: {},
+  escalateTask: { sns: ['EscalationTopic'], evidence: true },
+  runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
+  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: READ, evidence: true },
+  verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: READ },
+  writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
+  reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
+  checkPipeline: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: READ },
 };
 
 const arn = (...parts) => ({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, ...parts]] });
@@ -34,9 +42,17 @@ function roleName(key) {
   return `${key[0].toUpperCase()}${key.slice(1)}Role`;
 }
 
-function permissionsOf(key) {
-  const mod = require(join(__dirname, '..', 'functions', FUNCTIONS[key].dir, 'handler.ts'));
-  if (!Array.isArray(mod.requiredPermissions)) throw new Error(`functions/${FUNCTIONS[key].dir}/handler.ts does not export requiredPermissions`);
+/** The handler module serverless.yml names for a function: functions/intake/handler.handler -> functions/intake/handler.ts */
+function handlerModule(key, functions) {
+  const handler = functions[key]?.handler;
+  if (!handler) throw new Error(`${key}: serverless.yml has no handler for it (infra/roles.cjs)`);
+  return `${handler.slice(0, handler.lastIndexOf('.'))}.ts`;
+}
+
+function permissionsOf(key, functions) {
+  const file = handlerModule(key, functions);
+  const mod = require(join(__dirname, '..', file));
+  if (!Array.isArray(mod.requiredPermissions)) throw new Error(`${file} does not export requiredPermissions`);
   return [...mod.requiredPermissions];
 }
 
@@ -50,9 +66,9 @@ function resourcesFor(key, service, stage) {
     case 'states':
       // SendTaskSuccess / SendTaskFailure take no resource ARN (the task token is the authority).
       if (spec.states === 'sendTask') return ['*'];
-      return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', `${SERVICE}-${stage}`)] : [];
+      return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', names.stateMachineName(stage))] : [];
     case 'secretsmanager':
-      return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${SERVICE}/${stage}/responders-*`)] : [];
+      return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${names.respondersSecretId(stage)}-*`)] : [];
     case 's3':
       // The incidents' objects only (evidence, assessment, reports: written once, read back by later steps; no delete).
       return spec.evidence ? [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/incidents/*']] }] : [];
@@ -112,10 +128,16 @@ function conditionFor(key, service) {
 }
 
 /** `functions`: serverless.yml's functions (resolved), for each one's async destinations. */
-function roles(stage, functions = {}) {
+function roles(stage, functions) {
+  const deployed = Object.keys(functions);
+  const unscoped = deployed.filter((key) => !FUNCTIONS[key]);
+  const stale = Object.keys(FUNCTIONS).filter((key) => !functions[key]);
+  if (unscoped.length > 0 || stale.length > 0) {
+    throw new Error(`infra/roles.cjs: ${[...unscoped.map((k) => `${k} is deployed but has no resource scope here`), ...stale.map((k) => `${k} has a scope here but serverless.yml deploys no such function`)].join('; ')}`);
+  }
   const resources = {};
-  for (const key of Object.keys(FUNCTIONS)) {
-    const actions = permissionsOf(key);
+  for (const key of deployed) {
+    const actions = permissionsOf(key, functions);
     const byService = new Map();
     for (const action of actions) {
       const service = action.split(':')[0];
@@ -162,4 +184,6 @@ function roles(stage, functions = {}) {
 
 module.exports = async ({ options, resolveConfigurationProperty }) => roles(options.stage || 'dev', await resolveConfigurationProperty(['functions']));
 module.exports.FUNCTIONS = FUNCTIONS;
+/** The handler modules of the functions that act in member accounts through one member role. */
+module.exports.memberRoleModules = (functions, role) => Object.keys(FUNCTIONS).filter((key) => FUNCTIONS[key].memberRole === role && functions[key]).map((key) => handlerModule(key, functions));
 module.exports.roleName = roleName;

@@ -5,6 +5,8 @@ import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, errorName } from '#shared/errors';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
+import type { PipelineMetric } from '#shared/pipeline-metrics';
+import { MEMBER_READ_ROLE } from '#infra/names.cjs';
 import { type CanaryArrival, incidentStorePermissions, type IncidentStore } from '#shared/incident-store';
 import { activeAccounts, enabledRegions, everyPage } from '#shared/inventory';
 import type { Log } from '#shared/logger';
@@ -43,7 +45,7 @@ export interface PipelineCheckDeps {
   alertTopicArn: string;
   clock: Clock;
   log: Log;
-  metrics: (values: Record<'SilentForwarders' | 'UncoveredRegions' | 'UnreadableAccounts' | 'BrokenForwardingRules', number>) => void;
+  metrics: (values: Record<PipelineMetric, number>) => void;
 }
 
 export interface PipelineCheck {
@@ -133,7 +135,7 @@ function alertText(check: PipelineCheck, intervalMinutes: number): { subject: st
     ...(check.uncovered.length > 0
       ? ['Enabled regions without forwarding (add them to forwardingRegions and to the forwarding StackSet):', ...listed(check.uncovered, (u) => `${u.accountId} ${u.region}`), '']
       : []),
-    ...(check.unreadable.length > 0 ? ['Accounts whose regions could not be read (is root-responder-read deployed there?):', ...listed(check.unreadable, (u) => `${u.accountId}: ${u.reason}`), ''] : []),
+    ...(check.unreadable.length > 0 ? [`Accounts whose regions could not be read (is ${MEMBER_READ_ROLE} deployed there?):`, ...listed(check.unreadable, (u) => `${u.accountId}: ${u.reason}`), ''] : []),
     'This message is sent when the list changes; the alarms stay in ALARM while anything is listed.',
   ].join('\n');
   return { subject, body };

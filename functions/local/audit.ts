@@ -11,6 +11,7 @@ import type { TargetClients } from '#shared/clients';
 import type { StageConfig } from '#shared/config';
 import { AccessDeniedError, awsCall, AwsCallError, errorName } from '#shared/errors';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
+import * as names from '#infra/names.cjs';
 import { enabledRegions, everyPage } from '#shared/inventory';
 import { readRootAccessPosture, type RootAccessPosture } from '#functions/collect-evidence/root-access-posture';
 
@@ -250,7 +251,7 @@ async function forwarding(clients: AuditClients, options: AuditOptions, regions:
         const out = await awsCall('scheduler:ListSchedules', () => clients.scheduler(region).send(new ListSchedulesCommand({ NamePrefix: prefix, ...(token ? { NextToken: token } : {}) })));
         return { items: out.Schedules, next: out.NextToken };
       });
-      const live = schedules.filter((s) => (s.Name === `${prefix}canary` || s.Name?.startsWith(`${prefix}CanarySchedule`)) && s.State !== 'DISABLED');
+      const live = schedules.filter((s) => (s.Name === names.canaryScheduleName(options.stage) || s.Name?.startsWith(`${prefix}CanarySchedule`)) && s.State !== 'DISABLED');
       if (live.length === 0) missingCanary.push(region);
     }
   } catch (error) {
@@ -276,8 +277,8 @@ async function subscriptions(clients: AuditClients, options: AuditOptions): Prom
       const out = await awsCall('sns:ListTopics', () => clients.sns(region).send(new ListTopicsCommand({ ...(token ? { NextToken: token } : {}) })));
       return { items: out.Topics, next: out.NextToken };
     });
-    const ours = topics.map((t) => t.TopicArn ?? '').filter((arn) => /:root-responder-[^:]*-(Alert|Responders|Escalation)Topic/.test(arn) && arn.split(':').pop()!.startsWith(`root-responder-${options.stage}-`));
-    if (ours.length === 0) return { id, title, status: 'fail', detail: `No root-responder-${options.stage} topics in ${region}: the responder is not deployed here (or under another stage name).`, fix: `npx serverless deploy --stage ${options.stage}` };
+    const ours = topics.map((t) => t.TopicArn ?? '').filter((arn) => /-(Alert|Responders|Escalation)Topic-/.test(arn) && arn.split(':').pop()!.startsWith(names.prefix(options.stage)));
+    if (ours.length === 0) return { id, title, status: 'fail', detail: `No ${names.stackName(options.stage)} topics in ${region}: the responder is not deployed here (or under another stage name).`, fix: `npx serverless deploy --stage ${options.stage}` };
     const problems: string[] = [];
     let confirmed = 0;
     for (const topicArn of ours) {
@@ -312,7 +313,7 @@ async function evidenceBucket(clients: AuditClients, options: AuditOptions): Pro
     let bucket = options.bucket;
     if (!bucket) {
       // CloudFormation names it <stack>-evidencebucket-<suffix> (lower case); the stack is root-responder-<stage>.
-      const prefix = `root-responder-${options.stage}-evidencebucket`;
+      const prefix = `${names.prefix(options.stage)}evidencebucket`;
       const buckets = (await awsCall('s3:ListAllMyBuckets', () => clients.s3().send(new ListBucketsCommand({})))).Buckets ?? [];
       bucket = buckets.map((b) => b.Name ?? '').find((name) => name.startsWith(prefix));
       if (!bucket) return { id, title, status: 'fail', detail: `No bucket named ${prefix}-*: the responder is not deployed here (or pass --bucket).`, fix: `npx serverless deploy --stage ${options.stage}` };

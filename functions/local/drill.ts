@@ -10,6 +10,7 @@ import type { ObjectReader, ObjectWriter } from '#shared/evidence';
 import type { LocalClients } from '#shared/clients';
 import { parseStageConfig } from '#shared/config';
 import { LOCAL_CONTEXT_KEY } from '#shared/local-context';
+import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE, respondersSecretId } from '#infra/names.cjs';
 import { ScenarioError } from '#shared/errors';
 import { deployedFunctions, type Handler, loadHandler, PROJECT_ROOT } from './deployment';
 import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/check-pipeline';
@@ -53,7 +54,7 @@ export const DRILL_ENV = {
   RESPONDERS_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:root-responder-drill-responders`,
   ESCALATION_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:root-responder-drill-escalation`,
   EVIDENCE_BUCKET: 'root-responder-drill-evidence',
-  RESPONDERS_SECRET_ID: 'root-responder/drill/responders',
+  RESPONDERS_SECRET_ID: respondersSecretId('drill'),
   APPROVALS_BASE_URL: 'http://127.0.0.1:8787', // replaced by the drill's approval server address
   KNOWN_SOURCE_CIDRS: '',
   APPROVAL_EXPIRY_HOURS: String(PRODUCTION.approvalExpiryHours),
@@ -61,8 +62,8 @@ export const DRILL_ENV = {
   MAX_REMINDERS: String(PRODUCTION.maxReminders),
   MODE: 'standalone',
   RESPONDER_ACCOUNT_ID: ACCOUNT,
-  MEMBER_READ_ROLE_NAME: 'root-responder-read',
-  MEMBER_WRITE_ROLE_NAME: 'root-responder-remediate',
+  MEMBER_READ_ROLE_NAME: MEMBER_READ_ROLE,
+  MEMBER_WRITE_ROLE_NAME: MEMBER_WRITE_ROLE,
   EXPECTED_ALTERNATE_CONTACTS: '{}',
   EXPECTED_ORGANIZATION_ID: '',
   EXPECTED_ROOT_MFA_DEVICES: '{}',

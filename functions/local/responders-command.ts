@@ -2,6 +2,7 @@ import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type
 import { ConfirmSubscriptionCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { enroll, RespondersDocumentSchema } from '#shared/responders';
 import type { CommandIO } from './triage-command';
+import { respondersSecretId } from '#infra/names.cjs';
 
 /**
  * `root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run]`: enroll a responder.
@@ -36,7 +37,7 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
     io.stderr('responders add: --stage STAGE is required (the stage you deployed, e.g. prod)');
     return 2;
   }
-  const secretId = `root-responder/${stage}/responders`;
+  const secretId = respondersSecretId(stage);
   const { responder, otpauthUri } = enroll(email, name);
   const dryRun = args.includes('--dry-run');
   let doc = { responders: [] as (typeof responder)[] };

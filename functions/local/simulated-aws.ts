@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE } from '#infra/names.cjs';
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
@@ -9,7 +10,7 @@ import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import { loadRootTaskPolicy, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, type PolicyDocument, type PolicyRequest, type RootTaskPolicyName } from './iam-policy';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
-const MEMBER_ROLES = ['root-responder-read', 'root-responder-remediate'];
+const MEMBER_ROLES = [MEMBER_READ_ROLE, MEMBER_WRITE_ROLE];
 
 /**
  * A simulated AWS: accounts, an optional organization, root credentials, contacts, trails,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { localContext } from './local-context';
+import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE } from '#infra/names.cjs';
 
 /**
  * Configuration, parsed once and frozen. Two layers:
@@ -96,9 +97,9 @@ export const RuntimeConfigSchema = z.object({
   /** The account this responder runs in (CloudFormation's AWS::AccountId). */
   RESPONDER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'a 12-digit account id'),
   /** In organization mode, the read-only role the responder assumes in member accounts. */
-  MEMBER_READ_ROLE_NAME: z.string().default('root-responder-read'),
+  MEMBER_READ_ROLE_NAME: z.string().default(MEMBER_READ_ROLE),
   /** In organization mode, the narrowly scoped role that approved remediations use in member accounts. */
-  MEMBER_WRITE_ROLE_NAME: z.string().default('root-responder-remediate'),
+  MEMBER_WRITE_ROLE_NAME: z.string().default(MEMBER_WRITE_ROLE),
   /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
   EXPECTED_ALTERNATE_CONTACTS: jsonEnv(
     z.partialRecord(z.enum(['BILLING', 'OPERATIONS', 'SECURITY']), z.object({ name: z.string().optional(), title: z.string().optional(), emailAddress: z.string().optional(), phoneNumber: z.string().optional() })),

@@ -1,0 +1,12 @@
+export declare const SERVICE: 'root-responder';
+export declare function prefix(stage: string): string;
+export declare function stackName(stage: string): string;
+export declare function stateMachineName(stage: string): string;
+export declare function ruleName(stage: string, id: string): string;
+export declare function forwardingRoleName(stage: string): string;
+export declare function canaryRoleName(stage: string): string;
+export declare function canaryScheduleName(stage: string): string;
+export declare const MEMBER_READ_ROLE: string;
+export declare const MEMBER_WRITE_ROLE: string;
+export declare function stackSetName(stage: string, part: 'roles' | 'forwarding'): string;
+export declare function respondersSecretId(stage: string): string;
