@@ -78,7 +78,8 @@ export async function resetMoto(endpoint: string): Promise<boolean> {
 const WATCHDOG = `
 moto_server -H 127.0.0.1 -p "$1" >"$2" 2>&1 &
 moto=$!
-trap 'kill "$moto" 2>/dev/null' EXIT
+# The whole process group (this shell leads it): moto_server may be a shim that forks Python.
+trap 'trap - TERM; kill -TERM -- -$$ 2>/dev/null' EXIT
 trap 'exit 0' TERM INT HUP
 end=$((SECONDS + $3))
 while kill -0 "$moto" 2>/dev/null && kill -0 "$4" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 1; done
