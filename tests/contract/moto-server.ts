@@ -33,16 +33,6 @@ export function motoInstalled(): boolean {
   return spawnSync('moto_server', ['-h'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
-/** moto's version, from the Python that runs moto_server (moto_server itself has no --version). */
-export function motoVersion(): string | undefined {
-  const script = spawnSync('bash', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).stdout.trim();
-  if (!script) return undefined;
-  const shebang = readFileSync(script, 'utf8').split('\n')[0] ?? '';
-  const python = shebang.startsWith('#!') && !shebang.includes('bash') ? shebang.slice(2).trim() : 'python3';
-  const out = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
-  return out.status === 0 ? out.stdout.trim() : undefined;
-}
-
 /** Refuse any endpoint that is not this machine's loopback: the tests send credentials-shaped data. */
 export function assertLoopback(endpoint: string): string {
   const url = new URL(endpoint);
