@@ -36,7 +36,7 @@ export function motoInstalled(): boolean {
 /** Refuse any endpoint that is not this machine's loopback: the tests send credentials-shaped data. */
 export function assertLoopback(endpoint: string): string {
   const url = new URL(endpoint);
-  if (url.protocol !== 'http:' || !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)) {
+  if (url.protocol !== 'http:' || !['127.0.0.1', '[::1]'].includes(url.hostname)) {
     throw new Error(`Refusing moto endpoint ${endpoint}: contract tests talk to moto_server on the loopback interface only`);
   }
   return endpoint;
