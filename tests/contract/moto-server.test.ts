@@ -37,6 +37,7 @@ describeMoto('moto_server lifetime', () => {
     expect(await resetMoto(server.endpoint)).toBe(true);
     expect(await gone(server.endpoint)).toBe(true);
     expect(await groupEnds(server.pid)).toBe(true);
+    stopMoto(server); // its log folder
   }, 20_000);
 
   it('stopMoto ends moto_server and its watchdog', async () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ export interface MotoServer {
   endpoint: string;
   /** The watchdog's pid, which is also the process group of moto_server. */
   pid: number;
+  /** A folder of its own for its log (removed when it is stopped), when no log file was given. */
+  logDir?: string;
 }
 
 /** True when the `moto_server` command runs here. */
@@ -85,8 +87,10 @@ function alive(pid: number): boolean {
 }
 
 /** Start moto_server on a free loopback port; resolves once it answers. `watchPid`: stop when that process is gone. */
-export async function startMoto(watchPid: number, logFile = join(tmpdir(), `rr-moto-${process.pid}-${Date.now()}.log`)): Promise<MotoServer> {
+export async function startMoto(watchPid: number, log?: string): Promise<MotoServer> {
   if (!motoInstalled()) throw new Error(`moto_server is not installed, and the contract tests need it. Install it with: ${INSTALL_HINT}`);
+  const logDir = log ? undefined : mkdtempSync(join(tmpdir(), 'rr-moto-'));
+  const logFile = log ?? join(logDir!, 'moto_server.log');
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -96,22 +100,36 @@ export async function startMoto(watchPid: number, logFile = join(tmpdir(), `rr-m
     const pid = child.pid!;
     const deadline = Date.now() + READY_WITHIN_MS;
     while (Date.now() < deadline && alive(pid)) {
-      if (await resetMoto(endpoint)) return { endpoint, pid };
+      if (await resetMoto(endpoint)) return { endpoint, pid, ...(logDir ? { logDir } : {}) };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     stopMoto({ pid });
     lastError = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '(no output)';
   }
+  if (logDir) rmSync(logDir, { recursive: true, force: true });
   throw new Error(`moto_server did not answer on 127.0.0.1 within ${READY_WITHIN_MS / 1000} s. Its output:\n${lastError}`);
 }
 
 /** Stop the watchdog's process group (moto_server with it). */
-export function stopMoto(server: Pick<MotoServer, 'pid'>): void {
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    // already gone
+export function stopMoto(server: Pick<MotoServer, 'pid' | 'logDir'>): void {
+  // Only while that pid is still our watchdog: after it ended on its own, the number may be another's.
+  if (isWatchdog(server.pid)) {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // gone meanwhile
+    }
   }
+  if (server.logDir) rmSync(server.logDir, { recursive: true, force: true });
+}
+
+function isWatchdog(pid: number): boolean {
+  // Linux: /proc; elsewhere ps. (Without either, nothing is killed here: the watchdog still ends
+  // moto_server within a second of the jest process it watches.)
+  const proc = `/proc/${pid}/cmdline`;
+  if (existsSync('/proc/self/cmdline')) return existsSync(proc) && readFileSync(proc, 'utf8').includes('moto-watchdog');
+  const out = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+  return out.status === 0 && out.stdout.includes('moto-watchdog');
 }
 
 /** The run's folder of per-worker servers (set by the jest global setup), if any. */
@@ -122,8 +140,7 @@ export function runDir(): string | undefined {
 
 /** Global setup: a folder where each worker notes the server it starts. */
 export function prepareRunDir(): string {
-  const dir = join(tmpdir(), `rr-moto-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'rr-moto-run-'));
   process.env['RR_MOTO_DIR'] = dir;
   process.env['RR_MOTO_WATCH_PID'] = String(process.pid);
   return dir;
