@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/tests/global-setup.cjs',
+  globalTeardown: '<rootDir>/tests/global-teardown.cjs',
   setupFilesAfterEnv: ['<rootDir>/tests/setup.ts'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/tests/summary-reporter.cjs'],

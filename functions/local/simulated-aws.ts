@@ -563,8 +563,9 @@ export class SimulatedAws {
         if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
           throw new SimError('AccessDeniedException', 'ListAccounts is available only to the management account or a delegated administrator', 403);
         }
-        // Pages of 20, as the API does by default, so callers must follow NextToken.
-        const all = Object.values(this.world.accounts).map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, State: 'ACTIVE' }));
+        // Pages of 20, as the API does by default, so callers must follow NextToken. Each entry as
+        // AWS documents it (and moto sends it): State and the retired Status, how and when it joined.
+        const all = Object.values(this.world.accounts).map((a) => organizationAccount(org, a));
         const start = Number(input['NextToken'] ?? 0);
         const end = start + Math.min(Number(input['MaxResults'] ?? 20), 20);
         return { Accounts: all.slice(start, end), ...(end < all.length ? { NextToken: String(end) } : {}) };
@@ -577,9 +578,12 @@ export class SimulatedAws {
           throw new SimError('AccessDeniedException', `${name} is available only to the management account or a delegated administrator`, 403);
         }
         const id = String(input['AccountId'] ?? input['ChildId'] ?? '');
-        const a = this.account(id);
+        const a = this.world.accounts[id];
+        // An account outside the organization: the errors the Organizations API reference lists for each.
+        if (!a && name === 'ListParentsCommand') throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${id}.`, 400);
+        if (!a) throw new SimError('AccountNotFoundException', "You specified an account that doesn't exist.", 400);
         if (name === 'ListParentsCommand') return { Parents: [{ Id: 'ou-ab12-workloads', Type: 'ORGANIZATIONAL_UNIT' }] };
-        return { Account: { Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE', JoinedMethod: 'CREATED', JoinedTimestamp: new Date('2019-06-01T00:00:00Z') } };
+        return { Account: organizationAccount(org, a) };
       }
       // ---------- CloudTrail ----------
       case 'DescribeTrailsCommand': {
@@ -677,6 +681,20 @@ export class SimulatedAws {
       ...(nextToken ? { NextToken: nextToken } : {}),
     };
   }
+}
+
+/** An account as Organizations describes it (ListAccounts, DescribeAccount). */
+function organizationAccount(org: SimOrganization, a: SimAccount) {
+  return {
+    Id: a.accountId,
+    Arn: `arn:aws:organizations::${org.managementAccountId}:account/${org.id}/${a.accountId}`,
+    Email: a.email,
+    Name: a.name,
+    Status: 'ACTIVE',
+    State: 'ACTIVE',
+    JoinedMethod: 'CREATED',
+    JoinedTimestamp: new Date('2019-06-01T00:00:00Z'),
+  };
 }
 
 /** LookupEvents' Username: "root" for the root user, the IAM user name, the role session name. */

@@ -34,7 +34,7 @@ describe('shared inventory', () => {
     const responder = sim.targetClients({ accountId: '300000000000' });
     const all = await activeAccounts(responder);
     expect(all.map((a) => a.id)).toEqual(Array.from({ length: 45 }, (_, i) => String(300000000000 + i)));
-    expect(all[3]).toEqual({ id: '300000000003', name: 'n-300000000003' });
+    expect(all[3]).toEqual({ id: '300000000003', name: 'n-300000000003', joined: new Date('2019-06-01T00:00:00Z') });
     expect(await activeAccounts(responder, 20)).toHaveLength(20);
   });
 });

@@ -1,0 +1,147 @@
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { fixedClock } from '#shared/clock';
+import type { JsonObject } from '#shared/cloudtrail';
+import { EvidenceBundle, type ManifestEntry, S3Reader, S3Writer, sha256 } from '#shared/evidence';
+import { knownSources } from '#shared/known-sources';
+import { SharedMeter } from '#shared/shared-meter';
+import { collectEvidence } from '#functions/collect-evidence/collect-evidence';
+import { verifyIncident } from '#functions/verify-incident/verify-incident';
+import { rootEvents } from '../helpers-sim';
+import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
+import { OPENED_AT, workflowState } from './states';
+
+/**
+ * Evidence on moto's S3: the bundle written with S3Writer into a bucket made as serverless.yml
+ * makes the evidence bucket (Object Lock, default retention: GOVERNANCE in test stages), read back
+ * with S3Reader and re-hashed against its manifest; a whole evidence collection (CloudTrail review
+ * from the LookupEvents stub, the shared CloudTrail meter in moto's DynamoDB) and the verification
+ * that reads the first collection's index back from S3.
+ */
+describeMoto('contract: evidence in an Object Lock bucket', () => {
+  const moto = useMoto();
+  const BUCKET = 'root-responder-test-evidence';
+  const clock = fixedClock('2024-03-04T10:20:00Z');
+
+  beforeEach(async () => {
+    await moto.reset();
+    const s3 = moto.aws.s3Admin();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+  });
+
+  async function readBack(prefix: string): Promise<{ manifest: { files: ManifestEntry[] }; mismatches: string[] }> {
+    const reader = new S3Reader(moto.aws.s3(), BUCKET, prefix);
+    const manifest = JSON.parse((await reader.read('manifest.json')).toString('utf8')) as { files: ManifestEntry[] };
+    const mismatches: string[] = [];
+    for (const entry of manifest.files) {
+      const body = await reader.read(entry.path);
+      if (body.length !== entry.size || sha256(body) !== entry.sha256) mismatches.push(entry.path);
+    }
+    return { manifest, mismatches };
+  }
+
+  it('a bundle written with S3Writer reads back byte for byte with S3Reader, each object under the bucket\'s retention', async () => {
+    const bundle = new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, 'incidents/i-1/evidence/'));
+    await bundle.put('account/trails.json', [{ name: 'main', logging: false }]);
+    await bundle.put('cloudtrail/us-east-1/root/page-0001.json', rootEvents(3, 'us-east-1'));
+    await bundle.put('report.md', '# Incident\n\nRoot signed in. Ünïcödé survives.\n');
+    const ref = await bundle.finish();
+
+    expect(ref).toMatchObject({ location: `s3://${BUCKET}/incidents/i-1/evidence/`, files: 3 });
+    const { manifest, mismatches } = await readBack('incidents/i-1/evidence/');
+    expect(manifest.files.map((f) => f.path)).toEqual(['account/trails.json', 'cloudtrail/us-east-1/root/page-0001.json', 'report.md']);
+    expect(mismatches).toEqual([]);
+    const s3 = moto.aws.s3Admin();
+    // (HeadObject, not GetObjectRetention: moto 5.2.1 answers the latter with XML the SDK cannot parse.)
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-1/evidence/report.md', ChecksumMode: 'ENABLED' }));
+    expect(head).toMatchObject({ ContentType: 'text/markdown', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: expect.any(Date), ChecksumSHA256: expect.any(String) });
+  });
+
+  it('a locked version cannot be deleted; a missing bucket is an EvidenceWriteError', async () => {
+    const bundle = new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, 'incidents/i-2/evidence/'));
+    await bundle.put('sign-ins.json', []);
+    const s3 = moto.aws.s3Admin();
+    const { VersionId } = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-2/evidence/sign-ins.json' }));
+    await expect(s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-2/evidence/sign-ins.json', VersionId }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const elsewhere = new EvidenceBundle(new S3Writer(moto.aws.s3(), 'no-such-bucket', 'x/'));
+    await expect(elsewhere.put('a.json', {})).rejects.toMatchObject({ name: 'EvidenceWriteError', message: expect.stringContaining('NoSuchBucket') });
+  });
+
+  // Defect being fixed on another branch: evidence delete marker. Object Lock keeps every version,
+  // but a DeleteObject without a version id is allowed and puts a delete marker on top; S3Reader
+  // then reads nothing (NoSuchKey) and the verification loses the first collection. Passes once
+  // the evidence is read past a delete marker (its locked version is still there).
+  it.failing('evidence behind a delete marker still reads back', async () => {
+    const bundle = new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, 'incidents/i-3/evidence/'));
+    await bundle.put('cloudtrail-index.json', { eventIds: ['a'] });
+    const deleted = await moto.aws.s3Admin().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-3/evidence/cloudtrail-index.json' }));
+    expect(deleted.DeleteMarker).toBe(true);
+    const body = await new S3Reader(moto.aws.s3(), BUCKET, 'incidents/i-3/evidence/').read('cloudtrail-index.json');
+    expect(JSON.parse(body.toString('utf8'))).toEqual({ eventIds: ['a'] });
+  });
+
+  it('collect evidence, then verify: the index read back from S3, late events found, the shared CloudTrail meter in DynamoDB', async () => {
+    const { incidents } = await moto.aws.createTables();
+    const late: JsonObject = { ...rootEvents(1, 'us-east-1', Date.parse('2024-03-04T10:15:00Z'))[0]!, eventID: 'late-1', eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com' };
+    const signIn: JsonObject = { ...rootEvents(1, 'us-east-1', Date.parse(OPENED_AT))[0]!, eventID: 'signin-1', eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: 'No' } };
+    const createKey: JsonObject = {
+      ...rootEvents(1, 'us-east-1', Date.parse('2024-03-04T10:02:00Z'))[0]!,
+      eventID: 'key-1',
+      eventName: 'CreateAccessKey',
+      eventSource: 'iam.amazonaws.com',
+      readOnly: false,
+      requestParameters: { userName: 'backdoor' },
+      responseElements: { accessKey: { accessKeyId: 'AKIABACKDOOR00000001', status: 'Active', userName: 'backdoor' } },
+    };
+    const usedKey: JsonObject = { ...rootEvents(1, 'eu-west-1', Date.parse('2024-03-04T10:04:00Z'))[0]!, eventID: 'used-1', userIdentity: { type: 'IAMUser', userName: 'backdoor', accessKeyId: 'AKIABACKDOOR00000001', arn: `arn:aws:iam::${ACCOUNT}:user/backdoor`, accountId: ACCOUNT } };
+    const stubs = moto.aws.stub(ACCOUNT, {
+      regions: ['us-east-1', 'eu-west-1'],
+      // 60 root events of context (two LookupEvents pages) before the window, the window's own.
+      events: { 'us-east-1': [...rootEvents(60, 'us-east-1', Date.parse('2024-03-03T10:00:00Z')), signIn, createKey], 'eu-west-1': [...rootEvents(3, 'eu-west-1', Date.parse('2024-03-04T10:03:00Z')), usedKey] },
+    });
+    const timer = MotoAws.virtualTimer();
+    const meter = new SharedMeter(moto.aws.documentClient(), incidents, 2, timer);
+    const state = workflowState(ACCOUNT);
+    const sentNow = watchSent();
+
+    const collected = await collectEvidence(state, {
+      clients: moto.aws.target(),
+      bundle: new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, `incidents/${state.incidentId}/evidence/`)),
+      limiters: meter,
+      timer,
+      clock,
+      known: knownSources([]),
+      baseline: { alternateContacts: {}, expectedOrganizationId: null },
+    });
+
+    expect(collected.regions).toEqual(['us-east-1', 'eu-west-1']);
+    expect(collected.signIns.map((s) => s.eventId)).toEqual(['signin-1']);
+    expect(collected.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['no-trail']));
+    // Every page followed: 60 context events in two pages in us-east-1; the backdoor key's use found in eu-west-1.
+    expect(collected.review.queries.find((q) => q.region === 'us-east-1' && q.query === 'root')).toMatchObject({ pages: 2, events: 62 });
+    expect(sentNow('LookupEventsCommand').map((s) => (s.input['LookupAttributes'] as { AttributeKey: string }[])[0]!.AttributeKey)).toEqual(expect.arrayContaining(['Username', 'EventSource', 'AccessKeyId']));
+    expect(collected.review.queries.find((q) => q.region === 'eu-west-1' && q.query === 'access-key-AKIABACKDOOR00000001')).toMatchObject({ events: 1 });
+    // Never more than 2 calls/s per region on the meter's (virtual) clock: the meter slept between calls.
+    expect(timer.slept).toBeGreaterThan(0);
+    const { manifest, mismatches } = await readBack(`incidents/${state.incidentId}/evidence/`);
+    expect(mismatches).toEqual([]);
+    expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['account/trails.json', 'cloudtrail-index.json', 'cloudtrail/us-east-1/root/page-0002.json', 'findings.json']));
+    expect(collected.evidence.files).toBe(manifest.files.length);
+
+    stubs.events['us-east-1']!.push(late);
+    clock.set('2024-03-04T10:40:00Z');
+    const verified = await verifyIncident(state, {
+      clients: moto.aws.target(),
+      firstCollection: new S3Reader(moto.aws.s3(), BUCKET, `incidents/${state.incidentId}/evidence/`),
+      bundle: new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, `incidents/${state.incidentId}/verification/`)),
+      limiters: meter,
+      timer,
+      clock,
+      known: knownSources([]),
+    });
+    expect(verified).toMatchObject({ status: 'done', lateEvents: 1 });
+    expect((await readBack(`incidents/${state.incidentId}/verification/`)).mismatches).toEqual([]);
+  });
+
+  itKeepsTheManifestHonest(__filename);
+});

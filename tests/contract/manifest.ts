@@ -1,0 +1,103 @@
+import type { SentTo } from './moto';
+
+/**
+ * Every AWS command the deployed code sends (each `new XxxCommand(` in functions/, outside
+ * functions/local/), and where the contract tests check it:
+ * - `moto`: a step sent it to moto_server and handled moto's real wire response;
+ * - `moto-root-stand-in`: sent to moto inside a stubbed AssumeRoot session. AWS acts on the root
+ *   user when UserName is omitted; moto has no root user, so the call reaches moto with UserName of
+ *   an IAM user seeded with root's credentials added (moto.ts, rootSessionIam). Request shape,
+ *   response parsing and error names are moto's; "acts on root" is not checked here (the drill's
+ *   simulated account judges those calls with AWS's own root-task policy documents);
+ * - `stub`: moto does not have the operation; a stub in moto.ts answers as AWS documents it.
+ * `by` names the contract test files that send it; each of them checks, in its last test, that
+ * it really did (itKeepsTheManifestHonest), and manifest.test.ts that this list matches the code.
+ */
+export interface Coverage {
+  checks: { on: SentTo; by: string[] }[];
+  /** Why a stub (or a stand-in) answers instead of moto. */
+  why?: string;
+  /** A behaviour of this command moto lacks, stubbed in front of moto. */
+  alsoStubbed?: string;
+}
+
+const NO_ROOT_USER = 'moto has no root user to act on when UserName is omitted (an AssumeRoot session): the call goes to moto for an IAM user seeded with the credentials';
+const NO_ASSUME_ROOT = 'moto 5.2.1 has no sts:AssumeRoot';
+const NO_ACCOUNT_OP = 'moto 5.2.1 serves only PutAlternateContact, GetAlternateContact and DeleteAlternateContact of the Account API';
+
+export const MANIFEST: Record<string, Coverage> = {
+  // ---------- STS
+  AssumeRootCommand: { checks: [{ on: 'stub', by: ['snapshot.test.ts', 'contain.test.ts', 'account-state.test.ts', 'remediation.test.ts'] }], why: `${NO_ASSUME_ROOT}; the stub decides from moto's organization (management account, member target, RootSessions, root-task policy, <= 900 s, regional endpoint)` },
+  // ---------- IAM
+  GetAccountSummaryCommand: { checks: [{ on: 'moto', by: ['snapshot.test.ts', 'remediation.test.ts', 'account-state.test.ts'] }] },
+  ListVirtualMFADevicesCommand: { checks: [{ on: 'moto', by: ['snapshot.test.ts'] }] },
+  ListOrganizationsFeaturesCommand: { checks: [{ on: 'stub', by: ['contain.test.ts', 'account-state.test.ts'] }], why: "moto 5.2.1 has no iam:ListOrganizationsFeatures; the stub answers from moto's organization with IAM's documented errors" },
+  ListAccessKeysCommand: {
+    checks: [
+      { on: 'moto', by: ['remediation.test.ts'] },
+      { on: 'moto-root-stand-in', by: ['snapshot.test.ts', 'contain.test.ts'] },
+    ],
+    why: `root's keys: ${NO_ROOT_USER}`,
+  },
+  ListSigningCertificatesCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts', 'contain.test.ts'] }], why: NO_ROOT_USER },
+  ListMFADevicesCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts'] }], why: NO_ROOT_USER },
+  GetLoginProfileCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts'] }], why: NO_ROOT_USER },
+  DeleteAccessKeyCommand: { checks: [{ on: 'moto-root-stand-in', by: ['contain.test.ts', 'remediation.test.ts'] }], why: NO_ROOT_USER },
+  DeleteSigningCertificateCommand: { checks: [{ on: 'moto-root-stand-in', by: ['contain.test.ts'] }], why: NO_ROOT_USER },
+  DeactivateMFADeviceCommand: { checks: [{ on: 'moto-root-stand-in', by: ['remediation.test.ts'] }], why: NO_ROOT_USER },
+  DeleteLoginProfileCommand: {
+    checks: [
+      { on: 'moto', by: ['remediation.test.ts'] },
+      { on: 'moto-root-stand-in', by: ['remediation.test.ts'] },
+    ],
+    why: `root's password: ${NO_ROOT_USER}`,
+  },
+  PutUserPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  GetUserPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  UpdateAccessKeyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  // ---------- Account
+  GetAlternateContactCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
+  PutAlternateContactCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  GetContactInformationCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
+  GetAccountInformationCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
+  GetPrimaryEmailCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
+  ListRegionsCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts', 'check-pipeline.test.ts'] }], why: `${NO_ACCOUNT_OP}; the stub pages at 10 so callers must follow NextToken` },
+  // ---------- Organizations
+  DescribeOrganizationCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
+  DescribeAccountCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  ListParentsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  ListAccountsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'check-pipeline.test.ts'] }] },
+  // ---------- CloudTrail
+  DescribeTrailsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  GetTrailStatusCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
+  StartLoggingCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  LookupEventsCommand: { checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts'] }], why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)' },
+  // ---------- GuardDuty
+  ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  // ---------- EventBridge
+  ListRulesCommand: { checks: [{ on: 'moto', by: ['check-pipeline.test.ts'] }] },
+  // ---------- S3
+  PutObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts'] }] },
+  GetObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts'] }] },
+  // ---------- DynamoDB (lib-dynamodb document commands)
+  GetCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts'] }] },
+  PutCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts', 'snapshot.test.ts'] }] },
+  UpdateCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
+  DeleteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts'] }] },
+  QueryCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'check-pipeline.test.ts'] }] },
+  TransactWriteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
+  // ---------- Step Functions
+  StartExecutionCommand: { checks: [{ on: 'moto', by: ['intake.test.ts'] }] },
+  SendTaskSuccessCommand: {
+    checks: [
+      { on: 'moto', by: ['approvals.test.ts'] },
+      { on: 'stub', by: ['approvals.test.ts'] },
+    ],
+    alsoStubbed: "task-token validation: moto accepts any token and does nothing; the stub in front of it refuses a token never issued (InvalidToken) or already answered (TaskTimedOut), as AWS does",
+  },
+  SendTaskFailureCommand: { checks: [{ on: 'moto', by: ['approvals.test.ts'] }], alsoStubbed: 'task-token validation, as for SendTaskSuccess' },
+  // ---------- SNS, Secrets Manager
+  PublishCommand: { checks: [{ on: 'moto', by: ['intake.test.ts', 'approvals.test.ts', 'check-pipeline.test.ts'] }] },
+  GetSecretValueCommand: { checks: [{ on: 'moto', by: ['approvals.test.ts'] }] },
+};

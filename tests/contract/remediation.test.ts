@@ -1,0 +1,224 @@
+import { DeleteAlternateContactCommand, GetAlternateContactCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
+import { CreateTrailCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  DeleteUserPolicyCommand,
+  GetLoginProfileCommand,
+  GetUserPolicyCommand,
+  ListAccessKeysCommand,
+  ListMFADevicesCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { fixedClock } from '#shared/clock';
+import type { JsonObject } from '#shared/cloudtrail';
+import type { TaskItemState } from '#shared/schemas';
+import { QUARANTINE_POLICY_NAME, runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
+import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
+import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto } from './moto';
+import { taskItem } from './states';
+
+/**
+ * Run Approved Action and Verify Human Task on moto: the remediations change moto's IAM, Account
+ * and CloudTrail, and the verification reads them back with the calls the deployed step makes.
+ * Root credential actions (member accounts) run in a stubbed AssumeRoot delete session whose IAM
+ * calls reach moto for the root stand-in.
+ */
+describeMoto('contract: run approved action, verify human task', () => {
+  const moto = useMoto();
+  const clock = fixedClock('2024-03-04T11:00:00Z');
+  const baseline = { alternateContacts: { SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' } } };
+  const runDeps = (accountId = ACCOUNT, member = false): RunActionDeps => ({ clients: moto.aws.target(accountId), responder: moto.aws.target(), member, clock, baseline });
+  const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({ clients: moto.aws.target(), clock, limiters: MotoAws.noLimits(), baseline: { ...baseline, expectedOrganizationId } });
+  const remediation = (action: string, target: string, region = 'us-east-1', accountId = ACCOUNT) => taskItem(accountId, { id: `${action}-task`, kind: 'remediation', title: action, remediation: { action, target, region } });
+  /** The Map item after Run Approved Action, as Verify Human Task receives it. */
+  const ran = (item: TaskItemState, result: { status: string; detail: string }): TaskItemState => ({ ...item, action: { Payload: result } });
+
+  beforeEach(() => moto.reset());
+
+  /** The attacker's admin user: a customer-managed admin policy, two active keys, optionally a console password. */
+  async function attackerUser(UserName: string, password: boolean): Promise<string[]> {
+    const iam = moto.aws.iamAdmin();
+    await iam.send(new CreateUserCommand({ UserName }));
+    const policy = await iam.send(new CreatePolicyCommand({ PolicyName: `${UserName}-admin`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
+    await iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn: policy.Policy!.Arn! }));
+    const keys = [];
+    for (let i = 0; i < 2; i++) keys.push((await iam.send(new CreateAccessKeyCommand({ UserName }))).AccessKey!.AccessKeyId!);
+    if (password) await iam.send(new CreateLoginProfileCommand({ UserName, Password: 'Attacker-Chosen-1!' }));
+    return keys;
+  }
+  const keyStatuses = async (UserName: string) => ((await moto.aws.iamAdmin().send(new ListAccessKeysCommand({ UserName }))).AccessKeyMetadata ?? []).map((k) => k.Status);
+
+  describe('quarantine an IAM user', () => {
+    it('with a console password: deny-all policy, keys deactivated, password deleted; verified', async () => {
+      await attackerUser('tracy_stone', true);
+      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const out = await runApprovedAction(item, runDeps());
+
+      expect(out).toMatchObject({ status: 'done', action: 'quarantine-iam-user', target: 'tracy_stone' });
+      expect(out.detail).toMatch(/deactivated 2 access key\(s\).*deleted its console password/);
+      const policy = await moto.aws.iamAdmin().send(new GetUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
+      expect(JSON.parse(decodeURIComponent(policy.PolicyDocument!))).toMatchObject({ Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+      expect(await keyStatuses('tracy_stone')).toEqual(['Inactive', 'Inactive']);
+      await expect(moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'tracy_stone' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true, reason: 'User tracy_stone has the deny-all policy and no active access key' });
+    });
+
+    // Defect being fixed on another branch: IAM NoSuchEntityException names. The second run's
+    // DeleteLoginProfile finds no password and moto answers NoSuchEntityException, as AWS does; the
+    // step compares with 'NoSuchEntity', so a re-run (idempotent by design) reports failure.
+    it.failing('with a console password, run twice: the second run is done too', async () => {
+      await attackerUser('tracy_stone', true);
+      await runApprovedAction(remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
+      const again = await runApprovedAction(remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
+      expect(again).toMatchObject({ status: 'done' });
+      expect(again.detail).toMatch(/it had no console password/);
+    });
+
+    // Same defect (NoSuchEntityException names): a user without a console password fails the
+    // quarantine on DeleteLoginProfile, though the policy and the keys were done.
+    it.failing('without a console password, run twice: done both times, "it had no console password"', async () => {
+      await attackerUser('api_only', false);
+      for (let run = 0; run < 2; run++) {
+        const out = await runApprovedAction(remediation('quarantine-iam-user', 'api_only'), runDeps());
+        expect(out).toMatchObject({ status: 'done' });
+        expect(out.detail).toMatch(/it had no console password/);
+      }
+    });
+
+    it('verification fails while a key is active again', async () => {
+      const keys = await attackerUser('tracy_stone', true);
+      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const out = await runApprovedAction(item, runDeps());
+      await moto.aws.iamAdmin().send(new UpdateAccessKeyCommand({ UserName: 'tracy_stone', AccessKeyId: keys[1]!, Status: 'Active' }));
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone still has active access keys: ${keys[1]}` });
+    });
+
+    // Defect being fixed on another branch: IAM NoSuchEntityException names. With the quarantine
+    // policy removed, GetUserPolicy answers NoSuchEntityException; the verification should say
+    // "not verified", and instead throws.
+    it.failing('verification fails (does not throw) when the quarantine policy was removed', async () => {
+      await attackerUser('tracy_stone', true);
+      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const out = await runApprovedAction(item, runDeps());
+      await moto.aws.iamAdmin().send(new DeleteUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone has no ${QUARANTINE_POLICY_NAME} policy` });
+    });
+  });
+
+  describe('restore an alternate contact', () => {
+    beforeEach(() => moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Mallory', Title: 'Owner', EmailAddress: 'attacker@mailbox.example', PhoneNumber: '+1-555-0100' })));
+
+    it('PutAlternateContact from the baseline, verified by GetAlternateContact', async () => {
+      const item = remediation('restore-alternate-contact', 'SECURITY');
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({ status: 'done' });
+      expect((await moto.aws.accountAdmin().send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact).toMatchObject({ Name: 'Sec Team', EmailAddress: 'security@acme.example' });
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+      expect(await runApprovedAction(remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({ status: 'skipped' });
+    });
+
+    // Defect being fixed on another branch: contact verification. When the restored contact is
+    // gone again (deleted after the restore), GetAlternateContact answers
+    // ResourceNotFoundException; the verification should report "unset, not the baseline" and
+    // instead throws.
+    it.failing('verification reports a contact deleted after the restore as not verified', async () => {
+      const item = remediation('restore-alternate-contact', 'SECURITY');
+      const out = await runApprovedAction(item, runDeps());
+      await moto.aws.accountAdmin().send(new DeleteAlternateContactCommand({ AlternateContactType: 'SECURITY' }));
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false });
+    });
+  });
+
+  it('restart a stopped trail in its home region, verified by GetTrailStatus there', async () => {
+    await moto.aws.s3Admin().send(new CreateBucketCommand({ Bucket: 'trail-logs' }));
+    await moto.aws.cloudtrailAdmin('eu-west-1').send(new CreateTrailCommand({ Name: 'eu-trail', S3BucketName: 'trail-logs' }));
+    const item = remediation('restart-trail', 'eu-trail', 'eu-west-1');
+    const out = await runApprovedAction(item, runDeps());
+    expect(out).toMatchObject({ status: 'done' });
+    expect((await moto.aws.cloudtrailAdmin('eu-west-1').send(new GetTrailStatusCommand({ Name: 'eu-trail' }))).IsLogging).toBe(true);
+    expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true, reason: 'Trail eu-trail is logging' });
+  });
+
+  describe("root credentials of a member account, in an AssumeRoot delete session", () => {
+    let member: string;
+    let root: { accessKeyIds: string[]; mfaSerials: string[] };
+    beforeEach(async () => {
+      member = (await moto.aws.createOrganization(['workload'])).members[0]!;
+      moto.aws.organizationFeatures = ['RootCredentialsManagement', 'RootSessions'];
+      root = await moto.aws.seedRoot(member, { accessKeys: 1, mfa: true, password: true });
+    });
+
+    it('delete the root password, deactivate the root MFA device, delete a root key: UserName omitted, moto changed', async () => {
+      for (const [action, target] of [['delete-root-password', member], ['deactivate-root-mfa-device', root.mfaSerials[0]!], ['delete-root-access-key', root.accessKeyIds[0]!]] as const) {
+        expect(await runApprovedAction(remediation(action, target, 'us-east-1', member), runDeps(member, true))).toMatchObject({ status: 'done', detail: expect.stringContaining('under an AssumeRoot session') });
+      }
+      const iam = moto.aws.iamAdmin(member);
+      await expect(iam.send(new GetLoginProfileCommand({ UserName: ROOT_STAND_IN }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      expect((await iam.send(new ListMFADevicesCommand({ UserName: ROOT_STAND_IN }))).MFADevices).toEqual([]);
+      expect((await iam.send(new ListAccessKeysCommand({ UserName: ROOT_STAND_IN }))).AccessKeyMetadata).toEqual([]);
+    });
+
+    // Defect being fixed on another branch: IAM NoSuchEntityException names. A root credential
+    // already gone is "done: already gone" by design; moto's NoSuchEntityException is not
+    // recognised, so the re-run reports failure.
+    it.failing('run again: already gone is done', async () => {
+      await runApprovedAction(remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
+      const again = await runApprovedAction(remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
+      expect(again).toMatchObject({ status: 'done', detail: `Already gone: ${root.accessKeyIds[0]}.` });
+    });
+  });
+
+  describe('console tasks verified by API', () => {
+    it('root keys and MFA from GetAccountSummary (moto has no root: no keys, MFA off)', async () => {
+      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'delete-root-access-keys' }), verifyDeps())).toMatchObject({ verified: true, reason: 'GetAccountSummary: AccountAccessKeysPresent = 0' });
+      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'enable-root-mfa' }), verifyDeps())).toMatchObject({ verified: false });
+    });
+
+    it('billing and organization: alternate contacts and the organization against the baseline', async () => {
+      const { organizationId } = await moto.aws.createOrganization([]);
+      await moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Sec Team', Title: 'Security', EmailAddress: 'security@acme.example', PhoneNumber: '+1-206-555-0199' }));
+      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'review-billing-and-organization' }), verifyDeps(organizationId))).toMatchObject({ verified: true });
+      const moved = await verifyHumanTask(taskItem(ACCOUNT, { id: 'review-billing-and-organization' }), verifyDeps('o-elsewhere0'));
+      expect(moved).toMatchObject({ verified: false, reason: `the account is in ${organizationId}, not o-elsewhere0` });
+    });
+
+    it('the root password change, found in CloudTrail (the LookupEvents stub)', async () => {
+      moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root')] } });
+      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'change-root-password' }), verifyDeps())).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z' });
+    });
+
+    // Defect being fixed on another branch: password-check paging. LookupEvents returns at most 50
+    // events a page (newest first); after an incident many IAM users change passwords, so root's
+    // PasswordUpdated is on a later page, which the check never reads.
+    it.failing("the root password change on LookupEvents' second page", async () => {
+      const users = Array.from({ length: 60 }, (_, i) => passwordUpdated(`user-pw-${i}`, new Date(Date.parse('2024-03-04T10:40:00Z') + i * 1000).toISOString(), 'IAMUser'));
+      moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root'), ...users] } });
+      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'change-root-password' }), verifyDeps())).toMatchObject({ verified: true });
+    });
+  });
+
+  itKeepsTheManifestHonest(__filename);
+});
+
+/** A PasswordUpdated sign-in event (shape as CloudTrail records it for root and IAM users). */
+function passwordUpdated(eventID: string, eventTime: string, type: 'Root' | 'IAMUser'): JsonObject {
+  return {
+    eventVersion: '1.08',
+    eventID,
+    eventTime,
+    eventSource: 'signin.amazonaws.com',
+    eventName: 'PasswordUpdated',
+    eventType: 'AwsConsoleSignIn',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '198.51.100.20',
+    userIdentity: type === 'Root' ? { type, principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT } : { type, principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/${eventID}`, accountId: ACCOUNT, userName: eventID },
+    responseElements: { PasswordUpdated: 'Success' },
+    recipientAccountId: ACCOUNT,
+  };
+}

@@ -1,0 +1,117 @@
+import { ApprovalStore, newApprovalId } from '#shared/approval-store';
+import { IncidentStore } from '#shared/incident-store';
+import type { ExecutionInput, IncidentEvent } from '#shared/schemas';
+import { SharedMeter } from '#shared/shared-meter';
+import { describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
+import { workflowState } from './states';
+
+/**
+ * The incidents and approvals tables on moto's DynamoDB, created with serverless.yml's key schema:
+ * conditional writes and transactions decide races as DynamoDB decides them (a cancelled
+ * transaction's reasons, ConditionalCheckFailedException), and reads follow pages past 1 MB.
+ */
+describeMoto('contract: incident and approval stores', () => {
+  const moto = useMoto();
+  let incidents: IncidentStore;
+  let approvals: ApprovalStore;
+  let tables: { incidents: string; approvals: string };
+
+  beforeEach(async () => {
+    await moto.reset();
+    tables = await moto.aws.createTables();
+    incidents = new IncidentStore(moto.aws.documentClient(), tables.incidents);
+    approvals = new ApprovalStore(moto.aws.documentClient(), tables.approvals);
+  });
+
+  const input = (accountId: string, incidentId: string): ExecutionInput => {
+    const { incidentId: _, ...rest } = workflowState(accountId);
+    return { ...(rest as Omit<ExecutionInput, 'incidentId'>), incidentId };
+  };
+  const event = (key: string, size = 0): IncidentEvent => ({ key, eventId: key, eventName: `ConsoleLogin${'x'.repeat(size)}`, eventTime: '2024-03-04T10:00:00Z', severity: 'critical', startsIncident: true, sourceIPAddress: '198.51.100.7', receivedAt: '2024-03-04T10:03:00Z' });
+
+  it('one open incident per account: racing opens agree (a cancelled transaction is "attached"), a redelivery is a duplicate', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => incidents.openOrAttach(input('111122223333', `inc-${i}`), event(`e-${i}`))));
+    const opened = results.filter((r) => r.outcome === 'opened');
+    expect(opened).toHaveLength(1);
+    const winner = opened[0]!.marker.incidentId;
+    expect(results.filter((r) => r.outcome === 'attached').every((r) => r.marker.incidentId === winner)).toBe(true);
+    expect(await incidents.attach(winner, event('e-1'))).toBe(false);
+    expect((await incidents.events(winner)).map((e) => e.key).sort()).toEqual(['e-0', 'e-1', 'e-2', 'e-3', 'e-4']);
+    expect(await incidents.status(winner)).toBe('open');
+  });
+
+  it('progress is recorded on the open marker only; closing twice is harmless; the next event opens a new incident', async () => {
+    await incidents.openOrAttach(input('111122223333', 'inc-a'), event('a'));
+    await incidents.recordProgress('111122223333', 'inc-a', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:inc-a', alertedAt: '2024-03-04T10:04:00Z' });
+    expect(await incidents.openIncident('111122223333')).toMatchObject({ incidentId: 'inc-a', executionArn: expect.stringContaining(':inc-a'), alertedAt: '2024-03-04T10:04:00Z' });
+    await incidents.recordProgress('111122223333', 'inc-other', { alertedAt: 'never' }); // condition fails: not that incident
+    expect((await incidents.openIncident('111122223333'))!.alertedAt).toBe('2024-03-04T10:04:00Z');
+    await incidents.close('111122223333', 'inc-a', 'resolved', '2024-03-04T12:00:00Z');
+    await incidents.close('111122223333', 'inc-a', 'resolved', '2024-03-04T12:00:01Z');
+    expect(await incidents.openIncident('111122223333')).toBeUndefined();
+    expect(await incidents.status('inc-a')).toBe('resolved');
+    expect((await incidents.openOrAttach(input('111122223333', 'inc-b'), event('b'))).outcome).toBe('opened');
+  });
+
+  it("an incident's events past DynamoDB's 1 MB page: every page read", async () => {
+    await incidents.openOrAttach(input('111122223333', 'inc-big'), event('first'));
+    for (let i = 0; i < 280; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => incidents.attach('inc-big', event(`burst-${i + j}`, 4000))));
+    const sentNow = watchSent();
+    const events = await incidents.events('inc-big');
+    expect(events).toHaveLength(281);
+    const queries = sentNow('QueryCommand');
+    expect(queries.length).toBeGreaterThanOrEqual(2);
+    expect(queries[0]!.output!['LastEvaluatedKey']).toBeDefined();
+    expect(queries[1]!.input['ExclusiveStartKey']).toEqual(queries[0]!.output!['LastEvaluatedKey']);
+  });
+
+  it('own AssumeRoot sessions and canary arrivals', async () => {
+    await incidents.recordOwnSession('210987654321', 'ASIAOWNSESSION000001', new Date('2024-03-04T10:15:00Z'));
+    expect(await incidents.isOwnSession('210987654321', 'ASIAOWNSESSION000001')).toBe(true);
+    expect(await incidents.isOwnSession('210987654321', 'ASIASOMEONEELSE00001')).toBe(false);
+    await incidents.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:00:00Z'));
+    await incidents.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:10:00Z'));
+    expect(await incidents.canaryArrivals()).toEqual([{ accountId: '210987654321', region: 'eu-west-1', receivedAt: '2024-03-04T10:10:00.000Z' }]);
+    await incidents.savePipelineHealth({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
+    expect(await incidents.pipelineHealth()).toEqual({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
+  });
+
+  it('approvals: created once, ten racing decisions, exactly one wins; two-person quorum; a TOTP step works once', async () => {
+    const id = newApprovalId();
+    const record = { incidentId: 'inc', accountId: '111122223333', taskId: 't', taskKind: 'console', title: 'T', token: 'tok', createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z' };
+    await approvals.create(id, record);
+    await expect(approvals.create(id, record)).rejects.toMatchObject({ name: 'ApprovalStoreError', message: expect.stringContaining('ConditionalCheckFailedException') });
+    const now = new Date('2024-03-04T10:30:00Z');
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => approvals.decide(id, 'approved', { decidedBy: `r${i}@example.com`, via: 'test' }, now)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(new Set(results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).name] : [])))).toEqual(new Set(['ApprovalAlreadyDecidedError']));
+
+    const two = newApprovalId();
+    await approvals.create(two, { ...record, requiredApprovals: 2 });
+    expect((await approvals.decide(two, 'approved', { decidedBy: 'alice@example.com', via: 'test' }, now)).complete).toBe(false);
+    await expect(approvals.decide(two, 'approved', { decidedBy: 'alice@example.com', via: 'test' }, now)).rejects.toMatchObject({ name: 'ApprovalAlreadyDecidedError' });
+    expect((await approvals.decide(two, 'approved', { decidedBy: 'bob@example.com', via: 'test' }, now)).complete).toBe(true);
+
+    expect(await Promise.all([approvals.useTotpStep('alice@example.com', 100), approvals.useTotpStep('alice@example.com', 100)])).toEqual(expect.arrayContaining([true, false]));
+    expect(await approvals.useTotpStep('alice@example.com', 99)).toBe(false);
+    for (let i = 0; i < 10; i++) await approvals.recordResponderFailure('mallory@example.com', now);
+    expect(await approvals.responderLocked('mallory@example.com', now)).toBe(true);
+    expect(await approvals.responderLocked('alice@example.com', now)).toBe(false);
+  });
+
+  it('the shared CloudTrail meter: racing callers get distinct slots 500 ms apart', async () => {
+    const timer = MotoAws.virtualTimer();
+    const start = timer.now();
+    const meter = new SharedMeter(moto.aws.documentClient(), tables.incidents, 2, timer);
+    const sentNow = watchSent();
+    await Promise.all(Array.from({ length: 4 }, () => meter.for('111122223333:us-east-1').take()));
+    const slots = sentNow('PutCommand')
+      .filter((s) => !s.error)
+      .map((s) => (s.input['Item'] as { next: number }).next - 500 - start)
+      .sort((a, b) => a - b);
+    expect(slots).toEqual([0, 500, 1000, 1500]);
+    expect(sentNow('PutCommand').some((s) => s.error === 'ConditionalCheckFailedException')).toBe(true);
+  });
+
+  itKeepsTheManifestHonest(__filename);
+});
