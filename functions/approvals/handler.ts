@@ -1,8 +1,7 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
 import { clock, documentClient, respondersDirectory, sfnClient, totpClock } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
-import { describeError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { respondersPermissions } from '#shared/responders';
 import { handleApprovalRequest } from './http';
@@ -15,7 +14,8 @@ export const requiredPermissions = [
   'states:SendTaskFailure',
 ] as const;
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  if (context) logger.addContext(context);
   try {
     const config = runtimeConfig();
     return await handleApprovalRequest(event, {
@@ -28,7 +28,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       log: logger,
     });
   } catch (error) {
-    logger.error('Approval request failed', { error: describeError(error) });
+    logger.error('Approval request failed', { error: error as Error });
     return {
       statusCode: 500,
       headers: { 'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8' },

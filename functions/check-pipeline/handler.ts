@@ -1,6 +1,6 @@
+import type { Context } from 'aws-lambda';
 import { clock, documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
-import { describeError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
 import { logger } from '#shared/logger';
 import { embeddedMetrics } from '#shared/metrics';
@@ -8,7 +8,8 @@ import { memberRolePermissions, targetFor } from '#shared/target';
 import { checkPipeline, type PipelineCheck, requiredPermissions as stepPermissions } from './check-pipeline';
 
 /** Scheduled (every canary interval): the pipeline check. Its input, the schedule's event, is not read. */
-export const handler = async (): Promise<PipelineCheck> => {
+export const handler = async (_event?: unknown, context?: Context): Promise<PipelineCheck> => {
+  if (context) logger.addContext(context);
   const config = runtimeConfig();
   try {
     return await checkPipeline({
@@ -28,7 +29,7 @@ export const handler = async (): Promise<PipelineCheck> => {
     });
   } catch (error) {
     // No metric this run: the silent-forwarders alarm treats missing data as breaching.
-    logger.error('Pipeline check failed', { error: describeError(error) });
+    logger.error('Pipeline check failed', { error: error as Error });
     throw error;
   }
 };

@@ -1,6 +1,6 @@
+import type { Context } from 'aws-lambda';
 import { runtimeConfig } from '#shared/config';
 import { clock, documentClient, sfnClient, snsClient } from '#shared/clients';
-import { describeError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { logger } from '#shared/logger';
@@ -24,14 +24,15 @@ function buildDeps(): IntakeDeps {
 }
 
 /** EventBridge -> intake. A thrown error is retried, then kept in the dead-letter queue. */
-export const handler = async (event: unknown): Promise<IntakeResult> => {
+export const handler = async (event: unknown, context?: Context): Promise<IntakeResult> => {
+  if (context) logger.addContext(context);
   try {
     const result = await intake(event, buildDeps());
     if ('incidentId' in result) logger.appendKeys({ incidentId: result.incidentId });
     logger.info('Intake finished', { outcome: result.outcome });
     return result;
   } catch (error) {
-    logger.error('Intake failed', { error: describeError(error) });
+    logger.error('Intake failed', { error: error as Error });
     throw error;
   } finally {
     logger.removeKeys(['incidentId']);

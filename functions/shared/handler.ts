@@ -1,5 +1,6 @@
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { describeError, InvalidStepInputError } from './errors';
+import { InvalidStepInputError } from './errors';
 import { logger } from './logger';
 
 /**
@@ -11,10 +12,13 @@ export function stepHandler<S extends z.ZodType, D, O>(options: {
   step: string;
   schema: S;
   incidentId: (input: z.infer<S>) => string;
-  deps: () => D;
+  /** The step's dependencies, built from its parsed input (the target account, the incident's folder...). */
+  deps: (input: z.infer<S>) => D;
   run: (input: z.infer<S>, deps: D) => Promise<O>;
-}): (event: unknown) => Promise<O> {
-  return async (event: unknown) => {
+}): (event: unknown, context?: Context) => Promise<O> {
+  return async (event: unknown, context?: Context) => {
+    // Request id, function name, cold start: on every line of this invocation.
+    if (context) logger.addContext(context);
     const parsed = options.schema.safeParse(event);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 20).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -23,11 +27,11 @@ export function stepHandler<S extends z.ZodType, D, O>(options: {
     }
     logger.appendKeys({ incidentId: options.incidentId(parsed.data), step: options.step });
     try {
-      const output = await options.run(parsed.data, options.deps());
+      const output = await options.run(parsed.data, options.deps(parsed.data));
       logger.info('Step finished', { status: (output as { status?: unknown } | null)?.status });
       return output;
     } catch (error) {
-      logger.error('Step failed', { error: describeError(error) });
+      logger.error('Step failed', { error: error as Error });
       throw error;
     } finally {
       logger.removeKeys(['incidentId', 'step']);

@@ -1,19 +1,45 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 
 /**
  * One structured JSON logger for every function (Powertools). Steps receive a `Log` in deps so
  * tests can record what was logged. Never log credentials, task tokens, approval ids or secrets:
- * `redact` strips them from any context object before it reaches a log line.
+ * every line passes through `RedactingLogFormatter`, which replaces the value of any
+ * secret-looking key, at any depth, before the line is written. Errors keep their name, message,
+ * stack and cause (Powertools formats them).
  */
-export const logger = new Logger({ serviceName: 'root-responder' });
+export class RedactingLogFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
+    const base: LogAttributes = {
+      level: attributes.logLevel,
+      message: attributes.message,
+      timestamp: this.formatTimestamp(attributes.timestamp),
+      service: attributes.serviceName,
+      cold_start: attributes.lambdaContext?.coldStart,
+      function_arn: attributes.lambdaContext?.invokedFunctionArn,
+      function_memory_size: attributes.lambdaContext?.memoryLimitInMB,
+      function_name: attributes.lambdaContext?.functionName,
+      function_request_id: attributes.lambdaContext?.awsRequestId,
+      xray_trace_id: attributes.xRayTraceId,
+    };
+    return new LogItem({ attributes: base }).addAttributes(redact(additionalLogAttributes) as LogAttributes);
+  }
+}
+
+export function createLogger(options: { logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' } = {}): Logger {
+  return new Logger({ serviceName: 'root-responder', logFormatter: new RedactingLogFormatter(), ...options });
+}
+
+export const logger = createLogger();
 
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 const SECRET_KEY = /token|secret|password|credential|sessiontoken|accesskeysecret|signature|approvalid|otp|totp/i;
 
-/** A deep copy of `value` with every secret-looking key replaced by "[redacted]". */
+/** A deep copy of `value` with every secret-looking key replaced by "[redacted]" (errors are kept: Powertools formats them). */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[truncated]';
+  if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
