@@ -8,13 +8,14 @@ import { currentCode, enroll, SecretsManagerDirectory } from '#shared/responders
 import { handleApprovalRequest, type HttpDeps } from '#functions/approvals/http';
 import { requestApproval } from '#functions/request-approval/request-approval';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, useMoto, watchSent } from './moto';
-import { taskItem } from './states';
+import { PlansInS3, type TaskSpec } from './states';
 
 /**
  * The approvals flow on moto: Request Approval stores the approval (DynamoDB) and mails the link
  * (SNS); the approvals HTTP handler renders and decides with the responders directory read from a
  * Secrets Manager secret, and tells Step Functions. Task-token validation is stubbed in front of
- * moto (which accepts any token): a token is answered once.
+ * moto (which accepts any token): a token is answered once. The Map item carries only the task's
+ * ref: Request Approval reads the task's text from the assessment's plan.json in moto's S3.
  */
 describeMoto('contract: approvals over HTTP', () => {
   const moto = useMoto();
@@ -26,6 +27,7 @@ describeMoto('contract: approvals over HTTP', () => {
   let approvals: ApprovalStore;
   let deps: HttpDeps;
   let topicArn: string;
+  let plans: PlansInS3;
 
   beforeEach(async () => {
     await moto.reset();
@@ -34,18 +36,30 @@ describeMoto('contract: approvals over HTTP', () => {
     approvals = new ApprovalStore(moto.aws.documentClient(), (await moto.aws.createTables()).approvals);
     topicArn = (await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: 'root-responder-test-responders' }))).TopicArn!;
     const secret = await moto.aws.secretsAdmin().send(new CreateSecretCommand({ Name: 'root-responder/test/responders', SecretString: JSON.stringify({ responders: [alice, bob] }) }));
+    plans = new PlansInS3(moto.aws, await moto.aws.evidenceBucket());
     deps = { approvals, sfn: moto.aws.sfn(), responders: new SecretsManagerDirectory(moto.aws.secretsManager(), secret.ARN!), origin: ORIGIN, clock, totpClock: totp, log: memoryLog() };
   });
 
-  /** Request Approval, as the waitForTaskToken state runs it; returns the link id from the email. */
-  async function requested(task: Parameters<typeof taskItem>[1]): Promise<{ id: string; token: string }> {
+  /**
+   * Request Approval, as the waitForTaskToken state runs it on a Map item of a plan in S3; returns the
+   * link id from the email. The task's text in the email and the approval comes from plan.json.
+   */
+  async function requested(spec: TaskSpec): Promise<{ id: string; token: string }> {
     const token = moto.aws.issueTaskToken();
+    const item = await plans.item(ACCOUNT, { why: [`Why ${spec.id}`], steps: [`Step 1 of ${spec.id}`], verification: `How ${spec.id} is checked`, ...spec });
+    expect(item.Payload.input.task).not.toHaveProperty('title');
     const sentNow = watchSent();
-    await requestApproval({ token, input: taskItem(ACCOUNT, task).Payload.input }, { approvals, sns: moto.aws.sns(), respondersTopicArn: topicArn, approvalsBaseUrl: ORIGIN, expiryHours: 24, clock });
+    await requestApproval({ token, input: item.Payload.input }, { approvals, sns: moto.aws.sns(), respondersTopicArn: topicArn, approvalsBaseUrl: ORIGIN, expiryHours: 24, clock, taskDetails: plans.details(ACCOUNT) });
+    expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     const mail = sentNow('PublishCommand')[0]!;
     expect(mail.error).toBeUndefined();
-    expect(String(mail.input['Message'])).not.toContain(token);
-    const id = /\/approvals\/([A-Za-z0-9_-]{43})/.exec(String(mail.input['Message']))![1]!;
+    const message = String(mail.input['Message']);
+    expect(message).not.toContain(token);
+    const title = spec.title ?? spec.id;
+    expect(String(mail.input['Subject'])).toContain(title);
+    for (const text of [`Task: ${title}`, `- Why ${spec.id}`, `1. Step 1 of ${spec.id}`, `How it is verified: How ${spec.id} is checked`]) expect(message).toContain(text);
+    const id = /\/approvals\/([A-Za-z0-9_-]{43})/.exec(message)![1]!;
+    expect(await approvals.get(id)).toMatchObject({ taskId: spec.id, title, why: [`Why ${spec.id}`], steps: [`Step 1 of ${spec.id}`], verification: `How ${spec.id} is checked` });
     return { id, token };
   }
 

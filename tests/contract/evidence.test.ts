@@ -1,13 +1,15 @@
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { fixedClock } from '#shared/clock';
 import type { JsonObject } from '#shared/cloudtrail';
-import { EvidenceBundle, type ManifestEntry, S3Reader, S3Writer, sha256 } from '#shared/evidence';
+import { EvidenceBundle, INCIDENT_FILES, incidentPrefix, type ManifestEntry, readJson, S3Reader, S3Writer, sha256 } from '#shared/evidence';
 import { knownSources } from '#shared/known-sources';
+import { StoredFindingSchema, StoredFindingsSchema, StoredSignInSchema, VerifyIncidentInputSchema } from '#shared/schemas';
 import { SharedMeter } from '#shared/shared-meter';
 import { collectEvidence } from '#functions/collect-evidence/collect-evidence';
 import { verifyIncident } from '#functions/verify-incident/verify-incident';
 import { rootEvents } from '../helpers-sim';
-import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
+import { ACCOUNT, describeMoto, EVIDENCE_BUCKET, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
 import { OPENED_AT, workflowState } from './states';
 
 /**
@@ -15,18 +17,17 @@ import { OPENED_AT, workflowState } from './states';
  * makes the evidence bucket (Object Lock, default retention: GOVERNANCE in test stages), read back
  * with S3Reader and re-hashed against its manifest; a whole evidence collection (CloudTrail review
  * from the LookupEvents stub, the shared CloudTrail meter in moto's DynamoDB) and the verification
- * that reads the first collection's index back from S3.
+ * that reads the first collection's index back from S3. The collection's output carries counts and
+ * keys: its findings and sign-ins are read back from the bundle, as Assess Incident and the report do.
  */
 describeMoto('contract: evidence in an Object Lock bucket', () => {
   const moto = useMoto();
-  const BUCKET = 'root-responder-test-evidence';
+  const BUCKET = EVIDENCE_BUCKET;
   const clock = fixedClock('2024-03-04T10:20:00Z');
 
   beforeEach(async () => {
     await moto.reset();
-    const s3 = moto.aws.s3Admin();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
-    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+    await moto.aws.evidenceBucket(BUCKET);
   });
 
   async function readBack(prefix: string): Promise<{ manifest: { files: ManifestEntry[] }; mismatches: string[] }> {
@@ -115,8 +116,16 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
     });
 
     expect(collected.regions).toEqual(['us-east-1', 'eu-west-1']);
-    expect(collected.signIns.map((s) => s.eventId)).toEqual(['signin-1']);
-    expect(collected.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['no-trail']));
+    // The output carries counts and keys, never the events or the findings: those are read back from
+    // the bundle in S3 as Assess Incident and Write Incident Report read them.
+    expect(collected.keys).toEqual({ findings: INCIDENT_FILES.evidence.findings, signIns: INCIDENT_FILES.evidence.signIns });
+    const evidenceFolder = new S3Reader(moto.aws.s3Admin(), BUCKET, incidentPrefix(state.incidentId, 'evidence'));
+    const signIns = await readJson(evidenceFolder, collected.keys.signIns, z.array(StoredSignInSchema));
+    const { findings, remediations } = await readJson(evidenceFolder, collected.keys.findings, StoredFindingsSchema);
+    expect(signIns.map((s) => s.eventId)).toEqual(['signin-1']);
+    expect(findings.map((f) => f.id)).toEqual(expect.arrayContaining(['no-trail']));
+    expect(collected.counts).toEqual({ findings: findings.length, remediations: remediations.length, signIns: signIns.length });
+    expect(JSON.stringify(collected)).not.toMatch(/signin-1|key-1|used-1/);
     // Every page followed: 60 context events in two pages in us-east-1; the backdoor key's use found in eu-west-1.
     expect(collected.review.queries.find((q) => q.region === 'us-east-1' && q.query === 'root')).toMatchObject({ pages: 2, events: 62 });
     expect(sentNow('LookupEventsCommand').map((s) => (s.input['LookupAttributes'] as { AttributeKey: string }[])[0]!.AttributeKey)).toEqual(expect.arrayContaining(['Username', 'EventSource', 'AccessKeyId']));
@@ -130,7 +139,8 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
 
     stubs.events['us-east-1']!.push(late);
     clock.set('2024-03-04T10:40:00Z');
-    const verified = await verifyIncident(state, {
+    // Verify Incident gets only the incident's ids (the ASL's Parameters pick them).
+    const verified = await verifyIncident(VerifyIncidentInputSchema.parse(state), {
       clients: moto.aws.target(),
       firstCollection: new S3Reader(moto.aws.s3(), BUCKET, `incidents/${state.incidentId}/evidence/`),
       bundle: new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, `incidents/${state.incidentId}/verification/`)),
@@ -139,7 +149,10 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
       clock,
       known: knownSources([]),
     });
-    expect(verified).toMatchObject({ status: 'done', lateEvents: 1 });
+    expect(verified).toMatchObject({ status: 'done', lateEvents: 1, keys: { lateFindings: INCIDENT_FILES.verification.lateFindings } });
+    const lateFindings = await readJson(new S3Reader(moto.aws.s3Admin(), BUCKET, incidentPrefix(state.incidentId, 'verification')), verified.keys!.lateFindings, z.array(StoredFindingSchema));
+    expect(lateFindings.length).toBe(verified.lateFindings);
+    expect(lateFindings.flatMap((f) => f.evidence)).toContain('late-1');
     expect((await readBack(`incidents/${state.incidentId}/verification/`)).mismatches).toEqual([]);
   });
 

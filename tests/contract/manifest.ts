@@ -79,7 +79,7 @@ export const MANIFEST: Record<string, Coverage> = {
   ListRulesCommand: { checks: [{ on: 'moto', by: ['check-pipeline.test.ts'] }] },
   // ---------- S3
   PutObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts'] }] },
-  GetObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts'] }] },
+  GetObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts', 'approvals.test.ts', 'remediation.test.ts'] }] },
   // ---------- DynamoDB (lib-dynamodb document commands)
   GetCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts'] }] },
   PutCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts', 'snapshot.test.ts'] }] },

@@ -37,7 +37,7 @@ import {
   CreateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateAccountCommand, CreateOrganizationCommand, DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidToken, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -59,6 +59,8 @@ import { MANIFEST } from './manifest';
  */
 export const ACCOUNT = '123456789012'; // moto's default account: the responder's, standalone
 export const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+/** The evidence bucket the contract tests write to and read from (evidenceBucket makes it). */
+export const EVIDENCE_BUCKET = 'root-responder-test-evidence';
 /** What clients.ts gives every deployed client. */
 const RETRY = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
@@ -346,6 +348,16 @@ export class MotoAws {
       await this.dynamodbAdmin().send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: p['TimeToLiveSpecification'] }));
     }
     return names;
+  }
+
+  /**
+   * The evidence bucket as serverless.yml makes it in a test stage: Object Lock, default retention
+   * GOVERNANCE. The incident's folders (evidence/, assessment/, verification/) live in it.
+   */
+  async evidenceBucket(Bucket = EVIDENCE_BUCKET): Promise<string> {
+    await this.s3Admin().send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+    await this.s3Admin().send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+    return Bucket;
   }
 
   /**

@@ -19,26 +19,34 @@ import type { JsonObject } from '#shared/cloudtrail';
 import type { TaskItemState } from '#shared/schemas';
 import { QUARANTINE_POLICY_NAME, runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
-import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto } from './moto';
-import { taskItem } from './states';
+import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto, watchSent } from './moto';
+import { PlansInS3, taskItem } from './states';
 
 /**
  * Run Approved Action and Verify Human Task on moto: the remediations change moto's IAM, Account
  * and CloudTrail, and the verification reads them back with the calls the deployed step makes.
  * Root credential actions (member accounts) run in a stubbed AssumeRoot delete session whose IAM
- * calls reach moto for the root stand-in.
+ * calls reach moto for the root stand-in. Each Map item carries only its task's ref; the task's text
+ * is in the assessment's plan.json in moto's S3, where the steps read it when they need it.
  */
 describeMoto('contract: run approved action, verify human task', () => {
   const moto = useMoto();
   const clock = fixedClock('2024-03-04T11:00:00Z');
   const baseline = { alternateContacts: { SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' } } };
-  const runDeps = (accountId = ACCOUNT, member = false): RunActionDeps => ({ clients: moto.aws.target(accountId), responder: moto.aws.target(), member, clock, baseline });
-  const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({ clients: moto.aws.target(), clock, limiters: MotoAws.noLimits(), baseline: { ...baseline, expectedOrganizationId } });
-  const remediation = (action: string, target: string, region = 'us-east-1', accountId = ACCOUNT) => taskItem(accountId, { id: `${action}-task`, kind: 'remediation', title: action, remediation: { action, target, region } });
+  let plans: PlansInS3;
+  const runDeps = (accountId = ACCOUNT, member = false): RunActionDeps => ({ clients: moto.aws.target(accountId), responder: moto.aws.target(), member, clock, baseline, taskDetails: plans.details(accountId) });
+  const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({ clients: moto.aws.target(), clock, limiters: MotoAws.noLimits(), baseline: { ...baseline, expectedOrganizationId }, taskDetails: plans.details(ACCOUNT) });
+  /** An approved remediation's Map item; its task is in the incident's plan.json. */
+  const remediation = (action: string, target: string, region = 'us-east-1', accountId = ACCOUNT) => plans.item(accountId, { id: `${action}-task`, kind: 'remediation', title: action, remediation: { action, target, region } });
+  /** A console task's Map item; its task is in the incident's plan.json. */
+  const consoleTask = (id: string) => plans.item(ACCOUNT, { id });
   /** The Map item after Run Approved Action, as Verify Human Task receives it. */
   const ran = (item: TaskItemState, result: { status: string; detail: string }): TaskItemState => ({ ...item, action: { Payload: result } });
 
-  beforeEach(() => moto.reset());
+  beforeEach(async () => {
+    await moto.reset();
+    plans = new PlansInS3(moto.aws, await moto.aws.evidenceBucket());
+  });
 
   /** The attacker's admin user: a customer-managed admin policy, two active keys, optionally a console password. */
   async function attackerUser(UserName: string, password: boolean): Promise<string[]> {
@@ -56,7 +64,7 @@ describeMoto('contract: run approved action, verify human task', () => {
   describe('quarantine an IAM user', () => {
     it('with a console password: deny-all policy, keys deactivated, password deleted; verified', async () => {
       await attackerUser('tracy_stone', true);
-      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
 
       expect(out).toMatchObject({ status: 'done', action: 'quarantine-iam-user', target: 'tracy_stone' });
@@ -74,8 +82,8 @@ describeMoto('contract: run approved action, verify human task', () => {
     // step compares with 'NoSuchEntity', so a re-run (idempotent by design) reports failure.
     it.failing('with a console password, run twice: the second run is done too', async () => {
       await attackerUser('tracy_stone', true);
-      await runApprovedAction(remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
-      const again = await runApprovedAction(remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
+      await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
+      const again = await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
       expect(again).toMatchObject({ status: 'done' });
       expect(again.detail).toMatch(/it had no console password/);
     });
@@ -85,7 +93,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     it.failing('without a console password, run twice: done both times, "it had no console password"', async () => {
       await attackerUser('api_only', false);
       for (let run = 0; run < 2; run++) {
-        const out = await runApprovedAction(remediation('quarantine-iam-user', 'api_only'), runDeps());
+        const out = await runApprovedAction(await remediation('quarantine-iam-user', 'api_only'), runDeps());
         expect(out).toMatchObject({ status: 'done' });
         expect(out.detail).toMatch(/it had no console password/);
       }
@@ -93,7 +101,7 @@ describeMoto('contract: run approved action, verify human task', () => {
 
     it('verification fails while a key is active again', async () => {
       const keys = await attackerUser('tracy_stone', true);
-      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.iamAdmin().send(new UpdateAccessKeyCommand({ UserName: 'tracy_stone', AccessKeyId: keys[1]!, Status: 'Active' }));
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone still has active access keys: ${keys[1]}` });
@@ -104,7 +112,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     // "not verified", and instead throws.
     it.failing('verification fails (does not throw) when the quarantine policy was removed', async () => {
       await attackerUser('tracy_stone', true);
-      const item = remediation('quarantine-iam-user', 'tracy_stone');
+      const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.iamAdmin().send(new DeleteUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone has no ${QUARANTINE_POLICY_NAME} policy` });
@@ -115,12 +123,12 @@ describeMoto('contract: run approved action, verify human task', () => {
     beforeEach(() => moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Mallory', Title: 'Owner', EmailAddress: 'attacker@mailbox.example', PhoneNumber: '+1-555-0100' })));
 
     it('PutAlternateContact from the baseline, verified by GetAlternateContact', async () => {
-      const item = remediation('restore-alternate-contact', 'SECURITY');
+      const item = await remediation('restore-alternate-contact', 'SECURITY');
       const out = await runApprovedAction(item, runDeps());
       expect(out).toMatchObject({ status: 'done' });
       expect((await moto.aws.accountAdmin().send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact).toMatchObject({ Name: 'Sec Team', EmailAddress: 'security@acme.example' });
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
-      expect(await runApprovedAction(remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({ status: 'skipped' });
+      expect(await runApprovedAction(await remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({ status: 'skipped' });
     });
 
     // Defect being fixed on another branch: contact verification. When the restored contact is
@@ -128,7 +136,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     // ResourceNotFoundException; the verification should report "unset, not the baseline" and
     // instead throws.
     it.failing('verification reports a contact deleted after the restore as not verified', async () => {
-      const item = remediation('restore-alternate-contact', 'SECURITY');
+      const item = await remediation('restore-alternate-contact', 'SECURITY');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.accountAdmin().send(new DeleteAlternateContactCommand({ AlternateContactType: 'SECURITY' }));
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false });
@@ -138,7 +146,7 @@ describeMoto('contract: run approved action, verify human task', () => {
   it('restart a stopped trail in its home region, verified by GetTrailStatus there', async () => {
     await moto.aws.s3Admin().send(new CreateBucketCommand({ Bucket: 'trail-logs' }));
     await moto.aws.cloudtrailAdmin('eu-west-1').send(new CreateTrailCommand({ Name: 'eu-trail', S3BucketName: 'trail-logs' }));
-    const item = remediation('restart-trail', 'eu-trail', 'eu-west-1');
+    const item = await remediation('restart-trail', 'eu-trail', 'eu-west-1');
     const out = await runApprovedAction(item, runDeps());
     expect(out).toMatchObject({ status: 'done' });
     expect((await moto.aws.cloudtrailAdmin('eu-west-1').send(new GetTrailStatusCommand({ Name: 'eu-trail' }))).IsLogging).toBe(true);
@@ -156,7 +164,7 @@ describeMoto('contract: run approved action, verify human task', () => {
 
     it('delete the root password, deactivate the root MFA device, delete a root key: UserName omitted, moto changed', async () => {
       for (const [action, target] of [['delete-root-password', member], ['deactivate-root-mfa-device', root.mfaSerials[0]!], ['delete-root-access-key', root.accessKeyIds[0]!]] as const) {
-        expect(await runApprovedAction(remediation(action, target, 'us-east-1', member), runDeps(member, true))).toMatchObject({ status: 'done', detail: expect.stringContaining('under an AssumeRoot session') });
+        expect(await runApprovedAction(await remediation(action, target, 'us-east-1', member), runDeps(member, true))).toMatchObject({ status: 'done', detail: expect.stringContaining('under an AssumeRoot session') });
       }
       const iam = moto.aws.iamAdmin(member);
       await expect(iam.send(new GetLoginProfileCommand({ UserName: ROOT_STAND_IN }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
@@ -168,29 +176,29 @@ describeMoto('contract: run approved action, verify human task', () => {
     // already gone is "done: already gone" by design; moto's NoSuchEntityException is not
     // recognised, so the re-run reports failure.
     it.failing('run again: already gone is done', async () => {
-      await runApprovedAction(remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
-      const again = await runApprovedAction(remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
+      await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
+      const again = await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
       expect(again).toMatchObject({ status: 'done', detail: `Already gone: ${root.accessKeyIds[0]}.` });
     });
   });
 
   describe('console tasks verified by API', () => {
     it('root keys and MFA from GetAccountSummary (moto has no root: no keys, MFA off)', async () => {
-      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'delete-root-access-keys' }), verifyDeps())).toMatchObject({ verified: true, reason: 'GetAccountSummary: AccountAccessKeysPresent = 0' });
-      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'enable-root-mfa' }), verifyDeps())).toMatchObject({ verified: false });
+      expect(await verifyHumanTask(await consoleTask('delete-root-access-keys'), verifyDeps())).toMatchObject({ verified: true, reason: 'GetAccountSummary: AccountAccessKeysPresent = 0' });
+      expect(await verifyHumanTask(await consoleTask('enable-root-mfa'), verifyDeps())).toMatchObject({ verified: false });
     });
 
     it('billing and organization: alternate contacts and the organization against the baseline', async () => {
       const { organizationId } = await moto.aws.createOrganization([]);
       await moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Sec Team', Title: 'Security', EmailAddress: 'security@acme.example', PhoneNumber: '+1-206-555-0199' }));
-      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'review-billing-and-organization' }), verifyDeps(organizationId))).toMatchObject({ verified: true });
-      const moved = await verifyHumanTask(taskItem(ACCOUNT, { id: 'review-billing-and-organization' }), verifyDeps('o-elsewhere0'));
+      expect(await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps(organizationId))).toMatchObject({ verified: true });
+      const moved = await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps('o-elsewhere0'));
       expect(moved).toMatchObject({ verified: false, reason: `the account is in ${organizationId}, not o-elsewhere0` });
     });
 
     it('the root password change, found in CloudTrail (the LookupEvents stub)', async () => {
       moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root')] } });
-      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'change-root-password' }), verifyDeps())).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z' });
+      expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z' });
     });
 
     // Defect being fixed on another branch: password-check paging. LookupEvents returns at most 50
@@ -199,7 +207,29 @@ describeMoto('contract: run approved action, verify human task', () => {
     it.failing("the root password change on LookupEvents' second page", async () => {
       const users = Array.from({ length: 60 }, (_, i) => passwordUpdated(`user-pw-${i}`, new Date(Date.parse('2024-03-04T10:40:00Z') + i * 1000).toISOString(), 'IAMUser'));
       moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root'), ...users] } });
-      expect(await verifyHumanTask(taskItem(ACCOUNT, { id: 'change-root-password' }), verifyDeps())).toMatchObject({ verified: true });
+      expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true });
+    });
+  });
+
+  describe("the task's own words, read from the assessment's plan.json in S3", () => {
+    it('a console task no API can check: verified null, with its verification text from plan.json', async () => {
+      const item = await plans.item(ACCOUNT, { id: 'secure-root-mailbox', verification: 'Confirmed by the responder (no AWS API can see the mailbox).' });
+      const sentNow = watchSent();
+      expect(await verifyHumanTask(item, verifyDeps())).toMatchObject({ verified: null, reason: 'No API can see this: "Confirmed by the responder (no AWS API can see the mailbox)."' });
+      expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
+    });
+
+    it('an approved action not built yet is handed back with its title from plan.json', async () => {
+      // attach-deny-root-scp is proposed by Assess Incident and not built in Run Approved Action yet.
+      const item = await plans.item(ACCOUNT, { id: 'attach-deny-root-scp', kind: 'remediation', title: 'Approve: attach a deny-all-root SCP', remediation: { action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' } });
+      const sentNow = watchSent();
+      expect(await runApprovedAction(item, runDeps())).toMatchObject({ status: 'not-implemented', detail: 'Running "attach-deny-root-scp" is not built yet: do it by hand (Approve: attach a deny-all-root SCP).' });
+      expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
+    });
+
+    it("no plan.json in S3: moto's NoSuchKey is an EvidenceReadError (terminal: the Map's Catch records the task as failed)", async () => {
+      const item = taskItem(ACCOUNT, { id: 'secure-root-mailbox' });
+      await expect(verifyHumanTask(item, verifyDeps())).rejects.toMatchObject({ name: 'EvidenceReadError', message: expect.stringContaining('NoSuchKey') });
     });
   });
 
