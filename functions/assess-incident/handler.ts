@@ -9,13 +9,13 @@ export const handler = stepHandler({
   step: 'assess-incident',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const bucket = runtimeConfig().EVIDENCE_BUCKET;
-    return assessIncident(state, {
+    return {
       evidence: objectReader(bucket, incidentPrefix(state.incidentId, 'evidence')),
       bundle: new EvidenceBundle(objectWriter(bucket, incidentPrefix(state.incidentId, 'assessment'))),
-    });
+    };
   },
+  run: (state, deps) => assessIncident(state, deps),
 });
 export { requiredPermissions } from './assess-incident';

@@ -12,11 +12,10 @@ export const handler = stepHandler({
   step: 'collect-evidence',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
     const { target, member } = targetFor(state.accountId, config);
-    return collectEvidence(state, {
+    return {
       clients: targetClients(target),
       // The organization-wide posture is read in organization mode, from the responder's own account.
       ...(config.MODE === 'organization'
@@ -35,8 +34,9 @@ export const handler = stepHandler({
       clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
-    });
+    };
   },
+  run: (state, deps) => collectEvidence(state, deps),
 });
 
 /** The reads of the step, writing the evidence bundle, its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */

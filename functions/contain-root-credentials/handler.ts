@@ -10,18 +10,18 @@ export const handler = stepHandler({
   step: 'contain-root-credentials',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
-    return containRootCredentials(state, {
+    return {
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member: targetFor(state.accountId, config).member,
       region: 'us-east-1',
       clock: clock(),
       timer: rateTimer(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
-    });
+    };
   },
+  run: (state, deps) => containRootCredentials(state, deps),
 });
 
 /** The step's calls, plus recording its own AssumeRoot session in the incidents table. */

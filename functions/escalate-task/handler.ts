@@ -10,14 +10,14 @@ export const handler = stepHandler({
   step: 'escalate-task',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
-    return escalateTask(state, {
+    return {
       sns: snsClient(),
       escalationTopicArn: config.ESCALATION_TOPIC_ARN,
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
-    });
+    };
   },
+  run: (state, deps) => escalateTask(state, deps),
 });
 export { requiredPermissions } from './escalate-task';

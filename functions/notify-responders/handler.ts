@@ -9,10 +9,10 @@ export const handler = stepHandler({
   step: 'notify-responders',
   schema: NotifyInputSchema,
   incidentId: (input) => input.incidentId,
-  deps: () => undefined,
-  run: (input) => {
+  deps: (input) => {
     const config = runtimeConfig();
-    return notifyResponders(input, { sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, assessment: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(input.incidentId, 'assessment')) });
+    return { sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, assessment: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(input.incidentId, 'assessment')) };
   },
+  run: (input, deps) => notifyResponders(input, deps),
 });
 export { requiredPermissions } from './notify-responders';

@@ -11,10 +11,9 @@ export const handler = stepHandler({
   step: 'request-approval',
   schema: ApprovalRequestSchema,
   incidentId: (request) => request.input.incidentId,
-  deps: () => undefined,
-  run: (request) => {
+  deps: (request) => {
     const config = runtimeConfig();
-    return requestApproval(request, {
+    return {
       approvals: new ApprovalStore(documentClient(), config.APPROVALS_TABLE),
       sns: snsClient(),
       respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
@@ -22,7 +21,8 @@ export const handler = stepHandler({
       expiryHours: config.APPROVAL_EXPIRY_HOURS,
       clock: clock(),
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(request.input.incidentId, 'assessment'))),
-    });
+    };
   },
+  run: (request, deps) => requestApproval(request, deps),
 });
 export { requiredPermissions } from './request-approval';

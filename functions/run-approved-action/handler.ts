@@ -12,11 +12,10 @@ export const handler = stepHandler({
   step: 'run-approved-action',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
-    return runApprovedAction(state, {
+    return {
       clients: targetClients(target),
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       member,
@@ -24,8 +23,9 @@ export const handler = stepHandler({
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
-    });
+    };
   },
+  run: (state, deps) => runApprovedAction(state, deps),
 });
 
 /** The remediations, plus recording its own AssumeRoot sessions. */

@@ -10,11 +10,10 @@ export const handler = stepHandler({
   step: 'snapshot-root-credentials',
   schema: WorkflowStateSchema,
   incidentId: (state) => state.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
     const { target, member } = targetFor(state.accountId, config);
-    return snapshotRootCredentials(state, {
+    return {
       clients: targetClients(target),
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       useAssumeRoot: member,
@@ -22,8 +21,9 @@ export const handler = stepHandler({
       clock: clock(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] } : {}),
-    });
+    };
   },
+  run: (state, deps) => snapshotRootCredentials(state, deps),
 });
 
 /** The step's reads, plus recording its own AssumeRoot session in the incidents table. */

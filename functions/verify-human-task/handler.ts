@@ -11,17 +11,17 @@ export const handler = stepHandler({
   step: 'verify-human-task',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
-    return verifyHumanTask(state, {
+    return {
       clients: targetClients(targetFor(state.Payload.input.accountId, config).target),
       clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
-    });
+    };
   },
+  run: (state, deps) => verifyHumanTask(state, deps),
 });
 
 import { requiredPermissions as stepPermissions } from './verify-human-task';

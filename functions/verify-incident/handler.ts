@@ -12,10 +12,9 @@ export const handler = stepHandler({
   step: 'verify-incident',
   schema: VerifyIncidentInputSchema,
   incidentId: (state) => state.incidentId,
-  deps: () => undefined,
-  run: (state) => {
+  deps: (state) => {
     const config = runtimeConfig();
-    return verifyIncident(state, {
+    return {
       clients: targetClients(targetFor(state.accountId, config).target),
       firstCollection: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence')),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'verification'))),
@@ -23,8 +22,9 @@ export const handler = stepHandler({
       timer: rateTimer(),
       clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
-    });
+    };
   },
+  run: (state, deps) => verifyIncident(state, deps),
 });
 
 /** The lookups, reading the first collection's index, and writing its own bundle. */
