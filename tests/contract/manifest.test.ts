@@ -71,7 +71,8 @@ describe('contract manifest', () => {
       const text = readFileSync(join(CONTRACT, file), 'utf8');
       expect({ file, honest: text.includes('itKeepsTheManifestHonest(__filename)') }).toEqual({ file, honest: true });
     }
-    const contractFiles = readdirSync(CONTRACT).filter((f) => f.endsWith('.test.ts') && !['manifest.test.ts', 'parity.test.ts', 'moto-server.test.ts'].includes(f));
+    // audit.test.ts checks the command line's audit (functions/local), which the manifest of deployed code does not cover.
+    const contractFiles = readdirSync(CONTRACT).filter((f) => f.endsWith('.test.ts') && !['manifest.test.ts', 'parity.test.ts', 'moto-server.test.ts', 'audit.test.ts'].includes(f));
     expect(contractFiles.filter((f) => !named.has(f))).toEqual([]);
   });
 
