@@ -1,9 +1,9 @@
-import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand } from '@aws-sdk/client-account';
+import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
+import { AWSOrganizationsNotInUseException, DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
-import { awsCall, AwsCallError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
 import { enabledRegions } from '#shared/inventory';
 
@@ -61,8 +61,6 @@ async function attempt<T>(state: AccountState, what: string, run: () => Promise<
   }
 }
 
-const causeName = (error: unknown) => ((error as AwsCallError).cause as Error | undefined)?.name;
-
 /**
  * @param organization In organization mode for a member account: the responder's own clients
  *   (DescribeAccount and ListParents are served to the management or delegated-admin account).
@@ -82,7 +80,7 @@ export async function readAccountState(clients: TargetClients, organization?: { 
           const c = out.AlternateContact;
           state.alternateContacts[type] = { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber };
         } catch (error) {
-          if (error instanceof AwsCallError && causeName(error) === 'ResourceNotFoundException') state.alternateContacts[type] = null;
+          if (error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException)) state.alternateContacts[type] = null;
           else throw error;
         }
       }),
@@ -100,7 +98,7 @@ export async function readAccountState(clients: TargetClients, organization?: { 
         const out = await awsCall('organizations:DescribeOrganization', () => clients.organizations().send(new DescribeOrganizationCommand({})));
         state.organization = { id: out.Organization?.Id ?? '', managementAccountId: out.Organization?.MasterAccountId ?? '' };
       } catch (error) {
-        if (error instanceof AwsCallError && causeName(error) === 'AWSOrganizationsNotInUseException') state.organization = null;
+        if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) state.organization = null;
         else throw error;
       }
     }),

@@ -1,8 +1,8 @@
-import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
-import { AccessDeniedError, awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import { AccessDeniedError, awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
@@ -81,7 +81,7 @@ async function deleteOne(run: () => Promise<unknown>, operation: string, deps: C
       await awsCall(operation, run);
       return { status: 'done', detail: 'deleted' };
     } catch (error) {
-      if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
+      if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
       if (error instanceof TransientAwsError && attempt < 4) {
         await deps.timer.sleep(100 * 2 ** attempt);
         continue;

@@ -3,6 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
 import type { Target, TargetClients } from '#shared/clients';
+import * as accountSdk from '@aws-sdk/client-account';
+import * as cloudtrailSdk from '@aws-sdk/client-cloudtrail';
+import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
+import * as guarddutySdk from '@aws-sdk/client-guardduty';
+import * as iamSdk from '@aws-sdk/client-iam';
+import * as organizationsSdk from '@aws-sdk/client-organizations';
+import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
@@ -95,14 +102,50 @@ export interface Fault {
   accountId?: string;
 }
 
+/**
+ * A failure inside the simulated account, named as AWS names it. Every call's failure leaves the
+ * simulated account as the SDK would raise it (`sdkError`): the service's own exception class where
+ * its @aws-sdk/client-* package models one (IAM's `NoSuchEntityException`, not the wire code
+ * `NoSuchEntity`), else the service's base exception under the error code, as the SDK does for an
+ * error its model does not list (IAM's and STS's `AccessDenied`).
+ */
 class SimError extends Error {
   readonly $metadata: { httpStatusCode: number };
+  readonly $fault: 'client' | 'server';
   constructor(name: string, message: string, status = 400) {
     super(message);
     this.name = name;
     this.$metadata = { httpStatusCode: status };
+    this.$fault = status >= 500 ? 'server' : 'client';
   }
 }
+
+type SdkModule = Record<string, unknown>;
+/** Each simulated service's SDK package and its base exception, by IAM action prefix. */
+const SDK_SERVICES: Record<string, { module: SdkModule; base: new (options: { name: string; $fault: 'client' | 'server'; $metadata: { httpStatusCode: number }; message: string }) => Error }> = {
+  iam: { module: iamSdk, base: iamSdk.IAMServiceException },
+  sts: { module: stsSdk, base: stsSdk.STSServiceException },
+  account: { module: accountSdk, base: accountSdk.AccountServiceException },
+  organizations: { module: organizationsSdk, base: organizationsSdk.OrganizationsServiceException },
+  cloudtrail: { module: cloudtrailSdk, base: cloudtrailSdk.CloudTrailServiceException },
+  guardduty: { module: guarddutySdk, base: guarddutySdk.GuardDutyServiceException },
+  events: { module: eventbridgeSdk, base: eventbridgeSdk.EventBridgeServiceException },
+};
+
+/** The error a service's SDK client raises for this error code, status and message. */
+export function sdkError(service: string, name: string, message: string, status = 400): Error {
+  const sdk = SDK_SERVICES[service];
+  if (!sdk) return new SimError(name, message, status);
+  const $metadata = { httpStatusCode: status };
+  const modeled = sdk.module[name];
+  if (typeof modeled === 'function' && modeled.prototype instanceof sdk.base) {
+    return new (modeled as new (options: { message: string; $metadata: { httpStatusCode: number } }) => Error)({ message, $metadata });
+  }
+  return new sdk.base({ name, $fault: status >= 500 ? 'server' : 'client', $metadata, message });
+}
+
+/** The service (IAM action prefix) a simulated command belongs to. */
+const serviceOf = (command: string) => COMMAND_ACTIONS[command]?.split(':')[0] ?? '';
 
 type TaskPolicy = RootTaskPolicyName;
 const TASK_POLICY_ARN = new RegExp(`^arn:aws:iam::aws:policy/root-task/(${ROOT_TASK_POLICY_NAMES.join('|')})$`);
@@ -275,7 +318,7 @@ export class SimulatedAws {
         .send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 }))
         .catch((error: Error) => {
           assumed = undefined;
-          throw new SimError(error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
+          throw sdkError('sts', error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
         }));
     const as = (region: string) => {
       const client = this.client({ accountId: target.accountId, region, ...(roleName ? { roleName } : {}) });
@@ -314,7 +357,8 @@ export class SimulatedAws {
       return structuredClone(this.dispatch(principal, region, name, input));
     } catch (error) {
       call.error = (error as Error).name;
-      throw error;
+      // What leaves the simulated account is what the SDK raises: the service's exception class.
+      throw error instanceof SimError ? sdkError(serviceOf(name), error.name, error.message, error.$metadata.httpStatusCode) : error;
     }
   }
 
@@ -424,13 +468,13 @@ export class SimulatedAws {
       }
       case 'GetLoginProfileCommand': {
         const a = this.rootScope(principal, input, name);
-        if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+        if (!a.root.password) throw new SimError('NoSuchEntityException', 'Login Profile for the root user cannot be found', 404);
         return { LoginProfile: { UserName: '', CreateDate: new Date(0), PasswordResetRequired: false } };
       }
       case 'DeleteAccessKeyCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.accessKeys.findIndex((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         a.root.accessKeys.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-access-key', target: String(input['AccessKeyId']) });
         return {};
@@ -438,7 +482,7 @@ export class SimulatedAws {
       case 'DeleteSigningCertificateCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.signingCertificates.findIndex((c) => c.CertificateId === input['CertificateId']);
-        if (i < 0) throw new SimError('NoSuchEntity', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
         a.root.signingCertificates.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-signing-certificate', target: String(input['CertificateId']) });
         return {};
@@ -456,14 +500,14 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const doc = user.inlinePolicies?.[String(input['PolicyName'])];
-        if (doc === undefined) throw new SimError('NoSuchEntity', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
+        if (doc === undefined) throw new SimError('NoSuchEntityException', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
         return { UserName: user.UserName, PolicyName: input['PolicyName'], PolicyDocument: encodeURIComponent(doc) };
       }
       case 'UpdateAccessKeyCommand': {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const key = (user.accessKeys ?? []).find((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (!key) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (!key) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         if (key.Status !== input['Status']) {
           key.Status = input['Status'] as SimKey['Status'];
           this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: `access-key-${String(input['Status']).toLowerCase()}`, target: key.AccessKeyId });
@@ -473,13 +517,13 @@ export class SimulatedAws {
       case 'DeleteLoginProfileCommand': {
         if (principal.kind === 'root-session') {
           const a = this.rootScope(principal, input, name);
-          if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+          if (!a.root.password) throw new SimError('NoSuchEntityException', 'Login Profile for the root user cannot be found', 404);
           a.root.password = false;
           this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-password', target: a.accountId });
           return {};
         }
         const user = this.iamUser(principal.accountId, String(input['UserName']));
-        if (!user.loginProfile) throw new SimError('NoSuchEntity', `Login Profile for User ${user.UserName} cannot be found.`, 404);
+        if (!user.loginProfile) throw new SimError('NoSuchEntityException', `Login Profile for User ${user.UserName} cannot be found.`, 404);
         user.loginProfile = false;
         this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'delete-login-profile', target: user.UserName });
         return {};
@@ -487,7 +531,7 @@ export class SimulatedAws {
       case 'DeactivateMFADeviceCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.mfaDevices.findIndex((d) => d.SerialNumber === input['SerialNumber']);
-        if (i < 0) throw new SimError('NoSuchEntity', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
         a.root.mfaDevices.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'deactivate-root-mfa-device', target: String(input['SerialNumber']) });
         return {};
@@ -623,7 +667,7 @@ export class SimulatedAws {
 
   private iamUser(accountId: string, userName: string): SimAccount['iamUsers'][number] {
     const user = this.account(accountId).iamUsers.find((u) => u.UserName === userName);
-    if (!user) throw new SimError('NoSuchEntity', `The user with name ${userName} cannot be found.`, 404);
+    if (!user) throw new SimError('NoSuchEntityException', `The user with name ${userName} cannot be found.`, 404);
     return user;
   }
 

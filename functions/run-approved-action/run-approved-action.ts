@@ -1,10 +1,10 @@
 import { PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, NoSuchEntityException, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { assumeRoot } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
-import { awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import type { StepStatus, TaskItemState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
 
@@ -49,7 +49,8 @@ export interface RunActionDeps {
   recordOwnSession?: RecordOwnSession;
 }
 
-const notFound = (error: unknown) => error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity';
+/** IAM's not-found (wire code NoSuchEntity), as SDK v3 names it. */
+const notFound = (error: unknown) => error instanceof AwsCallError && isAwsError(error, NoSuchEntityException);
 
 async function rootSession(state: TaskItemState, deps: RunActionDeps) {
   const session = await assumeRoot(deps.responder, 'us-east-1', state.Payload.input.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now());

@@ -1,8 +1,8 @@
-import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
-import { AccessDeniedError, awsCall, AwsCallError } from '#shared/errors';
+import { AccessDeniedError, awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
 
@@ -71,7 +71,8 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
     awsCall('iam:GetLoginProfile', () => iam.send(new GetLoginProfileCommand({}))).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof AwsCallError && (error.cause as Error)?.name === 'NoSuchEntity') return false;
+        // No login profile: root has no password (IAM's NoSuchEntity, as SDK v3 names it).
+        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return false;
         throw error;
       },
     ),

@@ -1,13 +1,13 @@
-import { GetAlternateContactCommand } from '@aws-sdk/client-account';
+import { GetAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { QUARANTINE_POLICY_NAME } from '../run-approved-action/run-approved-action';
-import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { isObject, obj, str } from '#shared/cloudtrail';
-import { awsCall, AwsCallError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 
@@ -102,7 +102,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
           const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: type as 'SECURITY' })));
           actual = out.AlternateContact as Record<string, unknown> | undefined;
         } catch (error) {
-          if (!(error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'ResourceNotFoundException')) throw error;
+          if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
         }
         const differs = !actual || norm(actual['EmailAddress']) !== norm(expected.emailAddress) || norm(actual['Name']) !== norm(expected.name) || norm(actual['PhoneNumber']) !== norm(expected.phoneNumber);
         if (differs) problems.push(`the ${type} alternate contact does not match the baseline`);
@@ -112,7 +112,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
           const out = await awsCall('organizations:DescribeOrganization', () => deps.clients.organizations().send(new DescribeOrganizationCommand({})));
           if (out.Organization?.Id !== deps.baseline.expectedOrganizationId) problems.push(`the account is in ${out.Organization?.Id ?? 'no organization'}, not ${deps.baseline.expectedOrganizationId}`);
         } catch (error) {
-          if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'AWSOrganizationsNotInUseException') problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
+          if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
           else throw error;
         }
       }
@@ -138,7 +138,7 @@ async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, don
       try {
         await awsCall('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })));
       } catch (error) {
-        if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
+        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
         throw error;
       }
       const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));

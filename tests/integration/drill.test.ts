@@ -443,3 +443,37 @@ describe('drill: approvals over HTTP', () => {
     expect(links.length).toBe(40); // 10 tasks x (request + 3 reminders)
   });
 });
+
+describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)", () => {
+  const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
+
+  it('quarantines an attacker user that has no console password: done and verified (IAM answers NoSuchEntityException)', async () => {
+    const result = await runDrill({
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        w.accounts['210987654321']!.iamUsers[0]!.loginProfile = false;
+      },
+    });
+    const report = reportOf(result);
+    expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')).toMatchObject({ status: 'done', verified: true });
+    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand').map((c) => c.error)).toEqual(['NoSuchEntityException']);
+    expect(toolChanges(result).filter((c) => c.includes('tracy_stone') || c.includes('AKIASWJJJ66ZZZII4IYY'))).toEqual(['access-key-inactive AKIASWJJJ66ZZZII4IYY', 'put-user-policy tracy_stone/root-responder-quarantine']);
+  });
+
+  it("member-account whose root has no password: the AssumeRoot snapshot says so, and containment still deletes the key", async () => {
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        w.accounts['444455556666']!.root.password = false;
+      },
+    });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { status: string; method: string; root: { passwordPresent: boolean | null } } } }).snapshot.Payload;
+    expect(snapshot).toMatchObject({ status: 'done', method: 'assume-root-audit', root: { passwordPresent: false } });
+    expect(toolChanges(result)).toEqual(expect.arrayContaining(['delete-root-access-key AKIAMEMBERROOTKEY001']));
+    expect(reportOf(result).actions.find((a) => a.action === 'snapshot-root-credentials')!.status).toBe('done');
+  });
+});
