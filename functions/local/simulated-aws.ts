@@ -57,6 +57,8 @@ export interface SimAccount {
   trails: { Name: string; HomeRegion: string; IsMultiRegionTrail: boolean; IsLogging: boolean; TrailARN?: string }[];
   detectors: Record<string, { DetectorId: string; Status: 'ENABLED' | 'DISABLED' }>;
   iamUsers: { UserName: string; CreateDate: string; accessKeys?: SimKey[]; loginProfile?: boolean; inlinePolicies?: Record<string, string> }[];
+  /** Virtual MFA devices that are not root's: an IAM user's (UserName), or unassigned. ListVirtualMFADevices lists them beside root's. */
+  userVirtualMfaDevices?: { SerialNumber: string; UserName?: string; EnableDate?: string }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
   events: Record<string, JsonObject[]>;
   /**
@@ -443,12 +445,22 @@ export class SimulatedAws {
       case 'ListVirtualMFADevicesCommand': {
         this.requireRole(principal, name);
         const a = this.account(principal.accountId);
-        return {
-          VirtualMFADevices: a.root.mfaDevices
+        const status = String(input['AssignmentStatus'] ?? 'Any');
+        if (!['Assigned', 'Unassigned', 'Any'].includes(status)) throw new SimError('ValidationError', 'AssignmentStatus must be Assigned, Unassigned or Any', 400);
+        const devices = [
+          ...a.root.mfaDevices
             .filter((d) => d.kind === 'virtual')
             .map((d) => ({ SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate), User: { Arn: `arn:aws:iam::${a.accountId}:root`, UserId: a.accountId, UserName: '', Path: '/', CreateDate: new Date(0) } })),
-          IsTruncated: false,
-        };
+          ...(a.userVirtualMfaDevices ?? []).map((d) => ({
+            SerialNumber: d.SerialNumber,
+            ...(d.UserName
+              ? { EnableDate: new Date(d.EnableDate ?? 0), User: { Arn: `arn:aws:iam::${a.accountId}:user/${d.UserName}`, UserId: `AIDA${d.UserName.toUpperCase()}`, UserName: d.UserName, Path: '/', CreateDate: new Date(0) } }
+              : {}),
+          })),
+        ]
+          .filter((d) => status === 'Any' || (status === 'Assigned') === ('User' in d))
+          .sort((x, y) => x.SerialNumber.localeCompare(y.SerialNumber));
+        return this.iamPage(devices, input, (page) => ({ VirtualMFADevices: page }));
       }
       case 'ListMFADevicesCommand': {
         const a = this.rootScope(principal, input, name);
@@ -663,6 +675,23 @@ export class SimulatedAws {
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
+  }
+
+  /**
+   * One page of an IAM list, as IAM pages: MaxItems (1 to 1000) items, 100 when it is not given,
+   * IsTruncated and an opaque Marker to continue from.
+   */
+  private iamPage<T, R extends object>(items: T[], input: Record<string, unknown>, wrap: (page: T[]) => R): R & { IsTruncated: boolean; Marker?: string } {
+    const max = Number(input['MaxItems'] ?? 100);
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new SimError('ValidationError', 'MaxItems must be between 1 and 1000', 400);
+    let start = 0;
+    if (input['Marker'] !== undefined) {
+      const m = /^page:(\d+)$/.exec(Buffer.from(String(input['Marker']), 'base64url').toString('utf8'));
+      if (!m) throw new SimError('ValidationError', 'Invalid Marker', 400);
+      start = Number(m[1]);
+    }
+    const end = start + max;
+    return { ...wrap(items.slice(start, end)), IsTruncated: end < items.length, ...(end < items.length ? { Marker: Buffer.from(`page:${end}`).toString('base64url') } : {}) };
   }
 
   private iamUser(accountId: string, userName: string): SimAccount['iamUsers'][number] {

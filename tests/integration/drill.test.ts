@@ -476,4 +476,19 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     expect(toolChanges(result)).toEqual(expect.arrayContaining(['delete-root-access-key AKIAMEMBERROOTKEY001']));
     expect(reportOf(result).actions.find((a) => a.action === 'snapshot-root-credentials')!.status).toBe('done');
   });
+
+  it("finds root's virtual MFA device on the third page of 250 (IAM pages at 100)", async () => {
+    const result = await runDrill({
+      scenario: 'known-ip-with-mfa',
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        // Serial numbers that list before root's "root-account-mfa-device".
+        w.accounts['135792468013']!.userVirtualMfaDevices = Array.from({ length: 249 }, (_, i) => ({ SerialNumber: `arn:aws:iam::135792468013:mfa/developer-${String(i).padStart(3, '0')}`, UserName: `developer-${i}` }));
+      },
+    });
+    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { root: { mfaDevices: { SerialNumber: string }[] } } } }).snapshot.Payload;
+    expect(snapshot.root.mfaDevices.map((d) => d.SerialNumber)).toEqual(['arn:aws:iam::135792468013:mfa/root-account-mfa-device']);
+    expect(result.aws.calls.filter((c) => c.command === 'ListVirtualMFADevicesCommand' && c.caller === 'snapshotRootCredentials')).toHaveLength(3);
+  });
 });
