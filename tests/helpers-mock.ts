@@ -12,7 +12,7 @@ import type { TargetClients } from '#shared/clients';
  * (`mockClient(IAMClient)` mocks every instance) and throw the SDK's own exception classes. One
  * client per region, so a test can also mock one region's client alone (`mockClient(clients.cloudtrail('eu-west-1'))`).
  */
-export function sdkTargetClients(): TargetClients & { cloudtrail(region: string): CloudTrailClient } {
+export function sdkTargetClients(): Omit<TargetClients, 'cloudtrail'> & { cloudtrail(region: string): CloudTrailClient } {
   const cloudtrail = new Map<string, CloudTrailClient>();
   return {
     iam: () => new IAMClient({ region: 'us-east-1' }),

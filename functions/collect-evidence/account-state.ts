@@ -51,7 +51,7 @@ export interface AccountState {
   unavailable: { what: string; error: string }[];
 }
 
-async function attempt<T>(state: AccountState, what: string, run: () => Promise<T>): Promise<T | undefined> {
+async function attempt<T>(state: Pick<AccountState, 'unavailable'>, what: string, run: () => Promise<T>): Promise<T | undefined> {
   try {
     return await run();
   } catch (error) {
@@ -122,16 +122,9 @@ export async function readAccountState(clients: TargetClients, organization?: { 
           }),
         ]
       : []),
-    attempt(state, 'CloudTrail trails', async () => {
-      const ct = clients.cloudtrail('us-east-1');
-      const out = await awsCall('cloudtrail:DescribeTrails', () => ct.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
-      state.trails = await Promise.all(
-        (out.trailList ?? []).map(async (t) => {
-          const home = t.HomeRegion ?? 'us-east-1';
-          const status = await attempt(state, `trail status of ${t.Name}`, () => awsCall('cloudtrail:GetTrailStatus', () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
-          return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
-        }),
-      );
+    readTrails(clients, state.regions).then((read) => {
+      state.trails = read.trails;
+      state.unavailable.push(...read.unavailable);
     }),
     ...state.regions.map((region) =>
       attempt(state, `GuardDuty in ${region}`, async () => {
@@ -149,6 +142,41 @@ export async function readAccountState(clients: TargetClients, organization?: { 
   ]);
   state.detectors.sort((a, b) => a.region.localeCompare(b.region));
   return state;
+}
+
+/**
+ * Every trail of the account: DescribeTrails in every enabled region (a region lists its own trails
+ * and the shadows of multi-region trails, never another region's single-region trail: see
+ * shared/trails.ts for what CloudTrail documents), one entry per TrailARN, in region order; each
+ * trail's status from its home region, by ARN. A region that refuses is recorded, the others kept.
+ */
+export async function readTrails(clients: Pick<TargetClients, 'cloudtrail'>, regions: readonly string[]): Promise<{ trails: AccountState['trails']; unavailable: AccountState['unavailable'] }> {
+  const read: { unavailable: AccountState['unavailable'] } = { unavailable: [] };
+  const perRegion = await Promise.all(
+    regions.map(
+      async (region) =>
+        (await attempt(read, `CloudTrail trails in ${region}`, async () => {
+          const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () => clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+          return out.trailList ?? [];
+        })) ?? [],
+    ),
+  );
+  const byArn = new Map<string, (typeof perRegion)[number][number]>();
+  for (const [i, list] of perRegion.entries()) {
+    for (const t of list) {
+      const home = t.HomeRegion ?? regions[i]!;
+      const key = t.TrailARN ?? `${home}/${t.Name ?? ''}`;
+      if (!byArn.has(key)) byArn.set(key, { ...t, HomeRegion: home });
+    }
+  }
+  const trails = await Promise.all(
+    [...byArn.values()].map(async (t) => {
+      const home = t.HomeRegion!;
+      const status = await attempt(read, `trail status of ${t.Name} (${home})`, () => awsCall(`cloudtrail:GetTrailStatus ${home}`, () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
+      return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
+    }),
+  );
+  return { trails, unavailable: read.unavailable };
 }
 
 const norm = (v: string | undefined) => (v ?? '').trim().toLowerCase();
@@ -175,7 +203,7 @@ export function stateFindings(state: AccountState, baseline: { alternateContacts
   for (const trail of state.trails) {
     if (trail.logging === false) findings.push({ id: `trail-not-logging-${trail.name}`, category: 'logging-tampering', severity: 'critical', title: `Trail ${trail.name} (${trail.homeRegion}) is not logging`, detail: 'CloudTrail is the record of what root did; a stopped trail hides it.', evidence: ['account/trails.json'] });
   }
-  if (state.trails.length === 0 && !state.unavailable.some((u) => u.what === 'CloudTrail trails')) {
+  if (state.trails.length === 0 && !state.unavailable.some((u) => u.what.startsWith('CloudTrail trails'))) {
     findings.push({ id: 'no-trail', category: 'logging-tampering', severity: 'high', title: 'No CloudTrail trail exists', detail: 'Only the 90-day event history is available; root API calls are not delivered to EventBridge without a trail.', evidence: ['account/trails.json'] });
   }
   for (const d of state.detectors) {

@@ -637,20 +637,38 @@ export class SimulatedAws {
         return { Account: { Id: a.accountId, Name: a.name, Email: a.email, Status: 'ACTIVE', JoinedMethod: 'CREATED', JoinedTimestamp: new Date('2019-06-01T00:00:00Z') } };
       }
       // ---------- CloudTrail ----------
+      // Trails are regional (CloudTrail API Reference: DescribeTrails, GetTrailStatus, StartLogging).
+      // In a region, DescribeTrails lists the trails homed there and, with includeShadowTrails (the
+      // default), the multi-region trails homed elsewhere (shadow trails, with their HomeRegion); by
+      // name it finds the region's own trails only, another region's trail only by its ARN.
       case 'DescribeTrailsCommand': {
         this.requireRole(principal, name);
-        return { trailList: this.account(principal.accountId).trails.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: t.TrailARN ?? `arn:aws:cloudtrail:${t.HomeRegion}:${principal.accountId}:trail/${t.Name}` })) };
+        const a = this.account(principal.accountId);
+        const names = (input['trailNameList'] ?? []) as string[];
+        const shown = names.length
+          ? a.trails.filter((t) => names.some((n) => n === trailArn(a.accountId, t) || (n === t.Name && t.HomeRegion === region)))
+          : a.trails.filter((t) => t.HomeRegion === region || (input['includeShadowTrails'] !== false && t.IsMultiRegionTrail));
+        return { trailList: shown.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: trailArn(a.accountId, t) })) };
       }
+      // From one region: the region's own trail by name or ARN, a shadow trail by its ARN only.
       case 'GetTrailStatusCommand': {
         this.requireRole(principal, name);
-        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
-        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        const a = this.account(principal.accountId);
+        const n = String(input['Name']);
+        const trail = a.trails.find((t) => (t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n)) || (t.IsMultiRegionTrail && trailArn(a.accountId, t) === n));
+        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
         return { IsLogging: trail.IsLogging };
       }
+      // Only in the trail's home region: a shadow trail refuses it (InvalidHomeRegionException).
       case 'StartLoggingCommand': {
         this.requireRole(principal, name);
-        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
-        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        const a = this.account(principal.accountId);
+        const n = String(input['Name']);
+        const trail = a.trails.find((t) => t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n));
+        if (!trail) {
+          if (a.trails.some((t) => t.IsMultiRegionTrail && trailArn(a.accountId, t) === n)) throw new SimError('InvalidHomeRegionException', 'This operation must be called from the Region in which the trail was created.', 400);
+          throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
+        }
         if (!trail.IsLogging) {
           trail.IsLogging = true;
           this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'start-logging', target: trail.Name });
@@ -749,6 +767,15 @@ export class SimulatedAws {
       ...(nextToken ? { NextToken: nextToken } : {}),
     };
   }
+}
+
+function trailArn(accountId: string, trail: SimAccount['trails'][number]): string {
+  return trail.TrailARN ?? `arn:aws:cloudtrail:${trail.HomeRegion}:${accountId}:trail/${trail.Name}`;
+}
+
+/** A trail name as the ARN CloudTrail's not-found message shows (an ARN stays as it is). */
+function trailArnOf(nameOrArn: string, region: string, accountId: string): string {
+  return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:cloudtrail:${region}:${accountId}:trail/${nameOrArn}`;
 }
 
 /** LookupEvents' Username: "root" for the root user, the IAM user name, the role session name. */

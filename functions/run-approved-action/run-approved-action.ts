@@ -2,6 +2,7 @@ import { PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, NoSuchEntityException, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { assumeRoot } from '#shared/assume-root';
+import { locateTrail } from '#shared/trails';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
@@ -21,6 +22,7 @@ export const requiredPermissions = [
   'iam:UpdateAccessKey',
   'iam:DeleteLoginProfile',
   'account:PutAlternateContact',
+  'cloudtrail:DescribeTrails',
   'cloudtrail:StartLogging',
   'sts:AssumeRoot',
 ] as const;
@@ -85,8 +87,11 @@ async function act(action: string, target: string, region: string, state: TaskIt
       return { status: 'done', detail: `Restored the ${type} alternate contact to ${c.emailAddress}.` };
     }
     case 'restart-trail': {
-      await awsCall('cloudtrail:StartLogging', () => deps.clients.cloudtrail(region).send(new StartLoggingCommand({ Name: target })));
-      return { status: 'done', detail: `StartLogging on ${target} in ${region}.` };
+      // StartLogging works only in the trail's home region (never on a shadow trail): find it first.
+      const trail = await locateTrail(deps.clients, region, target);
+      if (!trail) return { status: 'failed', detail: `No trail ${target} in ${region} (DescribeTrails lists its own and shadow trails): nothing was restarted.` };
+      await awsCall('cloudtrail:StartLogging', () => deps.clients.cloudtrail(trail.homeRegion).send(new StartLoggingCommand({ Name: trail.name })));
+      return { status: 'done', detail: `StartLogging on ${trail.name} in its home region ${trail.homeRegion}.` };
     }
     case 'delete-root-access-key':
     case 'deactivate-root-mfa-device':

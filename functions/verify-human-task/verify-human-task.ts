@@ -10,6 +10,7 @@ import { isObject, obj, str } from '#shared/cloudtrail';
 import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
+import { locateTrail } from '#shared/trails';
 
 /**
  * Verify Human Task: a "done" is checked by API wherever an API can tell, and a check that fails
@@ -26,6 +27,7 @@ export const requiredPermissions = [
   'iam:GetUserPolicy',
   'iam:ListAccessKeys',
   'cloudtrail:LookupEvents',
+  'cloudtrail:DescribeTrails',
   'cloudtrail:GetTrailStatus',
   'account:GetAlternateContact',
   'organizations:DescribeOrganization',
@@ -151,7 +153,10 @@ async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, don
       return norm(out.AlternateContact?.EmailAddress) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${out.AlternateContact?.EmailAddress ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
     }
     case 'restart-trail': {
-      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(region).send(new GetTrailStatusCommand({ Name: target })));
+      // The status as the trail's home region has it (a shadow trail answers only by its ARN).
+      const trail = await locateTrail(deps.clients, region, target);
+      if (!trail) return done(false, `No trail ${target} in ${region} any more`);
+      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.ref })));
       return out.IsLogging ? done(true, `Trail ${target} is logging`) : done(false, `Trail ${target} is still not logging`);
     }
     default:
