@@ -44,8 +44,12 @@ export interface AccountState {
   accountInformation: { name: string | null; createdAt: string | null } | null;
   regions: string[];
   organization: { id: string; managementAccountId: string } | null;
-  /** Organization mode: the member account as the management account sees it (name, root email, status, OU). */
-  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] } | null;
+  /**
+   * Organization mode: the member account as the management account sees it (name, root email,
+   * status, OU). Each of its three reads stands alone: what one could not read is null (and in
+   * `unavailable`), never a guess.
+   */
+  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] | null } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
   detectors: { region: string; detectorId: string | null; status: string | null }[];
   unavailable: { what: string; error: string }[];
@@ -102,26 +106,7 @@ export async function readAccountState(clients: TargetClients, organization?: { 
         else throw error;
       }
     }),
-    ...(organization
-      ? [
-          attempt(state, 'member account in the organization', async () => {
-            const orgs = organization.responder.organizations();
-            const [described, parents, primary] = await Promise.all([
-              awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: organization.accountId }))),
-              awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: organization.accountId }))),
-              // The root user's email (the password recovery path), as the Account API has it now.
-              awsCall('account:GetPrimaryEmail', () => organization.responder.account().send(new GetPrimaryEmailCommand({ AccountId: organization.accountId }))),
-            ]);
-            state.memberAccount = {
-              name: described.Account?.Name ?? null,
-              email: described.Account?.Email ?? null,
-              primaryEmail: primary.PrimaryEmail ?? null,
-              status: described.Account?.Status ?? null,
-              parents: (parents.Parents ?? []).map((p) => p.Id ?? ''),
-            };
-          }),
-        ]
-      : []),
+    ...(organization ? [readMemberAccount(state, organization.responder, organization.accountId)] : []),
     readTrails(clients, state.regions).then((read) => {
       state.trails = read.trails;
       state.unavailable.push(...read.unavailable);
@@ -142,6 +127,30 @@ export async function readAccountState(clients: TargetClients, organization?: { 
   ]);
   state.detectors.sort((a, b) => a.region.localeCompare(b.region));
   return state;
+}
+
+/**
+ * The member account from the management account: DescribeAccount, ListParents and GetPrimaryEmail
+ * at once, each kept on its own (allSettled): a refused GetPrimaryEmail must not lose the name, status
+ * and OU the other two answered. A refusal is recorded in `unavailable`; a transient failure is
+ * thrown, so the state machine's Retry runs the step again.
+ */
+async function readMemberAccount(state: AccountState, responder: TargetClients, accountId: string): Promise<void> {
+  const orgs = responder.organizations();
+  const [described, parents, primary] = await Promise.all([
+    attempt(state, 'member account (organizations:DescribeAccount)', () => awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: accountId })))),
+    attempt(state, 'member account parents (organizations:ListParents)', () => awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: accountId })))),
+    // The root user's email (the password recovery path), as the Account API has it now.
+    attempt(state, 'member account primary email (account:GetPrimaryEmail)', () => awsCall('account:GetPrimaryEmail', () => responder.account().send(new GetPrimaryEmailCommand({ AccountId: accountId })))),
+  ]);
+  if (!described && !parents && !primary) return;
+  state.memberAccount = {
+    name: described?.Account?.Name ?? null,
+    email: described?.Account?.Email ?? null,
+    primaryEmail: primary?.PrimaryEmail ?? null,
+    status: described?.Account?.Status ?? null,
+    parents: parents ? (parents.Parents ?? []).map((p) => p.Id ?? '') : null,
+  };
 }
 
 /**

@@ -477,6 +477,16 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     expect(reportOf(result).actions.find((a) => a.action === 'snapshot-root-credentials')!.status).toBe('done');
   });
 
+  it('member-account with GetPrimaryEmail refused: the evidence keeps the member as DescribeAccount and ListParents show it', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: Infinity }] });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const organization = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'account', 'organization.json'), 'utf8')) as { memberAccount: Record<string, unknown> | null };
+    expect(organization.memberAccount).toMatchObject({ status: 'ACTIVE', parents: ['ou-ab12-workloads'], primaryEmail: null });
+    expect(organization.memberAccount!['email']).toEqual(expect.any(String));
+    const evidence = (result.executions[0]!.output as Output).containAndCollect!.Payload.evidence as unknown as { accountState: { unavailable: { what: string }[] } };
+    expect(evidence.accountState.unavailable.map((u) => u.what)).toEqual(['member account primary email (account:GetPrimaryEmail)']);
+  });
+
   it("finds root's virtual MFA device on the third page of 250 (IAM pages at 100)", async () => {
     const result = await runDrill({
       scenario: 'known-ip-with-mfa',
