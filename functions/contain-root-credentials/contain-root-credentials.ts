@@ -6,6 +6,7 @@ import { AccessDeniedError, awsCall, AwsCallError, isAwsError, TransientAwsError
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
+import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
 /**
  * Contain Root Credentials, right after the snapshot, beside evidence collection.
@@ -107,6 +108,16 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
     assumeRoot(deps.responder, deps.region, state.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now()),
   ]);
   for (const r of [features, assumed]) if (r.status === 'rejected' && r.reason instanceof TransientAwsError) throw r.reason;
+  // ListOrganizationsFeatures refused because the organization cannot have centralized root access
+  // (trusted access for IAM off, ...): that, not AssumeRoot's refusal, is what the responders act on.
+  const unavailable = features.status === 'rejected' ? rootAccessUnavailable(features.reason) : undefined;
+  if (unavailable && assumed.status === 'rejected') {
+    return result(state, deps, {
+      status: 'skipped',
+      blockedBy: `centralized root access: not available for the organization: ${unavailable}`,
+      detail: `Centralized root access management is not available (${unavailable}). ${ENABLE_ROOT_ACCESS} Until then a person deletes the keys in the console.`,
+    });
+  }
   const missing = features.status === 'fulfilled' ? NEEDED_FEATURES.filter((f) => !(features.value.EnabledFeatures ?? []).includes(f)) : [];
   if (missing.length > 0) {
     return result(state, deps, {

@@ -73,6 +73,13 @@ export interface SimOrganization {
   managementAccountId: string;
   /** iam:ListOrganizationsFeatures */
   features: ('RootCredentialsManagement' | 'RootSessions')[];
+  /**
+   * Trusted access for IAM in AWS Organizations, which centralized root access needs. Default: on when
+   * a feature is enabled (enabling one in the console turns it on), off otherwise, the usual state of
+   * an organization that never enabled them: ListOrganizationsFeatures then refuses
+   * (ServiceAccessNotEnabledException) instead of listing no features.
+   */
+  iamTrustedAccess?: boolean;
   delegatedAdmins: string[];
 }
 
@@ -548,10 +555,15 @@ export class SimulatedAws {
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'deactivate-root-mfa-device', target: String(input['SerialNumber']) });
         return {};
       }
+      // The errors the IAM API Reference lists for ListOrganizationsFeatures (IAM's own, not Organizations').
       case 'ListOrganizationsFeaturesCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
-        if (!org) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization', 400);
+        if (!org) throw new SimError('OrganizationNotFoundException', 'No organization is associated with your account.', 400);
+        if (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId)) {
+          throw new SimError('AccountNotManagementOrDelegatedAdministratorException', 'The account making the request is not the management account or delegated administrator account for centralized root access.', 400);
+        }
+        if (!(org.iamTrustedAccess ?? org.features.length > 0)) throw new SimError('ServiceAccessNotEnabledException', 'Trusted access is not enabled for IAM in Organizations.', 400);
         return { OrganizationId: org.id, EnabledFeatures: [...org.features] };
       }
       // ---------- Account ----------

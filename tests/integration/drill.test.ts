@@ -487,6 +487,19 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     expect(evidence.accountState.unavailable.map((u) => u.what)).toEqual(['member account primary email (account:GetPrimaryEmail)']);
   });
 
+  it('member-without-root-access (trusted access for IAM off): containment skipped, and the report says how to enable centralized root access', async () => {
+    const result = await runDrill({ scenario: 'member-without-root-access', approve: 'all', out: out() });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    expect(result.aws.calls.filter((c) => c.command === 'ListOrganizationsFeaturesCommand').map((c) => c.error)).toEqual(expect.arrayContaining(['ServiceAccessNotEnabledException']));
+    expect((result.executions[0]!.output as Output).containAndCollect!.Payload.containment.status).toBe('skipped');
+    const report = reportOf(result);
+    const off = report.findings.filter((f) => f.id === 'centralized-root-access-off');
+    expect(off).toHaveLength(1);
+    expect(off[0]!.title).toMatch(/^Centralized root access management is not (fully enabled|available) for the organization$/);
+    expect(JSON.stringify(off[0])).toContain('trusted access for IAM is not enabled in AWS Organizations');
+    expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')).toMatchObject({ status: 'done' });
+  });
+
   it("finds root's virtual MFA device on the third page of 250 (IAM pages at 100)", async () => {
     const result = await runDrill({
       scenario: 'known-ip-with-mfa',

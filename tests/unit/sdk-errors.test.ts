@@ -1,4 +1,5 @@
 import {
+  AccountNotManagementOrDelegatedAdministratorException,
   DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
   GetLoginProfileCommand,
@@ -9,15 +10,19 @@ import {
   ListOrganizationsFeaturesCommand,
   ListSigningCertificatesCommand,
   NoSuchEntityException,
+  OrganizationNotFoundException,
+  OrganizationNotInAllFeaturesModeException,
   PutUserPolicyCommand,
+  ServiceAccessNotEnabledException,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { AssumeRootCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRootCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import { AwsCallError, isAwsError } from '#shared/errors';
 import { virtualTimer } from '#shared/rate-limit';
 import type { TaskItemState, WorkflowState } from '#shared/schemas';
+import { postureFindings, readRootAccessPosture } from '#functions/collect-evidence/root-access-posture';
 import { containRootCredentials } from '#functions/contain-root-credentials/contain-root-credentials';
 import { runApprovedAction } from '#functions/run-approved-action/run-approved-action';
 import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
@@ -124,5 +129,41 @@ describe('IAM not-found is NoSuchEntityException', () => {
     const out = await containRootCredentials(state, { responder: sdkTargetClients(), member: true, region: 'us-east-1', clock, timer: virtualTimer() });
     expect(out).toMatchObject({ status: 'done', blockedBy: null });
     expect(out.actions.map((a) => [a.target, a.status])).toEqual([['AKIAMEMBERROOTKEY001', 'already-gone']]);
+  });
+});
+
+describe('ListOrganizationsFeatures: centralized root access not available', () => {
+  const notAvailable = [
+    ['ServiceAccessNotEnabledException', () => new ServiceAccessNotEnabledException(meta()), /trusted access for IAM is not enabled in AWS Organizations/],
+    ['OrganizationNotInAllFeaturesModeException', () => new OrganizationNotInAllFeaturesModeException(meta()), /does not have all features enabled/],
+    ['OrganizationNotFoundException', () => new OrganizationNotFoundException(meta()), /no organization/],
+  ] as const;
+
+  it.each(notAvailable)('%s: the posture says centralized root access is off, why, and how to enable it; no member is audited', async (_name, error, why) => {
+    iam.on(ListOrganizationsFeaturesCommand).rejects(error());
+    const posture = await readRootAccessPosture(sdkTargetClients(), '999988887777');
+    expect(posture).toMatchObject({ enabled: false, features: [], membersChecked: 0 });
+    expect(posture.notAvailable).toMatch(why);
+    const [finding] = postureFindings(posture);
+    expect(finding).toMatchObject({ id: 'centralized-root-access-off', category: 'organization', severity: 'high', title: 'Centralized root access management is not available for the organization' });
+    expect(finding!.detail).toMatch(why);
+    expect(finding!.detail).toMatch(/IAM > Root access management > Enable/);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRootCommand, 0);
+  });
+
+  it('not the management account or a delegated administrator: that is the deployment, not the posture, and stays an error', async () => {
+    iam.on(ListOrganizationsFeaturesCommand).rejects(new AccountNotManagementOrDelegatedAdministratorException(meta()));
+    await expect(readRootAccessPosture(sdkTargetClients(), '999988887777')).rejects.toMatchObject({ name: 'AwsCallError' });
+  });
+
+  it.each(notAvailable)('%s: containment is skipped as "centralized root access" (a human task and that finding), not failed', async (_name, error, why) => {
+    iam.on(ListOrganizationsFeaturesCommand).rejects(error());
+    sts.on(AssumeRootCommand).rejects(new STSServiceException({ name: 'AccessDenied', $fault: 'client', ...meta(403) }));
+    const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: '2024-03-04T10:55:00Z' } as unknown as WorkflowState;
+    const out = await containRootCredentials(state, { responder: sdkTargetClients(), member: true, region: 'us-east-1', clock, timer: virtualTimer() });
+    expect(out.status).toBe('skipped');
+    expect(out.blockedBy).toMatch(/^centralized root access: not available for the organization: /);
+    expect(out.blockedBy).toMatch(why);
+    expect(out.detail).toMatch(/IAM > Root access management > Enable/);
   });
 });
