@@ -8,6 +8,7 @@ import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { isObject, obj, str } from '#shared/cloudtrail';
 import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
+import { everyPage } from '#shared/inventory';
 import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 import { locateTrail } from '#shared/trails';
@@ -58,12 +59,20 @@ async function accountSummary(deps: VerifyTaskDeps): Promise<Record<string, numb
 }
 
 async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskDeps): Promise<string | undefined> {
+  const end = deps.clock.now();
   for (const eventName of ['PasswordUpdated', 'PasswordRecoveryCompleted']) {
-    await deps.limiters.for(`${accountId}:us-east-1`).take();
-    const out = await awsCall('cloudtrail:LookupEvents', () =>
-      deps.clients.cloudtrail('us-east-1').send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: deps.clock.now(), MaxResults: 50 })),
-    );
-    for (const e of out.Events ?? []) {
+    // Every page (50 events each): IAM users' password changes are the same event name, and root's
+    // can be behind any number of them. Each page waits its turn under the account's 2 calls/s.
+    const events = await everyPage(async (token) => {
+      await deps.limiters.for(`${accountId}:us-east-1`).take();
+      const out = await awsCall('cloudtrail:LookupEvents', () =>
+        deps.clients
+          .cloudtrail('us-east-1')
+          .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: end, MaxResults: 50, ...(token ? { NextToken: token } : {}) })),
+      );
+      return { items: out.Events, next: out.NextToken };
+    });
+    for (const e of events) {
       let record: unknown;
       try {
         record = JSON.parse(e.CloudTrailEvent ?? '{}');
@@ -149,8 +158,15 @@ async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, don
     }
     case 'restore-alternate-contact': {
       const expected = deps.baseline.alternateContacts[target as 'SECURITY'];
-      const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
-      return norm(out.AlternateContact?.EmailAddress) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${out.AlternateContact?.EmailAddress ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
+      let actual: string | undefined;
+      try {
+        const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
+        actual = out.AlternateContact?.EmailAddress;
+      } catch (error) {
+        // Unset: the Account API answers ResourceNotFoundException. Not restored: a failed check, not an error.
+        if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
+      }
+      return actual !== undefined && norm(actual) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${actual ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
     }
     case 'restart-trail': {
       // The status as the trail's home region has it (a shadow trail answers only by its ARN).
