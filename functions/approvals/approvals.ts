@@ -1,7 +1,7 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { type ApprovalRecord, type ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
 import type { Clock } from '#shared/clock';
-import { ApprovalAlreadyDecidedError, ApprovalRejectedError, isTransientAwsError, TransientAwsError } from '#shared/errors';
+import { ApprovalAlreadyDecidedError, ApprovalRejectedError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
 import type { ApprovalDecision } from '#shared/schemas';
 
 /**
@@ -71,7 +71,7 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
       await deps.sfn.send(new SendTaskFailureCommand({ taskToken: record.token, error: rejection.name, cause: rejection.message.slice(0, 256) }));
     }
   } catch (error) {
-    if (error instanceof TaskTimedOut || (error as Error).name === 'TaskTimedOut' || (error as Error).name === 'TaskDoesNotExist') {
+    if (isAwsError(error, TaskTimedOut, TaskDoesNotExist)) {
       // Sent again and refused: the workflow heard the first time (or stopped waiting); the decision stands.
       if (again) return { ...safe, complete, resent: true };
       // The workflow stopped waiting (timed out into a reminder, or finished): this link is dead.

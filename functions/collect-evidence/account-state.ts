@@ -1,9 +1,9 @@
-import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand } from '@aws-sdk/client-account';
+import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
+import { AWSOrganizationsNotInUseException, DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
-import { awsCall, AwsCallError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
 import { enabledRegions } from '#shared/inventory';
 
@@ -44,14 +44,18 @@ export interface AccountState {
   accountInformation: { name: string | null; createdAt: string | null } | null;
   regions: string[];
   organization: { id: string; managementAccountId: string } | null;
-  /** Organization mode: the member account as the management account sees it (name, root email, status, OU). */
-  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] } | null;
+  /**
+   * Organization mode: the member account as the management account sees it (name, root email,
+   * status, OU). Each of its three reads stands alone: what one could not read is null (and in
+   * `unavailable`), never a guess.
+   */
+  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] | null } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
   detectors: { region: string; detectorId: string | null; status: string | null }[];
   unavailable: { what: string; error: string }[];
 }
 
-async function attempt<T>(state: AccountState, what: string, run: () => Promise<T>): Promise<T | undefined> {
+async function attempt<T>(state: Pick<AccountState, 'unavailable'>, what: string, run: () => Promise<T>): Promise<T | undefined> {
   try {
     return await run();
   } catch (error) {
@@ -60,8 +64,6 @@ async function attempt<T>(state: AccountState, what: string, run: () => Promise<
     return undefined;
   }
 }
-
-const causeName = (error: unknown) => ((error as AwsCallError).cause as Error | undefined)?.name;
 
 /**
  * @param organization In organization mode for a member account: the responder's own clients
@@ -82,7 +84,7 @@ export async function readAccountState(clients: TargetClients, organization?: { 
           const c = out.AlternateContact;
           state.alternateContacts[type] = { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber };
         } catch (error) {
-          if (error instanceof AwsCallError && causeName(error) === 'ResourceNotFoundException') state.alternateContacts[type] = null;
+          if (error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException)) state.alternateContacts[type] = null;
           else throw error;
         }
       }),
@@ -100,40 +102,14 @@ export async function readAccountState(clients: TargetClients, organization?: { 
         const out = await awsCall('organizations:DescribeOrganization', () => clients.organizations().send(new DescribeOrganizationCommand({})));
         state.organization = { id: out.Organization?.Id ?? '', managementAccountId: out.Organization?.MasterAccountId ?? '' };
       } catch (error) {
-        if (error instanceof AwsCallError && causeName(error) === 'AWSOrganizationsNotInUseException') state.organization = null;
+        if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) state.organization = null;
         else throw error;
       }
     }),
-    ...(organization
-      ? [
-          attempt(state, 'member account in the organization', async () => {
-            const orgs = organization.responder.organizations();
-            const [described, parents, primary] = await Promise.all([
-              awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: organization.accountId }))),
-              awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: organization.accountId }))),
-              // The root user's email (the password recovery path), as the Account API has it now.
-              awsCall('account:GetPrimaryEmail', () => organization.responder.account().send(new GetPrimaryEmailCommand({ AccountId: organization.accountId }))),
-            ]);
-            state.memberAccount = {
-              name: described.Account?.Name ?? null,
-              email: described.Account?.Email ?? null,
-              primaryEmail: primary.PrimaryEmail ?? null,
-              status: described.Account?.Status ?? null,
-              parents: (parents.Parents ?? []).map((p) => p.Id ?? ''),
-            };
-          }),
-        ]
-      : []),
-    attempt(state, 'CloudTrail trails', async () => {
-      const ct = clients.cloudtrail('us-east-1');
-      const out = await awsCall('cloudtrail:DescribeTrails', () => ct.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
-      state.trails = await Promise.all(
-        (out.trailList ?? []).map(async (t) => {
-          const home = t.HomeRegion ?? 'us-east-1';
-          const status = await attempt(state, `trail status of ${t.Name}`, () => awsCall('cloudtrail:GetTrailStatus', () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
-          return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
-        }),
-      );
+    ...(organization ? [readMemberAccount(state, organization.responder, organization.accountId)] : []),
+    readTrails(clients, state.regions).then((read) => {
+      state.trails = read.trails;
+      state.unavailable.push(...read.unavailable);
     }),
     ...state.regions.map((region) =>
       attempt(state, `GuardDuty in ${region}`, async () => {
@@ -151,6 +127,65 @@ export async function readAccountState(clients: TargetClients, organization?: { 
   ]);
   state.detectors.sort((a, b) => a.region.localeCompare(b.region));
   return state;
+}
+
+/**
+ * The member account from the management account: DescribeAccount, ListParents and GetPrimaryEmail
+ * at once, each kept on its own (allSettled): a refused GetPrimaryEmail must not lose the name, status
+ * and OU the other two answered. A refusal is recorded in `unavailable`; a transient failure is
+ * thrown, so the state machine's Retry runs the step again.
+ */
+async function readMemberAccount(state: AccountState, responder: TargetClients, accountId: string): Promise<void> {
+  const orgs = responder.organizations();
+  const [described, parents, primary] = await Promise.all([
+    attempt(state, 'member account (organizations:DescribeAccount)', () => awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: accountId })))),
+    attempt(state, 'member account parents (organizations:ListParents)', () => awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: accountId })))),
+    // The root user's email (the password recovery path), as the Account API has it now.
+    attempt(state, 'member account primary email (account:GetPrimaryEmail)', () => awsCall('account:GetPrimaryEmail', () => responder.account().send(new GetPrimaryEmailCommand({ AccountId: accountId })))),
+  ]);
+  if (!described && !parents && !primary) return;
+  state.memberAccount = {
+    name: described?.Account?.Name ?? null,
+    email: described?.Account?.Email ?? null,
+    primaryEmail: primary?.PrimaryEmail ?? null,
+    status: described?.Account?.Status ?? null,
+    parents: parents ? (parents.Parents ?? []).map((p) => p.Id ?? '') : null,
+  };
+}
+
+/**
+ * Every trail of the account: DescribeTrails in every enabled region (a region lists its own trails
+ * and the shadows of multi-region trails, never another region's single-region trail: see
+ * shared/trails.ts for what CloudTrail documents), one entry per TrailARN, in region order; each
+ * trail's status from its home region, by ARN. A region that refuses is recorded, the others kept.
+ */
+export async function readTrails(clients: Pick<TargetClients, 'cloudtrail'>, regions: readonly string[]): Promise<{ trails: AccountState['trails']; unavailable: AccountState['unavailable'] }> {
+  const read: { unavailable: AccountState['unavailable'] } = { unavailable: [] };
+  const perRegion = await Promise.all(
+    regions.map(
+      async (region) =>
+        (await attempt(read, `CloudTrail trails in ${region}`, async () => {
+          const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () => clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+          return out.trailList ?? [];
+        })) ?? [],
+    ),
+  );
+  const byArn = new Map<string, (typeof perRegion)[number][number]>();
+  for (const [i, list] of perRegion.entries()) {
+    for (const t of list) {
+      const home = t.HomeRegion ?? regions[i]!;
+      const key = t.TrailARN ?? `${home}/${t.Name ?? ''}`;
+      if (!byArn.has(key)) byArn.set(key, { ...t, HomeRegion: home });
+    }
+  }
+  const trails = await Promise.all(
+    [...byArn.values()].map(async (t) => {
+      const home = t.HomeRegion!;
+      const status = await attempt(read, `trail status of ${t.Name} (${home})`, () => awsCall(`cloudtrail:GetTrailStatus ${home}`, () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
+      return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
+    }),
+  );
+  return { trails, unavailable: read.unavailable };
 }
 
 const norm = (v: string | undefined) => (v ?? '').trim().toLowerCase();
@@ -177,7 +212,7 @@ export function stateFindings(state: AccountState, baseline: { alternateContacts
   for (const trail of state.trails) {
     if (trail.logging === false) findings.push({ id: `trail-not-logging-${trail.name}`, category: 'logging-tampering', severity: 'critical', title: `Trail ${trail.name} (${trail.homeRegion}) is not logging`, detail: 'CloudTrail is the record of what root did; a stopped trail hides it.', evidence: ['account/trails.json'] });
   }
-  if (state.trails.length === 0 && !state.unavailable.some((u) => u.what === 'CloudTrail trails')) {
+  if (state.trails.length === 0 && !state.unavailable.some((u) => u.what.startsWith('CloudTrail trails'))) {
     findings.push({ id: 'no-trail', category: 'logging-tampering', severity: 'high', title: 'No CloudTrail trail exists', detail: 'Only the 90-day event history is available; root API calls are not delivered to EventBridge without a trail.', evidence: ['account/trails.json'] });
   }
   for (const d of state.detectors) {

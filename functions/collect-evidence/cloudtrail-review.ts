@@ -1,6 +1,6 @@
-import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand, ThrottlingException } from '@aws-sdk/client-cloudtrail';
 import { type JsonObject, isObject } from '#shared/cloudtrail';
-import { isTransientAwsError, typedAwsError } from '#shared/errors';
+import { isAwsError, isTransientAwsError, typedAwsError } from '#shared/errors';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
 
 /**
@@ -89,7 +89,7 @@ export async function lookupAll(region: string, query: LookupQuery, deps: Review
         break;
       } catch (error) {
         attempt += 1;
-        const throttled = (error as Error).name === 'ThrottlingException';
+        const throttled = isAwsError(error, ThrottlingException);
         if (throttled) stats.throttled += 1;
         if (!(throttled || isTransientAwsError(error)) || attempt >= maxAttempts) {
           // Throttling and 5xx become TransientAwsError (the state machine retries), the rest typed.

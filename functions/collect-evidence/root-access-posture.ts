@@ -5,6 +5,7 @@ import type { TargetClients } from '#shared/clients';
 import { awsCall, TransientAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
 import type { RecordOwnSession } from '#shared/incident-store';
+import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
 /**
  * Centralized root access management, organization-wide (organization mode, from the responder's
@@ -19,6 +20,8 @@ const MAX_MEMBERS = 200;
 export interface RootAccessPosture {
   features: string[];
   enabled: boolean;
+  /** Why the organization cannot have centralized root access at all (ListOrganizationsFeatures refused: see shared/root-access.ts). */
+  notAvailable?: string;
   membersChecked: number;
   membersWithRootCredentials: { accountId: string; name: string; accessKeys: boolean; mfa: boolean }[];
   unchecked: { accountId: string; reason: string }[];
@@ -31,7 +34,15 @@ export async function readRootAccessPosture(
   recordOwnSession?: RecordOwnSession,
   now: () => Date = () => new Date(),
 ): Promise<RootAccessPosture> {
-  const features = await awsCall('iam:ListOrganizationsFeatures', () => responder.iam().send(new ListOrganizationsFeaturesCommand({})));
+  let features;
+  try {
+    features = await awsCall('iam:ListOrganizationsFeatures', () => responder.iam().send(new ListOrganizationsFeaturesCommand({})));
+  } catch (error) {
+    // Trusted access for IAM off, no all-features organization, no organization: off, and why.
+    const why = rootAccessUnavailable(error);
+    if (!why) throw error;
+    return { features: [], enabled: false, notAvailable: why, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
+  }
   const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => (features.EnabledFeatures ?? []).some((e) => e === f));
   const posture: RootAccessPosture = { features: features.EnabledFeatures ?? [], enabled, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
   if (!enabled) return posture;
@@ -59,6 +70,18 @@ export async function readRootAccessPosture(
 }
 
 export function postureFindings(posture: RootAccessPosture): Finding[] {
+  if (posture.notAvailable) {
+    return [
+      {
+        id: 'centralized-root-access-off',
+        category: 'organization',
+        severity: 'high',
+        title: 'Centralized root access management is not available for the organization',
+        detail: `iam:ListOrganizationsFeatures: ${posture.notAvailable}, so root credentials of member accounts cannot be removed from outside them. ${ENABLE_ROOT_ACCESS} Then remove the root credentials of every member account. Root in the management account stays unrestricted by SCPs: keep its credentials in a safe under two-person control.`,
+        evidence: ['account/root-access.json'],
+      },
+    ];
+  }
   if (!posture.enabled) {
     return [
       {

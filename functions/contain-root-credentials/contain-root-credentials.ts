@@ -1,11 +1,12 @@
-import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
-import { AccessDeniedError, awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import { AccessDeniedError, awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
+import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
 /**
  * Contain Root Credentials, right after the snapshot, beside evidence collection.
@@ -81,7 +82,7 @@ async function deleteOne(run: () => Promise<unknown>, operation: string, deps: C
       await awsCall(operation, run);
       return { status: 'done', detail: 'deleted' };
     } catch (error) {
-      if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
+      if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
       if (error instanceof TransientAwsError && attempt < 4) {
         await deps.timer.sleep(100 * 2 ** attempt);
         continue;
@@ -107,6 +108,16 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
     assumeRoot(deps.responder, deps.region, state.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now()),
   ]);
   for (const r of [features, assumed]) if (r.status === 'rejected' && r.reason instanceof TransientAwsError) throw r.reason;
+  // ListOrganizationsFeatures refused because the organization cannot have centralized root access
+  // (trusted access for IAM off, ...): that, not AssumeRoot's refusal, is what the responders act on.
+  const unavailable = features.status === 'rejected' ? rootAccessUnavailable(features.reason) : undefined;
+  if (unavailable && assumed.status === 'rejected') {
+    return result(state, deps, {
+      status: 'skipped',
+      blockedBy: `centralized root access: not available for the organization: ${unavailable}`,
+      detail: `Centralized root access management is not available (${unavailable}). ${ENABLE_ROOT_ACCESS} Until then a person deletes the keys in the console.`,
+    });
+  }
   const missing = features.status === 'fulfilled' ? NEEDED_FEATURES.filter((f) => !(features.value.EnabledFeatures ?? []).includes(f)) : [];
   if (missing.length > 0) {
     return result(state, deps, {

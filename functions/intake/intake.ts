@@ -15,7 +15,7 @@ import {
   str,
 } from '#shared/cloudtrail';
 import type { Clock } from '#shared/clock';
-import { ExecutionStartError, InvalidEventError, isTransientAwsError, TransientAwsError } from '#shared/errors';
+import { ExecutionStartError, InvalidEventError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
 import type { IncidentStore, OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
 import type { Log } from '#shared/logger';
@@ -154,7 +154,7 @@ async function startExecution(input: ExecutionInput, deps: IntakeDeps): Promise<
     const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArn, name: input.incidentId, input: JSON.stringify(input) }));
     return out.executionArn ?? executionArnFor(deps.config.stateMachineArn, input.incidentId);
   } catch (error) {
-    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+    if (isAwsError(error, ExecutionAlreadyExists)) {
       deps.log.info('Execution already exists for this incident; nothing new started', { incidentId: input.incidentId });
       return executionArnFor(deps.config.stateMachineArn, input.incidentId);
     }

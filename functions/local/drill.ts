@@ -22,7 +22,7 @@ import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
 import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
-import { type Fault, SimulatedAws } from './simulated-aws';
+import { type Fault, SimulatedAws, type SimWorld } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
 import { type DrillClock, RealClock, SimClock } from './sim-clock';
@@ -104,6 +104,8 @@ export interface DrillOptions {
   consoleWork?: boolean;
   /** Faults the simulated AWS injects (fault tests). */
   faults?: Fault[];
+  /** Change the scenario's simulated accounts before the run (a test's variation of a scenario). */
+  world?: (world: SimWorld) => void;
   /** A seeded random fraction of all simulated AWS calls (DynamoDB and SNS included) fails transiently. */
   randomFaults?: { rate: number; seed: number };
   /** How long each approval waits before its reminder (default: the production setting, 60 minutes; interactive: 10 minutes). */
@@ -210,6 +212,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const { scenario, dir } = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
   const records = scenarioRecords(scenario, dir, now);
   const world = scenarioWorld(scenario, records);
+  options.world?.(world);
   // A person in the loop decides in real time; everyone else runs on simulated time.
   const clock: DrillClock = options.approve === 'interactive' ? new RealClock() : new SimClock(now);
   // The handlers' clients in AWS retry transient errors (maxAttempts 4); the drill's do too.

@@ -4,6 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '#shared/cloudtrail';
 import { realTimer, type Timer } from '#shared/rate-limit';
 import type { Target, TargetClients } from '#shared/clients';
+import * as accountSdk from '@aws-sdk/client-account';
+import * as cloudtrailSdk from '@aws-sdk/client-cloudtrail';
+import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
+import * as guarddutySdk from '@aws-sdk/client-guardduty';
+import * as iamSdk from '@aws-sdk/client-iam';
+import * as organizationsSdk from '@aws-sdk/client-organizations';
+import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
@@ -51,6 +58,8 @@ export interface SimAccount {
   trails: { Name: string; HomeRegion: string; IsMultiRegionTrail: boolean; IsLogging: boolean; TrailARN?: string }[];
   detectors: Record<string, { DetectorId: string; Status: 'ENABLED' | 'DISABLED' }>;
   iamUsers: { UserName: string; CreateDate: string; accessKeys?: SimKey[]; loginProfile?: boolean; inlinePolicies?: Record<string, string> }[];
+  /** Virtual MFA devices that are not root's: an IAM user's (UserName), or unassigned. ListVirtualMFADevices lists them beside root's. */
+  userVirtualMfaDevices?: { SerialNumber: string; UserName?: string; EnableDate?: string }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
   events: Record<string, JsonObject[]>;
   /**
@@ -65,6 +74,13 @@ export interface SimOrganization {
   managementAccountId: string;
   /** iam:ListOrganizationsFeatures */
   features: ('RootCredentialsManagement' | 'RootSessions')[];
+  /**
+   * Trusted access for IAM in AWS Organizations, which centralized root access needs. Default: on when
+   * a feature is enabled (enabling one in the console turns it on), off otherwise, the usual state of
+   * an organization that never enabled them: ListOrganizationsFeatures then refuses
+   * (ServiceAccessNotEnabledException) instead of listing no features.
+   */
+  iamTrustedAccess?: boolean;
   delegatedAdmins: string[];
 }
 
@@ -96,14 +112,50 @@ export interface Fault {
   accountId?: string;
 }
 
+/**
+ * A failure inside the simulated account, named as AWS names it. Every call's failure leaves the
+ * simulated account as the SDK would raise it (`sdkError`): the service's own exception class where
+ * its @aws-sdk/client-* package models one (IAM's `NoSuchEntityException`, not the wire code
+ * `NoSuchEntity`), else the service's base exception under the error code, as the SDK does for an
+ * error its model does not list (IAM's and STS's `AccessDenied`).
+ */
 class SimError extends Error {
   readonly $metadata: { httpStatusCode: number };
+  readonly $fault: 'client' | 'server';
   constructor(name: string, message: string, status = 400) {
     super(message);
     this.name = name;
     this.$metadata = { httpStatusCode: status };
+    this.$fault = status >= 500 ? 'server' : 'client';
   }
 }
+
+type SdkModule = Record<string, unknown>;
+/** Each simulated service's SDK package and its base exception, by IAM action prefix. */
+const SDK_SERVICES: Record<string, { module: SdkModule; base: new (options: { name: string; $fault: 'client' | 'server'; $metadata: { httpStatusCode: number }; message: string }) => Error }> = {
+  iam: { module: iamSdk, base: iamSdk.IAMServiceException },
+  sts: { module: stsSdk, base: stsSdk.STSServiceException },
+  account: { module: accountSdk, base: accountSdk.AccountServiceException },
+  organizations: { module: organizationsSdk, base: organizationsSdk.OrganizationsServiceException },
+  cloudtrail: { module: cloudtrailSdk, base: cloudtrailSdk.CloudTrailServiceException },
+  guardduty: { module: guarddutySdk, base: guarddutySdk.GuardDutyServiceException },
+  events: { module: eventbridgeSdk, base: eventbridgeSdk.EventBridgeServiceException },
+};
+
+/** The error a service's SDK client raises for this error code, status and message. */
+export function sdkError(service: string, name: string, message: string, status = 400): Error {
+  const sdk = SDK_SERVICES[service];
+  if (!sdk) return new SimError(name, message, status);
+  const $metadata = { httpStatusCode: status };
+  const modeled = sdk.module[name];
+  if (typeof modeled === 'function' && modeled.prototype instanceof sdk.base) {
+    return new (modeled as new (options: { message: string; $metadata: { httpStatusCode: number } }) => Error)({ message, $metadata });
+  }
+  return new sdk.base({ name, $fault: status >= 500 ? 'server' : 'client', $metadata, message });
+}
+
+/** The service (IAM action prefix) a simulated command belongs to. */
+const serviceOf = (command: string) => COMMAND_ACTIONS[command]?.split(':')[0] ?? '';
 
 type TaskPolicy = RootTaskPolicyName;
 const TASK_POLICY_ARN = new RegExp(`^arn:aws:iam::aws:policy/root-task/(${ROOT_TASK_POLICY_NAMES.join('|')})$`);
@@ -276,7 +328,7 @@ export class SimulatedAws {
         .send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 }))
         .catch((error: Error) => {
           assumed = undefined;
-          throw new SimError(error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
+          throw sdkError('sts', error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
         }));
     const as = (region: string) => {
       const client = this.client({ accountId: target.accountId, region, ...(roleName ? { roleName } : {}) });
@@ -315,7 +367,8 @@ export class SimulatedAws {
       return structuredClone(this.dispatch(principal, region, name, input));
     } catch (error) {
       call.error = (error as Error).name;
-      throw error;
+      // What leaves the simulated account is what the SDK raises: the service's exception class.
+      throw error instanceof SimError ? sdkError(serviceOf(name), error.name, error.message, error.$metadata.httpStatusCode) : error;
     }
   }
 
@@ -400,12 +453,22 @@ export class SimulatedAws {
       case 'ListVirtualMFADevicesCommand': {
         this.requireRole(principal, name);
         const a = this.account(principal.accountId);
-        return {
-          VirtualMFADevices: a.root.mfaDevices
+        const status = String(input['AssignmentStatus'] ?? 'Any');
+        if (!['Assigned', 'Unassigned', 'Any'].includes(status)) throw new SimError('ValidationError', 'AssignmentStatus must be Assigned, Unassigned or Any', 400);
+        const devices = [
+          ...a.root.mfaDevices
             .filter((d) => d.kind === 'virtual')
             .map((d) => ({ SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate), User: { Arn: `arn:aws:iam::${a.accountId}:root`, UserId: a.accountId, UserName: '', Path: '/', CreateDate: new Date(0) } })),
-          IsTruncated: false,
-        };
+          ...(a.userVirtualMfaDevices ?? []).map((d) => ({
+            SerialNumber: d.SerialNumber,
+            ...(d.UserName
+              ? { EnableDate: new Date(d.EnableDate ?? 0), User: { Arn: `arn:aws:iam::${a.accountId}:user/${d.UserName}`, UserId: `AIDA${d.UserName.toUpperCase()}`, UserName: d.UserName, Path: '/', CreateDate: new Date(0) } }
+              : {}),
+          })),
+        ]
+          .filter((d) => status === 'Any' || (status === 'Assigned') === ('User' in d))
+          .sort((x, y) => x.SerialNumber.localeCompare(y.SerialNumber));
+        return this.iamPage(devices, input, (page) => ({ VirtualMFADevices: page }));
       }
       case 'ListMFADevicesCommand': {
         const a = this.rootScope(principal, input, name);
@@ -425,13 +488,13 @@ export class SimulatedAws {
       }
       case 'GetLoginProfileCommand': {
         const a = this.rootScope(principal, input, name);
-        if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+        if (!a.root.password) throw new SimError('NoSuchEntityException', 'Login Profile for the root user cannot be found', 404);
         return { LoginProfile: { UserName: '', CreateDate: new Date(0), PasswordResetRequired: false } };
       }
       case 'DeleteAccessKeyCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.accessKeys.findIndex((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         a.root.accessKeys.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-access-key', target: String(input['AccessKeyId']) });
         return {};
@@ -439,7 +502,7 @@ export class SimulatedAws {
       case 'DeleteSigningCertificateCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.signingCertificates.findIndex((c) => c.CertificateId === input['CertificateId']);
-        if (i < 0) throw new SimError('NoSuchEntity', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
         a.root.signingCertificates.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-signing-certificate', target: String(input['CertificateId']) });
         return {};
@@ -457,14 +520,14 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const doc = user.inlinePolicies?.[String(input['PolicyName'])];
-        if (doc === undefined) throw new SimError('NoSuchEntity', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
+        if (doc === undefined) throw new SimError('NoSuchEntityException', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
         return { UserName: user.UserName, PolicyName: input['PolicyName'], PolicyDocument: encodeURIComponent(doc) };
       }
       case 'UpdateAccessKeyCommand': {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const key = (user.accessKeys ?? []).find((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (!key) throw new SimError('NoSuchEntity', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (!key) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         if (key.Status !== input['Status']) {
           key.Status = input['Status'] as SimKey['Status'];
           this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: `access-key-${String(input['Status']).toLowerCase()}`, target: key.AccessKeyId });
@@ -474,13 +537,13 @@ export class SimulatedAws {
       case 'DeleteLoginProfileCommand': {
         if (principal.kind === 'root-session') {
           const a = this.rootScope(principal, input, name);
-          if (!a.root.password) throw new SimError('NoSuchEntity', 'Login Profile for the root user cannot be found', 404);
+          if (!a.root.password) throw new SimError('NoSuchEntityException', 'Login Profile for the root user cannot be found', 404);
           a.root.password = false;
           this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-password', target: a.accountId });
           return {};
         }
         const user = this.iamUser(principal.accountId, String(input['UserName']));
-        if (!user.loginProfile) throw new SimError('NoSuchEntity', `Login Profile for User ${user.UserName} cannot be found.`, 404);
+        if (!user.loginProfile) throw new SimError('NoSuchEntityException', `Login Profile for User ${user.UserName} cannot be found.`, 404);
         user.loginProfile = false;
         this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'delete-login-profile', target: user.UserName });
         return {};
@@ -488,15 +551,20 @@ export class SimulatedAws {
       case 'DeactivateMFADeviceCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.mfaDevices.findIndex((d) => d.SerialNumber === input['SerialNumber']);
-        if (i < 0) throw new SimError('NoSuchEntity', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
+        if (i < 0) throw new SimError('NoSuchEntityException', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
         a.root.mfaDevices.splice(i, 1);
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'deactivate-root-mfa-device', target: String(input['SerialNumber']) });
         return {};
       }
+      // The errors the IAM API Reference lists for ListOrganizationsFeatures (IAM's own, not Organizations').
       case 'ListOrganizationsFeaturesCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
-        if (!org) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization', 400);
+        if (!org) throw new SimError('OrganizationNotFoundException', 'No organization is associated with your account.', 400);
+        if (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId)) {
+          throw new SimError('AccountNotManagementOrDelegatedAdministratorException', 'The account making the request is not the management account or delegated administrator account for centralized root access.', 400);
+        }
+        if (!(org.iamTrustedAccess ?? org.features.length > 0)) throw new SimError('ServiceAccessNotEnabledException', 'Trusted access is not enabled for IAM in Organizations.', 400);
         return { OrganizationId: org.id, EnabledFeatures: [...org.features] };
       }
       // ---------- Account ----------
@@ -586,20 +654,38 @@ export class SimulatedAws {
         return { Account: organizationAccount(org, a) };
       }
       // ---------- CloudTrail ----------
+      // Trails are regional (CloudTrail API Reference: DescribeTrails, GetTrailStatus, StartLogging).
+      // In a region, DescribeTrails lists the trails homed there and, with includeShadowTrails (the
+      // default), the multi-region trails homed elsewhere (shadow trails, with their HomeRegion); by
+      // name it finds the region's own trails only, another region's trail only by its ARN.
       case 'DescribeTrailsCommand': {
         this.requireRole(principal, name);
-        return { trailList: this.account(principal.accountId).trails.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: t.TrailARN ?? `arn:aws:cloudtrail:${t.HomeRegion}:${principal.accountId}:trail/${t.Name}` })) };
+        const a = this.account(principal.accountId);
+        const names = (input['trailNameList'] ?? []) as string[];
+        const shown = names.length
+          ? a.trails.filter((t) => names.some((n) => n === trailArn(a.accountId, t) || (n === t.Name && t.HomeRegion === region)))
+          : a.trails.filter((t) => t.HomeRegion === region || (input['includeShadowTrails'] !== false && t.IsMultiRegionTrail));
+        return { trailList: shown.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: trailArn(a.accountId, t) })) };
       }
+      // From one region: the region's own trail by name or ARN, a shadow trail by its ARN only.
       case 'GetTrailStatusCommand': {
         this.requireRole(principal, name);
-        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
-        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        const a = this.account(principal.accountId);
+        const n = String(input['Name']);
+        const trail = a.trails.find((t) => (t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n)) || (t.IsMultiRegionTrail && trailArn(a.accountId, t) === n));
+        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
         return { IsLogging: trail.IsLogging };
       }
+      // Only in the trail's home region: a shadow trail refuses it (InvalidHomeRegionException).
       case 'StartLoggingCommand': {
         this.requireRole(principal, name);
-        const trail = this.account(principal.accountId).trails.find((t) => t.Name === input['Name'] || t.TrailARN === input['Name'] || String(input['Name']).endsWith(`/${t.Name}`));
-        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${String(input['Name'])}`, 404);
+        const a = this.account(principal.accountId);
+        const n = String(input['Name']);
+        const trail = a.trails.find((t) => t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n));
+        if (!trail) {
+          if (a.trails.some((t) => t.IsMultiRegionTrail && trailArn(a.accountId, t) === n)) throw new SimError('InvalidHomeRegionException', 'This operation must be called from the Region in which the trail was created.', 400);
+          throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
+        }
         if (!trail.IsLogging) {
           trail.IsLogging = true;
           this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'start-logging', target: trail.Name });
@@ -626,9 +712,26 @@ export class SimulatedAws {
     }
   }
 
+  /**
+   * One page of an IAM list, as IAM pages: MaxItems (1 to 1000) items, 100 when it is not given,
+   * IsTruncated and an opaque Marker to continue from.
+   */
+  private iamPage<T, R extends object>(items: T[], input: Record<string, unknown>, wrap: (page: T[]) => R): R & { IsTruncated: boolean; Marker?: string } {
+    const max = Number(input['MaxItems'] ?? 100);
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new SimError('ValidationError', 'MaxItems must be between 1 and 1000', 400);
+    let start = 0;
+    if (input['Marker'] !== undefined) {
+      const m = /^page:(\d+)$/.exec(Buffer.from(String(input['Marker']), 'base64url').toString('utf8'));
+      if (!m) throw new SimError('ValidationError', 'Invalid Marker', 400);
+      start = Number(m[1]);
+    }
+    const end = start + max;
+    return { ...wrap(items.slice(start, end)), IsTruncated: end < items.length, ...(end < items.length ? { Marker: Buffer.from(`page:${end}`).toString('base64url') } : {}) };
+  }
+
   private iamUser(accountId: string, userName: string): SimAccount['iamUsers'][number] {
     const user = this.account(accountId).iamUsers.find((u) => u.UserName === userName);
-    if (!user) throw new SimError('NoSuchEntity', `The user with name ${userName} cannot be found.`, 404);
+    if (!user) throw new SimError('NoSuchEntityException', `The user with name ${userName} cannot be found.`, 404);
     return user;
   }
 
@@ -695,6 +798,15 @@ function organizationAccount(org: SimOrganization, a: SimAccount) {
     JoinedMethod: 'CREATED',
     JoinedTimestamp: new Date('2019-06-01T00:00:00Z'),
   };
+}
+
+function trailArn(accountId: string, trail: SimAccount['trails'][number]): string {
+  return trail.TrailARN ?? `arn:aws:cloudtrail:${trail.HomeRegion}:${accountId}:trail/${trail.Name}`;
+}
+
+/** A trail name as the ARN CloudTrail's not-found message shows (an ARN stays as it is). */
+function trailArnOf(nameOrArn: string, region: string, accountId: string): string {
+  return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:cloudtrail:${region}:${accountId}:trail/${nameOrArn}`;
 }
 
 /** LookupEvents' Username: "root" for the root user, the IAM user name, the role session name. */

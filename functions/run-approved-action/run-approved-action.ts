@@ -1,10 +1,11 @@
 import { PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, NoSuchEntityException, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { assumeRoot } from '#shared/assume-root';
+import { locateTrail } from '#shared/trails';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
-import { awsCall, AwsCallError, TransientAwsError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
 import type { TaskDetails } from '#shared/plan';
 import type { StepStatus, TaskItemState } from '#shared/schemas';
@@ -23,6 +24,7 @@ export const requiredPermissions = [
   'iam:UpdateAccessKey',
   'iam:DeleteLoginProfile',
   'account:PutAlternateContact',
+  'cloudtrail:DescribeTrails',
   'cloudtrail:StartLogging',
   'sts:AssumeRoot',
   // An action not built yet is handed back in the task's own words, from the assessment's plan.json.
@@ -55,7 +57,8 @@ export interface RunActionDeps {
   taskDetails: TaskDetails;
 }
 
-const notFound = (error: unknown) => error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity';
+/** IAM's not-found (wire code NoSuchEntity), as SDK v3 names it. */
+const notFound = (error: unknown) => error instanceof AwsCallError && isAwsError(error, NoSuchEntityException);
 
 async function rootSession(state: TaskItemState, deps: RunActionDeps) {
   const session = await assumeRoot(deps.responder, 'us-east-1', state.Payload.input.accountId, 'IAMDeleteRootUserCredentials', deps.clock.now());
@@ -90,8 +93,11 @@ async function act(action: string, target: string, region: string, state: TaskIt
       return { status: 'done', detail: `Restored the ${type} alternate contact to ${c.emailAddress}.` };
     }
     case 'restart-trail': {
-      await awsCall('cloudtrail:StartLogging', () => deps.clients.cloudtrail(region).send(new StartLoggingCommand({ Name: target })));
-      return { status: 'done', detail: `StartLogging on ${target} in ${region}.` };
+      // StartLogging works only in the trail's home region (never on a shadow trail): find it first.
+      const trail = await locateTrail(deps.clients, region, target);
+      if (!trail) return { status: 'failed', detail: `No trail ${target} in ${region} (DescribeTrails lists its own and shadow trails): nothing was restarted.` };
+      await awsCall('cloudtrail:StartLogging', () => deps.clients.cloudtrail(trail.homeRegion).send(new StartLoggingCommand({ Name: trail.name })));
+      return { status: 'done', detail: `StartLogging on ${trail.name} in its home region ${trail.homeRegion}.` };
     }
     case 'delete-root-access-key':
     case 'deactivate-root-mfa-device':

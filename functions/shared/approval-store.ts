@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, isTransientAwsError, TransientAwsError } from './errors';
+import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, isAwsError, isTransientAwsError, TransientAwsError } from './errors';
 
 /**
  * The approvals table. The link carries an opaque random id (256 bits); only its SHA-256 is
@@ -121,7 +122,7 @@ export class ApprovalStore {
         );
         return next;
       } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw this.wrap('PutItem', error);
+        if (!isAwsError(error, ConditionalCheckFailedException)) throw this.wrap('PutItem', error);
         // The record as it is now: ours (a retried write), or someone else's to build on.
         current = await this.get(id);
         if (current?.writeId === next.writeId) return next;
@@ -187,7 +188,7 @@ export class ApprovalStore {
         await this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }) }));
         return;
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') continue;
+        if (isAwsError(error, ConditionalCheckFailedException)) continue;
         throw this.wrap('PutItem', error);
       }
     }
@@ -219,7 +220,7 @@ export class ApprovalStore {
         );
         return true;
       } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw this.wrap('PutItem', error);
+        if (!isAwsError(error, ConditionalCheckFailedException)) throw this.wrap('PutItem', error);
         // Our own write, retried after its response was lost, is ours, not a replay; otherwise look again.
         current = await read();
         if (current?.writeId === writeId) return true;

@@ -215,6 +215,24 @@ export function isTransientAwsError(error: unknown): boolean {
   return retryable !== undefined && retryable !== null;
 }
 
+/** An AWS SDK v3 exception class, e.g. `NoSuchEntityException` from @aws-sdk/client-iam. */
+export type AwsErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Whether `error` is one of these AWS SDK exceptions, or is our typed error (AwsCallError,
+ * AccessDeniedError, ...) around one as its `cause`. SDK v3 names an error by its modeled exception
+ * (IAM's wire code `NoSuchEntity` arrives as `NoSuchEntityException`), so compare with the SDK's own
+ * classes, never wire codes. By class or by name: each deployed bundle has its own copy of the SDK,
+ * so `instanceof` alone is false for an error built by another copy (esbuild's `keepNames` keeps the
+ * class names in the bundles).
+ */
+export function isAwsError(error: unknown, ...classes: AwsErrorClass[]): boolean {
+  const aws = error instanceof RootResponderError ? error.cause : error;
+  if (!(aws instanceof Error)) return false;
+  const name = aws.name;
+  return classes.some((C) => aws instanceof C || name === C.name);
+}
+
 /** A log-safe summary of an error: name and message, never request parameters. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };

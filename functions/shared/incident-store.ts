@@ -7,7 +7,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { IncidentStoreError, isTransientAwsError, TransientAwsError } from './errors';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { IncidentStoreError, isAwsError, isTransientAwsError, TransientAwsError } from './errors';
 import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
 
 /**
@@ -70,9 +71,8 @@ export const incidentStorePermissions = {
 export type RecordOwnSession = (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
 
 function conditionFailed(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  if (name === 'ConditionalCheckFailedException') return true;
-  if (name === 'TransactionCanceledException') {
+  if (isAwsError(error, ConditionalCheckFailedException)) return true;
+  if (isAwsError(error, TransactionCanceledException)) {
     const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
     return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
   }

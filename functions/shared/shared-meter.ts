@@ -1,5 +1,6 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isTransientAwsError, IncidentStoreError, TransientAwsError } from './errors';
+import { isAwsError, isTransientAwsError, IncidentStoreError, TransientAwsError } from './errors';
 import type { Limiter, LimiterPool, Timer } from './rate-limit';
 
 /**
@@ -47,7 +48,7 @@ export class SharedMeter implements LimiterPool {
           }),
         );
       } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') continue; // someone else took that slot
+        if (isAwsError(error, ConditionalCheckFailedException)) continue; // someone else took that slot
         if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:PutItem', { cause: error });
         throw new IncidentStoreError(`Rate meter ${key}: ${(error as Error).name}`, { cause: error });
       }

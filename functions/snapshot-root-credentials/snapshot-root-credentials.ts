@@ -1,8 +1,9 @@
-import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
-import { AccessDeniedError, awsCall, AwsCallError } from '#shared/errors';
+import { everyPage } from '#shared/inventory';
+import { AccessDeniedError, awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
 import type { RecordOwnSession } from '#shared/incident-store';
 
@@ -71,7 +72,8 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
     awsCall('iam:GetLoginProfile', () => iam.send(new GetLoginProfileCommand({}))).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof AwsCallError && (error.cause as Error)?.name === 'NoSuchEntity') return false;
+        // No login profile: root has no password (IAM's NoSuchEntity, as SDK v3 names it).
+        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return false;
         throw error;
       },
     ),
@@ -97,11 +99,16 @@ async function viaAccountSummary(state: WorkflowState, deps: SnapshotDeps, notVi
   const iam = deps.clients.iam();
   const [summary, virtual] = await Promise.all([
     awsCall('iam:GetAccountSummary', () => iam.send(new GetAccountSummaryCommand({}))),
-    awsCall('iam:ListVirtualMFADevices', () => iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned' }))),
+    // Every page: IAM lists 100 devices a page by default (IsTruncated, Marker), and root's device,
+    // or one an attacker added, can be on any of them.
+    everyPage(async (marker) => {
+      const out = await awsCall('iam:ListVirtualMFADevices', () => iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(marker ? { Marker: marker } : {}) })));
+      return { items: out.VirtualMFADevices, next: out.IsTruncated ? out.Marker : undefined };
+    }),
   ]);
   const map = summary.SummaryMap ?? {};
   // A root virtual MFA device is recognised by its user ARN, never by its (arbitrary) name.
-  const rootVirtual = (virtual.VirtualMFADevices ?? []).filter((d) => d.User?.Arn?.endsWith(':root')).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: 'virtual' as const }));
+  const rootVirtual = virtual.filter((d) => d.User?.Arn?.endsWith(':root')).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: 'virtual' as const }));
   const keysPresent = (map['AccountAccessKeysPresent'] ?? 0) > 0;
   const mfaEnabled = (map['AccountMFAEnabled'] ?? 0) > 0;
   return {

@@ -1,17 +1,19 @@
-import { GetAlternateContactCommand } from '@aws-sdk/client-account';
+import { GetAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { QUARANTINE_POLICY_NAME } from '../run-approved-action/run-approved-action';
-import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { isObject, obj, str } from '#shared/cloudtrail';
-import { awsCall, AwsCallError } from '#shared/errors';
+import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
+import { everyPage } from '#shared/inventory';
 import type { TaskDetails } from '#shared/plan';
 import type { LimiterPool } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
+import { locateTrail } from '#shared/trails';
 
 /**
  * Verify Human Task: a "done" is checked by API wherever an API can tell, and a check that fails
@@ -28,6 +30,7 @@ export const requiredPermissions = [
   'iam:GetUserPolicy',
   'iam:ListAccessKeys',
   'cloudtrail:LookupEvents',
+  'cloudtrail:DescribeTrails',
   'cloudtrail:GetTrailStatus',
   'account:GetAlternateContact',
   'organizations:DescribeOrganization',
@@ -62,12 +65,20 @@ async function accountSummary(deps: VerifyTaskDeps): Promise<Record<string, numb
 }
 
 async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskDeps): Promise<string | undefined> {
+  const end = deps.clock.now();
   for (const eventName of ['PasswordUpdated', 'PasswordRecoveryCompleted']) {
-    await deps.limiters.for(`${accountId}:us-east-1`).take();
-    const out = await awsCall('cloudtrail:LookupEvents', () =>
-      deps.clients.cloudtrail('us-east-1').send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: deps.clock.now(), MaxResults: 50 })),
-    );
-    for (const e of out.Events ?? []) {
+    // Every page (50 events each): IAM users' password changes are the same event name, and root's
+    // can be behind any number of them. Each page waits its turn under the account's 2 calls/s.
+    const events = await everyPage(async (token) => {
+      await deps.limiters.for(`${accountId}:us-east-1`).take();
+      const out = await awsCall('cloudtrail:LookupEvents', () =>
+        deps.clients
+          .cloudtrail('us-east-1')
+          .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: end, MaxResults: 50, ...(token ? { NextToken: token } : {}) })),
+      );
+      return { items: out.Events, next: out.NextToken };
+    });
+    for (const e of events) {
       let record: unknown;
       try {
         record = JSON.parse(e.CloudTrailEvent ?? '{}');
@@ -108,7 +119,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
           const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: type as 'SECURITY' })));
           actual = out.AlternateContact as Record<string, unknown> | undefined;
         } catch (error) {
-          if (!(error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'ResourceNotFoundException')) throw error;
+          if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
         }
         const differs = !actual || norm(actual['EmailAddress']) !== norm(expected.emailAddress) || norm(actual['Name']) !== norm(expected.name) || norm(actual['PhoneNumber']) !== norm(expected.phoneNumber);
         if (differs) problems.push(`the ${type} alternate contact does not match the baseline`);
@@ -118,7 +129,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
           const out = await awsCall('organizations:DescribeOrganization', () => deps.clients.organizations().send(new DescribeOrganizationCommand({})));
           if (out.Organization?.Id !== deps.baseline.expectedOrganizationId) problems.push(`the account is in ${out.Organization?.Id ?? 'no organization'}, not ${deps.baseline.expectedOrganizationId}`);
         } catch (error) {
-          if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'AWSOrganizationsNotInUseException') problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
+          if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
           else throw error;
         }
       }
@@ -144,7 +155,7 @@ async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, don
       try {
         await awsCall('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })));
       } catch (error) {
-        if (error instanceof AwsCallError && (error.cause as Error | undefined)?.name === 'NoSuchEntity') return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
+        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
         throw error;
       }
       const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
@@ -153,11 +164,21 @@ async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, don
     }
     case 'restore-alternate-contact': {
       const expected = deps.baseline.alternateContacts[target as 'SECURITY'];
-      const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
-      return norm(out.AlternateContact?.EmailAddress) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${out.AlternateContact?.EmailAddress ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
+      let actual: string | undefined;
+      try {
+        const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
+        actual = out.AlternateContact?.EmailAddress;
+      } catch (error) {
+        // Unset: the Account API answers ResourceNotFoundException. Not restored: a failed check, not an error.
+        if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
+      }
+      return actual !== undefined && norm(actual) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${actual ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
     }
     case 'restart-trail': {
-      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(region).send(new GetTrailStatusCommand({ Name: target })));
+      // The status as the trail's home region has it (a shadow trail answers only by its ARN).
+      const trail = await locateTrail(deps.clients, region, target);
+      if (!trail) return done(false, `No trail ${target} in ${region} any more`);
+      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.ref })));
       return out.IsLogging ? done(true, `Trail ${target} is logging`) : done(false, `Trail ${target} is still not logging`);
     }
     default:

@@ -69,11 +69,7 @@ describeMoto('contract: account state', () => {
     expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toContain('trail-not-logging-org-trail');
   });
 
-  // Defect being fixed on another branch: trails per region. DescribeTrails answers with the trails
-  // of the region it is called in (and shadows of multi-region trails), as AWS documents and moto
-  // does; the step asks us-east-1 only, so a single-region trail elsewhere, and its stopped
-  // logging, go unseen. Passes once every enabled region is asked.
-  it.failing('trails per region: a stopped single-region trail in eu-west-1 is listed, with its finding', async () => {
+  it('trails per region: a stopped single-region trail in eu-west-1 is listed, with its finding', async () => {
     await trail('main', 'us-east-1', true, true);
     await trail('eu-only', 'eu-west-1', false, false);
     const state = await readAccountState(moto.aws.target());
@@ -103,10 +99,7 @@ describeMoto('contract: account state', () => {
       expect(state.organization).toMatchObject({ managementAccountId: ACCOUNT });
     });
 
-    // Defect being fixed on another branch: Promise.all in account-state. The member's description,
-    // parents and primary email are read in one Promise.all, so one refused read (GetPrimaryEmail
-    // is refused while trusted access for Account Management is off) discards the other two.
-    it.failing('a refused GetPrimaryEmail leaves the rest of the member description', async () => {
+    it('a refused GetPrimaryEmail leaves the rest of the member description', async () => {
       moto.aws.stub(member, { primaryEmailRefused: true });
       const state = await readAccountState(moto.aws.target(member), { responder: moto.aws.target(), accountId: member });
       expect(state.memberAccount).toMatchObject({ name: 'workload', email: 'workload@example.com', primaryEmail: null, status: 'ACTIVE' });

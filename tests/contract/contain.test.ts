@@ -53,11 +53,7 @@ describeMoto('contract: contain root credentials', () => {
     expect(await remaining()).toEqual({ keys: [], certificates: [] });
   });
 
-  // Defect being fixed on another branch: IAM NoSuchEntityException names. Run again (a retried
-  // state, a redelivered event), the snapshot's keys are already gone; moto answers
-  // NoSuchEntityException as AWS does, which the step does not recognise as "already gone" (it
-  // compares with 'NoSuchEntity'), so it reports failure.
-  it.failing('a second run: everything already gone, status done', async () => {
+  it('a second run: everything already gone, status done', async () => {
     await containRootCredentials(afterSnapshot(), deps());
     const again = await containRootCredentials(afterSnapshot(), deps());
     expect(again).toMatchObject({ status: 'done', blockedBy: null });

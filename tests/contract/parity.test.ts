@@ -27,8 +27,7 @@ import { ACCOUNT, describeMoto, useMoto } from './moto';
 /**
  * Parity: the simulated account (functions/local/simulated-aws.ts, what the unit tests and the
  * drill run against) and moto answer the same commands with the same error names and the same
- * result shapes: the keys the code reads, and the paging fields. Where they differ because of a
- * defect being fixed on another branch, the case is `it.failing` and says which. Where moto and
+ * result shapes: the keys the code reads, and the paging fields. Where moto and
  * AWS's documentation disagree, the comment says so and the simulator is held to the documentation.
  */
 type Client = { send(command: unknown): Promise<any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,10 +65,7 @@ describeMoto('parity: simulated account and moto', () => {
 
   // ---------------------------------------------------------------- IAM error names
 
-  // Known defect being fixed on another branch (IAM NoSuchEntityException names): the simulator
-  // throws IAM's wire code, NoSuchEntity; SDK v3 (and so moto through it) names the modeled
-  // exception, NoSuchEntityException. Each case below flips when the simulator throws that name.
-  it.failing('GetLoginProfile without a password: NoSuchEntityException', async () => {
+  it('GetLoginProfile without a password: NoSuchEntityException', async () => {
     await moto.aws.iamAdmin().send(new CreateUserCommand({ UserName: 'no-console' }));
     const onMoto = await outcome(() => moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'no-console' })));
     const onSim = await outcome(async () => (await simRootSession({ root: { accessKeys: [], signingCertificates: [], mfaDevices: [], password: false } })).send(new GetLoginProfileCommand({})));
@@ -77,7 +73,7 @@ describeMoto('parity: simulated account and moto', () => {
     expect(errorOf(onSim)).toBe(errorOf(onMoto));
   });
 
-  it.failing('DeleteLoginProfile without a password: NoSuchEntityException (same defect)', async () => {
+  it('DeleteLoginProfile without a password: NoSuchEntityException (same defect)', async () => {
     await moto.aws.iamAdmin().send(new CreateUserCommand({ UserName: 'no-console' }));
     const onMoto = await outcome(() => moto.aws.iamAdmin().send(new DeleteLoginProfileCommand({ UserName: 'no-console' })));
     const onSim = await outcome(() => sim({ iamUsers: [{ UserName: 'no-console', CreateDate: '2024-01-01T00:00:00Z', loginProfile: false }] }).client.send(new DeleteLoginProfileCommand({ UserName: 'no-console' })));
@@ -85,7 +81,7 @@ describeMoto('parity: simulated account and moto', () => {
     expect(errorOf(onSim)).toBe(errorOf(onMoto));
   });
 
-  it.failing('GetUserPolicy for a policy the user lacks: NoSuchEntityException (same defect)', async () => {
+  it('GetUserPolicy for a policy the user lacks: NoSuchEntityException (same defect)', async () => {
     await moto.aws.iamAdmin().send(new CreateUserCommand({ UserName: 'tracy' }));
     const onMoto = await outcome(() => moto.aws.iamAdmin().send(new GetUserPolicyCommand({ UserName: 'tracy', PolicyName: 'root-responder-quarantine' })));
     const onSim = await outcome(() => sim({ iamUsers: [{ UserName: 'tracy', CreateDate: '2024-01-01T00:00:00Z' }] }).client.send(new GetUserPolicyCommand({ UserName: 'tracy', PolicyName: 'root-responder-quarantine' })));
@@ -93,7 +89,7 @@ describeMoto('parity: simulated account and moto', () => {
     expect(errorOf(onSim)).toBe(errorOf(onMoto));
   });
 
-  it.failing('UpdateAccessKey, PutUserPolicy, ListAccessKeys on a missing key or user: NoSuchEntityException (same defect)', async () => {
+  it('UpdateAccessKey, PutUserPolicy, ListAccessKeys on a missing key or user: NoSuchEntityException (same defect)', async () => {
     await moto.aws.iamAdmin().send(new CreateUserCommand({ UserName: 'tracy' }));
     const { client } = sim({ iamUsers: [{ UserName: 'tracy', CreateDate: '2024-01-01T00:00:00Z', accessKeys: [] }] });
     const commands = [
@@ -125,11 +121,7 @@ describeMoto('parity: simulated account and moto', () => {
     for (const key of summaryKeys) expect({ key, moto: typeof motoSummary[key], sim: typeof simSummary[key] }).toEqual({ key, moto: 'number', sim: 'number' });
   });
 
-  // Known defect being fixed on another branch (ListVirtualMFADevices paging): AWS pages at 100
-  // (MaxItems' default) with IsTruncated and Marker, and so does moto; the simulator returns every
-  // device at once. (moto also says IsTruncated with exactly 100 devices left, where AWS's
-  // documentation says IsTruncated means more items remain: 104 devices keep this case clear of that.)
-  it.failing('ListVirtualMFADevices pages at 100: IsTruncated and a Marker, then the rest', async () => {
+  it('ListVirtualMFADevices pages at 100: IsTruncated and a Marker, then the rest', async () => {
     const iam = moto.aws.iamAdmin();
     for (let u = 0; u < 13; u++) {
       await iam.send(new CreateUserCommand({ UserName: `u${u}` }));
@@ -209,10 +201,7 @@ describeMoto('parity: simulated account and moto', () => {
     { Name: 'eu-only', HomeRegion: 'eu-west-1', IsMultiRegionTrail: false, IsLogging: false },
   ];
 
-  // Known defect being fixed on another branch (trails per region): DescribeTrails answers with the
-  // region's own trails and the shadows of multi-region trails (AWS's documentation; moto agrees);
-  // the simulator returns every trail in any region.
-  it.failing('DescribeTrails per region: us-east-1 sees its trail only; eu-west-1 its own and the multi-region one', async () => {
+  it('DescribeTrails per region: us-east-1 sees its trail only; eu-west-1 its own and the multi-region one', async () => {
     await motoTrails();
     const names = async (client: Client) => ((await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList as { Name: string }[]).map((t) => t.Name).sort();
     const onMoto = { 'us-east-1': await names(moto.aws.cloudtrailAdmin('us-east-1')), 'eu-west-1': await names(moto.aws.cloudtrailAdmin('eu-west-1')) };

@@ -77,10 +77,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true, reason: 'User tracy_stone has the deny-all policy and no active access key' });
     });
 
-    // Defect being fixed on another branch: IAM NoSuchEntityException names. The second run's
-    // DeleteLoginProfile finds no password and moto answers NoSuchEntityException, as AWS does; the
-    // step compares with 'NoSuchEntity', so a re-run (idempotent by design) reports failure.
-    it.failing('with a console password, run twice: the second run is done too', async () => {
+    it('with a console password, run twice: the second run is done too', async () => {
       await attackerUser('tracy_stone', true);
       await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
       const again = await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
@@ -88,9 +85,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(again.detail).toMatch(/it had no console password/);
     });
 
-    // Same defect (NoSuchEntityException names): a user without a console password fails the
-    // quarantine on DeleteLoginProfile, though the policy and the keys were done.
-    it.failing('without a console password, run twice: done both times, "it had no console password"', async () => {
+    it('without a console password, run twice: done both times, "it had no console password"', async () => {
       await attackerUser('api_only', false);
       for (let run = 0; run < 2; run++) {
         const out = await runApprovedAction(await remediation('quarantine-iam-user', 'api_only'), runDeps());
@@ -107,10 +102,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone still has active access keys: ${keys[1]}` });
     });
 
-    // Defect being fixed on another branch: IAM NoSuchEntityException names. With the quarantine
-    // policy removed, GetUserPolicy answers NoSuchEntityException; the verification should say
-    // "not verified", and instead throws.
-    it.failing('verification fails (does not throw) when the quarantine policy was removed', async () => {
+    it('verification fails (does not throw) when the quarantine policy was removed', async () => {
       await attackerUser('tracy_stone', true);
       const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
@@ -131,11 +123,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(await runApprovedAction(await remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({ status: 'skipped' });
     });
 
-    // Defect being fixed on another branch: contact verification. When the restored contact is
-    // gone again (deleted after the restore), GetAlternateContact answers
-    // ResourceNotFoundException; the verification should report "unset, not the baseline" and
-    // instead throws.
-    it.failing('verification reports a contact deleted after the restore as not verified', async () => {
+    it('verification reports a contact deleted after the restore as not verified', async () => {
       const item = await remediation('restore-alternate-contact', 'SECURITY');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.accountAdmin().send(new DeleteAlternateContactCommand({ AlternateContactType: 'SECURITY' }));
@@ -172,10 +160,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect((await iam.send(new ListAccessKeysCommand({ UserName: ROOT_STAND_IN }))).AccessKeyMetadata).toEqual([]);
     });
 
-    // Defect being fixed on another branch: IAM NoSuchEntityException names. A root credential
-    // already gone is "done: already gone" by design; moto's NoSuchEntityException is not
-    // recognised, so the re-run reports failure.
-    it.failing('run again: already gone is done', async () => {
+    it('run again: already gone is done', async () => {
       await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
       const again = await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
       expect(again).toMatchObject({ status: 'done', detail: `Already gone: ${root.accessKeyIds[0]}.` });
@@ -201,10 +186,7 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z' });
     });
 
-    // Defect being fixed on another branch: password-check paging. LookupEvents returns at most 50
-    // events a page (newest first); after an incident many IAM users change passwords, so root's
-    // PasswordUpdated is on a later page, which the check never reads.
-    it.failing("the root password change on LookupEvents' second page", async () => {
+    it("the root password change on LookupEvents' second page", async () => {
       const users = Array.from({ length: 60 }, (_, i) => passwordUpdated(`user-pw-${i}`, new Date(Date.parse('2024-03-04T10:40:00Z') + i * 1000).toISOString(), 'IAMUser'));
       moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root'), ...users] } });
       expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true });

@@ -43,10 +43,7 @@ describeMoto('contract: snapshot root credentials', () => {
     expect(devices.every((arn) => /:user\/engineer-\d$/.test(arn ?? ''))).toBe(true);
   });
 
-  // Defect being fixed on another branch: ListVirtualMFADevices paging. AWS (and moto) return at
-  // most 100 devices a page with IsTruncated and Marker; the snapshot reads the first page only, so a
-  // root device on a later page is missed. Passes once every Marker is followed.
-  it.failing('standalone: follows every ListVirtualMFADevices page (104 devices: 100, then 4)', async () => {
+  it('standalone: follows every ListVirtualMFADevices page (104 devices: 100, then 4)', async () => {
     await usersWithVirtualMfa(13, 8);
     const from = sent.length;
     await snapshotRootCredentials(workflowState(ACCOUNT), { clients: moto.aws.target(), responder: moto.aws.target(), useAssumeRoot: false, region: 'us-east-1', clock });
@@ -90,10 +87,7 @@ describeMoto('contract: snapshot root credentials', () => {
       expect(ROOT_STAND_IN).toBe('root-stand-in');
     });
 
-    // Defect being fixed on another branch: IAM NoSuchEntityException names. SDK v3 names IAM's
-    // NoSuchEntity error NoSuchEntityException; the snapshot compares with 'NoSuchEntity', so a
-    // root without a password fails the step instead of reporting passwordPresent: false.
-    it.failing('a root without a password: passwordPresent false (GetLoginProfile answers NoSuchEntityException)', async () => {
+    it('a root without a password: passwordPresent false (GetLoginProfile answers NoSuchEntityException)', async () => {
       await moto.aws.seedRoot(member, { accessKeys: 0, password: false });
       const out = await snapshotRootCredentials(workflowState(member), { clients: moto.aws.target(member), responder: moto.aws.target(), useAssumeRoot: true, region: 'us-east-1', clock });
       expect(out.root.passwordPresent).toBe(false);

@@ -443,3 +443,75 @@ describe('drill: approvals over HTTP', () => {
     expect(links.length).toBe(40); // 10 tasks x (request + 3 reminders)
   });
 });
+
+describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)", () => {
+  const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
+
+  it('quarantines an attacker user that has no console password: done and verified (IAM answers NoSuchEntityException)', async () => {
+    const result = await runDrill({
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        w.accounts['210987654321']!.iamUsers[0]!.loginProfile = false;
+      },
+    });
+    const report = reportOf(result);
+    expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')).toMatchObject({ status: 'done', verified: true });
+    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand').map((c) => c.error)).toEqual(['NoSuchEntityException']);
+    expect(toolChanges(result).filter((c) => c.includes('tracy_stone') || c.includes('AKIASWJJJ66ZZZII4IYY'))).toEqual(['access-key-inactive AKIASWJJJ66ZZZII4IYY', 'put-user-policy tracy_stone/root-responder-quarantine']);
+  });
+
+  it("member-account whose root has no password: the AssumeRoot snapshot says so, and containment still deletes the key", async () => {
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        w.accounts['444455556666']!.root.password = false;
+      },
+    });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { status: string; method: string; root: { passwordPresent: boolean | null } } } }).snapshot.Payload;
+    expect(snapshot).toMatchObject({ status: 'done', method: 'assume-root-audit', root: { passwordPresent: false } });
+    expect(toolChanges(result)).toEqual(expect.arrayContaining(['delete-root-access-key AKIAMEMBERROOTKEY001']));
+    expect(reportOf(result).actions.find((a) => a.action === 'snapshot-root-credentials')!.status).toBe('done');
+  });
+
+  it('member-account with GetPrimaryEmail refused: the evidence keeps the member as DescribeAccount and ListParents show it', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: Infinity }] });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    const organization = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'account', 'organization.json'), 'utf8')) as { memberAccount: Record<string, unknown> | null };
+    expect(organization.memberAccount).toMatchObject({ status: 'ACTIVE', parents: ['ou-ab12-workloads'], primaryEmail: null });
+    expect(organization.memberAccount!['email']).toEqual(expect.any(String));
+    const evidence = (result.executions[0]!.output as Output).containAndCollect!.Payload.evidence as unknown as { accountState: { unavailable: { what: string }[] } };
+    expect(evidence.accountState.unavailable.map((u) => u.what)).toEqual(['member account primary email (account:GetPrimaryEmail)']);
+  });
+
+  it('member-without-root-access (trusted access for IAM off): containment skipped, and the report says how to enable centralized root access', async () => {
+    const result = await runDrill({ scenario: 'member-without-root-access', approve: 'all', out: out() });
+    expect(result.executions[0]!.status).toBe('SUCCEEDED');
+    expect(result.aws.calls.filter((c) => c.command === 'ListOrganizationsFeaturesCommand').map((c) => c.error)).toEqual(expect.arrayContaining(['ServiceAccessNotEnabledException']));
+    expect((result.executions[0]!.output as Output).containAndCollect!.Payload.containment.status).toBe('skipped');
+    const report = reportOf(result);
+    const off = report.findings.filter((f) => f.id === 'centralized-root-access-off');
+    expect(off).toHaveLength(1);
+    expect(off[0]!.title).toMatch(/^Centralized root access management is not (fully enabled|available) for the organization$/);
+    expect(JSON.stringify(off[0])).toContain('trusted access for IAM is not enabled in AWS Organizations');
+    expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')).toMatchObject({ status: 'done' });
+  });
+
+  it("finds root's virtual MFA device on the third page of 250 (IAM pages at 100)", async () => {
+    const result = await runDrill({
+      scenario: 'known-ip-with-mfa',
+      approve: 'all',
+      out: out(),
+      world: (w) => {
+        // Serial numbers that list before root's "root-account-mfa-device".
+        w.accounts['135792468013']!.userVirtualMfaDevices = Array.from({ length: 249 }, (_, i) => ({ SerialNumber: `arn:aws:iam::135792468013:mfa/developer-${String(i).padStart(3, '0')}`, UserName: `developer-${i}` }));
+      },
+    });
+    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { root: { mfaDevices: { SerialNumber: string }[] } } } }).snapshot.Payload;
+    expect(snapshot.root.mfaDevices.map((d) => d.SerialNumber)).toEqual(['arn:aws:iam::135792468013:mfa/root-account-mfa-device']);
+    expect(result.aws.calls.filter((c) => c.command === 'ListVirtualMFADevicesCommand' && c.caller === 'snapshotRootCredentials')).toHaveLength(3);
+  });
+});

@@ -29,7 +29,7 @@ describe('member account templates', () => {
     const actions = (r: string) => roles[r].Properties.Policies[0].PolicyDocument.Statement[0].Action as string[];
     expect(actions('ReadRole')).toEqual(expect.arrayContaining(['cloudtrail:LookupEvents', 'iam:GetAccountSummary', 'account:GetAlternateContact', 'guardduty:GetDetector']));
     expect(actions('ReadRole').some((a) => /^(iam:(Put|Delete|Update|Attach)|account:Put|cloudtrail:Start)/.test(a))).toBe(false);
-    expect(actions('WriteRole')).toEqual(['account:PutAlternateContact', 'cloudtrail:StartLogging', 'iam:DeleteLoginProfile', 'iam:ListAccessKeys', 'iam:PutUserPolicy', 'iam:UpdateAccessKey']);
+    expect(actions('WriteRole')).toEqual(['account:PutAlternateContact', 'cloudtrail:DescribeTrails', 'cloudtrail:StartLogging', 'iam:DeleteLoginProfile', 'iam:ListAccessKeys', 'iam:PutUserPolicy', 'iam:UpdateAccessKey']);
     for (const r of ['ReadRole', 'WriteRole']) {
       const trust = roles[r].Properties.AssumeRolePolicyDocument.Statement[0];
       expect(trust.Condition.StringLike['aws:PrincipalArn']).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${ResponderAccountId}:role/root-responder-test-*' });

@@ -1,3 +1,4 @@
+import { AccountNotManagementOrDelegatedAdministratorException, ListOrganizationsFeaturesCommand, OrganizationNotFoundException, ServiceAccessNotEnabledException } from '@aws-sdk/client-iam';
 import { postureFindings, readRootAccessPosture } from '#functions/collect-evidence/root-access-posture';
 import { SimulatedAws } from '#local/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
@@ -22,5 +23,28 @@ describe('centralized root access posture', () => {
     expect(posture.enabled).toBe(false);
     expect(aws.calls.some((c) => c.command === 'AssumeRootCommand')).toBe(false);
     expect(postureFindings(posture)[0]!.detail).toMatch(/IAM > Root access management > Enable/);
+  });
+});
+
+describe('the simulated ListOrganizationsFeatures answers with the errors the IAM API Reference lists', () => {
+  const send = (aws: SimulatedAws, accountId: string) => aws.targetClients({ accountId }).iam().send(new ListOrganizationsFeaturesCommand({}));
+
+  it('trusted access for IAM off (an organization that never enabled a feature): ServiceAccessNotEnabledException', async () => {
+    const aws = new SimulatedAws(world([simAccount(MGMT)], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: [], delegatedAdmins: [] }, responderAccountId: MGMT }));
+    await expect(send(aws, MGMT)).rejects.toBeInstanceOf(ServiceAccessNotEnabledException);
+    aws.world.organization!.iamTrustedAccess = true;
+    await expect(send(aws, MGMT)).resolves.toMatchObject({ OrganizationId: 'o-abcdefghij', EnabledFeatures: [] });
+    // Trusted access on, no feature: "not fully enabled", naming what is enabled.
+    const posture = await readRootAccessPosture(aws.targetClients({ accountId: MGMT }), MGMT);
+    expect(posture).toMatchObject({ enabled: false, features: [] });
+    expect(posture.notAvailable).toBeUndefined();
+    expect(postureFindings(posture).map((f) => f.title)).toEqual(['Centralized root access management is not fully enabled for the organization']);
+  });
+
+  it('a member account asking: AccountNotManagementOrDelegatedAdministratorException; no organization: OrganizationNotFoundException', async () => {
+    const aws = new SimulatedAws(world([simAccount(MGMT), simAccount('111111111111')], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement'], delegatedAdmins: [] }, responderAccountId: MGMT }));
+    await expect(send(aws, '111111111111')).rejects.toBeInstanceOf(AccountNotManagementOrDelegatedAdministratorException);
+    const standalone = new SimulatedAws(world([simAccount(MGMT)]));
+    await expect(send(standalone, MGMT)).rejects.toBeInstanceOf(OrganizationNotFoundException);
   });
 });

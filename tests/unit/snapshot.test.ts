@@ -1,9 +1,12 @@
+import { GetAccountSummaryCommand, IAMClient, ListVirtualMFADevicesCommand, type VirtualMFADevice } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import type { TargetClients } from '#shared/clients';
 import type { WorkflowState } from '#shared/schemas';
 import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
 import { SimulatedAws } from '#local/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
+import { sdkTargetClients } from '../helpers-mock';
 
 const MGMT = '999988887777';
 const MEMBER = '444455556666';
@@ -74,5 +77,45 @@ describe('snapshot root credentials', () => {
     const aws = new SimulatedAws(world([simAccount('111122223333')]));
     aws.inject({ command: 'GetAccountSummaryCommand', error: 'ThrottlingException', times: 1 });
     await expect(snapshotRootCredentials(state('111122223333'), { clients: clientsOf(aws, '111122223333'), responder: clientsOf(aws, '111122223333'), useAssumeRoot: false, region: 'us-east-1', clock })).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+});
+
+describe('snapshot root credentials: every page of ListVirtualMFADevices', () => {
+  const ACCOUNT = '111122223333';
+  const userDevice = (i: number): VirtualMFADevice => ({ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/user-${String(i).padStart(3, '0')}`, User: { Arn: `arn:aws:iam::${ACCOUNT}:user/user-${i}`, UserName: `user-${i}`, UserId: 'AIDA', Path: '/', CreateDate: new Date(0) } });
+  const rootDevice = (name: string): VirtualMFADevice => ({ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/${name}`, User: { Arn: `arn:aws:iam::${ACCOUNT}:root`, UserName: '', UserId: ACCOUNT, Path: '/', CreateDate: new Date(0) } });
+
+  it("finds root's device and the attacker's on page 3 of 250 devices (IAM pages at 100: IsTruncated, Marker)", async () => {
+    const iam = mockClient(IAMClient);
+    const devices = [...Array.from({ length: 248 }, (_, i) => userDevice(i)), rootDevice('ours'), rootDevice('theirs')];
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AccountAccessKeysPresent: 0, AccountMFAEnabled: 1 } });
+    iam.on(ListVirtualMFADevicesCommand).callsFake((input: { Marker?: string }) => {
+      const start = Number(input.Marker ?? 0);
+      const end = start + 100;
+      return end < devices.length ? { VirtualMFADevices: devices.slice(start, end), IsTruncated: true, Marker: String(end) } : { VirtualMFADevices: devices.slice(start), IsTruncated: false };
+    });
+    try {
+      const c = sdkTargetClients();
+      const snap = await snapshotRootCredentials(state(ACCOUNT), { clients: c, responder: c, useAssumeRoot: false, region: 'us-east-1', clock, expectedMfaDevices: [`arn:aws:iam::${ACCOUNT}:mfa/ours`] });
+      expect(snap.root.mfaDevices.map((d) => d.SerialNumber)).toEqual([`arn:aws:iam::${ACCOUNT}:mfa/ours`, `arn:aws:iam::${ACCOUNT}:mfa/theirs`]);
+      expect(snap.unexpectedMfaDevices).toEqual([`arn:aws:iam::${ACCOUNT}:mfa/theirs`]);
+      expect(iam.commandCalls(ListVirtualMFADevicesCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, '100', '200']);
+    } finally {
+      iam.restore();
+    }
+  });
+
+  it('the simulated account pages as IAM does, and the snapshot reads every page', async () => {
+    const account = simAccount(ACCOUNT, {
+      root: { accessKeys: [], signingCertificates: [], mfaDevices: [{ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/zz-root`, kind: 'virtual', EnableDate: '2024-01-01T00:00:00Z' }], password: true },
+      userVirtualMfaDevices: Array.from({ length: 249 }, (_, i) => ({ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/user-${String(i).padStart(3, '0')}`, UserName: `user-${i}`, EnableDate: '2024-01-01T00:00:00Z' })),
+    });
+    const aws = new SimulatedAws(world([account]));
+    const c = clientsOf(aws, ACCOUNT);
+    const first = await c.iam().send(new ListVirtualMFADevicesCommand({}));
+    expect({ devices: first.VirtualMFADevices?.length, truncated: first.IsTruncated, marker: typeof first.Marker }).toEqual({ devices: 100, truncated: true, marker: 'string' });
+    const snap = await snapshotRootCredentials(state(ACCOUNT), { clients: c, responder: c, useAssumeRoot: false, region: 'us-east-1', clock });
+    expect(snap.root.mfaDevices).toEqual([{ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/zz-root`, kind: 'virtual' }]);
+    expect(aws.calls.filter((call) => call.command === 'ListVirtualMFADevicesCommand')).toHaveLength(1 + 3);
   });
 });

@@ -253,6 +253,17 @@ describe('packaged CloudFormation template', () => {
     );
   });
 
+  it('denies a plain DeleteObject on the evidence to everyone: a delete marker would hide the first collection from the verification', () => {
+    // Object Lock keeps every version, but a DeleteObject without a version id still adds a delete
+    // marker, and a GetObject by key (Verify Incident reads cloudtrail-index.json so) then finds nothing.
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes('EvidenceBucket'))![1];
+    expect(policy.Properties['PolicyDocument'].Statement).toEqual(
+      expect.arrayContaining([{ Sid: 'DenyDeleteMarkers', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/*']] } }]),
+    );
+    // And no function's role is granted it.
+    for (const [id, role] of ofType('AWS::IAM::Role')) for (const statement of statementsOf(role)) expect({ id, actions: actionsOf(statement).filter((a) => /^s3:(DeleteObject|\*)/.test(a)) }).toEqual({ id, actions: [] });
+  });
+
   it('gives both tables TTL and point-in-time recovery', () => {
     for (const id of ['IncidentsTable', 'ApprovalsTable']) {
       expect(resources[id]!.Properties['TimeToLiveSpecification']).toEqual({ AttributeName: 'ttl', Enabled: true });
