@@ -8,5 +8,7 @@ module.exports = {
   globalTeardown: '<rootDir>/tests/global-teardown.cjs',
   setupFilesAfterEnv: ['<rootDir>/tests/setup.ts'],
   testTimeout: 30000,
+  // Both cores (jest's default leaves one idle: one worker on these 2-core machines, twice the time).
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/tests/summary-reporter.cjs'],
 };
