@@ -3,7 +3,7 @@
  * run. Timing is by process CPU and wall clock here, never asserted in tests. On a fresh clone it
  * packages first (the bundle rows need the Lambda zips).
  */
-import '../functions/local/polyfills';
+import '../drill/polyfills';
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,9 @@ import { classifyWindow } from '../functions/shared/findings';
 import { RateLimiters, virtualTimer } from '../functions/shared/rate-limit';
 import { defaultTriageContext, triage } from '../functions/shared/triage';
 import { PAGE_SIZE, reviewRegions } from '../functions/collect-evidence/cloudtrail-review';
-import { runDrill } from '../functions/local/drill';
-import { listScenarios } from '../functions/local/scenario';
-import { SimulatedAws } from '../functions/local/simulated-aws';
+import { runDrill } from '../drill/drill';
+import { listScenarios } from '../drill/scenario';
+import { SimulatedAws } from '../drill/simulated-aws';
 import type { WorkflowState } from '../functions/shared/schemas';
 import { containRootCredentials } from '../functions/contain-root-credentials/contain-root-credentials';
 import { snapshotRootCredentials } from '../functions/snapshot-root-credentials/snapshot-root-credentials';

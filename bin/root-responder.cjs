@@ -3,4 +3,4 @@
 process.env.ROOT_RESPONDER_CLI = '1';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL || 'SILENT';
 require('tsx/cjs');
-require('../functions/local/cli.ts');
+require('../cli/main.ts');

@@ -3,8 +3,8 @@
 // Then make the folder where each worker notes the moto_server it starts for the contract tests
 // (tests/contract/moto-server.ts); nothing is started here, so a run without them costs nothing.
 require('tsx/cjs');
-const { ensureBundles } = require('../functions/local/bundles.ts');
-const { deployedFunctions, PROJECT_ROOT } = require('../functions/local/deployment.ts');
+const { ensureBundles } = require('../drill/bundles.ts');
+const { deployedFunctions, PROJECT_ROOT } = require('../drill/deployment.ts');
 const { prepareRunDir } = require('./contract/moto-server.ts');
 
 module.exports = async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DrillResult } from '#local/drill';
-import { COMMAND_ACTIONS } from '#local/simulated-aws';
+import type { DrillResult } from '#drill/drill';
+import { COMMAND_ACTIONS } from '#drill/simulated-aws';
 
 /**
  * What must hold after any drill with faults injected, counted inside the simulated account and

@@ -1,5 +1,5 @@
 import type { JsonObject } from '#shared/cloudtrail';
-import type { SimAccount, SimWorld } from '#local/simulated-aws';
+import type { SimAccount, SimWorld } from '#drill/simulated-aws';
 
 /** A small simulated account; tests override what they need. */
 export function simAccount(accountId: string, overrides: Partial<SimAccount> = {}): SimAccount {

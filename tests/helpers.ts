@@ -20,4 +20,4 @@ export function manifest(): ManifestEntry[] {
   return fixture<ManifestEntry[]>('cloudtrail/manifest.json');
 }
 
-export { toEventBridge as envelope } from '#local/envelope';
+export { toEventBridge as envelope } from '#drill/envelope';

@@ -2,12 +2,12 @@ import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
 import type { TaskItemState } from '#shared/schemas';
-import type { SNSClient } from '#shared/sns-types';
+import type { SnsSender } from '#shared/sns-types';
 
 /** Escalate Overdue Task: out of reminders, tell the escalation contacts. The workflow goes on. */
 export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
-export async function escalateTask(state: TaskItemState, deps: { sns: SNSClient; escalationTopicArn: string; taskDetails: TaskDetails }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
+export async function escalateTask(state: TaskItemState, deps: { sns: SnsSender; escalationTopicArn: string; taskDetails: TaskDetails }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
   const input = state.Payload.input;
   const task = await deps.taskDetails(input.task.id);
   await publish(deps.sns, deps.escalationTopicArn, {

@@ -1,4 +1,4 @@
-import type { SNSClient } from '#shared/sns-types';
+import type { SnsSender } from '#shared/sns-types';
 import { evidenceReadPermissions, type ObjectReader } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import { readPlan } from '#shared/plan';
@@ -12,7 +12,7 @@ import type { NotifyInput, StoredPlan } from '#shared/schemas';
 export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
 export interface NotifyDeps {
-  sns: SNSClient;
+  sns: SnsSender;
   respondersTopicArn: string;
   /** The assessment folder (plan.json). */
   assessment: ObjectReader;

@@ -2,7 +2,7 @@ import type { Clock } from '#shared/clock';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { WorkflowState } from '#shared/schemas';
-import type { SNSClient } from '#shared/sns-types';
+import type { SnsSender } from '#shared/sns-types';
 
 /**
  * Report Failure: the workflow could not finish. Tell the responders what ran, what did not and
@@ -23,7 +23,7 @@ const STAGES: [key: string, label: string][] = [
 
 export async function reportFailure(
   state: WorkflowState,
-  deps: { store: IncidentStore; sns: SNSClient; alertTopicArn: string; clock: Clock },
+  deps: { store: IncidentStore; sns: SnsSender; alertTopicArn: string; clock: Clock },
 ): Promise<{ step: string; status: 'done'; incidentStatus: 'failed'; error: string; ran: string[]; notRun: string[] }> {
   const fields = state as Record<string, unknown>;
   const failure = (fields['failure'] ?? {}) as { Error?: unknown; Cause?: unknown };

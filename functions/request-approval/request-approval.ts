@@ -4,7 +4,7 @@ import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
 import type { ApprovalRequest } from '#shared/schemas';
-import type { SNSClient } from '#shared/sns-types';
+import type { SnsSender } from '#shared/sns-types';
 
 /**
  * Request Approval (a waitForTaskToken task): store the approval with the task token, email the
@@ -23,7 +23,7 @@ export function requiredApprovals(task: ApprovalRequest['input']['task']): numbe
 
 export interface RequestApprovalDeps {
   approvals: ApprovalStore;
-  sns: SNSClient;
+  sns: SnsSender;
   respondersTopicArn: string;
   approvalsBaseUrl: string;
   expiryHours: number;

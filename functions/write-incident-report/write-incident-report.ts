@@ -3,7 +3,7 @@ import { failureReason, whatToDoInstead } from '#shared/errors';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';
-import type { SNSClient } from '#shared/sns-types';
+import type { SnsSender } from '#shared/sns-types';
 import type { Triage } from '#shared/triage';
 import { evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, type ObjectWriter, readJson } from '#shared/evidence';
 import type { ProposedRemediation } from '#shared/findings';
@@ -108,7 +108,7 @@ export interface WriteReportDeps {
   reader: ObjectReader;
   mode: 'standalone' | 'organization';
   responderAccountId: string;
-  sns: SNSClient;
+  sns: SnsSender;
   respondersTopicArn: string;
   clock: Clock;
 }

@@ -11,8 +11,8 @@ import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-schedule
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import type { TargetClients } from '#shared/clients';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
-import type { AuditClients } from '#local/audit';
-import { auditCommand } from '#local/audit-command';
+import type { AuditClients } from '#cli/audit';
+import { auditCommand } from '#cli/audit-command';
 import { ACCOUNT, describeMoto, ROOT_STAND_IN, useMoto } from './moto';
 
 /**

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PROJECT_ROOT } from '#local/deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 import { MANIFEST } from './manifest';
 
 /**
@@ -15,7 +15,7 @@ const CONTRACT = join(PROJECT_ROOT, 'tests', 'contract');
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return path === join(FUNCTIONS, 'local') ? [] : sources(path);
+    if (statSync(path).isDirectory()) return sources(path);
     return name.endsWith('.ts') ? [path] : [];
   });
 }

@@ -46,8 +46,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TargetClients, TempCredentials } from '#shared/clients';
 import type { JsonObject } from '#shared/cloudtrail';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
-import { usernameOf } from '#local/simulated-aws';
-import { PROJECT_ROOT } from '#local/deployment';
+import { usernameOf } from '#drill/simulated-aws';
+import { PROJECT_ROOT } from '#drill/deployment';
 import { assertLoopback, INSTALL_HINT, motoInstalled, runDir, type MotoServer, startMoto, stopMoto, workerServer } from './moto-server';
 import { MANIFEST } from './manifest';
 

@@ -20,7 +20,7 @@ import { CreateOrganizationCommand, DescribeAccountCommand, DescribeOrganization
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { AssumeRootCommand } from '@aws-sdk/client-sts';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
-import { type SimAccount, SimulatedAws, type SimWorld } from '#local/simulated-aws';
+import { type SimAccount, SimulatedAws, type SimWorld } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { ACCOUNT, describeMoto, useMoto } from './moto';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EvidenceBundle, incidentPrefix, INCIDENT_FILES, S3Reader, S3Writer } from '#shared/evidence';
 import { taskDetails, type TaskDetails } from '#shared/plan';
 import { type HumanTask, HumanTaskSchema, type StoredPlan, StoredPlanSchema, type TaskItemState, TaskItemStateSchema, taskRef, type WorkflowState } from '#shared/schemas';
-import { PROJECT_ROOT } from '#local/deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 import { EVIDENCE_BUCKET, type MotoAws } from './moto';
 
 /** Step inputs as the state machine hands them over (shapes from shared/schemas.ts and the ASL). */

@@ -7,12 +7,12 @@ import { chromium, type Browser } from 'playwright-core';
 import type { LocalClients } from '#shared/clients';
 import { currentCode, enroll } from '#shared/responders';
 import type { ApprovalRequest } from '#shared/schemas';
-import { startApprovalServer, type ApprovalServer } from '#local/approval-server';
-import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
-import { DRILL_ENV, inLocalContext } from '#local/drill';
-import { isCommand, SimulatedDynamoDb } from '#local/simulated-dynamodb';
-import { SimulatedSns } from '#local/simulated-sns';
-import { TaskTokenBroker } from '#local/task-tokens';
+import { startApprovalServer, type ApprovalServer } from '#drill/approval-server';
+import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#drill/deployment';
+import { DRILL_ENV, inLocalContext } from '#drill/drill';
+import { isCommand, SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { SimulatedSns } from '#drill/simulated-sns';
+import { TaskTokenBroker } from '#drill/task-tokens';
 import type { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 
 /**

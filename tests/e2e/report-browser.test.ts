@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '#local/deployment';
-import { runDrill } from '#local/drill';
+import { PROJECT_ROOT } from '#drill/deployment';
+import { runDrill } from '#drill/drill';
 
 /** Chromium renders the drill's HTML report; the test reads what a responder would see first. */
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { bundleDir, bundlePath, ensureBundles } from '#local/bundles';
-import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition, type AslState } from '#local/deployment';
-import { inLocalContext, DRILL_ENV } from '#local/drill';
+import { bundleDir, bundlePath, ensureBundles } from '#drill/bundles';
+import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition, type AslState } from '#drill/deployment';
+import { inLocalContext, DRILL_ENV } from '#drill/drill';
 import { readZip } from '../helpers-zip';
 
 /**

@@ -7,8 +7,8 @@ import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
-import { toEventBridge } from '#local/envelope';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { toEventBridge } from '#drill/envelope';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture } from '../helpers';
 
 /**

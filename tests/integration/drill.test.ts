@@ -2,8 +2,8 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLocalBundle } from '#shared/evidence';
-import { runDrill, DRILL_ENV, type DrillExecution, type DrillResult } from '#local/drill';
-import type { Handler } from '#local/deployment';
+import { runDrill, DRILL_ENV, type DrillExecution, type DrillResult } from '#drill/drill';
+import type { Handler } from '#drill/deployment';
 
 /** The whole state machine, run locally with every Task bound to its deployed handler. */
 interface Output {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDrill, type DrillResult } from '#local/drill';
+import { runDrill, type DrillResult } from '#drill/drill';
 import { commandsOf, expectHandled, expectNothingDoubledOrClaimed, expectRefusalReported } from '../helpers-faults';
 
 /**

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployedFunctions, PROJECT_ROOT } from '#local/deployment';
-import { runDrill } from '#local/drill';
-import { listScenarios } from '#local/scenario';
-import { COMMAND_ACTIONS } from '#local/simulated-aws';
+import { deployedFunctions, PROJECT_ROOT } from '#drill/deployment';
+import { runDrill } from '#drill/drill';
+import { listScenarios } from '#drill/scenario';
+import { COMMAND_ACTIONS } from '#drill/simulated-aws';
 
 /**
  * Not circular: the calls each handler really makes in every bundled scenario (recorded inside the

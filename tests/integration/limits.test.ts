@@ -9,11 +9,11 @@ import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
-import { runDrill } from '#local/drill';
-import { toEventBridge } from '#local/envelope';
-import { listScenarios } from '#local/scenario';
-import { DYNAMODB_MAX_ITEM_BYTES, itemSize, SimulatedDynamoDb } from '#local/simulated-dynamodb';
-import { SimulatedSns } from '#local/simulated-sns';
+import { runDrill } from '#drill/drill';
+import { toEventBridge } from '#drill/envelope';
+import { listScenarios } from '#drill/scenario';
+import { DYNAMODB_MAX_ITEM_BYTES, itemSize, SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { SimulatedSns } from '#drill/simulated-sns';
 import { fixture } from '../helpers';
 
 /**

@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDrill, type DrillResult } from '#local/drill';
-import { SCENARIOS_DIR } from '#local/scenario';
+import { runDrill, type DrillResult } from '#drill/drill';
+import { SCENARIOS_DIR } from '#drill/scenario';
 
 /**
  * Root signs in to 50 member accounts of one organization within the same minutes: every account

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DRILL_ENV, type DrillResult, runDrill } from '#local/drill';
-import { LocalStepFunctions } from '#local/local-step-functions';
-import { SimClock } from '#local/sim-clock';
-import { TaskTokenBroker } from '#local/task-tokens';
+import { DRILL_ENV, type DrillResult, runDrill } from '#drill/drill';
+import { LocalStepFunctions } from '#drill/local-step-functions';
+import { SimClock } from '#drill/sim-clock';
+import { TaskTokenBroker } from '#drill/task-tokens';
 
 /**
  * The drill runs on a clock it owns: production settings (60-minute reminders, 3 reminders,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DrillOptions, runDrill, type DrillResult } from '#local/drill';
+import { type DrillOptions, runDrill, type DrillResult } from '#drill/drill';
 
 /**
  * Step Functions allows 256 KiB per state input/output and per task result; beyond it the execution

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DrillResult, runDrill } from '#local/drill';
-import { listScenarios, loadScenario } from '#local/scenario';
+import { type DrillResult, runDrill } from '#drill/drill';
+import { listScenarios, loadScenario } from '#drill/scenario';
 
 /**
  * The drill on a machine whose cores are busy (`npm run soak -- busy-machine`): every bundled

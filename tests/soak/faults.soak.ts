@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDrill } from '#local/drill';
-import { listScenarios } from '#local/scenario';
+import { runDrill } from '#drill/drill';
+import { listScenarios } from '#drill/scenario';
 import { commandsOf, expectHandled, expectNothingDoubledOrClaimed, expectRefusalReported } from '../helpers-faults';
 
 /**

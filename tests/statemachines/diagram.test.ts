@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mermaid, readmeDiagramBlock, README_DIAGRAM_END, README_DIAGRAM_START } from '#local/diagram';
-import { PROJECT_ROOT, stateMachineDefinition } from '#local/deployment';
+import { mermaid, readmeDiagramBlock, README_DIAGRAM_END, README_DIAGRAM_START } from '#cli/diagram';
+import { PROJECT_ROOT, stateMachineDefinition } from '#drill/deployment';
 
 function stateNames(states: Record<string, Record<string, unknown>>): string[] {
   return Object.entries(states).flatMap(([name, s]) => [

@@ -1,11 +1,11 @@
-import '#local/polyfills';
+import '#drill/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition } from '#local/deployment';
-import { bindTasks } from '#local/local-step-functions';
-import { TaskTokenBroker } from '#local/task-tokens';
+import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDefinition } from '#drill/deployment';
+import { bindTasks } from '#drill/local-step-functions';
+import { TaskTokenBroker } from '#drill/task-tokens';
 import { EvidenceBundle } from '#shared/evidence';
 import { type ExecutionInput, ExecutionInputSchema, NotifyInputSchema, type TaskItem, TaskItemInputSchema, VerifyIncidentInputSchema, type WorkflowState } from '#shared/schemas';
 import { defaultTriageContext, triage } from '#shared/triage';

@@ -1,6 +1,6 @@
 import { AccessDeniedException } from '@aws-sdk/client-account';
 import { readAccountState } from '#functions/collect-evidence/account-state';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 
 const MGMT = '999988887777';

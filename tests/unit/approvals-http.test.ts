@@ -6,7 +6,7 @@ import { fixedClock } from '#shared/clock';
 import { memoryLog } from '#shared/logger';
 import { currentCode, enroll } from '#shared/responders';
 import { handleApprovalRequest, type HttpDeps } from '#functions/approvals/http';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const ORIGIN = 'https://abc123.execute-api.us-east-1.amazonaws.com';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsecret-task-token-value';

@@ -9,7 +9,7 @@ import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundErro
 import type { ApprovalRequest, HumanTask } from '#shared/schemas';
 import { decide } from '#functions/approvals/approvals';
 import { requestApproval } from '#functions/request-approval/request-approval';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const TOPIC = 'arn:aws:sns:us-east-1:999988887777:responders';
 const snsMock = mockClient(SNSClient);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '#local/deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 
 /**
  * cfn-lint, AWS's CloudFormation linter, over every template `serverless package --stage test`

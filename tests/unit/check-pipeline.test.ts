@@ -5,9 +5,9 @@ import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
 import { memoryLog } from '#shared/logger';
 import { virtualTimer } from '#shared/rate-limit';
-import { ScenarioSchema, scenarioWorld } from '#local/scenario';
-import { SimulatedAws } from '#local/simulated-aws';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { ScenarioSchema, scenarioWorld } from '#drill/scenario';
+import { SimulatedAws } from '#drill/simulated-aws';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const snsMock = mockClient(SNSClient);
 const MANAGEMENT = '999988887777';

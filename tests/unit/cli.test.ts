@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync as readFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '#local/cli';
-import { PROJECT_ROOT } from '#local/deployment';
+import { main } from '#cli/main';
+import { PROJECT_ROOT } from '#drill/deployment';
 import { CLOUDTRAIL } from '../helpers';
 
 function io(stdin = '') {

@@ -3,7 +3,7 @@ import { IAMClient, DeleteAccessKeyCommand, GetAccountSummaryCommand, ListAccess
 import { AssumeRootCommand, STSClient } from '@aws-sdk/client-sts';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { lookupAll, reviewRegions } from '#functions/collect-evidence/cloudtrail-review';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { rootEvents, simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '111122223333';

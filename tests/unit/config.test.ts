@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { ConfigError } from '#shared/errors';
 import { parseRuntimeConfig, parseStageConfig } from '#shared/config';
 import { knownSources } from '#shared/known-sources';
-import { PROJECT_ROOT } from '#local/deployment';
-import { DRILL_ENV } from '#local/drill';
+import { PROJECT_ROOT } from '#drill/deployment';
+import { DRILL_ENV } from '#drill/drill';
 
 const CONFIG_DIR = join(PROJECT_ROOT, 'config');
 

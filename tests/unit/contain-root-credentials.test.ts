@@ -2,7 +2,7 @@ import { fixedClock } from '#shared/clock';
 import { virtualTimer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
 import { containRootCredentials, type ContainDeps } from '#functions/contain-root-credentials/contain-root-credentials';
-import { type SimOrganization, SimulatedAws } from '#local/simulated-aws';
+import { type SimOrganization, SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 
 const MGMT = '999988887777';

@@ -14,8 +14,8 @@ import { enroll } from '#shared/responders';
 import { defaultTriageContext, triage } from '#shared/triage';
 import { handleApprovalRequest } from '#functions/approvals/http';
 import { intake } from '#functions/intake/intake';
-import { toEventBridge } from '#local/envelope';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { toEventBridge } from '#drill/envelope';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture, manifest } from '../helpers';
 
 /**

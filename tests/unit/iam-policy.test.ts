@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluatePolicy, loadRootTaskPolicy, MANAGED_POLICIES_DIR, parsePolicyDocument, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, UnsupportedPolicyError, wildcardMatch, type PolicyDocument } from '#local/iam-policy';
-import { PROJECT_ROOT } from '#local/deployment';
+import { evaluatePolicy, loadRootTaskPolicy, MANAGED_POLICIES_DIR, parsePolicyDocument, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, UnsupportedPolicyError, wildcardMatch, type PolicyDocument } from '#drill/iam-policy';
+import { PROJECT_ROOT } from '#drill/deployment';
 
 const ROOT = 'arn:aws:iam::111122223333:root';
 const BOB = 'arn:aws:iam::111122223333:user/bob';

@@ -8,7 +8,7 @@ import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import type { ExecutionInput } from '#shared/schemas';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { envelope, fixture } from '../helpers';
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:999988887777:stateMachine:root-compromise-response-test';

@@ -1,8 +1,8 @@
 import { readAccountState } from '#functions/collect-evidence/account-state';
 import { activeAccounts, enabledRegions } from '#shared/inventory';
 import { virtualTimer } from '#shared/rate-limit';
-import { ScenarioSchema, scenarioWorld } from '#local/scenario';
-import { SimulatedAws } from '#local/simulated-aws';
+import { ScenarioSchema, scenarioWorld } from '#drill/scenario';
+import { SimulatedAws } from '#drill/simulated-aws';
 
 /** The shared listings follow every page (the simulated APIs page small on purpose). */
 const REGIONS = Array.from({ length: 25 }, (_, i) => `xx-test-${i + 1}`);

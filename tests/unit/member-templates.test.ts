@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '#local/deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 
 /** The organization-mode templates `serverless package` writes beside the responder's own. */
 const dir = join(PROJECT_ROOT, '.serverless');

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as names from '#infra/names.cjs';
-import { PROJECT_ROOT } from '#local/deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 
 /**
  * Names given outside the stack's logical ids are defined once, in infra/names.cjs: member roles,

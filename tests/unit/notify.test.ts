@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { publish, snsBody, snsSubject, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_CHARS } from '#shared/notify';
 import { NotificationError } from '#shared/errors';
-import { publishRefusal, SimulatedSns } from '#local/simulated-sns';
+import { publishRefusal, SimulatedSns } from '#drill/simulated-sns';
 
 /**
  * Subjects carry task titles, incident ids and values from events: whatever they hold, SNS must

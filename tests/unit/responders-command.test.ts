@@ -1,7 +1,7 @@
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfirmSubscriptionCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { confirmSubscriptionCommand, respondersCommand } from '#local/responders-command';
+import { confirmSubscriptionCommand, respondersCommand } from '#cli/responders-command';
 import { currentCode, totpStep } from '#shared/responders';
 
 const sm = mockClient(SecretsManagerClient);

@@ -1,6 +1,6 @@
 import { AccountNotManagementOrDelegatedAdministratorException, ListOrganizationsFeaturesCommand, OrganizationNotFoundException, ServiceAccessNotEnabledException } from '@aws-sdk/client-iam';
 import { postureFindings, readRootAccessPosture } from '#functions/collect-evidence/root-access-posture';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 
 const MGMT = '999988887777';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCallerIdentityCommand, AssumeRootCommand } from '@aws-sdk/client-sts';
 import { DeleteAccessKeyCommand, GetLoginProfileCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import { loadRootTaskPolicy, rootTaskSessionDecision, type RootTaskPolicyName } from '#local/iam-policy';
-import { COMMAND_ACTIONS, rootSessionRequest, SimulatedAws } from '#local/simulated-aws';
+import { loadRootTaskPolicy, rootTaskSessionDecision, type RootTaskPolicyName } from '#drill/iam-policy';
+import { COMMAND_ACTIONS, rootSessionRequest, SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 
 const MGMT = '999988887777';
@@ -113,7 +113,7 @@ describe('an AssumeRoot session in the simulated account is judged by AWS root-t
   });
 
   it('every command the simulated account answers has its IAM action (so no session call goes unjudged)', () => {
-    const source = readFileSync(join(__dirname, '..', '..', 'functions', 'local', 'simulated-aws.ts'), 'utf8');
+    const source = readFileSync(join(__dirname, '..', '..', 'drill', 'simulated-aws.ts'), 'utf8');
     const dispatched = [...source.matchAll(/case '(\w+Command)':/g)].map((m) => m[1]!);
     expect(dispatched.length).toBeGreaterThan(30);
     expect(dispatched.filter((c) => !COMMAND_ACTIONS[c])).toEqual([]);

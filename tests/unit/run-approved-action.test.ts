@@ -1,7 +1,7 @@
 import { fixedClock } from '#shared/clock';
 import type { TaskItemState } from '#shared/schemas';
 import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '210987654321';

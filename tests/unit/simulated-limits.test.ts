@@ -1,8 +1,8 @@
 import { DynamoDBServiceException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidParameterException, PublishCommand } from '@aws-sdk/client-sns';
-import { DYNAMODB_MAX_ITEM_BYTES, itemSize, SimulatedDynamoDb } from '#local/simulated-dynamodb';
-import { SimulatedSns, SNS_MAX_MESSAGE_BYTES, SNS_MAX_SUBJECT_CHARS } from '#local/simulated-sns';
+import { DYNAMODB_MAX_ITEM_BYTES, itemSize, SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { SimulatedSns, SNS_MAX_MESSAGE_BYTES, SNS_MAX_SUBJECT_CHARS } from '#drill/simulated-sns';
 
 /** The simulated services refuse what AWS refuses, with AWS's exception: at each limit, and one past it. */
 

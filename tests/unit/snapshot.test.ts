@@ -4,7 +4,7 @@ import { fixedClock } from '#shared/clock';
 import type { TargetClients } from '#shared/clients';
 import type { WorkflowState } from '#shared/schemas';
 import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { sdkTargetClients } from '../helpers-mock';
 

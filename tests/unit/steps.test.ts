@@ -11,7 +11,7 @@ import { notifyResponders } from '#functions/notify-responders/notify-responders
 import { reportFailure } from '#functions/report-failure/report-failure';
 import { sendReminder } from '#functions/send-reminder/send-reminder';
 import { buildReport, readReportInputs, writeIncidentReport } from '#functions/write-incident-report/write-incident-report';
-import { SimulatedDynamoDb } from '#local/simulated-dynamodb';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture } from '../helpers';
 
 const snsMock = mockClient(SNSClient);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#local/deployment';
+import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#drill/deployment';
 
 /**
  * Assertions on the CloudFormation template `serverless package --stage test` generates

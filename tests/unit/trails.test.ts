@@ -6,7 +6,7 @@ import type { TaskItemState } from '#shared/schemas';
 import { readAccountState, readTrails } from '#functions/collect-evidence/account-state';
 import { runApprovedAction } from '#functions/run-approved-action/run-approved-action';
 import { verifyHumanTask } from '#functions/verify-human-task/verify-human-task';
-import { type SimAccount, SimulatedAws } from '#local/simulated-aws';
+import { type SimAccount, SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { sdkTargetClients } from '../helpers-mock';
 

@@ -5,7 +5,7 @@ import { fixedClock } from '#shared/clock';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import type { TaskItemState } from '#shared/schemas';
 import { verifyHumanTask } from '#functions/verify-human-task/verify-human-task';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { meta, sdkTargetClients } from '../helpers-mock';
 

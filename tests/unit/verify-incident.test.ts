@@ -9,7 +9,7 @@ import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
 import { collectEvidence } from '#functions/collect-evidence/collect-evidence';
 import { verifyIncident } from '#functions/verify-incident/verify-incident';
-import { SimulatedAws } from '#local/simulated-aws';
+import { SimulatedAws } from '#drill/simulated-aws';
 import { rootEvents, simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '111122223333';

@@ -1,4 +1,4 @@
-import './polyfills';
+import '#drill/polyfills';
 import { triageCommand, type CommandIO } from './triage-command';
 
 const HELP = `root-responder: automated response to an AWS root-account compromise
@@ -99,7 +99,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { join } = require('node:path') as typeof import('node:path');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { PROJECT_ROOT } = require('./deployment') as typeof import('./deployment');
+      const { PROJECT_ROOT } = require('#drill/deployment') as typeof import('#drill/deployment');
       const file = join(PROJECT_ROOT, 'README.md');
       const readme = fs.readFileSync(file, 'utf8');
       const start = readme.indexOf(d.README_DIAGRAM_START);
@@ -114,7 +114,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     }
     case 'scenarios': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { listScenarios, scenarioJsonSchema } = require('./scenario') as typeof import('./scenario');
+      const { listScenarios, scenarioJsonSchema } = require('#drill/scenario') as typeof import('#drill/scenario');
       if (rest.includes('--schema')) {
         io.stdout(JSON.stringify(scenarioJsonSchema(), null, 2));
         return 0;

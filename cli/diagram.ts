@@ -1,4 +1,4 @@
-import { stateMachineDefinition } from './deployment';
+import { stateMachineDefinition } from '#drill/deployment';
 
 /**
  * The workflow as a Mermaid flowchart, generated from the ASL file so it cannot drift: every

@@ -7,7 +7,7 @@ import { bundlePath, ensureBundles } from './bundles';
  * What serverless.yml deploys, read from serverless.yml itself, so the drill and the tests bind
  * exactly the handler modules AWS would run.
  */
-export const PROJECT_ROOT = join(__dirname, '..', '..');
+export const PROJECT_ROOT = join(__dirname, '..');
 export const STATE_MACHINE_FILE = join(PROJECT_ROOT, 'statemachines', 'root-compromise-response.asl.json');
 
 export interface FunctionBinding {

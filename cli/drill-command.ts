@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDrill, DEFAULT_SCENARIO, DRILL_ENV, type DrillReadyInfo, type DrillResult } from './drill';
+import { runDrill, DEFAULT_SCENARIO, DRILL_ENV, type DrillReadyInfo, type DrillResult } from '#drill/drill';
 import type { CommandIO } from './triage-command';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStageConfig, type StageConfig } from '#shared/config';
 import { audit, type AuditClients, formatAudit } from './audit';
-import { PROJECT_ROOT } from './deployment';
+import { PROJECT_ROOT } from '#drill/deployment';
 import type { CommandIO } from './triage-command';
 
 /**
