@@ -1,6 +1,6 @@
 // The bundle options: one source for `serverless package` (serverless-esbuild reads this file through
 // `custom.esbuild.config`) and for the drill and the tests, which build the same bundles with the same
-// options (functions/local/bundles.ts), so what the tests run is what deploys.
+// options (drill/bundles.ts), so what the tests run is what deploys.
 //
 // keepNames: `minify` renames classes, and an error class's `name` is what Lambda reports as the error
 // type and what the state machine's Retry / Catch match on (ErrorEquals). Without it TransientAwsError

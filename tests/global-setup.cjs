@@ -1,5 +1,5 @@
 // Build the deployed handlers' bundles once, before the test workers start (they load them from
-// .build/bundles; see functions/local/bundles.ts). Workers then find them current and never build.
+// .build/bundles; see drill/bundles.ts). Workers then find them current and never build.
 // Then make the folder where each worker notes the moto_server it starts for the contract tests
 // (tests/contract/moto-server.ts); nothing is started here, so a run without them costs nothing.
 require('tsx/cjs');

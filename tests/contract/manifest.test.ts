@@ -42,10 +42,10 @@ function commandsInCode(): Map<string, { packages: Set<string>; files: Set<strin
 describe('contract manifest', () => {
   const code = commandsInCode();
 
-  it('finds the commands the code sends (functions/, outside functions/local/)', () => {
+  it('finds the commands the code sends (functions/)', () => {
     expect(code.size).toBeGreaterThanOrEqual(40);
     expect(code.get('AssumeRootCommand')?.packages).toEqual(new Set(['@aws-sdk/client-sts']));
-    expect([...code.keys()].some((c) => [...code.get(c)!.files].some((f) => f.startsWith('functions/local/')))).toBe(false);
+    expect([...code.keys()].some((c) => [...code.get(c)!.files].some((f) => f.startsWith("drill/")))).toBe(false);
   });
 
   it('each command name is one SDK command (one package), so the manifest can key on names', () => {
@@ -71,7 +71,7 @@ describe('contract manifest', () => {
       const text = readFileSync(join(CONTRACT, file), 'utf8');
       expect({ file, honest: text.includes('itKeepsTheManifestHonest(__filename)') }).toEqual({ file, honest: true });
     }
-    // audit.test.ts checks the command line's audit (functions/local), which the manifest of deployed code does not cover.
+    // audit.test.ts checks the command line's audit (cli/), which the manifest of deployed code does not cover.
     const contractFiles = readdirSync(CONTRACT).filter((f) => f.endsWith('.test.ts') && !['manifest.test.ts', 'parity.test.ts', 'moto-server.test.ts', 'audit.test.ts'].includes(f));
     expect(contractFiles.filter((f) => !named.has(f))).toEqual([]);
   });

@@ -25,7 +25,7 @@ import { simAccount, world } from '../helpers-sim';
 import { ACCOUNT, describeMoto, useMoto } from './moto';
 
 /**
- * Parity: the simulated account (functions/local/simulated-aws.ts, what the unit tests and the
+ * Parity: the simulated account (drill/simulated-aws.ts, what the unit tests and the
  * drill run against) and moto answer the same commands with the same error names and the same
  * result shapes: the keys the code reads, and the paging fields. Where moto and
  * AWS's documentation disagree, the comment says so and the simulator is held to the documentation.
