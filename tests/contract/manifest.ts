@@ -1,8 +1,8 @@
 import type { SentTo } from './moto';
 
 /**
- * Every AWS command the deployed code sends (each `new XxxCommand(` in functions/, outside
- * drill/ and cli/ are not deployed), and where the contract tests check it:
+ * Every AWS command the deployed code sends (each `new XxxCommand(` in functions/; drill/ and cli/
+ * are not deployed), and where the contract tests check it:
  * - `moto`: a step sent it to moto_server and handled moto's real wire response;
  * - `moto-root-stand-in`: sent to moto inside a stubbed AssumeRoot session. AWS acts on the root
  *   user when UserName is omitted; moto has no root user, so the call reaches moto with UserName of
