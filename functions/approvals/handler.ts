@@ -1,6 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
-import { clock, documentClient, respondersDirectory, sfnClient, totpClock } from '#shared/clients';
+import { clock, totpClock } from '#shared/clients';
+import { documentClient } from '#shared/clients/dynamodb';
+import { respondersDirectory } from '#shared/clients/secrets-manager';
+import { sfnClient } from '#shared/clients/sfn';
 import { runtimeConfig } from '#shared/config';
 import { logger } from '#shared/logger';
 import { respondersPermissions } from '#shared/responders';

@@ -1,4 +1,4 @@
-import { objectReader, objectWriter } from '#shared/clients';
+import { objectReader, objectWriter } from '#shared/clients/s3';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';

@@ -1,5 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { clock, documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
+import { clock, metricsSink } from '#shared/clients';
+import { account } from '#shared/clients/account';
+import { documentClient } from '#shared/clients/dynamodb';
+import { events } from '#shared/clients/events';
+import { organizations } from '#shared/clients/organizations';
+import { snsClient } from '#shared/clients/sns';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { IncidentStore } from '#shared/incident-store';
 import { logger } from '#shared/logger';
@@ -18,8 +24,9 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Pipe
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
       forwardingRegions: config.FORWARDING_REGIONS,
       canaryIntervalMinutes: config.CANARY_INTERVAL_MINUTES,
-      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
-      clientsFor: (accountId) => targetClients(targetFor(accountId, config).target),
+      // The organization's accounts; in each account its enabled regions and forwarding rules.
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),
+      clientsFor: (accountId) => targetClients(targetFor(accountId, config).target, { account, events }),
       store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
       sns: snsClient(),
       alertTopicArn: config.ALERT_TOPIC_ARN,

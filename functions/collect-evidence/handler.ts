@@ -1,4 +1,13 @@
-import { clock, cloudTrailLimiters, objectWriter, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
+import { clock, rateTimer } from '#shared/clients';
+import { account } from '#shared/clients/account';
+import { cloudtrail } from '#shared/clients/cloudtrail';
+import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb';
+import { guardduty } from '#shared/clients/guardduty';
+import { iam } from '#shared/clients/iam';
+import { organizations } from '#shared/clients/organizations';
+import { objectWriter } from '#shared/clients/s3';
+import { sts } from '#shared/clients/sts';
+import { targetClients } from '#shared/clients/target';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
@@ -16,12 +25,14 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     const { target, member } = targetFor(state.accountId, config);
     return {
-      clients: targetClients(target),
+      // Regions, contacts, account information, organization, GuardDuty detectors, trails and the CloudTrail review.
+      clients: targetClients(target, { account, organizations, guardduty, cloudtrail }),
       // The organization-wide posture is read in organization mode, from the responder's own account.
       ...(config.MODE === 'organization'
         ? {
             organization: {
-              responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+              // The member account as the organization sees it, and every member's root access (AssumeRoot audit sessions).
+              responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts, organizations, account }),
               managementAccountId: config.RESPONDER_ACCOUNT_ID,
               member,
               recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),

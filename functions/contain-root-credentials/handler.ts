@@ -1,4 +1,8 @@
-import { clock, ownSessionRecorder, rateTimer, targetClients } from '#shared/clients';
+import { clock, rateTimer } from '#shared/clients';
+import { ownSessionRecorder } from '#shared/clients/dynamodb';
+import { iam } from '#shared/clients/iam';
+import { sts } from '#shared/clients/sts';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
@@ -13,7 +17,8 @@ export const handler = stepHandler({
   deps: (state) => {
     const config = runtimeConfig();
     return {
-      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      // AssumeRoot (STS), then IAM under the root session; ListOrganizationsFeatures with the function's own role.
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts }),
       member: targetFor(state.accountId, config).member,
       region: 'us-east-1',
       clock: clock(),

@@ -1,6 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { runtimeConfig } from '#shared/config';
-import { clock, documentClient, sfnClient, snsClient } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { documentClient } from '#shared/clients/dynamodb';
+import { sfnClient } from '#shared/clients/sfn';
+import { snsClient } from '#shared/clients/sns';
 import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { logger } from '#shared/logger';

@@ -1,4 +1,5 @@
-import { objectReader, snsClient } from '#shared/clients';
+import { objectReader } from '#shared/clients/s3';
+import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';

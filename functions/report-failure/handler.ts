@@ -1,4 +1,6 @@
-import { clock, documentClient, snsClient } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { documentClient } from '#shared/clients/dynamodb';
+import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';

@@ -1,5 +1,8 @@
 import { ApprovalStore } from '#shared/approval-store';
-import { clock, documentClient, objectReader, snsClient } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { documentClient } from '#shared/clients/dynamodb';
+import { objectReader } from '#shared/clients/s3';
+import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';

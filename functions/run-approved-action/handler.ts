@@ -1,4 +1,11 @@
-import { clock, objectReader, ownSessionRecorder, targetClients } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { account } from '#shared/clients/account';
+import { cloudtrail } from '#shared/clients/cloudtrail';
+import { ownSessionRecorder } from '#shared/clients/dynamodb';
+import { iam } from '#shared/clients/iam';
+import { objectReader } from '#shared/clients/s3';
+import { sts } from '#shared/clients/sts';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -16,8 +23,10 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
-      clients: targetClients(target),
-      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      // Quarantine IAM users, restore alternate contacts, restart trails.
+      clients: targetClients(target, { iam, account, cloudtrail }),
+      // The root-session remediations of member accounts: AssumeRoot (STS), then IAM under the session.
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts }),
       member,
       clock: clock(),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },

@@ -1,4 +1,8 @@
-import { clock, ownSessionRecorder, targetClients } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { ownSessionRecorder } from '#shared/clients/dynamodb';
+import { iam } from '#shared/clients/iam';
+import { sts } from '#shared/clients/sts';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
@@ -14,8 +18,10 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     const { target, member } = targetFor(state.accountId, config);
     return {
-      clients: targetClients(target),
-      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
+      // GetAccountSummary and the root's virtual MFA devices.
+      clients: targetClients(target, { iam }),
+      // In member accounts: an AssumeRoot audit session (STS), then IAM under it.
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts }),
       useAssumeRoot: member,
       region: 'us-east-1',
       clock: clock(),

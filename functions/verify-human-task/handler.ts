@@ -1,4 +1,11 @@
-import { clock, cloudTrailLimiters, objectReader, targetClients } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { account } from '#shared/clients/account';
+import { cloudtrail } from '#shared/clients/cloudtrail';
+import { cloudTrailLimiters } from '#shared/clients/dynamodb';
+import { iam } from '#shared/clients/iam';
+import { organizations } from '#shared/clients/organizations';
+import { objectReader } from '#shared/clients/s3';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -14,7 +21,8 @@ export const handler = stepHandler({
   deps: (state) => {
     const config = runtimeConfig();
     return {
-      clients: targetClients(targetFor(state.Payload.input.accountId, config).target),
+      // Root keys and MFA (IAM), the password change and trails (CloudTrail), contacts (Account), the organization.
+      clients: targetClients(targetFor(state.Payload.input.accountId, config).target, { iam, cloudtrail, account, organizations }),
       clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },

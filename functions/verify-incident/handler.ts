@@ -1,4 +1,8 @@
-import { clock, cloudTrailLimiters, objectReader, objectWriter, rateTimer, targetClients } from '#shared/clients';
+import { clock, rateTimer } from '#shared/clients';
+import { cloudtrail } from '#shared/clients/cloudtrail';
+import { cloudTrailLimiters } from '#shared/clients/dynamodb';
+import { objectReader, objectWriter } from '#shared/clients/s3';
+import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -15,7 +19,8 @@ export const handler = stepHandler({
   deps: (state) => {
     const config = runtimeConfig();
     return {
-      clients: targetClients(targetFor(state.accountId, config).target),
+      // The CloudTrail lookups of the incident window, again.
+      clients: targetClients(targetFor(state.accountId, config).target, { cloudtrail }),
       firstCollection: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'evidence')),
       bundle: new EvidenceBundle(objectWriter(config.EVIDENCE_BUCKET, incidentPrefix(state.incidentId, 'verification'))),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),

@@ -1,4 +1,7 @@
-import { clock, documentClient, objectReader, objectWriter, snsClient } from '#shared/clients';
+import { clock } from '#shared/clients';
+import { documentClient } from '#shared/clients/dynamodb';
+import { objectReader, objectWriter } from '#shared/clients/s3';
+import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
