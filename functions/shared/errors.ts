@@ -4,9 +4,6 @@
  * `cause` is kept; messages never carry credentials, task tokens or approval secrets.
  */
 abstract class RootResponderError extends Error {
-  /** Whether retrying the same call may succeed (throttling, 5xx, timeouts). */
-  abstract readonly transient: boolean;
-
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -15,7 +12,6 @@ abstract class RootResponderError extends Error {
 
 /** The input is not an event at all (not JSON, not an object, no detail). Nothing is started. */
 export class InvalidEventError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -27,7 +23,6 @@ export class InvalidEventError extends RootResponderError {
 
 /** A step received input that does not match its contract (a wiring bug, not an AWS fault). */
 export class InvalidStepInputError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -38,7 +33,6 @@ export class InvalidStepInputError extends RootResponderError {
 
 /** The deployment's configuration (environment or stage file) is missing or invalid. */
 export class ConfigError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -49,7 +43,6 @@ export class ConfigError extends RootResponderError {
 
 /** An AWS call failed in a way that may pass on retry (throttling, 5xx, network). */
 export class TransientAwsError extends RootResponderError {
-  readonly transient = true;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
@@ -59,40 +52,19 @@ export class TransientAwsError extends RootResponderError {
 }
 
 /** The incidents table could not record or read an incident (terminal: not a throttle). */
-export class IncidentStoreError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class IncidentStoreError extends RootResponderError {}
 
 /** StartExecution was refused for a reason other than "already exists" (terminal). */
-export class ExecutionStartError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class ExecutionStartError extends RootResponderError {}
 
 /** A notification (alert, approval email, report) could not be published (terminal: permissions, a missing topic). */
-export class NotificationError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class NotificationError extends RootResponderError {}
 
 /** An approval could not be created or recorded (terminal). */
-export class ApprovalStoreError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class ApprovalStoreError extends RootResponderError {}
 
 /** No approval has this link id (never existed, or its record expired away). */
 export class ApprovalNotFoundError extends RootResponderError {
-  readonly transient = false;
   constructor() {
     super('No such approval: the link is wrong or has expired');
   }
@@ -100,7 +72,6 @@ export class ApprovalNotFoundError extends RootResponderError {
 
 /** The approval's link has expired: a decision can no longer be recorded through it. */
 export class ApprovalExpiredError extends RootResponderError {
-  readonly transient = false;
   constructor(readonly expiresAt: string) {
     super(`This approval link expired at ${expiresAt}`);
   }
@@ -108,7 +79,6 @@ export class ApprovalExpiredError extends RootResponderError {
 
 /** The approval was already decided: a link works once. */
 export class ApprovalAlreadyDecidedError extends RootResponderError {
-  readonly transient = false;
   constructor(readonly status: string) {
     super(`This approval was already decided (${status})`);
   }
@@ -116,31 +86,19 @@ export class ApprovalAlreadyDecidedError extends RootResponderError {
 
 /** A responder rejected the task. Sent to Step Functions with SendTaskFailure; the ASL catches it by name. */
 export class ApprovalRejectedError extends RootResponderError {
-  readonly transient = false;
   constructor(reason: string) {
     super(reason);
   }
 }
 
 /** An evidence file could not be written (terminal: permissions, a missing bucket, a bad path). */
-export class EvidenceWriteError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class EvidenceWriteError extends RootResponderError {}
 
 /** An object an earlier step wrote (findings, the plan) could not be read back or does not parse (terminal). */
-export class EvidenceReadError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class EvidenceReadError extends RootResponderError {}
 
 /** AWS refused a call for lack of permission or a disabled feature (terminal; names the action). */
 export class AccessDeniedError extends RootResponderError {
-  readonly transient = false;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
@@ -151,7 +109,6 @@ export class AccessDeniedError extends RootResponderError {
 
 /** An AWS call failed for a reason that is neither transient nor a permission (terminal). */
 export class AwsCallError extends RootResponderError {
-  readonly transient = false;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
@@ -162,7 +119,6 @@ export class AwsCallError extends RootResponderError {
 
 /** A file or document given to the command line could not be read as CloudTrail input. */
 export class TriageInputError extends RootResponderError {
-  readonly transient = false;
   constructor(
     readonly source: string,
     message: string,
@@ -173,7 +129,6 @@ export class TriageInputError extends RootResponderError {
 
 /** A drill scenario file is missing or does not match the scenario format. */
 export class ScenarioError extends RootResponderError {
-  readonly transient = false;
   constructor(message: string) {
     super(message);
   }
