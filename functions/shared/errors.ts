@@ -117,23 +117,6 @@ export class AwsCallError extends RootResponderError {
   }
 }
 
-/** A file or document given to the command line could not be read as CloudTrail input. */
-export class TriageInputError extends RootResponderError {
-  constructor(
-    readonly source: string,
-    message: string,
-  ) {
-    super(`${source}: ${message}`);
-  }
-}
-
-/** A drill scenario file is missing or does not match the scenario format. */
-export class ScenarioError extends RootResponderError {
-  constructor(message: string) {
-    super(message);
-  }
-}
-
 /** Names of AWS SDK errors that are safe to retry. */
 const TRANSIENT_AWS_ERROR_NAMES = new Set([
   'ThrottlingException',
