@@ -84,9 +84,10 @@ export function sha256(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-function safePath(path: string): string {
+/** A path inside the bundle; one outside it is refused as a failed write, or as a failed read where one reads. */
+function safePath(path: string, Refused: typeof EvidenceWriteError | typeof EvidenceReadError = EvidenceWriteError): string {
   const clean = normalize(path).split(sep).join('/');
-  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new EvidenceWriteError(`Refusing evidence path outside the bundle: ${path}`);
+  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new Refused(`Refusing evidence path outside the bundle: ${path}`);
   return clean;
 }
 
@@ -158,7 +159,7 @@ export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mis
   for (const entry of manifest.files) {
     let body: Buffer;
     try {
-      body = await readFile(join(dir, safePath(entry.path)));
+      body = await readFile(join(dir, safePath(entry.path, EvidenceReadError)));
     } catch {
       mismatches.push({ path: entry.path, problem: 'missing' });
       continue;
@@ -172,7 +173,7 @@ export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mis
 export class LocalDirReader implements ObjectReader {
   constructor(private readonly dir: string) {}
   read(path: string): Promise<Buffer> {
-    return readFile(join(this.dir, safePath(path)));
+    return readFile(join(this.dir, safePath(path, EvidenceReadError)));
   }
 }
 
