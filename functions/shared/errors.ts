@@ -186,11 +186,39 @@ export function typedAwsError(operation: string, error: unknown): TransientAwsEr
   return new AwsCallError(operation, { cause: error });
 }
 
-/** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
-export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+/** The class a store throws for a failure that is not transient: `(message, { cause })`. */
+export type StoreErrorClass = new (message: string, options: { cause: unknown }) => Error;
+
+/**
+ * A failed call to one of our own resources (a table, the evidence bucket, a topic) as the typed
+ * error the state machine tells apart: throttling, 5xx and network errors are TransientAwsError
+ * naming the operation (retried), anything else the store's own class, "<what failed>: <AWS error
+ * name>", with the AWS error kept as `cause`.
+ */
+export function storeError(operation: string, error: unknown, ErrorClass: StoreErrorClass, failed: string): Error {
+  if (isTransientAwsError(error)) return new TransientAwsError(operation, { cause: error });
+  return new ErrorClass(`${failed}: ${errorName(error)}`, { cause: error });
+}
+
+async function mapFailure<T>(run: () => Promise<T>, map: (error: unknown) => Error, expected?: (error: unknown) => boolean): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw typedAwsError(operation, error);
+    if (expected?.(error)) throw error;
+    throw map(error);
   }
+}
+
+/** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
+export function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return mapFailure(run, (error) => typedAwsError(operation, error));
+}
+
+/**
+ * Run one call of a store (see storeError for the mapping). `failed` says what failed in the
+ * store's words. `expected`: failures the caller handles itself (a write whose condition did not
+ * hold), thrown to it as the SDK threw them, unmapped.
+ */
+export function storeCall<T>(operation: string, run: () => Promise<T>, ErrorClass: StoreErrorClass, failed: string, expected?: (error: unknown) => boolean): Promise<T> {
+  return mapFailure(run, (error) => storeError(operation, error, ErrorClass, failed), expected);
 }

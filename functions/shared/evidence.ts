@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
-import { EvidenceReadError, EvidenceWriteError, isTransientAwsError, TransientAwsError } from './errors';
+import { EvidenceReadError, EvidenceWriteError, storeCall, TransientAwsError } from './errors';
 
 /**
  * The evidence bundle: every raw response and finding as a file, plus `manifest.json` =
@@ -141,13 +141,13 @@ export class S3Writer implements ObjectWriter {
   }
 
   async write(path: string, body: Buffer): Promise<void> {
-    try {
+    await storeCall(
+      's3:PutObject',
       // A checksum is required by Object Lock buckets; SHA-256 also lets S3 verify the upload.
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' }));
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError('s3:PutObject', { cause: error });
-      throw new EvidenceWriteError(`Writing ${path} to ${this.location} failed: ${(error as Error).name}`, { cause: error });
-    }
+      () => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' })),
+      EvidenceWriteError,
+      `Writing ${path} to ${this.location} failed`,
+    );
   }
 }
 
@@ -184,13 +184,15 @@ export class S3Reader implements ObjectReader {
     private readonly prefix: string,
   ) {}
 
-  async read(path: string): Promise<Buffer> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}` }));
-      return Buffer.from(await out.Body!.transformToByteArray());
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError('s3:GetObject', { cause: error });
-      throw new EvidenceReadError(`Reading ${path} from s3://${this.bucket}/${this.prefix} failed: ${(error as Error).name}`, { cause: error });
-    }
+  read(path: string): Promise<Buffer> {
+    return storeCall(
+      's3:GetObject',
+      async () => {
+        const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}` }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+      },
+      EvidenceReadError,
+      `Reading ${path} from s3://${this.bucket}/${this.prefix} failed`,
+    );
   }
 }

@@ -7,8 +7,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { IncidentStoreError, isAwsError, isTransientAwsError, TransientAwsError } from './errors';
+import { conditionalWrite } from './conditional-write';
+import { IncidentStoreError, storeCall } from './errors';
 import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
 
 /**
@@ -70,28 +70,14 @@ export const incidentStorePermissions = {
 /** Records an AssumeRoot session this tool opened (`IncidentStore.recordOwnSession`), injected into the steps that open one. */
 export type RecordOwnSession = (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
 
-function conditionFailed(error: unknown): boolean {
-  if (isAwsError(error, ConditionalCheckFailedException)) return true;
-  if (isAwsError(error, TransactionCanceledException)) {
-    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
-  }
-  return false;
-}
-
 export class IncidentStore {
   constructor(
     private readonly ddb: Pick<DynamoDBDocumentClient, 'send'>,
     private readonly table: string,
   ) {}
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError(`dynamodb:${operation}`, { cause: error });
-      throw new IncidentStoreError(`Incidents table ${operation} failed: ${(error as Error).name}`, { cause: error });
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return storeCall(`dynamodb:${operation}`, run, IncidentStoreError, `Incidents table ${operation} failed`);
   }
 
   /** The account's open incident, if any. */
@@ -106,29 +92,28 @@ export class IncidentStore {
    */
   async openOrAttach(input: ExecutionInput, event: IncidentEvent): Promise<OpenOrAttach> {
     const marker: OpenMarker = { incidentId: input.incidentId, accountId: input.accountId, openedAt: input.openedAt, executionInput: input };
-    try {
-      await this.ddb.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            {
-              Put: {
-                TableName: this.table,
-                Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
-                ConditionExpression: 'attribute_not_exists(pk)',
+    const opened = await conditionalWrite(
+      'dynamodb:TransactWriteItems',
+      () =>
+        this.ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-            { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.key), ...event } } },
-          ],
-        }),
-      );
-      return { outcome: 'opened', marker };
-    } catch (error) {
-      if (!conditionFailed(error)) {
-        if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:TransactWriteItems', { cause: error });
-        throw new IncidentStoreError(`Could not open an incident for account ${input.accountId}: ${(error as Error).name}`, { cause: error });
-      }
-    }
+              { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.key), ...event } } },
+            ],
+          }),
+        ),
+      IncidentStoreError,
+      `Could not open an incident for account ${input.accountId}`,
+    );
+    if (opened) return { outcome: 'opened', marker };
     const open = await this.openIncident(input.accountId);
     if (!open) {
       // The incident closed between our write and our read: the caller retries and opens a new one.
@@ -139,15 +124,13 @@ export class IncidentStore {
   }
 
   /** Attach an event to an incident. False when the event was already attached (redelivery). */
-  async attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
-    try {
-      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:PutItem', { cause: error });
-      throw new IncidentStoreError(`Could not attach event ${event.eventId} to ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+  attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
+    return conditionalWrite(
+      'dynamodb:PutItem',
+      () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      IncidentStoreError,
+      `Could not attach event ${event.eventId} to ${incidentId}`,
+    );
   }
 
   /** Record what intake has done for the open incident (execution started, alert sent). */
@@ -162,22 +145,23 @@ export class IncidentStore {
       sets.push(`#${field} = :${field}`);
     }
     if (sets.length === 0) return;
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key.open(accountId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (error) {
-      if (conditionFailed(error)) return; // closed meanwhile: nothing left to record on the marker
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:UpdateItem', { cause: error });
-      throw new IncidentStoreError(`Could not record progress for ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+    // A failed condition: closed meanwhile, nothing left to record on the marker.
+    await conditionalWrite(
+      'dynamodb:UpdateItem',
+      () =>
+        this.ddb.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key.open(accountId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'incidentId = :id',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      IncidentStoreError,
+      `Could not record progress for ${incidentId}`,
+    );
   }
 
   /** Close the incident: final status on META, and the account's open marker removed. */
@@ -193,13 +177,13 @@ export class IncidentStore {
         }),
       ),
     );
-    try {
-      await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } }));
-    } catch (error) {
-      if (conditionFailed(error)) return; // already closed, or another incident is open now
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:DeleteItem', { cause: error });
-      throw new IncidentStoreError(`Could not close ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+    // A failed condition: already closed, or another incident is open now.
+    await conditionalWrite(
+      'dynamodb:DeleteItem',
+      () => this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } })),
+      IncidentStoreError,
+      `Could not close ${incidentId}`,
+    );
   }
 
   async status(incidentId: string): Promise<IncidentStatus | undefined> {
