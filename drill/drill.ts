@@ -13,7 +13,7 @@ import { LOCAL_CONTEXT_KEY } from '#shared/local-context';
 import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE, respondersSecretId } from '#infra/names.cjs';
 import { deployedFunctions, type Handler, loadHandler, PROJECT_ROOT } from './deployment';
 import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/check-pipeline';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { canaryEvent, toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
 import { flaky, type FlakyStats, seededRandom } from './flaky';
@@ -400,7 +400,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         }
       })();
       // The check has been watching for a day, so a canary that did not come is late, not new.
-      await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
+      await new PipelineHealthStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
       const lines: IntakeLine[] = [];
       for (const event of records.map((r) => toEventBridge(r.record))) {
         const detail = event['detail'] as Record<string, unknown>;

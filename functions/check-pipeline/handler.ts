@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { clock, documentClient, metricsSink, snsClient, targetClients } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { logger } from '#shared/logger';
 import { embeddedMetrics } from '#shared/metrics';
 import { memberRolePermissions, targetFor } from '#shared/target';
@@ -20,7 +20,7 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Pipe
       canaryIntervalMinutes: config.CANARY_INTERVAL_MINUTES,
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }),
       clientsFor: (accountId) => targetClients(targetFor(accountId, config).target),
-      store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+      store: new PipelineHealthStore(documentClient(), config.INCIDENTS_TABLE),
       sns: snsClient(),
       alertTopicArn: config.ALERT_TOPIC_ARN,
       clock: clock(),

@@ -2,6 +2,8 @@ import type { Context } from 'aws-lambda';
 import { runtimeConfig } from '#shared/config';
 import { clock, documentClient, sfnClient, snsClient } from '#shared/clients';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { logger } from '#shared/logger';
 import { intake, type IntakeDeps, type IntakeResult } from './intake';
@@ -10,6 +12,8 @@ function buildDeps(): IntakeDeps {
   const config = runtimeConfig();
   return {
     store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+    ownSessions: new OwnSessionStore(documentClient(), config.INCIDENTS_TABLE),
+    pipeline: new PipelineHealthStore(documentClient(), config.INCIDENTS_TABLE),
     sfn: sfnClient(),
     sns: snsClient(),
     clock: clock(),

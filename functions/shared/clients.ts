@@ -18,7 +18,7 @@ import { type ResponderDirectory, SecretsManagerDirectory } from './responders';
 import { type ObjectReader, type ObjectWriter, S3Reader, S3Writer } from './evidence';
 import { type LimiterPool, RateLimiters, realTimer, type Timer } from './rate-limit';
 import { SharedMeter } from './shared-meter';
-import { IncidentStore, type RecordOwnSession } from './incident-store';
+import { OwnSessionStore, type RecordOwnSession } from './own-session-store';
 
 /**
  * Client factories: explicit retry settings, one client per service and region per cold start.
@@ -174,7 +174,7 @@ export function cloudTrailLimiters(table: string): LimiterPool {
 
 /** Record the AssumeRoot sessions a step opens in the incidents table, so intake knows their events are ours. */
 export function ownSessionRecorder(table: string): RecordOwnSession {
-  const store = new IncidentStore(documentClient(), table);
+  const store = new OwnSessionStore(documentClient(), table);
   return (accountId, accessKeyId, expiresAt) => store.recordOwnSession(accountId, accessKeyId, expiresAt);
 }
 
