@@ -51,7 +51,7 @@ export class TransientAwsError extends RootResponderError {
   }
 }
 
-/** The incidents table could not record or read an incident (terminal: not a throttle). */
+/** The incidents table (incidents, own sessions, pipeline health, the rate meter) could not be read or written (terminal: not a throttle). */
 export class IncidentStoreError extends RootResponderError {}
 
 /** StartExecution was refused for a reason other than "already exists" (terminal). */
