@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseRecords } from '#shared/cloudtrail';
-import { TriageInputError, ConfigError } from '#shared/errors';
+import { type ExtractedRecord, type ExtractionProblem, extractRecords } from '#shared/cloudtrail';
+import { ConfigError } from '#shared/errors';
 import { defaultTriageContext, triage } from '#shared/triage';
 
 export interface CommandIO {
@@ -9,6 +9,28 @@ export interface CommandIO {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   readStdin: () => Promise<string>;
+}
+
+/** A file or document given to the command line could not be read as CloudTrail input. */
+export class TriageInputError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = 'TriageInputError';
+  }
+}
+
+/** Parse JSON text into records; text that is not JSON is a TriageInputError. */
+export function parseRecords(text: string, origin: string): { records: ExtractedRecord[]; problems: ExtractionProblem[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new TriageInputError(origin, `not JSON (${(error as Error).message})`);
+  }
+  return extractRecords(doc, origin);
 }
 
 /**

@@ -11,17 +11,16 @@ import type { LocalClients } from '#shared/clients';
 import { parseStageConfig } from '#shared/config';
 import { LOCAL_CONTEXT_KEY } from '#shared/local-context';
 import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE, respondersSecretId } from '#infra/names.cjs';
-import { ScenarioError } from '#shared/errors';
 import { deployedFunctions, type Handler, loadHandler, PROJECT_ROOT } from './deployment';
 import { HEALTHY_DIGEST, type PipelineCheck } from '#functions/check-pipeline/check-pipeline';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { canaryEvent, toEventBridge } from './envelope';
 import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type LocalStepFunctionsOptions } from './local-step-functions';
 import { flaky, type FlakyStats, seededRandom } from './flaky';
 import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
-import { loadScenario, type Scenario, scenarioRecords, scenarioWorld } from './scenario';
+import { loadScenario, type Scenario, ScenarioError, scenarioRecords, scenarioWorld } from './scenario';
 import { type Fault, SimulatedAws, type SimWorld } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
@@ -401,7 +400,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         }
       })();
       // The check has been watching for a day, so a canary that did not come is late, not new.
-      await new IncidentStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
+      await new PipelineHealthStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
       const lines: IntakeLine[] = [];
       for (const event of records.map((r) => toEventBridge(r.record))) {
         const detail = event['detail'] as Record<string, unknown>;

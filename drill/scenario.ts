@@ -3,7 +3,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { extractRecords, type JsonObject } from '#shared/cloudtrail';
-import { ScenarioError } from '#shared/errors';
 import { PROJECT_ROOT } from './deployment';
 import type { SimAccount, SimWorld } from './simulated-aws';
 
@@ -13,6 +12,14 @@ import type { SimAccount, SimWorld } from './simulated-aws';
  * root credentials, contacts, trails, detectors) and names the CloudTrail records that happen, taken
  * from real published samples and rebased onto the scenario's account and onto "now" by `rebase`.
  */
+/** A drill scenario file is missing or does not match the scenario format. */
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
 export const SCENARIOS_DIR = join(PROJECT_ROOT, 'scenarios');
 
 const Contact = z.strictObject({ Name: z.string(), Title: z.string(), EmailAddress: z.string(), PhoneNumber: z.string() });

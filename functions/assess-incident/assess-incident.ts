@@ -1,4 +1,4 @@
-import { failureReason } from '#shared/errors';
+import { failureReason } from '#shared/report-text';
 import { type EvidenceBundle, type EvidenceRef, evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
 import { maxSeverity, type Severity } from '#shared/triage';

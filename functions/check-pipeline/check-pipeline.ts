@@ -7,7 +7,7 @@ import { awsCall, errorName } from '#shared/errors';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import type { PipelineMetric } from '#shared/pipeline-metrics';
 import { MEMBER_READ_ROLE } from '#infra/names.cjs';
-import { type CanaryArrival, incidentStorePermissions, type IncidentStore } from '#shared/incident-store';
+import { type CanaryArrival, type PipelineHealthStore, pipelineHealthStorePermissions } from '#shared/pipeline-health-store';
 import { activeAccounts, enabledRegions, everyPage } from '#shared/inventory';
 import type { Log } from '#shared/logger';
 import { publish } from '#shared/notify';
@@ -27,7 +27,7 @@ import { publish } from '#shared/notify';
  *   regions the forwarding is deployed to: root activity there would not reach the responder.
  * Published as metrics (the alarms) and, when what is wrong changes, as one alert listing it.
  */
-export const requiredPermissions = ['organizations:ListAccounts', 'account:ListRegions', 'events:ListRules', 'sns:Publish', ...incidentStorePermissions.pipelineHealth] as const;
+export const requiredPermissions = ['organizations:ListAccounts', 'account:ListRegions', 'events:ListRules', 'sns:Publish', ...pipelineHealthStorePermissions.check] as const;
 
 export interface PipelineCheckDeps {
   mode: 'standalone' | 'organization';
@@ -40,7 +40,7 @@ export interface PipelineCheckDeps {
   responder: TargetClients;
   /** The clients for an account (its read role in a member). */
   clientsFor: (accountId: string) => TargetClients;
-  store: Pick<IncidentStore, 'canaryArrivals' | 'pipelineHealth' | 'savePipelineHealth'>;
+  store: Pick<PipelineHealthStore, 'canaryArrivals' | 'pipelineHealth' | 'savePipelineHealth'>;
   sns: Pick<SNSClient, 'send'>;
   alertTopicArn: string;
   clock: Clock;

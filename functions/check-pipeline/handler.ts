@@ -7,7 +7,7 @@ import { organizations } from '#shared/clients/organizations';
 import { snsClient } from '#shared/clients/sns';
 import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { logger } from '#shared/logger';
 import { embeddedMetrics } from '#shared/metrics';
 import { memberRolePermissions, targetFor } from '#shared/target';
@@ -27,7 +27,7 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Pipe
       // The organization's accounts; in each account its enabled regions and forwarding rules.
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),
       clientsFor: (accountId) => targetClients(targetFor(accountId, config).target, { account, events }),
-      store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+      store: new PipelineHealthStore(documentClient(), config.INCIDENTS_TABLE),
       sns: snsClient(),
       alertTopicArn: config.ALERT_TOPIC_ARN,
       clock: clock(),

@@ -10,7 +10,7 @@ import { isSignInEvent } from '#shared/triage';
 import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
 import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
 import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
-import type { RecordOwnSession } from '#shared/incident-store';
+import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the

@@ -4,7 +4,7 @@ import { activeAccounts } from '#shared/inventory';
 import type { TargetClients } from '#shared/clients';
 import { awsCall, TransientAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
-import type { RecordOwnSession } from '#shared/incident-store';
+import type { RecordOwnSession } from '#shared/own-session-store';
 import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
 /**

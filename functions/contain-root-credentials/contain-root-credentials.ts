@@ -5,7 +5,7 @@ import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
 import type { StepStatus, WorkflowState } from '#shared/schemas';
-import type { RecordOwnSession } from '#shared/incident-store';
+import type { RecordOwnSession } from '#shared/own-session-store';
 import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
 /**

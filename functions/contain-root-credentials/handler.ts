@@ -5,7 +5,7 @@ import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
-import { incidentStorePermissions } from '#shared/incident-store';
+import { ownSessionStorePermissions } from '#shared/own-session-store';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { targetFor } from '#shared/target';
 import { containRootCredentials, requiredPermissions as stepPermissions } from './contain-root-credentials';
@@ -30,4 +30,4 @@ export const handler = stepHandler({
 });
 
 /** The step's calls, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, ...incidentStorePermissions.recordOwnSession] as const;
+export const requiredPermissions = [...stepPermissions, ...ownSessionStorePermissions.record] as const;

@@ -5,6 +5,8 @@ import { documentClient } from '#shared/clients/dynamodb';
 import { sfnClient } from '#shared/clients/sfn';
 import { snsClient } from '#shared/clients/sns';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { logger } from '#shared/logger';
 import { intake, type IntakeDeps, type IntakeResult } from './intake';
@@ -13,6 +15,8 @@ function buildDeps(): IntakeDeps {
   const config = runtimeConfig();
   return {
     store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+    ownSessions: new OwnSessionStore(documentClient(), config.INCIDENTS_TABLE),
+    pipeline: new PipelineHealthStore(documentClient(), config.INCIDENTS_TABLE),
     sfn: sfnClient(),
     sns: snsClient(),
     clock: clock(),

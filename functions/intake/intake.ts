@@ -16,10 +16,12 @@ import {
 } from '#shared/cloudtrail';
 import type { Clock } from '#shared/clock';
 import { ExecutionStartError, InvalidEventError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
-import type { IncidentStore, OpenMarker } from '#shared/incident-store';
+import { type IncidentStore, incidentStorePermissions, type OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
 import type { Log } from '#shared/logger';
-import { publish } from '#shared/notify';
+import { notifyPermissions, publish } from '#shared/notify';
+import { type OwnSessionStore, ownSessionStorePermissions } from '#shared/own-session-store';
+import { type PipelineHealthStore, pipelineHealthStorePermissions } from '#shared/pipeline-health-store';
 import type { ExecutionInput, IncidentEvent, ResponseSettings } from '#shared/schemas';
 import { categoriesOf, triage, type Triage } from '#shared/triage';
 
@@ -32,15 +34,15 @@ import { categoriesOf, triage, type Triage } from '#shared/triage';
  * Every step is idempotent, so a retried invocation finishes what a crashed one started.
  */
 export const requiredPermissions = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'states:StartExecution',
-  'sns:Publish',
-] as const;
+  ...new Set([...incidentStorePermissions.openOrAttach, ...ownSessionStorePermissions.lookup, ...pipelineHealthStorePermissions.recordCanary, 'states:StartExecution', ...notifyPermissions]),
+];
 
 export interface IntakeDeps {
   store: IncidentStore;
+  /** Our own AssumeRoot sessions: their events are benign. */
+  ownSessions: Pick<OwnSessionStore, 'isOwnSession'>;
+  /** Where a canary's arrival is noted. */
+  pipeline: Pick<PipelineHealthStore, 'recordCanary'>;
   sfn: Pick<SFNClient, 'send'>;
   sns: Pick<SNSClient, 'send'>;
   clock: Clock;
@@ -227,7 +229,7 @@ async function canaryArrived(envelope: JsonObject, now: Date, deps: IntakeDeps):
   if (!accountId || !ACCOUNT_ID.test(accountId) || !region || !REGION_NAME.test(region)) {
     throw new InvalidEventError('Canary event without a valid account and region', [`account: ${safeText(envelope['account'])}`, `region: ${safeText(envelope['region'])}`]);
   }
-  await deps.store.recordCanary(accountId, region, now);
+  await deps.pipeline.recordCanary(accountId, region, now);
   return { outcome: 'canary', accountId, region };
 }
 
@@ -242,7 +244,7 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
   let ownSessions: Set<string> | undefined;
   if (record && isRootIdentity(record)) {
     const keyId = callerAccessKeyId(record);
-    if (keyId && (await deps.store.isOwnSession(accountOf(accountIdOf(record, envelope), envelope), keyId))) ownSessions = new Set([keyId]);
+    if (keyId && (await deps.ownSessions.isOwnSession(accountOf(accountIdOf(record, envelope), envelope), keyId))) ownSessions = new Set([keyId]);
   }
 
   const t = record ? triage(record, { known: deps.config.knownSources, ...(ownSessions ? { ownSessionAccessKeyIds: ownSessions } : {}) }, envelope) : triageFinding(envelope!);

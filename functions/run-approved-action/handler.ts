@@ -9,7 +9,7 @@ import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
-import { incidentStorePermissions } from '#shared/incident-store';
+import { ownSessionStorePermissions } from '#shared/own-session-store';
 import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
@@ -38,4 +38,4 @@ export const handler = stepHandler({
 });
 
 /** The remediations, plus recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...incidentStorePermissions.recordOwnSession] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...ownSessionStorePermissions.record] as const;

@@ -9,7 +9,7 @@ import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/er
 import { evidenceReadPermissions } from '#shared/evidence';
 import type { TaskDetails } from '#shared/plan';
 import type { StepStatus, TaskItemState } from '#shared/schemas';
-import type { RecordOwnSession } from '#shared/incident-store';
+import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
  * Run Approved Action: an approved remediation acts at once, inside its own Map item (the

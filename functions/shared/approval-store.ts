@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, isAwsError, isTransientAwsError, TransientAwsError } from './errors';
+import { conditionalWrite } from './conditional-write';
+import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, storeCall } from './errors';
 
 /**
  * The approvals table. The link carries an opaque random id (256 bits); only its SHA-256 is
@@ -73,9 +73,13 @@ export class ApprovalStore {
     private readonly table: string,
   ) {}
 
-  private wrap(operation: string, error: unknown): Error {
-    if (isTransientAwsError(error)) return new TransientAwsError(`dynamodb:${operation}`, { cause: error });
-    return new ApprovalStoreError(`Approvals table ${operation} failed: ${(error as Error).name}`, { cause: error });
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return storeCall(`dynamodb:${operation}`, run, ApprovalStoreError, `Approvals table ${operation} failed`);
+  }
+
+  /** A write on condition: false when the condition did not hold (someone else wrote first). */
+  private writeIf(run: () => Promise<unknown>): Promise<boolean> {
+    return conditionalWrite('dynamodb:PutItem', run, ApprovalStoreError, 'Approvals table PutItem failed');
   }
 
   async create(id: string, record: Omit<ApprovalRecord, 'pk' | 'status' | 'ttl' | 'approvals' | 'failedAttempts' | 'version' | 'requiredApprovals'> & { requiredApprovals?: number }): Promise<void> {
@@ -89,20 +93,13 @@ export class ApprovalStore {
       version: 0,
       ttl: Math.ceil(new Date(record.expiresAt).getTime() / 1000) + 7 * 86400,
     };
-    try {
-      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...item, sk: 'APPROVAL' }, ConditionExpression: 'attribute_not_exists(pk)' }));
-    } catch (error) {
-      throw this.wrap('PutItem', error);
-    }
+    // Created once: a second create of the same id fails (its condition) as an ApprovalStoreError.
+    await this.call('PutItem', () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...item, sk: 'APPROVAL' }, ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
-    try {
-      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: approvalKey(id), sk: 'APPROVAL' }, ConsistentRead: true }));
-      return out.Item as ApprovalRecord | undefined;
-    } catch (error) {
-      throw this.wrap('GetItem', error);
-    }
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: approvalKey(id), sk: 'APPROVAL' }, ConsistentRead: true })));
+    return out.Item as ApprovalRecord | undefined;
   }
 
   /**
@@ -116,17 +113,11 @@ export class ApprovalStore {
       // Each write carries its own id: when the SDK retries a write whose response was lost, the
       // condition fails on our own write, and the id tells that apart from someone else's.
       const next = { ...mutate(current), version: current.version + 1, writeId: randomUUID() };
-      try {
-        await this.ddb.send(
-          new PutCommand({ TableName: this.table, Item: { ...next, sk: 'APPROVAL' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }),
-        );
-        return next;
-      } catch (error) {
-        if (!isAwsError(error, ConditionalCheckFailedException)) throw this.wrap('PutItem', error);
-        // The record as it is now: ours (a retried write), or someone else's to build on.
-        current = await this.get(id);
-        if (current?.writeId === next.writeId) return next;
-      }
+      const version = current.version;
+      if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...next, sk: 'APPROVAL' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } })))) return next;
+      // The record as it is now: ours (a retried write), or someone else's to build on.
+      current = await this.get(id);
+      if (current?.writeId === next.writeId) return next;
     }
     throw new ApprovalStoreError('The approval kept changing under us; try again');
   }
@@ -167,9 +158,7 @@ export class ApprovalStore {
 
   /** Whether a responder is locked out by too many wrong codes in the window. */
   async responderLocked(responder: string, now: Date): Promise<boolean> {
-    const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })).catch((error: unknown) => {
-      throw this.wrap('GetItem', error);
-    });
+    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })));
     const item = out.Item as { count: number; windowStart: number } | undefined;
     return Boolean(item && now.getTime() - item.windowStart < RESPONDER_FAILURE_WINDOW_MS && item.count >= MAX_RESPONDER_FAILURES);
   }
@@ -178,19 +167,12 @@ export class ApprovalStore {
   async recordResponderFailure(responder: string, now: Date): Promise<void> {
     const key = this.responderKey(responder);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
-        throw this.wrap('GetItem', error);
-      });
+      const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })));
       const current = out.Item as { count: number; windowStart: number; version: number } | undefined;
       const fresh = !current || now.getTime() - current.windowStart >= RESPONDER_FAILURE_WINDOW_MS;
       const next = { ...key, count: fresh ? 1 : current.count + 1, windowStart: fresh ? now.getTime() : current.windowStart, version: (current?.version ?? 0) + 1, ttl: Math.ceil(now.getTime() / 1000) + 86400 };
-      try {
-        await this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }) }));
-        return;
-      } catch (error) {
-        if (isAwsError(error, ConditionalCheckFailedException)) continue;
-        throw this.wrap('PutItem', error);
-      }
+      const condition = current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' };
+      if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...condition })))) return;
     }
   }
 
@@ -201,30 +183,17 @@ export class ApprovalStore {
   async useTotpStep(responder: string, step: number): Promise<boolean> {
     const key = { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'TOTP' };
     const read = async () =>
-      (
-        await this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })).catch((error: unknown) => {
-          throw this.wrap('GetItem', error);
-        })
-      ).Item as { lastStep: number; version: number; writeId?: string } | undefined;
+      (await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })))).Item as { lastStep: number; version: number; writeId?: string } | undefined;
     let current = await read();
     for (let attempt = 0; attempt < 5; attempt++) {
       if (current && step <= current.lastStep) return false;
       const writeId = randomUUID();
-      try {
-        await this.ddb.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...key, lastStep: step, version: (current?.version ?? 0) + 1, writeId },
-            ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!isAwsError(error, ConditionalCheckFailedException)) throw this.wrap('PutItem', error);
-        // Our own write, retried after its response was lost, is ours, not a replay; otherwise look again.
-        current = await read();
-        if (current?.writeId === writeId) return true;
-      }
+      const item = { ...key, lastStep: step, version: (current?.version ?? 0) + 1, writeId };
+      const condition = current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' };
+      if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: item, ...condition })))) return true;
+      // Our own write, retried after its response was lost, is ours, not a replay; otherwise look again.
+      current = await read();
+      if (current?.writeId === writeId) return true;
     }
     return false;
   }

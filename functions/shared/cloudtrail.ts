@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { TriageInputError } from './errors';
 
 /**
  * CloudTrail records arrive in many containers and with many quirks (see
@@ -170,17 +169,6 @@ export function extractRecords(doc: unknown, origin: string): { records: Extract
   };
   visit(doc, origin, 0);
   return { records, problems };
-}
-
-/** Parse JSON text into records; text that is not JSON is a TriageInputError. */
-export function parseRecords(text: string, origin: string): { records: ExtractedRecord[]; problems: ExtractionProblem[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new TriageInputError(origin, `not JSON (${(error as Error).message})`);
-  }
-  return extractRecords(doc, origin);
 }
 
 // ---- accessors: tolerant reads of the fields triage needs ----

@@ -4,9 +4,6 @@
  * `cause` is kept; messages never carry credentials, task tokens or approval secrets.
  */
 abstract class RootResponderError extends Error {
-  /** Whether retrying the same call may succeed (throttling, 5xx, timeouts). */
-  abstract readonly transient: boolean;
-
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -15,7 +12,6 @@ abstract class RootResponderError extends Error {
 
 /** The input is not an event at all (not JSON, not an object, no detail). Nothing is started. */
 export class InvalidEventError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -27,7 +23,6 @@ export class InvalidEventError extends RootResponderError {
 
 /** A step received input that does not match its contract (a wiring bug, not an AWS fault). */
 export class InvalidStepInputError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -38,7 +33,6 @@ export class InvalidStepInputError extends RootResponderError {
 
 /** The deployment's configuration (environment or stage file) is missing or invalid. */
 export class ConfigError extends RootResponderError {
-  readonly transient = false;
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -49,7 +43,6 @@ export class ConfigError extends RootResponderError {
 
 /** An AWS call failed in a way that may pass on retry (throttling, 5xx, network). */
 export class TransientAwsError extends RootResponderError {
-  readonly transient = true;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
@@ -58,41 +51,20 @@ export class TransientAwsError extends RootResponderError {
   }
 }
 
-/** The incidents table could not record or read an incident (terminal: not a throttle). */
-export class IncidentStoreError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** The incidents table (incidents, own sessions, pipeline health, the rate meter) could not be read or written (terminal: not a throttle). */
+export class IncidentStoreError extends RootResponderError {}
 
 /** StartExecution was refused for a reason other than "already exists" (terminal). */
-export class ExecutionStartError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class ExecutionStartError extends RootResponderError {}
 
 /** A notification (alert, approval email, report) could not be published (terminal: permissions, a missing topic). */
-export class NotificationError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class NotificationError extends RootResponderError {}
 
 /** An approval could not be created or recorded (terminal). */
-export class ApprovalStoreError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class ApprovalStoreError extends RootResponderError {}
 
 /** No approval has this link id (never existed, or its record expired away). */
 export class ApprovalNotFoundError extends RootResponderError {
-  readonly transient = false;
   constructor() {
     super('No such approval: the link is wrong or has expired');
   }
@@ -100,7 +72,6 @@ export class ApprovalNotFoundError extends RootResponderError {
 
 /** The approval's link has expired: a decision can no longer be recorded through it. */
 export class ApprovalExpiredError extends RootResponderError {
-  readonly transient = false;
   constructor(readonly expiresAt: string) {
     super(`This approval link expired at ${expiresAt}`);
   }
@@ -108,7 +79,6 @@ export class ApprovalExpiredError extends RootResponderError {
 
 /** The approval was already decided: a link works once. */
 export class ApprovalAlreadyDecidedError extends RootResponderError {
-  readonly transient = false;
   constructor(readonly status: string) {
     super(`This approval was already decided (${status})`);
   }
@@ -116,31 +86,19 @@ export class ApprovalAlreadyDecidedError extends RootResponderError {
 
 /** A responder rejected the task. Sent to Step Functions with SendTaskFailure; the ASL catches it by name. */
 export class ApprovalRejectedError extends RootResponderError {
-  readonly transient = false;
   constructor(reason: string) {
     super(reason);
   }
 }
 
 /** An evidence file could not be written (terminal: permissions, a missing bucket, a bad path). */
-export class EvidenceWriteError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class EvidenceWriteError extends RootResponderError {}
 
 /** An object an earlier step wrote (findings, the plan) could not be read back or does not parse (terminal). */
-export class EvidenceReadError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class EvidenceReadError extends RootResponderError {}
 
 /** AWS refused a call for lack of permission or a disabled feature (terminal; names the action). */
 export class AccessDeniedError extends RootResponderError {
-  readonly transient = false;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
@@ -151,31 +109,11 @@ export class AccessDeniedError extends RootResponderError {
 
 /** An AWS call failed for a reason that is neither transient nor a permission (terminal). */
 export class AwsCallError extends RootResponderError {
-  readonly transient = false;
   constructor(
     readonly operation: string,
     options: { cause: unknown },
   ) {
     super(`${operation} failed: ${errorName(options.cause)}: ${(options.cause as Error)?.message ?? ''}`.slice(0, 500), options);
-  }
-}
-
-/** A file or document given to the command line could not be read as CloudTrail input. */
-export class TriageInputError extends RootResponderError {
-  readonly transient = false;
-  constructor(
-    readonly source: string,
-    message: string,
-  ) {
-    super(`${source}: ${message}`);
-  }
-}
-
-/** A drill scenario file is missing or does not match the scenario format. */
-export class ScenarioError extends RootResponderError {
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
   }
 }
 
@@ -248,48 +186,39 @@ export function typedAwsError(operation: string, error: unknown): TransientAwsEr
   return new AwsCallError(operation, { cause: error });
 }
 
-/** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
-export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+/** The class a store throws for a failure that is not transient: `(message, { cause })`. */
+export type StoreErrorClass = new (message: string, options: { cause: unknown }) => Error;
+
+/**
+ * A failed call to one of our own resources (a table, the evidence bucket, a topic) as the typed
+ * error the state machine tells apart: throttling, 5xx and network errors are TransientAwsError
+ * naming the operation (retried), anything else the store's own class, "<what failed>: <AWS error
+ * name>", with the AWS error kept as `cause`.
+ */
+export function storeError(operation: string, error: unknown, ErrorClass: StoreErrorClass, failed: string): Error {
+  if (isTransientAwsError(error)) return new TransientAwsError(operation, { cause: error });
+  return new ErrorClass(`${failed}: ${errorName(error)}`, { cause: error });
+}
+
+async function mapFailure<T>(run: () => Promise<T>, map: (error: unknown) => Error, expected?: (error: unknown) => boolean): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw typedAwsError(operation, error);
+    if (expected?.(error)) throw error;
+    throw map(error);
   }
 }
 
-/** What a responder does when a step failed for good, by the kind of failure. */
-export function whatToDoInstead(errorName: string): string {
-  if (/AccessDenied|Unauthorized|AuthorizationError/.test(errorName)) {
-    return "Allow that action to the function's role (or to the member role in that account), or do this step by hand in the console.";
-  }
-  if (/Transient|Throttl|Timeout|Timedout|ServiceUnavailable|InternalFailure|Lambda\.|Sandbox\./.test(errorName)) {
-    return 'AWS kept failing or the step timed out after its retries: do this step by hand, or run the response again once AWS answers.';
-  }
-  return "Do this step by hand; the function's log for this incident id has the details.";
+/** Run one AWS call; map its failure onto the typed errors the state machine tells apart. */
+export function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return mapFailure(run, (error) => typedAwsError(operation, error));
 }
 
 /**
- * A failure the state machine caught ({Error, Cause}; a Lambda's Cause is JSON with errorMessage),
- * or a step's own "Name: message" detail, as one line a responder can act on.
+ * Run one call of a store (see storeError for the mapping). `failed` says what failed in the
+ * store's words. `expected`: failures the caller handles itself (a write whose condition did not
+ * hold), thrown to it as the SDK threw them, unmapped.
  */
-export function failureReason(failure: { Error?: unknown; Cause?: unknown } | string | undefined): string {
-  if (failure === undefined) return '';
-  let name: string;
-  let message: string;
-  if (typeof failure === 'string') {
-    const m = /^([A-Z][A-Za-z.]*(?:Error|Exception|Denied|Timeout|Timedout|Failure|Throttling)):\s*(.*)$/s.exec(failure);
-    name = m?.[1] ?? '';
-    message = m ? m[2]! : failure;
-  } else {
-    name = typeof failure.Error === 'string' ? failure.Error : 'Error';
-    const cause = typeof failure.Cause === 'string' ? failure.Cause : '';
-    try {
-      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-      message = typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
-    } catch {
-      message = cause;
-    }
-  }
-  const what = `${name ? `${name}: ` : ''}${message}`.replace(/\s+/g, ' ').trim().slice(0, 300);
-  return `${what}${what ? '. ' : ''}${whatToDoInstead(name)}`;
+export function storeCall<T>(operation: string, run: () => Promise<T>, ErrorClass: StoreErrorClass, failed: string, expected?: (error: unknown) => boolean): Promise<T> {
+  return mapFailure(run, (error) => storeError(operation, error, ErrorClass, failed), expected);
 }

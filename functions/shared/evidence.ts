@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
-import { EvidenceReadError, EvidenceWriteError, isTransientAwsError, TransientAwsError } from './errors';
+import { EvidenceReadError, EvidenceWriteError, storeCall, TransientAwsError } from './errors';
 
 /**
  * The evidence bundle: every raw response and finding as a file, plus `manifest.json` =
@@ -84,9 +84,10 @@ export function sha256(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-function safePath(path: string): string {
+/** A path inside the bundle; one outside it is refused as a failed write, or as a failed read where one reads. */
+function safePath(path: string, Refused: typeof EvidenceWriteError | typeof EvidenceReadError = EvidenceWriteError): string {
   const clean = normalize(path).split(sep).join('/');
-  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new EvidenceWriteError(`Refusing evidence path outside the bundle: ${path}`);
+  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new Refused(`Refusing evidence path outside the bundle: ${path}`);
   return clean;
 }
 
@@ -140,13 +141,13 @@ export class S3Writer implements ObjectWriter {
   }
 
   async write(path: string, body: Buffer): Promise<void> {
-    try {
+    await storeCall(
+      's3:PutObject',
       // A checksum is required by Object Lock buckets; SHA-256 also lets S3 verify the upload.
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' }));
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError('s3:PutObject', { cause: error });
-      throw new EvidenceWriteError(`Writing ${path} to ${this.location} failed: ${(error as Error).name}`, { cause: error });
-    }
+      () => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' })),
+      EvidenceWriteError,
+      `Writing ${path} to ${this.location} failed`,
+    );
   }
 }
 
@@ -158,7 +159,7 @@ export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mis
   for (const entry of manifest.files) {
     let body: Buffer;
     try {
-      body = await readFile(join(dir, safePath(entry.path)));
+      body = await readFile(join(dir, safePath(entry.path, EvidenceReadError)));
     } catch {
       mismatches.push({ path: entry.path, problem: 'missing' });
       continue;
@@ -172,7 +173,7 @@ export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mis
 export class LocalDirReader implements ObjectReader {
   constructor(private readonly dir: string) {}
   read(path: string): Promise<Buffer> {
-    return readFile(join(this.dir, safePath(path)));
+    return readFile(join(this.dir, safePath(path, EvidenceReadError)));
   }
 }
 
@@ -183,13 +184,15 @@ export class S3Reader implements ObjectReader {
     private readonly prefix: string,
   ) {}
 
-  async read(path: string): Promise<Buffer> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}` }));
-      return Buffer.from(await out.Body!.transformToByteArray());
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError('s3:GetObject', { cause: error });
-      throw new EvidenceReadError(`Reading ${path} from s3://${this.bucket}/${this.prefix} failed: ${(error as Error).name}`, { cause: error });
-    }
+  read(path: string): Promise<Buffer> {
+    return storeCall(
+      's3:GetObject',
+      async () => {
+        const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}` }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+      },
+      EvidenceReadError,
+      `Reading ${path} from s3://${this.bucket}/${this.prefix} failed`,
+    );
   }
 }

@@ -1,25 +1,16 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { IncidentStoreError, isAwsError, isTransientAwsError, TransientAwsError } from './errors';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite } from './conditional-write';
+import { IncidentStoreError } from './errors';
+import { type DocumentClient, incidentsTableCall, queryAll } from './incidents-table';
 import type { ExecutionInput, IncidentEvent, IncidentStatus } from './schemas';
 
 /**
- * The incidents table. One open incident per account, kept by a marker item that is written
- * only if absent (the conditional write is what makes concurrent intakes agree):
+ * The incidents, in the incidents table (incidents-table.ts has the whole layout). One open incident
+ * per account, kept by a marker item that is written only if absent (the conditional write is what
+ * makes concurrent intakes agree):
  *   ACCOUNT#<id> / OPEN              -> the open incident, its execution input, what was done for it
  *   INCIDENT#<id> / META             -> status, account, opened / closed times
  *   INCIDENT#<id> / EVENT#<key>      -> each root event attached (deduplicated: a redelivery has the same key)
- *   ACCOUNT#<id> / SESSION#<keyId>   -> this tool's own AssumeRoot sessions (TTL)
- *   PIPELINE#CANARY / <account>#<region> -> when that account and region's canary last arrived (TTL)
- *   PIPELINE#HEALTH / STATE          -> what the last pipeline check reported (alerts go out on change)
  */
 export interface OpenMarker {
   incidentId: string;
@@ -38,65 +29,26 @@ const key = {
   open: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'OPEN' }),
   meta: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'META' }),
   event: (incidentId: string, eventId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: `EVENT#${eventId}` }),
-  session: (accountId: string, accessKeyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `SESSION#${accessKeyId}` }),
-  canary: (accountId: string, region: string) => ({ pk: 'PIPELINE#CANARY', sk: `${accountId}#${region}` }),
-  health: { pk: 'PIPELINE#HEALTH', sk: 'STATE' },
 };
 
-/** When the canary of one account and region last arrived. */
-export interface CanaryArrival {
-  accountId: string;
-  region: string;
-  receivedAt: string;
-}
-
-/** What the last pipeline check saw, so an alert goes out when it changes (not every run). */
-export interface PipelineHealthState {
-  firstCheckAt: string;
-  digest: string;
-}
-
-/** IAM actions each method needs on the incidents table (serverless.yml grants follow these). */
+/** IAM actions each use needs on the incidents table (serverless.yml grants follow these). */
 export const incidentStorePermissions = {
+  /** openIncident, openOrAttach, attach, recordProgress: what intake does. */
   openOrAttach: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /** status, events. */
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   close: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  sessions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  recordOwnSession: ['dynamodb:PutItem'],
-  recordCanary: ['dynamodb:PutItem'],
-  pipelineHealth: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
 } as const;
-
-/** Records an AssumeRoot session this tool opened (`IncidentStore.recordOwnSession`), injected into the steps that open one. */
-export type RecordOwnSession = (accountId: string, accessKeyId: string, expiresAt: Date) => Promise<void>;
-
-function conditionFailed(error: unknown): boolean {
-  if (isAwsError(error, ConditionalCheckFailedException)) return true;
-  if (isAwsError(error, TransactionCanceledException)) {
-    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
-  }
-  return false;
-}
 
 export class IncidentStore {
   constructor(
-    private readonly ddb: Pick<DynamoDBDocumentClient, 'send'>,
+    private readonly ddb: DocumentClient,
     private readonly table: string,
   ) {}
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isTransientAwsError(error)) throw new TransientAwsError(`dynamodb:${operation}`, { cause: error });
-      throw new IncidentStoreError(`Incidents table ${operation} failed: ${(error as Error).name}`, { cause: error });
-    }
-  }
-
   /** The account's open incident, if any. */
   async openIncident(accountId: string): Promise<OpenMarker | undefined> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.open(accountId), ConsistentRead: true })));
+    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.open(accountId), ConsistentRead: true })));
     return out.Item as OpenMarker | undefined;
   }
 
@@ -106,29 +58,28 @@ export class IncidentStore {
    */
   async openOrAttach(input: ExecutionInput, event: IncidentEvent): Promise<OpenOrAttach> {
     const marker: OpenMarker = { incidentId: input.incidentId, accountId: input.accountId, openedAt: input.openedAt, executionInput: input };
-    try {
-      await this.ddb.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            {
-              Put: {
-                TableName: this.table,
-                Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
-                ConditionExpression: 'attribute_not_exists(pk)',
+    const opened = await conditionalWrite(
+      'dynamodb:TransactWriteItems',
+      () =>
+        this.ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-            { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.key), ...event } } },
-          ],
-        }),
-      );
-      return { outcome: 'opened', marker };
-    } catch (error) {
-      if (!conditionFailed(error)) {
-        if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:TransactWriteItems', { cause: error });
-        throw new IncidentStoreError(`Could not open an incident for account ${input.accountId}: ${(error as Error).name}`, { cause: error });
-      }
-    }
+              { Put: { TableName: this.table, Item: { ...key.event(input.incidentId, event.key), ...event } } },
+            ],
+          }),
+        ),
+      IncidentStoreError,
+      `Could not open an incident for account ${input.accountId}`,
+    );
+    if (opened) return { outcome: 'opened', marker };
     const open = await this.openIncident(input.accountId);
     if (!open) {
       // The incident closed between our write and our read: the caller retries and opens a new one.
@@ -139,15 +90,13 @@ export class IncidentStore {
   }
 
   /** Attach an event to an incident. False when the event was already attached (redelivery). */
-  async attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
-    try {
-      await this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:PutItem', { cause: error });
-      throw new IncidentStoreError(`Could not attach event ${event.eventId} to ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+  attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
+    return conditionalWrite(
+      'dynamodb:PutItem',
+      () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      IncidentStoreError,
+      `Could not attach event ${event.eventId} to ${incidentId}`,
+    );
   }
 
   /** Record what intake has done for the open incident (execution started, alert sent). */
@@ -162,27 +111,28 @@ export class IncidentStore {
       sets.push(`#${field} = :${field}`);
     }
     if (sets.length === 0) return;
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key.open(accountId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (error) {
-      if (conditionFailed(error)) return; // closed meanwhile: nothing left to record on the marker
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:UpdateItem', { cause: error });
-      throw new IncidentStoreError(`Could not record progress for ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+    // A failed condition: closed meanwhile, nothing left to record on the marker.
+    await conditionalWrite(
+      'dynamodb:UpdateItem',
+      () =>
+        this.ddb.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key.open(accountId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'incidentId = :id',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      IncidentStoreError,
+      `Could not record progress for ${incidentId}`,
+    );
   }
 
   /** Close the incident: final status on META, and the account's open marker removed. */
   async close(accountId: string, incidentId: string, status: Exclude<IncidentStatus, 'open'>, closedAt: string): Promise<void> {
-    await this.call('UpdateItem', () =>
+    await incidentsTableCall('UpdateItem', () =>
       this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
@@ -193,82 +143,22 @@ export class IncidentStore {
         }),
       ),
     );
-    try {
-      await this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } }));
-    } catch (error) {
-      if (conditionFailed(error)) return; // already closed, or another incident is open now
-      if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:DeleteItem', { cause: error });
-      throw new IncidentStoreError(`Could not close ${incidentId}: ${(error as Error).name}`, { cause: error });
-    }
+    // A failed condition: already closed, or another incident is open now.
+    await conditionalWrite(
+      'dynamodb:DeleteItem',
+      () => this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } })),
+      IncidentStoreError,
+      `Could not close ${incidentId}`,
+    );
   }
 
   async status(incidentId: string): Promise<IncidentStatus | undefined> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.meta(incidentId), ConsistentRead: true })));
+    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.meta(incidentId), ConsistentRead: true })));
     return (out.Item as { status?: IncidentStatus } | undefined)?.status;
   }
 
   /** Every event attached to the incident, all pages (a burst can pass DynamoDB's 1 MB page). */
   async events(incidentId: string): Promise<IncidentEvent[]> {
-    return (await this.queryAll(`INCIDENT#${incidentId}`, 'EVENT#', true)) as unknown as IncidentEvent[];
-  }
-
-  private async queryAll(pk: string, skPrefix: string | undefined, consistent: boolean): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.call('Query', () =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
-            ConsistentRead: consistent,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  /** Record an AssumeRoot session this tool opened, so intake knows its events are ours. */
-  async recordOwnSession(accountId: string, accessKeyId: string, expiresAt: Date): Promise<void> {
-    await this.call('PutItem', () =>
-      this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.session(accountId, accessKeyId), ttl: Math.ceil(expiresAt.getTime() / 1000) + 86400 } })),
-    );
-  }
-
-  async isOwnSession(accountId: string, accessKeyId: string): Promise<boolean> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.session(accountId, accessKeyId) })));
-    return out.Item !== undefined;
-  }
-
-  /** A canary arrived from this account and region (kept 30 days: an account gone longer is not watched). */
-  async recordCanary(accountId: string, region: string, receivedAt: Date): Promise<void> {
-    await this.call('PutItem', () =>
-      this.ddb.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...key.canary(accountId, region), accountId, region, receivedAt: receivedAt.toISOString(), ttl: Math.ceil(receivedAt.getTime() / 1000) + 30 * 86400 },
-        }),
-      ),
-    );
-  }
-
-  /** Every canary arrival on record, all pages. */
-  async canaryArrivals(): Promise<CanaryArrival[]> {
-    const items = await this.queryAll(key.canary('', '').pk, undefined, false);
-    return items.map((item) => ({ accountId: String(item['accountId']), region: String(item['region']), receivedAt: String(item['receivedAt']) }));
-  }
-
-  async pipelineHealth(): Promise<PipelineHealthState | undefined> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.health, ConsistentRead: true })));
-    return out.Item ? { firstCheckAt: String(out.Item['firstCheckAt']), digest: String(out.Item['digest']) } : undefined;
-  }
-
-  async savePipelineHealth(state: PipelineHealthState): Promise<void> {
-    await this.call('PutItem', () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.health, ...state } })));
+    return (await queryAll(this.ddb, this.table, `INCIDENT#${incidentId}`, 'EVENT#', true)) as unknown as IncidentEvent[];
   }
 }

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { isTransientAwsError, NotificationError, TransientAwsError } from './errors';
+import { NotificationError, storeCall } from './errors';
 
 /**
  * Publish one email-style message. SNS refuses (InvalidParameter) a subject that is not printable
@@ -67,20 +67,21 @@ export const notifyPermissions = ['sns:Publish'] as const;
 
 export async function publish(sns: Pick<SNSClient, 'send'>, topicArn: string, message: Message): Promise<string | undefined> {
   const subject = snsSubject(message.subject, message.subjectSuffix);
-  try {
-    const out = await sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: subject,
-        Message: snsBody(message.body),
-        ...(message.attributes
-          ? { MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) }
-          : {}),
-      }),
-    );
-    return out.MessageId;
-  } catch (error) {
-    if (isTransientAwsError(error)) throw new TransientAwsError('sns:Publish', { cause: error });
-    throw new NotificationError(`Publishing "${subject.slice(0, 60)}" failed: ${(error as Error).name}`, { cause: error });
-  }
+  const out = await storeCall(
+    'sns:Publish',
+    () =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Subject: subject,
+          Message: snsBody(message.body),
+          ...(message.attributes
+            ? { MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) }
+            : {}),
+        }),
+      ),
+    NotificationError,
+    `Publishing "${subject.slice(0, 60)}" failed`,
+  );
+  return out.MessageId;
 }

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isAwsError, isTransientAwsError, IncidentStoreError, TransientAwsError } from './errors';
+import { conditionalWrite } from './conditional-write';
+import { IncidentStoreError, storeCall } from './errors';
 import type { Limiter, LimiterPool, Timer } from './rate-limit';
 
 /**
@@ -30,28 +30,25 @@ export class SharedMeter implements LimiterPool {
   private async take(key: string): Promise<void> {
     const itemKey = { pk: `METER#${key}`, sk: 'SLOT' };
     for (let attempt = 0; attempt < 50; attempt++) {
-      let current: { next: number; version: number } | undefined;
-      try {
-        current = (await this.ddb.send(new GetCommand({ TableName: this.table, Key: itemKey, ConsistentRead: true }))).Item as typeof current;
-      } catch (error) {
-        if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:GetItem', { cause: error });
-        throw new IncidentStoreError(`Rate meter ${key}: ${(error as Error).name}`, { cause: error });
-      }
+      const current = (await storeCall('dynamodb:GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: itemKey, ConsistentRead: true })), IncidentStoreError, `Rate meter ${key}`)).Item as
+        | { next: number; version: number }
+        | undefined;
       const now = this.timer.now();
       const slot = Math.max(now, current?.next ?? 0);
-      try {
-        await this.ddb.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...itemKey, next: slot + this.spacing, version: (current?.version ?? 0) + 1, ttl: Math.ceil((slot + 3_600_000) / 1000) },
-            ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          }),
-        );
-      } catch (error) {
-        if (isAwsError(error, ConditionalCheckFailedException)) continue; // someone else took that slot
-        if (isTransientAwsError(error)) throw new TransientAwsError('dynamodb:PutItem', { cause: error });
-        throw new IncidentStoreError(`Rate meter ${key}: ${(error as Error).name}`, { cause: error });
-      }
+      const taken = await conditionalWrite(
+        'dynamodb:PutItem',
+        () =>
+          this.ddb.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: { ...itemKey, next: slot + this.spacing, version: (current?.version ?? 0) + 1, ttl: Math.ceil((slot + 3_600_000) / 1000) },
+              ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+            }),
+          ),
+        IncidentStoreError,
+        `Rate meter ${key}`,
+      );
+      if (!taken) continue; // someone else took that slot
       if (slot > now) await this.timer.sleep(slot - now);
       return;
     }

@@ -5,7 +5,7 @@ import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
-import { incidentStorePermissions } from '#shared/incident-store';
+import { ownSessionStorePermissions } from '#shared/own-session-store';
 import { WorkflowStateSchema } from '#shared/schemas';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, snapshotRootCredentials } from './snapshot-root-credentials';
@@ -33,4 +33,4 @@ export const handler = stepHandler({
 });
 
 /** The step's reads, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...incidentStorePermissions.recordOwnSession] as const;
+export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...ownSessionStorePermissions.record] as const;

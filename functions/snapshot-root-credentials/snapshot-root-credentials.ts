@@ -5,7 +5,7 @@ import type { TargetClients } from '#shared/clients';
 import { everyPage } from '#shared/inventory';
 import { AccessDeniedError, awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { WorkflowState } from '#shared/schemas';
-import type { RecordOwnSession } from '#shared/incident-store';
+import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
  * Snapshot Root Credentials: root access keys, signing certificates, MFA devices and password, as

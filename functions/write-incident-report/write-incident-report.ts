@@ -1,5 +1,5 @@
 import type { Clock } from '#shared/clock';
-import { failureReason, whatToDoInstead } from '#shared/errors';
+import { failureReason, whatToDoInstead } from '#shared/report-text';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';

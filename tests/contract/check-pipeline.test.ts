@@ -2,7 +2,7 @@ import { DisableRuleCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge'
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { fixedClock } from '#shared/clock';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { memoryLog } from '#shared/logger';
 import { checkPipeline, type PipelineCheckDeps } from '#functions/check-pipeline/check-pipeline';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, useMoto, watchSent } from './moto';
@@ -21,7 +21,7 @@ describeMoto('contract: pipeline check', () => {
   let clock: ReturnType<typeof fixedClock>;
   let workload: string;
   let sandbox: string;
-  let store: IncidentStore;
+  let store: PipelineHealthStore;
   let deps: PipelineCheckDeps;
   let metrics: Record<string, number>[];
   const minutesAgo = (m: number) => new Date(clock.now().getTime() - m * 60_000);
@@ -54,7 +54,7 @@ describeMoto('contract: pipeline check', () => {
     await moto.reset();
     clock = fixedClock(new Date(Date.now() + 3_600_000));
     [workload, sandbox] = (await moto.aws.createOrganization(['workload', 'sandbox'])).members as [string, string];
-    store = new IncidentStore(moto.aws.documentClient(), (await moto.aws.createTables()).incidents);
+    store = new PipelineHealthStore(moto.aws.documentClient(), (await moto.aws.createTables()).incidents);
     const topicArn = (await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: 'root-responder-test-alerts' }))).TopicArn!;
     metrics = [];
     deps = {

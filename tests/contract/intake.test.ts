@@ -2,6 +2,8 @@ import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsComm
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import type { ExecutionInput } from '#shared/schemas';
@@ -20,6 +22,7 @@ describeMoto('contract: intake', () => {
   let deps: IntakeDeps;
   let stateMachineArn: string;
   let store: IncidentStore;
+  let pipeline: PipelineHealthStore;
   const topicName = 'root-responder-test-alerts';
   const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:${topicName}`;
   const rootSignIn = () => fixture('cloudtrail/eventbridge/awsdocs_cwe__console_signin_root_envelope.json');
@@ -33,8 +36,11 @@ describeMoto('contract: intake', () => {
       )
     ).stateMachineArn!;
     store = new IncidentStore(moto.aws.documentClient(), incidents);
+    pipeline = new PipelineHealthStore(moto.aws.documentClient(), incidents);
     deps = {
       store,
+      ownSessions: new OwnSessionStore(moto.aws.documentClient(), incidents),
+      pipeline,
       sfn: moto.aws.sfn(),
       sns: moto.aws.sns(),
       clock,
@@ -82,7 +88,7 @@ describeMoto('contract: intake', () => {
   it('a canary records its arrival and starts nothing', async () => {
     const canary = { version: '0', id: 'c-1', 'detail-type': 'Root responder canary', source: 'root-responder.canary', account: '444455556666', time: '2024-03-04T10:29:00Z', region: 'eu-west-1', resources: [], detail: { stage: 'test' } };
     expect(await intake(canary, deps)).toEqual({ outcome: 'canary', accountId: '444455556666', region: 'eu-west-1' });
-    expect(await store.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2016-01-05T18:24:00.000Z' }]);
+    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2016-01-05T18:24:00.000Z' }]);
     expect(await executions()).toHaveLength(0);
   });
 

@@ -1,6 +1,6 @@
 import { CreateUserCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand } from '@aws-sdk/client-iam';
 import { fixedClock } from '#shared/clock';
-import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
 import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, ROOT_STAND_IN, sent, sentNamed, useMoto } from './moto';
 import { workflowState } from './states';
@@ -54,12 +54,12 @@ describeMoto('contract: snapshot root credentials', () => {
 
   describe('member account, AssumeRoot audit session', () => {
     let member: string;
-    let store: IncidentStore;
+    let store: OwnSessionStore;
 
     beforeEach(async () => {
       member = (await moto.aws.createOrganization(['workload'])).members[0]!;
       moto.aws.organizationFeatures = ['RootCredentialsManagement', 'RootSessions'];
-      store = new IncidentStore(moto.aws.documentClient(), (await moto.aws.createTables()).incidents);
+      store = new OwnSessionStore(moto.aws.documentClient(), (await moto.aws.createTables()).incidents);
     });
 
     it('lists root keys, certificate, MFA device and password without UserName, and records the session as ours', async () => {

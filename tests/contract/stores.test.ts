@@ -1,5 +1,7 @@
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import type { ExecutionInput, IncidentEvent } from '#shared/schemas';
 import { SharedMeter } from '#shared/shared-meter';
 import { describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
@@ -13,6 +15,8 @@ import { workflowState } from './states';
 describeMoto('contract: incident and approval stores', () => {
   const moto = useMoto();
   let incidents: IncidentStore;
+  let ownSessions: OwnSessionStore;
+  let pipeline: PipelineHealthStore;
   let approvals: ApprovalStore;
   let tables: { incidents: string; approvals: string };
 
@@ -20,6 +24,8 @@ describeMoto('contract: incident and approval stores', () => {
     await moto.reset();
     tables = await moto.aws.createTables();
     incidents = new IncidentStore(moto.aws.documentClient(), tables.incidents);
+    ownSessions = new OwnSessionStore(moto.aws.documentClient(), tables.incidents);
+    pipeline = new PipelineHealthStore(moto.aws.documentClient(), tables.incidents);
     approvals = new ApprovalStore(moto.aws.documentClient(), tables.approvals);
   });
 
@@ -66,14 +72,14 @@ describeMoto('contract: incident and approval stores', () => {
   });
 
   it('own AssumeRoot sessions and canary arrivals', async () => {
-    await incidents.recordOwnSession('210987654321', 'ASIAOWNSESSION000001', new Date('2024-03-04T10:15:00Z'));
-    expect(await incidents.isOwnSession('210987654321', 'ASIAOWNSESSION000001')).toBe(true);
-    expect(await incidents.isOwnSession('210987654321', 'ASIASOMEONEELSE00001')).toBe(false);
-    await incidents.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:00:00Z'));
-    await incidents.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:10:00Z'));
-    expect(await incidents.canaryArrivals()).toEqual([{ accountId: '210987654321', region: 'eu-west-1', receivedAt: '2024-03-04T10:10:00.000Z' }]);
-    await incidents.savePipelineHealth({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
-    expect(await incidents.pipelineHealth()).toEqual({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
+    await ownSessions.recordOwnSession('210987654321', 'ASIAOWNSESSION000001', new Date('2024-03-04T10:15:00Z'));
+    expect(await ownSessions.isOwnSession('210987654321', 'ASIAOWNSESSION000001')).toBe(true);
+    expect(await ownSessions.isOwnSession('210987654321', 'ASIASOMEONEELSE00001')).toBe(false);
+    await pipeline.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:00:00Z'));
+    await pipeline.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:10:00Z'));
+    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '210987654321', region: 'eu-west-1', receivedAt: '2024-03-04T10:10:00.000Z' }]);
+    await pipeline.savePipelineHealth({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
+    expect(await pipeline.pipelineHealth()).toEqual({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
   });
 
   it('approvals: created once, ten racing decisions, exactly one wins; two-person quorum; a TOTP step works once', async () => {

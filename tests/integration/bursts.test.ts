@@ -4,6 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
@@ -34,6 +36,8 @@ function setup() {
   const store = new IncidentStore(ddb as never, 'incidents');
   const deps: IntakeDeps = {
     store,
+    ownSessions: new OwnSessionStore(ddb as never, 'incidents'),
+    pipeline: new PipelineHealthStore(ddb as never, 'incidents'),
     sfn: new SFNClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
     clock: fixedClock('2024-03-04T10:30:00Z'),

@@ -6,6 +6,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
@@ -90,6 +92,8 @@ describe('a burst of root events grows no item toward the 400 KB limit', () => {
     const ddb = new SimulatedDynamoDb();
     const deps: IntakeDeps = {
       store: new IncidentStore(ddb as never, 'incidents'),
+      ownSessions: new OwnSessionStore(ddb as never, 'incidents'),
+      pipeline: new PipelineHealthStore(ddb as never, 'incidents'),
       sfn: new SFNClient({ region: 'us-east-1' }),
       sns: new SNSClient({ region: 'us-east-1' }),
       clock: fixedClock('2024-03-04T10:30:00Z'),

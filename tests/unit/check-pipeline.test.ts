@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { checkPipeline, maxSilenceMs, type PipelineCheckDeps } from '#functions/check-pipeline/check-pipeline';
 import { fixedClock } from '#shared/clock';
-import { IncidentStore } from '#shared/incident-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { memoryLog } from '#shared/logger';
 import { virtualTimer } from '#shared/rate-limit';
 import { ScenarioSchema, scenarioWorld } from '#drill/scenario';
@@ -28,7 +28,7 @@ function organization(n: number, regions: (accountId: string) => string[] = () =
   return { ids, aws: new SimulatedAws(scenarioWorld(scenario, []), virtualTimer(Date.parse(START))) };
 }
 
-function depsFor(aws: SimulatedAws, store: IncidentStore, clock: ReturnType<typeof fixedClock>, overrides: Partial<PipelineCheckDeps> = {}) {
+function depsFor(aws: SimulatedAws, store: PipelineHealthStore, clock: ReturnType<typeof fixedClock>, overrides: Partial<PipelineCheckDeps> = {}) {
   const metrics: Record<string, number>[] = [];
   const deps: PipelineCheckDeps = {
     mode: 'organization',
@@ -51,11 +51,11 @@ function depsFor(aws: SimulatedAws, store: IncidentStore, clock: ReturnType<type
 
 const alerts = () => snsMock.commandCalls(PublishCommand).map((c) => ({ subject: c.args[0].input.Subject!, body: c.args[0].input.Message! }));
 
-let store: IncidentStore;
+let store: PipelineHealthStore;
 beforeEach(() => {
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
-  store = new IncidentStore(new SimulatedDynamoDb() as never, 'incidents');
+  store = new PipelineHealthStore(new SimulatedDynamoDb() as never, 'incidents');
 });
 
 describe('pipeline check', () => {

@@ -8,6 +8,8 @@ import { extractRecords } from '#shared/cloudtrail';
 import { fixedClock } from '#shared/clock';
 import { InvalidEventError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { enroll } from '#shared/responders';
@@ -65,10 +67,13 @@ function deps() {
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:1:execution:m:n', startDate: new Date() });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   const log = memoryLog();
+  const ddb = new SimulatedDynamoDb();
   return {
     log,
     deps: {
-      store: new IncidentStore(new SimulatedDynamoDb() as never, 'incidents'),
+      store: new IncidentStore(ddb as never, 'incidents'),
+      ownSessions: new OwnSessionStore(ddb as never, 'incidents'),
+      pipeline: new PipelineHealthStore(ddb as never, 'incidents'),
       sfn: new SFNClient({ region: 'us-east-1' }),
       sns: new SNSClient({ region: 'us-east-1' }),
       clock: fixedClock('2024-03-04T10:30:00Z'),

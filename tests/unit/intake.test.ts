@@ -4,6 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import { InvalidEventError, TransientAwsError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
+import { OwnSessionStore } from '#shared/own-session-store';
+import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import type { ExecutionInput } from '#shared/schemas';
@@ -19,6 +21,8 @@ const snsMock = mockClient(SNSClient);
 
 let ddb: SimulatedDynamoDb;
 let store: IncidentStore;
+let ownSessions: OwnSessionStore;
+let pipeline: PipelineHealthStore;
 let deps: IntakeDeps;
 let log: ReturnType<typeof memoryLog>;
 const clock = fixedClock('2024-03-04T10:30:00Z');
@@ -30,9 +34,13 @@ beforeEach(() => {
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ddb = new SimulatedDynamoDb();
   store = new IncidentStore(ddb as never, 'incidents');
+  ownSessions = new OwnSessionStore(ddb as never, 'incidents');
+  pipeline = new PipelineHealthStore(ddb as never, 'incidents');
   log = memoryLog();
   deps = {
     store,
+    ownSessions,
+    pipeline,
     sfn: new SFNClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
     clock,
@@ -172,7 +180,7 @@ describe('intake', () => {
 
   it("this tool's own AssumeRoot session is benign only for its recorded access key id", async () => {
     const ours = fixture('written/root_assumeroot_session_deleteaccesskey__written.json');
-    await store.recordOwnSession('444455556666', 'ASIAROOTSESSIONEXAMPLE', new Date('2024-03-04T10:21:00Z'));
+    await ownSessions.recordOwnSession('444455556666', 'ASIAROOTSESSIONEXAMPLE', new Date('2024-03-04T10:21:00Z'));
     expect(await intake(envelope(ours), deps)).toMatchObject({ outcome: 'benign' });
     const theirs = { ...ours, userIdentity: { ...(ours['userIdentity'] as object), accessKeyId: 'ASIAATTACKERSESSION1' } };
     expect(await intake(envelope(theirs), deps)).toMatchObject({ outcome: 'opened' });
@@ -181,7 +189,7 @@ describe('intake', () => {
   it('a canary records its account and region and starts nothing', async () => {
     const canary = { version: '0', id: 'c-1', 'detail-type': 'Root responder canary', source: 'root-responder.canary', account: '444455556666', time: '2024-03-04T10:29:00Z', region: 'eu-west-1', resources: [], detail: { stage: 'test' } };
     expect(await intake(canary, deps)).toEqual({ outcome: 'canary', accountId: '444455556666', region: 'eu-west-1' });
-    expect(await store.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2024-03-04T10:30:00.000Z' }]);
+    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2024-03-04T10:30:00.000Z' }]);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
     await expect(intake({ ...canary, account: 'not-an-account' }, deps)).rejects.toBeInstanceOf(InvalidEventError);
@@ -190,7 +198,7 @@ describe('intake', () => {
   it('a root CloudTrail record under the canary source still opens an incident (fail open)', async () => {
     const disguised = { ...rootSignIn(), source: 'root-responder.canary' };
     expect(await intake(disguised, deps)).toMatchObject({ outcome: 'opened' });
-    expect(await store.canaryArrivals()).toEqual([]);
+    expect(await pipeline.canaryArrivals()).toEqual([]);
   });
 
   it('logs no credentials or raw event fields', async () => {

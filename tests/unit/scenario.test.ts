@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScenarioError } from '#shared/errors';
-import { listScenarios, loadScenario, rebase, repeatRecords, scenarioJsonSchema, scenarioRecords, scenarioWorld, SCENARIOS_DIR } from '#drill/scenario';
+import { listScenarios, loadScenario, rebase, repeatRecords, ScenarioError, scenarioJsonSchema, scenarioRecords, scenarioWorld, SCENARIOS_DIR } from '#drill/scenario';
 import { fixture } from '../helpers';
 
 describe('scenarios', () => {

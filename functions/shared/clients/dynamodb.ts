@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { rateTimer } from '../clients';
-import { IncidentStore, type RecordOwnSession } from '../incident-store';
+import { OwnSessionStore, type RecordOwnSession } from '../own-session-store';
 import { type LimiterPool, RateLimiters, realTimer } from '../rate-limit';
 import { SharedMeter } from '../shared-meter';
 import { inRegion, local, once, onceLocal, RETRY } from './core';
@@ -29,6 +29,6 @@ export function cloudTrailLimiters(table: string): LimiterPool {
 
 /** Record the AssumeRoot sessions a step opens in the incidents table, so intake knows their events are ours. */
 export function ownSessionRecorder(table: string): RecordOwnSession {
-  const store = new IncidentStore(documentClient(), table);
+  const store = new OwnSessionStore(documentClient(), table);
   return (accountId, accessKeyId, expiresAt) => store.recordOwnSession(accountId, accessKeyId, expiresAt);
 }
