@@ -14,7 +14,7 @@ import type { JsonObject } from '../functions/shared/cloudtrail';
 import { classifyWindow } from '../functions/shared/findings';
 import { RateLimiters, virtualTimer } from '../functions/shared/rate-limit';
 import { defaultTriageContext, triage } from '../functions/shared/triage';
-import { PAGE_SIZE, reviewRegions } from '../functions/collect-evidence/cloudtrail-review';
+import { PAGE_SIZE, reviewRegions } from '../functions/shared/cloudtrail-review';
 import { runDrill } from '../drill/drill';
 import { listScenarios } from '../drill/scenario';
 import { SimulatedAws } from '../drill/simulated-aws';

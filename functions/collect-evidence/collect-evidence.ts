@@ -8,7 +8,7 @@ import type { LimiterPool, Timer } from '#shared/rate-limit';
 import type { WorkflowState } from '#shared/schemas';
 import { isSignInEvent } from '#shared/triage';
 import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
-import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
+import { type LookupQuery, type QueryStats, cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
 import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
 import type { RecordOwnSession } from '#shared/incident-store';
 
@@ -21,7 +21,7 @@ import type { RecordOwnSession } from '#shared/incident-store';
  * to the bundle, never the events or the findings: a state is at most 256 KiB, and an incident with
  * hundreds of root calls has hundreds of findings.
  */
-export const requiredPermissions = [...reviewPermissions, ...statePermissions, ...posturePermissions] as const;
+export const requiredPermissions = [...cloudTrailReviewPermissions, ...statePermissions, ...posturePermissions] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];

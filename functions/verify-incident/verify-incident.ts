@@ -5,7 +5,7 @@ import { classifyWindow } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
 import type { VerifyIncidentInput } from '#shared/schemas';
-import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
+import { cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
 
 /**
  * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
@@ -13,7 +13,7 @@ import { requiredPermissions as reviewPermissions, reviewRegions } from '../coll
  * collection did not see is classified and reported as "arrived after containment". The late
  * events and findings go to its own folder (late-findings.json); the output carries their counts.
  */
-export const requiredPermissions = [...reviewPermissions] as const;
+export const requiredPermissions = [...cloudTrailReviewPermissions] as const;
 
 export interface Verification {
   step: 'verify-incident';

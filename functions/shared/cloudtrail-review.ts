@@ -1,7 +1,7 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand, ThrottlingException } from '@aws-sdk/client-cloudtrail';
-import { type JsonObject, isObject } from '#shared/cloudtrail';
-import { isAwsError, isTransientAwsError, typedAwsError } from '#shared/errors';
-import type { LimiterPool, Timer } from '#shared/rate-limit';
+import { type JsonObject, isObject } from './cloudtrail';
+import { isAwsError, isTransientAwsError, typedAwsError } from './errors';
+import type { LimiterPool, Timer } from './rate-limit';
 
 /**
  * Review CloudTrail with LookupEvents: one lookup attribute per call, 50 events per page, every
@@ -12,7 +12,7 @@ import type { LimiterPool, Timer } from '#shared/rate-limit';
 export const LOOKUP_RATE_PER_SECOND = 2;
 export const PAGE_SIZE = 50;
 
-export const requiredPermissions = ['cloudtrail:LookupEvents'] as const;
+export const cloudTrailReviewPermissions = ['cloudtrail:LookupEvents'] as const;
 
 export interface LookupQuery {
   /** A short label for files and counts, e.g. "root" or "access-key-AKIA...". */
