@@ -1,6 +1,5 @@
 import { GetAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { QUARANTINE_POLICY_NAME } from '../run-approved-action/run-approved-action';
 import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -12,6 +11,7 @@ import { evidenceReadPermissions } from '#shared/evidence';
 import { everyPage } from '#shared/inventory';
 import type { TaskDetails } from '#shared/plan';
 import type { LimiterPool } from '#shared/rate-limit';
+import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
 import type { TaskItemState } from '#shared/schemas';
 import { locateTrail } from '#shared/trails';
 
