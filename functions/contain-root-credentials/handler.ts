@@ -2,13 +2,13 @@ import { clock, ownSessionRecorder, rateTimer, targetClients } from '#shared/cli
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { incidentStorePermissions } from '#shared/incident-store';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { ContainInputSchema } from '#shared/contracts/workflow-state';
 import { targetFor } from '#shared/target';
 import { containRootCredentials, requiredPermissions as stepPermissions } from './contain-root-credentials';
 
 export const handler = stepHandler({
   step: 'contain-root-credentials',
-  schema: WorkflowStateSchema,
+  schema: ContainInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
     const config = runtimeConfig();

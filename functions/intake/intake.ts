@@ -20,7 +20,8 @@ import type { IncidentStore, OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
 import type { Log } from '#shared/logger';
 import { publish } from '#shared/notify';
-import type { ExecutionInput, IncidentEvent, ResponseSettings } from '#shared/schemas';
+import type { IncidentEvent } from '#shared/schemas';
+import type { ExecutionInput, ResponseSettings } from '#shared/contracts/execution-input';
 import { categoriesOf, triage, type Triage } from '#shared/triage';
 
 /**

@@ -2,7 +2,7 @@ import { objectReader, snsClient } from '#shared/clients';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
-import { NotifyInputSchema } from '#shared/schemas';
+import { NotifyInputSchema } from '#shared/contracts/notification';
 import { notifyResponders } from './notify-responders';
 
 export const handler = stepHandler({

@@ -9,7 +9,9 @@ import type { Clock } from '#shared/clock';
 import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
 import type { TaskDetails } from '#shared/plan';
-import type { StepStatus, TaskItemState } from '#shared/schemas';
+import type { ActionResult } from '#shared/contracts/action-result';
+import type { StepStatus } from '#shared/contracts/common';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import type { RecordOwnSession } from '#shared/incident-store';
 
 /**
@@ -32,16 +34,6 @@ export const requiredPermissions = [
   ...evidenceReadPermissions,
 ] as const;
 
-
-export interface ActionResult {
-  step: 'run-approved-action';
-  status: StepStatus;
-  taskId: string;
-  action: string | null;
-  target: string | null;
-  detail: string;
-  at: string;
-}
 
 export interface RunActionDeps {
   /** The target account, with the rights remediations need (own role, or a member's write role). */

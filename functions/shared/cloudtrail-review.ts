@@ -1,6 +1,7 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand, ThrottlingException } from '@aws-sdk/client-cloudtrail';
 import { type JsonObject, isObject } from './cloudtrail';
 import { isAwsError, isTransientAwsError, typedAwsError } from './errors';
+import type { QueryStats } from './contracts/evidence-collection';
 import type { LimiterPool, Timer } from './rate-limit';
 
 /**
@@ -26,15 +27,6 @@ export interface ReviewedEvent {
   region: string;
   query: string;
   record: JsonObject;
-}
-
-export interface QueryStats {
-  region: string;
-  query: string;
-  calls: number;
-  pages: number;
-  events: number;
-  throttled: number;
 }
 
 export interface ReviewDeps {

@@ -4,7 +4,7 @@ import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
-import type { ExecutionInput } from '#shared/schemas';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { envelope, fixture } from '../helpers';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, useMoto, watchSent } from './moto';

@@ -1,6 +1,7 @@
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { IncidentStore } from '#shared/incident-store';
-import type { ExecutionInput, IncidentEvent } from '#shared/schemas';
+import type { IncidentEvent } from '#shared/schemas';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { SharedMeter } from '#shared/shared-meter';
 import { describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto, watchSent } from './moto';
 import { workflowState } from './states';

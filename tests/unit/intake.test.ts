@@ -6,7 +6,7 @@ import { InvalidEventError, TransientAwsError } from '#shared/errors';
 import { IncidentStore } from '#shared/incident-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
-import type { ExecutionInput } from '#shared/schemas';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { envelope, fixture } from '../helpers';
