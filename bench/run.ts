@@ -14,11 +14,11 @@ import type { JsonObject } from '../functions/shared/cloudtrail';
 import { classifyWindow } from '../functions/shared/findings';
 import { RateLimiters, virtualTimer } from '../functions/shared/rate-limit';
 import { defaultTriageContext, triage } from '../functions/shared/triage';
-import { PAGE_SIZE, reviewRegions } from '../functions/collect-evidence/cloudtrail-review';
+import { PAGE_SIZE, reviewRegions } from '../functions/shared/cloudtrail-review';
 import { runDrill } from '../drill/drill';
 import { listScenarios } from '../drill/scenario';
 import { SimulatedAws } from '../drill/simulated-aws';
-import type { WorkflowState } from '../functions/shared/schemas';
+import type { ExecutionInput } from '../functions/shared/contracts/execution-input';
 import { containRootCredentials } from '../functions/contain-root-credentials/contain-root-credentials';
 import { snapshotRootCredentials } from '../functions/snapshot-root-credentials/snapshot-root-credentials';
 
@@ -222,11 +222,21 @@ async function containmentPath(): Promise<void> {
   });
   const aws = new SimulatedAws({ accounts: { [MGMT]: account(MGMT, 0), [MEMBER]: account(MEMBER, 2) }, organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }, timer, LATENCY);
   const clock = { now: () => new Date(timer.now()) };
-  const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: new Date(0).toISOString() } as unknown as WorkflowState;
+  const openedAt = new Date(0).toISOString();
+  const state: ExecutionInput = {
+    incidentId: 'i',
+    accountId: MEMBER,
+    region: 'us-east-1',
+    openedAt,
+    source: 'cloudtrail',
+    unparsed: false,
+    trigger: { eventId: 'e', eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com', accountId: MEMBER, sourceIPAddress: '198.51.100.7', isRoot: true, benign: false, startsIncident: true, severity: 'critical', categories: ['sign-in'], reasons: [], eventTime: openedAt, parsed: true },
+    settings: { approvalWaitSeconds: 1, maxReminders: 0 },
+  };
   const responder = aws.targetClients({ accountId: MGMT });
   const snapshot = await snapshotRootCredentials(state, { clients: aws.targetClients({ accountId: MEMBER }), responder, useAssumeRoot: true, region: 'us-east-1', clock });
   const afterSnapshot = timer.now();
-  const contained = await containRootCredentials({ ...state, snapshot: { Payload: snapshot } } as unknown as WorkflowState, { responder, member: true, region: 'us-east-1', clock, timer });
+  const contained = await containRootCredentials({ ...state, snapshot: { Payload: snapshot } }, { responder, member: true, region: 'us-east-1', clock, timer });
   const lastDelete = Math.max(...aws.changes.map((c) => c.at));
   row(`containment, member account, ${LATENCY} ms per AWS call`, `${lastDelete} ms`, `execution start to the last of ${aws.changes.length} root credentials deleted (${contained.status})`);
   row('  sequential AWS round trips on that path', `${lastDelete / LATENCY}`, `${afterSnapshot / LATENCY} in the snapshot, ${(lastDelete - afterSnapshot) / LATENCY} after it (goal: at most 3 after)`);

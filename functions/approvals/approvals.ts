@@ -2,7 +2,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskDoe
 import { type ApprovalRecord, type ApprovalStore, approvalStorePermissions } from '#shared/approval-store';
 import type { Clock } from '#shared/clock';
 import { ApprovalAlreadyDecidedError, ApprovalRejectedError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
-import type { ApprovalDecision } from '#shared/schemas';
+import type { ApprovalDecision } from '#shared/contracts/task-item';
 
 /**
  * The decision core of the approvals API: record the decision once (conditional write), then

@@ -2,9 +2,13 @@ import { failureReason } from '#shared/report-text';
 import { type EvidenceBundle, type EvidenceRef, evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
 import { maxSeverity, type Severity } from '#shared/triage';
-import { type HumanTask, type StepStatus, StoredFindingsSchema, type TaskRef, taskRef, type WorkflowState } from '#shared/schemas';
-import type { EvidenceCollection } from '../collect-evidence/collect-evidence';
-import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
+import { type AssessmentSummary, type HumanTask, type StepSummary, taskRef } from '#shared/contracts/assessment';
+import type { CaughtError } from '#shared/contracts/common';
+import { containmentOf } from '#shared/contracts/containment';
+import { evidenceCollectionOf } from '#shared/contracts/evidence-collection';
+import { StoredFindingsSchema } from '#shared/contracts/incident-files';
+import { rootSnapshotOf } from '#shared/contracts/snapshot';
+import type { AssessInput } from '#shared/contracts/workflow-state';
 
 /**
  * Assess Incident: from the trigger, what the automatic steps report and the findings the
@@ -17,31 +21,19 @@ import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-cr
  */
 export const requiredPermissions = [...evidenceReadPermissions, ...evidencePermissions] as const;
 
-export type { Finding };
-
-/** The whole assessment, as the assessment folder holds it. */
+/**
+ * The whole assessment, as the assessment folder holds it (findings.json, plan.json); the step
+ * returns its summary (contracts/assessment.ts) into the workflow.
+ */
 export interface Assessment {
   step: 'assess-incident';
   status: 'done';
   severity: Severity;
   findings: Finding[];
-  steps: Record<'snapshot' | 'containment' | 'evidence', { status: StepStatus | 'unknown'; detail: string }>;
+  steps: AssessmentSummary['steps'];
   remediations: ProposedRemediation[];
-  evidence: EvidenceCollection['evidence'] | null;
-  plan: { askWasItYou: boolean; gate: HumanTask[]; tasks: HumanTask[] };
-}
-
-/** What the step returns into the workflow: ids, counts, keys and the tasks' refs; the rest is in the assessment folder. */
-export interface AssessmentSummary {
-  step: 'assess-incident';
-  status: 'done';
-  severity: Severity;
-  steps: Assessment['steps'];
-  counts: { findings: number; remediations: number; tasks: number };
   evidence: EvidenceRef | null;
-  /** The assessment folder: findings.json `{findings, remediations}` and plan.json (every task in full). */
-  stored: EvidenceRef & { keys: { findings: typeof INCIDENT_FILES.assessment.findings; plan: typeof INCIDENT_FILES.assessment.plan } };
-  plan: { askWasItYou: boolean; gate: TaskRef[]; tasks: TaskRef[] };
+  plan: { askWasItYou: boolean; gate: HumanTask[]; tasks: HumanTask[] };
 }
 
 /** What the collection found, read back from its findings.json. */
@@ -57,24 +49,18 @@ export interface AssessDeps {
   bundle: EvidenceBundle;
 }
 
-interface StepReport {
-  status?: unknown;
-  detail?: unknown;
-  Cause?: unknown;
-  Error?: unknown;
-  /** Set by the Record ... Failure states: the Catch's {Error, Cause}. */
-  error?: { Error?: unknown; Cause?: unknown };
-}
+/**
+ * What an automatic step's place in the state says about it: its own report, a Catch's error, or
+ * the "Record ... Failure" state's (`error`: the Catch's {Error, Cause}).
+ */
+type Reported = { status: StepSummary['status']; detail?: string } | { status: 'failed'; error: CaughtError } | CaughtError;
 
-function stepReport(value: unknown): { status: StepStatus | 'unknown'; detail: string } {
-  const v = (value ?? {}) as { Payload?: StepReport } & StepReport;
-  const report = v.Payload ?? v;
-  if (typeof report.Error === 'string') return { status: 'failed', detail: failureReason({ Error: report.Error, Cause: report.Cause }) };
-  if (report.error && typeof report.error === 'object') return { status: 'failed', detail: failureReason(report.error) };
-  const status = report.status;
-  const detail = typeof report.detail === 'string' ? report.detail : '';
-  if (status === 'done' || status === 'failed' || status === 'skipped' || status === 'not-implemented') return { status, detail };
-  return { status: 'unknown', detail: detail || 'the step reported nothing' };
+function stepReport(value: Reported | { Payload: Reported } | undefined): StepSummary {
+  if (value === undefined) return { status: 'unknown', detail: 'the step reported nothing' };
+  const report = 'Payload' in value ? value.Payload : value;
+  if ('Error' in report) return { status: 'failed', detail: failureReason(report) };
+  if ('error' in report) return { status: 'failed', detail: failureReason(report.error) };
+  return { status: report.status, detail: report.detail ?? '' };
 }
 
 const TASKS: Record<string, Omit<HumanTask, 'why'>> = {
@@ -153,13 +139,12 @@ const TASKS: Record<string, Omit<HumanTask, 'why'>> = {
   },
 };
 
-function stepsOf(state: WorkflowState) {
-  const stateFields = state as Record<string, unknown>;
-  const parallel = (stateFields['containAndCollect'] as { Payload?: { containment?: unknown; evidence?: unknown } } | undefined)?.Payload;
+function stepsOf(state: AssessInput) {
+  const parallel = state.containAndCollect?.Payload;
   return {
     parallel,
     steps: {
-      snapshot: stepReport(stateFields['snapshot']),
+      snapshot: stepReport(state.snapshot),
       containment: stepReport(parallel?.containment),
       evidence: stepReport(parallel?.evidence),
     },
@@ -167,13 +152,12 @@ function stepsOf(state: WorkflowState) {
 }
 
 /** The decision itself, pure: `collected` is what the evidence collection found (nothing when it did not run). */
-export function assess(state: WorkflowState, collected: CollectedFindings = { findings: [], remediations: [] }): Assessment {
+export function assess(state: AssessInput, collected: CollectedFindings = { findings: [], remediations: [] }): Assessment {
   const trigger = state.trigger;
-  const stateFields = state as Record<string, unknown>;
   const { parallel, steps } = stepsOf(state);
 
-  const snapshot = steps.snapshot.status === 'done' ? (stateFields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
-  const evidence = steps.evidence.status === 'done' ? (parallel?.evidence as EvidenceCollection) : undefined;
+  const snapshot = rootSnapshotOf(state.snapshot);
+  const evidence = evidenceCollectionOf(parallel?.evidence);
   // Evidence ids are capped as the state once carried them; `evidenceTotal` keeps the count.
   const findings: Finding[] = evidence ? collected.findings.map(capEvidence) : [];
   const triggerCovered = trigger.eventId !== null && findings.some((f) => f.evidence.includes(trigger.eventId!));
@@ -198,7 +182,7 @@ export function assess(state: WorkflowState, collected: CollectedFindings = { fi
   for (const serial of snapshot?.unexpectedMfaDevices ?? []) {
     findings.push({ id: `root-mfa-unexpected-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${serial} is not one of the expected devices`, detail: 'An MFA device the attacker registered lets them sign in as root again after the password is changed. AWS allows up to 8 root MFA devices.', evidence: ['snapshot-root-credentials'] });
   }
-  const containment = steps.containment.status !== 'unknown' ? (parallel?.containment as { blockedBy?: string | null } | undefined) : undefined;
+  const containment = containmentOf(parallel?.containment);
   if (containment?.blockedBy?.startsWith('centralized root access') && !findings.some((f) => f.id === 'centralized-root-access-off')) {
     findings.push({
       id: 'centralized-root-access-off',
@@ -310,9 +294,9 @@ export function assess(state: WorkflowState, collected: CollectedFindings = { fi
 }
 
 /** The step: read what the collection found, assess, keep the assessment beside the evidence, return the summary. */
-export async function assessIncident(state: WorkflowState, deps: AssessDeps): Promise<AssessmentSummary> {
+export async function assessIncident(state: AssessInput, deps: AssessDeps): Promise<AssessmentSummary> {
   const { steps } = stepsOf(state);
-  const collected = steps.evidence.status === 'done' ? ((await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema)) as CollectedFindings) : undefined;
+  const collected = steps.evidence.status === 'done' ? await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema) : undefined;
   const a = assess(state, collected);
   await Promise.all([
     deps.bundle.put(INCIDENT_FILES.assessment.findings, { findings: a.findings, remediations: a.remediations }),

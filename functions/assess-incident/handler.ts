@@ -2,12 +2,12 @@ import { objectReader, objectWriter } from '#shared/clients/s3';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { AssessInputSchema } from '#shared/contracts/workflow-state';
 import { assessIncident } from './assess-incident';
 
 export const handler = stepHandler({
   step: 'assess-incident',
-  schema: WorkflowStateSchema,
+  schema: AssessInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
     const bucket = runtimeConfig().EVIDENCE_BUCKET;

@@ -3,6 +3,7 @@ import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cl
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { AWSOrganizationsNotInUseException, DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
+import { CONTACT_TYPES, type ContactType } from '#shared/contracts/evidence-collection';
 import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import type { Finding } from '#shared/findings';
 import { enabledRegions } from '#shared/inventory';
@@ -27,9 +28,6 @@ export const requiredPermissions = [
   'guardduty:ListDetectors',
   'guardduty:GetDetector',
 ] as const;
-
-export type ContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
-export const CONTACT_TYPES: ContactType[] = ['BILLING', 'OPERATIONS', 'SECURITY'];
 
 export interface Contact {
   name?: string;

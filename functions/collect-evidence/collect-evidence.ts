@@ -1,14 +1,16 @@
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { identity, type JsonObject, mfaUsed, obj, signInOutcome, str } from '#shared/cloudtrail';
-import { type EvidenceBundle, type EvidenceRef, INCIDENT_FILES } from '#shared/evidence';
+import { type EvidenceBundle, INCIDENT_FILES } from '#shared/evidence';
 import { classifyWindow, type WindowEvent } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
-import type { WorkflowState } from '#shared/schemas';
+import type { ContactType, EvidenceCollection } from '#shared/contracts/evidence-collection';
+import type { SignIn } from '#shared/contracts/incident-files';
+import type { CollectInput } from '#shared/contracts/workflow-state';
 import { isSignInEvent } from '#shared/triage';
-import { type AccountState, type Contact, type ContactType, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
-import { type LookupQuery, type QueryStats, requiredPermissions as reviewPermissions, reviewRegions } from './cloudtrail-review';
+import { type Contact, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
+import { type LookupQuery, cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
 import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
 import type { RecordOwnSession } from '#shared/own-session-store';
 
@@ -21,7 +23,7 @@ import type { RecordOwnSession } from '#shared/own-session-store';
  * to the bundle, never the events or the findings: a state is at most 256 KiB, and an incident with
  * hundreds of root calls has hundreds of findings.
  */
-export const requiredPermissions = [...reviewPermissions, ...statePermissions, ...posturePermissions] as const;
+export const requiredPermissions = [...cloudTrailReviewPermissions, ...statePermissions, ...posturePermissions] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
@@ -36,30 +38,6 @@ export interface CollectDeps {
   clock: Clock;
   known: KnownSources;
   baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null };
-}
-
-export interface SignIn {
-  at: string;
-  eventId: string;
-  sourceIPAddress: string | null;
-  userAgent: string | null;
-  outcome: 'success' | 'failure' | 'unknown';
-  mfa: boolean | null;
-  knownSource: boolean;
-}
-
-export interface EvidenceCollection {
-  step: 'collect-evidence';
-  status: 'done';
-  detail: string;
-  window: { contextStart: string; incidentStart: string; end: string };
-  regions: string[];
-  review: { calls: number; throttled: number; events: number; windowEvents: number; queries: QueryStats[] };
-  counts: { findings: number; remediations: number; signIns: number };
-  /** In the bundle: findings.json `{findings, remediations}` and sign-ins.json, read back by the steps that need them. */
-  keys: { findings: typeof INCIDENT_FILES.evidence.findings; signIns: typeof INCIDENT_FILES.evidence.signIns };
-  accountState: { accountName: string | null; alternateContacts: Partial<Record<ContactType, 'set' | 'unset'>>; organizationId: string | null; trails: { name: string; logging: boolean | null }[]; guardDutyEnabledRegions: string[]; unavailable: AccountState['unavailable'] };
-  evidence: EvidenceRef;
 }
 
 const eventIdOf = (r: JsonObject) => str(r['eventID']) ?? '';
@@ -82,7 +60,7 @@ function attackerPrincipals(events: WindowEvent[]): { keys: string[]; users: str
   return { keys: [...keys], users: [...users] };
 }
 
-export async function collectEvidence(state: WorkflowState, deps: CollectDeps): Promise<EvidenceCollection> {
+export async function collectEvidence(state: CollectInput, deps: CollectDeps): Promise<EvidenceCollection> {
   const end = deps.clock.now();
   const incidentStart = new Date(state.openedAt);
   const contextStart = new Date(incidentStart.getTime() - CONTEXT_DAYS * 86400_000);

@@ -13,13 +13,13 @@ import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { knownSources } from '#shared/known-sources';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { CollectInputSchema } from '#shared/contracts/workflow-state';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { collectEvidence, requiredPermissions as stepPermissions } from './collect-evidence';
 
 export const handler = stepHandler({
   step: 'collect-evidence',
-  schema: WorkflowStateSchema,
+  schema: CollectInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
     const config = runtimeConfig();

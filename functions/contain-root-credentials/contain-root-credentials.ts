@@ -4,7 +4,8 @@ import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import { AccessDeniedError, awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import type { Timer } from '#shared/rate-limit';
-import type { StepStatus, WorkflowState } from '#shared/schemas';
+import type { Containment, ContainmentAction } from '#shared/contracts/containment';
+import type { ContainInput } from '#shared/contracts/workflow-state';
 import type { RecordOwnSession } from '#shared/own-session-store';
 import { ENABLE_ROOT_ACCESS, rootAccessUnavailable } from '#shared/root-access';
 
@@ -24,29 +25,6 @@ export const requiredPermissions = ['iam:ListOrganizationsFeatures', 'sts:Assume
 export const DELETE_POLICY_ARN = rootTaskPolicyArn('IAMDeleteRootUserCredentials');
 const NEEDED_FEATURES = ['RootCredentialsManagement', 'RootSessions'] as const;
 
-export interface ContainmentAction {
-  action: 'delete-root-access-key' | 'delete-root-signing-certificate';
-  target: string;
-  status: StepStatus | 'already-gone';
-  at: string;
-  detail: string;
-}
-
-export interface Containment {
-  step: 'contain-root-credentials';
-  status: StepStatus;
-  accountId: string;
-  detail: string;
-  /** What kept this step from acting (a permission, a disabled feature, the account kind). */
-  blockedBy: string | null;
-  actions: ContainmentAction[];
-  /** The credentials present before deletion: evidence. */
-  before: { accessKeys: { AccessKeyId: string; Status: string; CreateDate: string | null }[]; signingCertificates: { CertificateId: string; Status: string; UploadDate: string | null }[] } | null;
-  ownSessionAccessKeyId: string | null;
-  /** An open root console session is not ended by deleting credentials. */
-  cutOff: string;
-}
-
 export interface ContainDeps {
   /** The responder's own role: AssumeRoot and ListOrganizationsFeatures run here. */
   responder: TargetClients;
@@ -60,7 +38,7 @@ export interface ContainDeps {
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
 
-function result(state: WorkflowState, deps: ContainDeps, partial: Partial<Containment> & Pick<Containment, 'status' | 'detail'>): Containment {
+function result(state: ContainInput, deps: ContainDeps, partial: Partial<Containment> & Pick<Containment, 'status' | 'detail'>): Containment {
   return {
     step: 'contain-root-credentials',
     accountId: state.accountId,
@@ -92,7 +70,7 @@ async function deleteOne(run: () => Promise<unknown>, operation: string, deps: C
   }
 }
 
-export async function containRootCredentials(state: WorkflowState, deps: ContainDeps): Promise<Containment> {
+export async function containRootCredentials(state: ContainInput, deps: ContainDeps): Promise<Containment> {
   if (!deps.member) {
     return result(state, deps, {
       status: 'skipped',
@@ -148,9 +126,10 @@ export async function containRootCredentials(state: WorkflowState, deps: Contain
 
   // Round trip 2: delete what the snapshot's audit session saw, and list again at the same time to
   // catch anything created since. Under AssumeRoot every IAM call omits UserName.
-  const snapshot = (state as Record<string, unknown>)['snapshot'] as { Payload?: { root?: { accessKeys?: { AccessKeyId: string; Status: string; CreateDate: string | null }[] | null; signingCertificates?: { CertificateId: string; Status: string }[] | null } } } | undefined;
-  const knownKeys = snapshot?.Payload?.root?.accessKeys ?? [];
-  const knownCerts = (snapshot?.Payload?.root?.signingCertificates ?? []).map((c) => ({ ...c, UploadDate: null as string | null }));
+  // Nothing seen when the snapshot failed (its Catch wrote an error) or could not list them.
+  const snapshotSaw = state.snapshot && 'Payload' in state.snapshot && state.snapshot.Payload.status === 'done' ? state.snapshot.Payload.root : undefined;
+  const knownKeys = snapshotSaw?.accessKeys ?? [];
+  const knownCerts = (snapshotSaw?.signingCertificates ?? []).map((c) => ({ ...c, UploadDate: null as string | null }));
   const [firstDeletes, , keys, certs] = await Promise.all([
     Promise.all([...knownKeys.map(deleteKey), ...knownCerts.map(deleteCert)]),
     // Recorded before CloudTrail can deliver the session's events, so intake knows they are ours.

@@ -6,13 +6,13 @@ import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { ownSessionStorePermissions } from '#shared/own-session-store';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { ContainInputSchema } from '#shared/contracts/workflow-state';
 import { targetFor } from '#shared/target';
 import { containRootCredentials, requiredPermissions as stepPermissions } from './contain-root-credentials';
 
 export const handler = stepHandler({
   step: 'contain-root-credentials',
-  schema: WorkflowStateSchema,
+  schema: ContainInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
     const config = runtimeConfig();

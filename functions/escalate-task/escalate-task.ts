@@ -1,7 +1,7 @@
 import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
-import type { TaskItemState } from '#shared/schemas';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
 
 /** Escalate Overdue Task: out of reminders, tell the escalation contacts. The workflow goes on. */

@@ -4,7 +4,7 @@ import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { taskDetails } from '#shared/plan';
-import { TaskItemStateSchema } from '#shared/schemas';
+import { TaskItemStateSchema } from '#shared/contracts/task-item';
 import { escalateTask } from './escalate-task';
 
 export const handler = stepHandler({

@@ -22,7 +22,8 @@ import type { Log } from '#shared/logger';
 import { notifyPermissions, publish } from '#shared/notify';
 import { type OwnSessionStore, ownSessionStorePermissions } from '#shared/own-session-store';
 import { type PipelineHealthStore, pipelineHealthStorePermissions } from '#shared/pipeline-health-store';
-import type { ExecutionInput, IncidentEvent, ResponseSettings } from '#shared/schemas';
+import type { IncidentEvent } from '#shared/schemas';
+import type { ExecutionInput, ResponseSettings } from '#shared/contracts/execution-input';
 import { categoriesOf, triage, type Triage } from '#shared/triage';
 
 /**

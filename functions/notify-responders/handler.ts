@@ -3,7 +3,7 @@ import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
-import { NotifyInputSchema } from '#shared/schemas';
+import { NotifyInputSchema } from '#shared/contracts/notification';
 import { notifyResponders } from './notify-responders';
 
 export const handler = stepHandler({

@@ -2,7 +2,8 @@ import type { SnsSender } from '#shared/sns-types';
 import { evidenceReadPermissions, type ObjectReader } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import { readPlan } from '#shared/plan';
-import type { NotifyInput, StoredPlan } from '#shared/schemas';
+import type { StoredPlan } from '#shared/contracts/incident-files';
+import type { Notification, NotifyInput } from '#shared/contracts/notification';
 
 /**
  * Notify Responders: the summary email to the registered responders. Each task follows in its own
@@ -39,7 +40,7 @@ export function summary(input: NotifyInput, plan: StoredPlan): { subject: string
   };
 }
 
-export async function notifyResponders(input: NotifyInput, deps: NotifyDeps): Promise<{ step: string; status: 'done'; messageId: string | null; tasks: number }> {
+export async function notifyResponders(input: NotifyInput, deps: NotifyDeps): Promise<Notification> {
   const plan = await readPlan(deps.assessment);
   const { subject, body } = summary(input, plan);
   const messageId = await publish(deps.sns, deps.respondersTopicArn, { subject, body, attributes: { severity: input.severity } });

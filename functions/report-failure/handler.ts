@@ -4,12 +4,12 @@ import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { ReportFailureInputSchema } from '#shared/contracts/workflow-state';
 import { reportFailure } from './report-failure';
 
 export const handler = stepHandler({
   step: 'report-failure',
-  schema: WorkflowStateSchema,
+  schema: ReportFailureInputSchema,
   incidentId: (state) => state.incidentId,
   deps: () => {
     const config = runtimeConfig();

@@ -1,7 +1,7 @@
 import type { Clock } from '#shared/clock';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
-import type { WorkflowState } from '#shared/schemas';
+import type { ReportFailureInput, WorkflowState } from '#shared/contracts/workflow-state';
 import type { SnsSender } from '#shared/sns-types';
 
 /**
@@ -10,7 +10,7 @@ import type { SnsSender } from '#shared/sns-types';
  */
 export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions] as const;
 
-const STAGES: [key: string, label: string][] = [
+const STAGES: [key: keyof WorkflowState, label: string][] = [
   ['snapshot', 'Snapshot Root Credentials'],
   ['containAndCollect', 'Contain And Collect Evidence'],
   ['assessment', 'Assess Incident'],
@@ -22,15 +22,13 @@ const STAGES: [key: string, label: string][] = [
 ];
 
 export async function reportFailure(
-  state: WorkflowState,
+  state: ReportFailureInput,
   deps: { store: IncidentStore; sns: SnsSender; alertTopicArn: string; clock: Clock },
 ): Promise<{ step: string; status: 'done'; incidentStatus: 'failed'; error: string; ran: string[]; notRun: string[] }> {
-  const fields = state as Record<string, unknown>;
-  const failure = (fields['failure'] ?? {}) as { Error?: unknown; Cause?: unknown };
-  const error = typeof failure.Error === 'string' ? failure.Error : 'unknown error';
-  const cause = typeof failure.Cause === 'string' ? failure.Cause.slice(0, 1000) : '';
-  const ran = STAGES.filter(([key]) => fields[key] !== undefined).map(([, label]) => label);
-  const notRun = STAGES.filter(([key]) => fields[key] === undefined).map(([, label]) => label);
+  const error = state.failure?.Error ?? 'unknown error';
+  const cause = state.failure?.Cause?.slice(0, 1000) ?? '';
+  const ran = STAGES.filter(([key]) => state[key] !== undefined).map(([, label]) => label);
+  const notRun = STAGES.filter(([key]) => state[key] === undefined).map(([, label]) => label);
   await deps.store.close(state.accountId, state.incidentId, 'failed', deps.clock.now().toISOString());
   await publish(deps.sns, deps.alertTopicArn, {
     subject: `[root-responder] FAILED: response to incident ${state.incidentId}`,

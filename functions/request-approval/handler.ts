@@ -7,7 +7,7 @@ import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { taskDetails } from '#shared/plan';
-import { ApprovalRequestSchema } from '#shared/schemas';
+import { ApprovalRequestSchema } from '#shared/contracts/task-item';
 import { requestApproval } from './request-approval';
 
 export const handler = stepHandler({

@@ -3,7 +3,7 @@ import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#sh
 import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
-import type { ApprovalRequest } from '#shared/schemas';
+import type { ApprovalRequest } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
 
 /**

@@ -11,7 +11,7 @@ import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { ownSessionStorePermissions } from '#shared/own-session-store';
 import { taskDetails } from '#shared/plan';
-import { TaskItemStateSchema } from '#shared/schemas';
+import { TaskItemStateSchema } from '#shared/contracts/task-item';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, runApprovedAction } from './run-approved-action';
 

@@ -2,13 +2,16 @@ import { PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, ListAccessKeysCommand, NoSuchEntityException, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { assumeRoot } from '#shared/assume-root';
+import { QUARANTINE_POLICY_DOCUMENT, QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
 import { locateTrail } from '#shared/trails';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { awsCall, AwsCallError, isAwsError, TransientAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
 import type { TaskDetails } from '#shared/plan';
-import type { StepStatus, TaskItemState } from '#shared/schemas';
+import type { ActionResult } from '#shared/contracts/action-result';
+import type { StepStatus } from '#shared/contracts/common';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
@@ -31,18 +34,6 @@ export const requiredPermissions = [
   ...evidenceReadPermissions,
 ] as const;
 
-export const QUARANTINE_POLICY_NAME = 'root-responder-quarantine';
-const DENY_ALL = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RootResponderQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }] });
-
-export interface ActionResult {
-  step: 'run-approved-action';
-  status: StepStatus;
-  taskId: string;
-  action: string | null;
-  target: string | null;
-  detail: string;
-  at: string;
-}
 
 export interface RunActionDeps {
   /** The target account, with the rights remediations need (own role, or a member's write role). */
@@ -70,7 +61,7 @@ async function act(action: string, target: string, region: string, state: TaskIt
   switch (action) {
     case 'quarantine-iam-user': {
       const iam = deps.clients.iam();
-      await awsCall('iam:PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: DENY_ALL })));
+      await awsCall('iam:PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: QUARANTINE_POLICY_DOCUMENT })));
       const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
       const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active');
       await Promise.all(active.map((k) => awsCall('iam:UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName: target, AccessKeyId: k.AccessKeyId!, Status: 'Inactive' })))));

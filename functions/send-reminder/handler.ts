@@ -1,6 +1,6 @@
 import { stepHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
-import { TaskItemStateSchema } from '#shared/schemas';
+import { TaskItemStateSchema } from '#shared/contracts/task-item';
 import { sendReminder } from './send-reminder';
 
 export const handler = stepHandler({

@@ -1,5 +1,5 @@
 import type { Log } from '#shared/logger';
-import type { TaskItemInput, TaskItemState } from '#shared/schemas';
+import type { Reminder, TaskItemState } from '#shared/contracts/task-item';
 
 /**
  * Send Reminder: count the reminder and say why it is needed. The next Request Approval sends a
@@ -7,7 +7,7 @@ import type { TaskItemInput, TaskItemState } from '#shared/schemas';
  */
 export const requiredPermissions = [] as const;
 
-export async function sendReminder(state: TaskItemState, deps: { log: Log }): Promise<{ input: TaskItemInput }> {
+export async function sendReminder(state: TaskItemState, deps: { log: Log }): Promise<Reminder> {
   const input = state.Payload.input;
   const failedVerification = state.verification?.Payload.reason;
   const reason =

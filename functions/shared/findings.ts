@@ -1,5 +1,5 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
-import { type Category, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
+import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
 /**
  * Findings: what the root activity of an incident window means, in a responder's words, each with
@@ -9,7 +9,7 @@ import { type Category, maxSeverity, type Severity, triage, type Triage, type Tr
  */
 export interface Finding {
   id: string;
-  category: Category | 'detection' | 'attacker-principal';
+  category: (typeof FINDING_CATEGORIES)[number];
   severity: Severity;
   title: string;
   detail: string;
@@ -23,17 +23,22 @@ export function capEvidence<F extends Finding>(finding: F): F & { evidenceTotal:
   return { ...finding, evidence: finding.evidence.slice(0, MAX_EVIDENCE_IDS), evidenceTotal: finding.evidence.length };
 }
 
-export type RemediationAction =
-  | 'quarantine-iam-user'
-  | 'delete-root-access-key'
-  | 'restore-alternate-contact'
-  | 'restart-trail'
-  | 'enable-guardduty-detector'
-  | 'review-trust-policy'
-  | 'delete-identity-provider'
-  | 'attach-deny-root-scp'
-  | 'deactivate-root-mfa-device'
-  | 'delete-root-password';
+export const REMEDIATION_ACTIONS = [
+  'quarantine-iam-user',
+  'delete-root-access-key',
+  'restore-alternate-contact',
+  'restart-trail',
+  'enable-guardduty-detector',
+  'review-trust-policy',
+  'delete-identity-provider',
+  'attach-deny-root-scp',
+  'deactivate-root-mfa-device',
+  'delete-root-password',
+] as const;
+export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
+
+/** The categories a finding can have: a triage category, a detection (GuardDuty), or what a principal root created did. */
+export const FINDING_CATEGORIES = [...CATEGORIES, 'detection', 'attacker-principal'] as const;
 
 export interface ProposedRemediation {
   id: string;

@@ -1,6 +1,7 @@
 import { EvidenceReadError } from './errors';
 import { INCIDENT_FILES, type ObjectReader, readJson } from './evidence';
-import { type HumanTask, type StoredPlan, StoredPlanSchema } from './schemas';
+import type { HumanTask } from './contracts/assessment';
+import { type StoredPlan, StoredPlanSchema } from './contracts/incident-files';
 
 /**
  * The assessment's plan.json, read back by the steps that need a task's text (the approval email,

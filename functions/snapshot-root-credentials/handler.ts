@@ -6,13 +6,13 @@ import { targetClients } from '#shared/clients/target';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { ownSessionStorePermissions } from '#shared/own-session-store';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { SnapshotInputSchema } from '#shared/contracts/workflow-state';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, snapshotRootCredentials } from './snapshot-root-credentials';
 
 export const handler = stepHandler({
   step: 'snapshot-root-credentials',
-  schema: WorkflowStateSchema,
+  schema: SnapshotInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
     const config = runtimeConfig();

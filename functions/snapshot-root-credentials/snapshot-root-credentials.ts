@@ -4,7 +4,8 @@ import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
 import { everyPage } from '#shared/inventory';
 import { AccessDeniedError, awsCall, AwsCallError, isAwsError } from '#shared/errors';
-import type { WorkflowState } from '#shared/schemas';
+import type { RootSnapshot } from '#shared/contracts/snapshot';
+import type { SnapshotInput } from '#shared/contracts/workflow-state';
 import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
@@ -19,29 +20,6 @@ import type { RecordOwnSession } from '#shared/own-session-store';
 export const requiredPermissions = ['iam:GetAccountSummary', 'iam:ListVirtualMFADevices', 'sts:AssumeRoot'] as const;
 
 export const AUDIT_POLICY_ARN = rootTaskPolicyArn('IAMAuditRootUserCredentials');
-
-export interface RootSnapshot {
-  step: 'snapshot-root-credentials';
-  status: 'done';
-  accountId: string;
-  method: 'assume-root-audit' | 'account-summary';
-  takenAt: string;
-  root: {
-    accessKeysPresent: boolean;
-    accessKeys: { AccessKeyId: string; Status: string; CreateDate: string | null }[] | null;
-    signingCertificatesPresent: boolean | null;
-    signingCertificates: { CertificateId: string; Status: string }[] | null;
-    mfaEnabled: boolean;
-    mfaDevices: { SerialNumber: string; kind: 'virtual' | 'other' }[];
-    passwordPresent: boolean | null;
-  };
-  notVisible: string[];
-  /** Root MFA devices seen that are not in the configured expected list (empty: none, or no list configured). */
-  unexpectedMfaDevices: string[];
-  /** The AssumeRoot session this step opened (its key id only), so intake knows its events are ours. */
-  ownSessionAccessKeyId: string | null;
-  detail: string;
-}
 
 export interface SnapshotDeps {
   /** Clients on the target account (its read role in organization mode). */
@@ -59,7 +37,7 @@ export interface SnapshotDeps {
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
 
-async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
+async function viaAssumeRoot(state: SnapshotInput, deps: SnapshotDeps): Promise<RootSnapshot> {
   const { credentials: session, expiresAt } = await assumeRoot(deps.responder, deps.region, state.accountId, 'IAMAuditRootUserCredentials', deps.clock.now());
   const iam = deps.responder.iam(session);
   // Under AssumeRoot the IAM calls omit UserName: they act on the root user. The session is
@@ -95,7 +73,7 @@ async function viaAssumeRoot(state: WorkflowState, deps: SnapshotDeps): Promise<
   };
 }
 
-async function viaAccountSummary(state: WorkflowState, deps: SnapshotDeps, notVisible: string[]): Promise<RootSnapshot> {
+async function viaAccountSummary(state: SnapshotInput, deps: SnapshotDeps, notVisible: string[]): Promise<RootSnapshot> {
   const iam = deps.clients.iam();
   const [summary, virtual] = await Promise.all([
     awsCall('iam:GetAccountSummary', () => iam.send(new GetAccountSummaryCommand({}))),
@@ -138,7 +116,7 @@ async function viaAccountSummary(state: WorkflowState, deps: SnapshotDeps, notVi
   };
 }
 
-export async function snapshotRootCredentials(state: WorkflowState, deps: SnapshotDeps): Promise<RootSnapshot> {
+export async function snapshotRootCredentials(state: SnapshotInput, deps: SnapshotDeps): Promise<RootSnapshot> {
   let snapshot: RootSnapshot;
   if (!deps.useAssumeRoot) snapshot = await viaAccountSummary(state, deps, []);
   else {

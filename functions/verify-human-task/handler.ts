@@ -10,7 +10,7 @@ import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { taskDetails } from '#shared/plan';
-import { TaskItemStateSchema } from '#shared/schemas';
+import { TaskItemStateSchema } from '#shared/contracts/task-item';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { verifyHumanTask } from './verify-human-task';
 

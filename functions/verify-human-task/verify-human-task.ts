@@ -1,6 +1,5 @@
 import { GetAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { QUARANTINE_POLICY_NAME } from '../run-approved-action/run-approved-action';
 import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -12,7 +11,9 @@ import { evidenceReadPermissions } from '#shared/evidence';
 import { everyPage } from '#shared/inventory';
 import type { TaskDetails } from '#shared/plan';
 import type { LimiterPool } from '#shared/rate-limit';
-import type { TaskItemState } from '#shared/schemas';
+import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
+import type { TaskItemState } from '#shared/contracts/task-item';
+import type { TaskVerification } from '#shared/contracts/task-verification';
 import { locateTrail } from '#shared/trails';
 
 /**
@@ -37,15 +38,6 @@ export const requiredPermissions = [
   // A task no API can check is answered with its own words, from the assessment's plan.json.
   ...evidenceReadPermissions,
 ] as const;
-
-export interface TaskVerification {
-  step: 'verify-human-task';
-  status: 'done';
-  taskId: string;
-  verified: boolean | null;
-  reason: string;
-  checkedAt: string;
-}
 
 export interface VerifyTaskDeps {
   clients: TargetClients;

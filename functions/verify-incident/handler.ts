@@ -8,7 +8,7 @@ import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentP
 import { stepHandler } from '#shared/handler';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { knownSources } from '#shared/known-sources';
-import { VerifyIncidentInputSchema } from '#shared/schemas';
+import { VerifyIncidentInputSchema } from '#shared/contracts/verification';
 import { memberRolePermissions, targetFor } from '#shared/target';
 import { requiredPermissions as stepPermissions, verifyIncident } from './verify-incident';
 

@@ -1,11 +1,12 @@
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
-import { EvidenceBundle, type EvidenceRef, INCIDENT_FILES, type ObjectReader } from '#shared/evidence';
+import { type EvidenceBundle, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
 import { classifyWindow } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
-import type { VerifyIncidentInput } from '#shared/schemas';
-import { requiredPermissions as reviewPermissions, reviewRegions } from '../collect-evidence/cloudtrail-review';
+import { type StoredCloudTrailIndex, StoredCloudTrailIndexSchema } from '#shared/contracts/incident-files';
+import type { Verification, VerifyIncidentInput } from '#shared/contracts/verification';
+import { cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
 
 /**
  * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
@@ -13,18 +14,7 @@ import { requiredPermissions as reviewPermissions, reviewRegions } from '../coll
  * collection did not see is classified and reported as "arrived after containment". The late
  * events and findings go to its own folder (late-findings.json); the output carries their counts.
  */
-export const requiredPermissions = [...reviewPermissions] as const;
-
-export interface Verification {
-  step: 'verify-incident';
-  status: 'done' | 'skipped';
-  detail: string;
-  lateEvents: number;
-  /** How many; the findings are in late-findings.json of the verification folder. */
-  lateFindings: number;
-  keys: { lateFindings: typeof INCIDENT_FILES.verification.lateFindings } | null;
-  evidence: EvidenceRef | null;
-}
+export const requiredPermissions = [...cloudTrailReviewPermissions] as const;
 
 export interface VerifyDeps {
   clients: TargetClients;
@@ -39,9 +29,9 @@ export interface VerifyDeps {
 }
 
 export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDeps): Promise<Verification> {
-  let index: { regions: string[]; incidentStart: string; eventIds: string[] };
+  let index: StoredCloudTrailIndex;
   try {
-    index = JSON.parse((await deps.firstCollection.read(INCIDENT_FILES.evidence.index)).toString('utf8')) as typeof index;
+    index = await readJson(deps.firstCollection, INCIDENT_FILES.evidence.index, StoredCloudTrailIndexSchema);
   } catch (error) {
     if ((error as Error).name === 'TransientAwsError') throw error;
     return { step: 'verify-incident', status: 'skipped', detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.', lateEvents: 0, lateFindings: 0, keys: null, evidence: null };

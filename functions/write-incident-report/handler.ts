@@ -6,12 +6,12 @@ import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { IncidentStore } from '#shared/incident-store';
-import { WorkflowStateSchema } from '#shared/schemas';
+import { ReportInputSchema } from '#shared/contracts/workflow-state';
 import { writeIncidentReport } from './write-incident-report';
 
 export const handler = stepHandler({
   step: 'write-incident-report',
-  schema: WorkflowStateSchema,
+  schema: ReportInputSchema,
   incidentId: (state) => state.incidentId,
   deps: () => {
     const config = runtimeConfig();

@@ -2,18 +2,22 @@ import type { Clock } from '#shared/clock';
 import { failureReason, whatToDoInstead } from '#shared/report-text';
 import { type IncidentStore, incidentStorePermissions } from '#shared/incident-store';
 import { notifyPermissions, publish } from '#shared/notify';
-import type { IncidentStatus, StepStatus, WorkflowState } from '#shared/schemas';
+import type { IncidentStatus } from '#shared/schemas';
 import type { SnsSender } from '#shared/sns-types';
 import type { Triage } from '#shared/triage';
 import { evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, type ObjectWriter, readJson } from '#shared/evidence';
-import type { ProposedRemediation } from '#shared/findings';
+import type { Finding, ProposedRemediation } from '#shared/findings';
 import { readPlan } from '#shared/plan';
-import { StoredFindingSchema, StoredFindingsSchema, StoredSignInSchema } from '#shared/schemas';
+import type { AssessmentSummary } from '#shared/contracts/assessment';
+import type { StepStatus } from '#shared/contracts/common';
+import { containmentOf } from '#shared/contracts/containment';
+import { evidenceCollectionOf } from '#shared/contracts/evidence-collection';
+import { type SignIn, StoredFindingSchema, StoredFindingsSchema, StoredSignInSchema } from '#shared/contracts/incident-files';
+import type { ReportWritten } from '#shared/contracts/report';
+import { rootSnapshotOf } from '#shared/contracts/snapshot';
+import type { TaskOutcome } from '#shared/contracts/task-outcome';
+import type { ReportInput } from '#shared/contracts/workflow-state';
 import { z } from 'zod';
-import type { Assessment, AssessmentSummary, Finding } from '../assess-incident/assess-incident';
-import type { EvidenceCollection, SignIn } from '../collect-evidence/collect-evidence';
-import type { RootSnapshot } from '../snapshot-root-credentials/snapshot-root-credentials';
-import type { Containment } from '../contain-root-credentials/contain-root-credentials';
 import { renderHtml } from './render-html';
 import { renderMarkdown } from './render-markdown';
 
@@ -71,17 +75,6 @@ export interface IncidentReport {
   generatedAt: string;
 }
 
-/** What the step returns into the workflow: a reference to the report, not the report (256 KB limit). */
-export interface ReportWritten {
-  step: 'write-incident-report';
-  status: 'done';
-  incidentStatus: IncidentStatus;
-  severity: Triage['severity'];
-  findings: number;
-  openItems: string[];
-  stored: { location: string; files: string[] };
-}
-
 /** What the report reads back from the incident's folders. */
 export interface ReportInputs {
   /** assessment/findings.json: every finding as assessed, and the proposed remediations. */
@@ -113,38 +106,27 @@ export interface WriteReportDeps {
   clock: Clock;
 }
 
-/** A human task as the Map's Record states keep it: ids and what the report reads, nothing that grows with the text. */
-interface TaskOutcome {
-  taskId?: string;
-  kind?: string;
-  status?: string;
-  action?: { status?: string; detail?: string };
-  decision?: { decidedBy?: string; decidedAt?: string };
-  verification?: { verified?: boolean | null };
-  error?: { Error?: unknown; Cause?: unknown };
-}
-
 /** Why a task is not done, in a responder's words (empty when it is done or simply waiting). */
 function taskReason(o: TaskOutcome): string {
   if (o.status === 'failed') return failureReason(o.error);
-  if (o.kind === 'remediation' && o.status === 'done' && o.action?.status === 'failed') return failureReason(o.action.detail ?? 'the change failed');
+  if (o.kind === 'remediation' && o.status === 'done' && o.action.status === 'failed') return failureReason(o.action.detail);
   return '';
 }
 
-const ACTION_OF_STEP: Record<keyof Assessment['steps'], string> = {
+/** The automatic steps the assessment reports on, each as the report's action, in the order the report lists them. */
+const ACTION_OF_STEP: Record<keyof AssessmentSummary['steps'], string> = {
   snapshot: 'snapshot-root-credentials',
   containment: 'delete-root-access-key',
   evidence: 'collect-evidence',
 };
+const ASSESSED_STEPS = ['snapshot', 'containment', 'evidence'] as const;
 
-type VerificationReport = { status?: StepStatus | 'skipped'; detail?: string; lateEvents?: number };
-
-const assessmentOf = (state: WorkflowState) => ((state as Record<string, unknown>)['assessment'] as { Payload?: AssessmentSummary } | undefined)?.Payload;
-const verificationOf = (state: WorkflowState) => ((state as Record<string, unknown>)['verification'] as { Payload?: VerificationReport } | undefined)?.Payload;
+/** What Verify Incident reported (nothing when its Catch wrote an error in its place). */
+const verificationOf = (state: ReportInput) => (state.verification && 'Payload' in state.verification ? state.verification.Payload : undefined);
 
 /** Read back what the report needs from the incident's folders; only what the steps that ran wrote. */
-export async function readReportInputs(state: WorkflowState, reader: ObjectReader): Promise<ReportInputs> {
-  const assessment = assessmentOf(state);
+export async function readReportInputs(state: ReportInput, reader: ObjectReader): Promise<ReportInputs> {
+  const assessment = state.assessment?.Payload;
   const at = (folder: 'evidence' | 'assessment' | 'verification'): ObjectReader => ({ read: (path) => reader.read(`${folder}/${path}`) });
   const [assessed, plan, signIns, lateFindings] = await Promise.all([
     assessment ? readJson(at('assessment'), INCIDENT_FILES.assessment.findings, StoredFindingsSchema) : undefined,
@@ -153,28 +135,28 @@ export async function readReportInputs(state: WorkflowState, reader: ObjectReade
     verificationOf(state)?.status === 'done' ? readJson(at('verification'), INCIDENT_FILES.verification.lateFindings, z.array(StoredFindingSchema)) : undefined,
   ]);
   return {
-    findings: (assessed?.findings ?? []) as Finding[],
-    remediations: (assessed?.remediations ?? []) as ProposedRemediation[],
+    findings: assessed?.findings ?? [],
+    remediations: assessed?.remediations ?? [],
     titles: Object.fromEntries([...(plan?.gate ?? []), ...(plan?.tasks ?? [])].map((t) => [t.id, t.title])),
-    signIns: (signIns ?? []) as SignIn[],
-    lateFindings: (lateFindings ?? []) as Finding[],
+    signIns: signIns ?? [],
+    lateFindings: lateFindings ?? [],
   };
 }
 
-export function buildReport(state: WorkflowState, stored: ReportInputs, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
-  const fields = state as Record<string, unknown>;
-  const assessment = assessmentOf(state);
-  const gate = fields['gate'] as { confirmed?: boolean; decision?: { decidedBy?: string; decidedAt?: string } }[] | undefined;
-  const outcomes = (fields['humanTasks'] as TaskOutcome[] | undefined) ?? [];
+export function buildReport(state: ReportInput, stored: ReportInputs, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
+  const assessment = state.assessment?.Payload;
+  const gate = state.gate;
+  const outcomes = state.humanTasks ?? [];
   const verification = verificationOf(state);
   const at = now.toISOString();
 
-  const parallelPayload = (fields['containAndCollect'] as { Payload?: { containment?: Containment } } | undefined)?.Payload;
-  const containment = parallelPayload?.containment;
+  const parallel = state.containAndCollect?.Payload;
+  const containment = containmentOf(parallel?.containment);
   const actions: ReportAction[] = [];
   if (assessment) {
-    for (const [step, s] of Object.entries(assessment.steps)) {
-      if (step === 'containment' && containment?.actions?.length) {
+    for (const step of ASSESSED_STEPS) {
+      const s = assessment.steps[step];
+      if (step === 'containment' && containment?.actions.length) {
         // One entry per credential, with the time it was deleted.
         for (const a of containment.actions) {
           const handOver = a.status === 'failed' ? ` A person deletes it in the console (task "Delete the root access keys")${a.action === 'delete-root-access-key' ? ', verified by API' : '; no API confirms a certificate is gone outside an AssumeRoot session'}.` : '';
@@ -182,25 +164,31 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
         }
         continue;
       }
-      actions.push({ action: ACTION_OF_STEP[step as keyof Assessment['steps']], target: state.accountId, status: s.status, at, detail: s.detail });
+      actions.push({ action: ACTION_OF_STEP[step], target: state.accountId, status: s.status, at, detail: s.detail });
     }
   }
-  if (verification) actions.push({ action: 'verify-incident', target: state.accountId, status: verification.status ?? 'unknown', at, detail: verification.detail ?? '' });
+  if (verification) actions.push({ action: 'verify-incident', target: state.accountId, status: verification.status, at, detail: verification.detail });
 
-  const confirmed = gate?.[0]?.confirmed === true;
-  const humanTasks: ReportTask[] = confirmed
-    ? [{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: gate?.[0]?.decision?.decidedBy ?? null, decidedAt: gate?.[0]?.decision?.decidedAt ?? null, verified: null }]
-    : outcomes.map((o) => ({
-        id: o.taskId ?? 'unknown',
-        title: stored.titles[o.taskId ?? ''] ?? 'unknown task',
-        // An approved remediation is done only when it ran.
-        status: o.kind === 'remediation' && o.status === 'done' && o.action?.status !== 'done' ? 'open' : o.status === 'done' || o.status === 'rejected' || o.status === 'overdue' || o.status === 'failed' ? o.status : 'open',
-        ...(o.kind === 'remediation' ? { remediation: o.action?.status ?? 'not run' } : {}),
-        decidedBy: o.decision?.decidedBy ?? null,
-        decidedAt: o.decision?.decidedAt ?? null,
-        verified: typeof o.verification?.verified === 'boolean' ? o.verification.verified : null,
-        ...(taskReason(o) ? { reason: taskReason(o) } : {}),
-      }));
+  const first = gate?.[0];
+  const confirmation = first?.confirmed === true ? first : undefined;
+  const confirmed = confirmation !== undefined;
+  const humanTasks: ReportTask[] = confirmation
+    ? [{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: confirmation.decision.decidedBy, decidedAt: confirmation.decision.decidedAt, verified: null }]
+    : outcomes.map((o) => {
+        // Only a completed task was decided, acted on and verified.
+        const done = o.status === 'done' ? o : undefined;
+        return {
+          id: o.taskId,
+          title: stored.titles[o.taskId] ?? 'unknown task',
+          // An approved remediation is done only when it ran.
+          status: o.kind === 'remediation' && done && done.action.status !== 'done' ? 'open' : o.status,
+          ...(o.kind === 'remediation' ? { remediation: done?.action.status ?? 'not run' } : {}),
+          decidedBy: done?.decision.decidedBy ?? null,
+          decidedAt: done?.decision.decidedAt ?? null,
+          verified: done?.verification.verified ?? null,
+          ...(taskReason(o) ? { reason: taskReason(o) } : {}),
+        };
+      });
 
   // An access key containment could not delete is closed when a person deleted the keys and the API
   // confirmed it (GetAccountSummary counts access keys; a signing certificate stays open).
@@ -217,9 +205,8 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
   ];
   const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
-  const parallel = (fields['containAndCollect'] as { Payload?: { evidence?: EvidenceCollection } } | undefined)?.Payload;
-  const collection = evidenceStep === 'done' ? parallel?.evidence : undefined;
-  const snapshot = assessment?.steps.snapshot.status === 'done' ? (fields['snapshot'] as { Payload: RootSnapshot }).Payload : undefined;
+  const collection = evidenceStep === 'done' ? evidenceCollectionOf(parallel?.evidence) : undefined;
+  const snapshot = assessment?.steps.snapshot.status === 'done' ? rootSnapshotOf(state.snapshot) : undefined;
 
   const limitsNote: string[] = [];
   const timeline: IncidentReport['timeline'] = [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName || 'event'} by root opened the incident` }];
@@ -242,7 +229,7 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
   const limits: string[] = [
     ...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []),
     // A read that was refused or failed: the evidence lacks it, and a person should look.
-    ...((collection?.accountState as EvidenceCollection['accountState'] | undefined)?.unavailable?.map((u) => `Not read: ${u.what} (${u.error}). ${whatToDoInstead(/refused|denied/i.test(u.error) ? 'AccessDenied' : '')}`) ?? []),
+    ...(collection?.accountState.unavailable.map((u) => `Not read: ${u.what} (${u.error}). ${whatToDoInstead(/refused|denied/i.test(u.error) ? 'AccessDenied' : '')}`) ?? []),
     ...limitsNote,
   ];
   if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
@@ -258,7 +245,7 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
     trigger: state.trigger,
     unparsed: state.unparsed,
     findings: [...stored.findings, ...stored.lateFindings],
-    lateEvents: verification?.lateEvents ?? null,
+    lateEvents: verification && 'lateEvents' in verification ? verification.lateEvents : null,
     remediations: stored.remediations,
     actions,
     humanTasks,
@@ -277,12 +264,12 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
           ['notification', 'Notify Responders'],
         ] as const
       )
-        .filter(([key]) => fields[key] !== undefined)
+        .filter(([key]) => state[key] !== undefined)
         .map(([, name]) => name),
-      ...(fields['notification'] !== undefined ? ['Confirmation Needed?'] : []),
+      ...(state.notification !== undefined ? ['Confirmation Needed?'] : []),
       ...(gate ? ['Ask Whether The Sign-In Was Expected', 'Was It You?'] : []),
-      ...(fields['humanTasks'] !== undefined ? ['Run Human Tasks'] : []),
-      ...(fields['verification'] !== undefined ? ['Verify Incident'] : []),
+      ...(state.humanTasks !== undefined ? ['Run Human Tasks'] : []),
+      ...(state.verification !== undefined ? ['Verify Incident'] : []),
       'Write Incident Report',
     ],
     generatedAt: at,
@@ -290,7 +277,7 @@ export function buildReport(state: WorkflowState, stored: ReportInputs, now: Dat
 }
 
 export async function writeIncidentReport(
-  state: WorkflowState,
+  state: ReportInput,
   deps: WriteReportDeps,
 ): Promise<ReportWritten> {
   const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });

@@ -2,6 +2,7 @@ import { ListAccessKeysCommand, ListSigningCertificatesCommand } from '@aws-sdk/
 import { fixedClock } from '#shared/clock';
 import { containRootCredentials, type ContainDeps } from '#functions/contain-root-credentials/contain-root-credentials';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto, watchSent } from './moto';
+import { rootSnapshot } from '../helpers-state';
 import { workflowState } from './states';
 
 /**
@@ -22,7 +23,18 @@ describeMoto('contract: contain root credentials', () => {
   /** The state after the snapshot step saw root's keys and certificate. */
   const afterSnapshot = () =>
     workflowState(member, {
-      snapshot: { Payload: { root: { accessKeys: root.accessKeyIds.map((AccessKeyId) => ({ AccessKeyId, Status: 'Active', CreateDate: null })), signingCertificates: root.certificateIds.map((CertificateId) => ({ CertificateId, Status: 'Active' })) } } },
+      snapshot: {
+        Payload: rootSnapshot({
+          accountId: member,
+          method: 'assume-root-audit',
+          root: {
+            accessKeysPresent: true,
+            accessKeys: root.accessKeyIds.map((AccessKeyId) => ({ AccessKeyId, Status: 'Active', CreateDate: null })),
+            signingCertificatesPresent: true,
+            signingCertificates: root.certificateIds.map((CertificateId) => ({ CertificateId, Status: 'Active' })),
+          },
+        }),
+      },
     });
 
   beforeEach(async () => {

@@ -6,7 +6,7 @@ import { OwnSessionStore } from '#shared/own-session-store';
 import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
-import type { ExecutionInput } from '#shared/schemas';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { envelope, fixture } from '../helpers';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, useMoto, watchSent } from './moto';

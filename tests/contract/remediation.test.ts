@@ -16,8 +16,10 @@ import {
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { fixedClock } from '#shared/clock';
 import type { JsonObject } from '#shared/cloudtrail';
-import type { TaskItemState } from '#shared/schemas';
-import { QUARANTINE_POLICY_NAME, runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
+import type { ActionResult } from '#shared/contracts/action-result';
+import type { TaskItemState } from '#shared/contracts/task-item';
+import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
+import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto, watchSent } from './moto';
 import { PlansInS3, taskItem } from './states';
@@ -41,7 +43,7 @@ describeMoto('contract: run approved action, verify human task', () => {
   /** A console task's Map item; its task is in the incident's plan.json. */
   const consoleTask = (id: string) => plans.item(ACCOUNT, { id });
   /** The Map item after Run Approved Action, as Verify Human Task receives it. */
-  const ran = (item: TaskItemState, result: { status: string; detail: string }): TaskItemState => ({ ...item, action: { Payload: result } });
+  const ran = (item: TaskItemState, result: ActionResult): TaskItemState => ({ ...item, action: { Payload: result } });
 
   beforeEach(async () => {
     await moto.reset();

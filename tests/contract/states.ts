@@ -2,16 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvidenceBundle, incidentPrefix, INCIDENT_FILES, S3Reader, S3Writer } from '#shared/evidence';
 import { taskDetails, type TaskDetails } from '#shared/plan';
-import { type HumanTask, HumanTaskSchema, type StoredPlan, StoredPlanSchema, type TaskItemState, TaskItemStateSchema, taskRef, type WorkflowState } from '#shared/schemas';
+import { type HumanTask, HumanTaskSchema, taskRef } from '#shared/contracts/assessment';
+import { type StoredPlan, StoredPlanSchema } from '#shared/contracts/incident-files';
+import { type TaskItemState, TaskItemStateSchema } from '#shared/contracts/task-item';
+import type { WorkflowState } from '#shared/contracts/workflow-state';
 import { PROJECT_ROOT } from '#drill/deployment';
+import { assessmentSummary } from '../helpers-state';
 import { EVIDENCE_BUCKET, type MotoAws } from './moto';
 
-/** Step inputs as the state machine hands them over (shapes from shared/schemas.ts and the ASL). */
+/** Step inputs as the state machine hands them over (shapes from shared/contracts/ and the ASL). */
 export const OPENED_AT = '2024-03-04T10:00:00.000Z';
 
 export const incidentIdOf = (accountId: string) => `${accountId}-20240304T100000Z-0123456789`;
 
-export function workflowState(accountId: string, extra: Record<string, unknown> = {}): WorkflowState {
+export function workflowState(accountId: string, extra: Partial<WorkflowState> = {}): WorkflowState {
   return {
     incidentId: incidentIdOf(accountId),
     accountId,
@@ -78,7 +82,7 @@ function select(template: unknown, state: unknown, item: unknown): unknown {
  */
 export function taskItem(accountId: string, task: TaskSpec): TaskItemState {
   const ref = taskRef(humanTask(task));
-  const afterAssess = workflowState(accountId, { assessment: { Payload: { severity: 'critical', plan: { askWasItYou: false, gate: [], tasks: [ref] } } } });
+  const afterAssess = workflowState(accountId, { assessment: { Payload: assessmentSummary({ severity: 'critical', counts: { findings: 0, remediations: 0, tasks: 1 }, plan: { askWasItYou: false, gate: [], tasks: [ref] } }) } });
   return TaskItemStateSchema.parse(select(ITEM_SELECTOR, afterAssess, ref));
 }
 

@@ -6,7 +6,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { chromium, type Browser } from 'playwright-core';
 import type { LocalClients } from '#shared/clients';
 import { currentCode, enroll } from '#shared/responders';
-import type { ApprovalRequest } from '#shared/schemas';
+import type { ApprovalRequest } from '#shared/contracts/task-item';
 import { startApprovalServer, type ApprovalServer } from '#drill/approval-server';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#drill/deployment';
 import { DRILL_ENV, inLocalContext } from '#drill/drill';

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { verifyLocalBundle } from '#shared/evidence';
 import { runDrill, DRILL_ENV, type DrillExecution, type DrillResult } from '#drill/drill';
 import type { Handler } from '#drill/deployment';
+import { evidenceCollectionOf } from '#shared/contracts/evidence-collection';
+import { rootSnapshotOf } from '#shared/contracts/snapshot';
+import { type WorkflowState, WorkflowStateSchema } from '#shared/contracts/workflow-state';
 
 /** The whole state machine, run locally with every Task bound to its deployed handler. */
-interface Output {
-  humanTasks?: { taskId: string; kind: string; status: string; decision?: { decidedBy: string } }[];
-  containAndCollect?: { Payload: { containment: { status: string }; evidence: { status: string; error?: { Error: string } } } };
-}
+
+/** An execution's output: the final workflow state, which holds to the contracts (functions/shared/contracts/). */
+const outputOf = (e: DrillExecution): WorkflowState => WorkflowStateSchema.parse(e.output);
+
 interface Report {
   status: string;
   severity: string;
@@ -63,7 +66,7 @@ describe('drill: unknown-ip-no-mfa', () => {
       'Write Incident Report',
       'Response Finished',
     ]);
-    const tasks = (execution!.output as Output).humanTasks!;
+    const tasks = outputOf(execution!).humanTasks!;
     expect(tasks.filter((t) => t.kind === 'console')).toHaveLength(7);
     expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
     expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'alice@responders.example')).toBe(true);
@@ -160,7 +163,7 @@ describe('drill: unknown-ip-no-mfa', () => {
 describe('drill: other paths', () => {
   it('with nobody answering, reminds three times (the production setting), escalates, and ends with every task overdue', async () => {
     const result = await runDrill({ approve: 'none', out: out() });
-    const output = result.executions[0]!.output as Output;
+    const output = outputOf(result.executions[0]!);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(10).fill('overdue'));
     expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(10);
@@ -181,7 +184,7 @@ describe('drill: other paths', () => {
             }
           : deployed,
     });
-    const output = result.executions[0]!.output as Output;
+    const output = outputOf(result.executions[0]!);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(output.containAndCollect!.Payload.containment.status).toBe('skipped');
     expect(output.containAndCollect!.Payload.evidence).toMatchObject({ status: 'failed', error: { Error: 'AccessDeniedError' } });
@@ -471,7 +474,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
       },
     });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { status: string; method: string; root: { passwordPresent: boolean | null } } } }).snapshot.Payload;
+    const snapshot = rootSnapshotOf(outputOf(result.executions[0]!).snapshot);
     expect(snapshot).toMatchObject({ status: 'done', method: 'assume-root-audit', root: { passwordPresent: false } });
     expect(toolChanges(result)).toEqual(expect.arrayContaining(['delete-root-access-key AKIAMEMBERROOTKEY001']));
     expect(reportOf(result).actions.find((a) => a.action === 'snapshot-root-credentials')!.status).toBe('done');
@@ -483,7 +486,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     const organization = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'account', 'organization.json'), 'utf8')) as { memberAccount: Record<string, unknown> | null };
     expect(organization.memberAccount).toMatchObject({ status: 'ACTIVE', parents: ['ou-ab12-workloads'], primaryEmail: null });
     expect(organization.memberAccount!['email']).toEqual(expect.any(String));
-    const evidence = (result.executions[0]!.output as Output).containAndCollect!.Payload.evidence as unknown as { accountState: { unavailable: { what: string }[] } };
+    const evidence = evidenceCollectionOf(outputOf(result.executions[0]!).containAndCollect!.Payload.evidence)!;
     expect(evidence.accountState.unavailable.map((u) => u.what)).toEqual(['member account primary email (account:GetPrimaryEmail)']);
   });
 
@@ -491,7 +494,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     const result = await runDrill({ scenario: 'member-without-root-access', approve: 'all', out: out() });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(result.aws.calls.filter((c) => c.command === 'ListOrganizationsFeaturesCommand').map((c) => c.error)).toEqual(expect.arrayContaining(['ServiceAccessNotEnabledException']));
-    expect((result.executions[0]!.output as Output).containAndCollect!.Payload.containment.status).toBe('skipped');
+    expect(outputOf(result.executions[0]!).containAndCollect!.Payload.containment.status).toBe('skipped');
     const report = reportOf(result);
     const off = report.findings.filter((f) => f.id === 'centralized-root-access-off');
     expect(off).toHaveLength(1);
@@ -510,7 +513,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
         w.accounts['135792468013']!.userVirtualMfaDevices = Array.from({ length: 249 }, (_, i) => ({ SerialNumber: `arn:aws:iam::135792468013:mfa/developer-${String(i).padStart(3, '0')}`, UserName: `developer-${i}` }));
       },
     });
-    const snapshot = (result.executions[0]!.output as { snapshot: { Payload: { root: { mfaDevices: { SerialNumber: string }[] } } } }).snapshot.Payload;
+    const snapshot = rootSnapshotOf(outputOf(result.executions[0]!).snapshot)!;
     expect(snapshot.root.mfaDevices.map((d) => d.SerialNumber)).toEqual(['arn:aws:iam::135792468013:mfa/root-account-mfa-device']);
     expect(result.aws.calls.filter((c) => c.command === 'ListVirtualMFADevicesCommand' && c.caller === 'snapshotRootCredentials')).toHaveLength(3);
   });

@@ -7,7 +7,10 @@ import { aslTasks, deployedFunctions, loadHandler, PROJECT_ROOT, stateMachineDef
 import { bindTasks } from '#drill/local-step-functions';
 import { TaskTokenBroker } from '#drill/task-tokens';
 import { EvidenceBundle } from '#shared/evidence';
-import { type ExecutionInput, ExecutionInputSchema, NotifyInputSchema, type TaskItem, TaskItemInputSchema, VerifyIncidentInputSchema, type WorkflowState } from '#shared/schemas';
+import { type ExecutionInput, ExecutionInputSchema } from '#shared/contracts/execution-input';
+import { NotifyInputSchema } from '#shared/contracts/notification';
+import { type Reminder, type TaskItem, TaskItemInputSchema } from '#shared/contracts/task-item';
+import { VerifyIncidentInputSchema } from '#shared/contracts/verification';
 import { defaultTriageContext, triage } from '#shared/triage';
 import { assessIncident } from '#functions/assess-incident/assess-incident';
 import { fixture } from '../helpers';
@@ -141,7 +144,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       trigger: triage(fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), defaultTriageContext([])),
       settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
     };
-    const summary = await assessIncident(input as WorkflowState, { evidence: { read: async () => Buffer.from('{}') }, bundle: new EvidenceBundle({ location: 'mem://', write: async () => undefined }) });
+    const summary = await assessIncident(input, { evidence: { read: async () => Buffer.from('{}') }, bundle: new EvidenceBundle({ location: 'mem://', write: async () => undefined }) });
     // Plain JSON, as Step Functions passes it.
     return { input, summary, state: JSON.parse(JSON.stringify({ ...input, assessment: { Payload: summary } })) as Record<string, unknown> };
   }
@@ -219,7 +222,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
   it('wraps a bound Task like lambda:invoke: the Payload goes in, { Payload, StatusCode } comes out', async () => {
     const bound = bindTasks({ broker: new TaskTokenBroker() });
     const input = { incidentId: 'i', accountId: 'a', severity: 'high', task: { id: 't', kind: 'console', title: 'T', why: [], steps: [], verification: 'v' }, waitSeconds: 5, reminders: 0, maxReminders: 2 };
-    const out = (await bound['Send Reminder']!({ FunctionName: 'sendReminder', Payload: { Payload: { input }, timeout: {} } })) as { Payload: { input: { reminders: number } }; StatusCode: number };
+    const out = (await bound['Send Reminder']!({ FunctionName: 'sendReminder', Payload: { Payload: { input }, timeout: { Error: 'States.Timeout' } } })) as { Payload: Reminder; StatusCode: number };
     expect(out.StatusCode).toBe(200);
     expect(out.Payload.input.reminders).toBe(1);
     await expect(bound['Send Reminder']!({ FunctionName: 'sendReminder', Payload: { wrong: true } })).rejects.toMatchObject({ name: 'InvalidStepInputError' });

@@ -2,7 +2,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { IAMClient, DeleteAccessKeyCommand, GetAccountSummaryCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { AssumeRootCommand, STSClient } from '@aws-sdk/client-sts';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
-import { lookupAll, reviewRegions } from '#functions/collect-evidence/cloudtrail-review';
+import { lookupAll, reviewRegions } from '#shared/cloudtrail-review';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { rootEvents, simAccount, world } from '../helpers-sim';
 

@@ -1,14 +1,14 @@
 import { fixedClock } from '#shared/clock';
 import { virtualTimer } from '#shared/rate-limit';
-import type { WorkflowState } from '#shared/schemas';
 import { containRootCredentials, type ContainDeps } from '#functions/contain-root-credentials/contain-root-credentials';
 import { type SimOrganization, SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
+import { executionInput, rootSnapshot } from '../helpers-state';
 
 const MGMT = '999988887777';
 const MEMBER = '444455556666';
 const clock = fixedClock('2024-03-04T10:00:00Z');
-const state = (accountId = MEMBER) => ({ incidentId: 'i', accountId, region: 'us-east-1', openedAt: '2024-03-04T09:55:00Z' }) as unknown as WorkflowState;
+const state = (accountId = MEMBER) => executionInput({ accountId, openedAt: '2024-03-04T09:55:00Z' });
 
 function setup(features: SimOrganization['features'] = ['RootCredentialsManagement', 'RootSessions']) {
   const member = simAccount(MEMBER, {
@@ -58,8 +58,14 @@ describe('contain root credentials', () => {
     const timer = virtualTimer(0);
     const { member } = setup();
     const aws = new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }), timer, 100);
-    const snapshot = { Payload: { root: { accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: '2024-01-01T00:00:00.000Z' }], signingCertificates: [{ CertificateId: 'CERT000000000000000000000001', Status: 'Active' }] } } };
-    const out = await containRootCredentials({ ...state(), snapshot } as unknown as WorkflowState, { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer });
+    const snapshot = {
+      Payload: rootSnapshot({
+        accountId: MEMBER,
+        method: 'assume-root-audit',
+        root: { accessKeysPresent: true, accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: '2024-01-01T00:00:00.000Z' }], signingCertificatesPresent: true, signingCertificates: [{ CertificateId: 'CERT000000000000000000000001', Status: 'Active' }] },
+      }),
+    };
+    const out = await containRootCredentials({ ...state(), snapshot }, { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer });
     expect(out.status).toBe('done');
     const deleted = aws.changes.map((c) => [c.target, c.at]);
     // 100 ms per call: round trip 1 (features + AssumeRoot), round trip 2 (the snapshot's key and certificate) ...

@@ -8,7 +8,7 @@ import { OwnSessionStore } from '#shared/own-session-store';
 import { PipelineHealthStore } from '#shared/pipeline-health-store';
 import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
-import type { ExecutionInput } from '#shared/schemas';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { envelope, fixture } from '../helpers';

@@ -1,5 +1,5 @@
 import { fixedClock } from '#shared/clock';
-import type { TaskItemState } from '#shared/schemas';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';

@@ -21,7 +21,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import { AwsCallError, isAwsError } from '#shared/errors';
 import { virtualTimer } from '#shared/rate-limit';
-import type { TaskItemState, WorkflowState } from '#shared/schemas';
+import type { ActionResult } from '#shared/contracts/action-result';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import { postureFindings, readRootAccessPosture } from '#functions/collect-evidence/root-access-posture';
 import { containRootCredentials } from '#functions/contain-root-credentials/contain-root-credentials';
 import { runApprovedAction } from '#functions/run-approved-action/run-approved-action';
@@ -29,6 +30,7 @@ import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/sn
 import { verifyHumanTask } from '#functions/verify-human-task/verify-human-task';
 import { RateLimiters } from '#shared/rate-limit';
 import { meta, sdkTargetClients } from '../helpers-mock';
+import { actionResult, executionInput, rootSnapshot } from '../helpers-state';
 
 /**
  * The steps against the SDK's own exception classes (what AWS's wire errors become in SDK v3), not
@@ -46,7 +48,7 @@ beforeEach(() => {
   sts.on(AssumeRootCommand).resolves({ Credentials: { AccessKeyId: 'ASIAROOTSESSION00001', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date('2024-03-04T11:15:00Z') } });
 });
 
-const item = (task: { id: string; action: string; target: string; region?: string }, action?: { status: string; detail: string }): TaskItemState => ({
+const item = (task: { id: string; action: string; target: string; region?: string }, action?: ActionResult): TaskItemState => ({
   Payload: {
     input: {
       incidentId: 'i',
@@ -99,7 +101,7 @@ describe('IAM not-found is NoSuchEntityException', () => {
 
   it('verifying a user without the quarantine policy answers "not verified" instead of throwing', async () => {
     iam.on(GetUserPolicyCommand).rejects(noSuchEntity());
-    const out = await verifyHumanTask(item({ id: 'quarantine-iam-user-tracy-stone', action: 'quarantine-iam-user', target: 'tracy_stone' }, { status: 'done', detail: 'x' }), {
+    const out = await verifyHumanTask(item({ id: 'quarantine-iam-user-tracy-stone', action: 'quarantine-iam-user', target: 'tracy_stone' }, actionResult('quarantine-iam-user-tracy-stone', { action: 'quarantine-iam-user', target: 'tracy_stone', detail: 'x' })), {
       clients: sdkTargetClients(),
       clock,
       limiters: new RateLimiters(2, virtualTimer()),
@@ -114,7 +116,7 @@ describe('IAM not-found is NoSuchEntityException', () => {
     iam.on(ListSigningCertificatesCommand).resolves({ Certificates: [] });
     iam.on(ListMFADevicesCommand).resolves({ MFADevices: [] });
     iam.on(GetLoginProfileCommand).rejects(noSuchEntity());
-    const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: '2024-03-04T10:55:00Z' } as unknown as WorkflowState;
+    const state = executionInput({ accountId: MEMBER, openedAt: '2024-03-04T10:55:00Z' });
     const snap = await snapshotRootCredentials(state, { clients: sdkTargetClients(), responder: sdkTargetClients(), useAssumeRoot: true, region: 'us-east-1', clock });
     expect(snap).toMatchObject({ method: 'assume-root-audit', root: { passwordPresent: false } });
     expect(snap.detail).toMatch(/password absent\.$/);
@@ -125,8 +127,8 @@ describe('IAM not-found is NoSuchEntityException', () => {
     iam.on(DeleteAccessKeyCommand).rejects(noSuchEntity());
     iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
     iam.on(ListSigningCertificatesCommand).resolves({ Certificates: [] });
-    const snapshot = { Payload: { root: { accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: null }], signingCertificates: [] } } };
-    const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: '2024-03-04T10:55:00Z', snapshot } as unknown as WorkflowState;
+    const snapshot = { Payload: rootSnapshot({ accountId: MEMBER, method: 'assume-root-audit', root: { accessKeysPresent: true, accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: null }], signingCertificatesPresent: false, signingCertificates: [] } }) };
+    const state = { ...executionInput({ accountId: MEMBER, openedAt: '2024-03-04T10:55:00Z' }), snapshot };
     const out = await containRootCredentials(state, { responder: sdkTargetClients(), member: true, region: 'us-east-1', clock, timer: virtualTimer() });
     expect(out).toMatchObject({ status: 'done', blockedBy: null });
     expect(out.actions.map((a) => [a.target, a.status])).toEqual([['AKIAMEMBERROOTKEY001', 'already-gone']]);
@@ -160,7 +162,7 @@ describe('ListOrganizationsFeatures: centralized root access not available', () 
   it.each(notAvailable)('%s: containment is skipped as "centralized root access" (a human task and that finding), not failed', async (_name, error, why) => {
     iam.on(ListOrganizationsFeaturesCommand).rejects(error());
     sts.on(AssumeRootCommand).rejects(new STSServiceException({ name: 'AccessDenied', $fault: 'client', ...meta(403) }));
-    const state = { incidentId: 'i', accountId: MEMBER, region: 'us-east-1', openedAt: '2024-03-04T10:55:00Z' } as unknown as WorkflowState;
+    const state = executionInput({ accountId: MEMBER, openedAt: '2024-03-04T10:55:00Z' });
     const out = await containRootCredentials(state, { responder: sdkTargetClients(), member: true, region: 'us-east-1', clock, timer: virtualTimer() });
     expect(out.status).toBe('skipped');
     expect(out.blockedBy).toMatch(/^centralized root access: not available for the organization: /);

@@ -1,7 +1,7 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { SharedMeter } from '#shared/shared-meter';
-import { reviewRegions } from '#functions/collect-evidence/cloudtrail-review';
+import { reviewRegions } from '#shared/cloudtrail-review';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { rootEvents, simAccount, world } from '../helpers-sim';

@@ -2,11 +2,11 @@ import { GetAccountSummaryCommand, IAMClient, ListVirtualMFADevicesCommand, type
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import type { TargetClients } from '#shared/clients';
-import type { WorkflowState } from '#shared/schemas';
 import { snapshotRootCredentials } from '#functions/snapshot-root-credentials/snapshot-root-credentials';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { sdkTargetClients } from '../helpers-mock';
+import { executionInput } from '../helpers-state';
 
 const MGMT = '999988887777';
 const MEMBER = '444455556666';
@@ -14,7 +14,7 @@ const clock = fixedClock('2024-03-04T10:00:00Z');
 
 const clientsOf = (aws: SimulatedAws, accountId: string): TargetClients => aws.targetClients({ accountId });
 
-const state = (accountId: string) => ({ incidentId: 'i', accountId, region: 'us-east-1', openedAt: '2024-03-04T09:00:00Z' }) as unknown as WorkflowState;
+const state = (accountId: string) => executionInput({ accountId, openedAt: '2024-03-04T09:00:00Z' });
 
 describe('snapshot root credentials', () => {
   it('standalone: GetAccountSummary and the root virtual MFA device, found by its user ARN; lists what it cannot see', async () => {

@@ -4,15 +4,21 @@ import { fixedClock } from '#shared/clock';
 import { EvidenceBundle, type ObjectReader, type ObjectWriter } from '#shared/evidence';
 import { IncidentStore } from '#shared/incident-store';
 import { memoryLog } from '#shared/logger';
-import type { ExecutionInput, TaskItemState, WorkflowState } from '#shared/schemas';
+import type { AssessmentSummary } from '#shared/contracts/assessment';
+import type { RootSnapshot } from '#shared/contracts/snapshot';
+import type { ExecutionInput } from '#shared/contracts/execution-input';
+import type { TaskItemState } from '#shared/contracts/task-item';
+import type { TaskOutcome } from '#shared/contracts/task-outcome';
+import type { AssessInput, ReportInput, WorkflowState } from '#shared/contracts/workflow-state';
 import { defaultTriageContext, triage } from '#shared/triage';
-import { assess, assessIncident, type AssessmentSummary } from '#functions/assess-incident/assess-incident';
+import { assess, assessIncident } from '#functions/assess-incident/assess-incident';
 import { notifyResponders } from '#functions/notify-responders/notify-responders';
 import { reportFailure } from '#functions/report-failure/report-failure';
 import { sendReminder } from '#functions/send-reminder/send-reminder';
 import { buildReport, readReportInputs, writeIncidentReport } from '#functions/write-incident-report/write-incident-report';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture } from '../helpers';
+import { containment, evidenceCollection, notImplemented, rootSnapshot, taskVerification, verification } from '../helpers-state';
 
 const snsMock = mockClient(SNSClient);
 const clock = fixedClock('2024-03-04T12:00:00Z');
@@ -31,10 +37,10 @@ function incident(record = fixture('cloudtrail/signin/panther__aws_console_root_
   };
 }
 
-const notImplemented = { Payload: { step: 'x', status: 'not-implemented', detail: 'later' } };
-const done = { Payload: { step: 'x', status: 'done', detail: '' } };
-const snapshotDone = { Payload: { step: 'snapshot-root-credentials', status: 'done', detail: 'ok', takenAt: '2024-03-04T12:00:00Z', root: { accessKeysPresent: false, mfaEnabled: true, mfaDevices: [] }, notVisible: [] } };
-const evidenceDone = { step: 'collect-evidence', status: 'done', detail: 'ok', counts: { findings: 0, remediations: 0, signIns: 0 }, keys: { findings: 'findings.json', signIns: 'sign-ins.json' }, window: { end: '2024-03-04T12:00:00Z' }, evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 } };
+const snapshotDone = { Payload: rootSnapshot({ takenAt: '2024-03-04T12:00:00Z', root: { accessKeysPresent: false, mfaEnabled: true, mfaDevices: [] } }) };
+const evidenceDone = evidenceCollection({ window: { contextStart: '2024-02-26T12:00:00Z', incidentStart: '2019-01-01T00:00:00.000Z', end: '2024-03-04T12:00:00Z' } });
+const containmentDone = containment({ detail: '' });
+const verificationDone = { Payload: verification() };
 
 /** An incident's folder in memory: what the steps write under incidents/<id>/, read back by later steps. */
 function memoryFolder() {
@@ -56,9 +62,9 @@ function memoryFolder() {
 }
 
 /** Assess Incident as the workflow runs it: the summary goes into the state, findings.json and plan.json into the folder. */
-async function assessed(state: WorkflowState, folder = memoryFolder()): Promise<{ summary: AssessmentSummary; folder: ReturnType<typeof memoryFolder>; state: WorkflowState }> {
+async function assessed(state: AssessInput, folder = memoryFolder()): Promise<{ summary: AssessmentSummary; folder: ReturnType<typeof memoryFolder>; state: WorkflowState }> {
   const summary = await assessIncident(state, { evidence: folder.reader('evidence/'), bundle: new EvidenceBundle(folder.writer('assessment/')) });
-  return { summary, folder, state: { ...state, assessment: { Payload: summary } } as WorkflowState };
+  return { summary, folder, state: { ...state, assessment: { Payload: summary } } };
 }
 
 beforeEach(() => {
@@ -68,7 +74,7 @@ beforeEach(() => {
 
 describe('assess incident', () => {
   it('plans only the tasks that apply: no "delete keys" when containment did it, no MFA task when the snapshot ran', async () => {
-    const state = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } } } as WorkflowState;
+    const state: AssessInput = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: containmentDone, evidence: evidenceDone } } };
     const a = assess(state);
     const ids = a.plan.tasks.map((t) => t.id);
     expect(ids).not.toContain('delete-root-access-keys');
@@ -77,7 +83,7 @@ describe('assess incident', () => {
   });
 
   it('turns unbuilt or failed automatic steps into human tasks, saying why', async () => {
-    const state = { ...incident(), snapshot: notImplemented, containAndCollect: { Payload: { containment: { step: 'c', status: 'failed', error: { Error: 'AccessDenied' } }, evidence: notImplemented.Payload } } } as WorkflowState;
+    const state: AssessInput = { ...incident(), snapshot: { Payload: notImplemented('snapshot-root-credentials') }, containAndCollect: { Payload: { containment: { step: 'contain-root-credentials', status: 'failed', error: { Error: 'AccessDenied' } }, evidence: notImplemented('collect-evidence') } } };
     const a = assess(state);
     expect(a.steps).toMatchObject({ snapshot: { status: 'not-implemented' }, containment: { status: 'failed' }, evidence: { status: 'not-implemented' } });
     const keys = a.plan.tasks.find((t) => t.id === 'delete-root-access-keys')!;
@@ -87,7 +93,7 @@ describe('assess incident', () => {
 
   // The Map items built from these refs (ItemSelector): tests/statemachines/root-compromise-response.test.ts.
   it("keeps the state small: the plan's tasks are their ids and kinds, the text is in plan.json, the findings in findings.json", async () => {
-    const { summary: a, folder } = await assessed({ ...incident() } as WorkflowState);
+    const { summary: a, folder } = await assessed(incident());
     expect(a.plan.askWasItYou).toBe(false);
     expect(a.plan.gate).toEqual([]);
     const plan = JSON.parse(folder.files.get('assessment/plan.json')!) as { tasks: { id: string; title: string; why: string[] }[] };
@@ -104,7 +110,7 @@ describe('assess incident', () => {
     const folder = memoryFolder();
     const evidence = Array.from({ length: 130 }, (_, i) => `e-${i}`);
     folder.files.set('evidence/findings.json', JSON.stringify({ findings: [{ id: 'read-only-calls', category: 'read-only', severity: 'medium', title: 'Root made 130 read-only calls', detail: 'd', evidence }], remediations: [{ id: 'quarantine-iam-user-x', action: 'quarantine-iam-user', target: 'x', region: 'us-east-1', undo: 'Quarantine IAM user x.', evidence: ['e-1'] }] }));
-    const state = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } } } as WorkflowState;
+    const state: AssessInput = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: containmentDone, evidence: evidenceDone } } };
     const { summary } = await assessed(state, folder);
     const stored = JSON.parse(folder.files.get('assessment/findings.json')!) as { findings: { id: string; evidence: string[]; evidenceTotal?: number }[]; remediations: { id: string }[] };
     expect(stored.findings.find((f) => f.id === 'read-only-calls')).toMatchObject({ evidence: evidence.slice(0, 100), evidenceTotal: 130 });
@@ -117,17 +123,17 @@ describe('assess incident', () => {
 
   it('asks "was this you?" only for an MFA sign-in from a known network', async () => {
     const record = fixture('cloudtrail/signin/flaws_usiem__console_login_success_root.json');
-    const known = (await assessed({ ...incident(record, [`${String(record['sourceIPAddress'])}/32`]) } as WorkflowState)).summary;
+    const known = (await assessed(incident(record, [`${String(record['sourceIPAddress'])}/32`]))).summary;
     expect(known.plan.askWasItYou).toBe(true);
     expect(known.plan.gate).toEqual([{ id: 'confirm-expected-sign-in', kind: 'gate' }]);
-    const unknown = (await assessed({ ...incident(record) } as WorkflowState)).summary;
+    const unknown = (await assessed(incident(record))).summary;
     expect(unknown.plan.askWasItYou).toBe(false);
   });
 });
 
 describe('notify responders', () => {
   it('says what happened, what ran automatically (honestly), and what people must do', async () => {
-    const { summary: assessment, folder, state } = await assessed({ ...incident(), snapshot: notImplemented } as WorkflowState);
+    const { summary: assessment, folder, state } = await assessed({ ...incident(), snapshot: { Payload: notImplemented('snapshot-root-credentials') } });
     // What the ASL's Parameters pick from the state for this step.
     const input = { incidentId: state.incidentId, accountId: state.accountId, region: state.region, trigger: state.trigger, severity: assessment.severity, steps: assessment.steps, tasks: assessment.counts.tasks };
     const out = await notifyResponders(input, { sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', assessment: folder.reader('assessment/') });
@@ -151,18 +157,18 @@ describe('send reminder', () => {
   });
 
   it('reopens a "done" that did not verify, with the reason', async () => {
-    const out = await sendReminder(item({ verification: { Payload: { verified: false, reason: 'AccountAccessKeysPresent is 1' } } }), { log: memoryLog() });
+    const out = await sendReminder(item({ verification: { Payload: taskVerification('t', { verified: false, reason: 'AccountAccessKeysPresent is 1' }) } }), { log: memoryLog() });
     expect(out.input.reason).toBe('Marked done, but verification did not confirm it: AccountAccessKeysPresent is 1. The task is open again.');
   });
 });
 
 describe('incident report', () => {
   it('is resolved only when every step ran and every task is done and verified', () => {
-    const verifiedTask = { taskId: 't', status: 'done', decision: { decidedBy: 'a', decidedAt: 'x' }, verification: { verified: true } };
-    const base = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: done.Payload, evidence: evidenceDone } }, verification: done } as WorkflowState;
-    const withAssessment = async (extra: Record<string, unknown>) => {
+    const verifiedTask = { taskId: 't', kind: 'console', status: 'done', decision: { decidedBy: 'a', decidedAt: 'x' }, action: { status: 'skipped', detail: 'A console task: the responder does it; nothing runs here.' }, verification: { verified: true } } satisfies TaskOutcome;
+    const base: ReportInput = { ...incident(), snapshot: snapshotDone, containAndCollect: { Payload: { containment: containmentDone, evidence: evidenceDone } }, verification: verificationDone };
+    const withAssessment = async (extra: Partial<ReportInput>) => {
       const { state, folder } = await assessed(base);
-      const full = { ...state, ...extra } as WorkflowState;
+      const full: ReportInput = { ...state, ...extra };
       // Task "t" is not in this plan: its title comes with it.
       const stored = await readReportInputs(full, folder.reader());
       return buildReport(full, { ...stored, titles: { ...stored.titles, t: 'T' } }, clock.now());
@@ -172,9 +178,9 @@ describe('incident report', () => {
       // No API can check it: the responder's decision stands.
       withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: null } }] }).then((r) => expect(r).toMatchObject({ status: 'resolved', openItems: [] })),
       withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: false } }] }).then((r) => expect(r).toMatchObject({ status: 'open', openItems: ['T: done, not verified'] })),
-      withAssessment({ humanTasks: [{ ...verifiedTask, kind: 'remediation', action: { status: 'not-implemented' } }] }).then((r) => expect(r.openItems).toEqual(['T: approved, but the remediation did not run (not-implemented)'])),
-      withAssessment({ humanTasks: [{ ...verifiedTask, status: 'overdue' }] }).then((r) => expect(r.status).toBe('open')),
-      withAssessment({ humanTasks: [verifiedTask], verification: notImplemented }).then((r) => expect(r.openItems).toEqual(['verify-incident: not-implemented (later)'])),
+      withAssessment({ humanTasks: [{ ...verifiedTask, kind: 'remediation', action: { status: 'not-implemented', detail: 'Running "x" is not built yet' } }] }).then((r) => expect(r.openItems).toEqual(['T: approved, but the remediation did not run (not-implemented)'])),
+      withAssessment({ humanTasks: [{ taskId: 't', kind: 'console', status: 'overdue', reminders: 3 }] }).then((r) => expect(r.status).toBe('open')),
+      withAssessment({ humanTasks: [verifiedTask], verification: { Payload: notImplemented('verify-incident') } }).then((r) => expect(r.openItems).toEqual(['verify-incident: not-implemented (later)'])),
     ]);
   });
 
@@ -187,14 +193,14 @@ describe('incident report', () => {
     const writer = { files: { get: (path: string) => folder.files.get(path) }, ...folder.writer() };
     const deps = { store, sns: new SNSClient({}), respondersTopicArn: 'arn:aws:sns:us-east-1:1:r', clock, writer, reader: folder.reader(), mode: 'standalone' as const, responderAccountId: '123456789012' };
 
-    const open = await writeIncidentReport({ ...(await assessed(input as WorkflowState, folder)).state, humanTasks: [] } as WorkflowState, deps);
+    const open = await writeIncidentReport({ ...(await assessed(input, folder)).state, humanTasks: [] }, deps);
     expect(open.incidentStatus).toBe('open');
     expect(await store.openIncident(input.accountId)).toBeDefined();
     expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md', 'report.html'] });
     expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({ incidentId: input.incidentId, status: 'open', evidence: { status: 'unknown' } });
     expect(writer.files.get('report.md')).toContain('root can switch it off');
 
-    const confirmed = await writeIncidentReport({ ...(await assessed(input as WorkflowState, folder)).state, gate: [{ confirmed: true, decision: { decidedBy: 'alice', decidedAt: 't' } }] } as WorkflowState, deps);
+    const confirmed = await writeIncidentReport({ ...(await assessed(input, folder)).state, gate: [{ confirmed: true, decision: { decision: 'approved', decidedBy: 'alice', decidedAt: 't', via: 'drill' } }] }, deps);
     expect(confirmed.incidentStatus).toBe('expected-use');
     expect(JSON.parse(writer.files.get('report.json')!).humanTasks).toEqual([{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: 'alice', decidedAt: 't', verified: null }]);
     expect(await store.openIncident(input.accountId)).toBeUndefined();
@@ -208,7 +214,7 @@ describe('report failure', () => {
     const store = new IncidentStore(ddb as never, 'incidents');
     const input = incident();
     await store.openOrAttach(input, { key: 'k', eventId: 'e', eventName: 'ConsoleLogin', eventTime: null, severity: 'critical', startsIncident: true, sourceIPAddress: null, receivedAt: 'x' });
-    const out = await reportFailure({ ...input, snapshot: done, containAndCollect: {}, failure: { Error: 'NotificationError', Cause: 'AuthorizationError' } } as WorkflowState, { store, sns: new SNSClient({}), alertTopicArn: 'arn:aws:sns:us-east-1:1:a', clock });
+    const out = await reportFailure({ ...input, snapshot: snapshotDone, containAndCollect: { Payload: { containment: containmentDone, evidence: evidenceDone } }, failure: { Error: 'NotificationError', Cause: 'AuthorizationError' } } satisfies WorkflowState, { store, sns: new SNSClient({}), alertTopicArn: 'arn:aws:sns:us-east-1:1:a', clock });
     expect(out).toMatchObject({ incidentStatus: 'failed', error: 'NotificationError', ran: ['Snapshot Root Credentials', 'Contain And Collect Evidence'] });
     expect(out.notRun[0]).toBe('Assess Incident');
     expect(await store.status(input.incidentId)).toBe('failed');
@@ -217,12 +223,12 @@ describe('report failure', () => {
 });
 
 describe('assess incident: root credentials and MFA', () => {
-  const auditSnapshot = (root: Record<string, unknown>, unexpected: string[] = []) => ({
-    Payload: { step: 'snapshot-root-credentials', status: 'done', method: 'assume-root-audit', detail: 'audit', takenAt: 't', notVisible: [], unexpectedMfaDevices: unexpected, root },
+  const auditSnapshot = (root: Partial<RootSnapshot['root']>, unexpected: string[] = []) => ({
+    Payload: rootSnapshot({ method: 'assume-root-audit', detail: 'audit', takenAt: 't', unexpectedMfaDevices: unexpected, root: { accessKeys: [], signingCertificates: [], ...root } }),
   });
 
   it('a member account whose root credentials were removed is the good state: no "MFA off", no password or MFA task', async () => {
-    const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: false, mfaEnabled: false, mfaDevices: [] }) } as WorkflowState;
+    const state: AssessInput = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: false, mfaEnabled: false, mfaDevices: [] }) };
     const a = assess(state);
     expect(a.findings.map((f) => f.id)).toContain('root-credentials-removed');
     expect(a.findings.map((f) => f.id)).not.toContain('root-mfa-off');
@@ -233,7 +239,7 @@ describe('assess incident: root credentials and MFA', () => {
   });
 
   it('an MFA device nobody registered is critical and asks for the MFA task; a member account gets the SCP cut-off proposal', async () => {
-    const state = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: true, mfaEnabled: true, mfaDevices: [{ SerialNumber: 'arn:aws:iam::1:mfa/x', kind: 'virtual' }] }, ['arn:aws:iam::1:mfa/x']) } as WorkflowState;
+    const state: AssessInput = { ...incident(), snapshot: auditSnapshot({ accessKeysPresent: false, signingCertificatesPresent: false, passwordPresent: true, mfaEnabled: true, mfaDevices: [{ SerialNumber: 'arn:aws:iam::1:mfa/x', kind: 'virtual' }] }, ['arn:aws:iam::1:mfa/x']) };
     const a = assess(state);
     expect(a.findings.find((f) => f.category === 'mfa-change')).toMatchObject({ severity: 'critical', title: 'Root MFA device arn:aws:iam::1:mfa/x is not one of the expected devices' });
     expect(a.plan.tasks.map((t) => t.id)).toContain('enable-root-mfa');
@@ -242,7 +248,7 @@ describe('assess incident: root credentials and MFA', () => {
   });
 
   it('says how to enable centralized root access when containment found it off', async () => {
-    const state = { ...incident(), containAndCollect: { Payload: { containment: { step: 'contain-root-credentials', status: 'skipped', detail: 'x', blockedBy: 'centralized root access: RootSessions not enabled for the organization' }, evidence: notImplemented.Payload } } } as WorkflowState;
+    const state: AssessInput = { ...incident(), containAndCollect: { Payload: { containment: containment({ status: 'skipped', detail: 'x', blockedBy: 'centralized root access: RootSessions not enabled for the organization' }), evidence: notImplemented('collect-evidence') } } };
     const a = assess(state);
     expect(a.findings.find((f) => f.id === 'centralized-root-access-off')!.detail).toMatch(/IAM > Root access management > Enable/);
   });
@@ -253,8 +259,8 @@ describe('report rendering escapes what events carry', () => {
     const { renderHtml } = await import('#functions/write-incident-report/render-html');
     const { renderMarkdown } = await import('#functions/write-incident-report/render-markdown');
     const input = incident({ ...fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), sourceIPAddress: '<img src=x onerror=alert(1)>' });
-    const { state: assessedState, folder } = await assessed(input as WorkflowState);
-    const state = { ...assessedState, humanTasks: [] } as WorkflowState;
+    const { state: assessedState, folder } = await assessed(input);
+    const state: ReportInput = { ...assessedState, humanTasks: [] };
     const report = buildReport(state, await readReportInputs(state, folder.reader()), clock.now());
     report.findings.push({ id: 'x', category: 'resource-change', severity: 'high', title: '<script>alert("x")</script>', detail: '"><svg onload=alert(1)>', evidence: ['</code><script>'] });
     const html = renderHtml(report);

@@ -2,7 +2,8 @@ import { DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
 import { virtualTimer, RateLimiters } from '#shared/rate-limit';
-import type { TaskItemState } from '#shared/schemas';
+import type { ActionResult } from '#shared/contracts/action-result';
+import type { TaskItemState } from '#shared/contracts/task-item';
 import { readAccountState, readTrails } from '#functions/collect-evidence/account-state';
 import { runApprovedAction } from '#functions/run-approved-action/run-approved-action';
 import { verifyHumanTask } from '#functions/verify-human-task/verify-human-task';
@@ -94,7 +95,7 @@ describe('evidence reads the trails of every enabled region', () => {
 });
 
 describe('restart-trail acts in the trail’s home region', () => {
-  const item = (region: string, action?: { status: string; detail: string }): TaskItemState => ({
+  const item = (region: string, action?: ActionResult): TaskItemState => ({
     Payload: { input: { incidentId: 'i', accountId: ACCOUNT, severity: 'critical', task: { id: 'restart-trail-org-trail', kind: 'remediation', remediation: { action: 'restart-trail', target: 'org-trail', region } }, waitSeconds: 60, reminders: 0, maxReminders: 1 } },
     ...(action ? { action: { Payload: action } } : {}),
   });
@@ -105,7 +106,7 @@ describe('restart-trail acts in the trail’s home region', () => {
     expect(out).toMatchObject({ status: 'done' });
     expect(account.trails[0]!.IsLogging).toBe(true);
     expect(aws.calls.filter((c) => c.command === 'StartLoggingCommand').map((c) => c.region)).toEqual(['us-east-1']);
-    const verified = await verifyHumanTask(item('eu-west-1', { status: out.status, detail: out.detail }), { clients, clock, limiters: new RateLimiters(2, virtualTimer()), baseline: { alternateContacts: {}, expectedOrganizationId: null }, taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }) });
+    const verified = await verifyHumanTask(item('eu-west-1', out), { clients, clock, limiters: new RateLimiters(2, virtualTimer()), baseline: { alternateContacts: {}, expectedOrganizationId: null }, taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }) });
     expect(verified).toMatchObject({ verified: true, reason: 'Trail org-trail is logging' });
   });
 

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { JsonObject } from '#shared/cloudtrail';
 import { fixedClock } from '#shared/clock';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
-import type { TaskItemState } from '#shared/schemas';
+import type { TaskItemState } from '#shared/contracts/task-item';
+import { actionResult } from '../helpers-state';
 import { verifyHumanTask } from '#functions/verify-human-task/verify-human-task';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
@@ -19,7 +20,7 @@ const item = (task: { id: string; kind: 'console' | 'remediation'; remediation?:
 });
 
 describe('verify a restored alternate contact', () => {
-  const restored = item({ id: 'restore-alternate-contact-security', kind: 'remediation', remediation: { action: 'restore-alternate-contact', target: 'SECURITY', region: 'us-east-1' } }, { action: { Payload: { status: 'done', detail: 'Restored' } } });
+  const restored = item({ id: 'restore-alternate-contact-security', kind: 'remediation', remediation: { action: 'restore-alternate-contact', target: 'SECURITY', region: 'us-east-1' } }, { action: { Payload: actionResult('restore-alternate-contact-security', { action: 'restore-alternate-contact', target: 'SECURITY', detail: 'Restored' }) } });
 
   it('unset (ResourceNotFoundException) is "not restored", a verification that failed, not an error', async () => {
     const account = mockClient(AccountClient);

@@ -6,11 +6,11 @@ import { fixedClock } from '#shared/clock';
 import { EvidenceBundle, LocalDirReader, LocalDirWriter, verifyLocalBundle } from '#shared/evidence';
 import { knownSources } from '#shared/known-sources';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
-import type { WorkflowState } from '#shared/schemas';
 import { collectEvidence } from '#functions/collect-evidence/collect-evidence';
 import { verifyIncident } from '#functions/verify-incident/verify-incident';
 import { SimulatedAws } from '#drill/simulated-aws';
 import { rootEvents, simAccount, world } from '../helpers-sim';
+import { executionInput } from '../helpers-state';
 
 const ACCOUNT = '111122223333';
 
@@ -25,7 +25,7 @@ describe('collect evidence, then verify before the report', () => {
     const aws = new SimulatedAws(world([account]), timer);
     const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
     const clock = fixedClock(new Date(now));
-    const state = { incidentId: 'i', accountId: ACCOUNT, region: 'us-east-1', openedAt: '2024-03-04T10:19:00Z', trigger: {}, settings: {} } as unknown as WorkflowState;
+    const state = executionInput({ accountId: ACCOUNT, openedAt: '2024-03-04T10:19:00Z' });
     const common = { clients: clientsOf(aws), limiters: new RateLimiters(2, timer), timer, clock, known: knownSources([]) };
 
     const first = await collectEvidence(state, { ...common, bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'evidence'))), baseline: { alternateContacts: {}, expectedOrganizationId: null } });
@@ -49,7 +49,7 @@ describe('collect evidence, then verify before the report', () => {
     const aws = new SimulatedAws(world([simAccount(ACCOUNT)]), virtualTimer());
     const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
     const timer = virtualTimer();
-    const check = await verifyIncident({ incidentId: 'i', accountId: ACCOUNT } as unknown as WorkflowState, {
+    const check = await verifyIncident({ incidentId: 'i', accountId: ACCOUNT }, {
       clients: clientsOf(aws), firstCollection: new LocalDirReader(join(dir, 'missing')), bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'v'))), limiters: new RateLimiters(2, timer), timer, clock: fixedClock('2024-03-04T10:40:00Z'), known: knownSources([]),
     });
     expect(check).toMatchObject({ status: 'skipped', lateEvents: 0 });

@@ -1,7 +1,8 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand, ThrottlingException } from '@aws-sdk/client-cloudtrail';
-import { type JsonObject, isObject } from '#shared/cloudtrail';
-import { isAwsError, isTransientAwsError, typedAwsError } from '#shared/errors';
-import type { LimiterPool, Timer } from '#shared/rate-limit';
+import { type JsonObject, isObject } from './cloudtrail';
+import { isAwsError, isTransientAwsError, typedAwsError } from './errors';
+import type { QueryStats } from './contracts/evidence-collection';
+import type { LimiterPool, Timer } from './rate-limit';
 
 /**
  * Review CloudTrail with LookupEvents: one lookup attribute per call, 50 events per page, every
@@ -12,7 +13,7 @@ import type { LimiterPool, Timer } from '#shared/rate-limit';
 export const LOOKUP_RATE_PER_SECOND = 2;
 export const PAGE_SIZE = 50;
 
-export const requiredPermissions = ['cloudtrail:LookupEvents'] as const;
+export const cloudTrailReviewPermissions = ['cloudtrail:LookupEvents'] as const;
 
 export interface LookupQuery {
   /** A short label for files and counts, e.g. "root" or "access-key-AKIA...". */
@@ -26,15 +27,6 @@ export interface ReviewedEvent {
   region: string;
   query: string;
   record: JsonObject;
-}
-
-export interface QueryStats {
-  region: string;
-  query: string;
-  calls: number;
-  pages: number;
-  events: number;
-  throttled: number;
 }
 
 export interface ReviewDeps {
