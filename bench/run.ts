@@ -72,9 +72,41 @@ async function cloudTrailReview(): Promise<void> {
   const regions = Array.from({ length: REGIONS }, (_, i) => `xx-region-${i + 1}`);
   const timer = virtualTimer(end);
   const events = Object.fromEntries(regions.map((r) => [r, Array.from({ length: EVENTS }, (_, i) => rootEvent(i, r, end))]));
-  const aws = new SimulatedAws({ accounts: { '111122223333': { accountId: '111122223333', name: 'bench', email: 'x', root: { accessKeys: [], signingCertificates: [], mfaDevices: [], password: true }, alternateContacts: {}, contactInformation: {}, enabledRegions: regions, trails: [], detectors: {}, iamUsers: [], events } }, responderAccountId: '111122223333' }, timer);
-  const deps = { cloudtrail: (region: string) => aws.client({ region }) as unknown as CloudTrailClient, limiters: new RateLimiters(2, timer), timer, accountId: '111122223333' };
-  const query = [{ label: 'root', attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' }, startTime: new Date(end - 8 * 86400_000), endTime: new Date(end) }];
+  const aws = new SimulatedAws(
+    {
+      accounts: {
+        '111122223333': {
+          accountId: '111122223333',
+          name: 'bench',
+          email: 'x',
+          root: { accessKeys: [], signingCertificates: [], mfaDevices: [], password: true },
+          alternateContacts: {},
+          contactInformation: {},
+          enabledRegions: regions,
+          trails: [],
+          detectors: {},
+          iamUsers: [],
+          events,
+        },
+      },
+      responderAccountId: '111122223333',
+    },
+    timer,
+  );
+  const deps = {
+    cloudtrail: (region: string) => aws.client({ region }) as unknown as CloudTrailClient,
+    limiters: new RateLimiters(2, timer),
+    timer,
+    accountId: '111122223333',
+  };
+  const query = [
+    {
+      label: 'root',
+      attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' },
+      startTime: new Date(end - 8 * 86400_000),
+      endTime: new Date(end),
+    },
+  ];
   const { result, ms, wallMs } = await cpuAsync(() => reviewRegions(regions, () => query, deps));
   const pagesPerRegion = Math.ceil(EVENTS / PAGE_SIZE);
   const floorMs = (pagesPerRegion - 1) * 500;
@@ -87,13 +119,21 @@ async function cloudTrailReview(): Promise<void> {
   );
   row(`CloudTrail review, ${REGIONS} regions x ${EVENTS} root events`, `${result.events.length} events`, `all pages of all regions`);
   row('  LookupEvents calls', `${calls}`, `ideal: one per page = ${REGIONS * pagesPerRegion}`);
-  row('  simulated wall time', `${(timer.elapsed / 1000).toFixed(1)} s`, `floor at 2 calls/s/region, regions in parallel: ${(floorMs / 1000).toFixed(1)} s`);
+  row(
+    '  simulated wall time',
+    `${(timer.elapsed / 1000).toFixed(1)} s`,
+    `floor at 2 calls/s/region, regions in parallel: ${(floorMs / 1000).toFixed(1)} s`,
+  );
   row('  peak calls in any 1 s window, per region', `${peak}`, 'limit 2');
   row('  CPU / real time for the whole review', `${ms.toFixed(0)} ms / ${wallMs.toFixed(0)} ms`, 'simulated AWS included');
   const windowEvents = result.events.map((e) => ({ region: e.region, record: e.record, query: 'root' }));
   const ctx = defaultTriageContext();
   const classified = cpu(() => classifyWindow(windowEvents, ctx));
-  row(`  classify the ${windowEvents.length} events into findings`, `${classified.ms.toFixed(0)} ms CPU`, `${classified.result.findings.length} findings`);
+  row(
+    `  classify the ${windowEvents.length} events into findings`,
+    `${classified.ms.toFixed(0)} ms CPU`,
+    `${classified.result.findings.length} findings`,
+  );
 }
 
 function triageThroughput(): void {
@@ -127,7 +167,10 @@ function extractZip(file: string, target: string): Promise<void> {
         mkdirSync(dirname(path), { recursive: true });
         zip.openReadStream(entry, (streamError, stream) => {
           if (streamError || !stream) return reject(streamError ?? new Error(`cannot read ${entry.fileName}`));
-          stream.pipe(createWriteStream(path)).on('finish', () => zip.readEntry()).on('error', reject);
+          stream
+            .pipe(createWriteStream(path))
+            .on('finish', () => zip.readEntry())
+            .on('error', reject);
         });
       });
       zip.readEntry();
@@ -165,9 +208,14 @@ async function bundleSizes(): Promise<void> {
   if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith('.zip'))) {
     // A fresh clone: package first (offline, no credentials), as `npm test` does.
     process.stderr.write('bench: no Lambda bundles yet; running `serverless package --stage test` (offline) first...\n');
-    execFileSync(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'test'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'test'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
-  const zips = readdirSync(dir).filter((f) => f.endsWith('.zip')).sort();
+  const zips = readdirSync(dir)
+    .filter((f) => f.endsWith('.zip'))
+    .sort();
   const work = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   const bundles: { name: string; kb: number; unzippedKb: number; initMs: number }[] = [];
   for (const zip of zips) {
@@ -177,8 +225,15 @@ async function bundleSizes(): Promise<void> {
     if (!entry) throw new Error(`${zip}: no handler.js inside`);
     // Cold initialisation: load the bundle's handler module in a fresh Node process (module init only).
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(entry)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-    const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } }).toString()));
-    bundles.push({ name: zip.replace(/\.zip$/, ''), kb: statSync(join(dir, zip)).size / 1024, unzippedKb: folderBytes(target) / 1024, initMs: runs.sort((a, b) => a - b)[1]! });
+    const runs = [0, 1, 2].map(() =>
+      Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } }).toString()),
+    );
+    bundles.push({
+      name: zip.replace(/\.zip$/, ''),
+      kb: statSync(join(dir, zip)).size / 1024,
+      unzippedKb: folderBytes(target) / 1024,
+      initMs: runs.sort((a, b) => a - b)[1]!,
+    });
   }
   const over = bundles.filter((b) => b.kb > 500);
   const kb = (n: number) => `${n.toFixed(0)} KB`.padStart(7);
@@ -192,7 +247,11 @@ async function bundleSizes(): Promise<void> {
   const path = CONTAINMENT_PATH.map((name) => bundles.find((b) => b.name === name));
   if (path.every((b) => b !== undefined)) {
     const total = path.reduce((n, b) => n + b.initMs, 0);
-    row('  cold inits on the containment path', `${total.toFixed(0)} ms`, `${path.map((b) => `${b.name} ${b.initMs.toFixed(0)}`).join(' + ')} ms (goal < 300 ms)`);
+    row(
+      '  cold inits on the containment path',
+      `${total.toFixed(0)} ms`,
+      `${path.map((b) => `${b.name} ${b.initMs.toFixed(0)}`).join(' + ')} ms (goal < 300 ms)`,
+    );
   }
 }
 
@@ -207,7 +266,11 @@ async function containmentPath(): Promise<void> {
     name: accountId,
     email: 'x',
     root: {
-      accessKeys: Array.from({ length: keys }, (_, i) => ({ AccessKeyId: `AKIAROOTKEY${String(i).padStart(9, '0')}`, Status: 'Active' as const, CreateDate: '2024-01-01T00:00:00Z' })),
+      accessKeys: Array.from({ length: keys }, (_, i) => ({
+        AccessKeyId: `AKIAROOTKEY${String(i).padStart(9, '0')}`,
+        Status: 'Active' as const,
+        CreateDate: '2024-01-01T00:00:00Z',
+      })),
       signingCertificates: [{ CertificateId: 'CERTROOT000000000000000001', Status: 'Active' as const, UploadDate: '2024-01-01T00:00:00Z' }],
       mfaDevices: [],
       password: true,
@@ -220,7 +283,20 @@ async function containmentPath(): Promise<void> {
     iamUsers: [],
     events: {},
   });
-  const aws = new SimulatedAws({ accounts: { [MGMT]: account(MGMT, 0), [MEMBER]: account(MEMBER, 2) }, organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }, timer, LATENCY);
+  const aws = new SimulatedAws(
+    {
+      accounts: { [MGMT]: account(MGMT, 0), [MEMBER]: account(MEMBER, 2) },
+      organization: {
+        id: 'o-abcdefghij',
+        managementAccountId: MGMT,
+        features: ['RootCredentialsManagement', 'RootSessions'],
+        delegatedAdmins: [],
+      },
+      responderAccountId: MGMT,
+    },
+    timer,
+    LATENCY,
+  );
   const clock = { now: () => new Date(timer.now()) };
   const openedAt = new Date(0).toISOString();
   const state: ExecutionInput = {
@@ -230,21 +306,54 @@ async function containmentPath(): Promise<void> {
     openedAt,
     source: 'cloudtrail',
     unparsed: false,
-    trigger: { eventId: 'e', eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com', accountId: MEMBER, sourceIPAddress: '198.51.100.7', isRoot: true, benign: false, startsIncident: true, severity: 'critical', categories: ['sign-in'], reasons: [], eventTime: openedAt, parsed: true },
+    trigger: {
+      eventId: 'e',
+      eventName: 'ConsoleLogin',
+      eventSource: 'signin.amazonaws.com',
+      accountId: MEMBER,
+      sourceIPAddress: '198.51.100.7',
+      isRoot: true,
+      benign: false,
+      startsIncident: true,
+      severity: 'critical',
+      categories: ['sign-in'],
+      reasons: [],
+      eventTime: openedAt,
+      parsed: true,
+    },
     settings: { approvalWaitSeconds: 1, maxReminders: 0 },
   };
   const responder = aws.targetClients({ accountId: MGMT });
-  const snapshot = await snapshotRootCredentials(state, { clients: aws.targetClients({ accountId: MEMBER }), responder, useAssumeRoot: true, region: 'us-east-1', clock });
+  const snapshot = await snapshotRootCredentials(state, {
+    clients: aws.targetClients({ accountId: MEMBER }),
+    responder,
+    useAssumeRoot: true,
+    region: 'us-east-1',
+    clock,
+  });
   const afterSnapshot = timer.now();
-  const contained = await containRootCredentials({ ...state, snapshot: { Payload: snapshot } }, { responder, member: true, region: 'us-east-1', clock, timer });
+  const contained = await containRootCredentials(
+    { ...state, snapshot: { Payload: snapshot } },
+    { responder, member: true, region: 'us-east-1', clock, timer },
+  );
   const lastDelete = Math.max(...aws.changes.map((c) => c.at));
-  row(`containment, member account, ${LATENCY} ms per AWS call`, `${lastDelete} ms`, `execution start to the last of ${aws.changes.length} root credentials deleted (${contained.status})`);
-  row('  sequential AWS round trips on that path', `${lastDelete / LATENCY}`, `${afterSnapshot / LATENCY} in the snapshot, ${(lastDelete - afterSnapshot) / LATENCY} after it (goal: at most 3 after)`);
+  row(
+    `containment, member account, ${LATENCY} ms per AWS call`,
+    `${lastDelete} ms`,
+    `execution start to the last of ${aws.changes.length} root credentials deleted (${contained.status})`,
+  );
+  row(
+    '  sequential AWS round trips on that path',
+    `${lastDelete / LATENCY}`,
+    `${afterSnapshot / LATENCY} in the snapshot, ${(lastDelete - afterSnapshot) / LATENCY} after it (goal: at most 3 after)`,
+  );
 }
 
 /** Six processes that spin for `seconds` (three per core on these 2-core machines), then end by themselves. */
 function busyLoops(seconds: number): { stop(): void } {
-  const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+  const children = Array.from({ length: 6 }, () =>
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }),
+  );
   return { stop: () => children.forEach((c) => c.kill('SIGKILL')) };
 }
 
@@ -256,7 +365,11 @@ async function drills(): Promise<void> {
     idle.set(name, result.wallMs);
     const transitions = result.executions.reduce((n, e) => n + e.events.filter((x) => x.type === 'StateEntered').length, 0);
     const largest = result.executions.reduce((m, e) => (e.largestState.bytes > m.bytes ? e.largestState : m), { bytes: 0, where: '-' });
-    row(`drill ${name} --approve all`, `${result.wallMs} ms`, `${result.executions.length} execution(s), ${transitions} state transitions (the Step Functions cost driver), ${Math.round(result.simulated.ms / 60_000)} min simulated`);
+    row(
+      `drill ${name} --approve all`,
+      `${result.wallMs} ms`,
+      `${result.executions.length} execution(s), ${transitions} state transitions (the Step Functions cost driver), ${Math.round(result.simulated.ms / 60_000)} min simulated`,
+    );
     row('  largest state', `${(largest.bytes / 1024).toFixed(1)} KiB`, `${largest.where} (Step Functions' limit: 256 KiB)`);
   }
   // The same drills while six busy loops compete for both cores: simulated time keeps the outcome; the wall time grows.
@@ -264,7 +377,11 @@ async function drills(): Promise<void> {
   try {
     for (const { name } of listScenarios()) {
       const result = await runDrill({ scenario: name, approve: 'all', now, out: mkdtempSync(join(tmpdir(), 'bench-drill-')) });
-      row(`drill ${name}, 6 busy loops on the CPU`, `${result.wallMs} ms`, `idle ${idle.get(name)} ms; ${result.executions.every((e) => e.status === 'SUCCEEDED') ? 'every execution SUCCEEDED' : 'an execution FAILED'}`);
+      row(
+        `drill ${name}, 6 busy loops on the CPU`,
+        `${result.wallMs} ms`,
+        `idle ${idle.get(name)} ms; ${result.executions.every((e) => e.status === 'SUCCEEDED') ? 'every execution SUCCEEDED' : 'an execution FAILED'}`,
+      );
     }
   } finally {
     busy.stop();
@@ -274,7 +391,13 @@ async function drills(): Promise<void> {
 async function main(): Promise<void> {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
   // `npm run bench -- bundles` (or any of these names) runs only those parts.
-  const parts: Record<string, () => void | Promise<void>> = { triage: triageThroughput, review: cloudTrailReview, containment: containmentPath, bundles: bundleSizes, drills };
+  const parts: Record<string, () => void | Promise<void>> = {
+    triage: triageThroughput,
+    review: cloudTrailReview,
+    containment: containmentPath,
+    bundles: bundleSizes,
+    drills,
+  };
   const chosen = process.argv.slice(2);
   const unknown = chosen.filter((name) => !(name in parts));
   if (unknown.length > 0) throw new Error(`bench: unknown part(s) ${unknown.join(', ')}; the parts: ${Object.keys(parts).join(', ')}`);

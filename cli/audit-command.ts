@@ -21,7 +21,12 @@ export interface AuditDeps {
 const USAGE = 'usage: root-responder audit [--stage STAGE] [--profile PROFILE] [--region REGION] [--bucket BUCKET] [--members] [--json]';
 
 export async function auditCommand(args: string[], io: CommandIO, deps: AuditDeps): Promise<number> {
-  const options: { stage: string; region: string; bucket?: string; members: boolean; json: boolean } = { stage: 'prod', region: 'us-east-1', members: false, json: false };
+  const options: { stage: string; region: string; bucket?: string; members: boolean; json: boolean } = {
+    stage: 'prod',
+    region: 'us-east-1',
+    members: false,
+    json: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = () => {
@@ -33,7 +38,8 @@ export async function auditCommand(args: string[], io: CommandIO, deps: AuditDep
       if (arg === '--stage') options.stage = value();
       else if (arg === '--region') options.region = value();
       else if (arg === '--bucket') options.bucket = value();
-      else if (arg === '--profile') value(); // read by the caller before the clients were made
+      else if (arg === '--profile')
+        value(); // read by the caller before the clients were made
       else if (arg === '--members') options.members = true;
       else if (arg === '--json') options.json = true;
       else throw new Error(`unknown option ${arg}`);
@@ -56,16 +62,27 @@ export async function auditCommand(args: string[], io: CommandIO, deps: AuditDep
       return 2;
     }
   } else if (!options.json) {
-    io.stderr(`audit: no config/${options.stage}.json here: contacts are checked for presence only, and COMPLIANCE Object Lock is expected.`);
+    io.stderr(
+      `audit: no config/${options.stage}.json here: contacts are checked for presence only, and COMPLIANCE Object Lock is expected.`,
+    );
   }
   let accountId: string;
   try {
     accountId = await deps.accountId();
   } catch (error) {
-    io.stderr(`audit: cannot tell which account these credentials belong to (sts:GetCallerIdentity): ${(error as Error).name}: ${(error as Error).message}`);
+    io.stderr(
+      `audit: cannot tell which account these credentials belong to (sts:GetCallerIdentity): ${(error as Error).name}: ${(error as Error).message}`,
+    );
     return 2;
   }
-  const checks = await audit(deps.clients(options.region), { stage: options.stage, accountId, region: options.region, members: options.members, ...(config ? { config } : {}), ...(options.bucket ? { bucket: options.bucket } : {}) });
+  const checks = await audit(deps.clients(options.region), {
+    stage: options.stage,
+    accountId,
+    region: options.region,
+    members: options.members,
+    ...(config ? { config } : {}),
+    ...(options.bucket ? { bucket: options.bucket } : {}),
+  });
   if (options.json) io.stdout(JSON.stringify({ accountId, stage: options.stage, checks }, null, 2));
   else formatAudit(checks, accountId).forEach((line) => io.stdout(line));
   return checks.every((c) => c.status === 'pass') ? 0 : 1;

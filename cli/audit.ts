@@ -63,7 +63,13 @@ const CONTACT_TYPES: AlternateContactType[] = ['SECURITY', 'OPERATIONS', 'BILLIN
 function unknown(id: string, title: string, error: unknown, fix: string): AuditCheck {
   const name = errorName(error);
   const refused = error instanceof AccessDeniedError || name === 'AccessDeniedError' || /AccessDenied/.test(name);
-  return { id, title, status: 'unknown', detail: `${refused ? 'Refused' : 'Could not read'}: ${(error as Error).message ?? name}`.slice(0, 400), fix };
+  return {
+    id,
+    title,
+    status: 'unknown',
+    detail: `${refused ? 'Refused' : 'Could not read'}: ${(error as Error).message ?? name}`.slice(0, 400),
+    fix,
+  };
 }
 
 function causeName(error: unknown): string {
@@ -76,31 +82,82 @@ async function rootCredentials(clients: AuditClients): Promise<AuditCheck[]> {
     summary = (await awsCall('iam:GetAccountSummary', () => clients.target.iam().send(new GetAccountSummaryCommand({})))).SummaryMap ?? {};
   } catch (error) {
     const fix = 'Allow iam:GetAccountSummary and iam:ListVirtualMFADevices to the identity running the audit.';
-    return [unknown('root-mfa', 'Root MFA', error, fix), unknown('root-access-keys', 'Root access keys', error, fix), unknown('root-signing-certificates', 'Root signing certificates', error, fix)];
+    return [
+      unknown('root-mfa', 'Root MFA', error, fix),
+      unknown('root-access-keys', 'Root access keys', error, fix),
+      unknown('root-signing-certificates', 'Root signing certificates', error, fix),
+    ];
   }
   const checks: AuditCheck[] = [];
   if (summary['AccountMFAEnabled'] !== 1) {
-    checks.push({ id: 'root-mfa', title: 'Root MFA', status: 'fail', detail: 'Root has no MFA device (AccountMFAEnabled = 0).', fix: 'Sign in as root and register a FIDO2 security key (two, kept apart), under two-person control.' });
+    checks.push({
+      id: 'root-mfa',
+      title: 'Root MFA',
+      status: 'fail',
+      detail: 'Root has no MFA device (AccountMFAEnabled = 0).',
+      fix: 'Sign in as root and register a FIDO2 security key (two, kept apart), under two-person control.',
+    });
   } else {
     try {
       const devices = await everyPage(async (marker) => {
-        const out = await awsCall('iam:ListVirtualMFADevices', () => clients.target.iam().send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(marker ? { Marker: marker } : {}) })));
+        const out = await awsCall('iam:ListVirtualMFADevices', () =>
+          clients.target
+            .iam()
+            .send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(marker ? { Marker: marker } : {}) })),
+        );
         return { items: out.VirtualMFADevices, next: out.IsTruncated ? out.Marker : undefined };
       });
       const virtual = devices.filter((d) => d.User?.Arn?.endsWith(':root'));
       checks.push(
         virtual.length > 0
-          ? { id: 'root-mfa', title: 'Root MFA', status: 'fail', detail: `Root's MFA is a virtual (TOTP) device: ${virtual.map((d) => d.SerialNumber).join(', ')}. A phished code works for an attacker; a FIDO2 key does not.`, fix: 'Register a FIDO2 security key for root, then remove the virtual device.' }
-          : { id: 'root-mfa', title: 'Root MFA', status: 'pass', detail: 'Root has MFA, and none of it is a virtual device (a FIDO2 or hardware key; which one can only be read in an AssumeRoot audit session).' },
+          ? {
+              id: 'root-mfa',
+              title: 'Root MFA',
+              status: 'fail',
+              detail: `Root's MFA is a virtual (TOTP) device: ${virtual.map((d) => d.SerialNumber).join(', ')}. A phished code works for an attacker; a FIDO2 key does not.`,
+              fix: 'Register a FIDO2 security key for root, then remove the virtual device.',
+            }
+          : {
+              id: 'root-mfa',
+              title: 'Root MFA',
+              status: 'pass',
+              detail:
+                'Root has MFA, and none of it is a virtual device (a FIDO2 or hardware key; which one can only be read in an AssumeRoot audit session).',
+            },
       );
     } catch (error) {
       checks.push(unknown('root-mfa', 'Root MFA', error, 'Allow iam:ListVirtualMFADevices to the identity running the audit.'));
     }
   }
   const keys = summary['AccountAccessKeysPresent'] ?? 0;
-  checks.push(keys === 0 ? { id: 'root-access-keys', title: 'Root access keys', status: 'pass', detail: 'Root has no access keys.' } : { id: 'root-access-keys', title: 'Root access keys', status: 'fail', detail: 'Root has an access key (AccountAccessKeysPresent = 1).', fix: 'Sign in as root, Security credentials > Access keys: delete every key (in a member account: `aws iam delete-access-key` in an AssumeRoot session).' });
+  checks.push(
+    keys === 0
+      ? { id: 'root-access-keys', title: 'Root access keys', status: 'pass', detail: 'Root has no access keys.' }
+      : {
+          id: 'root-access-keys',
+          title: 'Root access keys',
+          status: 'fail',
+          detail: 'Root has an access key (AccountAccessKeysPresent = 1).',
+          fix: 'Sign in as root, Security credentials > Access keys: delete every key (in a member account: `aws iam delete-access-key` in an AssumeRoot session).',
+        },
+  );
   const certificates = summary['AccountSigningCertificatesPresent'] ?? 0;
-  checks.push(certificates === 0 ? { id: 'root-signing-certificates', title: 'Root signing certificates', status: 'pass', detail: 'Root has no X.509 signing certificates.' } : { id: 'root-signing-certificates', title: 'Root signing certificates', status: 'fail', detail: 'Root has a signing certificate (AccountSigningCertificatesPresent = 1).', fix: 'Sign in as root, Security credentials > X.509 certificates: delete them.' });
+  checks.push(
+    certificates === 0
+      ? {
+          id: 'root-signing-certificates',
+          title: 'Root signing certificates',
+          status: 'pass',
+          detail: 'Root has no X.509 signing certificates.',
+        }
+      : {
+          id: 'root-signing-certificates',
+          title: 'Root signing certificates',
+          status: 'fail',
+          detail: 'Root has a signing certificate (AccountSigningCertificatesPresent = 1).',
+          fix: 'Sign in as root, Security credentials > X.509 certificates: delete them.',
+        },
+  );
   return checks;
 }
 
@@ -113,7 +170,12 @@ async function alternateContacts(clients: AuditClients, options: AuditOptions): 
     for (const type of CONTACT_TYPES) {
       let contact: { Name?: string; Title?: string; EmailAddress?: string; PhoneNumber?: string } | null;
       try {
-        contact = (await awsCall('account:GetAlternateContact', () => clients.target.account().send(new GetAlternateContactCommand({ AlternateContactType: type })))).AlternateContact ?? null;
+        contact =
+          (
+            await awsCall('account:GetAlternateContact', () =>
+              clients.target.account().send(new GetAlternateContactCommand({ AlternateContactType: type })),
+            )
+          ).AlternateContact ?? null;
       } catch (error) {
         if (causeName(error) !== 'ResourceNotFoundException') throw error;
         contact = null;
@@ -124,15 +186,36 @@ async function alternateContacts(clients: AuditClients, options: AuditOptions): 
         continue;
       }
       if (want) {
-        const diff = (['name', 'title', 'emailAddress', 'phoneNumber'] as const).filter((f) => (contact as Record<string, string | undefined>)[f === 'emailAddress' ? 'EmailAddress' : f === 'phoneNumber' ? 'PhoneNumber' : f === 'name' ? 'Name' : 'Title'] !== want[f]);
-        if (diff.length > 0) problems.push(`${type} differs from the stage config in ${diff.join(', ')} (now ${contact.EmailAddress ?? '?'})`);
+        const diff = (['name', 'title', 'emailAddress', 'phoneNumber'] as const).filter(
+          (f) =>
+            (contact as Record<string, string | undefined>)[
+              f === 'emailAddress' ? 'EmailAddress' : f === 'phoneNumber' ? 'PhoneNumber' : f === 'name' ? 'Name' : 'Title'
+            ] !== want[f],
+        );
+        if (diff.length > 0)
+          problems.push(`${type} differs from the stage config in ${diff.join(', ')} (now ${contact.EmailAddress ?? '?'})`);
       }
     }
   } catch (error) {
     return unknown(id, title, error, 'Allow account:GetAlternateContact to the identity running the audit.');
   }
-  if (problems.length > 0) return { id, title, status: 'fail', detail: problems.join('; '), fix: 'Set the alternate contacts (Account > Alternate contacts, or `aws account put-alternate-contact`) to the people in the stage config; an attacker who changed SECURITY receives AWS\'s security notices.' };
-  return { id, title, status: 'pass', detail: Object.keys(expected).length > 0 ? 'Every alternate contact equals the stage config.' : 'SECURITY is set (no baseline in a stage config to compare with: pass --stage with config/<stage>.json).' };
+  if (problems.length > 0)
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: problems.join('; '),
+      fix: "Set the alternate contacts (Account > Alternate contacts, or `aws account put-alternate-contact`) to the people in the stage config; an attacker who changed SECURITY receives AWS's security notices.",
+    };
+  return {
+    id,
+    title,
+    status: 'pass',
+    detail:
+      Object.keys(expected).length > 0
+        ? 'Every alternate contact equals the stage config.'
+        : 'SECURITY is set (no baseline in a stage config to compare with: pass --stage with config/<stage>.json).',
+  };
 }
 
 async function trails(clients: AuditClients, regions: string[]): Promise<AuditCheck> {
@@ -144,20 +227,38 @@ async function trails(clients: AuditClients, regions: string[]): Promise<AuditCh
     for (const region of regions) {
       // DescribeTrails in a region lists its own trails and the multi-region trails that cover it
       // (shadow trails); a trail's status is read in its home region.
-      const list = (await awsCall('cloudtrail:DescribeTrails', () => clients.target.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })))).trailList ?? [];
+      const list =
+        (
+          await awsCall('cloudtrail:DescribeTrails', () =>
+            clients.target.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })),
+          )
+        ).trailList ?? [];
       for (const trail of list) {
         if (!trail.TrailARN || !trail.HomeRegion) continue;
         if (!(trail.IsMultiRegionTrail || trail.HomeRegion === region)) continue;
         let logging = checked.get(trail.TrailARN);
         if (logging === undefined) {
-          logging = Boolean((await awsCall('cloudtrail:GetTrailStatus', () => clients.target.cloudtrail(trail.HomeRegion!).send(new GetTrailStatusCommand({ Name: trail.TrailARN })))).IsLogging);
+          logging = Boolean(
+            (
+              await awsCall('cloudtrail:GetTrailStatus', () =>
+                clients.target.cloudtrail(trail.HomeRegion!).send(new GetTrailStatusCommand({ Name: trail.TrailARN })),
+              )
+            ).IsLogging,
+          );
           checked.set(trail.TrailARN, logging);
         }
         if (logging) covered.add(region);
       }
     }
     const missing = regions.filter((r) => !covered.has(r));
-    if (missing.length > 0) return { id, title, status: 'fail', detail: `No logging trail covers ${missing.join(', ')}: root activity there would leave no record for the responder to review.`, fix: 'Create (or restart) a multi-region trail logging management events, ideally an organization trail.' };
+    if (missing.length > 0)
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `No logging trail covers ${missing.join(', ')}: root activity there would leave no record for the responder to review.`,
+        fix: 'Create (or restart) a multi-region trail logging management events, ideally an organization trail.',
+      };
     return { id, title, status: 'pass', detail: `A logging trail covers each of the ${regions.length} enabled regions.` };
   } catch (error) {
     return unknown(id, title, error, 'Allow cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus to the identity running the audit.');
@@ -170,15 +271,26 @@ async function guardDuty(clients: AuditClients, regions: string[]): Promise<Audi
   try {
     const off: string[] = [];
     for (const region of regions) {
-      const detectors = (await awsCall('guardduty:ListDetectors', () => clients.target.guardduty(region).send(new ListDetectorsCommand({})))).DetectorIds ?? [];
+      const detectors =
+        (await awsCall('guardduty:ListDetectors', () => clients.target.guardduty(region).send(new ListDetectorsCommand({})))).DetectorIds ??
+        [];
       let enabled = false;
       for (const detectorId of detectors) {
-        const detector = await awsCall('guardduty:GetDetector', () => clients.target.guardduty(region).send(new GetDetectorCommand({ DetectorId: detectorId })));
+        const detector = await awsCall('guardduty:GetDetector', () =>
+          clients.target.guardduty(region).send(new GetDetectorCommand({ DetectorId: detectorId })),
+        );
         if (detector.Status === 'ENABLED') enabled = true;
       }
       if (!enabled) off.push(region);
     }
-    if (off.length > 0) return { id, title, status: 'fail', detail: `GuardDuty is off in ${off.join(', ')} (its RootCredentialUsage finding is one of the responder's triggers).`, fix: 'Enable GuardDuty in every enabled region (organization-wide from the delegated administrator).' };
+    if (off.length > 0)
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `GuardDuty is off in ${off.join(', ')} (its RootCredentialUsage finding is one of the responder's triggers).`,
+        fix: 'Enable GuardDuty in every enabled region (organization-wide from the delegated administrator).',
+      };
     return { id, title, status: 'pass', detail: `GuardDuty is on in each of the ${regions.length} enabled regions.` };
   } catch (error) {
     return unknown(id, title, error, 'Allow guardduty:ListDetectors and guardduty:GetDetector to the identity running the audit.');
@@ -190,10 +302,22 @@ async function centralizedRootAccess(clients: AuditClients, options: AuditOption
   const title = 'Centralized root access management';
   let managementAccountId: string;
   try {
-    managementAccountId = (await awsCall('organizations:DescribeOrganization', () => clients.target.organizations().send(new DescribeOrganizationCommand({})))).Organization?.MasterAccountId ?? '';
+    managementAccountId =
+      (await awsCall('organizations:DescribeOrganization', () => clients.target.organizations().send(new DescribeOrganizationCommand({}))))
+        .Organization?.MasterAccountId ?? '';
   } catch (error) {
     if (causeName(error) === 'AWSOrganizationsNotInUseException') {
-      return { id, title, status: options.config?.mode === 'organization' ? 'fail' : 'pass', detail: 'This account is in no organization: root credentials here can only be removed by a person (the responder asks one).', ...(options.config?.mode === 'organization' ? { fix: 'The stage config says organization mode: run the audit in the organization\'s management or delegated-administrator account.' } : {}) };
+      return {
+        id,
+        title,
+        status: options.config?.mode === 'organization' ? 'fail' : 'pass',
+        detail: 'This account is in no organization: root credentials here can only be removed by a person (the responder asks one).',
+        ...(options.config?.mode === 'organization'
+          ? {
+              fix: "The stage config says organization mode: run the audit in the organization's management or delegated-administrator account.",
+            }
+          : {}),
+      };
     }
     return unknown(id, title, error, 'Allow organizations:DescribeOrganization to the identity running the audit.');
   }
@@ -201,25 +325,67 @@ async function centralizedRootAccess(clients: AuditClients, options: AuditOption
   try {
     if (options.members) posture = await readRootAccessPosture(clients.target, managementAccountId, undefined, options.now);
     else {
-      const features = (await awsCall('iam:ListOrganizationsFeatures', () => clients.target.iam().send(new ListOrganizationsFeaturesCommand({})))).EnabledFeatures ?? [];
+      const features =
+        (await awsCall('iam:ListOrganizationsFeatures', () => clients.target.iam().send(new ListOrganizationsFeaturesCommand({}))))
+          .EnabledFeatures ?? [];
       const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => features.some((e) => e === f));
       posture = { features, enabled, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
     }
   } catch (error) {
     const name = causeName(error);
     if (name === 'OrganizationNotFoundException' || name === 'ServiceAccessNotEnabledException') {
-      return { id, title, status: 'fail', detail: `Centralized root access management is not available here (${name}).`, fix: 'In the management account: IAM > Root access management > Enable (trusted access for IAM in Organizations, then both features: root credentials management and privileged root actions in member accounts).' };
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `Centralized root access management is not available here (${name}).`,
+        fix: 'In the management account: IAM > Root access management > Enable (trusted access for IAM in Organizations, then both features: root credentials management and privileged root actions in member accounts).',
+      };
     }
-    return unknown(id, title, error, 'Run the audit in the management account or the delegated administrator for IAM, with iam:ListOrganizationsFeatures, organizations:ListAccounts and sts:AssumeRoot.');
+    return unknown(
+      id,
+      title,
+      error,
+      'Run the audit in the management account or the delegated administrator for IAM, with iam:ListOrganizationsFeatures, organizations:ListAccounts and sts:AssumeRoot.',
+    );
   }
-  if (!posture.enabled) return { id, title, status: 'fail', detail: `Not enabled (features: ${posture.features.join(', ') || 'none'}): the responder cannot delete a member account's root credentials, only ask a person.`, fix: 'IAM > Root access management > Enable both features (root credentials management, privileged root actions).' };
+  if (!posture.enabled)
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: `Not enabled (features: ${posture.features.join(', ') || 'none'}): the responder cannot delete a member account's root credentials, only ask a person.`,
+      fix: 'IAM > Root access management > Enable both features (root credentials management, privileged root actions).',
+    };
   const withCredentials = posture.membersWithRootCredentials;
-  const unchecked = posture.unchecked.length > 0 ? ` ${posture.unchecked.length} member(s) could not be checked (${posture.unchecked.map((u) => u.accountId).join(', ')}).` : '';
-  if (!options.members) return { id, title, status: 'pass', detail: 'Enabled (both features). Member accounts\' root credentials were not checked: --members checks each in an AssumeRoot audit session, which the responder will see as root activity.' };
+  const unchecked =
+    posture.unchecked.length > 0
+      ? ` ${posture.unchecked.length} member(s) could not be checked (${posture.unchecked.map((u) => u.accountId).join(', ')}).`
+      : '';
+  if (!options.members)
+    return {
+      id,
+      title,
+      status: 'pass',
+      detail:
+        "Enabled (both features). Member accounts' root credentials were not checked: --members checks each in an AssumeRoot audit session, which the responder will see as root activity.",
+    };
   if (withCredentials.length > 0) {
-    return { id, title, status: 'fail', detail: `Enabled; ${withCredentials.length} of ${posture.membersChecked} member accounts still have root credentials: ${withCredentials.map((m) => `${m.accountId}${m.accessKeys ? ' (access keys)' : ''}`).join(', ')}.${unchecked}`, fix: 'Delete those members\' root credentials (IAM > Root access management > the account > Delete root user credentials).' };
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: `Enabled; ${withCredentials.length} of ${posture.membersChecked} member accounts still have root credentials: ${withCredentials.map((m) => `${m.accountId}${m.accessKeys ? ' (access keys)' : ''}`).join(', ')}.${unchecked}`,
+      fix: "Delete those members' root credentials (IAM > Root access management > the account > Delete root user credentials).",
+    };
   }
-  return { id, title, status: posture.unchecked.length > 0 ? 'unknown' : 'pass', detail: `Enabled; none of the ${posture.membersChecked} member accounts checked has root credentials.${unchecked}`, ...(posture.unchecked.length > 0 ? { fix: 'Check the named members by hand (AssumeRoot was refused or failed for them).' } : {}) };
+  return {
+    id,
+    title,
+    status: posture.unchecked.length > 0 ? 'unknown' : 'pass',
+    detail: `Enabled; none of the ${posture.membersChecked} member accounts checked has root credentials.${unchecked}`,
+    ...(posture.unchecked.length > 0 ? { fix: 'Check the named members by hand (AssumeRoot was refused or failed for them).' } : {}),
+  };
 }
 
 async function forwarding(clients: AuditClients, options: AuditOptions, regions: string[]): Promise<AuditCheck[]> {
@@ -231,13 +397,20 @@ async function forwarding(clients: AuditClients, options: AuditOptions, regions:
   try {
     for (const region of regions) {
       const found = await everyPage(async (token) => {
-        const out = await awsCall('events:ListRules', () => clients.target.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })));
+        const out = await awsCall('events:ListRules', () =>
+          clients.target
+            .events(region)
+            .send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })),
+        );
         return { items: out.Rules, next: out.NextToken };
       });
       // Forwarding stacks name a rule root-responder-<stage>-<id>; the responder's own stack lets
       // CloudFormation name it root-responder-<stage>-<id>-<suffix>: both start with the same prefix.
       for (const ruleId of FORWARDED_RULES) {
-        const rule = found.find((r) => r.Name === forwardingRuleName(options.stage, ruleId) || r.Name?.startsWith(`${forwardingRuleName(options.stage, ruleId)}-`));
+        const rule = found.find(
+          (r) =>
+            r.Name === forwardingRuleName(options.stage, ruleId) || r.Name?.startsWith(`${forwardingRuleName(options.stage, ruleId)}-`),
+        );
         if (!rule) brokenRules.push(`${region} ${ruleId} missing`);
         else if (rule.State === 'DISABLED') brokenRules.push(`${region} ${ruleId} disabled`);
       }
@@ -248,22 +421,38 @@ async function forwarding(clients: AuditClients, options: AuditOptions, regions:
   try {
     for (const region of regions) {
       const schedules = await everyPage(async (token) => {
-        const out = await awsCall('scheduler:ListSchedules', () => clients.scheduler(region).send(new ListSchedulesCommand({ NamePrefix: prefix, ...(token ? { NextToken: token } : {}) })));
+        const out = await awsCall('scheduler:ListSchedules', () =>
+          clients.scheduler(region).send(new ListSchedulesCommand({ NamePrefix: prefix, ...(token ? { NextToken: token } : {}) })),
+        );
         return { items: out.Schedules, next: out.NextToken };
       });
-      const live = schedules.filter((s) => (s.Name === names.canaryScheduleName(options.stage) || s.Name?.startsWith(`${prefix}CanarySchedule`)) && s.State !== 'DISABLED');
+      const live = schedules.filter(
+        (s) =>
+          (s.Name === names.canaryScheduleName(options.stage) || s.Name?.startsWith(`${prefix}CanarySchedule`)) && s.State !== 'DISABLED',
+      );
       if (live.length === 0) missingCanary.push(region);
     }
   } catch (error) {
     Object.assign(canary, unknown(canary.id, canary.title, error, 'Allow scheduler:ListSchedules to the identity running the audit.'));
   }
   if (rules.status === 'pass') {
-    rules.detail = brokenRules.length === 0 ? `All ${FORWARDED_RULES.length} rules are present and enabled in each of the ${regions.length} enabled regions.` : `Broken: ${brokenRules.join('; ')}. Root activity there would not reach the responder.`;
-    if (brokenRules.length > 0) Object.assign(rules, { status: 'fail', fix: `Deploy the forwarding template (.serverless/member-forwarding.json, stage ${options.stage}) to those regions, or redeploy the responder stack for its own region.` });
+    rules.detail =
+      brokenRules.length === 0
+        ? `All ${FORWARDED_RULES.length} rules are present and enabled in each of the ${regions.length} enabled regions.`
+        : `Broken: ${brokenRules.join('; ')}. Root activity there would not reach the responder.`;
+    if (brokenRules.length > 0)
+      Object.assign(rules, {
+        status: 'fail',
+        fix: `Deploy the forwarding template (.serverless/member-forwarding.json, stage ${options.stage}) to those regions, or redeploy the responder stack for its own region.`,
+      });
   }
   if (canary.status === 'pass') {
-    canary.detail = missingCanary.length === 0 ? `An enabled canary schedule in each of the ${regions.length} enabled regions.` : `No enabled canary schedule in ${missingCanary.join(', ')}: the pipeline check cannot tell whether those regions still forward.`;
-    if (missingCanary.length > 0) Object.assign(canary, { status: 'fail', fix: 'Deploy the forwarding template (it carries the canary schedule) to those regions.' });
+    canary.detail =
+      missingCanary.length === 0
+        ? `An enabled canary schedule in each of the ${regions.length} enabled regions.`
+        : `No enabled canary schedule in ${missingCanary.join(', ')}: the pipeline check cannot tell whether those regions still forward.`;
+    if (missingCanary.length > 0)
+      Object.assign(canary, { status: 'fail', fix: 'Deploy the forwarding template (it carries the canary schedule) to those regions.' });
   }
   return [rules, canary];
 }
@@ -274,16 +463,29 @@ async function subscriptions(clients: AuditClients, options: AuditOptions): Prom
   const region = options.region ?? 'us-east-1';
   try {
     const topics = await everyPage(async (token) => {
-      const out = await awsCall('sns:ListTopics', () => clients.sns(region).send(new ListTopicsCommand({ ...(token ? { NextToken: token } : {}) })));
+      const out = await awsCall('sns:ListTopics', () =>
+        clients.sns(region).send(new ListTopicsCommand({ ...(token ? { NextToken: token } : {}) })),
+      );
       return { items: out.Topics, next: out.NextToken };
     });
-    const ours = topics.map((t) => t.TopicArn ?? '').filter((arn) => /-(Alert|Responders|Escalation)Topic-/.test(arn) && arn.split(':').pop()!.startsWith(names.prefix(options.stage)));
-    if (ours.length === 0) return { id, title, status: 'fail', detail: `No ${names.stackName(options.stage)} topics in ${region}: the responder is not deployed here (or under another stage name).`, fix: `npx serverless deploy --stage ${options.stage}` };
+    const ours = topics
+      .map((t) => t.TopicArn ?? '')
+      .filter((arn) => /-(Alert|Responders|Escalation)Topic-/.test(arn) && arn.split(':').pop()!.startsWith(names.prefix(options.stage)));
+    if (ours.length === 0)
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `No ${names.stackName(options.stage)} topics in ${region}: the responder is not deployed here (or under another stage name).`,
+        fix: `npx serverless deploy --stage ${options.stage}`,
+      };
     const problems: string[] = [];
     let confirmed = 0;
     for (const topicArn of ours) {
       const subs = await everyPage(async (token) => {
-        const out = await awsCall('sns:ListSubscriptionsByTopic', () => clients.sns(region).send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, ...(token ? { NextToken: token } : {}) })));
+        const out = await awsCall('sns:ListSubscriptionsByTopic', () =>
+          clients.sns(region).send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, ...(token ? { NextToken: token } : {}) })),
+        );
         return { items: out.Subscriptions, next: out.NextToken };
       });
       const topic = topicArn.split(':').pop()!;
@@ -293,16 +495,41 @@ async function subscriptions(clients: AuditClients, options: AuditOptions): Prom
           problems.push(`${sub.Endpoint} on ${topic} has not confirmed`);
           continue;
         }
-        const attributes = (await awsCall('sns:GetSubscriptionAttributes', () => clients.sns(region).send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn })))).Attributes ?? {};
+        const attributes =
+          (
+            await awsCall('sns:GetSubscriptionAttributes', () =>
+              clients.sns(region).send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn })),
+            )
+          ).Attributes ?? {};
         if (attributes['PendingConfirmation'] === 'true') problems.push(`${sub.Endpoint} on ${topic} has not confirmed`);
-        else if (attributes['ConfirmationWasAuthenticated'] !== 'true') problems.push(`${sub.Endpoint} on ${topic} can be unsubscribed by anyone holding an email's link (confirmed without authentication)`);
+        else if (attributes['ConfirmationWasAuthenticated'] !== 'true')
+          problems.push(
+            `${sub.Endpoint} on ${topic} can be unsubscribed by anyone holding an email's link (confirmed without authentication)`,
+          );
         else confirmed += 1;
       }
     }
-    if (problems.length > 0) return { id, title, status: 'fail', detail: problems.join('; '), fix: 'Have each responder confirm with `npx root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN` (the token is in the confirmation email), so unsubscribing needs AWS credentials.' };
-    return { id, title, status: 'pass', detail: `${confirmed} subscription(s) on ${ours.length} topic(s), each confirmed with authentication.` };
+    if (problems.length > 0)
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: problems.join('; '),
+        fix: 'Have each responder confirm with `npx root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN` (the token is in the confirmation email), so unsubscribing needs AWS credentials.',
+      };
+    return {
+      id,
+      title,
+      status: 'pass',
+      detail: `${confirmed} subscription(s) on ${ours.length} topic(s), each confirmed with authentication.`,
+    };
   } catch (error) {
-    return unknown(id, title, error, 'Allow sns:ListTopics, sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes to the identity running the audit.');
+    return unknown(
+      id,
+      title,
+      error,
+      'Allow sns:ListTopics, sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes to the identity running the audit.',
+    );
   }
 }
 
@@ -316,23 +543,53 @@ async function evidenceBucket(clients: AuditClients, options: AuditOptions): Pro
       const prefix = `${names.prefix(options.stage)}evidencebucket`;
       const buckets = (await awsCall('s3:ListAllMyBuckets', () => clients.s3().send(new ListBucketsCommand({})))).Buckets ?? [];
       bucket = buckets.map((b) => b.Name ?? '').find((name) => name.startsWith(prefix));
-      if (!bucket) return { id, title, status: 'fail', detail: `No bucket named ${prefix}-*: the responder is not deployed here (or pass --bucket).`, fix: `npx serverless deploy --stage ${options.stage}` };
+      if (!bucket)
+        return {
+          id,
+          title,
+          status: 'fail',
+          detail: `No bucket named ${prefix}-*: the responder is not deployed here (or pass --bucket).`,
+          fix: `npx serverless deploy --stage ${options.stage}`,
+        };
     }
     let lock;
     try {
-      lock = (await awsCall('s3:GetBucketObjectLockConfiguration', () => clients.s3().send(new GetObjectLockConfigurationCommand({ Bucket: bucket })))).ObjectLockConfiguration;
+      lock = (
+        await awsCall('s3:GetBucketObjectLockConfiguration', () =>
+          clients.s3().send(new GetObjectLockConfigurationCommand({ Bucket: bucket })),
+        )
+      ).ObjectLockConfiguration;
     } catch (error) {
       if (causeName(error) !== 'ObjectLockConfigurationNotFoundError') throw error;
       lock = undefined;
     }
-    if (lock?.ObjectLockEnabled !== 'Enabled') return { id, title, status: 'fail', detail: `${bucket} has no Object Lock: whoever holds root could delete the evidence.`, fix: 'Object Lock can only be set when a bucket is created: redeploy the stack (the template creates it with Object Lock).' };
+    if (lock?.ObjectLockEnabled !== 'Enabled')
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `${bucket} has no Object Lock: whoever holds root could delete the evidence.`,
+        fix: 'Object Lock can only be set when a bucket is created: redeploy the stack (the template creates it with Object Lock).',
+      };
     const mode = lock.Rule?.DefaultRetention?.Mode;
     const want = options.config?.objectLockMode ?? 'COMPLIANCE';
-    if (mode !== want) return { id, title, status: 'fail', detail: `${bucket}: default retention ${mode ?? 'none'}, the stage expects ${want}${want === 'COMPLIANCE' ? ' (GOVERNANCE can be lifted by a principal with s3:BypassGovernanceRetention)' : ''}.`, fix: `Set objectLockMode in config/${options.stage}.json and redeploy.` };
+    if (mode !== want)
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `${bucket}: default retention ${mode ?? 'none'}, the stage expects ${want}${want === 'COMPLIANCE' ? ' (GOVERNANCE can be lifted by a principal with s3:BypassGovernanceRetention)' : ''}.`,
+        fix: `Set objectLockMode in config/${options.stage}.json and redeploy.`,
+      };
     const days = lock.Rule?.DefaultRetention?.Days ?? (lock.Rule?.DefaultRetention?.Years ?? 0) * 365;
     return { id, title, status: 'pass', detail: `${bucket}: Object Lock ${mode}, ${days} days by default.` };
   } catch (error) {
-    return unknown(id, title, error, 'Allow s3:ListAllMyBuckets and s3:GetBucketObjectLockConfiguration to the identity running the audit (or pass --bucket).');
+    return unknown(
+      id,
+      title,
+      error,
+      'Allow s3:ListAllMyBuckets and s3:GetBucketObjectLockConfiguration to the identity running the audit (or pass --bucket).',
+    );
   }
 }
 
@@ -344,7 +601,12 @@ export async function audit(clients: AuditClients, options: AuditOptions): Promi
   } catch (error) {
     // Without the list of enabled regions, check the responder's own region and say what is missing.
     regions = [options.region ?? 'us-east-1'];
-    regionsCheck = unknown('enabled-regions', 'Enabled regions', error, 'Allow account:ListRegions to the identity running the audit; only the responder\'s region was checked.');
+    regionsCheck = unknown(
+      'enabled-regions',
+      'Enabled regions',
+      error,
+      "Allow account:ListRegions to the identity running the audit; only the responder's region was checked.",
+    );
   }
   const checks = [
     ...(await rootCredentials(clients)),

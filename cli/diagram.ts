@@ -42,7 +42,8 @@ export function mermaid(options: { highlight?: Iterable<string> } = {}): string 
       if (typeof state['Next'] === 'string') edges.push(`${id(name)} --> ${id(state['Next'])}`);
       if (typeof state['Default'] === 'string') edges.push(`${id(name)} -->|otherwise| ${id(state['Default'])}`);
       for (const c of (state['Choices'] as { Next: string }[] | undefined) ?? []) edges.push(`${id(name)} -->|yes| ${id(c.Next)}`);
-      for (const c of (state['Catch'] as { Next: string; ErrorEquals: string[] }[] | undefined) ?? []) edges.push(`${id(name)} -.->|${c.ErrorEquals.join(', ').replace(/States\./g, '')}| ${id(c.Next)}`);
+      for (const c of (state['Catch'] as { Next: string; ErrorEquals: string[] }[] | undefined) ?? [])
+        edges.push(`${id(name)} -.->|${c.ErrorEquals.join(', ').replace(/States\./g, '')}| ${id(c.Next)}`);
     }
   };
   walk(definition, '  ');
@@ -56,7 +57,8 @@ export function mermaid(options: { highlight?: Iterable<string> } = {}): string 
 }
 
 /** The README's picture, between its markers. */
-export const README_DIAGRAM_START = '<!-- workflow-diagram:start (generated from the ASL file; `npx root-responder diagram --readme` rewrites it) -->';
+export const README_DIAGRAM_START =
+  '<!-- workflow-diagram:start (generated from the ASL file; `npx root-responder diagram --readme` rewrites it) -->';
 export const README_DIAGRAM_END = '<!-- workflow-diagram:end -->';
 
 export function readmeDiagramBlock(): string {

@@ -59,15 +59,24 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       approve,
       onReady: (info: DrillReadyInfo) => {
         byAccount = info.accounts.length > 1;
-        if (byAccount && !json) io.stdout(`Root events in ${info.accounts.length} accounts (${info.accounts.join(', ')}): one incident and one execution each.`);
+        if (byAccount && !json)
+          io.stdout(`Root events in ${info.accounts.length} accounts (${info.accounts.join(', ')}): one incident and one execution each.`);
         if (approve === 'interactive') info.responders.forEach((r) => io.stdout(`responder ${r.email}  TOTP secret ${r.totpSecret}`));
       },
-      ...(approve === 'interactive' ? { onLink: (link: string, subject: string) => io.stdout(`approval  ${subject.replace(/^\[root-responder\]\s*/, '')}\n          ${link}`) } : {}),
+      ...(approve === 'interactive'
+        ? {
+            onLink: (link: string, subject: string) =>
+              io.stdout(`approval  ${subject.replace(/^\[root-responder\]\s*/, '')}\n          ${link}`),
+          }
+        : {}),
       ...(out ? { out } : {}),
       ...(json
         ? {}
         : {
-            onIntake: (line) => io.stdout(`intake  ${line.eventName.padEnd(18)} ${line.eventTime ?? ''}  -> ${line.outcome}${line.incidentId ? ` ${line.incidentId}` : ''}${line.error ? ` (${line.error})` : ''}`),
+            onIntake: (line) =>
+              io.stdout(
+                `intake  ${line.eventName.padEnd(18)} ${line.eventTime ?? ''}  -> ${line.outcome}${line.incidentId ? ` ${line.incidentId}` : ''}${line.error ? ` (${line.error})` : ''}`,
+              ),
             onEvent: (execution, event) => {
               if (!event.state) return;
               const key = `${execution.name}/${event.index ?? ''}/${event.state}`;
@@ -75,10 +84,17 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
               const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
-                io.stdout(`  ${paint(36, '>')} ${event.state}${where}${event.state === 'Request Approval' || event.state === 'Request Sign-In Confirmation' ? paint(33, '  waiting on people...') : ''}`);
+                io.stdout(
+                  `  ${paint(36, '>')} ${event.state}${where}${event.state === 'Request Approval' || event.state === 'Request Sign-In Confirmation' ? paint(33, '  waiting on people...') : ''}`,
+                );
               } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
                 const ms = event.timestamp - (startedAt.get(key) ?? event.timestamp);
-                const mark = event.type === 'StateExited' ? paint(32, 'ok') : event.type === 'StateCaught' ? paint(33, `caught ${event.error ?? ''}`) : paint(31, `FAILED ${event.error ?? ''}`);
+                const mark =
+                  event.type === 'StateExited'
+                    ? paint(32, 'ok')
+                    : event.type === 'StateCaught'
+                      ? paint(33, `caught ${event.error ?? ''}`)
+                      : paint(31, `FAILED ${event.error ?? ''}`);
                 io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${formatDuration(ms)})`);
               }
             },
@@ -97,9 +113,15 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       const transitions = execution.events.filter((e) => e.type === 'StateEntered').length;
       const invocations = execution.events.filter((e) => e.type === 'StateEntered' && e.stateType === 'Task').length;
       io.stdout('');
-      io.stdout(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ${formatDuration(execution.durationMs)}${approve === 'interactive' ? '' : ' of simulated time'}`);
-      io.stdout(`Largest state: ${execution.largestState.bytes.toLocaleString('en-US')} bytes at ${execution.largestState.where} (Step Functions refuses more than 262,144); ${execution.historyEvents} history events (limit 25,000).`);
-      io.stdout(`Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`);
+      io.stdout(
+        `Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ${formatDuration(execution.durationMs)}${approve === 'interactive' ? '' : ' of simulated time'}`,
+      );
+      io.stdout(
+        `Largest state: ${execution.largestState.bytes.toLocaleString('en-US')} bytes at ${execution.largestState.where} (Step Functions refuses more than 262,144); ${execution.historyEvents} history events (limit 25,000).`,
+      );
+      io.stdout(
+        `Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`,
+      );
     }
     for (const { accountId, dir } of result.reports) {
       const reportFile = join(dir, 'report.json');
@@ -107,9 +129,16 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
         io.stdout(`Account ${accountId}: no report was written (see the execution above).`);
         continue;
       }
-      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { status: string; severity: string; findings: unknown[]; openItems: string[] };
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+        status: string;
+        severity: string;
+        findings: unknown[];
+        openItems: string[];
+      };
       io.stdout('');
-      io.stdout(`${result.reports.length > 1 ? `Account ${accountId}: incident` : 'Incident'} status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`);
+      io.stdout(
+        `${result.reports.length > 1 ? `Account ${accountId}: incident` : 'Incident'} status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`,
+      );
       io.stdout('Still open:');
       for (const item of report.openItems) io.stdout(`  - ${item}`);
       io.stdout(`Report: ${join(dir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(dir, 'evidence')}/`);
@@ -120,9 +149,14 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     const p = result.pipeline;
     io.stdout('');
     if ('error' in p) io.stdout(`Pipeline check failed (in AWS the next scheduled run tries again): ${p.error}`);
-    else io.stdout(`Pipeline check (scheduled in AWS, once here after each account and region sent its canary): ${p.forwarders} forwarder(s) in ${p.accounts} account(s), ${p.silent.length} silent, ${p.uncovered.length} uncovered region(s), ${p.unreadable.length} unreadable account(s).`);
+    else
+      io.stdout(
+        `Pipeline check (scheduled in AWS, once here after each account and region sent its canary): ${p.forwarders} forwarder(s) in ${p.accounts} account(s), ${p.silent.length} silent, ${p.uncovered.length} uncovered region(s), ${p.unreadable.length} unreadable account(s).`,
+      );
     io.stdout('');
-    io.stdout(`${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report), each in ${join(result.outDir, 'outbox')}/; ${result.approvals.length} approvals decided over HTTP at ${result.approvalsBaseUrl} (served only while the drill runs).`);
+    io.stdout(
+      `${result.outbox.length} messages sent (alerts, summary, approval requests, reminders, report), each in ${join(result.outDir, 'outbox')}/; ${result.approvals.length} approvals decided over HTTP at ${result.approvalsBaseUrl} (served only while the drill runs).`,
+    );
     io.stdout(`Demo responders (drill only): ${result.responders.map((r) => `${r.email} TOTP secret ${r.totpSecret}`).join('; ')}.`);
     if (approve === 'none') io.stdout('Nobody approved anything (run with --approve all to simulate responders who do).');
     io.stdout(

@@ -1,4 +1,9 @@
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { ConfirmSubscriptionCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { enroll, RespondersDocumentSchema } from '#shared/responders';
 import type { CommandIO } from './triage-command';
@@ -61,9 +66,20 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
   const next = JSON.stringify({ responders: [...doc.responders, responder] });
   if (!dryRun) {
     if (exists) await deps.secrets().send(new PutSecretValueCommand({ SecretId: secretId, SecretString: next }));
-    else await deps.secrets().send(new CreateSecretCommand({ Name: secretId, SecretString: next, Description: 'root-responder: enrolled responders and their TOTP secrets' }));
+    else
+      await deps
+        .secrets()
+        .send(
+          new CreateSecretCommand({
+            Name: secretId,
+            SecretString: next,
+            Description: 'root-responder: enrolled responders and their TOTP secrets',
+          }),
+        );
   }
-  io.stdout(`${dryRun ? 'Not stored (--dry-run). ' : `Stored in ${secretId}. `}Add this to ${email}'s authenticator now; it is not shown again:`);
+  io.stdout(
+    `${dryRun ? 'Not stored (--dry-run). ' : `Stored in ${secretId}. `}Add this to ${email}'s authenticator now; it is not shown again:`,
+  );
   io.stdout(otpauthUri);
   return 0;
 }
@@ -72,7 +88,9 @@ export async function confirmSubscriptionCommand(args: string[], io: CommandIO, 
   const topic = option(args, '--topic');
   const token = option(args, '--token');
   if (!topic || !token) {
-    io.stderr('usage: root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN   (TOKEN: the Token parameter of the confirmation link)');
+    io.stderr(
+      'usage: root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN   (TOKEN: the Token parameter of the confirmation link)',
+    );
     return 2;
   }
   const out = await deps.sns().send(new ConfirmSubscriptionCommand({ TopicArn: topic, Token: token, AuthenticateOnUnsubscribe: 'true' }));

@@ -43,9 +43,16 @@ export async function triageCommand(args: string[], io: CommandIO): Promise<numb
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--known-cidrs') {
-      cidrs = (args[++i] ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+      cidrs = (args[++i] ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
     } else if (arg.startsWith('--known-cidrs=')) {
-      cidrs = arg.slice('--known-cidrs='.length).split(',').map((c) => c.trim()).filter(Boolean);
+      cidrs = arg
+        .slice('--known-cidrs='.length)
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
     } else if (arg === '-') {
       files.push('-');
     } else if (arg.startsWith('-')) {

@@ -23,7 +23,9 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startApprovalServer(handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>): Promise<ApprovalServer> {
+export async function startApprovalServer(
+  handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+): Promise<ApprovalServer> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -32,7 +34,9 @@ export async function startApprovalServer(handler: (event: APIGatewayProxyEventV
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : (v ?? '')]),
+      );
       const event = {
         version: '2.0',
         routeKey: `${req.method} /approvals/{id}`,
@@ -41,7 +45,15 @@ export async function startApprovalServer(handler: (event: APIGatewayProxyEventV
         headers,
         ...(headers['cookie'] ? { cookies: headers['cookie'].split(';').map((c) => c.trim()) } : {}),
         pathParameters: { id: decodeURIComponent(match[1]!) },
-        requestContext: { http: { method: req.method ?? 'GET', path: url.pathname, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', protocol: 'HTTP/1.1', userAgent: headers['user-agent'] ?? '' } },
+        requestContext: {
+          http: {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            protocol: 'HTTP/1.1',
+            userAgent: headers['user-agent'] ?? '',
+          },
+        },
         body: req.method === 'POST' ? await bodyOf(req) : undefined,
         isBase64Encoded: false,
       } as unknown as APIGatewayProxyEventV2;

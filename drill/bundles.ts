@@ -74,7 +74,9 @@ function buildIfStale(root: string, entries: string[]): BundleSet {
   const esbuild = require('esbuild') as typeof import('esbuild');
   const options = esbuildConfig(root).esbuildOptions;
   const sorted = [...new Set(entries)].sort();
-  const key = createHash('sha256').update(JSON.stringify({ options, esbuild: esbuild.version, node: 'cjs' })).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify({ options, esbuild: esbuild.version, node: 'cjs' }))
+    .digest('hex');
   if (existsSync(recordFile)) {
     try {
       if (current(root, JSON.parse(readFileSync(recordFile, 'utf8')) as BuildRecord, key, sorted)) return { dir, built: false };
@@ -86,7 +88,15 @@ function buildIfStale(root: string, entries: string[]): BundleSet {
   const staging = `${dir}.${process.pid}.${Date.now()}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const result = esbuild.buildSync({ ...options, entryPoints: sorted, outbase: '.', outdir: staging, absWorkingDir: root, metafile: true, logLevel: 'silent' } as import('esbuild').BuildOptions);
+  const result = esbuild.buildSync({
+    ...options,
+    entryPoints: sorted,
+    outbase: '.',
+    outdir: staging,
+    absWorkingDir: root,
+    metafile: true,
+    logLevel: 'silent',
+  } as import('esbuild').BuildOptions);
   const inputs: BuildRecord['inputs'] = {};
   for (const file of Object.keys(result.metafile!.inputs)) {
     const s = stamp(root, file);

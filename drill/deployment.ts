@@ -73,7 +73,8 @@ export function aslTasks(definition: { States: Record<string, AslState> }, path:
       });
     }
     if (state.Type === 'Parallel') {
-      for (const [i, branch] of ((state['Branches'] ?? []) as { States: Record<string, AslState> }[]).entries()) out.push(...aslTasks(branch, [...path, `${name}[${i}]`]));
+      for (const [i, branch] of ((state['Branches'] ?? []) as { States: Record<string, AslState> }[]).entries())
+        out.push(...aslTasks(branch, [...path, `${name}[${i}]`]));
     }
     if (state.Type === 'Map') {
       const processor = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, AslState> };

@@ -229,7 +229,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   let context: LocalClients | undefined;
   const approvalServer = await startApprovalServer((event) => host.run(context!, () => approvalsHandler(event)) as never);
   const responders = DEMO_RESPONDERS.map((email, i) => enroll(email, ['Alice (drill)', 'Bob (drill)'][i]!).responder);
-  options.onReady?.({ approvalsBaseUrl: approvalServer.baseUrl, responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })), accounts });
+  options.onReady?.({
+    approvalsBaseUrl: approvalServer.baseUrl,
+    responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })),
+    accounts,
+  });
   const env: Record<string, string> = {
     ...DRILL_ENV,
     APPROVALS_BASE_URL: approvalServer.baseUrl,
@@ -242,7 +246,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
     EXPECTED_ALTERNATE_CONTACTS: JSON.stringify(
-      Object.fromEntries(Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [type, { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber }])),
+      Object.fromEntries(
+        Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [
+          type,
+          { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber },
+        ]),
+      ),
     ),
     EXPECTED_ORGANIZATION_ID: scenario.baseline.expectedOrganizationId ?? '',
     EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
@@ -254,8 +263,16 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   // With random faults, DynamoDB and SNS fail too (the harness's own reads use the stand-ins directly).
   const stores = options.randomFaults
     ? {
-        ddb: flaky(ddb, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 1), isWrite: (c) => !(isCommand(c, 'GetCommand') || isCommand(c, 'QueryCommand')) }),
-        sns: flaky(sns, { rate: options.randomFaults.rate, random: seededRandom(options.randomFaults.seed * 7919 + 2), isWrite: () => true }),
+        ddb: flaky(ddb, {
+          rate: options.randomFaults.rate,
+          random: seededRandom(options.randomFaults.seed * 7919 + 1),
+          isWrite: (c) => !(isCommand(c, 'GetCommand') || isCommand(c, 'QueryCommand')),
+        }),
+        sns: flaky(sns, {
+          rate: options.randomFaults.rate,
+          random: seededRandom(options.randomFaults.seed * 7919 + 2),
+          isWrite: () => true,
+        }),
       }
     : undefined;
   const broker = new TaskTokenBroker();
@@ -323,12 +340,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         const turn = clicking.then(async () => {
           // The simulated responder does the console work first, as a person would, then decides in
           // the approval page over HTTP (CSRF token, Origin, their TOTP code).
-          if (pending && decision === 'approve' && options.consoleWork !== false) doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs());
+          if (pending && decision === 'approve' && options.consoleWork !== false)
+            doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs());
           const outcomes: number[] = [];
           for (const responder of responders) {
             const code = await codeFor(responder);
             // A server error (AWS failing under the approvals function): the person submits the page again, twice.
-            const answer = await clock.track(() => respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 }));
+            const answer = await clock.track(() =>
+              respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 }),
+            );
             outcomes.push(...answer.statuses);
             if (answer.status !== 202) break; // 202: recorded, a second responder is needed
           }
@@ -340,7 +360,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       decisions.push(
         next.then(
           (r) => {
-            if (r) approvals.push({ id: id.slice(0, 6), outcome: `${decision} http ${r.statuses.join('+')}`, ...(r.taskId ? { taskId: r.taskId } : {}) });
+            if (r)
+              approvals.push({
+                id: id.slice(0, 6),
+                outcome: `${decision} http ${r.statuses.join('+')}`,
+                ...(r.taskId ? { taskId: r.taskId } : {}),
+              });
           },
           (error: Error) => {
             approvals.push({ id: id.slice(0, 6), outcome: 'error', error: `${error.name}: ${error.message}` });
@@ -354,13 +379,21 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     return await host.run(drillContext, async () => {
       const intake = loadHandler(deployedFunctions().get('intake')!);
       // The canary schedule of every watched account and region fires once, through the same intake.
-      const watched = scenario.mode === 'organization' ? Object.values(world.accounts) : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
-      const broken = (accountId: string, region: string) => options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
+      const watched =
+        scenario.mode === 'organization'
+          ? Object.values(world.accounts)
+          : [world.accounts[world.responderAccountId] ?? Object.values(world.accounts)[0]!];
+      const broken = (accountId: string, region: string) =>
+        options.brokenForwarding?.some((b) => b.accountId === accountId && b.region === region) ?? false;
       // EventBridge invokes intake asynchronously: Lambda retries a failed invocation twice.
       const invokeIntake = async (event: unknown): Promise<{ outcome: string; incidentId?: string }> => {
         // An asynchronous invocation's payload is at most 256 KB (Lambda quotas): larger is refused, never run.
         const bytes = byteSize(event);
-        if (bytes > AWS_LIMITS.asyncInvokeBytes) throw Object.assign(new Error(`Request must be smaller than ${AWS_LIMITS.asyncInvokeBytes} bytes for the async invocation (${bytes})`), { name: 'RequestTooLargeException' });
+        if (bytes > AWS_LIMITS.asyncInvokeBytes)
+          throw Object.assign(
+            new Error(`Request must be smaller than ${AWS_LIMITS.asyncInvokeBytes} bytes for the async invocation (${bytes})`),
+            { name: 'RequestTooLargeException' },
+          );
         for (let attempt = 1; ; attempt++) {
           try {
             return (await intake(event)) as { outcome: string; incidentId?: string };
@@ -374,7 +407,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         for (const account of watched) {
           for (const region of account.enabledRegions) {
             // A canary lost for good is what the pipeline check is for; the drill goes on.
-            if (!broken(account.accountId, region)) await invokeIntake(canaryEvent(account.accountId, region, clock.now())).catch(() => undefined);
+            if (!broken(account.accountId, region))
+              await invokeIntake(canaryEvent(account.accountId, region, clock.now())).catch(() => undefined);
           }
         }
       };
@@ -393,18 +427,30 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           // Every wait in the workflow ends within a day or so; a drill still running after a week of
           // its own time is stuck (the schedule would otherwise keep it going forever).
           if (running && clock.nowMs() - now.getTime() > DRILL_HORIZON_MS) {
-            giveUp(new DrillStalledError([...sfn.executions.values()].filter((e) => !settled.has(e.name)).map((e) => e.name), 'after 7 days of simulated time'));
+            giveUp(
+              new DrillStalledError(
+                [...sfn.executions.values()].filter((e) => !settled.has(e.name)).map((e) => e.name),
+                'after 7 days of simulated time',
+              ),
+            );
             return;
           }
           if (running) await sendCanaries();
         }
       })();
       // The check has been watching for a day, so a canary that did not come is late, not new.
-      await new PipelineHealthStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({ firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(), digest: HEALTHY_DIGEST });
+      await new PipelineHealthStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({
+        firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(),
+        digest: HEALTHY_DIGEST,
+      });
       const lines: IntakeLine[] = [];
       for (const event of records.map((r) => toEventBridge(r.record))) {
         const detail = event['detail'] as Record<string, unknown>;
-        const line: IntakeLine = { eventName: String(detail['eventName'] ?? ''), eventTime: (detail['eventTime'] as string | undefined) ?? null, outcome: 'error' };
+        const line: IntakeLine = {
+          eventName: String(detail['eventName'] ?? ''),
+          eventTime: (detail['eventTime'] as string | undefined) ?? null,
+          outcome: 'error',
+        };
         try {
           const result = await invokeIntake(event);
           line.outcome = result.outcome;
@@ -454,7 +500,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         .runAs('checkPipeline', () => loadHandler(deployedFunctions().get('checkPipeline')!)({}) as Promise<PipelineCheck>)
         .catch((error: Error) => ({ error: `${error.name}: ${error.message}` }));
       writeOutbox(join(outDir, 'outbox'), sns.outbox);
-      const reports = executions.map((e) => ({ incidentId: e.name, accountId: e.name.slice(0, 12), dir: folderFor(outDir, `incidents/${e.name}/`, perIncident) }));
+      const reports = executions.map((e) => ({
+        incidentId: e.name,
+        accountId: e.name.slice(0, 12),
+        dir: folderFor(outDir, `incidents/${e.name}/`, perIncident),
+      }));
       return {
         scenario: scenario.name,
         responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })),
@@ -514,7 +564,8 @@ function inside(dir: string, path: string): string {
 function prepareOutDir(dir: string): string {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
-    const previousDrill = entries.length === 0 || entries.includes('report.json') || entries.includes('evidence') || entries.includes('outbox');
+    const previousDrill =
+      entries.length === 0 || entries.includes('report.json') || entries.includes('evidence') || entries.includes('outbox');
     if (!previousDrill) throw new ScenarioError(`--out ${dir} exists and is not a previous drill's output; choose another folder`);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -538,7 +589,13 @@ function folderFor(outDir: string, prefix: string, perIncident: boolean): string
  * verification by API has something real to check. Remediations are not console work: they wait
  * for the responder's own code (not built yet) and stay unverified.
  */
-function doConsoleWork(aws: SimulatedAws, accountId: string, taskId: string, baseline: Scenario['baseline']['alternateContacts'], now: number): void {
+function doConsoleWork(
+  aws: SimulatedAws,
+  accountId: string,
+  taskId: string,
+  baseline: Scenario['baseline']['alternateContacts'],
+  now: number,
+): void {
   const account = aws.world.accounts[accountId];
   if (!account) return;
   const at = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -582,7 +639,15 @@ function doConsoleWork(aws: SimulatedAws, accountId: string, taskId: string, bas
 function writeOutbox(dir: string, outbox: OutboxMessage[]): void {
   mkdirSync(dir, { recursive: true });
   outbox.forEach((message, i) => {
-    const slug = message.subject.replace(/^\[root-responder\]\s*/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
-    writeFileSync(join(dir, `${String(i + 1).padStart(3, '0')}-${slug}.txt`), `To: ${message.topicArn.split(':').pop()}\nSubject: ${message.subject}\nDate: ${message.at}\n\n${message.body}\n`);
+    const slug = message.subject
+      .replace(/^\[root-responder\]\s*/, '')
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60)
+      .toLowerCase();
+    writeFileSync(
+      join(dir, `${String(i + 1).padStart(3, '0')}-${slug}.txt`),
+      `To: ${message.topicArn.split(':').pop()}\nSubject: ${message.subject}\nDate: ${message.at}\n\n${message.body}\n`,
+    );
   });
 }

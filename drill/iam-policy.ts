@@ -49,32 +49,42 @@ const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resourc
 
 /** Check a parsed JSON policy document and return it typed; throws UnsupportedPolicyError on anything it cannot evaluate. */
 export function parsePolicyDocument(document: unknown, label = 'policy'): PolicyDocument {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new UnsupportedPolicyError(`${label}: a policy document must be a JSON object`);
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new UnsupportedPolicyError(`${label}: a policy document must be a JSON object`);
   const { Version, Statement, ...rest } = document as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new UnsupportedPolicyError(`${label}: unsupported top-level element(s) ${Object.keys(rest).join(', ')}`);
+  if (Object.keys(rest).length > 0)
+    throw new UnsupportedPolicyError(`${label}: unsupported top-level element(s) ${Object.keys(rest).join(', ')}`);
   if (Version !== '2012-10-17') throw new UnsupportedPolicyError(`${label}: Version must be "2012-10-17", not ${JSON.stringify(Version)}`);
   const statements = Array.isArray(Statement) ? Statement : [Statement];
   return { Version, Statement: statements.map((s, i) => parseStatement(s, `${label} statement ${i}`)) };
 }
 
 function parseStatement(raw: unknown, label: string): PolicyStatement {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnsupportedPolicyError(`${label}: a statement must be a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UnsupportedPolicyError(`${label}: a statement must be a JSON object`);
   const s = raw as Record<string, unknown>;
   if ('Condition' in s) {
-    throw new UnsupportedPolicyError(`${label}${s['Sid'] ? ` (${String(s['Sid'])})` : ''}: Condition is not supported by this evaluator; evaluating the statement without it would misread the policy`);
+    throw new UnsupportedPolicyError(
+      `${label}${s['Sid'] ? ` (${String(s['Sid'])})` : ''}: Condition is not supported by this evaluator; evaluating the statement without it would misread the policy`,
+    );
   }
-  if ('Principal' in s || 'NotPrincipal' in s) throw new UnsupportedPolicyError(`${label}: Principal / NotPrincipal (a resource-based policy) is not supported`);
+  if ('Principal' in s || 'NotPrincipal' in s)
+    throw new UnsupportedPolicyError(`${label}: Principal / NotPrincipal (a resource-based policy) is not supported`);
   const unknown = Object.keys(s).filter((k) => !STATEMENT_KEYS.has(k));
   if (unknown.length > 0) throw new UnsupportedPolicyError(`${label}: unsupported element(s) ${unknown.join(', ')}`);
-  if (s['Effect'] !== 'Allow' && s['Effect'] !== 'Deny') throw new UnsupportedPolicyError(`${label}: Effect must be Allow or Deny, not ${JSON.stringify(s['Effect'])}`);
-  if (('Action' in s) === ('NotAction' in s)) throw new UnsupportedPolicyError(`${label}: exactly one of Action and NotAction is required`);
-  if (('Resource' in s) === ('NotResource' in s)) throw new UnsupportedPolicyError(`${label}: exactly one of Resource and NotResource is required`);
+  if (s['Effect'] !== 'Allow' && s['Effect'] !== 'Deny')
+    throw new UnsupportedPolicyError(`${label}: Effect must be Allow or Deny, not ${JSON.stringify(s['Effect'])}`);
+  if ('Action' in s === 'NotAction' in s) throw new UnsupportedPolicyError(`${label}: exactly one of Action and NotAction is required`);
+  if ('Resource' in s === 'NotResource' in s)
+    throw new UnsupportedPolicyError(`${label}: exactly one of Resource and NotResource is required`);
   for (const key of ['Action', 'NotAction', 'Resource', 'NotResource'] as const) {
     if (!(key in s)) continue;
     const values = s[key];
     const list = Array.isArray(values) ? values : [values];
-    if (list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0)) throw new UnsupportedPolicyError(`${label}: ${key} must be a non-empty string or array of strings`);
-    if (list.some((v) => (v as string).includes('${'))) throw new UnsupportedPolicyError(`${label}: policy variables in ${key} are not supported`);
+    if (list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0))
+      throw new UnsupportedPolicyError(`${label}: ${key} must be a non-empty string or array of strings`);
+    if (list.some((v) => (v as string).includes('${')))
+      throw new UnsupportedPolicyError(`${label}: policy variables in ${key} are not supported`);
   }
   return s as unknown as PolicyStatement;
 }
@@ -83,7 +93,10 @@ const asList = (value: string | string[] | undefined): string[] => (value === un
 
 /** IAM wildcard match of a whole string: `*` any run of characters (`:` and `/` included), `?` exactly one. */
 export function wildcardMatch(pattern: string, value: string, options: { ignoreCase: boolean }): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[\\s\\S]*')
+    .replace(/\?/g, '[\\s\\S]');
   return new RegExp(`^${source}$`, options.ignoreCase ? 'i' : '').test(value);
 }
 
@@ -92,12 +105,18 @@ const matchesResource = (patterns: string[], resource: string) => patterns.some(
 
 /** True when the statement covers the request: its action and its resource both match (NotAction / NotResource: match none). */
 export function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean {
-  const actionMatches = statement.Action !== undefined ? matchesAction(asList(statement.Action), request.action) : !matchesAction(asList(statement.NotAction), request.action);
+  const actionMatches =
+    statement.Action !== undefined
+      ? matchesAction(asList(statement.Action), request.action)
+      : !matchesAction(asList(statement.NotAction), request.action);
   if (!actionMatches) return false;
-  return statement.Resource !== undefined ? matchesResource(asList(statement.Resource), request.resource) : !matchesResource(asList(statement.NotResource), request.resource);
+  return statement.Resource !== undefined
+    ? matchesResource(asList(statement.Resource), request.resource)
+    : !matchesResource(asList(statement.NotResource), request.resource);
 }
 
-const sidOf = (document: PolicyDocument, statement: PolicyStatement) => statement.Sid ?? `statement ${document.Statement.indexOf(statement)}`;
+const sidOf = (document: PolicyDocument, statement: PolicyStatement) =>
+  statement.Sid ?? `statement ${document.Statement.indexOf(statement)}`;
 
 /** The decision of one policy on its own: an applicable Deny wins, then an applicable Allow, else an implicit deny. */
 export function evaluatePolicy(document: PolicyDocument, request: PolicyRequest): Decision {
@@ -129,9 +148,15 @@ export function evaluatePolicy(document: PolicyDocument, request: PolicyRequest)
  * required, as in an ordinary session policy?), so a task policy with one is refused here rather
  * than guessed at.
  */
-export function rootTaskSessionDecision(document: PolicyDocument, request: PolicyRequest): { allowed: true } | { allowed: false; statement: string } {
+export function rootTaskSessionDecision(
+  document: PolicyDocument,
+  request: PolicyRequest,
+): { allowed: true } | { allowed: false; statement: string } {
   const allow = document.Statement.find((s) => s.Effect === 'Allow');
-  if (allow) throw new UnsupportedPolicyError(`root-task policy ${sidOf(document, allow)} is an Allow statement: only Deny-only task policies (as AWS publishes them) are evaluated`);
+  if (allow)
+    throw new UnsupportedPolicyError(
+      `root-task policy ${sidOf(document, allow)} is an Allow statement: only Deny-only task policies (as AWS publishes them) are evaluated`,
+    );
   const decision = evaluatePolicy(document, request);
   return decision.effect === 'ExplicitDeny' ? { allowed: false, statement: decision.statement } : { allowed: true };
 }
@@ -143,7 +168,12 @@ export const MANAGED_POLICIES_DIR = join(__dirname, 'aws-managed-policies');
 
 /** A root-task policy's document, read from its unchanged copy and checked (its `Arn` must name it). */
 export function loadRootTaskPolicy(name: RootTaskPolicyName): PolicyDocument {
-  const file = JSON.parse(readFileSync(join(MANAGED_POLICIES_DIR, `${name}.json`), 'utf8')) as { PolicyName?: unknown; Arn?: unknown; Document?: unknown };
-  if (file.PolicyName !== name || file.Arn !== `arn:aws:iam::aws:policy/root-task/${name}`) throw new UnsupportedPolicyError(`${name}.json does not hold the policy ${name}`);
+  const file = JSON.parse(readFileSync(join(MANAGED_POLICIES_DIR, `${name}.json`), 'utf8')) as {
+    PolicyName?: unknown;
+    Arn?: unknown;
+    Document?: unknown;
+  };
+  if (file.PolicyName !== name || file.Arn !== `arn:aws:iam::aws:policy/root-task/${name}`)
+    throw new UnsupportedPolicyError(`${name}.json does not hold the policy ${name}`);
   return parsePolicyDocument(file.Document, name);
 }

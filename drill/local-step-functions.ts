@@ -69,16 +69,33 @@ interface TaskTimeout {
  * The definition the runner gets: every Task's timeout taken out (recorded in `timeouts`, with the
  * given overrides applied) and replaced by one the runner never reaches.
  */
-function runnerDefinition<T extends { States: Record<string, AslState> }>(definition: T, overrides: Record<string, number>, timeouts: Map<string, TaskTimeout>): T {
+function runnerDefinition<T extends { States: Record<string, AslState> }>(
+  definition: T,
+  overrides: Record<string, number>,
+  timeouts: Map<string, TaskTimeout>,
+): T {
   // A JSON copy, not structuredClone: under jest's VM realms a structured clone's objects fail the
   // runner's plain-object test, and it then passes Parameters through unevaluated.
   const copy = JSON.parse(JSON.stringify(definition)) as T;
   const visit = (states: Record<string, AslState>) => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') {
-        const path = typeof state['TimeoutSecondsPath'] === 'string' ? (state['TimeoutSecondsPath'] as string).replace(/^\$\.?/, '').split('.').filter(Boolean) : undefined;
+        const path =
+          typeof state['TimeoutSecondsPath'] === 'string'
+            ? (state['TimeoutSecondsPath'] as string)
+                .replace(/^\$\.?/, '')
+                .split('.')
+                .filter(Boolean)
+            : undefined;
         // AWS's default Task timeout is 60 s... for activities it is 99999999 s; every Task here sets one (a test holds that).
-        timeouts.set(name, overrides[name] !== undefined ? { seconds: overrides[name] } : path ? { path } : { seconds: Number(state['TimeoutSeconds'] ?? 60) });
+        timeouts.set(
+          name,
+          overrides[name] !== undefined
+            ? { seconds: overrides[name] }
+            : path
+              ? { path }
+              : { seconds: Number(state['TimeoutSeconds'] ?? 60) },
+        );
         delete state['TimeoutSecondsPath'];
         state['TimeoutSeconds'] = RUNNER_TIMEOUT_SECONDS;
       }
@@ -98,7 +115,10 @@ function timeoutSeconds(timeout: TaskTimeout | undefined, input: unknown): numbe
   for (const key of timeout.path ?? []) value = (value as Record<string, unknown> | undefined)?.[key];
   // AWS fails the state when the path does not hold a positive integer (States.Runtime).
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw Object.assign(new Error(`TimeoutSecondsPath $.${(timeout.path ?? []).join('.')} is not a positive integer: ${JSON.stringify(value)}`), { name: 'States.Runtime', isCatchable: false, isRetryable: false });
+    throw Object.assign(
+      new Error(`TimeoutSecondsPath $.${(timeout.path ?? []).join('.')} is not a positive integer: ${JSON.stringify(value)}`),
+      { name: 'States.Runtime', isCatchable: false, isRetryable: false },
+    );
   }
   return value;
 }
@@ -123,11 +143,16 @@ async function withinTimeout<T>(clock: DrillClock, seconds: number, work: Promis
 function checkResult(task: string, payload: unknown, record?: (bytes: number, where: string) => void): void {
   const bytes = byteSize(payload);
   record?.(bytes, `${task} (result)`);
-  if (bytes > AWS_LIMITS.stateBytes) throw dataLimitExceeded(`The task result of state "${task}" is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`);
+  if (bytes > AWS_LIMITS.stateBytes)
+    throw dataLimitExceeded(`The task result of state "${task}" is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`);
 }
 
 export function bindTasks(
-  options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'> & { clock?: DrillClock; timeouts?: Map<string, TaskTimeout>; record?: (bytes: number, where: string) => void },
+  options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'> & {
+    clock?: DrillClock;
+    timeouts?: Map<string, TaskTimeout>;
+    record?: (bytes: number, where: string) => void;
+  },
 ): Record<string, (input: unknown) => Promise<unknown>> {
   const definition = stateMachineDefinition();
   const functions = deployedFunctions();
@@ -189,7 +214,8 @@ export class LocalStepFunctions {
   }
 
   async send(command: unknown): Promise<Record<string, unknown>> {
-    if (isCommand<StartExecutionCommand>(command, 'StartExecutionCommand')) return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
+    if (isCommand<StartExecutionCommand>(command, 'StartExecutionCommand'))
+      return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
     if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) {
       this.options.broker.succeed(command.input.taskToken!, JSON.parse(command.input.output ?? 'null'));
       return {};
@@ -206,7 +232,12 @@ export class LocalStepFunctions {
     if (invalid) throw invalid;
     const inputBytes = byteSize(input);
     if (inputBytes > AWS_LIMITS.stateBytes) {
-      throw Object.assign(new Error(`1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${AWS_LIMITS.stateBytes}`), { name: 'ValidationException' });
+      throw Object.assign(
+        new Error(
+          `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${AWS_LIMITS.stateBytes}`,
+        ),
+        { name: 'ValidationException' },
+      );
     }
     if (this.executions.has(name)) {
       const error = new Error(`Execution Already Exists: '${name}'`);
@@ -227,7 +258,16 @@ export class LocalStepFunctions {
       } as never,
     });
     const clock = this.options.clock;
-    const execution: LocalExecution = { name, arn, input, startedAt: clock.nowMs(), events: [], largestState: { bytes: inputBytes, where: 'execution input' }, historyEvents: 0, done: undefined as never };
+    const execution: LocalExecution = {
+      name,
+      arn,
+      input,
+      startedAt: clock.nowMs(),
+      events: [],
+      largestState: { bytes: inputBytes, where: 'execution input' },
+      historyEvents: 0,
+      done: undefined as never,
+    };
     // A limit crossed outside a Task (a Pass, Choice, Map or Parallel state's input or output) stops
     // the execution as AWS would: failed with the limit's error.
     let limitError: Error | undefined;
@@ -243,11 +283,14 @@ export class LocalStepFunctions {
           const bytes = byteSize(data);
           const where = `${state.name} (${raw['type'] === 'StateEntered' ? 'input' : 'output'})`;
           if (bytes > execution.largestState.bytes) execution.largestState = { bytes, where };
-          if (bytes > AWS_LIMITS.stateBytes) stopFor(dataLimitExceeded(`The state ${where} is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`));
+          if (bytes > AWS_LIMITS.stateBytes)
+            stopFor(dataLimitExceeded(`The state ${where} is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`));
         }
         execution.historyEvents += historyWeight(raw['type'] as string, state?.type);
         if (execution.historyEvents > AWS_LIMITS.historyEvents) {
-          stopFor(Object.assign(new Error(`The execution has more than ${AWS_LIMITS.historyEvents} history events`), { name: 'States.Runtime' }));
+          stopFor(
+            Object.assign(new Error(`The execution has more than ${AWS_LIMITS.historyEvents} history events`), { name: 'States.Runtime' }),
+          );
         }
         const parent = raw['parentState'] as { name?: string } | undefined;
         const event: ExecutionEvent = {
@@ -270,7 +313,12 @@ export class LocalStepFunctions {
         const bytes = byteSize(output);
         if (bytes > execution.largestState.bytes) execution.largestState = { bytes, where: 'execution output' };
         if (limitError) return { status: 'FAILED' as const, error: limitError.name, cause: limitError.message };
-        if (bytes > AWS_LIMITS.stateBytes) return { status: 'FAILED' as const, error: 'States.DataLimitExceeded', cause: `The execution output is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}` };
+        if (bytes > AWS_LIMITS.stateBytes)
+          return {
+            status: 'FAILED' as const,
+            error: 'States.DataLimitExceeded',
+            cause: `The execution output is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`,
+          };
         return { status: 'SUCCEEDED' as const, output };
       },
       async (error: Error & { cause?: unknown }) => {

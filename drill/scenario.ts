@@ -31,22 +31,56 @@ const AccountSchema = z.strictObject({
   name: z.string(),
   email: z.string().default('root@example.com'),
   root: z.strictObject({
-    accessKeys: z.array(z.strictObject({ AccessKeyId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), CreateDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
-    signingCertificates: z.array(z.strictObject({ CertificateId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), UploadDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
-    mfaDevices: z.array(z.strictObject({ SerialNumber: z.string(), kind: z.enum(['virtual', 'u2f', 'hardware']), EnableDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+    accessKeys: z
+      .array(
+        z.strictObject({
+          AccessKeyId: z.string(),
+          Status: z.enum(['Active', 'Inactive']).default('Active'),
+          CreateDate: z.string().default('2024-01-01T00:00:00Z'),
+        }),
+      )
+      .default([]),
+    signingCertificates: z
+      .array(
+        z.strictObject({
+          CertificateId: z.string(),
+          Status: z.enum(['Active', 'Inactive']).default('Active'),
+          UploadDate: z.string().default('2024-01-01T00:00:00Z'),
+        }),
+      )
+      .default([]),
+    mfaDevices: z
+      .array(
+        z.strictObject({
+          SerialNumber: z.string(),
+          kind: z.enum(['virtual', 'u2f', 'hardware']),
+          EnableDate: z.string().default('2024-01-01T00:00:00Z'),
+        }),
+      )
+      .default([]),
     password: z.boolean().default(true),
     credentialsRemoved: z.boolean().optional(),
   }),
   alternateContacts: Contacts.default({}),
   enabledRegions: z.array(z.string()).min(1).default(['us-east-1']),
-  trails: z.array(z.strictObject({ Name: z.string(), HomeRegion: z.string(), IsMultiRegionTrail: z.boolean(), IsLogging: z.boolean() })).default([]),
+  trails: z
+    .array(z.strictObject({ Name: z.string(), HomeRegion: z.string(), IsMultiRegionTrail: z.boolean(), IsLogging: z.boolean() }))
+    .default([]),
   detectors: z.record(z.string(), z.strictObject({ DetectorId: z.string(), Status: z.enum(['ENABLED', 'DISABLED']) })).default({}),
   iamUsers: z
     .array(
       z.strictObject({
         UserName: z.string(),
         CreateDate: z.string(),
-        accessKeys: z.array(z.strictObject({ AccessKeyId: z.string(), Status: z.enum(['Active', 'Inactive']).default('Active'), CreateDate: z.string().default('2024-01-01T00:00:00Z') })).default([]),
+        accessKeys: z
+          .array(
+            z.strictObject({
+              AccessKeyId: z.string(),
+              Status: z.enum(['Active', 'Inactive']).default('Active'),
+              CreateDate: z.string().default('2024-01-01T00:00:00Z'),
+            }),
+          )
+          .default([]),
         loginProfile: z.boolean().default(false),
         /** This entry stands for that many users: `{n}` in its strings becomes 1, 2, ... (zero-padded to the count's width). */
         repeat: z.number().int().min(1).max(1000).optional(),
@@ -60,7 +94,16 @@ const RespondersSchema = z.strictObject({
   /** Minutes a responder takes after an approval email before deciding (default 3). */
   afterMinutes: z.number().min(0).optional(),
   /** Per task id: another delay, answer only from the Nth reminder on, or never. */
-  tasks: z.record(z.string(), z.strictObject({ afterMinutes: z.number().min(0).optional(), fromReminder: z.number().int().min(0).optional(), never: z.boolean().optional() })).optional(),
+  tasks: z
+    .record(
+      z.string(),
+      z.strictObject({
+        afterMinutes: z.number().min(0).optional(),
+        fromReminder: z.number().int().min(0).optional(),
+        never: z.boolean().optional(),
+      }),
+    )
+    .optional(),
 });
 
 export const ScenarioSchema = z.strictObject({
@@ -79,7 +122,12 @@ export const ScenarioSchema = z.strictObject({
     })
     .default({ alternateContacts: {}, expectedOrganizationId: null, expectedRootMfaDevices: {} }),
   organization: z
-    .strictObject({ id: z.string(), managementAccountId: AccountId, features: z.array(z.enum(['RootCredentialsManagement', 'RootSessions'])), delegatedAdmins: z.array(AccountId).default([]) })
+    .strictObject({
+      id: z.string(),
+      managementAccountId: AccountId,
+      features: z.array(z.enum(['RootCredentialsManagement', 'RootSessions'])),
+      delegatedAdmins: z.array(AccountId).default([]),
+    })
     .optional(),
   /** Where the responder runs; default: the first account (standalone) or the management account. */
   responderAccountId: AccountId.optional(),
@@ -131,9 +179,17 @@ export function listScenarios(): { name: string; description: string }[] {
 }
 
 export function loadScenario(nameOrFile: string): { scenario: Scenario; dir: string } {
-  const file = nameOrFile.endsWith('.json') ? (isAbsolute(nameOrFile) ? nameOrFile : resolve(nameOrFile)) : join(SCENARIOS_DIR, `${nameOrFile}.json`);
+  const file = nameOrFile.endsWith('.json')
+    ? isAbsolute(nameOrFile)
+      ? nameOrFile
+      : resolve(nameOrFile)
+    : join(SCENARIOS_DIR, `${nameOrFile}.json`);
   if (!existsSync(file)) {
-    const known = existsSync(SCENARIOS_DIR) ? listScenarios().map((s) => s.name).join(', ') : '';
+    const known = existsSync(SCENARIOS_DIR)
+      ? listScenarios()
+          .map((s) => s.name)
+          .join(', ')
+      : '';
     throw new ScenarioError(`No scenario "${nameOrFile}"${known ? ` (bundled: ${known})` : ''}`);
   }
   let raw: unknown;
@@ -143,7 +199,8 @@ export function loadScenario(nameOrFile: string): { scenario: Scenario; dir: str
     throw new ScenarioError(`${file}: not JSON (${(error as Error).message})`);
   }
   const parsed = ScenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new ScenarioError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ScenarioError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return { scenario: parsed.data, dir: join(file, '..') };
 }
 
@@ -192,7 +249,10 @@ function numbered<T>(value: T, n: number, count: number): T {
 }
 
 /** A source's `repeat`: its records `count` times, each copy with its replacements and moved `everySeconds` later. */
-export function repeatRecords(records: JsonObject[], repeat: { count: number; replace: Record<string, string>; everySeconds: number }): JsonObject[] {
+export function repeatRecords(
+  records: JsonObject[],
+  repeat: { count: number; replace: Record<string, string>; everySeconds: number },
+): JsonObject[] {
   const out: JsonObject[] = [];
   for (let n = 1; n <= repeat.count; n++) {
     for (const record of records) {
@@ -224,13 +284,19 @@ export function rebase(
   // Sources with their own endMinutesAgo move on their own; the others keep their spacing together.
   const shared = sources.filter((s) => s.endMinutesAgo === undefined).flatMap((s) => s.records);
   const sharedOffset = shared.length > 0 ? options.now.getTime() - options.endMinutesAgo * 60_000 - latest(shared) : 0;
-  const offsets = new Map(sources.map((s) => [s, s.endMinutesAgo === undefined ? sharedOffset : options.now.getTime() - s.endMinutesAgo * 60_000 - latest(s.records)]));
+  const offsets = new Map(
+    sources.map((s) => [
+      s,
+      s.endMinutesAgo === undefined ? sharedOffset : options.now.getTime() - s.endMinutesAgo * 60_000 - latest(s.records),
+    ]),
+  );
   const idCounts = new Map<string, number>();
   for (const a of all) idCounts.set(String(a.record['eventID']), (idCounts.get(String(a.record['eventID'])) ?? 0) + 1);
   return all.map((a, i) => {
     const offset = offsets.get(sources.find((s) => s.records === a.records)!)!;
     const record = shiftTimes(replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject, offset);
-    if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID']) record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
+    if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID'])
+      record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
     return { accountId: a.accountId, region: String(record['awsRegion'] ?? 'us-east-1'), record };
   });
 }
@@ -241,14 +307,22 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
     const path = join(dir, source.file);
     if (!existsSync(path)) throw new ScenarioError(`Scenario ${scenario.name}: source ${source.file} not found`);
     const { records, problems } = extractRecords(JSON.parse(readFileSync(path, 'utf8')), source.file);
-    if (problems.length > 0) throw new ScenarioError(`Scenario ${scenario.name}: ${problems.map((p) => `${p.origin}: ${p.message}`).join('; ')}`);
-    const chosen = source.pick ? source.pick.map((i) => {
-      const r = records[i];
-      if (!r) throw new ScenarioError(`Scenario ${scenario.name}: ${source.file} has no record ${i}`);
-      return r;
-    }) : records;
+    if (problems.length > 0)
+      throw new ScenarioError(`Scenario ${scenario.name}: ${problems.map((p) => `${p.origin}: ${p.message}`).join('; ')}`);
+    const chosen = source.pick
+      ? source.pick.map((i) => {
+          const r = records[i];
+          if (!r) throw new ScenarioError(`Scenario ${scenario.name}: ${source.file} has no record ${i}`);
+          return r;
+        })
+      : records;
     return {
-      records: source.repeat ? repeatRecords(chosen.map((r) => r.record), source.repeat) : chosen.map((r) => r.record),
+      records: source.repeat
+        ? repeatRecords(
+            chosen.map((r) => r.record),
+            source.repeat,
+          )
+        : chosen.map((r) => r.record),
       ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}),
       ...(source.endMinutesAgo !== undefined ? { endMinutesAgo: source.endMinutesAgo } : {}),
       accountId: source.account ?? scenario.accounts[0]!.accountId,
@@ -261,12 +335,27 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
 export function scenarioWorld(scenario: Scenario, records: RebasedRecord[]): SimWorld {
   const accounts: Record<string, SimAccount> = {};
   for (const a of scenario.accounts) {
-    const iamUsers = a.iamUsers.flatMap(({ repeat, ...user }) => (repeat ? Array.from({ length: repeat }, (_, i) => numbered(user, i + 1, repeat)) : [user]));
-    accounts[a.accountId] = { ...structuredClone(a), iamUsers, contactInformation: { FullName: a.name, AddressLine1: '1 Main St', City: 'Seattle', CountryCode: 'US', PhoneNumber: '+1-206-555-0100', PostalCode: '98101' }, events: {} };
+    const iamUsers = a.iamUsers.flatMap(({ repeat, ...user }) =>
+      repeat ? Array.from({ length: repeat }, (_, i) => numbered(user, i + 1, repeat)) : [user],
+    );
+    accounts[a.accountId] = {
+      ...structuredClone(a),
+      iamUsers,
+      contactInformation: {
+        FullName: a.name,
+        AddressLine1: '1 Main St',
+        City: 'Seattle',
+        CountryCode: 'US',
+        PhoneNumber: '+1-206-555-0100',
+        PostalCode: '98101',
+      },
+      events: {},
+    };
   }
   for (const r of records) {
     const account = accounts[r.accountId];
-    if (!account) throw new ScenarioError(`Scenario ${scenario.name}: records for account ${r.accountId}, which the scenario does not define`);
+    if (!account)
+      throw new ScenarioError(`Scenario ${scenario.name}: records for account ${r.accountId}, which the scenario does not define`);
     (account.events[r.region] ??= []).push(r.record);
   }
   return {

@@ -14,7 +14,14 @@ import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
-import { loadRootTaskPolicy, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, type PolicyDocument, type PolicyRequest, type RootTaskPolicyName } from './iam-policy';
+import {
+  loadRootTaskPolicy,
+  ROOT_TASK_POLICY_NAMES,
+  rootTaskSessionDecision,
+  type PolicyDocument,
+  type PolicyRequest,
+  type RootTaskPolicyName,
+} from './iam-policy';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = [MEMBER_READ_ROLE, MEMBER_WRITE_ROLE];
@@ -57,7 +64,13 @@ export interface SimAccount {
   enabledRegions: string[];
   trails: { Name: string; HomeRegion: string; IsMultiRegionTrail: boolean; IsLogging: boolean; TrailARN?: string }[];
   detectors: Record<string, { DetectorId: string; Status: 'ENABLED' | 'DISABLED' }>;
-  iamUsers: { UserName: string; CreateDate: string; accessKeys?: SimKey[]; loginProfile?: boolean; inlinePolicies?: Record<string, string> }[];
+  iamUsers: {
+    UserName: string;
+    CreateDate: string;
+    accessKeys?: SimKey[];
+    loginProfile?: boolean;
+    inlinePolicies?: Record<string, string>;
+  }[];
   /** Virtual MFA devices that are not root's: an IAM user's (UserName), or unassigned. ListVirtualMFADevices lists them beside root's. */
   userVirtualMfaDevices?: { SerialNumber: string; UserName?: string; EnableDate?: string }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
@@ -132,7 +145,13 @@ class SimError extends Error {
 
 type SdkModule = Record<string, unknown>;
 /** Each simulated service's SDK package and its base exception, by IAM action prefix. */
-const SDK_SERVICES: Record<string, { module: SdkModule; base: new (options: { name: string; $fault: 'client' | 'server'; $metadata: { httpStatusCode: number }; message: string }) => Error }> = {
+const SDK_SERVICES: Record<
+  string,
+  {
+    module: SdkModule;
+    base: new (options: { name: string; $fault: 'client' | 'server'; $metadata: { httpStatusCode: number }; message: string }) => Error;
+  }
+> = {
   iam: { module: iamSdk, base: iamSdk.IAMServiceException },
   sts: { module: stsSdk, base: stsSdk.STSServiceException },
   account: { module: accountSdk, base: accountSdk.AccountServiceException },
@@ -160,7 +179,10 @@ const serviceOf = (command: string) => COMMAND_ACTIONS[command]?.split(':')[0] ?
 type TaskPolicy = RootTaskPolicyName;
 const TASK_POLICY_ARN = new RegExp(`^arn:aws:iam::aws:policy/root-task/(${ROOT_TASK_POLICY_NAMES.join('|')})$`);
 /** AWS's root-task policy documents (unchanged copies in ./aws-managed-policies/), read once. */
-const TASK_POLICIES = Object.fromEntries(ROOT_TASK_POLICY_NAMES.map((name) => [name, loadRootTaskPolicy(name)])) as Record<TaskPolicy, PolicyDocument>;
+const TASK_POLICIES = Object.fromEntries(ROOT_TASK_POLICY_NAMES.map((name) => [name, loadRootTaskPolicy(name)])) as Record<
+  TaskPolicy,
+  PolicyDocument
+>;
 
 interface Principal {
   accountId: string;
@@ -221,7 +243,12 @@ const ACCOUNT_LEVEL_IAM = new Set(['iam:GetAccountSummary', 'iam:ListVirtualMFAD
  * the root user (`arn:aws:iam::<account>:root`), which is what the root-task policies allow. With
  * `UserName` (even "root") it names an IAM user, which their NotResource statements deny.
  */
-export function rootSessionRequest(command: string, input: Record<string, unknown>, accountId: string, region: string): PolicyRequest | undefined {
+export function rootSessionRequest(
+  command: string,
+  input: Record<string, unknown>,
+  accountId: string,
+  region: string,
+): PolicyRequest | undefined {
   const action = COMMAND_ACTIONS[command];
   if (!action) return undefined;
   return { action, resource: resourceOf(action, input, accountId, region) };
@@ -229,7 +256,10 @@ export function rootSessionRequest(command: string, input: Record<string, unknow
 
 function resourceOf(action: string, input: Record<string, unknown>, accountId: string, region: string): string {
   if (ACCOUNT_LEVEL_IAM.has(action)) return '*';
-  if (action.startsWith('iam:')) return input['UserName'] !== undefined ? `arn:aws:iam::${accountId}:user/${String(input['UserName'])}` : `arn:aws:iam::${accountId}:root`;
+  if (action.startsWith('iam:'))
+    return input['UserName'] !== undefined
+      ? `arn:aws:iam::${accountId}:user/${String(input['UserName'])}`
+      : `arn:aws:iam::${accountId}:root`;
   const named = (value: unknown, arn: (v: string) => string) => (String(value).startsWith('arn:') ? String(value) : arn(String(value)));
   switch (action) {
     case 'sts:AssumeRoot':
@@ -283,7 +313,11 @@ export class SimulatedAws {
    * the same seed gives the same sequence of faults.
    */
   randomFaults(options: { rate: number; seed: number; errors?: string[] }): void {
-    this.random = { rate: options.rate, errors: options.errors ?? ['ThrottlingException', 'InternalFailure', 'RequestTimeout'], next: seededRandom(options.seed) };
+    this.random = {
+      rate: options.rate,
+      errors: options.errors ?? ['ThrottlingException', 'InternalFailure', 'RequestTimeout'],
+      next: seededRandom(options.seed),
+    };
   }
 
   account(accountId: string): SimAccount {
@@ -293,21 +327,29 @@ export class SimulatedAws {
   }
 
   /** A client for a principal in an account and region: the Lambda role, a member role, or an AssumeRoot session. */
-  client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): { send(command: unknown): Promise<any> } {
+  client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): {
+    send(command: unknown): Promise<any>;
+  } {
     // eslint-disable-line @typescript-eslint/no-explicit-any
     const principal: Principal = options.credentials
       ? (this.sessions.get(options.credentials.accessKeyId) ??
         (() => {
           throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid', 403);
         })())
-      : { accountId: options.accountId ?? this.world.responderAccountId, kind: 'role', label: options.roleName ? `role:${options.roleName}` : 'role' };
+      : {
+          accountId: options.accountId ?? this.world.responderAccountId,
+          kind: 'role',
+          label: options.roleName ? `role:${options.roleName}` : 'role',
+        };
     return {
       send: async (command: unknown) => {
         for (let attempt = 1; ; attempt++) {
           try {
             return await this.handle(principal, options.region, command);
           } catch (error) {
-            const transient = ['ThrottlingException', 'InternalFailure', 'RequestTimeout', 'ServiceUnavailable'].includes((error as Error).name);
+            const transient = ['ThrottlingException', 'InternalFailure', 'RequestTimeout', 'ServiceUnavailable'].includes(
+              (error as Error).name,
+            );
             if (!transient || attempt >= this.sdkMaxAttempts) throw error;
             if (this.latencyMs > 0 || (error as Error).name === 'ThrottlingException') await this.timer.sleep(50 * 2 ** attempt);
           }
@@ -335,7 +377,8 @@ export class SimulatedAws {
       return (roleName ? { send: async (command: unknown) => (await assume(), client.send(command)) } : client) as never;
     };
     return {
-      iam: (session) => (session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
+      iam: (session) =>
+        (session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
       sts: (region) => as(region),
       cloudtrail: (region) => as(region),
       account: () => as('us-east-1'),
@@ -350,7 +393,15 @@ export class SimulatedAws {
     const name = (command as object).constructor.name;
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const caller = this.callers.getStore();
-    const call: SimCall = { at: this.timer.now(), ...(caller ? { caller } : {}), accountId: principal.accountId, region, principal: principal.label, command: name, input: structuredClone(input) };
+    const call: SimCall = {
+      at: this.timer.now(),
+      ...(caller ? { caller } : {}),
+      accountId: principal.accountId,
+      region,
+      principal: principal.label,
+      command: name,
+      input: structuredClone(input),
+    };
     this.calls.push(call);
     if (this.latencyMs > 0) await this.timer.sleep(this.latencyMs);
     else await Promise.resolve();
@@ -359,10 +410,16 @@ export class SimulatedAws {
         const error = this.random.errors[Math.floor(this.random.next() * this.random.errors.length)]!;
         throw new SimError(error, `Injected random ${error}`, error === 'ThrottlingException' ? 400 : 500);
       }
-      const fault = this.faults.find((f) => (f.command === name || f.command === '*') && f.times > 0 && (!f.accountId || f.accountId === principal.accountId));
+      const fault = this.faults.find(
+        (f) => (f.command === name || f.command === '*') && f.times > 0 && (!f.accountId || f.accountId === principal.accountId),
+      );
       if (fault) {
         fault.times -= 1;
-        throw new SimError(fault.error, `Injected ${fault.error}`, fault.error === 'ThrottlingException' ? 400 : fault.error.startsWith('Internal') ? 500 : 403);
+        throw new SimError(
+          fault.error,
+          `Injected ${fault.error}`,
+          fault.error === 'ThrottlingException' ? 400 : fault.error.startsWith('Internal') ? 500 : 403,
+        );
       }
       return structuredClone(this.dispatch(principal, region, name, input));
     } catch (error) {
@@ -384,22 +441,35 @@ export class SimulatedAws {
     if (!request) throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     const decision = rootTaskSessionDecision(TASK_POLICIES[principal.policy!], request);
     if (!decision.allowed) {
-      throw new SimError('AccessDenied', `User: arn:aws:iam::${principal.accountId}:root is not authorized to perform: ${request.action} on resource: ${request.resource} with an explicit deny in a session policy`, 403);
+      throw new SimError(
+        'AccessDenied',
+        `User: arn:aws:iam::${principal.accountId}:root is not authorized to perform: ${request.action} on resource: ${request.resource} with an explicit deny in a session policy`,
+        403,
+      );
     }
   }
 
   /** Commands the simulated account answers only for a role (a root session that got past its task policy is not modelled). */
   private requireRole(principal: Principal, name: string): void {
-    if (principal.kind === 'root-session') throw new SimError('AccessDenied', `${name} is not modelled for an AssumeRoot session (${principal.policy})`, 403);
+    if (principal.kind === 'root-session')
+      throw new SimError('AccessDenied', `${name} is not modelled for an AssumeRoot session (${principal.policy})`, 403);
   }
 
   /** The root user's own credentials: only in an AssumeRoot session (already judged by its task policy), and without UserName. */
   private rootScope(principal: Principal, input: Record<string, unknown>, name: string): SimAccount {
     if (principal.kind !== 'root-session') {
-      throw new SimError('AccessDenied', `${name} on the root user needs an AssumeRoot session (no IAM principal can manage root credentials)`, 403);
+      throw new SimError(
+        'AccessDenied',
+        `${name} on the root user needs an AssumeRoot session (no IAM principal can manage root credentials)`,
+        403,
+      );
     }
     if ('UserName' in input && input['UserName'] !== undefined) {
-      throw new SimError('AccessDenied', `${name}: omit UserName in an AssumeRoot session (UserName names an IAM user, which the root task policy does not cover)`, 403);
+      throw new SimError(
+        'AccessDenied',
+        `${name}: omit UserName in an AssumeRoot session (UserName names an IAM user, which the root task policy does not cover)`,
+        403,
+      );
     }
     return this.account(principal.accountId);
   }
@@ -410,33 +480,65 @@ export class SimulatedAws {
     switch (name) {
       // ---------- STS ----------
       case 'GetCallerIdentityCommand':
-        return { Account: principal.accountId, Arn: principal.kind === 'root-session' ? `arn:aws:iam::${principal.accountId}:root` : `arn:aws:sts::${principal.accountId}:assumed-role/root-responder/lambda`, UserId: 'AROAEXAMPLE' };
+        return {
+          Account: principal.accountId,
+          Arn:
+            principal.kind === 'root-session'
+              ? `arn:aws:iam::${principal.accountId}:root`
+              : `arn:aws:sts::${principal.accountId}:assumed-role/root-responder/lambda`,
+          UserId: 'AROAEXAMPLE',
+        };
       case 'AssumeRoleCommand': {
         // The member roles the organization templates deploy, trusted by the responder's account only.
         this.requireRole(principal, name);
         const m = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(String(input['RoleArn'] ?? ''));
-        if (!m || !MEMBER_ROLES.includes(m[2]!)) throw new SimError('AccessDenied', `Not authorized to perform sts:AssumeRole on ${String(input['RoleArn'])}`, 403);
-        if (principal.accountId !== this.world.responderAccountId) throw new SimError('AccessDenied', `${m[2]} trusts only the responder's account`, 403);
+        if (!m || !MEMBER_ROLES.includes(m[2]!))
+          throw new SimError('AccessDenied', `Not authorized to perform sts:AssumeRole on ${String(input['RoleArn'])}`, 403);
+        if (principal.accountId !== this.world.responderAccountId)
+          throw new SimError('AccessDenied', `${m[2]} trusts only the responder's account`, 403);
         this.account(m[1]!);
-        return { Credentials: { AccessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, SecretAccessKey: 'x', SessionToken: 'x', Expiration: new Date(this.timer.now() + 900_000) } };
+        return {
+          Credentials: {
+            AccessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+            SecretAccessKey: 'x',
+            SessionToken: 'x',
+            Expiration: new Date(this.timer.now() + 900_000),
+          },
+        };
       }
       case 'AssumeRootCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
         const target = String(input['TargetPrincipal'] ?? '');
-        const policy = TASK_POLICY_ARN.exec(String(input['TaskPolicyArn']?.arn ?? input['TaskPolicyArn'] ?? ''))?.[1] as TaskPolicy | undefined;
+        const policy = TASK_POLICY_ARN.exec(String(input['TaskPolicyArn']?.arn ?? input['TaskPolicyArn'] ?? ''))?.[1] as
+          TaskPolicy | undefined;
         if (region === 'aws-global' || region === '') throw new SimError('InvalidAction', 'AssumeRoot needs a regional STS endpoint', 400);
-        if (!policy) throw new SimError('ValidationError', `TaskPolicyArn must be a root-task policy the simulated account holds (${ROOT_TASK_POLICY_NAMES.join(', ')})`, 400);
-        if (Number(input['DurationSeconds'] ?? 900) > 900) throw new SimError('ValidationError', 'DurationSeconds must be at most 900', 400);
+        if (!policy)
+          throw new SimError(
+            'ValidationError',
+            `TaskPolicyArn must be a root-task policy the simulated account holds (${ROOT_TASK_POLICY_NAMES.join(', ')})`,
+            400,
+          );
+        if (Number(input['DurationSeconds'] ?? 900) > 900)
+          throw new SimError('ValidationError', 'DurationSeconds must be at most 900', 400);
         if (!org || !(principal.accountId === org.managementAccountId || org.delegatedAdmins.includes(principal.accountId))) {
           throw new SimError('AccessDenied', 'AssumeRoot is allowed only from the management account or a delegated administrator', 403);
         }
-        if (!org.features.includes('RootSessions')) throw new SimError('AccessDenied', 'Privileged root actions (RootSessions) are not enabled for the organization', 403);
+        if (!org.features.includes('RootSessions'))
+          throw new SimError('AccessDenied', 'Privileged root actions (RootSessions) are not enabled for the organization', 403);
         if (target === org.managementAccountId) throw new SimError('AccessDenied', 'AssumeRoot cannot target the management account', 403);
         this.account(target);
         const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
         this.sessions.set(accessKeyId, { accountId: target, kind: 'root-session', policy, label: `root-session:${policy}` });
-        return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: randomBytes(20).toString('base64'), SessionToken: randomBytes(32).toString('base64'), Expiration: new Date(this.timer.now() + 900_000) }, SourceIdentity: undefined };
+        return {
+          Credentials: {
+            AccessKeyId: accessKeyId,
+            SecretAccessKey: randomBytes(20).toString('base64'),
+            SessionToken: randomBytes(32).toString('base64'),
+            Expiration: new Date(this.timer.now() + 900_000),
+          },
+          SourceIdentity: undefined,
+        };
       }
       // ---------- IAM ----------
       case 'GetAccountSummaryCommand': {
@@ -454,37 +556,78 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const a = this.account(principal.accountId);
         const status = String(input['AssignmentStatus'] ?? 'Any');
-        if (!['Assigned', 'Unassigned', 'Any'].includes(status)) throw new SimError('ValidationError', 'AssignmentStatus must be Assigned, Unassigned or Any', 400);
+        if (!['Assigned', 'Unassigned', 'Any'].includes(status))
+          throw new SimError('ValidationError', 'AssignmentStatus must be Assigned, Unassigned or Any', 400);
         const devices = [
           ...a.root.mfaDevices
             .filter((d) => d.kind === 'virtual')
-            .map((d) => ({ SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate), User: { Arn: `arn:aws:iam::${a.accountId}:root`, UserId: a.accountId, UserName: '', Path: '/', CreateDate: new Date(0) } })),
+            .map((d) => ({
+              SerialNumber: d.SerialNumber,
+              EnableDate: new Date(d.EnableDate),
+              User: { Arn: `arn:aws:iam::${a.accountId}:root`, UserId: a.accountId, UserName: '', Path: '/', CreateDate: new Date(0) },
+            })),
           ...(a.userVirtualMfaDevices ?? []).map((d) => ({
             SerialNumber: d.SerialNumber,
             ...(d.UserName
-              ? { EnableDate: new Date(d.EnableDate ?? 0), User: { Arn: `arn:aws:iam::${a.accountId}:user/${d.UserName}`, UserId: `AIDA${d.UserName.toUpperCase()}`, UserName: d.UserName, Path: '/', CreateDate: new Date(0) } }
+              ? {
+                  EnableDate: new Date(d.EnableDate ?? 0),
+                  User: {
+                    Arn: `arn:aws:iam::${a.accountId}:user/${d.UserName}`,
+                    UserId: `AIDA${d.UserName.toUpperCase()}`,
+                    UserName: d.UserName,
+                    Path: '/',
+                    CreateDate: new Date(0),
+                  },
+                }
               : {}),
           })),
         ]
-          .filter((d) => status === 'Any' || (status === 'Assigned') === ('User' in d))
+          .filter((d) => status === 'Any' || (status === 'Assigned') === 'User' in d)
           .sort((x, y) => x.SerialNumber.localeCompare(y.SerialNumber));
         return this.iamPage(devices, input, (page) => ({ VirtualMFADevices: page }));
       }
       case 'ListMFADevicesCommand': {
         const a = this.rootScope(principal, input, name);
-        return { MFADevices: a.root.mfaDevices.map((d) => ({ UserName: '', SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate) })), IsTruncated: false };
+        return {
+          MFADevices: a.root.mfaDevices.map((d) => ({ UserName: '', SerialNumber: d.SerialNumber, EnableDate: new Date(d.EnableDate) })),
+          IsTruncated: false,
+        };
       }
       case 'ListAccessKeysCommand': {
         if (principal.kind === 'role' && input['UserName'] !== undefined) {
           const user = this.iamUser(principal.accountId, String(input['UserName']));
-          return { AccessKeyMetadata: (user.accessKeys ?? []).map((k) => ({ UserName: user.UserName, AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
+          return {
+            AccessKeyMetadata: (user.accessKeys ?? []).map((k) => ({
+              UserName: user.UserName,
+              AccessKeyId: k.AccessKeyId,
+              Status: k.Status,
+              CreateDate: new Date(k.CreateDate),
+            })),
+            IsTruncated: false,
+          };
         }
         const a = this.rootScope(principal, input, name);
-        return { AccessKeyMetadata: a.root.accessKeys.map((k) => ({ AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: new Date(k.CreateDate) })), IsTruncated: false };
+        return {
+          AccessKeyMetadata: a.root.accessKeys.map((k) => ({
+            AccessKeyId: k.AccessKeyId,
+            Status: k.Status,
+            CreateDate: new Date(k.CreateDate),
+          })),
+          IsTruncated: false,
+        };
       }
       case 'ListSigningCertificatesCommand': {
         const a = this.rootScope(principal, input, name);
-        return { Certificates: a.root.signingCertificates.map((c) => ({ UserName: '', CertificateId: c.CertificateId, CertificateBody: '-----BEGIN CERTIFICATE-----', Status: c.Status, UploadDate: new Date(c.UploadDate) })), IsTruncated: false };
+        return {
+          Certificates: a.root.signingCertificates.map((c) => ({
+            UserName: '',
+            CertificateId: c.CertificateId,
+            CertificateBody: '-----BEGIN CERTIFICATE-----',
+            Status: c.Status,
+            UploadDate: new Date(c.UploadDate),
+          })),
+          IsTruncated: false,
+        };
       }
       case 'GetLoginProfileCommand': {
         const a = this.rootScope(principal, input, name);
@@ -494,17 +637,29 @@ export class SimulatedAws {
       case 'DeleteAccessKeyCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.accessKeys.findIndex((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (i < 0) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (i < 0)
+          throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         a.root.accessKeys.splice(i, 1);
-        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-access-key', target: String(input['AccessKeyId']) });
+        this.changes.push({
+          at: this.timer.now(),
+          accountId: a.accountId,
+          change: 'delete-root-access-key',
+          target: String(input['AccessKeyId']),
+        });
         return {};
       }
       case 'DeleteSigningCertificateCommand': {
         const a = this.rootScope(principal, input, name);
         const i = a.root.signingCertificates.findIndex((c) => c.CertificateId === input['CertificateId']);
-        if (i < 0) throw new SimError('NoSuchEntityException', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
+        if (i < 0)
+          throw new SimError('NoSuchEntityException', `The Certificate with id ${String(input['CertificateId'])} cannot be found`, 404);
         a.root.signingCertificates.splice(i, 1);
-        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'delete-root-signing-certificate', target: String(input['CertificateId']) });
+        this.changes.push({
+          at: this.timer.now(),
+          accountId: a.accountId,
+          change: 'delete-root-signing-certificate',
+          target: String(input['CertificateId']),
+        });
         return {};
       }
       // ---------- IAM users (remediations) ----------
@@ -513,24 +668,36 @@ export class SimulatedAws {
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         if (user.inlinePolicies?.[String(input['PolicyName'])] === String(input['PolicyDocument'])) return {};
         user.inlinePolicies = { ...(user.inlinePolicies ?? {}), [String(input['PolicyName'])]: String(input['PolicyDocument']) };
-        this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'put-user-policy', target: `${user.UserName}/${String(input['PolicyName'])}` });
+        this.changes.push({
+          at: this.timer.now(),
+          accountId: principal.accountId,
+          change: 'put-user-policy',
+          target: `${user.UserName}/${String(input['PolicyName'])}`,
+        });
         return {};
       }
       case 'GetUserPolicyCommand': {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const doc = user.inlinePolicies?.[String(input['PolicyName'])];
-        if (doc === undefined) throw new SimError('NoSuchEntityException', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
+        if (doc === undefined)
+          throw new SimError('NoSuchEntityException', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
         return { UserName: user.UserName, PolicyName: input['PolicyName'], PolicyDocument: encodeURIComponent(doc) };
       }
       case 'UpdateAccessKeyCommand': {
         this.requireRole(principal, name);
         const user = this.iamUser(principal.accountId, String(input['UserName']));
         const key = (user.accessKeys ?? []).find((k) => k.AccessKeyId === input['AccessKeyId']);
-        if (!key) throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
+        if (!key)
+          throw new SimError('NoSuchEntityException', `The Access Key with id ${String(input['AccessKeyId'])} cannot be found`, 404);
         if (key.Status !== input['Status']) {
           key.Status = input['Status'] as SimKey['Status'];
-          this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: `access-key-${String(input['Status']).toLowerCase()}`, target: key.AccessKeyId });
+          this.changes.push({
+            at: this.timer.now(),
+            accountId: principal.accountId,
+            change: `access-key-${String(input['Status']).toLowerCase()}`,
+            target: key.AccessKeyId,
+          });
         }
         return {};
       }
@@ -543,7 +710,8 @@ export class SimulatedAws {
           return {};
         }
         const user = this.iamUser(principal.accountId, String(input['UserName']));
-        if (!user.loginProfile) throw new SimError('NoSuchEntityException', `Login Profile for User ${user.UserName} cannot be found.`, 404);
+        if (!user.loginProfile)
+          throw new SimError('NoSuchEntityException', `Login Profile for User ${user.UserName} cannot be found.`, 404);
         user.loginProfile = false;
         this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'delete-login-profile', target: user.UserName });
         return {};
@@ -553,7 +721,12 @@ export class SimulatedAws {
         const i = a.root.mfaDevices.findIndex((d) => d.SerialNumber === input['SerialNumber']);
         if (i < 0) throw new SimError('NoSuchEntityException', `MFA device ${String(input['SerialNumber'])} cannot be found`, 404);
         a.root.mfaDevices.splice(i, 1);
-        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'deactivate-root-mfa-device', target: String(input['SerialNumber']) });
+        this.changes.push({
+          at: this.timer.now(),
+          accountId: a.accountId,
+          change: 'deactivate-root-mfa-device',
+          target: String(input['SerialNumber']),
+        });
         return {};
       }
       // The errors the IAM API Reference lists for ListOrganizationsFeatures (IAM's own, not Organizations').
@@ -562,9 +735,14 @@ export class SimulatedAws {
         const org = this.world.organization;
         if (!org) throw new SimError('OrganizationNotFoundException', 'No organization is associated with your account.', 400);
         if (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId)) {
-          throw new SimError('AccountNotManagementOrDelegatedAdministratorException', 'The account making the request is not the management account or delegated administrator account for centralized root access.', 400);
+          throw new SimError(
+            'AccountNotManagementOrDelegatedAdministratorException',
+            'The account making the request is not the management account or delegated administrator account for centralized root access.',
+            400,
+          );
         }
-        if (!(org.iamTrustedAccess ?? org.features.length > 0)) throw new SimError('ServiceAccessNotEnabledException', 'Trusted access is not enabled for IAM in Organizations.', 400);
+        if (!(org.iamTrustedAccess ?? org.features.length > 0))
+          throw new SimError('ServiceAccessNotEnabledException', 'Trusted access is not enabled for IAM in Organizations.', 400);
         return { OrganizationId: org.id, EnabledFeatures: [...org.features] };
       }
       // ---------- Account ----------
@@ -572,7 +750,8 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
         const type = String(input['AlternateContactType']) as AlternateContactType;
-        if (!['BILLING', 'OPERATIONS', 'SECURITY'].includes(type)) throw new SimError('ValidationException', 'AlternateContactType must be BILLING, OPERATIONS or SECURITY', 400);
+        if (!['BILLING', 'OPERATIONS', 'SECURITY'].includes(type))
+          throw new SimError('ValidationException', 'AlternateContactType must be BILLING, OPERATIONS or SECURITY', 400);
         const contact = a.alternateContacts[type];
         if (!contact) throw new SimError('ResourceNotFoundException', 'No contact of the inputted alternate contact type found.', 404);
         return { AlternateContact: { AlternateContactType: type, ...contact } };
@@ -581,7 +760,12 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const a = this.targetAccount(principal, input);
         const type = String(input['AlternateContactType']) as AlternateContactType;
-        a.alternateContacts[type] = { Name: String(input['Name']), Title: String(input['Title']), EmailAddress: String(input['EmailAddress']), PhoneNumber: String(input['PhoneNumber']) };
+        a.alternateContacts[type] = {
+          Name: String(input['Name']),
+          Title: String(input['Title']),
+          EmailAddress: String(input['EmailAddress']),
+          PhoneNumber: String(input['PhoneNumber']),
+        };
         this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'put-alternate-contact', target: type });
         return {};
       }
@@ -596,7 +780,8 @@ export class SimulatedAws {
       }
       case 'GetPrimaryEmailCommand': {
         this.requireRole(principal, name);
-        if (input['AccountId'] === undefined) throw new SimError('ValidationException', 'AccountId is required: GetPrimaryEmail is served for member accounts', 400);
+        if (input['AccountId'] === undefined)
+          throw new SimError('ValidationException', 'AccountId is required: GetPrimaryEmail is served for member accounts', 400);
         return { PrimaryEmail: this.targetAccount(principal, input).email };
       }
       case 'ListRegionsCommand': {
@@ -614,22 +799,35 @@ export class SimulatedAws {
         const a = this.account(principal.accountId);
         const prefix = String(input['NamePrefix'] ?? '');
         const stage = /^root-responder-(.+)-$/.exec(prefix)?.[1];
-        const deployed = stage ? FORWARDED_RULES.map((id) => ({ Name: forwardingRuleName(stage, id), State: id === 'RootApiCallRule' || id === 'RootConsoleActionRule' ? 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' : 'ENABLED' })) : [];
+        const deployed = stage
+          ? FORWARDED_RULES.map((id) => ({
+              Name: forwardingRuleName(stage, id),
+              State:
+                id === 'RootApiCallRule' || id === 'RootConsoleActionRule' ? 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' : 'ENABLED',
+            }))
+          : [];
         const rules = (a.forwardingRules?.[region] ?? deployed).filter((r) => r.Name.startsWith(prefix));
-        return { Rules: rules.map((r) => ({ ...r, EventBusName: 'default', Arn: `arn:aws:events:${region}:${a.accountId}:rule/${r.Name}` })) };
+        return {
+          Rules: rules.map((r) => ({ ...r, EventBusName: 'default', Arn: `arn:aws:events:${region}:${a.accountId}:rule/${r.Name}` })),
+        };
       }
       // ---------- Organizations ----------
       case 'DescribeOrganizationCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
-        if (!org || !Object.keys(this.world.accounts).includes(principal.accountId)) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
+        if (!org || !Object.keys(this.world.accounts).includes(principal.accountId))
+          throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
         return { Organization: { Id: org.id, MasterAccountId: org.managementAccountId, FeatureSet: 'ALL' } };
       }
       case 'ListAccountsCommand': {
         this.requireRole(principal, name);
         const org = this.world.organization;
         if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
-          throw new SimError('AccessDeniedException', 'ListAccounts is available only to the management account or a delegated administrator', 403);
+          throw new SimError(
+            'AccessDeniedException',
+            'ListAccounts is available only to the management account or a delegated administrator',
+            403,
+          );
         }
         // Pages of 20, as the API does by default, so callers must follow NextToken. Each entry as
         // AWS documents it (and moto sends it): State and the retired Status, how and when it joined.
@@ -643,12 +841,21 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const org = this.world.organization;
         if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) {
-          throw new SimError('AccessDeniedException', `${name} is available only to the management account or a delegated administrator`, 403);
+          throw new SimError(
+            'AccessDeniedException',
+            `${name} is available only to the management account or a delegated administrator`,
+            403,
+          );
         }
         const id = String(input['AccountId'] ?? input['ChildId'] ?? '');
         const a = this.world.accounts[id];
         // An account outside the organization: the errors the Organizations API reference lists for each.
-        if (!a && name === 'ListParentsCommand') throw new SimError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${id}.`, 400);
+        if (!a && name === 'ListParentsCommand')
+          throw new SimError(
+            'ChildNotFoundException',
+            `We can't find an organizational unit (OU) or AWS account with the ChildId ${id}.`,
+            400,
+          );
         if (!a) throw new SimError('AccountNotFoundException', "You specified an account that doesn't exist.", 400);
         if (name === 'ListParentsCommand') return { Parents: [{ Id: 'ou-ab12-workloads', Type: 'ORGANIZATIONAL_UNIT' }] };
         return { Account: organizationAccount(org, a) };
@@ -665,15 +872,31 @@ export class SimulatedAws {
         const shown = names.length
           ? a.trails.filter((t) => names.some((n) => n === trailArn(a.accountId, t) || (n === t.Name && t.HomeRegion === region)))
           : a.trails.filter((t) => t.HomeRegion === region || (input['includeShadowTrails'] !== false && t.IsMultiRegionTrail));
-        return { trailList: shown.map((t) => ({ Name: t.Name, HomeRegion: t.HomeRegion, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: trailArn(a.accountId, t) })) };
+        return {
+          trailList: shown.map((t) => ({
+            Name: t.Name,
+            HomeRegion: t.HomeRegion,
+            IsMultiRegionTrail: t.IsMultiRegionTrail,
+            TrailARN: trailArn(a.accountId, t),
+          })),
+        };
       }
       // From one region: the region's own trail by name or ARN, a shadow trail by its ARN only.
       case 'GetTrailStatusCommand': {
         this.requireRole(principal, name);
         const a = this.account(principal.accountId);
         const n = String(input['Name']);
-        const trail = a.trails.find((t) => (t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n)) || (t.IsMultiRegionTrail && trailArn(a.accountId, t) === n));
-        if (!trail) throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
+        const trail = a.trails.find(
+          (t) =>
+            (t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n)) ||
+            (t.IsMultiRegionTrail && trailArn(a.accountId, t) === n),
+        );
+        if (!trail)
+          throw new SimError(
+            'TrailNotFoundException',
+            `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`,
+            404,
+          );
         return { IsLogging: trail.IsLogging };
       }
       // Only in the trail's home region: a shadow trail refuses it (InvalidHomeRegionException).
@@ -683,8 +906,17 @@ export class SimulatedAws {
         const n = String(input['Name']);
         const trail = a.trails.find((t) => t.HomeRegion === region && (t.Name === n || trailArn(a.accountId, t) === n));
         if (!trail) {
-          if (a.trails.some((t) => t.IsMultiRegionTrail && trailArn(a.accountId, t) === n)) throw new SimError('InvalidHomeRegionException', 'This operation must be called from the Region in which the trail was created.', 400);
-          throw new SimError('TrailNotFoundException', `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`, 404);
+          if (a.trails.some((t) => t.IsMultiRegionTrail && trailArn(a.accountId, t) === n))
+            throw new SimError(
+              'InvalidHomeRegionException',
+              'This operation must be called from the Region in which the trail was created.',
+              400,
+            );
+          throw new SimError(
+            'TrailNotFoundException',
+            `Unknown trail: ${trailArnOf(n, region, a.accountId)} for the user: ${a.accountId}`,
+            404,
+          );
         }
         if (!trail.IsLogging) {
           trail.IsLogging = true;
@@ -704,7 +936,12 @@ export class SimulatedAws {
       case 'GetDetectorCommand': {
         this.requireRole(principal, name);
         const d = this.account(principal.accountId).detectors[region];
-        if (!d || d.DetectorId !== input['DetectorId']) throw new SimError('BadRequestException', 'The request is rejected because the input detectorId is not owned by the current account.', 400);
+        if (!d || d.DetectorId !== input['DetectorId'])
+          throw new SimError(
+            'BadRequestException',
+            'The request is rejected because the input detectorId is not owned by the current account.',
+            400,
+          );
         return { Status: d.Status, FindingPublishingFrequency: 'SIX_HOURS' };
       }
       default:
@@ -716,7 +953,11 @@ export class SimulatedAws {
    * One page of an IAM list, as IAM pages: MaxItems (1 to 1000) items, 100 when it is not given,
    * IsTruncated and an opaque Marker to continue from.
    */
-  private iamPage<T, R extends object>(items: T[], input: Record<string, unknown>, wrap: (page: T[]) => R): R & { IsTruncated: boolean; Marker?: string } {
+  private iamPage<T, R extends object>(
+    items: T[],
+    input: Record<string, unknown>,
+    wrap: (page: T[]) => R,
+  ): R & { IsTruncated: boolean; Marker?: string } {
     const max = Number(input['MaxItems'] ?? 100);
     if (!Number.isInteger(max) || max < 1 || max > 1000) throw new SimError('ValidationError', 'MaxItems must be between 1 and 1000', 400);
     let start = 0;
@@ -726,7 +967,11 @@ export class SimulatedAws {
       start = Number(m[1]);
     }
     const end = start + max;
-    return { ...wrap(items.slice(start, end)), IsTruncated: end < items.length, ...(end < items.length ? { Marker: Buffer.from(`page:${end}`).toString('base64url') } : {}) };
+    return {
+      ...wrap(items.slice(start, end)),
+      IsTruncated: end < items.length,
+      ...(end < items.length ? { Marker: Buffer.from(`page:${end}`).toString('base64url') } : {}),
+    };
   }
 
   private iamUser(accountId: string, userName: string): SimAccount['iamUsers'][number] {
@@ -740,8 +985,10 @@ export class SimulatedAws {
     const target = input['AccountId'];
     if (target === undefined) return this.account(principal.accountId);
     const org = this.world.organization;
-    if (target === principal.accountId) throw new SimError('ValidationException', 'AccountId: omit it when calling for your own account', 400);
-    if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))) throw new SimError('AccessDeniedException', 'Only the management account or a delegated admin may name AccountId', 403);
+    if (target === principal.accountId)
+      throw new SimError('ValidationException', 'AccountId: omit it when calling for your own account', 400);
+    if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId)))
+      throw new SimError('AccessDeniedException', 'Only the management account or a delegated admin may name AccountId', 403);
     return this.account(String(target));
   }
 
@@ -754,7 +1001,8 @@ export class SimulatedAws {
     this.lookupCalls.set(key, recent);
     if (recent.length > 2) throw new SimError('ThrottlingException', 'Rate exceeded', 400);
     const attributes = (input['LookupAttributes'] ?? []) as { AttributeKey: string; AttributeValue: string }[];
-    if (attributes.length > 1) throw new SimError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.', 400);
+    if (attributes.length > 1)
+      throw new SimError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.', 400);
     const max = Number(input['MaxResults'] ?? 50);
     if (max < 1 || max > 50) throw new SimError('InvalidMaxResultsException', 'MaxResults must be between 1 and 50.', 400);
     const start = input['StartTime'] ? new Date(input['StartTime']).getTime() : 0;
@@ -764,7 +1012,8 @@ export class SimulatedAws {
     let offset = 0;
     if (input['NextToken']) {
       const token = this.tokens.get(String(input['NextToken']));
-      if (!token || token.params !== params) throw new SimError('InvalidNextTokenException', 'Invalid NextToken: it was issued for other parameters.', 400);
+      if (!token || token.params !== params)
+        throw new SimError('InvalidNextTokenException', 'Invalid NextToken: it was issued for other parameters.', 400);
       offset = token.offset;
     }
     const matching = (this.account(accountId).events[region] ?? [])
@@ -780,7 +1029,14 @@ export class SimulatedAws {
       this.tokens.set(nextToken, { params, offset: offset + max });
     }
     return {
-      Events: page.map((r) => ({ EventId: r['eventID'], EventName: r['eventName'], EventTime: new Date(String(r['eventTime'])), EventSource: r['eventSource'], Username: usernameOf(r), CloudTrailEvent: JSON.stringify(r) })),
+      Events: page.map((r) => ({
+        EventId: r['eventID'],
+        EventName: r['eventName'],
+        EventTime: new Date(String(r['eventTime'])),
+        EventSource: r['eventSource'],
+        Username: usernameOf(r),
+        CloudTrailEvent: JSON.stringify(r),
+      })),
       ...(nextToken ? { NextToken: nextToken } : {}),
     };
   }

@@ -1,12 +1,5 @@
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
@@ -68,7 +61,12 @@ function validationException(message: string): DynamoDBServiceException {
 
 /** A number's size per the guide: 1 byte per two significant digits, plus 1. */
 function numberSize(value: number | bigint | string): number {
-  const digits = String(value).replace(/^-/, '').replace(/e[+-]?\d+$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  const digits = String(value)
+    .replace(/^-/, '')
+    .replace(/e[+-]?\d+$/i, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
   return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
 }
 
@@ -83,14 +81,23 @@ function valueSize(value: unknown): number {
   if (typeof value === 'object') {
     // A NumberValue (lib-dynamodb's exact numbers) marshals as N; any other object is a Map.
     if (value.constructor?.name === 'NumberValue') return numberSize(String(value));
-    return 3 + Object.entries(value as Record<string, unknown>).reduce((sum, [k, v]) => (v === undefined ? sum : sum + 1 + Buffer.byteLength(k, 'utf8') + valueSize(v)), 0);
+    return (
+      3 +
+      Object.entries(value as Record<string, unknown>).reduce(
+        (sum, [k, v]) => (v === undefined ? sum : sum + 1 + Buffer.byteLength(k, 'utf8') + valueSize(v)),
+        0,
+      )
+    );
   }
   return 0; // undefined: the document client drops it (removeUndefinedValues) or refuses it
 }
 
 /** An item's size in bytes by DynamoDB's rules: each attribute name's UTF-8 bytes plus its value's size. */
 export function itemSize(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => (value === undefined ? sum : sum + Buffer.byteLength(name, 'utf8') + valueSize(value)), 0);
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => (value === undefined ? sum : sum + Buffer.byteLength(name, 'utf8') + valueSize(value)),
+    0,
+  );
 }
 
 function resolveName(token: string, names: Names): string {
@@ -157,7 +164,8 @@ export class SimulatedDynamoDb {
       const t = this.table(i.TableName!);
       const id = SimulatedDynamoDb.id(i.Key!);
       const current = t.get(id);
-      if (!check(current, i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+      if (!check(current, i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues))
+        throw new ConditionalCheckFailedException('The conditional request failed');
       const next: Item = { ...(current ?? { ...i.Key }) };
       const m = /^SET\s+(.+)$/i.exec(i.UpdateExpression ?? '');
       if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${i.UpdateExpression}"`);
@@ -174,7 +182,8 @@ export class SimulatedDynamoDb {
       const i = command.input;
       const t = this.table(i.TableName!);
       const id = SimulatedDynamoDb.id(i.Key!);
-      if (!check(t.get(id), i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+      if (!check(t.get(id), i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues))
+        throw new ConditionalCheckFailedException('The conditional request failed');
       t.delete(id);
       return {};
     }
@@ -184,9 +193,17 @@ export class SimulatedDynamoDb {
         return ti.Put as unknown as PutInput;
       });
       // Request validation: an oversized Put refuses the whole request before any condition is read.
-      if (puts.some((p) => itemSize(p.Item) > DYNAMODB_MAX_ITEM_BYTES)) throw validationException('Item size has exceeded the maximum allowed size');
+      if (puts.some((p) => itemSize(p.Item) > DYNAMODB_MAX_ITEM_BYTES))
+        throw validationException('Item size has exceeded the maximum allowed size');
       const reasons = puts.map((p) =>
-        check(this.table(p.TableName).get(SimulatedDynamoDb.id(p.Item)), p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues) ? { Code: 'None' } : { Code: 'ConditionalCheckFailed' },
+        check(
+          this.table(p.TableName).get(SimulatedDynamoDb.id(p.Item)),
+          p.ConditionExpression,
+          p.ExpressionAttributeNames,
+          p.ExpressionAttributeValues,
+        )
+          ? { Code: 'None' }
+          : { Code: 'ConditionalCheckFailed' },
       );
       if (reasons.some((r) => r.Code !== 'None')) throw new TransactionCanceledException(reasons);
       for (const p of puts) this.table(p.TableName).set(SimulatedDynamoDb.id(p.Item), structuredClone(p.Item));
@@ -205,7 +222,11 @@ export class SimulatedDynamoDb {
       // Pages as DynamoDB does (by size there; by count here), so callers must follow LastEvaluatedKey.
       const page = matching.slice(0, Math.min(i.Limit ?? QUERY_PAGE_ITEMS, QUERY_PAGE_ITEMS)).map((it) => structuredClone(it));
       const last = page[page.length - 1];
-      return { Items: page, Count: page.length, ...(matching.length > page.length && last ? { LastEvaluatedKey: { pk: last['pk'], sk: last['sk'] } } : {}) };
+      return {
+        Items: page,
+        Count: page.length,
+        ...(matching.length > page.length && last ? { LastEvaluatedKey: { pk: last['pk'], sk: last['sk'] } } : {}),
+      };
     }
     throw new UnsupportedExpressionError(`Simulated DynamoDB does not support ${(command as object).constructor.name}`);
   }
@@ -214,7 +235,8 @@ export class SimulatedDynamoDb {
     if (itemSize(p.Item) > DYNAMODB_MAX_ITEM_BYTES) throw validationException('Item size has exceeded the maximum allowed size');
     const t = this.table(p.TableName);
     const id = SimulatedDynamoDb.id(p.Item);
-    if (!check(t.get(id), p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues)) throw new ConditionalCheckFailedException('The conditional request failed');
+    if (!check(t.get(id), p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues))
+      throw new ConditionalCheckFailedException('The conditional request failed');
     t.set(id, structuredClone(p.Item));
   }
 }

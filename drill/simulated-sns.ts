@@ -36,10 +36,15 @@ function refuse(message: string): InvalidParameterException {
 }
 
 /** Why AWS would refuse this Publish, as the exception it would throw; undefined when it would not. */
-export function publishRefusal(input: { TopicArn?: string | undefined; Message?: string | undefined; Subject?: string | undefined }): InvalidParameterException | undefined {
+export function publishRefusal(input: {
+  TopicArn?: string | undefined;
+  Message?: string | undefined;
+  Subject?: string | undefined;
+}): InvalidParameterException | undefined {
   if (!input.TopicArn || input.Message === undefined || input.Message === '') return refuse('TopicArn and Message are required');
   if (Buffer.byteLength(input.Message, 'utf8') > SNS_MAX_MESSAGE_BYTES) return refuse('Invalid parameter: Message too long');
-  if (input.Subject !== undefined && (input.Subject.length > SNS_MAX_SUBJECT_CHARS || !VALID_SUBJECT.test(input.Subject))) return refuse('Invalid parameter: Subject');
+  if (input.Subject !== undefined && (input.Subject.length > SNS_MAX_SUBJECT_CHARS || !VALID_SUBJECT.test(input.Subject)))
+    return refuse('Invalid parameter: Subject');
   return undefined;
 }
 
@@ -59,11 +64,17 @@ export class SimulatedSns {
   }
 
   async send(command: unknown): Promise<{ MessageId: string }> {
-    if (!isCommand<PublishCommand>(command, 'PublishCommand')) throw new Error(`Simulated SNS does not support ${(command as object).constructor.name}`);
+    if (!isCommand<PublishCommand>(command, 'PublishCommand'))
+      throw new Error(`Simulated SNS does not support ${(command as object).constructor.name}`);
     const input = command.input;
     const refusal = publishRefusal(input);
     if (refusal) throw refusal;
-    const message: OutboxMessage = { topicArn: input.TopicArn!, subject: input.Subject ?? '', body: input.Message!, at: this.now().toISOString() };
+    const message: OutboxMessage = {
+      topicArn: input.TopicArn!,
+      subject: input.Subject ?? '',
+      body: input.Message!,
+      at: this.now().toISOString(),
+    };
     this.outbox.push(message);
     for (const listener of this.listeners) setImmediate(() => listener(message));
     return { MessageId: `drill-message-${this.outbox.length}` };

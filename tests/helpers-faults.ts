@@ -11,7 +11,11 @@ interface Report {
   actions: { action: string; target: string; status: string }[];
 }
 
-const reportTexts = (result: DrillResult) => result.reports.map((r) => join(r.dir, 'report.json')).filter(existsSync).map((f) => readFileSync(f, 'utf8'));
+const reportTexts = (result: DrillResult) =>
+  result.reports
+    .map((r) => join(r.dir, 'report.json'))
+    .filter(existsSync)
+    .map((f) => readFileSync(f, 'utf8'));
 
 /** No execution ends unhandled: it succeeds, or ends in Report Failure with the responders told. */
 export function expectHandled(result: DrillResult): void {
@@ -26,7 +30,8 @@ export function expectHandled(result: DrillResult): void {
 /** Each root credential is deleted at most once, and every deletion a report calls done happened (or the credential is gone). */
 export function expectNothingDoubledOrClaimed(result: DrillResult): void {
   const byTarget = new Map<string, number>();
-  for (const c of result.aws.changes.filter((c) => c.change.startsWith('delete-root-'))) byTarget.set(`${c.change} ${c.target}`, (byTarget.get(`${c.change} ${c.target}`) ?? 0) + 1);
+  for (const c of result.aws.changes.filter((c) => c.change.startsWith('delete-root-')))
+    byTarget.set(`${c.change} ${c.target}`, (byTarget.get(`${c.change} ${c.target}`) ?? 0) + 1);
   for (const [target, n] of byTarget) expect({ target, n }).toEqual({ target, n: 1 });
   for (const { accountId, dir } of result.reports) {
     const file = join(dir, 'report.json');
@@ -36,7 +41,10 @@ export function expectNothingDoubledOrClaimed(result: DrillResult): void {
     for (const a of report.actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done')) {
       const claim = `${a.action} ${a.target}`;
       const happened = byTarget.has(claim);
-      const goneAnyway = account ? !account.root.accessKeys.some((k) => k.AccessKeyId === a.target) && !account.root.signingCertificates.some((c) => c.CertificateId === a.target) : true;
+      const goneAnyway = account
+        ? !account.root.accessKeys.some((k) => k.AccessKeyId === a.target) &&
+          !account.root.signingCertificates.some((c) => c.CertificateId === a.target)
+        : true;
       expect({ claim, ok: happened || goneAnyway }).toEqual({ claim, ok: true });
     }
   }
@@ -49,7 +57,10 @@ export function expectRefusalReported(result: DrillResult, command: string): voi
   const texts = [...reportTexts(result), ...result.outbox.filter((m) => m.subject.includes('FAILED')).map((m) => m.body)];
   const naming = texts.filter((t) => t.includes(action) || t.includes(bare));
   expect({ command, named: naming.length > 0 }).toEqual({ command, named: true });
-  expect({ command, saysWhatToDo: naming.some((t) => /by hand|in the console|a person /i.test(t)) }).toEqual({ command, saysWhatToDo: true });
+  expect({ command, saysWhatToDo: naming.some((t) => /by hand|in the console|a person /i.test(t)) }).toEqual({
+    command,
+    saysWhatToDo: true,
+  });
 }
 
 /** The commands the deployed handlers make in a clean run of the scenario (the pipeline check aside). */

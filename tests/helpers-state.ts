@@ -51,7 +51,16 @@ export function rootSnapshot(overrides: Partial<Omit<RootSnapshot, 'root'>> & { 
     accountId: '111122223333',
     method: 'account-summary',
     takenAt: '2024-03-04T10:00:05.000Z',
-    root: { accessKeysPresent: false, accessKeys: null, signingCertificatesPresent: null, signingCertificates: null, mfaEnabled: true, mfaDevices: [], passwordPresent: null, ...root },
+    root: {
+      accessKeysPresent: false,
+      accessKeys: null,
+      signingCertificatesPresent: null,
+      signingCertificates: null,
+      mfaEnabled: true,
+      mfaDevices: [],
+      passwordPresent: null,
+      ...root,
+    },
     notVisible: [],
     unexpectedMfaDevices: [],
     ownSessionAccessKeyId: null,
@@ -87,7 +96,14 @@ export function evidenceCollection(overrides: Partial<EvidenceCollection> = {}):
     review: { calls: 1, throttled: 0, events: 0, windowEvents: 0, queries: [] },
     counts: { findings: 0, remediations: 0, signIns: 0 },
     keys: { findings: 'findings.json', signIns: 'sign-ins.json' },
-    accountState: { accountName: null, alternateContacts: {}, organizationId: null, trails: [], guardDutyEnabledRegions: [], unavailable: [] },
+    accountState: {
+      accountName: null,
+      alternateContacts: {},
+      organizationId: null,
+      trails: [],
+      guardDutyEnabledRegions: [],
+      unavailable: [],
+    },
     evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 },
     ...overrides,
   };
@@ -99,7 +115,11 @@ export function assessmentSummary(overrides: Partial<AssessmentSummary> = {}): A
     step: 'assess-incident',
     status: 'done',
     severity: 'critical',
-    steps: { snapshot: { status: 'done', detail: '' }, containment: { status: 'done', detail: '' }, evidence: { status: 'done', detail: '' } },
+    steps: {
+      snapshot: { status: 'done', detail: '' },
+      containment: { status: 'done', detail: '' },
+      evidence: { status: 'done', detail: '' },
+    },
     counts: { findings: 0, remediations: 0, tasks: 0 },
     evidence: null,
     stored: { location: 'mem://assessment/', manifestSha256: 'abc', files: 2, keys: { findings: 'findings.json', plan: 'plan.json' } },
@@ -110,7 +130,16 @@ export function assessmentSummary(overrides: Partial<AssessmentSummary> = {}): A
 
 /** Verify Incident's output: by default done, nothing arrived late. */
 export function verification(overrides: Partial<Verification> = {}): Verification {
-  return { step: 'verify-incident', status: 'done', detail: '', lateEvents: 0, lateFindings: 0, keys: { lateFindings: 'late-findings.json' }, evidence: { location: 'mem://', manifestSha256: 'def', files: 2 }, ...overrides };
+  return {
+    step: 'verify-incident',
+    status: 'done',
+    detail: '',
+    lateEvents: 0,
+    lateFindings: 0,
+    keys: { lateFindings: 'late-findings.json' },
+    evidence: { location: 'mem://', manifestSha256: 'def', files: 2 },
+    ...overrides,
+  };
 }
 
 /** A step that says it is not built yet (each top-level step's contract allows it). */
@@ -120,10 +149,27 @@ export function notImplemented<const Step extends string>(step: Step): { step: S
 
 /** Run Approved Action's output for a task. */
 export function actionResult(taskId: string, overrides: Partial<ActionResult> = {}): ActionResult {
-  return { step: 'run-approved-action', status: 'done', taskId, action: null, target: null, detail: '', at: '2024-03-04T11:00:00.000Z', ...overrides };
+  return {
+    step: 'run-approved-action',
+    status: 'done',
+    taskId,
+    action: null,
+    target: null,
+    detail: '',
+    at: '2024-03-04T11:00:00.000Z',
+    ...overrides,
+  };
 }
 
 /** Verify Human Task's output for a task. */
 export function taskVerification(taskId: string, overrides: Partial<TaskVerification> = {}): TaskVerification {
-  return { step: 'verify-human-task', status: 'done', taskId, verified: true, reason: '', checkedAt: '2024-03-04T11:00:00.000Z', ...overrides };
+  return {
+    step: 'verify-human-task',
+    status: 'done',
+    taskId,
+    verified: true,
+    reason: '',
+    checkedAt: '2024-03-04T11:00:00.000Z',
+    ...overrides,
+  };
 }

@@ -37,11 +37,15 @@ export type DecisionResult = Omit<ApprovalRecord, 'token' | 'pk'> & {
  * This responder's own decision, already on the record: their earlier attempt wrote it and then
  * failed (a lost response, a 5xx before the workflow heard it), and they submitted again.
  */
-async function ownEarlierDecision(request: DecisionRequest, deps: DecideDeps): Promise<{ record: ApprovalRecord; complete: boolean } | undefined> {
+async function ownEarlierDecision(
+  request: DecisionRequest,
+  deps: DecideDeps,
+): Promise<{ record: ApprovalRecord; complete: boolean } | undefined> {
   const record = await deps.approvals.get(request.id);
   if (!record) return undefined;
   // A rejection is the rejecting responder's alone; an approval, any of its approvers'.
-  if (record.status === 'rejected') return request.outcome === 'rejected' && record.decidedBy === request.decidedBy ? { record, complete: true } : undefined;
+  if (record.status === 'rejected')
+    return request.outcome === 'rejected' && record.decidedBy === request.decidedBy ? { record, complete: true } : undefined;
   if (!record.approvals.some((v) => v.by === request.decidedBy) || request.outcome !== 'approved') return undefined;
   return { record, complete: record.status === 'approved' };
 }
@@ -50,7 +54,12 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
   let decided: { record: ApprovalRecord; complete: boolean };
   let again = false;
   try {
-    decided = await deps.approvals.decide(request.id, request.outcome, { decidedBy: request.decidedBy, via: request.via, ...(request.reason ? { comment: request.reason } : {}) }, deps.clock.now());
+    decided = await deps.approvals.decide(
+      request.id,
+      request.outcome,
+      { decidedBy: request.decidedBy, via: request.via, ...(request.reason ? { comment: request.reason } : {}) },
+      deps.clock.now(),
+    );
   } catch (error) {
     const earlier = error instanceof ApprovalAlreadyDecidedError ? await ownEarlierDecision(request, deps) : undefined;
     if (!earlier) throw error;
@@ -64,11 +73,19 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
   if (!complete) return { ...safe, complete, ...(again ? { resent: true } : {}) };
   try {
     if (request.outcome === 'approved') {
-      const output: ApprovalDecision = { decision: 'approved', decidedBy: record.decidedBy!, decidedAt: record.decidedAt!, via: request.via, ...(request.reason ? { comment: request.reason } : {}) };
+      const output: ApprovalDecision = {
+        decision: 'approved',
+        decidedBy: record.decidedBy!,
+        decidedAt: record.decidedAt!,
+        via: request.via,
+        ...(request.reason ? { comment: request.reason } : {}),
+      };
       await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: record.token, output: JSON.stringify(output) }));
     } else {
       const rejection = new ApprovalRejectedError(request.reason ?? `Rejected by ${request.decidedBy}`);
-      await deps.sfn.send(new SendTaskFailureCommand({ taskToken: record.token, error: rejection.name, cause: rejection.message.slice(0, 256) }));
+      await deps.sfn.send(
+        new SendTaskFailureCommand({ taskToken: record.token, error: rejection.name, cause: rejection.message.slice(0, 256) }),
+      );
     }
   } catch (error) {
     if (isAwsError(error, TaskTimedOut, TaskDoesNotExist)) {

@@ -48,8 +48,10 @@ function page(status: number, title: string, body: string, cookies?: string[]): 
 }
 
 const notFound = () => page(404, 'Not found', '<h1>No such approval</h1><p>The link is wrong, or it has expired and been removed.</p>');
-const expired = (at: string) => page(410, 'Expired', `<h1>This link has expired</h1><p>It expired at ${escapeHtml(at)}. A newer reminder email has a fresh link.</p>`);
-const decided = (status: string) => page(409, 'Already decided', `<h1>Already decided</h1><p>${escapeHtml(status)}. Each link decides once.</p>`);
+const expired = (at: string) =>
+  page(410, 'Expired', `<h1>This link has expired</h1><p>It expired at ${escapeHtml(at)}. A newer reminder email has a fresh link.</p>`);
+const decided = (status: string) =>
+  page(409, 'Already decided', `<h1>Already decided</h1><p>${escapeHtml(status)}. Each link decides once.</p>`);
 const refused = (why: string) => page(403, 'Refused', `<h1>Not accepted</h1><p>${escapeHtml(why)}</p><p>Nothing was decided.</p>`);
 
 function cookieValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
@@ -72,8 +74,12 @@ function formOf(event: APIGatewayProxyEventV2): URLSearchParams {
 }
 
 function renderTask(id: string, record: ApprovalRecord, csrf: string): string {
-  const list = (items: string[] | undefined, tag: 'ul' | 'ol') => (items?.length ? `<${tag}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</${tag}>` : '');
-  const need = record.requiredApprovals > 1 ? `<p><strong>Two different responders must approve.</strong> ${record.approvals.length} of ${record.requiredApprovals} so far.</p>` : '';
+  const list = (items: string[] | undefined, tag: 'ul' | 'ol') =>
+    items?.length ? `<${tag}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</${tag}>` : '';
+  const need =
+    record.requiredApprovals > 1
+      ? `<p><strong>Two different responders must approve.</strong> ${record.approvals.length} of ${record.requiredApprovals} so far.</p>`
+      : '';
   return (
     `<p style="color:#555">Incident <code>${escapeHtml(record.incidentId)}</code> · account <code>${escapeHtml(record.accountId)}</code>${record.severity ? ` · severity <strong>${escapeHtml(record.severity)}</strong>` : ''}</p>` +
     `<h1>${escapeHtml(record.title)}</h1>` +
@@ -108,12 +114,15 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   if (new Date(record.expiresAt).getTime() <= now.getTime()) return expired(record.expiresAt);
   // A decided link shows no form. A POST to it still goes through every check below: the responder
   // whose decision it is may be resubmitting after an error, and decide() tells the workflow again.
-  if (record.status !== 'pending' && method !== 'POST') return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
+  if (record.status !== 'pending' && method !== 'POST')
+    return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
 
   if (method === 'GET') {
     const csrf = randomBytes(32).toString('base64url');
     deps.log.info('Approval page viewed', { incidentId: record.incidentId, taskId: record.taskId, from });
-    return page(200, record.title, renderTask(id, record, csrf), [`${CSRF_COOKIE}=${csrf}; Path=/approvals/${id}; HttpOnly; Secure; SameSite=Strict; Max-Age=3600`]);
+    return page(200, record.title, renderTask(id, record, csrf), [
+      `${CSRF_COOKIE}=${csrf}; Path=/approvals/${id}; HttpOnly; Secure; SameSite=Strict; Max-Age=3600`,
+    ]);
   }
   if (method !== 'POST') return page(405, 'Method not allowed', '<h1>Method not allowed</h1>');
 
@@ -133,7 +142,8 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   const sameOrigin = origin === deps.origin || (origin === 'null' && event.headers?.['sec-fetch-site'] === 'same-origin');
   if (!sameOrigin) return fail('origin mismatch', 'This form must be sent from the approval page itself.');
   const form = formOf(event);
-  if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE))) return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
+  if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE)))
+    return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
   const email = (form.get('email') ?? '').trim();
   const responder = email ? await deps.responders.find(email) : undefined;
   if (responder && (await deps.approvals.responderLocked(responder.email, now))) {
@@ -144,24 +154,49 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
     if (responder) await deps.approvals.recordResponderFailure(responder.email, now);
     return fail('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
   }
-  if (!(await deps.approvals.useTotpStep(responder.email, step))) return fail('replayed code', 'That code was already used: wait for the next one.');
+  if (!(await deps.approvals.useTotpStep(responder.email, step)))
+    return fail('replayed code', 'That code was already used: wait for the next one.');
 
   const decision = form.get('decision');
   if (decision !== 'approve' && decision !== 'reject') return refused('Choose approve or reject.');
   const comment = (form.get('comment') ?? '').slice(0, 500);
   try {
     const result = await decide(
-      { id, outcome: decision === 'approve' ? 'approved' : 'rejected', decidedBy: responder.email, via: `web from ${from}`, ...(comment ? { reason: comment } : {}) },
+      {
+        id,
+        outcome: decision === 'approve' ? 'approved' : 'rejected',
+        decidedBy: responder.email,
+        via: `web from ${from}`,
+        ...(comment ? { reason: comment } : {}),
+      },
       { approvals: deps.approvals, sfn: deps.sfn, clock: deps.clock },
     );
-    deps.log.info('Approval decided', { incidentId: record.incidentId, taskId: record.taskId, decision, by: responder.email, complete: result.complete });
+    deps.log.info('Approval decided', {
+      incidentId: record.incidentId,
+      taskId: record.taskId,
+      decision,
+      by: responder.email,
+      complete: result.complete,
+    });
     if (!result.complete) {
-      return page(202, 'Recorded', `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`);
+      return page(
+        202,
+        'Recorded',
+        `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`,
+      );
     }
     if (result.resent) {
-      return page(200, 'Already recorded', `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'} earlier</h1><p>${escapeHtml(record.title)}: your earlier decision is on the record, and the workflow has been told again. If it had already moved on to a reminder, the reminder's fresh link is the one to use.</p>`);
+      return page(
+        200,
+        'Already recorded',
+        `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'} earlier</h1><p>${escapeHtml(record.title)}: your earlier decision is on the record, and the workflow has been told again. If it had already moved on to a reminder, the reminder's fresh link is the one to use.</p>`,
+      );
     }
-    return page(200, 'Decided', `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'}</h1><p>${escapeHtml(record.title)}: recorded for ${escapeHtml(responder.email)}. The response continues.</p>`);
+    return page(
+      200,
+      'Decided',
+      `<h1>${decision === 'approve' ? 'Approved' : 'Rejected'}</h1><p>${escapeHtml(record.title)}: recorded for ${escapeHtml(responder.email)}. The response continues.</p>`,
+    );
   } catch (error) {
     if (error instanceof ApprovalAlreadyDecidedError) return decided(error.message);
     if (error instanceof ApprovalExpiredError) return expired(error.expiresAt);

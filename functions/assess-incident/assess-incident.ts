@@ -1,5 +1,13 @@
 import { failureReason } from '#shared/report-text';
-import { type EvidenceBundle, type EvidenceRef, evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
+import {
+  type EvidenceBundle,
+  type EvidenceRef,
+  evidencePermissions,
+  evidenceReadPermissions,
+  INCIDENT_FILES,
+  type ObjectReader,
+  readJson,
+} from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
 import { maxSeverity, type Severity } from '#shared/triage';
 import { type AssessmentSummary, type HumanTask, type StepSummary, taskRef } from '#shared/contracts/assessment';
@@ -118,7 +126,8 @@ const TASKS: Record<string, Omit<HumanTask, 'why'>> = {
       'Account settings: the account name, contact information and alternate contacts (billing, operations, security) are yours.',
       'Organizations: the account is still a member of your organization (or still standalone).',
     ],
-    verification: 'Alternate contacts and organization membership re-read by API and compared with the baseline; billing confirmed by the responder.',
+    verification:
+      'Alternate contacts and organization membership re-read by API and compared with the baseline; billing confirmed by the responder.',
   },
   'store-root-credentials-safely': {
     id: 'store-root-credentials-safely',
@@ -173,14 +182,43 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
   }
   // A member account whose root credentials centralized root access removed: the good state, not "MFA off".
   const credentialsRemoved =
-    snapshot?.method === 'assume-root-audit' && !snapshot.root.accessKeysPresent && snapshot.root.signingCertificatesPresent === false && snapshot.root.passwordPresent === false && snapshot.root.mfaDevices.length === 0;
+    snapshot?.method === 'assume-root-audit' &&
+    !snapshot.root.accessKeysPresent &&
+    snapshot.root.signingCertificatesPresent === false &&
+    snapshot.root.passwordPresent === false &&
+    snapshot.root.mfaDevices.length === 0;
   if (credentialsRemoved) {
-    findings.push({ id: 'root-credentials-removed', category: 'root-credentials', severity: 'info', title: 'Root has no credentials (removed through centralized root access): the recommended state for a member account', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+    findings.push({
+      id: 'root-credentials-removed',
+      category: 'root-credentials',
+      severity: 'info',
+      title: 'Root has no credentials (removed through centralized root access): the recommended state for a member account',
+      detail: snapshot.detail,
+      evidence: ['snapshot-root-credentials'],
+    });
   } else if (snapshot && !snapshot.root.mfaEnabled) {
-    findings.push({ id: 'root-mfa-off', category: 'mfa-change', severity: 'critical', title: 'Root MFA is off', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+    findings.push({
+      id: 'root-mfa-off',
+      category: 'mfa-change',
+      severity: 'critical',
+      title: 'Root MFA is off',
+      detail: snapshot.detail,
+      evidence: ['snapshot-root-credentials'],
+    });
   }
   for (const serial of snapshot?.unexpectedMfaDevices ?? []) {
-    findings.push({ id: `root-mfa-unexpected-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${serial} is not one of the expected devices`, detail: 'An MFA device the attacker registered lets them sign in as root again after the password is changed. AWS allows up to 8 root MFA devices.', evidence: ['snapshot-root-credentials'] });
+    findings.push({
+      id: `root-mfa-unexpected-${serial
+        .replace(/[^a-zA-Z0-9]+/g, '-')
+        .toLowerCase()
+        .slice(-40)}`,
+      category: 'mfa-change',
+      severity: 'critical',
+      title: `Root MFA device ${serial} is not one of the expected devices`,
+      detail:
+        'An MFA device the attacker registered lets them sign in as root again after the password is changed. AWS allows up to 8 root MFA devices.',
+      evidence: ['snapshot-root-credentials'],
+    });
   }
   const containment = containmentOf(parallel?.containment);
   if (containment?.blockedBy?.startsWith('centralized root access') && !findings.some((f) => f.id === 'centralized-root-access-off')) {
@@ -194,7 +232,14 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
     });
   }
   if (snapshot?.root.accessKeysPresent) {
-    findings.push({ id: 'root-access-keys-present', category: 'root-credentials', severity: 'critical', title: 'Root has access keys', detail: snapshot.detail, evidence: ['snapshot-root-credentials'] });
+    findings.push({
+      id: 'root-access-keys-present',
+      category: 'root-credentials',
+      severity: 'critical',
+      title: 'Root has access keys',
+      detail: snapshot.detail,
+      evidence: ['snapshot-root-credentials'],
+    });
   }
   if (state.unparsed) {
     findings.push({
@@ -213,27 +258,44 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
   const why = (reason: string) => [reason, ...trigger.reasons];
   const tasks: HumanTask[] = [];
   if (steps.containment.status !== 'done' && snapshot?.root.accessKeysPresent !== false) {
-    tasks.push({ ...TASKS['delete-root-access-keys']!, why: why(`Automatic containment did not delete them (${steps.containment.status}).`) });
+    tasks.push({
+      ...TASKS['delete-root-access-keys']!,
+      why: why(`Automatic containment did not delete them (${steps.containment.status}).`),
+    });
   }
   if (!credentialsRemoved) tasks.push({ ...TASKS['change-root-password']!, why: why('Whoever used root may know the password.') });
   const mfaTouched = trigger.categories.includes('mfa-change') || findings.some((f) => f.category === 'mfa-change');
   if (!credentialsRemoved && (!snapshot || !snapshot.root.mfaEnabled || mfaTouched)) {
     tasks.push({
       ...TASKS['enable-root-mfa']!,
-      why: why(mfaTouched ? 'Root MFA was changed or is off.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`),
+      why: why(
+        mfaTouched ? 'Root MFA was changed or is off.' : `Root MFA state is unknown: the snapshot did not run (${steps.snapshot.status}).`,
+      ),
     });
   }
   tasks.push({ ...TASKS['secure-root-mailbox']!, why: why('The root email address is the recovery path for the root password.') });
-  tasks.push({ ...TASKS['review-billing-and-organization']!, why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.') });
-  tasks.push({ ...TASKS['store-root-credentials-safely']!, why: ['The new root password and MFA keys must not be usable by one person alone.'] });
-  tasks.push({ ...TASKS['contact-aws-support']!, why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'] });
+  tasks.push({
+    ...TASKS['review-billing-and-organization']!,
+    why: why('Root can change billing, support plans, contacts and organization membership, which no other principal can.'),
+  });
+  tasks.push({
+    ...TASKS['store-root-credentials-safely']!,
+    why: ['The new root password and MFA keys must not be usable by one person alone.'],
+  });
+  tasks.push({
+    ...TASKS['contact-aws-support']!,
+    why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'],
+  });
   // Root access keys are covered by containment (members) and the "delete the root access keys" task
   // (elsewhere), verified by GetAccountSummary: no separate remediation for the keys root created.
   const remediations = (evidence ? collected.remediations : []).filter((r) => r.action !== 'delete-root-access-key');
   if (snapshot?.method === 'assume-root-audit') {
     for (const serial of snapshot.unexpectedMfaDevices) {
       remediations.push({
-        id: `deactivate-root-mfa-${serial.replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase().slice(-40)}`,
+        id: `deactivate-root-mfa-${serial
+          .replace(/[^a-zA-Z0-9]+/g, '-')
+          .toLowerCase()
+          .slice(-40)}`,
         action: 'deactivate-root-mfa-device',
         target: serial,
         region: 'us-east-1',
@@ -290,13 +352,23 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
       ]
     : [];
 
-  return { step: 'assess-incident', status: 'done', severity, findings, steps, remediations, evidence: evidence?.evidence ?? null, plan: { askWasItYou, gate, tasks } };
+  return {
+    step: 'assess-incident',
+    status: 'done',
+    severity,
+    findings,
+    steps,
+    remediations,
+    evidence: evidence?.evidence ?? null,
+    plan: { askWasItYou, gate, tasks },
+  };
 }
 
 /** The step: read what the collection found, assess, keep the assessment beside the evidence, return the summary. */
 export async function assessIncident(state: AssessInput, deps: AssessDeps): Promise<AssessmentSummary> {
   const { steps } = stepsOf(state);
-  const collected = steps.evidence.status === 'done' ? await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema) : undefined;
+  const collected =
+    steps.evidence.status === 'done' ? await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema) : undefined;
   const a = assess(state, collected);
   await Promise.all([
     deps.bundle.put(INCIDENT_FILES.assessment.findings, { findings: a.findings, remediations: a.remediations }),

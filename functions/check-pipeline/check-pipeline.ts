@@ -27,7 +27,13 @@ import { publish } from '#shared/notify';
  *   regions the forwarding is deployed to: root activity there would not reach the responder.
  * Published as metrics (the alarms) and, when what is wrong changes, as one alert listing it.
  */
-export const requiredPermissions = ['organizations:ListAccounts', 'account:ListRegions', 'events:ListRules', 'sns:Publish', ...pipelineHealthStorePermissions.check] as const;
+export const requiredPermissions = [
+  'organizations:ListAccounts',
+  'account:ListRegions',
+  'events:ListRules',
+  'sns:Publish',
+  ...pipelineHealthStorePermissions.check,
+] as const;
 
 export interface PipelineCheckDeps {
   mode: 'standalone' | 'organization';
@@ -74,10 +80,16 @@ async function accountsToWatch(deps: PipelineCheckDeps): Promise<{ id: string; j
 }
 
 /** Which of the forwarding rules are missing or disabled in one account and region. */
-async function brokenRulesIn(clients: TargetClients, region: string, stage: string): Promise<{ rule: string; problem: 'missing' | 'disabled' }[]> {
+async function brokenRulesIn(
+  clients: TargetClients,
+  region: string,
+  stage: string,
+): Promise<{ rule: string; problem: 'missing' | 'disabled' }[]> {
   const prefix = forwardingRuleName(stage, '');
   const rules = await everyPage(async (token) => {
-    const out = await awsCall('events:ListRules', () => clients.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })));
+    const out = await awsCall('events:ListRules', () =>
+      clients.events(region).send(new ListRulesCommand({ NamePrefix: prefix, Limit: 100, ...(token ? { NextToken: token } : {}) })),
+    );
     return { items: out.Rules, next: out.NextToken };
   });
   const found = new Map(rules.filter((r) => r.Name).map((r) => [r.Name!, r.State ?? 'ENABLED']));
@@ -110,7 +122,10 @@ export const HEALTHY_DIGEST = digestOf({ silent: [], uncovered: [], unreadable: 
 
 const LISTED = 50;
 function listed<T>(items: T[], line: (item: T) => string): string[] {
-  return [...items.slice(0, LISTED).map((i) => `- ${line(i)}`), ...(items.length > LISTED ? [`- ... and ${items.length - LISTED} more`] : [])];
+  return [
+    ...items.slice(0, LISTED).map((i) => `- ${line(i)}`),
+    ...(items.length > LISTED ? [`- ... and ${items.length - LISTED} more`] : []),
+  ];
 }
 
 function alertText(check: PipelineCheck, intervalMinutes: number): { subject: string; body: string } {
@@ -121,7 +136,10 @@ function alertText(check: PipelineCheck, intervalMinutes: number): { subject: st
     ...(check.silent.length > 0
       ? [
           `No canary within ${maxSilenceMs(intervalMinutes) / 60_000} minutes from these (root activity there may not reach the responder; check the forwarding stack instance, its rules and the forwarding role):`,
-          ...listed(check.silent, (s) => `${s.accountId} ${s.region}: ${s.lastArrival ? `last canary ${s.lastArrival}` : 'no canary has arrived yet'}`),
+          ...listed(
+            check.silent,
+            (s) => `${s.accountId} ${s.region}: ${s.lastArrival ? `last canary ${s.lastArrival}` : 'no canary has arrived yet'}`,
+          ),
           '',
         ]
       : []),
@@ -133,9 +151,19 @@ function alertText(check: PipelineCheck, intervalMinutes: number): { subject: st
         ]
       : []),
     ...(check.uncovered.length > 0
-      ? ['Enabled regions without forwarding (add them to forwardingRegions and to the forwarding StackSet):', ...listed(check.uncovered, (u) => `${u.accountId} ${u.region}`), '']
+      ? [
+          'Enabled regions without forwarding (add them to forwardingRegions and to the forwarding StackSet):',
+          ...listed(check.uncovered, (u) => `${u.accountId} ${u.region}`),
+          '',
+        ]
       : []),
-    ...(check.unreadable.length > 0 ? [`Accounts whose regions could not be read (is ${MEMBER_READ_ROLE} deployed there?):`, ...listed(check.unreadable, (u) => `${u.accountId}: ${u.reason}`), ''] : []),
+    ...(check.unreadable.length > 0
+      ? [
+          `Accounts whose regions could not be read (is ${MEMBER_READ_ROLE} deployed there?):`,
+          ...listed(check.unreadable, (u) => `${u.accountId}: ${u.reason}`),
+          '',
+        ]
+      : []),
     'This message is sent when the list changes; the alarms stay in ALARM while anything is listed.',
   ].join('\n');
   return { subject, body };
@@ -143,12 +171,25 @@ function alertText(check: PipelineCheck, intervalMinutes: number): { subject: st
 
 export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCheck> {
   const now = deps.clock.now();
-  const [accounts, arrivals, previous] = await Promise.all([accountsToWatch(deps), deps.store.canaryArrivals(), deps.store.pipelineHealth()]);
+  const [accounts, arrivals, previous] = await Promise.all([
+    accountsToWatch(deps),
+    deps.store.canaryArrivals(),
+    deps.store.pipelineHealth(),
+  ]);
   const watchingSince = previous ? new Date(previous.firstCheckAt) : now;
   const lastArrival = new Map(arrivals.map((a: CanaryArrival) => [`${a.accountId}#${a.region}`, a.receivedAt]));
   const limit = maxSilenceMs(deps.canaryIntervalMinutes);
 
-  const check: PipelineCheck = { checkedAt: now.toISOString(), accounts: accounts.length, forwarders: 0, silent: [], uncovered: [], unreadable: [], brokenRules: [], alerted: false };
+  const check: PipelineCheck = {
+    checkedAt: now.toISOString(),
+    accounts: accounts.length,
+    forwarders: 0,
+    silent: [],
+    uncovered: [],
+    unreadable: [],
+    brokenRules: [],
+    alerted: false,
+  };
   const describe = (error: unknown) => `${errorName(error)}: ${(error as Error).message}`.slice(0, 300);
   const perAccount = await inBatches(accounts, CONCURRENCY, async (account) => {
     const clients = deps.clientsFor(account.id);
@@ -159,9 +200,17 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
       return { account, enabled: undefined, reason: describe(error), broken: [] };
     }
     // The responder's own us-east-1 rules are its stack's (other names); every other forwarder's are looked up.
-    const regions = deps.forwardingRegions.filter((r) => enabled!.includes(r) && !(account.id === deps.responderAccountId && r === 'us-east-1'));
+    const regions = deps.forwardingRegions.filter(
+      (r) => enabled!.includes(r) && !(account.id === deps.responderAccountId && r === 'us-east-1'),
+    );
     try {
-      const broken = (await Promise.all(regions.map(async (region) => (await brokenRulesIn(clients, region, deps.stage)).map((b) => ({ accountId: account.id, region, ...b }))))).flat();
+      const broken = (
+        await Promise.all(
+          regions.map(async (region) =>
+            (await brokenRulesIn(clients, region, deps.stage)).map((b) => ({ accountId: account.id, region, ...b })),
+          ),
+        )
+      ).flat();
       return { account, enabled, reason: undefined, broken };
     } catch (error) {
       return { account, enabled, reason: describe(error), broken: [] };
@@ -172,7 +221,8 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
     check.brokenRules.push(...broken);
     // Unreadable regions: the forwarding regions are still expected to send canaries.
     const watched = enabled ? deps.forwardingRegions.filter((r) => enabled.includes(r)) : [...deps.forwardingRegions];
-    for (const region of enabled ?? []) if (!deps.forwardingRegions.includes(region)) check.uncovered.push({ accountId: account.id, region });
+    for (const region of enabled ?? [])
+      if (!deps.forwardingRegions.includes(region)) check.uncovered.push({ accountId: account.id, region });
     // A new account or a fresh deployment gets one silence period before it must have reported.
     const since = Math.max(watchingSince.getTime(), account.joined?.getTime() ?? 0);
     for (const region of watched) {
@@ -182,17 +232,26 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
       if (silentFor > limit) check.silent.push({ accountId: account.id, region, lastArrival: last });
     }
   }
-  const byKey = <T extends { accountId: string; region?: string }>(a: T, b: T) => `${a.accountId}${a.region ?? ''}`.localeCompare(`${b.accountId}${b.region ?? ''}`);
+  const byKey = <T extends { accountId: string; region?: string }>(a: T, b: T) =>
+    `${a.accountId}${a.region ?? ''}`.localeCompare(`${b.accountId}${b.region ?? ''}`);
   check.silent.sort(byKey);
   check.uncovered.sort(byKey);
   check.unreadable.sort(byKey);
   check.brokenRules.sort((a, b) => `${a.accountId}${a.region}${a.rule}`.localeCompare(`${b.accountId}${b.region}${b.rule}`));
 
-  deps.metrics({ SilentForwarders: check.silent.length, UncoveredRegions: check.uncovered.length, UnreadableAccounts: check.unreadable.length, BrokenForwardingRules: check.brokenRules.length });
+  deps.metrics({
+    SilentForwarders: check.silent.length,
+    UncoveredRegions: check.uncovered.length,
+    UnreadableAccounts: check.unreadable.length,
+    BrokenForwardingRules: check.brokenRules.length,
+  });
   const digest = digestOf(check);
   if (digest !== (previous?.digest ?? HEALTHY_DIGEST)) {
     if (digest === HEALTHY_DIGEST) {
-      await publish(deps.sns, deps.alertTopicArn, { subject: '[root-responder] Event forwarding healthy again', body: `The pipeline check at ${check.checkedAt}: every one of ${check.forwarders} forwarder(s) in ${check.accounts} account(s) sent its canary, and every enabled region is covered.` });
+      await publish(deps.sns, deps.alertTopicArn, {
+        subject: '[root-responder] Event forwarding healthy again',
+        body: `The pipeline check at ${check.checkedAt}: every one of ${check.forwarders} forwarder(s) in ${check.accounts} account(s) sent its canary, and every enabled region is covered.`,
+      });
       check.alerted = 'recovered';
     } else {
       await publish(deps.sns, deps.alertTopicArn, alertText(check, deps.canaryIntervalMinutes));
@@ -200,6 +259,14 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
     }
   }
   await deps.store.savePipelineHealth({ firstCheckAt: watchingSince.toISOString(), digest });
-  deps.log.info('Pipeline checked', { accounts: check.accounts, forwarders: check.forwarders, silent: check.silent.length, brokenRules: check.brokenRules.length, uncovered: check.uncovered.length, unreadable: check.unreadable.length, alerted: check.alerted });
+  deps.log.info('Pipeline checked', {
+    accounts: check.accounts,
+    forwarders: check.forwarders,
+    silent: check.silent.length,
+    brokenRules: check.brokenRules.length,
+    uncovered: check.uncovered.length,
+    unreadable: check.unreadable.length,
+    alerted: check.alerted,
+  });
   return check;
 }

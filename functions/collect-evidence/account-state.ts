@@ -1,7 +1,18 @@
-import { GetAccountInformationCommand, GetAlternateContactCommand, GetContactInformationCommand, GetPrimaryEmailCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
+import {
+  GetAccountInformationCommand,
+  GetAlternateContactCommand,
+  GetContactInformationCommand,
+  GetPrimaryEmailCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-account';
 import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { AWSOrganizationsNotInUseException, DescribeAccountCommand, DescribeOrganizationCommand, ListParentsCommand } from '@aws-sdk/client-organizations';
+import {
+  AWSOrganizationsNotInUseException,
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
+  ListParentsCommand,
+} from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import { CONTACT_TYPES, type ContactType } from '#shared/contracts/evidence-collection';
 import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
@@ -47,7 +58,13 @@ export interface AccountState {
    * status, OU). Each of its three reads stands alone: what one could not read is null (and in
    * `unavailable`), never a guess.
    */
-  memberAccount: { name: string | null; email: string | null; primaryEmail: string | null; status: string | null; parents: string[] | null } | null;
+  memberAccount: {
+    name: string | null;
+    email: string | null;
+    primaryEmail: string | null;
+    status: string | null;
+    parents: string[] | null;
+  } | null;
   trails: { name: string; homeRegion: string; multiRegion: boolean; logging: boolean | null }[];
   detectors: { region: string; detectorId: string | null; status: string | null }[];
   unavailable: { what: string; error: string }[];
@@ -67,8 +84,21 @@ async function attempt<T>(state: Pick<AccountState, 'unavailable'>, what: string
  * @param organization In organization mode for a member account: the responder's own clients
  *   (DescribeAccount and ListParents are served to the management or delegated-admin account).
  */
-export async function readAccountState(clients: TargetClients, organization?: { responder: TargetClients; accountId: string }): Promise<AccountState> {
-  const state: AccountState = { alternateContacts: {}, contactInformation: null, accountInformation: null, memberAccount: null, regions: [], organization: null, trails: [], detectors: [], unavailable: [] };
+export async function readAccountState(
+  clients: TargetClients,
+  organization?: { responder: TargetClients; accountId: string },
+): Promise<AccountState> {
+  const state: AccountState = {
+    alternateContacts: {},
+    contactInformation: null,
+    accountInformation: null,
+    memberAccount: null,
+    regions: [],
+    organization: null,
+    trails: [],
+    detectors: [],
+    unavailable: [],
+  };
   const account = clients.account();
 
   state.regions = (await attempt(state, 'enabled regions (account:ListRegions)', () => enabledRegions(clients))) ?? [];
@@ -78,7 +108,9 @@ export async function readAccountState(clients: TargetClients, organization?: { 
     ...CONTACT_TYPES.map((type) =>
       attempt(state, `${type} alternate contact`, async () => {
         try {
-          const out = await awsCall('account:GetAlternateContact', () => account.send(new GetAlternateContactCommand({ AlternateContactType: type })));
+          const out = await awsCall('account:GetAlternateContact', () =>
+            account.send(new GetAlternateContactCommand({ AlternateContactType: type })),
+          );
           const c = out.AlternateContact;
           state.alternateContacts[type] = { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber };
         } catch (error) {
@@ -93,11 +125,16 @@ export async function readAccountState(clients: TargetClients, organization?: { 
     }),
     attempt(state, 'account information', async () => {
       const out = await awsCall('account:GetAccountInformation', () => account.send(new GetAccountInformationCommand({})));
-      state.accountInformation = { name: out.AccountName ?? null, createdAt: out.AccountCreatedDate ? new Date(out.AccountCreatedDate).toISOString() : null };
+      state.accountInformation = {
+        name: out.AccountName ?? null,
+        createdAt: out.AccountCreatedDate ? new Date(out.AccountCreatedDate).toISOString() : null,
+      };
     }),
     attempt(state, 'organization membership', async () => {
       try {
-        const out = await awsCall('organizations:DescribeOrganization', () => clients.organizations().send(new DescribeOrganizationCommand({})));
+        const out = await awsCall('organizations:DescribeOrganization', () =>
+          clients.organizations().send(new DescribeOrganizationCommand({})),
+        );
         state.organization = { id: out.Organization?.Id ?? '', managementAccountId: out.Organization?.MasterAccountId ?? '' };
       } catch (error) {
         if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) state.organization = null;
@@ -136,10 +173,16 @@ export async function readAccountState(clients: TargetClients, organization?: { 
 async function readMemberAccount(state: AccountState, responder: TargetClients, accountId: string): Promise<void> {
   const orgs = responder.organizations();
   const [described, parents, primary] = await Promise.all([
-    attempt(state, 'member account (organizations:DescribeAccount)', () => awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: accountId })))),
-    attempt(state, 'member account parents (organizations:ListParents)', () => awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: accountId })))),
+    attempt(state, 'member account (organizations:DescribeAccount)', () =>
+      awsCall('organizations:DescribeAccount', () => orgs.send(new DescribeAccountCommand({ AccountId: accountId }))),
+    ),
+    attempt(state, 'member account parents (organizations:ListParents)', () =>
+      awsCall('organizations:ListParents', () => orgs.send(new ListParentsCommand({ ChildId: accountId }))),
+    ),
     // The root user's email (the password recovery path), as the Account API has it now.
-    attempt(state, 'member account primary email (account:GetPrimaryEmail)', () => awsCall('account:GetPrimaryEmail', () => responder.account().send(new GetPrimaryEmailCommand({ AccountId: accountId })))),
+    attempt(state, 'member account primary email (account:GetPrimaryEmail)', () =>
+      awsCall('account:GetPrimaryEmail', () => responder.account().send(new GetPrimaryEmailCommand({ AccountId: accountId }))),
+    ),
   ]);
   if (!described && !parents && !primary) return;
   state.memberAccount = {
@@ -157,13 +200,18 @@ async function readMemberAccount(state: AccountState, responder: TargetClients, 
  * shared/trails.ts for what CloudTrail documents), one entry per TrailARN, in region order; each
  * trail's status from its home region, by ARN. A region that refuses is recorded, the others kept.
  */
-export async function readTrails(clients: Pick<TargetClients, 'cloudtrail'>, regions: readonly string[]): Promise<{ trails: AccountState['trails']; unavailable: AccountState['unavailable'] }> {
+export async function readTrails(
+  clients: Pick<TargetClients, 'cloudtrail'>,
+  regions: readonly string[],
+): Promise<{ trails: AccountState['trails']; unavailable: AccountState['unavailable'] }> {
   const read: { unavailable: AccountState['unavailable'] } = { unavailable: [] };
   const perRegion = await Promise.all(
     regions.map(
       async (region) =>
         (await attempt(read, `CloudTrail trails in ${region}`, async () => {
-          const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () => clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+          const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () =>
+            clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })),
+          );
           return out.trailList ?? [];
         })) ?? [],
     ),
@@ -179,8 +227,17 @@ export async function readTrails(clients: Pick<TargetClients, 'cloudtrail'>, reg
   const trails = await Promise.all(
     [...byArn.values()].map(async (t) => {
       const home = t.HomeRegion!;
-      const status = await attempt(read, `trail status of ${t.Name} (${home})`, () => awsCall(`cloudtrail:GetTrailStatus ${home}`, () => clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }))));
-      return { name: t.Name ?? '', homeRegion: home, multiRegion: t.IsMultiRegionTrail ?? false, logging: status ? (status.IsLogging ?? false) : null };
+      const status = await attempt(read, `trail status of ${t.Name} (${home})`, () =>
+        awsCall(`cloudtrail:GetTrailStatus ${home}`, () =>
+          clients.cloudtrail(home).send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name })),
+        ),
+      );
+      return {
+        name: t.Name ?? '',
+        homeRegion: home,
+        multiRegion: t.IsMultiRegionTrail ?? false,
+        logging: status ? (status.IsLogging ?? false) : null,
+      };
     }),
   );
   return { trails, unavailable: read.unavailable };
@@ -189,7 +246,10 @@ export async function readTrails(clients: Pick<TargetClients, 'cloudtrail'>, reg
 const norm = (v: string | undefined) => (v ?? '').trim().toLowerCase();
 
 /** Findings from the state compared with the configured baseline. */
-export function stateFindings(state: AccountState, baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null }): Finding[] {
+export function stateFindings(
+  state: AccountState,
+  baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null },
+): Finding[] {
   const findings: Finding[] = [];
   for (const type of CONTACT_TYPES) {
     const expected = baseline.alternateContacts[type];
@@ -202,22 +262,60 @@ export function stateFindings(state: AccountState, baseline: { alternateContacts
         category: 'account-settings',
         severity: 'critical',
         title: `${type} alternate contact ${actual ? 'differs from' : 'is missing; expected'} the baseline`,
-        detail: actual ? `Fields that differ: ${differing.join(', ')}. Now: ${actual.emailAddress ?? 'no email'}; expected: ${expected.emailAddress ?? 'no email'}.` : `Expected ${expected.emailAddress ?? 'a contact'}.`,
+        detail: actual
+          ? `Fields that differ: ${differing.join(', ')}. Now: ${actual.emailAddress ?? 'no email'}; expected: ${expected.emailAddress ?? 'no email'}.`
+          : `Expected ${expected.emailAddress ?? 'a contact'}.`,
         evidence: [`account/alternate-contacts.json#${type}`],
       });
     }
   }
   for (const trail of state.trails) {
-    if (trail.logging === false) findings.push({ id: `trail-not-logging-${trail.name}`, category: 'logging-tampering', severity: 'critical', title: `Trail ${trail.name} (${trail.homeRegion}) is not logging`, detail: 'CloudTrail is the record of what root did; a stopped trail hides it.', evidence: ['account/trails.json'] });
+    if (trail.logging === false)
+      findings.push({
+        id: `trail-not-logging-${trail.name}`,
+        category: 'logging-tampering',
+        severity: 'critical',
+        title: `Trail ${trail.name} (${trail.homeRegion}) is not logging`,
+        detail: 'CloudTrail is the record of what root did; a stopped trail hides it.',
+        evidence: ['account/trails.json'],
+      });
   }
   if (state.trails.length === 0 && !state.unavailable.some((u) => u.what.startsWith('CloudTrail trails'))) {
-    findings.push({ id: 'no-trail', category: 'logging-tampering', severity: 'high', title: 'No CloudTrail trail exists', detail: 'Only the 90-day event history is available; root API calls are not delivered to EventBridge without a trail.', evidence: ['account/trails.json'] });
+    findings.push({
+      id: 'no-trail',
+      category: 'logging-tampering',
+      severity: 'high',
+      title: 'No CloudTrail trail exists',
+      detail: 'Only the 90-day event history is available; root API calls are not delivered to EventBridge without a trail.',
+      evidence: ['account/trails.json'],
+    });
   }
   for (const d of state.detectors) {
-    if (d.status !== 'ENABLED') findings.push({ id: `guardduty-${d.region}`, category: 'detection-tampering', severity: 'high', title: `GuardDuty is ${d.detectorId ? 'disabled' : 'not set up'} in ${d.region}`, detail: 'GuardDuty reports root credential use and much else an attacker does.', evidence: ['account/guardduty.json'] });
+    if (d.status !== 'ENABLED')
+      findings.push({
+        id: `guardduty-${d.region}`,
+        category: 'detection-tampering',
+        severity: 'high',
+        title: `GuardDuty is ${d.detectorId ? 'disabled' : 'not set up'} in ${d.region}`,
+        detail: 'GuardDuty reports root credential use and much else an attacker does.',
+        evidence: ['account/guardduty.json'],
+      });
   }
-  if (baseline.expectedOrganizationId && state.organization?.id !== baseline.expectedOrganizationId && !state.unavailable.some((u) => u.what === 'organization membership')) {
-    findings.push({ id: 'organization-membership', category: 'organization', severity: 'critical', title: state.organization ? `The account is in organization ${state.organization.id}, not ${baseline.expectedOrganizationId}` : `The account is no longer in organization ${baseline.expectedOrganizationId}`, detail: 'Leaving the organization removes SCPs, the organization trail and central security tooling.', evidence: ['account/organization.json'] });
+  if (
+    baseline.expectedOrganizationId &&
+    state.organization?.id !== baseline.expectedOrganizationId &&
+    !state.unavailable.some((u) => u.what === 'organization membership')
+  ) {
+    findings.push({
+      id: 'organization-membership',
+      category: 'organization',
+      severity: 'critical',
+      title: state.organization
+        ? `The account is in organization ${state.organization.id}, not ${baseline.expectedOrganizationId}`
+        : `The account is no longer in organization ${baseline.expectedOrganizationId}`,
+      detail: 'Leaving the organization removes SCPs, the organization trail and central security tooling.',
+      evidence: ['account/organization.json'],
+    });
   }
   return findings;
 }

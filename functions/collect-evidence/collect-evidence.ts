@@ -11,7 +11,12 @@ import type { CollectInput } from '#shared/contracts/workflow-state';
 import { isSignInEvent } from '#shared/triage';
 import { type Contact, readAccountState, requiredPermissions as statePermissions, stateFindings } from './account-state';
 import { type LookupQuery, cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
-import { postureFindings, readRootAccessPosture, requiredPermissions as posturePermissions, type RootAccessPosture } from './root-access-posture';
+import {
+  postureFindings,
+  readRootAccessPosture,
+  requiredPermissions as posturePermissions,
+  type RootAccessPosture,
+} from './root-access-posture';
 import type { RecordOwnSession } from '#shared/own-session-store';
 
 /**
@@ -66,9 +71,14 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
   const contextStart = new Date(incidentStart.getTime() - CONTEXT_DAYS * 86400_000);
   const bundle = deps.bundle;
   const [accountState, posture] = await Promise.all([
-    readAccountState(deps.clients, deps.organization?.member ? { responder: deps.organization.responder, accountId: state.accountId } : undefined),
+    readAccountState(
+      deps.clients,
+      deps.organization?.member ? { responder: deps.organization.responder, accountId: state.accountId } : undefined,
+    ),
     deps.organization
-      ? readRootAccessPosture(deps.organization.responder, deps.organization.managementAccountId, deps.organization.recordOwnSession, () => deps.clock.now()).catch((error: Error): RootAccessPosture | { error: string } => {
+      ? readRootAccessPosture(deps.organization.responder, deps.organization.managementAccountId, deps.organization.recordOwnSession, () =>
+          deps.clock.now(),
+        ).catch((error: Error): RootAccessPosture | { error: string } => {
           if (error.name === 'TransientAwsError') throw error;
           return { error: error.message.slice(0, 300) };
         })
@@ -94,12 +104,20 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
       await bundle.put(`cloudtrail/${p.region}/${p.query}/page-${String(p.page).padStart(4, '0')}.json`, p.events);
     },
   };
-  const query = (label: string, key: LookupQuery['attribute']['AttributeKey'], value: string, from: Date): LookupQuery => ({ label, attribute: { AttributeKey: key, AttributeValue: value }, startTime: from, endTime: end });
+  const query = (label: string, key: LookupQuery['attribute']['AttributeKey'], value: string, from: Date): LookupQuery => ({
+    label,
+    attribute: { AttributeKey: key, AttributeValue: value },
+    startTime: from,
+    endTime: end,
+  });
 
   // Root in every region (7 days of context plus the window), billing console events in us-east-1.
   const first = await reviewRegions(
     accountState.regions,
-    (region) => [query('root', 'Username', 'root', contextStart), ...(region === 'us-east-1' ? BILLING_SOURCES.map((s) => query(`billing-${s.split('.')[0]}`, 'EventSource', s, incidentStart)) : [])],
+    (region) => [
+      query('root', 'Username', 'root', contextStart),
+      ...(region === 'us-east-1' ? BILLING_SOURCES.map((s) => query(`billing-${s.split('.')[0]}`, 'EventSource', s, incidentStart)) : []),
+    ],
     reviewDeps,
   );
   const seen = new Set<string>();
@@ -120,9 +138,17 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
 
   // What the principals root created did afterwards.
   const principals = attackerPrincipals(windowEvents);
-  const followUp = principals.keys.length + principals.users.length > 0
-    ? await reviewRegions(accountState.regions, () => [...principals.keys.map((k) => query(`access-key-${k}`, 'AccessKeyId', k, incidentStart)), ...principals.users.map((u) => query(`user-${u}`, 'Username', u, incidentStart))], reviewDeps)
-    : { events: [], stats: [] };
+  const followUp =
+    principals.keys.length + principals.users.length > 0
+      ? await reviewRegions(
+          accountState.regions,
+          () => [
+            ...principals.keys.map((k) => query(`access-key-${k}`, 'AccessKeyId', k, incidentStart)),
+            ...principals.users.map((u) => query(`user-${u}`, 'Username', u, incidentStart)),
+          ],
+          reviewDeps,
+        )
+      : { events: [], stats: [] };
   for (const e of followUp.events) windowEvents.push({ region: e.region, record: e.record, query: e.query });
 
   const signIns: SignIn[] = windowEvents
@@ -138,14 +164,32 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
     }))
     .sort((a, b) => a.at.localeCompare(b.at));
 
-  const classified = classifyWindow(windowEvents.filter((e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record)), { known: deps.known });
-  const findings = [...classified.findings, ...stateFindings(accountState, deps.baseline), ...(posture && 'enabled' in posture ? postureFindings(posture) : [])];
+  const classified = classifyWindow(
+    windowEvents.filter(
+      (e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record),
+    ),
+    { known: deps.known },
+  );
+  const findings = [
+    ...classified.findings,
+    ...stateFindings(accountState, deps.baseline),
+    ...(posture && 'enabled' in posture ? postureFindings(posture) : []),
+  ];
   await Promise.all([
     bundle.put(INCIDENT_FILES.evidence.findings, { findings, remediations: classified.remediations }),
     bundle.put(INCIDENT_FILES.evidence.signIns, signIns),
     // What this collection saw, so the verification can tell which events arrived late.
-    bundle.put(INCIDENT_FILES.evidence.index, { regions: accountState.regions, incidentStart: incidentStart.toISOString(), collectedUntil: end.toISOString(), eventIds: [...new Set(first.events.map((e) => eventIdOf(e.record)))].sort() }),
-    bundle.put('review.json', { window: { contextStart, incidentStart, end }, queries: [...first.stats, ...followUp.stats], unavailable: accountState.unavailable }),
+    bundle.put(INCIDENT_FILES.evidence.index, {
+      regions: accountState.regions,
+      incidentStart: incidentStart.toISOString(),
+      collectedUntil: end.toISOString(),
+      eventIds: [...new Set(first.events.map((e) => eventIdOf(e.record)))].sort(),
+    }),
+    bundle.put('review.json', {
+      window: { contextStart, incidentStart, end },
+      queries: [...first.stats, ...followUp.stats],
+      unavailable: accountState.unavailable,
+    }),
   ]);
   const evidence = await bundle.finish();
   const stats = [...first.stats, ...followUp.stats];
@@ -156,7 +200,13 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
     detail: `${stats.reduce((n, s) => n + s.events, 0)} CloudTrail events in ${accountState.regions.length} region(s) (${calls} LookupEvents calls), ${findings.length} finding(s), ${evidence.files} evidence file(s).`,
     window: { contextStart: contextStart.toISOString(), incidentStart: incidentStart.toISOString(), end: end.toISOString() },
     regions: accountState.regions,
-    review: { calls, throttled: stats.reduce((n, s) => n + s.throttled, 0), events: stats.reduce((n, s) => n + s.events, 0), windowEvents: windowEvents.length, queries: stats.filter((s) => s.events > 0 || s.query === 'root').slice(0, 60) },
+    review: {
+      calls,
+      throttled: stats.reduce((n, s) => n + s.throttled, 0),
+      events: stats.reduce((n, s) => n + s.events, 0),
+      windowEvents: windowEvents.length,
+      queries: stats.filter((s) => s.events > 0 || s.query === 'root').slice(0, 60),
+    },
     counts: { findings: findings.length, remediations: classified.remediations.length, signIns: signIns.length },
     keys: { findings: INCIDENT_FILES.evidence.findings, signIns: INCIDENT_FILES.evidence.signIns },
     accountState: {
@@ -166,7 +216,10 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
       trails: accountState.trails.map((t) => ({ name: t.name, logging: t.logging })),
       guardDutyEnabledRegions: accountState.detectors.filter((d) => d.status === 'ENABLED').map((d) => d.region),
       // A posture that could not be read is one more thing the evidence lacks.
-      unavailable: [...accountState.unavailable, ...(posture && 'error' in posture ? [{ what: 'centralized root access posture of the organization', error: posture.error }] : [])],
+      unavailable: [
+        ...accountState.unavailable,
+        ...(posture && 'error' in posture ? [{ what: 'centralized root access posture of the organization', error: posture.error }] : []),
+      ],
     },
     evidence,
   };

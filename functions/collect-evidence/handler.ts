@@ -51,4 +51,9 @@ export const handler = stepHandler({
 });
 
 /** The reads of the step, writing the evidence bundle, its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...evidencePermissions,
+  ...sharedMeterPermissions,
+] as const;

@@ -44,7 +44,13 @@ export async function readRootAccessPosture(
     return { features: [], enabled: false, notAvailable: why, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
   }
   const enabled = ['RootCredentialsManagement', 'RootSessions'].every((f) => (features.EnabledFeatures ?? []).some((e) => e === f));
-  const posture: RootAccessPosture = { features: features.EnabledFeatures ?? [], enabled, membersChecked: 0, membersWithRootCredentials: [], unchecked: [] };
+  const posture: RootAccessPosture = {
+    features: features.EnabledFeatures ?? [],
+    enabled,
+    membersChecked: 0,
+    membersWithRootCredentials: [],
+    unchecked: [],
+  };
   if (!enabled) return posture;
   const members = (await activeAccounts(responder, MAX_MEMBERS)).filter((a) => a.id !== managementAccountId).slice(0, MAX_MEMBERS);
   await Promise.all(
@@ -52,7 +58,9 @@ export async function readRootAccessPosture(
       try {
         const session = await assumeRoot(responder, 'us-east-1', m.id, 'IAMAuditRootUserCredentials', now());
         await recordOwnSession?.(m.id, session.credentials.accessKeyId, session.expiresAt);
-        const summary = await awsCall('iam:GetAccountSummary', () => responder.iam(session.credentials).send(new GetAccountSummaryCommand({})));
+        const summary = await awsCall('iam:GetAccountSummary', () =>
+          responder.iam(session.credentials).send(new GetAccountSummaryCommand({})),
+        );
         posture.membersChecked += 1;
         const map = summary.SummaryMap ?? {};
         const keys = (map['AccountAccessKeysPresent'] ?? 0) > 0;

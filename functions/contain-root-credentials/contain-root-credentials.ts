@@ -1,4 +1,11 @@
-import { DeleteAccessKeyCommand, DeleteSigningCertificateCommand, ListAccessKeysCommand, ListOrganizationsFeaturesCommand, ListSigningCertificatesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  DeleteAccessKeyCommand,
+  DeleteSigningCertificateCommand,
+  ListAccessKeysCommand,
+  ListOrganizationsFeaturesCommand,
+  ListSigningCertificatesCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
@@ -38,7 +45,11 @@ export interface ContainDeps {
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
 
-function result(state: ContainInput, deps: ContainDeps, partial: Partial<Containment> & Pick<Containment, 'status' | 'detail'>): Containment {
+function result(
+  state: ContainInput,
+  deps: ContainDeps,
+  partial: Partial<Containment> & Pick<Containment, 'status' | 'detail'>,
+): Containment {
   return {
     step: 'contain-root-credentials',
     accountId: state.accountId,
@@ -54,13 +65,18 @@ function result(state: ContainInput, deps: ContainDeps, partial: Partial<Contain
 }
 
 /** Delete one credential; a few quick retries on throttling, and "already gone" is success. */
-async function deleteOne(run: () => Promise<unknown>, operation: string, deps: ContainDeps): Promise<{ status: 'done' | 'already-gone' | 'failed'; detail: string }> {
+async function deleteOne(
+  run: () => Promise<unknown>,
+  operation: string,
+  deps: ContainDeps,
+): Promise<{ status: 'done' | 'already-gone' | 'failed'; detail: string }> {
   for (let attempt = 1; ; attempt++) {
     try {
       await awsCall(operation, run);
       return { status: 'done', detail: 'deleted' };
     } catch (error) {
-      if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
+      if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException))
+        return { status: 'already-gone', detail: 'already deleted (by someone else, or an earlier attempt)' };
       if (error instanceof TransientAwsError && attempt < 4) {
         await deps.timer.sleep(100 * 2 ** attempt);
         continue;
@@ -75,7 +91,8 @@ export async function containRootCredentials(state: ContainInput, deps: ContainD
     return result(state, deps, {
       status: 'skipped',
       blockedBy: 'account kind: in a standalone or management account no IAM principal can delete root credentials',
-      detail: 'Root credentials cannot be removed by any IAM principal in this account: a person deletes them in the console (human task), verified by GetAccountSummary.',
+      detail:
+        'Root credentials cannot be removed by any IAM principal in this account: a person deletes them in the console (human task), verified by GetAccountSummary.',
     });
   }
 
@@ -108,8 +125,13 @@ export async function containRootCredentials(state: ContainInput, deps: ContainD
     const reason = assumed.reason as Error;
     return result(state, deps, {
       status: 'failed',
-      blockedBy: `sts:AssumeRoot with IAMDeleteRootUserCredentials${reason instanceof AccessDeniedError ? ' was refused' : ' failed'}: ${reason.message}`.slice(0, 300),
-      detail: 'Root keys were not deleted: AssumeRoot did not give a session. Check that this role may call sts:AssumeRoot with the delete task policy and that the account is a member. A person deletes the keys in the console.',
+      blockedBy:
+        `sts:AssumeRoot with IAMDeleteRootUserCredentials${reason instanceof AccessDeniedError ? ' was refused' : ' failed'}: ${reason.message}`.slice(
+          0,
+          300,
+        ),
+      detail:
+        'Root keys were not deleted: AssumeRoot did not give a session. Check that this role may call sts:AssumeRoot with the delete task policy and that the account is a member. A person deletes the keys in the console.',
     });
   }
   const { credentials: session, expiresAt } = assumed.value;
@@ -117,17 +139,34 @@ export async function containRootCredentials(state: ContainInput, deps: ContainD
 
   const deleteKey = async (k: { AccessKeyId: string; Status: string; CreateDate: string | null }): Promise<ContainmentAction> => {
     const r = await deleteOne(() => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })), 'iam:DeleteAccessKey', deps);
-    return { action: 'delete-root-access-key', target: k.AccessKeyId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${k.Status}, created ${k.CreateDate ?? 'unknown'}` };
+    return {
+      action: 'delete-root-access-key',
+      target: k.AccessKeyId,
+      status: r.status,
+      at: deps.clock.now().toISOString(),
+      detail: `${r.detail}; was ${k.Status}, created ${k.CreateDate ?? 'unknown'}`,
+    };
   };
   const deleteCert = async (c: { CertificateId: string; Status: string; UploadDate: string | null }): Promise<ContainmentAction> => {
-    const r = await deleteOne(() => iam.send(new DeleteSigningCertificateCommand({ CertificateId: c.CertificateId })), 'iam:DeleteSigningCertificate', deps);
-    return { action: 'delete-root-signing-certificate', target: c.CertificateId, status: r.status, at: deps.clock.now().toISOString(), detail: `${r.detail}; was ${c.Status}, uploaded ${c.UploadDate ?? 'unknown'}` };
+    const r = await deleteOne(
+      () => iam.send(new DeleteSigningCertificateCommand({ CertificateId: c.CertificateId })),
+      'iam:DeleteSigningCertificate',
+      deps,
+    );
+    return {
+      action: 'delete-root-signing-certificate',
+      target: c.CertificateId,
+      status: r.status,
+      at: deps.clock.now().toISOString(),
+      detail: `${r.detail}; was ${c.Status}, uploaded ${c.UploadDate ?? 'unknown'}`,
+    };
   };
 
   // Round trip 2: delete what the snapshot's audit session saw, and list again at the same time to
   // catch anything created since. Under AssumeRoot every IAM call omits UserName.
   // Nothing seen when the snapshot failed (its Catch wrote an error) or could not list them.
-  const snapshotSaw = state.snapshot && 'Payload' in state.snapshot && state.snapshot.Payload.status === 'done' ? state.snapshot.Payload.root : undefined;
+  const snapshotSaw =
+    state.snapshot && 'Payload' in state.snapshot && state.snapshot.Payload.status === 'done' ? state.snapshot.Payload.root : undefined;
   const knownKeys = snapshotSaw?.accessKeys ?? [];
   const knownCerts = (snapshotSaw?.signingCertificates ?? []).map((c) => ({ ...c, UploadDate: null as string | null }));
   const [firstDeletes, , keys, certs] = await Promise.all([
@@ -137,21 +176,41 @@ export async function containRootCredentials(state: ContainInput, deps: ContainD
     awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({}))),
     awsCall('iam:ListSigningCertificates', () => iam.send(new ListSigningCertificatesCommand({}))),
   ]);
-  const listedKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) }));
-  const listedCerts = (certs.Certificates ?? []).map((c) => ({ CertificateId: c.CertificateId ?? '', Status: c.Status ?? 'Unknown', UploadDate: iso(c.UploadDate) }));
+  const listedKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({
+    AccessKeyId: k.AccessKeyId ?? '',
+    Status: k.Status ?? 'Unknown',
+    CreateDate: iso(k.CreateDate),
+  }));
+  const listedCerts = (certs.Certificates ?? []).map((c) => ({
+    CertificateId: c.CertificateId ?? '',
+    Status: c.Status ?? 'Unknown',
+    UploadDate: iso(c.UploadDate),
+  }));
   // Round trip 3, only for credentials the snapshot did not see.
   const seen = new Set([...knownKeys.map((k) => k.AccessKeyId), ...knownCerts.map((c) => c.CertificateId)]);
-  const laterDeletes = await Promise.all([...listedKeys.filter((k) => !seen.has(k.AccessKeyId)).map(deleteKey), ...listedCerts.filter((c) => !seen.has(c.CertificateId)).map(deleteCert)]);
+  const laterDeletes = await Promise.all([
+    ...listedKeys.filter((k) => !seen.has(k.AccessKeyId)).map(deleteKey),
+    ...listedCerts.filter((c) => !seen.has(c.CertificateId)).map(deleteCert),
+  ]);
   const actions = [...firstDeletes, ...laterDeletes];
   const before = {
     accessKeys: [...knownKeys, ...listedKeys.filter((k) => !seen.has(k.AccessKeyId))],
-    signingCertificates: [...knownCerts.map((c) => listedCerts.find((l) => l.CertificateId === c.CertificateId) ?? c), ...listedCerts.filter((c) => !seen.has(c.CertificateId))],
+    signingCertificates: [
+      ...knownCerts.map((c) => listedCerts.find((l) => l.CertificateId === c.CertificateId) ?? c),
+      ...listedCerts.filter((c) => !seen.has(c.CertificateId)),
+    ],
   };
   const failed = actions.filter((a) => a.status === 'failed');
   const deleted = actions.filter((a) => a.status === 'done').length;
   return result(state, deps, {
     status: failed.length > 0 ? 'failed' : 'done',
-    blockedBy: failed.length > 0 ? failed.map((a) => `${a.target}: ${a.detail}`).join('; ').slice(0, 500) : null,
+    blockedBy:
+      failed.length > 0
+        ? failed
+            .map((a) => `${a.target}: ${a.detail}`)
+            .join('; ')
+            .slice(0, 500)
+        : null,
     detail:
       actions.length === 0
         ? 'AssumeRoot delete session: root had no access keys and no signing certificates.'

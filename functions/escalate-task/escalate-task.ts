@@ -7,7 +7,10 @@ import type { SnsSender } from '#shared/sns-types';
 /** Escalate Overdue Task: out of reminders, tell the escalation contacts. The workflow goes on. */
 export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
 
-export async function escalateTask(state: TaskItemState, deps: { sns: SnsSender; escalationTopicArn: string; taskDetails: TaskDetails }): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
+export async function escalateTask(
+  state: TaskItemState,
+  deps: { sns: SnsSender; escalationTopicArn: string; taskDetails: TaskDetails },
+): Promise<{ step: string; status: 'done'; taskId: string; reminders: number }> {
   const input = state.Payload.input;
   const task = await deps.taskDetails(input.task.id);
   await publish(deps.sns, deps.escalationTopicArn, {

@@ -35,7 +35,13 @@ import { categoriesOf, triage, type Triage } from '#shared/triage';
  * Every step is idempotent, so a retried invocation finishes what a crashed one started.
  */
 export const requiredPermissions = [
-  ...new Set([...incidentStorePermissions.openOrAttach, ...ownSessionStorePermissions.lookup, ...pipelineHealthStorePermissions.recordCanary, 'states:StartExecution', ...notifyPermissions]),
+  ...new Set([
+    ...incidentStorePermissions.openOrAttach,
+    ...ownSessionStorePermissions.lookup,
+    ...pipelineHealthStorePermissions.recordCanary,
+    'states:StartExecution',
+    ...notifyPermissions,
+  ]),
 ];
 
 export interface IntakeDeps {
@@ -74,20 +80,25 @@ type Received =
 /** What kind of event this is; anything that is not an event is an InvalidEventError. */
 export function receive(event: unknown): Received {
   if (!isObject(event)) {
-    throw new InvalidEventError(`Intake expects an EventBridge event object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
+    throw new InvalidEventError(
+      `Intake expects an EventBridge event object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
+    );
   }
   if (looksLikeEnvelope(event)) {
     if (isGuardDutyRootFinding(event)) return { kind: 'guardduty', envelope: event };
     const detail = event['detail'] as JsonObject;
     // Anything carrying a CloudTrail record goes down the root path, whatever its source says (fail open).
-    if (event['source'] === CANARY_SOURCE && !('eventName' in detail) && !('userIdentity' in detail)) return { kind: 'canary', envelope: event };
+    if (event['source'] === CANARY_SOURCE && !('eventName' in detail) && !('userIdentity' in detail))
+      return { kind: 'canary', envelope: event };
     if ('eventName' in detail || 'userIdentity' in detail) return { kind: 'cloudtrail', record: detail, envelope: event };
     throw new InvalidEventError('EventBridge event whose detail is neither a CloudTrail record nor a GuardDuty root-credential finding', [
       `detail-type: ${safeText(event['detail-type'])}`,
     ]);
   }
   if ('eventName' in event || 'userIdentity' in event) return { kind: 'cloudtrail', record: event };
-  throw new InvalidEventError('Not an EventBridge event: no "detail" object, and not a CloudTrail record', [`keys: ${Object.keys(event).slice(0, 10).join(', ')}`]);
+  throw new InvalidEventError('Not an EventBridge event: no "detail" object, and not a CloudTrail record', [
+    `keys: ${Object.keys(event).slice(0, 10).join(', ')}`,
+  ]);
 }
 
 /** A GuardDuty Policy:IAMUser/RootCredentialUsage finding, seen through the triage lens. */
@@ -110,7 +121,9 @@ function triageFinding(envelope: JsonObject): Triage {
     startsIncident: true,
     severity: 'high',
     categories,
-    reasons: [`GuardDuty saw root credentials used${api ? ` for ${api} (${apiSource})` : ''}${ip ? ` from ${ip}` : ''}: ${str(detail['title']) ?? 'root credential usage'}.`],
+    reasons: [
+      `GuardDuty saw root credentials used${api ? ` for ${api} (${apiSource})` : ''}${ip ? ` from ${ip}` : ''}: ${str(detail['title']) ?? 'root credential usage'}.`,
+    ],
     eventTime: str(service?.['eventFirstSeen']) ?? str(envelope['time']) ?? null,
     parsed: true,
   };
@@ -139,7 +152,10 @@ function shortHash(value: string): string {
 
 /** Deterministic: the same first event always names the same incident and execution (<= 80 chars). */
 export function incidentIdFor(accountId: string, at: Date, eventKey: string): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${accountId}-${stamp}-${shortHash(eventKey)}`;
 }
 
@@ -154,7 +170,9 @@ function executionArnFor(stateMachineArn: string, name: string): string {
 
 async function startExecution(input: ExecutionInput, deps: IntakeDeps): Promise<string> {
   try {
-    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArn, name: input.incidentId, input: JSON.stringify(input) }));
+    const out = await deps.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArn, name: input.incidentId, input: JSON.stringify(input) }),
+    );
     return out.executionArn ?? executionArnFor(deps.config.stateMachineArn, input.incidentId);
   } catch (error) {
     if (isAwsError(error, ExecutionAlreadyExists)) {
@@ -175,7 +193,9 @@ function alertText(input: ExecutionInput): { subject: string; message: string } 
     `Event: ${t.eventName || 'unknown'} (${t.eventSource || 'unknown source'}) at ${t.eventTime ?? 'an unrecorded time'} from ${t.sourceIPAddress ?? 'an unrecorded address'}.`,
     `Severity: ${t.severity}.`,
     ...t.reasons.map((r) => `- ${r}`),
-    ...(input.unparsed ? ['', 'The event did not fit the expected schema; the response runs anyway (fail open). Check the raw event.'] : []),
+    ...(input.unparsed
+      ? ['', 'The event did not fit the expected schema; the response runs anyway (fail open). Check the raw event.']
+      : []),
     '',
     'The response workflow has started: evidence snapshot, root key containment, then approval requests to the registered responders.',
   ].join('\n');
@@ -216,7 +236,12 @@ async function attachIfOpen(accountId: string, event: IncidentEvent, reason: str
   const open = await deps.store.openIncident(accountId);
   if (!open) return { outcome: 'ignored', reason };
   const added = await deps.store.attach(open.incidentId, event);
-  return { outcome: 'attached', incidentId: open.incidentId, duplicate: !added, ...(open.executionArn ? { executionArn: open.executionArn } : {}) };
+  return {
+    outcome: 'attached',
+    incidentId: open.incidentId,
+    duplicate: !added,
+    ...(open.executionArn ? { executionArn: open.executionArn } : {}),
+  };
 }
 
 /**
@@ -228,7 +253,10 @@ async function canaryArrived(envelope: JsonObject, now: Date, deps: IntakeDeps):
   const accountId = str(envelope['account']);
   const region = str(envelope['region']);
   if (!accountId || !ACCOUNT_ID.test(accountId) || !region || !REGION_NAME.test(region)) {
-    throw new InvalidEventError('Canary event without a valid account and region', [`account: ${safeText(envelope['account'])}`, `region: ${safeText(envelope['region'])}`]);
+    throw new InvalidEventError('Canary event without a valid account and region', [
+      `account: ${safeText(envelope['account'])}`,
+      `region: ${safeText(envelope['region'])}`,
+    ]);
   }
   await deps.pipeline.recordCanary(accountId, region, now);
   return { outcome: 'canary', accountId, region };
@@ -245,10 +273,13 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
   let ownSessions: Set<string> | undefined;
   if (record && isRootIdentity(record)) {
     const keyId = callerAccessKeyId(record);
-    if (keyId && (await deps.ownSessions.isOwnSession(accountOf(accountIdOf(record, envelope), envelope), keyId))) ownSessions = new Set([keyId]);
+    if (keyId && (await deps.ownSessions.isOwnSession(accountOf(accountIdOf(record, envelope), envelope), keyId)))
+      ownSessions = new Set([keyId]);
   }
 
-  const t = record ? triage(record, { known: deps.config.knownSources, ...(ownSessions ? { ownSessionAccessKeyIds: ownSessions } : {}) }, envelope) : triageFinding(envelope!);
+  const t = record
+    ? triage(record, { known: deps.config.knownSources, ...(ownSessions ? { ownSessionAccessKeyIds: ownSessions } : {}) }, envelope)
+    : triageFinding(envelope!);
   const accountId = accountOf(t.accountId, envelope);
   const eventKey = t.eventId ?? str(envelope?.['id']) ?? JSON.stringify(record ?? envelope).slice(0, 4096);
   const summary = incidentEvent(t, eventKey, now);
@@ -266,7 +297,11 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
   }
 
   const unparsed = !t.parsed || (envelope !== undefined && !EventBridgeEnvelopeSchema.safeParse(envelope).success);
-  if (unparsed) deps.log.warn('Root-typed event does not fit the schema; opening an incident anyway (fail open)', { accountId, eventName: t.eventName });
+  if (unparsed)
+    deps.log.warn('Root-typed event does not fit the schema; opening an incident anyway (fail open)', {
+      accountId,
+      eventName: t.eventName,
+    });
   const openedAt = validDate(t.eventTime, now);
   const input: ExecutionInput = {
     incidentId: incidentIdFor(accountId, openedAt, `${accountId}|${eventKey}`),

@@ -12,7 +12,11 @@ export const handler = stepHandler({
   incidentId: (input) => input.incidentId,
   deps: (input) => {
     const config = runtimeConfig();
-    return { sns: snsClient(), respondersTopicArn: config.RESPONDERS_TOPIC_ARN, assessment: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(input.incidentId, 'assessment')) };
+    return {
+      sns: snsClient(),
+      respondersTopicArn: config.RESPONDERS_TOPIC_ARN,
+      assessment: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(input.incidentId, 'assessment')),
+    };
   },
   run: (input, deps) => notifyResponders(input, deps),
 });

@@ -13,7 +13,12 @@ export const handler = stepHandler({
   incidentId: (state) => state.incidentId,
   deps: () => {
     const config = runtimeConfig();
-    return { store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE), sns: snsClient(), alertTopicArn: config.ALERT_TOPIC_ARN, clock: clock() };
+    return {
+      store: new IncidentStore(documentClient(), config.INCIDENTS_TABLE),
+      sns: snsClient(),
+      alertTopicArn: config.ALERT_TOPIC_ARN,
+      clock: clock(),
+    };
   },
   run: (state, deps) => reportFailure(state, deps),
 });

@@ -65,7 +65,8 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
     expiresAt: expiresAt.toISOString(),
   });
   const link = `${deps.approvalsBaseUrl.replace(/\/+$/, '')}/approvals/${id}`;
-  const reminder = input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
+  const reminder =
+    input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${task.title}`,
     subjectSuffix: ` (${input.incidentId})`,

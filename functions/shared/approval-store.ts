@@ -82,7 +82,12 @@ export class ApprovalStore {
     return conditionalWrite('dynamodb:PutItem', run, ApprovalStoreError, 'Approvals table PutItem failed');
   }
 
-  async create(id: string, record: Omit<ApprovalRecord, 'pk' | 'status' | 'ttl' | 'approvals' | 'failedAttempts' | 'version' | 'requiredApprovals'> & { requiredApprovals?: number }): Promise<void> {
+  async create(
+    id: string,
+    record: Omit<ApprovalRecord, 'pk' | 'status' | 'ttl' | 'approvals' | 'failedAttempts' | 'version' | 'requiredApprovals'> & {
+      requiredApprovals?: number;
+    },
+  ): Promise<void> {
     const item: ApprovalRecord = {
       ...record,
       requiredApprovals: record.requiredApprovals ?? 1,
@@ -94,11 +99,17 @@ export class ApprovalStore {
       ttl: Math.ceil(new Date(record.expiresAt).getTime() / 1000) + 7 * 86400,
     };
     // Created once: a second create of the same id fails (its condition) as an ApprovalStoreError.
-    await this.call('PutItem', () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...item, sk: 'APPROVAL' }, ConditionExpression: 'attribute_not_exists(pk)' })));
+    await this.call('PutItem', () =>
+      this.ddb.send(
+        new PutCommand({ TableName: this.table, Item: { ...item, sk: 'APPROVAL' }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: approvalKey(id), sk: 'APPROVAL' }, ConsistentRead: true })));
+    const out = await this.call('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: approvalKey(id), sk: 'APPROVAL' }, ConsistentRead: true })),
+    );
     return out.Item as ApprovalRecord | undefined;
   }
 
@@ -114,7 +125,19 @@ export class ApprovalStore {
       // condition fails on our own write, and the id tells that apart from someone else's.
       const next = { ...mutate(current), version: current.version + 1, writeId: randomUUID() };
       const version = current.version;
-      if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...next, sk: 'APPROVAL' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } })))) return next;
+      if (
+        await this.writeIf(() =>
+          this.ddb.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: { ...next, sk: 'APPROVAL' },
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': version },
+            }),
+          ),
+        )
+      )
+        return next;
       // The record as it is now: ours (a retried write), or someone else's to build on.
       current = await this.get(id);
       if (current?.writeId === next.writeId) return next;
@@ -126,21 +149,42 @@ export class ApprovalStore {
    * Record one responder's decision. A reject decides at once; an approve decides when the quorum
    * of different responders is met. Expired, decided, unknown, or the same responder twice: refused.
    */
-  async decide(id: string, outcome: 'approved' | 'rejected', by: { decidedBy: string; via: string; comment?: string }, now: Date): Promise<{ record: ApprovalRecord; complete: boolean }> {
+  async decide(
+    id: string,
+    outcome: 'approved' | 'rejected',
+    by: { decidedBy: string; via: string; comment?: string },
+    now: Date,
+  ): Promise<{ record: ApprovalRecord; complete: boolean }> {
     let complete = false;
     const record = await this.update(id, (r) => {
       if (r.status !== 'pending') throw new ApprovalAlreadyDecidedError(r.status);
       if (new Date(r.expiresAt).getTime() <= now.getTime()) throw new ApprovalExpiredError(r.expiresAt);
-      if (r.approvals.some((v) => v.by === by.decidedBy)) throw new ApprovalAlreadyDecidedError(`already approved by ${by.decidedBy}; waiting for a different responder`);
+      if (r.approvals.some((v) => v.by === by.decidedBy))
+        throw new ApprovalAlreadyDecidedError(`already approved by ${by.decidedBy}; waiting for a different responder`);
       const vote: ApprovalVote = { by: by.decidedBy, at: now.toISOString(), via: by.via, ...(by.comment ? { comment: by.comment } : {}) };
       if (outcome === 'rejected') {
         complete = true;
-        return { ...r, status: 'rejected', decidedBy: by.decidedBy, decidedAt: vote.at, via: by.via, ...(by.comment ? { comment: by.comment } : {}) };
+        return {
+          ...r,
+          status: 'rejected',
+          decidedBy: by.decidedBy,
+          decidedAt: vote.at,
+          via: by.via,
+          ...(by.comment ? { comment: by.comment } : {}),
+        };
       }
       const approvals = [...r.approvals, vote];
       complete = approvals.length >= r.requiredApprovals;
       return complete
-        ? { ...r, approvals, status: 'approved', decidedBy: approvals.map((v) => v.by).join(' + '), decidedAt: vote.at, via: by.via, ...(by.comment ? { comment: by.comment } : {}) }
+        ? {
+            ...r,
+            approvals,
+            status: 'approved',
+            decidedBy: approvals.map((v) => v.by).join(' + '),
+            decidedAt: vote.at,
+            via: by.via,
+            ...(by.comment ? { comment: by.comment } : {}),
+          }
         : { ...r, approvals };
     });
     return { record, complete };
@@ -158,7 +202,9 @@ export class ApprovalStore {
 
   /** Whether a responder is locked out by too many wrong codes in the window. */
   async responderLocked(responder: string, now: Date): Promise<boolean> {
-    const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })));
+    const out = await this.call('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })),
+    );
     const item = out.Item as { count: number; windowStart: number } | undefined;
     return Boolean(item && now.getTime() - item.windowStart < RESPONDER_FAILURE_WINDOW_MS && item.count >= MAX_RESPONDER_FAILURES);
   }
@@ -167,11 +213,21 @@ export class ApprovalStore {
   async recordResponderFailure(responder: string, now: Date): Promise<void> {
     const key = this.responderKey(responder);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })));
+      const out = await this.call('GetItem', () =>
+        this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
+      );
       const current = out.Item as { count: number; windowStart: number; version: number } | undefined;
       const fresh = !current || now.getTime() - current.windowStart >= RESPONDER_FAILURE_WINDOW_MS;
-      const next = { ...key, count: fresh ? 1 : current.count + 1, windowStart: fresh ? now.getTime() : current.windowStart, version: (current?.version ?? 0) + 1, ttl: Math.ceil(now.getTime() / 1000) + 86400 };
-      const condition = current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' };
+      const next = {
+        ...key,
+        count: fresh ? 1 : current.count + 1,
+        windowStart: fresh ? now.getTime() : current.windowStart,
+        version: (current?.version ?? 0) + 1,
+        ttl: Math.ceil(now.getTime() / 1000) + 86400,
+      };
+      const condition = current
+        ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
       if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...condition })))) return;
     }
   }
@@ -183,13 +239,16 @@ export class ApprovalStore {
   async useTotpStep(responder: string, step: number): Promise<boolean> {
     const key = { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'TOTP' };
     const read = async () =>
-      (await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })))).Item as { lastStep: number; version: number; writeId?: string } | undefined;
+      (await this.call('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })))).Item as
+        { lastStep: number; version: number; writeId?: string } | undefined;
     let current = await read();
     for (let attempt = 0; attempt < 5; attempt++) {
       if (current && step <= current.lastStep) return false;
       const writeId = randomUUID();
       const item = { ...key, lastStep: step, version: (current?.version ?? 0) + 1, writeId };
-      const condition = current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' };
+      const condition = current
+        ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
       if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: item, ...condition })))) return true;
       // Our own write, retried after its response was lost, is ours, not a replay; otherwise look again.
       current = await read();

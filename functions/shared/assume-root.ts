@@ -16,12 +16,21 @@ export interface RootSession {
   expiresAt: Date;
 }
 
-export async function assumeRoot(responder: TargetClients, region: string, accountId: string, policy: RootTaskPolicy, now: Date): Promise<RootSession> {
+export async function assumeRoot(
+  responder: TargetClients,
+  region: string,
+  accountId: string,
+  policy: RootTaskPolicy,
+  now: Date,
+): Promise<RootSession> {
   const out = await awsCall('sts:AssumeRoot', () =>
-    responder.sts(region).send(new AssumeRootCommand({ TargetPrincipal: accountId, TaskPolicyArn: { arn: rootTaskPolicyArn(policy) }, DurationSeconds: 900 })),
+    responder
+      .sts(region)
+      .send(new AssumeRootCommand({ TargetPrincipal: accountId, TaskPolicyArn: { arn: rootTaskPolicyArn(policy) }, DurationSeconds: 900 })),
   );
   const c = out.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new AwsCallError('sts:AssumeRoot', { cause: new Error('no credentials returned') });
   return {
     credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
     expiresAt: c.Expiration ? new Date(c.Expiration) : new Date(now.getTime() + 900_000),

@@ -50,7 +50,11 @@ function parseEvent(raw: { CloudTrailEvent?: string | undefined }): JsonObject |
 }
 
 /** Every page of one query in one region. */
-export async function lookupAll(region: string, query: LookupQuery, deps: ReviewDeps): Promise<{ events: ReviewedEvent[]; stats: QueryStats }> {
+export async function lookupAll(
+  region: string,
+  query: LookupQuery,
+  deps: ReviewDeps,
+): Promise<{ events: ReviewedEvent[]; stats: QueryStats }> {
   const client = deps.cloudtrail(region);
   const limiter = deps.limiters.for(`${deps.accountId}:${region}`);
   const maxAttempts = deps.maxAttempts ?? 8;

@@ -165,7 +165,10 @@ export function extractRecords(doc: unknown, origin: string): { records: Extract
       problems.push({ origin: where, message: 'CloudTrail record without eventName' });
       return;
     }
-    problems.push({ origin: where, message: 'unknown shape: not a CloudTrail record, EventBridge event, log file or LookupEvents response' });
+    problems.push({
+      origin: where,
+      message: 'unknown shape: not a CloudTrail record, EventBridge event, log file or LookupEvents response',
+    });
   };
   visit(doc, origin, 0);
   return { records, problems };
@@ -208,7 +211,10 @@ export function isRootIdentity(record: CloudTrailRecord): boolean {
 
 /** MFA on a sign-in: true, false, or undefined when the record does not say. */
 export function mfaUsed(record: CloudTrailRecord): boolean | undefined {
-  const sources = [obj(record['additionalEventData']), obj(obj(obj(record['serviceEventDetails'])?.['consoleLogin'])?.['additionalEventData'])];
+  const sources = [
+    obj(record['additionalEventData']),
+    obj(obj(obj(record['serviceEventDetails'])?.['consoleLogin'])?.['additionalEventData']),
+  ];
   for (const data of sources) {
     if (!data) continue;
     const flag = str(data['MFAUsed']);
@@ -237,7 +243,8 @@ export function signInOutcome(record: CloudTrailRecord): 'success' | 'failure' |
   return 'unknown';
 }
 
-const READ_ONLY_NAME = /^(Get|List|Describe|Lookup|Head|Search|Check|Query|Scan|BatchGet|Select|Validate|View|Filter|Preview|Estimate)[A-Z]?/;
+const READ_ONLY_NAME =
+  /^(Get|List|Describe|Lookup|Head|Search|Check|Query|Scan|BatchGet|Select|Validate|View|Filter|Preview|Estimate)[A-Z]?/;
 
 /** readOnly from the record; older records lack it (or carry a string), then judged by name. */
 export function isReadOnly(record: CloudTrailRecord): boolean {

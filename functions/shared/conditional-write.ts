@@ -16,7 +16,12 @@ export function conditionFailed(error: unknown): boolean {
  * written, false when the condition did not hold (what that means is the caller's to decide); any
  * other failure mapped by storeCall, onto TransientAwsError or the store's own error class.
  */
-export async function conditionalWrite(operation: string, run: () => Promise<unknown>, ErrorClass: StoreErrorClass, failed: string): Promise<boolean> {
+export async function conditionalWrite(
+  operation: string,
+  run: () => Promise<unknown>,
+  ErrorClass: StoreErrorClass,
+  failed: string,
+): Promise<boolean> {
   try {
     await storeCall(operation, run, ErrorClass, failed, conditionFailed);
     return true;

@@ -31,7 +31,11 @@ export const StageConfigSchema = z.strictObject({
   expectedAlternateContacts: z
     .strictObject({ BILLING: ContactSchema.optional(), OPERATIONS: ContactSchema.optional(), SECURITY: ContactSchema.optional() })
     .default({}),
-  expectedOrganizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/).nullable().default(null),
+  expectedOrganizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/)
+    .nullable()
+    .default(null),
   /** Per account id: the serial numbers (or ARNs) of the root MFA devices you registered. Any other is a critical finding. */
   expectedRootMfaDevices: z.record(z.string().regex(/^\d{12}$/), z.array(z.string().min(1)).max(8)).default({}),
   approvalExpiryHours: z.number().int().min(1).max(168).default(24),
@@ -58,7 +62,12 @@ export type StageConfig = z.infer<typeof StageConfigSchema>;
 const csv = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 const int = (min: number) => z.coerce.number().int().min(min);
 
 /** An environment variable holding JSON ('{}' when unset), parsed and then validated by `schema`. */
@@ -102,7 +111,15 @@ export const RuntimeConfigSchema = z.object({
   MEMBER_WRITE_ROLE_NAME: z.string().default(MEMBER_WRITE_ROLE),
   /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
   EXPECTED_ALTERNATE_CONTACTS: jsonEnv(
-    z.partialRecord(z.enum(['BILLING', 'OPERATIONS', 'SECURITY']), z.object({ name: z.string().optional(), title: z.string().optional(), emailAddress: z.string().optional(), phoneNumber: z.string().optional() })),
+    z.partialRecord(
+      z.enum(['BILLING', 'OPERATIONS', 'SECURITY']),
+      z.object({
+        name: z.string().optional(),
+        title: z.string().optional(),
+        emailAddress: z.string().optional(),
+        phoneNumber: z.string().optional(),
+      }),
+    ),
   ),
   EXPECTED_ORGANIZATION_ID: z.string().default(''),
   /** JSON: account id -> the expected root MFA device serial numbers. */
@@ -111,7 +128,12 @@ export const RuntimeConfigSchema = z.object({
   FORWARDING_REGIONS: z
     .string()
     .default('us-east-1')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(region).min(1)),
   CANARY_INTERVAL_MINUTES: z.coerce.number().int().min(1).default(15),
 });

@@ -177,7 +177,14 @@ export function describeError(error: unknown): { name: string; message: string }
   return { name: typeof error, message: String(error) };
 }
 
-const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'InvalidClientTokenId', 'ExpiredToken']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationError',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+]);
 
 /** An AWS SDK error as the typed error the state machine tells apart, naming the operation. */
 export function typedAwsError(operation: string, error: unknown): TransientAwsError | AccessDeniedError | AwsCallError {
@@ -219,6 +226,12 @@ export function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T>
  * store's words. `expected`: failures the caller handles itself (a write whose condition did not
  * hold), thrown to it as the SDK threw them, unmapped.
  */
-export function storeCall<T>(operation: string, run: () => Promise<T>, ErrorClass: StoreErrorClass, failed: string, expected?: (error: unknown) => boolean): Promise<T> {
+export function storeCall<T>(
+  operation: string,
+  run: () => Promise<T>,
+  ErrorClass: StoreErrorClass,
+  failed: string,
+  expected?: (error: unknown) => boolean,
+): Promise<T> {
   return mapFailure(run, (error) => storeError(operation, error, ErrorClass, failed), expected);
 }

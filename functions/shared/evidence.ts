@@ -67,7 +67,9 @@ export async function readJson<S extends z.ZodType>(reader: ObjectReader, path: 
     body = await reader.read(path);
   } catch (error) {
     if (error instanceof TransientAwsError || error instanceof EvidenceReadError) throw error;
-    throw new EvidenceReadError(`Reading ${path} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 400), { cause: error });
+    throw new EvidenceReadError(`Reading ${path} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 400), {
+      cause: error,
+    });
   }
   let parsed: unknown;
   try {
@@ -76,7 +78,13 @@ export async function readJson<S extends z.ZodType>(reader: ObjectReader, path: 
     throw new EvidenceReadError(`${path} is not JSON`, { cause: error });
   }
   const checked = schema.safeParse(parsed);
-  if (!checked.success) throw new EvidenceReadError(`${path} does not match its contract: ${checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!checked.success)
+    throw new EvidenceReadError(
+      `${path} does not match its contract: ${checked.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ')}`,
+    );
   return checked.data;
 }
 
@@ -87,7 +95,8 @@ export function sha256(body: Buffer | string): string {
 /** A path inside the bundle; one outside it is refused as a failed write, or as a failed read where one reads. */
 function safePath(path: string, Refused: typeof EvidenceWriteError | typeof EvidenceReadError = EvidenceWriteError): string {
   const clean = normalize(path).split(sep).join('/');
-  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../')) throw new Refused(`Refusing evidence path outside the bundle: ${path}`);
+  if (clean.startsWith('..') || clean.startsWith('/') || clean.includes('/../'))
+    throw new Refused(`Refusing evidence path outside the bundle: ${path}`);
   return clean;
 }
 
@@ -144,7 +153,16 @@ export class S3Writer implements ObjectWriter {
     await storeCall(
       's3:PutObject',
       // A checksum is required by Object Lock buckets; SHA-256 also lets S3 verify the upload.
-      () => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${path}`, Body: body, ChecksumAlgorithm: 'SHA256', ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html' })),
+      () =>
+        this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: `${this.prefix}${path}`,
+            Body: body,
+            ChecksumAlgorithm: 'SHA256',
+            ContentType: path.endsWith('.json') ? 'application/json' : path.endsWith('.md') ? 'text/markdown' : 'text/html',
+          }),
+        ),
       EvidenceWriteError,
       `Writing ${path} to ${this.location} failed`,
     );
@@ -152,7 +170,9 @@ export class S3Writer implements ObjectWriter {
 }
 
 /** Re-hash every file of a local bundle against its manifest. Returns what does not match. */
-export async function verifyLocalBundle(dir: string): Promise<{ ok: boolean; mismatches: { path: string; problem: string }[]; manifestSha256: string }> {
+export async function verifyLocalBundle(
+  dir: string,
+): Promise<{ ok: boolean; mismatches: { path: string; problem: string }[]; manifestSha256: string }> {
   const manifestBody = await readFile(join(dir, 'manifest.json'));
   const manifest = JSON.parse(manifestBody.toString('utf8')) as { files: ManifestEntry[] };
   const mismatches: { path: string; problem: string }[] = [];

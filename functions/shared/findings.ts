@@ -72,12 +72,24 @@ const response = (r: JsonObject) => obj(r['responseElements']) ?? {};
 const failedNote = (r: JsonObject) => (errorCodeOf(r) ? ` (attempt failed: ${errorCodeOf(r)})` : '');
 
 function slug(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 }
 
 /** Group events and turn each group into one finding. */
-export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { findings: Finding[]; remediations: ProposedRemediation[]; classified: number } {
-  const classified: Classified[] = events.map((e, i) => ({ ...e, t: triage(e.record, ctx), id: eventId(e, i), at: str(e.record['eventTime']) ?? '' }));
+export function classifyWindow(
+  events: WindowEvent[],
+  ctx: TriageContext,
+): { findings: Finding[]; remediations: ProposedRemediation[]; classified: number } {
+  const classified: Classified[] = events.map((e, i) => ({
+    ...e,
+    t: triage(e.record, ctx),
+    id: eventId(e, i),
+    at: str(e.record['eventTime']) ?? '',
+  }));
   classified.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const findings: Finding[] = [];
   const remediations: ProposedRemediation[] = [];
@@ -119,7 +131,12 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
     if (!c.t.isRoot && !c.query.startsWith('billing')) continue;
 
     const userName = str(params(r)['userName']);
-    if (source === 'iam.amazonaws.com' && userName && /^(Create|Attach|Put|Add|Update|Upload|Tag|Enable)/.test(name) && name !== 'UpdateAssumeRolePolicy') {
+    if (
+      source === 'iam.amazonaws.com' &&
+      userName &&
+      /^(Create|Attach|Put|Add|Update|Upload|Tag|Enable)/.test(name) &&
+      name !== 'UpdateAssumeRolePolicy'
+    ) {
       const list = byUser.get(userName) ?? [];
       list.push(c);
       byUser.set(userName, list);
@@ -130,59 +147,175 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
       continue;
     }
     if (c.t.categories.includes('sign-in')) {
-      add({ id: `sign-in-${slug(c.id)}`, category: 'sign-in', severity: c.t.severity, title: `Root signed in from ${c.t.sourceIPAddress ?? 'an unrecorded address'} at ${c.at}`, detail: `${c.t.reasons.join(' ')} User agent: ${str(r['userAgent']) ?? 'not recorded'}.`, evidence: [c.id] });
+      add({
+        id: `sign-in-${slug(c.id)}`,
+        category: 'sign-in',
+        severity: c.t.severity,
+        title: `Root signed in from ${c.t.sourceIPAddress ?? 'an unrecorded address'} at ${c.at}`,
+        detail: `${c.t.reasons.join(' ')} User agent: ${str(r['userAgent']) ?? 'not recorded'}.`,
+        evidence: [c.id],
+      });
       continue;
     }
     if (name === 'CreateAccessKey' && !userName) {
       const keyId = str(obj(response(r)['accessKey'])?.['accessKeyId']) ?? 'unknown';
-      add({ id: `root-access-key-${slug(keyId)}`, category: 'root-credentials', severity: 'critical', title: `Root created an access key for itself (${keyId})${failedNote(r)}`, detail: 'Root should never have access keys: a root access key is full, unrestricted API access that survives a password change.', evidence: [c.id] });
-      if (!errorCodeOf(r)) propose({ id: `delete-root-access-key-${slug(keyId)}`, action: 'delete-root-access-key', target: keyId, region: c.region, undo: `Delete root access key ${keyId}.`, evidence: [c.id] });
+      add({
+        id: `root-access-key-${slug(keyId)}`,
+        category: 'root-credentials',
+        severity: 'critical',
+        title: `Root created an access key for itself (${keyId})${failedNote(r)}`,
+        detail: 'Root should never have access keys: a root access key is full, unrestricted API access that survives a password change.',
+        evidence: [c.id],
+      });
+      if (!errorCodeOf(r))
+        propose({
+          id: `delete-root-access-key-${slug(keyId)}`,
+          action: 'delete-root-access-key',
+          target: keyId,
+          region: c.region,
+          undo: `Delete root access key ${keyId}.`,
+          evidence: [c.id],
+        });
       continue;
     }
     if (['DeactivateMFADevice', 'DeleteVirtualMFADevice'].includes(name)) {
-      add({ id: `mfa-removed-${slug(c.id)}`, category: 'mfa-change', severity: 'critical', title: `Root MFA device ${name === 'DeactivateMFADevice' ? 'deactivated' : 'deleted'}${failedNote(r)}`, detail: `${str(params(r)['serialNumber']) ?? 'A device'} was removed from root: attackers disable MFA to keep access.`, evidence: [c.id] });
+      add({
+        id: `mfa-removed-${slug(c.id)}`,
+        category: 'mfa-change',
+        severity: 'critical',
+        title: `Root MFA device ${name === 'DeactivateMFADevice' ? 'deactivated' : 'deleted'}${failedNote(r)}`,
+        detail: `${str(params(r)['serialNumber']) ?? 'A device'} was removed from root: attackers disable MFA to keep access.`,
+        evidence: [c.id],
+      });
       continue;
     }
     if (['CreateVirtualMFADevice', 'EnableMFADevice'].includes(name)) {
-      add({ id: `mfa-added-${slug(c.id)}`, category: 'mfa-change', severity: 'critical', title: `An MFA device was ${name === 'EnableMFADevice' ? 'enabled' : 'created'} for root${failedNote(r)}`, detail: 'An MFA device the attacker registers lets them sign in again after the password is changed. Remove every device you do not hold.', evidence: [c.id] });
+      add({
+        id: `mfa-added-${slug(c.id)}`,
+        category: 'mfa-change',
+        severity: 'critical',
+        title: `An MFA device was ${name === 'EnableMFADevice' ? 'enabled' : 'created'} for root${failedNote(r)}`,
+        detail:
+          'An MFA device the attacker registers lets them sign in again after the password is changed. Remove every device you do not hold.',
+        evidence: [c.id],
+      });
       continue;
     }
     if (name === 'PutAlternateContact' || name === 'DeleteAlternateContact') {
       const type = str(params(r)['alternateContactType']) ?? 'an';
-      add({ id: `alternate-contact-${slug(type)}-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `${type} alternate contact ${name === 'PutAlternateContact' ? 'changed' : 'deleted'}${failedNote(r)}`, detail: `AWS sends ${type.toLowerCase()} notices to this contact; an attacker's address hides warnings and helps account recovery.`, evidence: [c.id] });
-      if (!errorCodeOf(r)) propose({ id: `restore-alternate-contact-${slug(type)}`, action: 'restore-alternate-contact', target: type, region: 'us-east-1', undo: `Restore the ${type} alternate contact from the configured baseline (PutAlternateContact).`, evidence: [c.id] });
+      add({
+        id: `alternate-contact-${slug(type)}-${slug(c.id)}`,
+        category: 'account-settings',
+        severity: 'critical',
+        title: `${type} alternate contact ${name === 'PutAlternateContact' ? 'changed' : 'deleted'}${failedNote(r)}`,
+        detail: `AWS sends ${type.toLowerCase()} notices to this contact; an attacker's address hides warnings and helps account recovery.`,
+        evidence: [c.id],
+      });
+      if (!errorCodeOf(r))
+        propose({
+          id: `restore-alternate-contact-${slug(type)}`,
+          action: 'restore-alternate-contact',
+          target: type,
+          region: 'us-east-1',
+          undo: `Restore the ${type} alternate contact from the configured baseline (PutAlternateContact).`,
+          evidence: [c.id],
+        });
       continue;
     }
     if (c.t.categories.includes('logging-tampering')) {
       // Trails are named by name or ARN in requests: report the name.
       const trail = (str(params(r)['name']) ?? 'a trail').split('/').pop()!;
-      add({ id: `logging-${slug(name)}-${slug(trail)}-${slug(c.region)}`, category: 'logging-tampering', severity: 'critical', title: `${name === 'StopLogging' ? 'CloudTrail logging stopped' : `${name} on CloudTrail`} in ${c.region} (${trail})${failedNote(r)}`, detail: 'Stopping or narrowing audit logging hides what the attacker does next.', evidence: [c.id] });
+      add({
+        id: `logging-${slug(name)}-${slug(trail)}-${slug(c.region)}`,
+        category: 'logging-tampering',
+        severity: 'critical',
+        title: `${name === 'StopLogging' ? 'CloudTrail logging stopped' : `${name} on CloudTrail`} in ${c.region} (${trail})${failedNote(r)}`,
+        detail: 'Stopping or narrowing audit logging hides what the attacker does next.',
+        evidence: [c.id],
+      });
       if (!errorCodeOf(r) && (name === 'StopLogging' || name === 'UpdateTrail' || name === 'PutEventSelectors')) {
-        propose({ id: `restart-trail-${slug(trail)}-${slug(c.region)}`, action: 'restart-trail', target: trail, region: c.region, undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`, evidence: [c.id] });
+        propose({
+          id: `restart-trail-${slug(trail)}-${slug(c.region)}`,
+          action: 'restart-trail',
+          target: trail,
+          region: c.region,
+          undo: `StartLogging on trail ${trail} in ${c.region}${name === 'StopLogging' ? '' : ' and restore its previous configuration'}.`,
+          evidence: [c.id],
+        });
       }
       continue;
     }
     if (c.t.categories.includes('detection-tampering')) {
-      add({ id: `detection-${slug(name)}-${slug(c.region)}-${slug(c.id)}`, category: 'detection-tampering', severity: 'critical', title: `${name} (${source}) in ${c.region}${failedNote(r)}`, detail: 'Threat detection was changed by root during the incident.', evidence: [c.id] });
-      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com') propose({ id: `enable-guardduty-${slug(c.region)}`, action: 'enable-guardduty-detector', target: str(params(r)['detectorId']) ?? 'detector', region: c.region, undo: `Re-enable the GuardDuty detector in ${c.region}.`, evidence: [c.id] });
+      add({
+        id: `detection-${slug(name)}-${slug(c.region)}-${slug(c.id)}`,
+        category: 'detection-tampering',
+        severity: 'critical',
+        title: `${name} (${source}) in ${c.region}${failedNote(r)}`,
+        detail: 'Threat detection was changed by root during the incident.',
+        evidence: [c.id],
+      });
+      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com')
+        propose({
+          id: `enable-guardduty-${slug(c.region)}`,
+          action: 'enable-guardduty-detector',
+          target: str(params(r)['detectorId']) ?? 'detector',
+          region: c.region,
+          undo: `Re-enable the GuardDuty detector in ${c.region}.`,
+          evidence: [c.id],
+        });
       continue;
     }
     if (name === 'UpdateAssumeRolePolicy') {
       const role = str(params(r)['roleName']) ?? 'a role';
-      add({ id: `trust-policy-${slug(role)}`, category: 'iam-persistence', severity: 'critical', title: `Trust policy of role ${role} changed${failedNote(r)}`, detail: 'A new trust relationship lets an outside principal assume the role.', evidence: [c.id] });
-      propose({ id: `review-trust-policy-${slug(role)}`, action: 'review-trust-policy', target: role, region: 'us-east-1', undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`, evidence: [c.id] });
+      add({
+        id: `trust-policy-${slug(role)}`,
+        category: 'iam-persistence',
+        severity: 'critical',
+        title: `Trust policy of role ${role} changed${failedNote(r)}`,
+        detail: 'A new trust relationship lets an outside principal assume the role.',
+        evidence: [c.id],
+      });
+      propose({
+        id: `review-trust-policy-${slug(role)}`,
+        action: 'review-trust-policy',
+        target: role,
+        region: 'us-east-1',
+        undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`,
+        evidence: [c.id],
+      });
       continue;
     }
     if (name === 'CreateSAMLProvider' || name === 'CreateOpenIDConnectProvider') {
-      add({ id: `identity-provider-${slug(c.id)}`, category: 'iam-persistence', severity: 'critical', title: `A new ${name === 'CreateSAMLProvider' ? 'SAML' : 'OIDC'} identity provider was created${failedNote(r)}`, detail: 'An identity provider the attacker controls is a way back in through federated roles.', evidence: [c.id] });
+      add({
+        id: `identity-provider-${slug(c.id)}`,
+        category: 'iam-persistence',
+        severity: 'critical',
+        title: `A new ${name === 'CreateSAMLProvider' ? 'SAML' : 'OIDC'} identity provider was created${failedNote(r)}`,
+        detail: 'An identity provider the attacker controls is a way back in through federated roles.',
+        evidence: [c.id],
+      });
       continue;
     }
     if (name === 'StartPrimaryEmailUpdate' || name === 'AcceptPrimaryEmailUpdate' || name === 'UpdateAccountEmailAddress') {
-      add({ id: `root-email-change-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `The account's root email address was changed${name === 'StartPrimaryEmailUpdate' ? ' (started)' : ''}${failedNote(r)}`, detail: 'The root email is the recovery path for the root password: whoever holds it can take the account back.', evidence: [c.id] });
+      add({
+        id: `root-email-change-${slug(c.id)}`,
+        category: 'account-settings',
+        severity: 'critical',
+        title: `The account's root email address was changed${name === 'StartPrimaryEmailUpdate' ? ' (started)' : ''}${failedNote(r)}`,
+        detail: 'The root email is the recovery path for the root password: whoever holds it can take the account back.',
+        evidence: [c.id],
+      });
       continue;
     }
     if (name === 'EnableRegion') {
-      add({ id: `region-opt-in-${slug(c.id)}`, category: 'account-settings', severity: 'critical', title: `Region ${str(params(r)['regionName']) ?? ''} enabled${failedNote(r)}`, detail: 'A region opted into during the incident may hide resources where nobody looks.', evidence: [c.id] });
+      add({
+        id: `region-opt-in-${slug(c.id)}`,
+        category: 'account-settings',
+        severity: 'critical',
+        title: `Region ${str(params(r)['regionName']) ?? ''} enabled${failedNote(r)}`,
+        detail: 'A region opted into during the incident may hide resources where nobody looks.',
+        evidence: [c.id],
+      });
       continue;
     }
     if (c.t.categories.includes('read-only')) {
@@ -197,13 +330,24 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
 
   if (failedSignIns.length > 0) {
     const ips = [...new Set(failedSignIns.map((c) => c.t.sourceIPAddress ?? 'unrecorded'))];
-    add({ id: 'failed-sign-ins', category: 'sign-in-failure', severity: 'medium', title: `${failedSignIns.length} failed root sign-in${failedSignIns.length > 1 ? 's' : ''} from ${ips.join(', ')}`, detail: 'Someone tried the root password; a success after failures from the same address is a guessed or stolen password.', evidence: failedSignIns.map((c) => c.id) });
+    add({
+      id: 'failed-sign-ins',
+      category: 'sign-in-failure',
+      severity: 'medium',
+      title: `${failedSignIns.length} failed root sign-in${failedSignIns.length > 1 ? 's' : ''} from ${ips.join(', ')}`,
+      detail: 'Someone tried the root password; a success after failures from the same address is a guessed or stolen password.',
+      evidence: failedSignIns.map((c) => c.id),
+    });
   }
 
   for (const [userName, list] of byUser) {
     const created = list.some((c) => eventName(c.record) === 'CreateUser');
-    const keys = list.filter((c) => eventName(c.record) === 'CreateAccessKey').map((c) => str(obj(response(c.record)['accessKey'])?.['accessKeyId']) ?? 'a key');
-    const policies = list.filter((c) => /Policy$/.test(eventName(c.record))).map((c) => str(params(c.record)['policyArn'])?.split('/').pop() ?? str(params(c.record)['policyName']) ?? 'an inline policy');
+    const keys = list
+      .filter((c) => eventName(c.record) === 'CreateAccessKey')
+      .map((c) => str(obj(response(c.record)['accessKey'])?.['accessKeyId']) ?? 'a key');
+    const policies = list
+      .filter((c) => /Policy$/.test(eventName(c.record)))
+      .map((c) => str(params(c.record)['policyArn'])?.split('/').pop() ?? str(params(c.record)['policyName']) ?? 'an inline policy');
     const login = list.some((c) => eventName(c.record) === 'CreateLoginProfile');
     const parts = [created ? `created IAM user \`${userName}\`` : `changed IAM user \`${userName}\``];
     if (keys.length) parts.push(`an access key for it (${keys.join(', ')})`);
@@ -218,19 +362,40 @@ export function classifyWindow(events: WindowEvent[], ctx: TriageContext): { fin
       detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${[...new Set(list.map((c) => eventName(c.record)))].slice(0, 20).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} A new IAM principal is the usual way an attacker keeps access after root is secured.`,
       evidence: list.map((c) => c.id),
     });
-    propose({ id: `quarantine-iam-user-${slug(userName)}`, action: 'quarantine-iam-user', target: userName, region: 'us-east-1', undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`, evidence: list.map((c) => c.id) });
+    propose({
+      id: `quarantine-iam-user-${slug(userName)}`,
+      action: 'quarantine-iam-user',
+      target: userName,
+      region: 'us-east-1',
+      undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`,
+      evidence: list.map((c) => c.id),
+    });
   }
 
   if (readOnly.length > 0) {
     const names = [...new Set(readOnly.map((c) => eventName(c.record)))];
-    add({ id: 'read-only-calls', category: 'read-only', severity: 'medium', title: `Root made ${readOnly.length} read-only call${readOnly.length > 1 ? 's' : ''} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''})`, detail: 'Enumeration before action: what was read tells what the attacker was looking for.', evidence: readOnly.map((c) => c.id) });
+    add({
+      id: 'read-only-calls',
+      category: 'read-only',
+      severity: 'medium',
+      title: `Root made ${readOnly.length} read-only call${readOnly.length > 1 ? 's' : ''} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''})`,
+      detail: 'Enumeration before action: what was read tells what the attacker was looking for.',
+      evidence: readOnly.map((c) => c.id),
+    });
   }
 
   for (const [key, list] of other) {
     if (key.startsWith('attacker:')) {
       const who = key.slice('attacker:'.length);
       const names = [...new Set(list.map((c) => `${eventName(c.record)} in ${c.region}`))];
-      add({ id: `attacker-principal-${slug(who)}`, category: 'attacker-principal', severity: maxSeverity(['high', ...list.map((c) => (c.t.severity === 'critical' ? 'critical' : 'high') as Severity)]), title: `${who} (created by root during the incident) made ${list.length} call${list.length > 1 ? 's' : ''}`, detail: `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}.`, evidence: list.map((c) => c.id) });
+      add({
+        id: `attacker-principal-${slug(who)}`,
+        category: 'attacker-principal',
+        severity: maxSeverity(['high', ...list.map((c) => (c.t.severity === 'critical' ? 'critical' : 'high') as Severity)]),
+        title: `${who} (created by root during the incident) made ${list.length} call${list.length > 1 ? 's' : ''}`,
+        detail: `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}.`,
+        evidence: list.map((c) => c.id),
+      });
       continue;
     }
     const first = list[0]!;

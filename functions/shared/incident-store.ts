@@ -21,9 +21,7 @@ export interface OpenMarker {
   alertedAt?: string;
 }
 
-export type OpenOrAttach =
-  | { outcome: 'opened'; marker: OpenMarker }
-  | { outcome: 'attached'; marker: OpenMarker; duplicate: boolean };
+export type OpenOrAttach = { outcome: 'opened'; marker: OpenMarker } | { outcome: 'attached'; marker: OpenMarker; duplicate: boolean };
 
 const key = {
   open: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'OPEN' }),
@@ -48,7 +46,9 @@ export class IncidentStore {
 
   /** The account's open incident, if any. */
   async openIncident(accountId: string): Promise<OpenMarker | undefined> {
-    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.open(accountId), ConsistentRead: true })));
+    const out = await incidentsTableCall('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: key.open(accountId), ConsistentRead: true })),
+    );
     return out.Item as OpenMarker | undefined;
   }
 
@@ -57,18 +57,36 @@ export class IncidentStore {
    * The marker, the incident and its first event are written in one transaction.
    */
   async openOrAttach(input: ExecutionInput, event: IncidentEvent): Promise<OpenOrAttach> {
-    const marker: OpenMarker = { incidentId: input.incidentId, accountId: input.accountId, openedAt: input.openedAt, executionInput: input };
+    const marker: OpenMarker = {
+      incidentId: input.incidentId,
+      accountId: input.accountId,
+      openedAt: input.openedAt,
+      executionInput: input,
+    };
     const opened = await conditionalWrite(
       'dynamodb:TransactWriteItems',
       () =>
         this.ddb.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: this.table, Item: { ...key.open(input.accountId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' } },
               {
                 Put: {
                   TableName: this.table,
-                  Item: { ...key.meta(input.incidentId), incidentId: input.incidentId, accountId: input.accountId, status: 'open', openedAt: input.openedAt, severity: input.trigger.severity },
+                  Item: { ...key.open(input.accountId), ...marker },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: {
+                    ...key.meta(input.incidentId),
+                    incidentId: input.incidentId,
+                    accountId: input.accountId,
+                    status: 'open',
+                    openedAt: input.openedAt,
+                    severity: input.trigger.severity,
+                  },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
@@ -93,7 +111,14 @@ export class IncidentStore {
   attach(incidentId: string, event: IncidentEvent): Promise<boolean> {
     return conditionalWrite(
       'dynamodb:PutItem',
-      () => this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...key.event(incidentId, event.key), ...event }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      () =>
+        this.ddb.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...key.event(incidentId, event.key), ...event },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
       IncidentStoreError,
       `Could not attach event ${event.eventId} to ${incidentId}`,
     );
@@ -146,14 +171,24 @@ export class IncidentStore {
     // A failed condition: already closed, or another incident is open now.
     await conditionalWrite(
       'dynamodb:DeleteItem',
-      () => this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key.open(accountId), ConditionExpression: 'incidentId = :id', ExpressionAttributeValues: { ':id': incidentId } })),
+      () =>
+        this.ddb.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: key.open(accountId),
+            ConditionExpression: 'incidentId = :id',
+            ExpressionAttributeValues: { ':id': incidentId },
+          }),
+        ),
       IncidentStoreError,
       `Could not close ${incidentId}`,
     );
   }
 
   async status(incidentId: string): Promise<IncidentStatus | undefined> {
-    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.meta(incidentId), ConsistentRead: true })));
+    const out = await incidentsTableCall('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: key.meta(incidentId), ConsistentRead: true })),
+    );
     return (out.Item as { status?: IncidentStatus } | undefined)?.status;
   }
 

@@ -21,7 +21,13 @@ export function incidentsTableCall<T>(operation: string, run: () => Promise<T>):
 }
 
 /** Every item under a partition key (and sort key prefix), all pages: a burst can pass DynamoDB's 1 MB page. */
-export async function queryAll(ddb: DocumentClient, table: string, pk: string, skPrefix: string | undefined, consistent: boolean): Promise<Record<string, unknown>[]> {
+export async function queryAll(
+  ddb: DocumentClient,
+  table: string,
+  pk: string,
+  skPrefix: string | undefined,
+  consistent: boolean,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {

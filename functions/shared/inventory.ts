@@ -9,7 +9,10 @@ import { awsCall } from './errors';
  */
 
 /** Every page of a NextToken-paged list call, concatenated (stopping once `maxItems` are in). */
-export async function everyPage<T>(page: (token: string | undefined) => Promise<{ items: T[] | undefined; next: string | undefined }>, maxItems = Infinity): Promise<T[]> {
+export async function everyPage<T>(
+  page: (token: string | undefined) => Promise<{ items: T[] | undefined; next: string | undefined }>,
+  maxItems = Infinity,
+): Promise<T[]> {
   const items: T[] = [];
   let token: string | undefined;
   do {
@@ -29,7 +32,9 @@ export interface OrganizationAccount {
 /** The organization's active accounts (State; the retired Status where State is absent). */
 export async function activeAccounts(responder: TargetClients, maxItems = Infinity): Promise<OrganizationAccount[]> {
   const accounts = await everyPage(async (token) => {
-    const out = await awsCall('organizations:ListAccounts', () => responder.organizations().send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) })));
+    const out = await awsCall('organizations:ListAccounts', () =>
+      responder.organizations().send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) })),
+    );
     return { items: out.Accounts, next: out.NextToken };
   }, maxItems);
   return accounts
@@ -41,7 +46,15 @@ export async function activeAccounts(responder: TargetClients, maxItems = Infini
 export async function enabledRegions(clients: TargetClients): Promise<string[]> {
   const regions = await everyPage(async (token) => {
     const out = await awsCall('account:ListRegions', () =>
-      clients.account().send(new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'], MaxResults: 50, ...(token ? { NextToken: token } : {}) })),
+      clients
+        .account()
+        .send(
+          new ListRegionsCommand({
+            RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
+            MaxResults: 50,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
     );
     return { items: out.Regions, next: out.NextToken };
   });

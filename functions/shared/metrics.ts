@@ -10,7 +10,13 @@ export function embeddedMetrics(stage: string, values: Record<string, number>, n
     JSON.stringify({
       _aws: {
         Timestamp: now.getTime(),
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['Stage']], Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: 'Count' })) }],
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [['Stage']],
+            Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: 'Count' })),
+          },
+        ],
       },
       Stage: stage,
       ...values,

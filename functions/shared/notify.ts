@@ -40,7 +40,9 @@ function asciiPrintable(text: string): string {
 
 /** A subject SNS accepts, always: printable ASCII, starting with a non-space, at most 100 characters. */
 export function snsSubject(subject: string, suffix = ''): string {
-  const tail = asciiPrintable(suffix).trimEnd().slice(-(SNS_SUBJECT_MAX_CHARS - 1 - ELLIPSIS.length));
+  const tail = asciiPrintable(suffix)
+    .trimEnd()
+    .slice(-(SNS_SUBJECT_MAX_CHARS - 1 - ELLIPSIS.length));
   const head = asciiPrintable(subject).trim();
   const room = SNS_SUBJECT_MAX_CHARS - tail.length;
   const whole = head.length <= room ? head : `${head.slice(0, room - ELLIPSIS.length).trimEnd()}${ELLIPSIS}`;
@@ -76,7 +78,11 @@ export async function publish(sns: Pick<SNSClient, 'send'>, topicArn: string, me
           Subject: subject,
           Message: snsBody(message.body),
           ...(message.attributes
-            ? { MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) }
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+                ),
+              }
             : {}),
         }),
       ),

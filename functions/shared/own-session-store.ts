@@ -26,12 +26,19 @@ export class OwnSessionStore {
   /** Record an AssumeRoot session this tool opened, so intake knows its events are ours. */
   async recordOwnSession(accountId: string, accessKeyId: string, expiresAt: Date): Promise<void> {
     await incidentsTableCall('PutItem', () =>
-      this.ddb.send(new PutCommand({ TableName: this.table, Item: { ...sessionKey(accountId, accessKeyId), ttl: Math.ceil(expiresAt.getTime() / 1000) + 86400 } })),
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...sessionKey(accountId, accessKeyId), ttl: Math.ceil(expiresAt.getTime() / 1000) + 86400 },
+        }),
+      ),
     );
   }
 
   async isOwnSession(accountId: string, accessKeyId: string): Promise<boolean> {
-    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: sessionKey(accountId, accessKeyId) })));
+    const out = await incidentsTableCall('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: sessionKey(accountId, accessKeyId) })),
+    );
     return out.Item !== undefined;
   }
 }

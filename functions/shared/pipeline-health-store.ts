@@ -41,7 +41,13 @@ export class PipelineHealthStore {
       this.ddb.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...key.canary(accountId, region), accountId, region, receivedAt: receivedAt.toISOString(), ttl: Math.ceil(receivedAt.getTime() / 1000) + 30 * 86400 },
+          Item: {
+            ...key.canary(accountId, region),
+            accountId,
+            region,
+            receivedAt: receivedAt.toISOString(),
+            ttl: Math.ceil(receivedAt.getTime() / 1000) + 30 * 86400,
+          },
         }),
       ),
     );
@@ -50,11 +56,17 @@ export class PipelineHealthStore {
   /** Every canary arrival on record, all pages. */
   async canaryArrivals(): Promise<CanaryArrival[]> {
     const items = await queryAll(this.ddb, this.table, key.canary('', '').pk, undefined, false);
-    return items.map((item) => ({ accountId: String(item['accountId']), region: String(item['region']), receivedAt: String(item['receivedAt']) }));
+    return items.map((item) => ({
+      accountId: String(item['accountId']),
+      region: String(item['region']),
+      receivedAt: String(item['receivedAt']),
+    }));
   }
 
   async pipelineHealth(): Promise<PipelineHealthState | undefined> {
-    const out = await incidentsTableCall('GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: key.health, ConsistentRead: true })));
+    const out = await incidentsTableCall('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: key.health, ConsistentRead: true })),
+    );
     return out.Item ? { firstCheckAt: String(out.Item['firstCheckAt']), digest: String(out.Item['digest']) } : undefined;
   }
 

@@ -35,7 +35,9 @@ export class SecretsManagerDirectory implements ResponderDirectory {
 
   async find(email: string): Promise<Responder | undefined> {
     if (!this.cache || Date.now() - this.cache.at > this.ttlMs) {
-      const out = await awsCall('secretsmanager:GetSecretValue', () => this.sm.send(new GetSecretValueCommand({ SecretId: this.secretId })));
+      const out = await awsCall('secretsmanager:GetSecretValue', () =>
+        this.sm.send(new GetSecretValueCommand({ SecretId: this.secretId })),
+      );
       const doc = RespondersDocumentSchema.parse(JSON.parse(out.SecretString ?? '{"responders": []}'));
       this.cache = { at: Date.now(), responders: doc.responders };
     }
@@ -46,7 +48,14 @@ export class SecretsManagerDirectory implements ResponderDirectory {
 export const TOTP_PERIOD_SECONDS = 30;
 
 function totp(responder: Pick<Responder, 'email' | 'totpSecret'>): TOTP {
-  return new TOTP({ issuer: 'root-responder', label: responder.email, algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_SECONDS, secret: Secret.fromBase32(responder.totpSecret) });
+  return new TOTP({
+    issuer: 'root-responder',
+    label: responder.email,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: TOTP_PERIOD_SECONDS,
+    secret: Secret.fromBase32(responder.totpSecret),
+  });
 }
 
 /** A new responder: a fresh 160-bit secret and the otpauth:// URI to put in an authenticator app. */

@@ -1,4 +1,8 @@
-import { OrganizationNotFoundException, OrganizationNotInAllFeaturesModeException, ServiceAccessNotEnabledException } from '@aws-sdk/client-iam';
+import {
+  OrganizationNotFoundException,
+  OrganizationNotInAllFeaturesModeException,
+  ServiceAccessNotEnabledException,
+} from '@aws-sdk/client-iam';
 import { isAwsError } from './errors';
 
 /**
@@ -14,8 +18,10 @@ import { isAwsError } from './errors';
  * organization: it stays an error.)
  */
 export function rootAccessUnavailable(error: unknown): string | undefined {
-  if (isAwsError(error, ServiceAccessNotEnabledException)) return 'trusted access for IAM is not enabled in AWS Organizations (ServiceAccessNotEnabledException)';
-  if (isAwsError(error, OrganizationNotInAllFeaturesModeException)) return 'the organization does not have all features enabled (OrganizationNotInAllFeaturesModeException)';
+  if (isAwsError(error, ServiceAccessNotEnabledException))
+    return 'trusted access for IAM is not enabled in AWS Organizations (ServiceAccessNotEnabledException)';
+  if (isAwsError(error, OrganizationNotInAllFeaturesModeException))
+    return 'the organization does not have all features enabled (OrganizationNotInAllFeaturesModeException)';
   if (isAwsError(error, OrganizationNotFoundException)) return 'IAM finds no organization for this account (OrganizationNotFoundException)';
   return undefined;
 }

@@ -30,9 +30,14 @@ export class SharedMeter implements LimiterPool {
   private async take(key: string): Promise<void> {
     const itemKey = { pk: `METER#${key}`, sk: 'SLOT' };
     for (let attempt = 0; attempt < 50; attempt++) {
-      const current = (await storeCall('dynamodb:GetItem', () => this.ddb.send(new GetCommand({ TableName: this.table, Key: itemKey, ConsistentRead: true })), IncidentStoreError, `Rate meter ${key}`)).Item as
-        | { next: number; version: number }
-        | undefined;
+      const current = (
+        await storeCall(
+          'dynamodb:GetItem',
+          () => this.ddb.send(new GetCommand({ TableName: this.table, Key: itemKey, ConsistentRead: true })),
+          IncidentStoreError,
+          `Rate meter ${key}`,
+        )
+      ).Item as { next: number; version: number } | undefined;
       const now = this.timer.now();
       const slot = Math.max(now, current?.next ?? 0);
       const taken = await conditionalWrite(
@@ -41,8 +46,15 @@ export class SharedMeter implements LimiterPool {
           this.ddb.send(
             new PutCommand({
               TableName: this.table,
-              Item: { ...itemKey, next: slot + this.spacing, version: (current?.version ?? 0) + 1, ttl: Math.ceil((slot + 3_600_000) / 1000) },
-              ...(current ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              Item: {
+                ...itemKey,
+                next: slot + this.spacing,
+                version: (current?.version ?? 0) + 1,
+                ttl: Math.ceil((slot + 3_600_000) / 1000),
+              },
+              ...(current
+                ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }
+                : { ConditionExpression: 'attribute_not_exists(pk)' }),
             }),
           ),
         IncidentStoreError,

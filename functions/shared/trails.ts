@@ -30,10 +30,16 @@ const TRAIL_ARN = /^arn:[^:]+:cloudtrail:([a-z0-9-]+):\d{12}:trail\/(.+)$/;
  * DescribeTrails in that region (its own trails and the shadows of multi-region trails). Undefined:
  * no such trail is visible from there.
  */
-export async function locateTrail(clients: Pick<TargetClients, 'cloudtrail'>, region: string, nameOrArn: string): Promise<TrailLocation | undefined> {
+export async function locateTrail(
+  clients: Pick<TargetClients, 'cloudtrail'>,
+  region: string,
+  nameOrArn: string,
+): Promise<TrailLocation | undefined> {
   const arn = TRAIL_ARN.exec(nameOrArn);
   if (arn) return { name: arn[2]!, ref: nameOrArn, homeRegion: arn[1]! };
-  const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () => clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+  const out = await awsCall(`cloudtrail:DescribeTrails ${region}`, () =>
+    clients.cloudtrail(region).send(new DescribeTrailsCommand({ includeShadowTrails: true })),
+  );
   const named = (out.trailList ?? []).filter((t) => t.Name === nameOrArn);
   // A region's own trail first (names are unique within a region), else a shadow of one homed elsewhere.
   const trail = named.find((t) => t.HomeRegion === region) ?? named[0];

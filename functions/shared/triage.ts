@@ -79,33 +79,95 @@ export function defaultTriageContext(cidrs: readonly string[] = []): TriageConte
 // ---- what an operation touches ----
 
 const SIGNIN_SOURCE = 'signin.amazonaws.com';
-const SIGN_IN_EVENTS = new Set(['ConsoleLogin', 'NonConsoleLogin', 'ExternalIdPDirectoryLogin', 'CheckMfa', 'GetSigninToken', 'UserAuthentication']);
-const PASSWORD_RECOVERY_EVENTS = new Set(['PasswordRecoveryRequested', 'PasswordRecoveryCompleted', 'PasswordRecoveryInitiated', 'PasswordResetRequested']);
+const SIGN_IN_EVENTS = new Set([
+  'ConsoleLogin',
+  'NonConsoleLogin',
+  'ExternalIdPDirectoryLogin',
+  'CheckMfa',
+  'GetSigninToken',
+  'UserAuthentication',
+]);
+const PASSWORD_RECOVERY_EVENTS = new Set([
+  'PasswordRecoveryRequested',
+  'PasswordRecoveryCompleted',
+  'PasswordRecoveryInitiated',
+  'PasswordResetRequested',
+]);
 
-const MFA_EVENTS = new Set(['CreateVirtualMFADevice', 'EnableMFADevice', 'DeactivateMFADevice', 'DeleteVirtualMFADevice', 'ResyncMFADevice']);
-const CREDENTIAL_EVENTS = new Set(['CreateAccessKey', 'DeleteAccessKey', 'UpdateAccessKey', 'UploadSigningCertificate', 'UpdateSigningCertificate', 'DeleteSigningCertificate', 'CreateLoginProfile', 'UpdateLoginProfile', 'DeleteLoginProfile', 'ChangePassword']);
+const MFA_EVENTS = new Set([
+  'CreateVirtualMFADevice',
+  'EnableMFADevice',
+  'DeactivateMFADevice',
+  'DeleteVirtualMFADevice',
+  'ResyncMFADevice',
+]);
+const CREDENTIAL_EVENTS = new Set([
+  'CreateAccessKey',
+  'DeleteAccessKey',
+  'UpdateAccessKey',
+  'UploadSigningCertificate',
+  'UpdateSigningCertificate',
+  'DeleteSigningCertificate',
+  'CreateLoginProfile',
+  'UpdateLoginProfile',
+  'DeleteLoginProfile',
+  'ChangePassword',
+]);
 const IAM_PERSISTENCE_PREFIX = /^(Create|Delete|Attach|Detach|Put|Update|Add|Remove|Tag|Untag|Set|Upload)/;
 const IDENTITY_CENTER_SOURCES = new Set(['sso.amazonaws.com', 'sso-directory.amazonaws.com', 'identitystore.amazonaws.com']);
 
 const LOGGING_EVENTS = new Set([
-  'StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutInsightSelectors', 'DeleteEventDataStore',
-  'StopEventDataStoreIngestion', 'UpdateEventDataStore', 'StopConfigurationRecorder', 'DeleteConfigurationRecorder',
-  'DeleteDeliveryChannel', 'DeleteLogGroup', 'DeleteLogStream', 'PutRetentionPolicy', 'DeleteFlowLogs',
+  'StopLogging',
+  'DeleteTrail',
+  'UpdateTrail',
+  'PutEventSelectors',
+  'PutInsightSelectors',
+  'DeleteEventDataStore',
+  'StopEventDataStoreIngestion',
+  'UpdateEventDataStore',
+  'StopConfigurationRecorder',
+  'DeleteConfigurationRecorder',
+  'DeleteDeliveryChannel',
+  'DeleteLogGroup',
+  'DeleteLogStream',
+  'PutRetentionPolicy',
+  'DeleteFlowLogs',
 ]);
 const DETECTION_SOURCES = new Set([
-  'guardduty.amazonaws.com', 'securityhub.amazonaws.com', 'access-analyzer.amazonaws.com', 'macie2.amazonaws.com',
-  'inspector2.amazonaws.com', 'detective.amazonaws.com', 'events.amazonaws.com', 'config.amazonaws.com',
+  'guardduty.amazonaws.com',
+  'securityhub.amazonaws.com',
+  'access-analyzer.amazonaws.com',
+  'macie2.amazonaws.com',
+  'inspector2.amazonaws.com',
+  'detective.amazonaws.com',
+  'events.amazonaws.com',
+  'config.amazonaws.com',
 ]);
 const DETECTION_VERB = /^(Delete|Disable|Disassociate|Stop|Update|Remove|Decline|Archive|Create(Filter|IPSet|ThreatIntelSet))/;
 const ACCOUNT_SETTINGS_EVENTS = new Set([
-  'UpdateAccountPasswordPolicy', 'DeleteAccountPasswordPolicy', 'CreateAccountAlias', 'DeleteAccountAlias',
-  'SetSecurityTokenServicePreferences', 'SetContactAddress', 'UpdateAccountSettings', 'PutAccountSetting',
+  'UpdateAccountPasswordPolicy',
+  'DeleteAccountPasswordPolicy',
+  'CreateAccountAlias',
+  'DeleteAccountAlias',
+  'SetSecurityTokenServicePreferences',
+  'SetContactAddress',
+  'UpdateAccountSettings',
+  'PutAccountSetting',
 ]);
 const ACCOUNT_SOURCES = new Set(['account.amazonaws.com', 'supportplans.amazonaws.com', 'support.amazonaws.com']);
 const BILLING_SOURCES = new Set([
-  'billingconsole.amazonaws.com', 'billing.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com',
-  'taxconsole.amazonaws.com', 'invoicing.amazonaws.com', 'budgets.amazonaws.com', 'ce.amazonaws.com',
-  'cur.amazonaws.com', 'aws-portal.amazonaws.com', 'purchase-orders.amazonaws.com', 'freetier.amazonaws.com',
+  'billingconsole.amazonaws.com',
+  'billing.amazonaws.com',
+  'payments.amazonaws.com',
+  'tax.amazonaws.com',
+  'taxconsole.amazonaws.com',
+  'invoicing.amazonaws.com',
+  'budgets.amazonaws.com',
+  'ce.amazonaws.com',
+  'cur.amazonaws.com',
+  'aws-portal.amazonaws.com',
+  'purchase-orders.amazonaws.com',
+  'freetier.amazonaws.com',
   'billingconductor.amazonaws.com',
 ]);
 const ORGANIZATION_SOURCE = 'organizations.amazonaws.com';
@@ -157,8 +219,15 @@ export function categoriesOf(record: CloudTrailRecord): Category[] {
 }
 
 const CRITICAL_CATEGORIES = new Set<Category>([
-  'password-recovery', 'root-credentials', 'mfa-change', 'iam-persistence', 'logging-tampering',
-  'detection-tampering', 'account-settings', 'billing', 'organization',
+  'password-recovery',
+  'root-credentials',
+  'mfa-change',
+  'iam-persistence',
+  'logging-tampering',
+  'detection-tampering',
+  'account-settings',
+  'billing',
+  'organization',
 ]);
 
 const CATEGORY_WORDS: Record<Category, string> = {
@@ -194,7 +263,7 @@ export function benignReason(record: CloudTrailRecord, ctx: TriageContext): stri
   if (str(record['eventType']) === 'AwsServiceEvent') return 'AWS service event (eventType AwsServiceEvent), not a call by a person';
   const keyId = callerAccessKeyId(record);
   if (keyId && ctx.ownSessionAccessKeyIds?.has(keyId)) return `made by this tool's own AssumeRoot session (${keyId})`;
-  if (eventName(record) === 'CreateServiceLinkedRole') return 'CreateServiceLinkedRole: AWS creates service-linked roles on root\'s behalf';
+  if (eventName(record) === 'CreateServiceLinkedRole') return "CreateServiceLinkedRole: AWS creates service-linked roles on root's behalf";
   const service = invokingService(record);
   if (service) return `made by ${service} on the account's behalf (userIdentity.invokedBy)`;
   return undefined;
@@ -245,15 +314,32 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, categories: Cate
   if (!isRootIdentity(record)) {
     const type = identityType(record);
     if (str(record['eventType']) === 'AwsServiceEvent') {
-      return { isRoot: false, benign: true, startsIncident: false, severity: 'info', reasons: ['AWS service event (eventType AwsServiceEvent), not a call by a person.'] };
+      return {
+        isRoot: false,
+        benign: true,
+        startsIncident: false,
+        severity: 'info',
+        reasons: ['AWS service event (eventType AwsServiceEvent), not a call by a person.'],
+      };
     }
     if (type === undefined && categories.includes('billing')) {
       return {
-        isRoot: false, benign: false, startsIncident: false, severity: 'low',
-        reasons: ['Billing console action with no userIdentity.type: CloudTrail does not say who made it. It does not open an incident by itself; during an open incident it is reviewed with the root activity.'],
+        isRoot: false,
+        benign: false,
+        startsIncident: false,
+        severity: 'low',
+        reasons: [
+          'Billing console action with no userIdentity.type: CloudTrail does not say who made it. It does not open an incident by itself; during an open incident it is reviewed with the root activity.',
+        ],
       };
     }
-    return { isRoot: false, benign: false, startsIncident: false, severity: 'info', reasons: [`Not the root user (userIdentity.type ${type ?? 'missing'}).`] };
+    return {
+      isRoot: false,
+      benign: false,
+      startsIncident: false,
+      severity: 'info',
+      reasons: [`Not the root user (userIdentity.type ${type ?? 'missing'}).`],
+    };
   }
 
   const benign = benignReason(record, ctx);
@@ -267,14 +353,19 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, categories: Cate
   if (categories.includes('sign-in') || categories.includes('sign-in-failure')) {
     const outcome = signInOutcome(record);
     if (outcome === 'failure') {
-      reasons.push(`Failed root sign-in (${name}) from ${ip ?? 'an unrecorded address'}. Does not open an incident by itself; repeated failures suggest someone is guessing the root password.`);
+      reasons.push(
+        `Failed root sign-in (${name}) from ${ip ?? 'an unrecorded address'}. Does not open an incident by itself; repeated failures suggest someone is guessing the root password.`,
+      );
       return { isRoot: true, benign: false, startsIncident: false, severity: 'medium', categories: ['sign-in-failure'], reasons };
     }
     const mfa = mfaUsed(record);
     const known = ctx.known.contains(ip ?? undefined);
-    const where = known ? `from ${ip}, inside the known source networks` : `from ${ip ?? 'an unrecorded address'}, outside the known source networks`;
+    const where = known
+      ? `from ${ip}, inside the known source networks`
+      : `from ${ip ?? 'an unrecorded address'}, outside the known source networks`;
     const how = mfa === true ? 'with MFA' : mfa === false ? 'without MFA' : 'with no record of MFA';
-    const what = outcome === 'success' ? 'Root signed in to the console' : `Root sign-in (${name}) of unrecorded outcome, treated as a success`;
+    const what =
+      outcome === 'success' ? 'Root signed in to the console' : `Root sign-in (${name}) of unrecorded outcome, treated as a success`;
     reasons.push(`${what} ${where}, ${how}.`);
     if (known && mfa === true) {
       reasons.push('Known source and MFA: likely a responder, but someone must confirm it was them.');
@@ -285,13 +376,17 @@ function classify(record: CloudTrailRecord, ctx: TriageContext, categories: Cate
   }
 
   if (categories.includes('read-only')) {
-    reasons.push(`Root made a read-only call, ${name} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}${failedNote}. Root should not be used at all: attackers enumerate before they act.`);
+    reasons.push(
+      `Root made a read-only call, ${name} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}${failedNote}. Root should not be used at all: attackers enumerate before they act.`,
+    );
     return { isRoot: true, benign: false, startsIncident: true, severity: 'medium', reasons };
   }
 
   const sensitive = categories.filter((c) => CRITICAL_CATEGORIES.has(c));
   const touches = (sensitive.length > 0 ? sensitive : categories).map((c) => CATEGORY_WORDS[c]).join('; ');
-  reasons.push(`Root called ${name || 'an unnamed operation'} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}, which changes ${touches}${failedNote}.`);
+  reasons.push(
+    `Root called ${name || 'an unnamed operation'} (${source || 'unknown service'})${viaConsole ? ' from a console session' : ''}, which changes ${touches}${failedNote}.`,
+  );
   if (sensitive.length > 0) {
     return { isRoot: true, benign: false, startsIncident: true, severity: 'critical', reasons };
   }

@@ -26,7 +26,9 @@ export const handler = stepHandler({
       region: 'us-east-1',
       clock: clock(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
-      ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] } : {}),
+      ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId]
+        ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] }
+        : {}),
     };
   },
   run: (state, deps) => snapshotRootCredentials(state, deps),

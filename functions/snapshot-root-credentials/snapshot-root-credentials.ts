@@ -1,4 +1,12 @@
-import { GetAccountSummaryCommand, GetLoginProfileCommand, ListAccessKeysCommand, ListMFADevicesCommand, ListSigningCertificatesCommand, ListVirtualMFADevicesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  GetAccountSummaryCommand,
+  GetLoginProfileCommand,
+  ListAccessKeysCommand,
+  ListMFADevicesCommand,
+  ListSigningCertificatesCommand,
+  ListVirtualMFADevicesCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import type { Clock } from '#shared/clock';
 import { assumeRoot, rootTaskPolicyArn } from '#shared/assume-root';
 import type { TargetClients } from '#shared/clients';
@@ -38,7 +46,13 @@ export interface SnapshotDeps {
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : null);
 
 async function viaAssumeRoot(state: SnapshotInput, deps: SnapshotDeps): Promise<RootSnapshot> {
-  const { credentials: session, expiresAt } = await assumeRoot(deps.responder, deps.region, state.accountId, 'IAMAuditRootUserCredentials', deps.clock.now());
+  const { credentials: session, expiresAt } = await assumeRoot(
+    deps.responder,
+    deps.region,
+    state.accountId,
+    'IAMAuditRootUserCredentials',
+    deps.clock.now(),
+  );
   const iam = deps.responder.iam(session);
   // Under AssumeRoot the IAM calls omit UserName: they act on the root user. The session is
   // recorded as ours at the same time (intake must know its events before CloudTrail delivers them).
@@ -56,16 +70,34 @@ async function viaAssumeRoot(state: SnapshotInput, deps: SnapshotDeps): Promise<
       },
     ),
   ]);
-  const accessKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({ AccessKeyId: k.AccessKeyId ?? '', Status: k.Status ?? 'Unknown', CreateDate: iso(k.CreateDate) }));
-  const signingCertificates = (certs.Certificates ?? []).map((k) => ({ CertificateId: k.CertificateId ?? '', Status: k.Status ?? 'Unknown' }));
-  const mfaDevices = (mfa.MFADevices ?? []).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: (d.SerialNumber?.includes(':mfa/') ? 'virtual' : 'other') as 'virtual' | 'other' }));
+  const accessKeys = (keys.AccessKeyMetadata ?? []).map((k) => ({
+    AccessKeyId: k.AccessKeyId ?? '',
+    Status: k.Status ?? 'Unknown',
+    CreateDate: iso(k.CreateDate),
+  }));
+  const signingCertificates = (certs.Certificates ?? []).map((k) => ({
+    CertificateId: k.CertificateId ?? '',
+    Status: k.Status ?? 'Unknown',
+  }));
+  const mfaDevices = (mfa.MFADevices ?? []).map((d) => ({
+    SerialNumber: d.SerialNumber ?? '',
+    kind: (d.SerialNumber?.includes(':mfa/') ? 'virtual' : 'other') as 'virtual' | 'other',
+  }));
   return {
     step: 'snapshot-root-credentials',
     status: 'done',
     accountId: state.accountId,
     method: 'assume-root-audit',
     takenAt: deps.clock.now().toISOString(),
-    root: { accessKeysPresent: accessKeys.length > 0, accessKeys, signingCertificatesPresent: signingCertificates.length > 0, signingCertificates, mfaEnabled: mfaDevices.length > 0, mfaDevices, passwordPresent: password },
+    root: {
+      accessKeysPresent: accessKeys.length > 0,
+      accessKeys,
+      signingCertificatesPresent: signingCertificates.length > 0,
+      signingCertificates,
+      mfaEnabled: mfaDevices.length > 0,
+      mfaDevices,
+      passwordPresent: password,
+    },
     notVisible: [],
     unexpectedMfaDevices: [],
     ownSessionAccessKeyId: session.accessKeyId,
@@ -80,13 +112,17 @@ async function viaAccountSummary(state: SnapshotInput, deps: SnapshotDeps, notVi
     // Every page: IAM lists 100 devices a page by default (IsTruncated, Marker), and root's device,
     // or one an attacker added, can be on any of them.
     everyPage(async (marker) => {
-      const out = await awsCall('iam:ListVirtualMFADevices', () => iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(marker ? { Marker: marker } : {}) })));
+      const out = await awsCall('iam:ListVirtualMFADevices', () =>
+        iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(marker ? { Marker: marker } : {}) })),
+      );
       return { items: out.VirtualMFADevices, next: out.IsTruncated ? out.Marker : undefined };
     }),
   ]);
   const map = summary.SummaryMap ?? {};
   // A root virtual MFA device is recognised by its user ARN, never by its (arbitrary) name.
-  const rootVirtual = virtual.filter((d) => d.User?.Arn?.endsWith(':root')).map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: 'virtual' as const }));
+  const rootVirtual = virtual
+    .filter((d) => d.User?.Arn?.endsWith(':root'))
+    .map((d) => ({ SerialNumber: d.SerialNumber ?? '', kind: 'virtual' as const }));
   const keysPresent = (map['AccountAccessKeysPresent'] ?? 0) > 0;
   const mfaEnabled = (map['AccountMFAEnabled'] ?? 0) > 0;
   return {
@@ -131,6 +167,8 @@ export async function snapshotRootCredentials(state: SnapshotInput, deps: Snapsh
     }
   }
   const expected = deps.expectedMfaDevices;
-  snapshot.unexpectedMfaDevices = expected ? snapshot.root.mfaDevices.map((d) => d.SerialNumber).filter((serial) => !expected.includes(serial)) : [];
+  snapshot.unexpectedMfaDevices = expected
+    ? snapshot.root.mfaDevices.map((d) => d.SerialNumber).filter((serial) => !expected.includes(serial))
+    : [];
   return snapshot;
 }

@@ -44,12 +44,20 @@ export interface VerifyTaskDeps {
   clock: Clock;
   /** The container's CloudTrail limiters: the password check shares the 2 calls/s budget. */
   limiters: LimiterPool;
-  baseline: { alternateContacts: Partial<Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>>; expectedOrganizationId: string | null };
+  baseline: {
+    alternateContacts: Partial<
+      Record<'BILLING' | 'OPERATIONS' | 'SECURITY', { name?: string; title?: string; emailAddress?: string; phoneNumber?: string }>
+    >;
+    expectedOrganizationId: string | null;
+  };
   /** The task's text by id (plan.json of the assessment). */
   taskDetails: TaskDetails;
 }
 
-const norm = (v: unknown) => String(v ?? '').trim().toLowerCase();
+const norm = (v: unknown) =>
+  String(v ?? '')
+    .trim()
+    .toLowerCase();
 
 async function accountSummary(deps: VerifyTaskDeps): Promise<Record<string, number>> {
   const out = await awsCall('iam:GetAccountSummary', () => deps.clients.iam().send(new GetAccountSummaryCommand({})));
@@ -66,7 +74,15 @@ async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskD
       const out = await awsCall('cloudtrail:LookupEvents', () =>
         deps.clients
           .cloudtrail('us-east-1')
-          .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], StartTime: since, EndTime: end, MaxResults: 50, ...(token ? { NextToken: token } : {}) })),
+          .send(
+            new LookupEventsCommand({
+              LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }],
+              StartTime: since,
+              EndTime: end,
+              MaxResults: 50,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
       );
       return { items: out.Events, next: out.NextToken };
     });
@@ -79,7 +95,8 @@ async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskD
       }
       if (!isObject(record) || obj(record['userIdentity'])?.['type'] !== 'Root') continue;
       const outcome = str(obj(record['responseElements'])?.[eventName]);
-      if (outcome === undefined || outcome.toLowerCase() === 'success') return `${eventName} at ${str(record['eventTime']) ?? 'an unrecorded time'}`;
+      if (outcome === undefined || outcome.toLowerCase() === 'success')
+        return `${eventName} at ${str(record['eventTime']) ?? 'an unrecorded time'}`;
     }
   }
   return undefined;
@@ -87,20 +104,33 @@ async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskD
 
 export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps): Promise<TaskVerification> {
   const { task, openedAt } = state.Payload.input;
-  const done = (verified: boolean | null, reason: string): TaskVerification => ({ step: 'verify-human-task', status: 'done', taskId: task.id, verified, reason, checkedAt: deps.clock.now().toISOString() });
+  const done = (verified: boolean | null, reason: string): TaskVerification => ({
+    step: 'verify-human-task',
+    status: 'done',
+    taskId: task.id,
+    verified,
+    reason,
+    checkedAt: deps.clock.now().toISOString(),
+  });
   switch (task.id) {
     case 'delete-root-access-keys': {
       const present = (await accountSummary(deps))['AccountAccessKeysPresent'] ?? 0;
-      return present === 0 ? done(true, 'GetAccountSummary: AccountAccessKeysPresent = 0') : done(false, `GetAccountSummary still shows root access keys (AccountAccessKeysPresent = ${present})`);
+      return present === 0
+        ? done(true, 'GetAccountSummary: AccountAccessKeysPresent = 0')
+        : done(false, `GetAccountSummary still shows root access keys (AccountAccessKeysPresent = ${present})`);
     }
     case 'enable-root-mfa': {
       const enabled = (await accountSummary(deps))['AccountMFAEnabled'] ?? 0;
-      return enabled === 1 ? done(true, 'GetAccountSummary: AccountMFAEnabled = 1') : done(false, 'GetAccountSummary shows root MFA still off (AccountMFAEnabled = 0)');
+      return enabled === 1
+        ? done(true, 'GetAccountSummary: AccountMFAEnabled = 1')
+        : done(false, 'GetAccountSummary shows root MFA still off (AccountMFAEnabled = 0)');
     }
     case 'change-root-password': {
       const since = new Date(openedAt ?? 0);
       const change = await passwordChanged(state.Payload.input.accountId, since, deps);
-      return change ? done(true, `CloudTrail: root ${change}`) : done(false, `No root password change recorded in CloudTrail since ${since.toISOString()} (events can take minutes to arrive)`);
+      return change
+        ? done(true, `CloudTrail: root ${change}`)
+        : done(false, `No root password change recorded in CloudTrail since ${since.toISOString()} (events can take minutes to arrive)`);
     }
     case 'review-billing-and-organization': {
       const problems: string[] = [];
@@ -108,26 +138,41 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
         if (!expected) continue;
         let actual: Record<string, unknown> | undefined;
         try {
-          const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: type as 'SECURITY' })));
+          const out = await awsCall('account:GetAlternateContact', () =>
+            deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: type as 'SECURITY' })),
+          );
           actual = out.AlternateContact as Record<string, unknown> | undefined;
         } catch (error) {
           if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
         }
-        const differs = !actual || norm(actual['EmailAddress']) !== norm(expected.emailAddress) || norm(actual['Name']) !== norm(expected.name) || norm(actual['PhoneNumber']) !== norm(expected.phoneNumber);
+        const differs =
+          !actual ||
+          norm(actual['EmailAddress']) !== norm(expected.emailAddress) ||
+          norm(actual['Name']) !== norm(expected.name) ||
+          norm(actual['PhoneNumber']) !== norm(expected.phoneNumber);
         if (differs) problems.push(`the ${type} alternate contact does not match the baseline`);
       }
       if (deps.baseline.expectedOrganizationId) {
         try {
-          const out = await awsCall('organizations:DescribeOrganization', () => deps.clients.organizations().send(new DescribeOrganizationCommand({})));
-          if (out.Organization?.Id !== deps.baseline.expectedOrganizationId) problems.push(`the account is in ${out.Organization?.Id ?? 'no organization'}, not ${deps.baseline.expectedOrganizationId}`);
+          const out = await awsCall('organizations:DescribeOrganization', () =>
+            deps.clients.organizations().send(new DescribeOrganizationCommand({})),
+          );
+          if (out.Organization?.Id !== deps.baseline.expectedOrganizationId)
+            problems.push(`the account is in ${out.Organization?.Id ?? 'no organization'}, not ${deps.baseline.expectedOrganizationId}`);
         } catch (error) {
-          if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException)) problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
+          if (error instanceof AwsCallError && isAwsError(error, AWSOrganizationsNotInUseException))
+            problems.push(`the account is in no organization, not ${deps.baseline.expectedOrganizationId}`);
           else throw error;
         }
       }
       if (problems.length > 0) return done(false, problems.join('; '));
       const checked = Object.keys(deps.baseline.alternateContacts).length > 0 || deps.baseline.expectedOrganizationId;
-      return checked ? done(true, 'Alternate contacts and organization match the baseline; billing, payment methods and support plan were confirmed by the responder') : done(null, 'No baseline configured: confirmed by the responder only');
+      return checked
+        ? done(
+            true,
+            'Alternate contacts and organization match the baseline; billing, payment methods and support plan were confirmed by the responder',
+          )
+        : done(null, 'No baseline configured: confirmed by the responder only');
     }
     default:
       if (task.kind === 'remediation') return verifyRemediation(state, deps, done);
@@ -136,41 +181,57 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
 }
 
 /** Re-read what an approved remediation changed. */
-async function verifyRemediation(state: TaskItemState, deps: VerifyTaskDeps, done: (verified: boolean | null, reason: string) => TaskVerification): Promise<TaskVerification> {
+async function verifyRemediation(
+  state: TaskItemState,
+  deps: VerifyTaskDeps,
+  done: (verified: boolean | null, reason: string) => TaskVerification,
+): Promise<TaskVerification> {
   const remediation = state.Payload.input.task.remediation;
   const ran = state.action?.Payload.status;
-  if (!remediation || ran !== 'done') return done(null, `The remediation did not run (${ran ?? 'no result'}): ${state.action?.Payload.detail ?? ''}`.trim());
+  if (!remediation || ran !== 'done')
+    return done(null, `The remediation did not run (${ran ?? 'no result'}): ${state.action?.Payload.detail ?? ''}`.trim());
   const { action, target, region } = remediation;
   switch (action) {
     case 'quarantine-iam-user': {
       const iam = deps.clients.iam();
       try {
-        await awsCall('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })));
+        await awsCall('iam:GetUserPolicy', () =>
+          iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })),
+        );
       } catch (error) {
-        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException)) return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
+        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException))
+          return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
         throw error;
       }
       const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
       const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active').map((k) => k.AccessKeyId);
-      return active.length === 0 ? done(true, `User ${target} has the deny-all policy and no active access key`) : done(false, `User ${target} still has active access keys: ${active.join(', ')}`);
+      return active.length === 0
+        ? done(true, `User ${target} has the deny-all policy and no active access key`)
+        : done(false, `User ${target} still has active access keys: ${active.join(', ')}`);
     }
     case 'restore-alternate-contact': {
       const expected = deps.baseline.alternateContacts[target as 'SECURITY'];
       let actual: string | undefined;
       try {
-        const out = await awsCall('account:GetAlternateContact', () => deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })));
+        const out = await awsCall('account:GetAlternateContact', () =>
+          deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })),
+        );
         actual = out.AlternateContact?.EmailAddress;
       } catch (error) {
         // Unset: the Account API answers ResourceNotFoundException. Not restored: a failed check, not an error.
         if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
       }
-      return actual !== undefined && norm(actual) === norm(expected?.emailAddress) ? done(true, `The ${target} contact is ${expected?.emailAddress} again`) : done(false, `The ${target} contact is ${actual ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
+      return actual !== undefined && norm(actual) === norm(expected?.emailAddress)
+        ? done(true, `The ${target} contact is ${expected?.emailAddress} again`)
+        : done(false, `The ${target} contact is ${actual ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
     }
     case 'restart-trail': {
       // The status as the trail's home region has it (a shadow trail answers only by its ARN).
       const trail = await locateTrail(deps.clients, region, target);
       if (!trail) return done(false, `No trail ${target} in ${region} any more`);
-      const out = await awsCall('cloudtrail:GetTrailStatus', () => deps.clients.cloudtrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.ref })));
+      const out = await awsCall('cloudtrail:GetTrailStatus', () =>
+        deps.clients.cloudtrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.ref })),
+      );
       return out.IsLogging ? done(true, `Trail ${target} is logging`) : done(false, `Trail ${target} is still not logging`);
     }
     default:

@@ -33,4 +33,10 @@ export const handler = stepHandler({
 });
 
 /** The lookups, reading the first collection's index, and writing its own bundle. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...evidenceReadPermissions, ...evidencePermissions, ...sharedMeterPermissions] as const;
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...evidenceReadPermissions,
+  ...evidencePermissions,
+  ...sharedMeterPermissions,
+] as const;

@@ -34,7 +34,15 @@ export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDep
     index = await readJson(deps.firstCollection, INCIDENT_FILES.evidence.index, StoredCloudTrailIndexSchema);
   } catch (error) {
     if ((error as Error).name === 'TransientAwsError') throw error;
-    return { step: 'verify-incident', status: 'skipped', detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.', lateEvents: 0, lateFindings: 0, keys: null, evidence: null };
+    return {
+      step: 'verify-incident',
+      status: 'skipped',
+      detail: 'The first evidence collection did not finish, so there is nothing to compare late events with; review CloudTrail by hand.',
+      lateEvents: 0,
+      lateFindings: 0,
+      keys: null,
+      evidence: null,
+    };
   }
   const seen = new Set(index.eventIds);
   const end = deps.clock.now();
@@ -50,9 +58,15 @@ export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDep
     },
   );
   const late = events.filter((e) => !seen.has(String(e.record['eventID'] ?? '')));
-  const { findings } = classifyWindow(late.map((e) => ({ region: e.region, record: e.record, query: 'root' })), { known: deps.known });
+  const { findings } = classifyWindow(
+    late.map((e) => ({ region: e.region, record: e.record, query: 'root' })),
+    { known: deps.known },
+  );
   const lateFindings = findings.map((f) => ({ ...f, id: `late-${f.id}`, title: `Arrived after the first collection: ${f.title}` }));
-  await deps.bundle.put('late-events.json', late.map((e) => e.record));
+  await deps.bundle.put(
+    'late-events.json',
+    late.map((e) => e.record),
+  );
   await deps.bundle.put(INCIDENT_FILES.verification.lateFindings, lateFindings);
   const evidence = await deps.bundle.finish();
   return {

@@ -26,7 +26,11 @@ export const handler = stepHandler({
   },
   run: (state, deps) => {
     const bucket = runtimeConfig().EVIDENCE_BUCKET;
-    return writeIncidentReport(state, { ...deps, writer: objectWriter(bucket, incidentPrefix(state.incidentId)), reader: objectReader(bucket, incidentPrefix(state.incidentId)) });
+    return writeIncidentReport(state, {
+      ...deps,
+      writer: objectWriter(bucket, incidentPrefix(state.incidentId)),
+      reader: objectReader(bucket, incidentPrefix(state.incidentId)),
+    });
   },
 });
 export { requiredPermissions } from './write-incident-report';

@@ -25,7 +25,15 @@ export function renderHtml(r: IncidentReport): string {
   const color = COLORS[r.severity] ?? '#374151';
   const done = r.actions.filter((a) => a.status === 'done');
   const notDone = r.actions.filter((a) => a.status !== 'done' && a.status !== 'skipped');
-  const rows = <T,>(items: T[], cells: (item: T) => string[]) => items.map((i) => `<tr>${cells(i).map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  const rows = <T>(items: T[], cells: (item: T) => string[]) =>
+    items
+      .map(
+        (i) =>
+          `<tr>${cells(i)
+            .map((c) => `<td>${c}</td>`)
+            .join('')}</tr>`,
+      )
+      .join('');
   const flow = TOP_LEVEL_STATES.map((s) => `<li class="${r.statesVisited.includes(s) ? 'visited' : 'skipped'}">${e(s)}</li>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -65,7 +73,10 @@ ol.flow li.skipped{color:#888}
 <table><thead><tr><th>severity</th><th>finding</th><th>evidence</th></tr></thead><tbody>${rows(r.findings, (f) => [
     `<span class="sev-${e(f.severity)}">${e(f.severity)}</span>`,
     `${e(f.title)}<br><small>${e(f.detail)}</small>`,
-    f.evidence.slice(0, 6).map((id) => `<code>${e(id)}</code>`).join(' ') + (f.evidence.length > 6 ? ` +${f.evidence.length - 6}` : ''),
+    f.evidence
+      .slice(0, 6)
+      .map((id) => `<code>${e(id)}</code>`)
+      .join(' ') + (f.evidence.length > 6 ? ` +${f.evidence.length - 6}` : ''),
   ])}</tbody></table>
 ${r.remediations.length ? `<h2>Proposed remediations</h2><ul>${r.remediations.map((m) => `<li>${e(m.action)} <code>${e(m.target)}</code> (${e(m.region)}): ${e(m.undo)}</li>`).join('')}</ul>` : ''}
 <h2>Actions</h2>

@@ -44,7 +44,10 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('');
   lines.push('| severity | finding | evidence |');
   lines.push('|---|---|---|');
-  for (const f of r.findings) lines.push(`| ${f.severity} | ${text(f.title)} | ${f.evidence.slice(0, 5).map(code).join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`);
+  for (const f of r.findings)
+    lines.push(
+      `| ${f.severity} | ${text(f.title)} | ${f.evidence.slice(0, 5).map(code).join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`,
+    );
   if (r.remediations.length > 0) {
     lines.push('');
     lines.push('### Proposed remediations (run only after approval)');
@@ -56,7 +59,10 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('');
   lines.push('| task | status | decided by | when | verified |');
   lines.push('|---|---|---|---|---|');
-  for (const t of r.humanTasks) lines.push(`| ${text(t.title)} | ${t.status} | ${text(t.decidedBy ?? '')} | ${text(t.decidedAt ?? '')} | ${t.verified === null ? 'not checked' : t.verified ? 'yes' : 'NO'} |`);
+  for (const t of r.humanTasks)
+    lines.push(
+      `| ${text(t.title)} | ${t.status} | ${text(t.decidedBy ?? '')} | ${text(t.decidedAt ?? '')} | ${t.verified === null ? 'not checked' : t.verified ? 'yes' : 'NO'} |`,
+    );
   lines.push('');
   lines.push('## Timeline');
   lines.push('');

@@ -5,7 +5,14 @@ import { notifyPermissions, publish } from '#shared/notify';
 import type { IncidentStatus } from '#shared/schemas';
 import type { SnsSender } from '#shared/sns-types';
 import type { Triage } from '#shared/triage';
-import { evidencePermissions, evidenceReadPermissions, INCIDENT_FILES, type ObjectReader, type ObjectWriter, readJson } from '#shared/evidence';
+import {
+  evidencePermissions,
+  evidenceReadPermissions,
+  INCIDENT_FILES,
+  type ObjectReader,
+  type ObjectWriter,
+  readJson,
+} from '#shared/evidence';
 import type { Finding, ProposedRemediation } from '#shared/findings';
 import { readPlan } from '#shared/plan';
 import type { AssessmentSummary } from '#shared/contracts/assessment';
@@ -28,7 +35,12 @@ import { renderMarkdown } from './render-markdown';
  * later root events attach to it). The findings, the tasks' titles, the sign-ins and what arrived
  * late are read back from the incident's folders: the state carries ids, counts and keys.
  */
-export const requiredPermissions = [...incidentStorePermissions.close, ...notifyPermissions, ...evidencePermissions, ...evidenceReadPermissions] as const;
+export const requiredPermissions = [
+  ...incidentStorePermissions.close,
+  ...notifyPermissions,
+  ...evidencePermissions,
+  ...evidenceReadPermissions,
+] as const;
 
 export interface ReportAction {
   action: string;
@@ -122,7 +134,8 @@ const ACTION_OF_STEP: Record<keyof AssessmentSummary['steps'], string> = {
 const ASSESSED_STEPS = ['snapshot', 'containment', 'evidence'] as const;
 
 /** What Verify Incident reported (nothing when its Catch wrote an error in its place). */
-const verificationOf = (state: ReportInput) => (state.verification && 'Payload' in state.verification ? state.verification.Payload : undefined);
+const verificationOf = (state: ReportInput) =>
+  state.verification && 'Payload' in state.verification ? state.verification.Payload : undefined;
 
 /** Read back what the report needs from the incident's folders; only what the steps that ran wrote. */
 export async function readReportInputs(state: ReportInput, reader: ObjectReader): Promise<ReportInputs> {
@@ -131,8 +144,12 @@ export async function readReportInputs(state: ReportInput, reader: ObjectReader)
   const [assessed, plan, signIns, lateFindings] = await Promise.all([
     assessment ? readJson(at('assessment'), INCIDENT_FILES.assessment.findings, StoredFindingsSchema) : undefined,
     assessment ? readPlan(at('assessment')) : undefined,
-    assessment?.steps.evidence.status === 'done' ? readJson(at('evidence'), INCIDENT_FILES.evidence.signIns, z.array(StoredSignInSchema)) : undefined,
-    verificationOf(state)?.status === 'done' ? readJson(at('verification'), INCIDENT_FILES.verification.lateFindings, z.array(StoredFindingSchema)) : undefined,
+    assessment?.steps.evidence.status === 'done'
+      ? readJson(at('evidence'), INCIDENT_FILES.evidence.signIns, z.array(StoredSignInSchema))
+      : undefined,
+    verificationOf(state)?.status === 'done'
+      ? readJson(at('verification'), INCIDENT_FILES.verification.lateFindings, z.array(StoredFindingSchema))
+      : undefined,
   ]);
   return {
     findings: assessed?.findings ?? [],
@@ -143,7 +160,12 @@ export async function readReportInputs(state: ReportInput, reader: ObjectReader)
   };
 }
 
-export function buildReport(state: ReportInput, stored: ReportInputs, now: Date, where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId }): IncidentReport {
+export function buildReport(
+  state: ReportInput,
+  stored: ReportInputs,
+  now: Date,
+  where: { mode: 'standalone' | 'organization'; responderAccountId: string } = { mode: 'standalone', responderAccountId: state.accountId },
+): IncidentReport {
   const assessment = state.assessment?.Payload;
   const gate = state.gate;
   const outcomes = state.humanTasks ?? [];
@@ -159,21 +181,40 @@ export function buildReport(state: ReportInput, stored: ReportInputs, now: Date,
       if (step === 'containment' && containment?.actions.length) {
         // One entry per credential, with the time it was deleted.
         for (const a of containment.actions) {
-          const handOver = a.status === 'failed' ? ` A person deletes it in the console (task "Delete the root access keys")${a.action === 'delete-root-access-key' ? ', verified by API' : '; no API confirms a certificate is gone outside an AssumeRoot session'}.` : '';
-          actions.push({ action: a.action, target: a.target, status: a.status === 'already-gone' ? 'done' : a.status, at: a.at, detail: `${a.detail}${handOver}` });
+          const handOver =
+            a.status === 'failed'
+              ? ` A person deletes it in the console (task "Delete the root access keys")${a.action === 'delete-root-access-key' ? ', verified by API' : '; no API confirms a certificate is gone outside an AssumeRoot session'}.`
+              : '';
+          actions.push({
+            action: a.action,
+            target: a.target,
+            status: a.status === 'already-gone' ? 'done' : a.status,
+            at: a.at,
+            detail: `${a.detail}${handOver}`,
+          });
         }
         continue;
       }
       actions.push({ action: ACTION_OF_STEP[step], target: state.accountId, status: s.status, at, detail: s.detail });
     }
   }
-  if (verification) actions.push({ action: 'verify-incident', target: state.accountId, status: verification.status, at, detail: verification.detail });
+  if (verification)
+    actions.push({ action: 'verify-incident', target: state.accountId, status: verification.status, at, detail: verification.detail });
 
   const first = gate?.[0];
   const confirmation = first?.confirmed === true ? first : undefined;
   const confirmed = confirmation !== undefined;
   const humanTasks: ReportTask[] = confirmation
-    ? [{ id: 'confirm-expected-sign-in', title: 'Was this root sign-in one of you?', status: 'done', decidedBy: confirmation.decision.decidedBy, decidedAt: confirmation.decision.decidedAt, verified: null }]
+    ? [
+        {
+          id: 'confirm-expected-sign-in',
+          title: 'Was this root sign-in one of you?',
+          status: 'done',
+          decidedBy: confirmation.decision.decidedBy,
+          decidedAt: confirmation.decision.decidedAt,
+          verified: null,
+        },
+      ]
     : outcomes.map((o) => {
         // Only a completed task was decided, acted on and verified.
         const done = o.status === 'done' ? o : undefined;
@@ -201,7 +242,10 @@ export function buildReport(state: ReportInput, stored: ReportInputs, now: Date,
       // Done and verified, or done where no API can check (the responder's decision stands): not open.
       // A rejected task is open too: people declined it, so someone must look again.
       .filter((t) => !confirmed && !(t.status === 'done' && t.verified !== false))
-      .map((t) => `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`),
+      .map(
+        (t) =>
+          `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`,
+      ),
   ];
   const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
@@ -209,31 +253,59 @@ export function buildReport(state: ReportInput, stored: ReportInputs, now: Date,
   const snapshot = assessment?.steps.snapshot.status === 'done' ? rootSnapshotOf(state.snapshot) : undefined;
 
   const limitsNote: string[] = [];
-  const timeline: IncidentReport['timeline'] = [{ at: state.trigger.eventTime ?? state.openedAt, state: 'Intake', event: `${state.trigger.eventName || 'event'} by root opened the incident` }];
-  for (const s of collection ? stored.signIns.slice(-TIMELINE_SIGN_INS) : []) timeline.push({ at: s.at, state: 'CloudTrail', event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}` });
+  const timeline: IncidentReport['timeline'] = [
+    {
+      at: state.trigger.eventTime ?? state.openedAt,
+      state: 'Intake',
+      event: `${state.trigger.eventName || 'event'} by root opened the incident`,
+    },
+  ];
+  for (const s of collection ? stored.signIns.slice(-TIMELINE_SIGN_INS) : [])
+    timeline.push({
+      at: s.at,
+      state: 'CloudTrail',
+      event: `root sign-in ${s.outcome} from ${s.sourceIPAddress ?? 'unrecorded'}${s.mfa === false ? ' without MFA' : s.mfa ? ' with MFA' : ''}`,
+    });
   if (snapshot) timeline.push({ at: snapshot.takenAt, state: 'Snapshot Root Credentials', event: snapshot.detail });
   const deletions = (containment?.actions ?? []).filter((a) => a.status === 'done');
   for (const a of deletions) timeline.push({ at: a.at, state: 'Contain Root Credentials', event: `${a.action} ${a.target}` });
   if (deletions.length > 0) {
-    const last = deletions.map((a) => a.at).sort().pop()!;
+    const last = deletions
+      .map((a) => a.at)
+      .sort()
+      .pop()!;
     const received = state.receivedAt ?? state.openedAt;
     const seconds = (from: string) => ((Date.parse(last) - Date.parse(from)) / 1000).toFixed(1);
-    timeline.push({ at: last, state: 'Contain Root Credentials', event: `last root credential deleted ${seconds(received)} s after intake received the event (${seconds(state.trigger.eventTime ?? state.openedAt)} s after the event itself)` });
+    timeline.push({
+      at: last,
+      state: 'Contain Root Credentials',
+      event: `last root credential deleted ${seconds(received)} s after intake received the event (${seconds(state.trigger.eventTime ?? state.openedAt)} s after the event itself)`,
+    });
   }
   if (containment?.cutOff) limitsNote.push(containment.cutOff);
   if (collection) timeline.push({ at: collection.window.end, state: 'Collect Evidence', event: collection.detail });
-  for (const t of humanTasks) if (t.decidedAt) timeline.push({ at: t.decidedAt, state: 'Run Human Tasks', event: `${t.title}: ${t.status}${t.decidedBy ? ` (${t.decidedBy})` : ''}` });
+  for (const t of humanTasks)
+    if (t.decidedAt)
+      timeline.push({
+        at: t.decidedAt,
+        state: 'Run Human Tasks',
+        event: `${t.title}: ${t.status}${t.decidedBy ? ` (${t.decidedBy})` : ''}`,
+      });
   timeline.push({ at, state: 'Write Incident Report', event: `incident ${status}` });
   timeline.sort((a, b) => a.at.localeCompare(b.at));
 
   const limits: string[] = [
     ...(snapshot?.notVisible.map((n) => `Not visible to the snapshot: ${n}.`) ?? []),
     // A read that was refused or failed: the evidence lacks it, and a person should look.
-    ...(collection?.accountState.unavailable.map((u) => `Not read: ${u.what} (${u.error}). ${whatToDoInstead(/refused|denied/i.test(u.error) ? 'AccessDenied' : '')}`) ?? []),
+    ...(collection?.accountState.unavailable.map(
+      (u) => `Not read: ${u.what} (${u.error}). ${whatToDoInstead(/refused|denied/i.test(u.error) ? 'AccessDenied' : '')}`,
+    ) ?? []),
     ...limitsNote,
   ];
   if (where.mode === 'standalone' || state.accountId === where.responderAccountId) {
-    limits.push('This responder runs in the affected account: root can switch it off, stop executions, change the approvals function or read the responders\' TOTP secrets. The evidence already written is safe only because of the bucket\'s Object Lock.');
+    limits.push(
+      "This responder runs in the affected account: root can switch it off, stop executions, change the approvals function or read the responders' TOTP secrets. The evidence already written is safe only because of the bucket's Object Lock.",
+    );
   }
 
   return {
@@ -252,7 +324,12 @@ export function buildReport(state: ReportInput, stored: ReportInputs, now: Date,
     openItems,
     timeline,
     evidence: collection
-      ? { location: collection.evidence.location, manifestSha256: collection.evidence.manifestSha256, files: collection.evidence.files, status: 'done' }
+      ? {
+          location: collection.evidence.location,
+          manifestSha256: collection.evidence.manifestSha256,
+          files: collection.evidence.files,
+          status: 'done',
+        }
       : { location: null, manifestSha256: null, files: 0, status: evidenceStep },
     limits,
     statesVisited: [
@@ -276,11 +353,11 @@ export function buildReport(state: ReportInput, stored: ReportInputs, now: Date,
   };
 }
 
-export async function writeIncidentReport(
-  state: ReportInput,
-  deps: WriteReportDeps,
-): Promise<ReportWritten> {
-  const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), { mode: deps.mode, responderAccountId: deps.responderAccountId });
+export async function writeIncidentReport(state: ReportInput, deps: WriteReportDeps): Promise<ReportWritten> {
+  const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), {
+    mode: deps.mode,
+    responderAccountId: deps.responderAccountId,
+  });
   await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
   await deps.writer.write('report.html', Buffer.from(renderHtml(report)));

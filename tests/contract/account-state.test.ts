@@ -26,21 +26,39 @@ describeMoto('contract: account state', () => {
   });
 
   async function trail(name: string, region: string, multiRegion: boolean, logging: boolean): Promise<void> {
-    await moto.aws.cloudtrailAdmin(region).send(new CreateTrailCommand({ Name: name, S3BucketName: 'trail-logs', IsMultiRegionTrail: multiRegion }));
+    await moto.aws
+      .cloudtrailAdmin(region)
+      .send(new CreateTrailCommand({ Name: name, S3BucketName: 'trail-logs', IsMultiRegionTrail: multiRegion }));
     if (logging) await moto.aws.cloudtrailAdmin(region).send(new StartLoggingCommand({ Name: name }));
   }
 
   it('alternate contacts: the set one as moto stores it, the unset ones null (ResourceNotFoundException), compared with the baseline', async () => {
     const state = await readAccountState(moto.aws.target());
 
-    expect(state.alternateContacts).toEqual({ SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' }, BILLING: null, OPERATIONS: null });
-    expect(sentNamed('GetAlternateContactCommand').filter((s) => s.error).map((s) => s.error)).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException']);
+    expect(state.alternateContacts).toEqual({
+      SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' },
+      BILLING: null,
+      OPERATIONS: null,
+    });
+    expect(
+      sentNamed('GetAlternateContactCommand')
+        .filter((s) => s.error)
+        .map((s) => s.error),
+    ).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException']);
     expect(state.unavailable).toEqual([]);
     expect(state.regions).toEqual(['us-east-1', 'eu-west-1']);
     expect(state.contactInformation).toMatchObject({ FullName: 'Example Corp' });
     expect(state.accountInformation).toEqual({ name: `account-${ACCOUNT}`, createdAt: '2019-06-01T00:00:00.000Z' });
-    const findings = stateFindings(state, { alternateContacts: { SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'soc@acme.example', phoneNumber: '+1-206-555-0199' }, BILLING: { emailAddress: 'billing@acme.example' } }, expectedOrganizationId: null });
-    expect(findings.map((f) => f.id)).toEqual(expect.arrayContaining(['alternate-contact-security-differs', 'alternate-contact-billing-differs']));
+    const findings = stateFindings(state, {
+      alternateContacts: {
+        SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'soc@acme.example', phoneNumber: '+1-206-555-0199' },
+        BILLING: { emailAddress: 'billing@acme.example' },
+      },
+      expectedOrganizationId: null,
+    });
+    expect(findings.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['alternate-contact-security-differs', 'alternate-contact-billing-differs']),
+    );
   });
 
   it('organization membership: none (AWSOrganizationsNotInUseException), then the organization moto holds', async () => {
@@ -49,7 +67,9 @@ describeMoto('contract: account state', () => {
     const { organizationId } = await moto.aws.createOrganization([]);
     const state = await readAccountState(moto.aws.target());
     expect(state.organization).toEqual({ id: organizationId, managementAccountId: ACCOUNT });
-    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: 'o-elsewhere0' }).map((f) => f.id)).toContain('organization-membership');
+    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: 'o-elsewhere0' }).map((f) => f.id)).toContain(
+      'organization-membership',
+    );
   });
 
   it('GuardDuty in every enabled region: the detector moto holds in us-east-1, none in eu-west-1', async () => {
@@ -59,14 +79,19 @@ describeMoto('contract: account state', () => {
       { region: 'eu-west-1', detectorId: null, status: null },
       { region: 'us-east-1', detectorId, status: 'ENABLED' },
     ]);
-    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toEqual(['no-trail', 'guardduty-eu-west-1']);
+    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toEqual([
+      'no-trail',
+      'guardduty-eu-west-1',
+    ]);
   });
 
   it('a multi-region trail homed in another region is seen from us-east-1, and its status read in its home region', async () => {
     await trail('org-trail', 'eu-west-1', true, false);
     const state = await readAccountState(moto.aws.target());
     expect(state.trails).toEqual([{ name: 'org-trail', homeRegion: 'eu-west-1', multiRegion: true, logging: false }]);
-    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toContain('trail-not-logging-org-trail');
+    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toContain(
+      'trail-not-logging-org-trail',
+    );
   });
 
   it('trails per region: a stopped single-region trail in eu-west-1 is listed, with its finding', async () => {
@@ -79,7 +104,9 @@ describeMoto('contract: account state', () => {
         { name: 'eu-only', homeRegion: 'eu-west-1', multiRegion: false, logging: false },
       ]),
     );
-    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toContain('trail-not-logging-eu-only');
+    expect(stateFindings(state, { alternateContacts: {}, expectedOrganizationId: null }).map((f) => f.id)).toContain(
+      'trail-not-logging-eu-only',
+    );
   });
 
   describe('organization mode, a member account', () => {
@@ -94,7 +121,13 @@ describeMoto('contract: account state', () => {
     it('the member as the management account sees it: DescribeAccount and ListParents from moto, the primary email', async () => {
       const rootId = (await moto.aws.organizationsAdmin().send(new ListRootsCommand({}))).Roots![0]!.Id!;
       const state = await readAccountState(moto.aws.target(member), { responder: moto.aws.target(), accountId: member });
-      expect(state.memberAccount).toEqual({ name: 'workload', email: 'workload@example.com', primaryEmail: `root+${member}@example.com`, status: 'ACTIVE', parents: [rootId] });
+      expect(state.memberAccount).toEqual({
+        name: 'workload',
+        email: 'workload@example.com',
+        primaryEmail: `root+${member}@example.com`,
+        status: 'ACTIVE',
+        parents: [rootId],
+      });
       // The member's own view of its organization, through its own (read role's) clients.
       expect(state.organization).toMatchObject({ managementAccountId: ACCOUNT });
     });
@@ -109,9 +142,19 @@ describeMoto('contract: account state', () => {
       const sentNow = watchSent();
       moto.aws.organizationFeatures = ['RootCredentialsManagement', 'RootSessions'];
       const posture = await readRootAccessPosture(moto.aws.target(), ACCOUNT);
-      expect(posture).toMatchObject({ enabled: true, features: ['RootCredentialsManagement', 'RootSessions'], membersChecked: members.length, membersWithRootCredentials: [], unchecked: [] });
+      expect(posture).toMatchObject({
+        enabled: true,
+        features: ['RootCredentialsManagement', 'RootSessions'],
+        membersChecked: members.length,
+        membersWithRootCredentials: [],
+        unchecked: [],
+      });
       // ListAccounts listed the management account too; only members get a session.
-      expect(sentNow('AssumeRootCommand').map((s) => s.input['TargetPrincipal']).sort()).toEqual([...members].sort());
+      expect(
+        sentNow('AssumeRootCommand')
+          .map((s) => s.input['TargetPrincipal'])
+          .sort(),
+      ).toEqual([...members].sort());
       expect(sentNow('GetAccountSummaryCommand')).toHaveLength(members.length);
     });
 

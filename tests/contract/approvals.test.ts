@@ -35,9 +35,21 @@ describeMoto('contract: approvals over HTTP', () => {
     totp.set('2024-03-04T10:00:00Z');
     approvals = new ApprovalStore(moto.aws.documentClient(), (await moto.aws.createTables()).approvals);
     topicArn = (await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: 'root-responder-test-responders' }))).TopicArn!;
-    const secret = await moto.aws.secretsAdmin().send(new CreateSecretCommand({ Name: 'root-responder/test/responders', SecretString: JSON.stringify({ responders: [alice, bob] }) }));
+    const secret = await moto.aws
+      .secretsAdmin()
+      .send(
+        new CreateSecretCommand({ Name: 'root-responder/test/responders', SecretString: JSON.stringify({ responders: [alice, bob] }) }),
+      );
     plans = new PlansInS3(moto.aws, await moto.aws.evidenceBucket());
-    deps = { approvals, sfn: moto.aws.sfn(), responders: new SecretsManagerDirectory(moto.aws.secretsManager(), secret.ARN!), origin: ORIGIN, clock, totpClock: totp, log: memoryLog() };
+    deps = {
+      approvals,
+      sfn: moto.aws.sfn(),
+      responders: new SecretsManagerDirectory(moto.aws.secretsManager(), secret.ARN!),
+      origin: ORIGIN,
+      clock,
+      totpClock: totp,
+      log: memoryLog(),
+    };
   });
 
   /**
@@ -46,10 +58,26 @@ describeMoto('contract: approvals over HTTP', () => {
    */
   async function requested(spec: TaskSpec): Promise<{ id: string; token: string }> {
     const token = moto.aws.issueTaskToken();
-    const item = await plans.item(ACCOUNT, { why: [`Why ${spec.id}`], steps: [`Step 1 of ${spec.id}`], verification: `How ${spec.id} is checked`, ...spec });
+    const item = await plans.item(ACCOUNT, {
+      why: [`Why ${spec.id}`],
+      steps: [`Step 1 of ${spec.id}`],
+      verification: `How ${spec.id} is checked`,
+      ...spec,
+    });
     expect(item.Payload.input.task).not.toHaveProperty('title');
     const sentNow = watchSent();
-    await requestApproval({ token, input: item.Payload.input }, { approvals, sns: moto.aws.sns(), respondersTopicArn: topicArn, approvalsBaseUrl: ORIGIN, expiryHours: 24, clock, taskDetails: plans.details(ACCOUNT) });
+    await requestApproval(
+      { token, input: item.Payload.input },
+      {
+        approvals,
+        sns: moto.aws.sns(),
+        respondersTopicArn: topicArn,
+        approvalsBaseUrl: ORIGIN,
+        expiryHours: 24,
+        clock,
+        taskDetails: plans.details(ACCOUNT),
+      },
+    );
     expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     const mail = sentNow('PublishCommand')[0]!;
     expect(mail.error).toBeUndefined();
@@ -57,20 +85,38 @@ describeMoto('contract: approvals over HTTP', () => {
     expect(message).not.toContain(token);
     const title = spec.title ?? spec.id;
     expect(String(mail.input['Subject'])).toContain(title);
-    for (const text of [`Task: ${title}`, `- Why ${spec.id}`, `1. Step 1 of ${spec.id}`, `How it is verified: How ${spec.id} is checked`]) expect(message).toContain(text);
+    for (const text of [`Task: ${title}`, `- Why ${spec.id}`, `1. Step 1 of ${spec.id}`, `How it is verified: How ${spec.id} is checked`])
+      expect(message).toContain(text);
     const id = /\/approvals\/([A-Za-z0-9_-]{43})/.exec(message)![1]!;
-    expect(await approvals.get(id)).toMatchObject({ taskId: spec.id, title, why: [`Why ${spec.id}`], steps: [`Step 1 of ${spec.id}`], verification: `How ${spec.id} is checked` });
+    expect(await approvals.get(id)).toMatchObject({
+      taskId: spec.id,
+      title,
+      why: [`Why ${spec.id}`],
+      steps: [`Step 1 of ${spec.id}`],
+      verification: `How ${spec.id} is checked`,
+    });
     return { id, token };
   }
 
   const event = (id: string, method: 'GET' | 'POST', extra: { body?: string; cookies?: string[] } = {}) =>
-    ({ pathParameters: { id }, requestContext: { http: { method, sourceIp: '198.51.100.9' } }, headers: method === 'POST' ? { origin: ORIGIN } : {}, ...extra }) as unknown as APIGatewayProxyEventV2;
+    ({
+      pathParameters: { id },
+      requestContext: { http: { method, sourceIp: '198.51.100.9' } },
+      headers: method === 'POST' ? { origin: ORIGIN } : {},
+      ...extra,
+    }) as unknown as APIGatewayProxyEventV2;
 
   async function decide(id: string, who: typeof alice, decision: 'approve' | 'reject', code = currentCode(who, totp.now())) {
     const page = await handleApprovalRequest(event(id, 'GET'), deps);
     const csrf = /name="csrf" value="([^"]+)"/.exec(String(page.body))?.[1] ?? '';
     const cookie = (page.cookies ?? [])[0]?.split(';')[0] ?? '';
-    return handleApprovalRequest(event(id, 'POST', { body: new URLSearchParams({ csrf, email: who.email, code, decision, comment: 'checked' }).toString(), cookies: [cookie] }), deps);
+    return handleApprovalRequest(
+      event(id, 'POST', {
+        body: new URLSearchParams({ csrf, email: who.email, code, decision, comment: 'checked' }).toString(),
+        cookies: [cookie],
+      }),
+      deps,
+    );
   }
 
   it('request, open, approve with a TOTP code: the workflow hears SendTaskSuccess once; a resubmission is told the token was answered', async () => {
@@ -82,13 +128,23 @@ describeMoto('contract: approvals over HTTP', () => {
     expect(res.body).toContain('Approved');
     const [success] = sentNow('SendTaskSuccessCommand');
     expect(success).toMatchObject({ to: 'moto', input: { taskToken: token } });
-    expect(JSON.parse(String(success!.input['output']))).toMatchObject({ decision: 'approved', decidedBy: 'alice@example.com', comment: 'checked' });
+    expect(JSON.parse(String(success!.input['output']))).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'alice@example.com',
+      comment: 'checked',
+    });
     expect((await approvals.get(id))!.status).toBe('approved');
 
     // Alice submits again (her first response was lost): her decision stands, the workflow is told
     // again, and AWS refuses the answered token (TaskTimedOut, from the token stub).
     totp.advance(30_000);
-    const again = await handleApprovalRequest(event(id, 'POST', { body: new URLSearchParams({ csrf: 'x', email: alice.email, code: currentCode(alice, totp.now()), decision: 'approve' }).toString(), cookies: ['rr_csrf=x'] }), deps);
+    const again = await handleApprovalRequest(
+      event(id, 'POST', {
+        body: new URLSearchParams({ csrf: 'x', email: alice.email, code: currentCode(alice, totp.now()), decision: 'approve' }).toString(),
+        cookies: ['rr_csrf=x'],
+      }),
+      deps,
+    );
     expect(again.statusCode).toBe(200);
     expect(again.body).toContain('earlier');
     expect(sentNow('SendTaskSuccessCommand').map((s) => [s.to, s.error])).toEqual([
@@ -104,11 +160,21 @@ describeMoto('contract: approvals over HTTP', () => {
     const sentNow = watchSent();
     const res = await decide(id, bob, 'reject');
     expect(res.statusCode).toBe(200);
-    expect(sentNow('SendTaskFailureCommand')).toEqual([expect.objectContaining({ to: 'moto', input: expect.objectContaining({ taskToken: token, error: 'ApprovalRejectedError', cause: 'checked' }) })]);
+    expect(sentNow('SendTaskFailureCommand')).toEqual([
+      expect.objectContaining({
+        to: 'moto',
+        input: expect.objectContaining({ taskToken: token, error: 'ApprovalRejectedError', cause: 'checked' }),
+      }),
+    ]);
   });
 
   it('two-person rule: the first approval is recorded (202), the second sends the decision', async () => {
-    const { id } = await requested({ id: 'quarantine', kind: 'remediation', title: 'Delete root password', remediation: { action: 'delete-root-password', target: ACCOUNT, region: 'us-east-1' } });
+    const { id } = await requested({
+      id: 'quarantine',
+      kind: 'remediation',
+      title: 'Delete root password',
+      remediation: { action: 'delete-root-password', target: ACCOUNT, region: 'us-east-1' },
+    });
     const sentNow = watchSent();
     expect((await decide(id, alice, 'approve')).statusCode).toBe(202);
     expect(sentNow('SendTaskSuccessCommand')).toHaveLength(0);

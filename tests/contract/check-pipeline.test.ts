@@ -29,25 +29,37 @@ describeMoto('contract: pipeline check', () => {
   async function forwardingRules(accountId: string, region: string, skip: string[] = []): Promise<void> {
     const events = moto.aws.eventsAdmin(region, accountId);
     for (const id of FORWARDED_RULES.filter((r) => !skip.includes(r))) {
-      const state = id === 'RootApiCallRule' || id === 'RootConsoleActionRule' ? 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' : 'ENABLED';
-      await events.send(new PutRuleCommand({ Name: forwardingRuleName('test', id), EventPattern: JSON.stringify({ source: ['aws.signin'] }), State: state }));
+      const state =
+        id === 'RootApiCallRule' || id === 'RootConsoleActionRule' ? 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' : 'ENABLED';
+      await events.send(
+        new PutRuleCommand({
+          Name: forwardingRuleName('test', id),
+          EventPattern: JSON.stringify({ source: ['aws.signin'] }),
+          State: state,
+        }),
+      );
     }
   }
 
   /** Every account forwards from every region (the responder's own us-east-1 is its stack's), except `missing` rules. */
-  async function organization(options: { missing?: { accountId: () => string; region: string; rules: string[] }; sandboxRegions?: string[] } = {}): Promise<void> {
+  async function organization(
+    options: { missing?: { accountId: () => string; region: string; rules: string[] }; sandboxRegions?: string[] } = {},
+  ): Promise<void> {
     for (const account of [ACCOUNT, workload, sandbox]) {
       moto.aws.stub(account, { regions: account === sandbox && options.sandboxRegions ? options.sandboxRegions : REGIONS });
       for (const region of REGIONS) {
         if (account === ACCOUNT && region === 'us-east-1') continue;
-        const skip = options.missing && options.missing.accountId() === account && options.missing.region === region ? options.missing.rules : [];
+        const skip =
+          options.missing && options.missing.accountId() === account && options.missing.region === region ? options.missing.rules : [];
         await forwardingRules(account, region, skip);
       }
     }
   }
 
   const canaries = async (except: { accountId: string; region: string }[] = []) => {
-    for (const account of [ACCOUNT, workload, sandbox]) for (const region of REGIONS) if (!except.some((e) => e.accountId === account && e.region === region)) await store.recordCanary(account, region, minutesAgo(10));
+    for (const account of [ACCOUNT, workload, sandbox])
+      for (const region of REGIONS)
+        if (!except.some((e) => e.accountId === account && e.region === region)) await store.recordCanary(account, region, minutesAgo(10));
   };
 
   beforeEach(async () => {
@@ -81,12 +93,17 @@ describeMoto('contract: pipeline check', () => {
     const out = await checkPipeline(deps);
     expect(out).toMatchObject({ accounts: 3, forwarders: 6, silent: [], uncovered: [], unreadable: [], brokenRules: [], alerted: false });
     expect(metrics).toEqual([{ SilentForwarders: 0, UncoveredRegions: 0, UnreadableAccounts: 0, BrokenForwardingRules: 0 }]);
-    expect(sentNow('ListAccountsCommand')[0]!.output!['Accounts']).toEqual(expect.arrayContaining([expect.objectContaining({ Id: workload, Status: 'ACTIVE', JoinedTimestamp: expect.any(Date) })]));
+    expect(sentNow('ListAccountsCommand')[0]!.output!['Accounts']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Id: workload, Status: 'ACTIVE', JoinedTimestamp: expect.any(Date) })]),
+    );
     expect(sentNow('PublishCommand')).toEqual([]);
   });
 
   it('a deleted and a disabled rule, an uncovered region, a silent forwarder: one alert naming them, not repeated', async () => {
-    await organization({ missing: { accountId: () => sandbox, region: 'eu-west-1', rules: ['CanaryRule'] }, sandboxRegions: [...REGIONS, 'ap-southeast-2'] });
+    await organization({
+      missing: { accountId: () => sandbox, region: 'eu-west-1', rules: ['CanaryRule'] },
+      sandboxRegions: [...REGIONS, 'ap-southeast-2'],
+    });
     await moto.aws.eventsAdmin('eu-west-1', sandbox).send(new DisableRuleCommand({ Name: forwardingRuleName('test', 'RootApiCallRule') }));
     await canaries([{ accountId: sandbox, region: 'eu-west-1' }]);
     await store.savePipelineHealth({ firstCheckAt: minutesAgo(180).toISOString(), digest: 'the previous state' });
@@ -109,7 +126,10 @@ describeMoto('contract: pipeline check', () => {
 
   it('ListRules past one page (Limit 100): forwarding rules after 120 others are found', async () => {
     const events = moto.aws.eventsAdmin('eu-west-1', workload);
-    for (let i = 0; i < 120; i++) await events.send(new PutRuleCommand({ Name: forwardingRuleName('test', `Other${String(i).padStart(3, '0')}`), ScheduleExpression: 'rate(1 day)' }));
+    for (let i = 0; i < 120; i++)
+      await events.send(
+        new PutRuleCommand({ Name: forwardingRuleName('test', `Other${String(i).padStart(3, '0')}`), ScheduleExpression: 'rate(1 day)' }),
+      );
     await organization();
     await canaries();
     const sentNow = watchSent();

@@ -15,10 +15,20 @@ describeMoto('contract: contain root credentials', () => {
   const clock = fixedClock('2024-03-04T10:06:00Z');
   let member: string;
   let root: { accessKeyIds: string[]; certificateIds: string[] };
-  const deps = (): ContainDeps => ({ responder: moto.aws.target(), member: true, region: 'us-east-1', clock, timer: MotoAws.virtualTimer() });
+  const deps = (): ContainDeps => ({
+    responder: moto.aws.target(),
+    member: true,
+    region: 'us-east-1',
+    clock,
+    timer: MotoAws.virtualTimer(),
+  });
   const remaining = async () => ({
-    keys: ((await moto.aws.iamAdmin(member).send(new ListAccessKeysCommand({ UserName: ROOT_STAND_IN }))).AccessKeyMetadata ?? []).map((k) => k.AccessKeyId),
-    certificates: ((await moto.aws.iamAdmin(member).send(new ListSigningCertificatesCommand({ UserName: ROOT_STAND_IN }))).Certificates ?? []).map((c) => c.CertificateId),
+    keys: ((await moto.aws.iamAdmin(member).send(new ListAccessKeysCommand({ UserName: ROOT_STAND_IN }))).AccessKeyMetadata ?? []).map(
+      (k) => k.AccessKeyId,
+    ),
+    certificates: (
+      (await moto.aws.iamAdmin(member).send(new ListSigningCertificatesCommand({ UserName: ROOT_STAND_IN }))).Certificates ?? []
+    ).map((c) => c.CertificateId),
   });
   /** The state after the snapshot step saw root's keys and certificate. */
   const afterSnapshot = () =>
@@ -50,15 +60,22 @@ describeMoto('contract: contain root credentials', () => {
 
     expect(out).toMatchObject({ status: 'done', blockedBy: null });
     expect(out.actions.map((a) => [a.action, a.target, a.status]).sort()).toEqual(
-      [...root.accessKeyIds.map((k) => ['delete-root-access-key', k, 'done']), ...root.certificateIds.map((c) => ['delete-root-signing-certificate', c, 'done'])].sort(),
+      [
+        ...root.accessKeyIds.map((k) => ['delete-root-access-key', k, 'done']),
+        ...root.certificateIds.map((c) => ['delete-root-signing-certificate', c, 'done']),
+      ].sort(),
     );
     expect(out.before!.accessKeys.map((k) => k.AccessKeyId).sort()).toEqual([...root.accessKeyIds].sort());
     expect(await remaining()).toEqual({ keys: [], certificates: [] });
-    expect(sentNow('AssumeRootCommand')[0]!.input).toEqual({ TargetPrincipal: member, TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials' }, DurationSeconds: 900 });
+    expect(sentNow('AssumeRootCommand')[0]!.input).toEqual({
+      TargetPrincipal: member,
+      TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials' },
+      DurationSeconds: 900,
+    });
     expect(sentNow('DeleteAccessKeyCommand').every((s) => s.input['UserName'] === undefined && s.to === 'moto-root-stand-in')).toBe(true);
   });
 
-  it("deletes what the snapshot saw first, and lists again for anything newer", async () => {
+  it('deletes what the snapshot saw first, and lists again for anything newer', async () => {
     const out = await containRootCredentials(afterSnapshot(), deps());
     expect(out).toMatchObject({ status: 'done' });
     expect(out.actions.filter((a) => a.status === 'done')).toHaveLength(3);

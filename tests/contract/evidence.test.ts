@@ -42,7 +42,7 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
     return { manifest, mismatches };
   }
 
-  it('a bundle written with S3Writer reads back byte for byte with S3Reader, each object under the bucket\'s retention', async () => {
+  it("a bundle written with S3Writer reads back byte for byte with S3Reader, each object under the bucket's retention", async () => {
     const bundle = new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, 'incidents/i-1/evidence/'));
     await bundle.put('account/trails.json', [{ name: 'main', logging: false }]);
     await bundle.put('cloudtrail/us-east-1/root/page-0001.json', rootEvents(3, 'us-east-1'));
@@ -56,7 +56,12 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
     const s3 = moto.aws.s3Admin();
     // (HeadObject, not GetObjectRetention: moto 5.2.1 answers the latter with XML the SDK cannot parse.)
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-1/evidence/report.md', ChecksumMode: 'ENABLED' }));
-    expect(head).toMatchObject({ ContentType: 'text/markdown', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: expect.any(Date), ChecksumSHA256: expect.any(String) });
+    expect(head).toMatchObject({
+      ContentType: 'text/markdown',
+      ObjectLockMode: 'GOVERNANCE',
+      ObjectLockRetainUntilDate: expect.any(Date),
+      ChecksumSHA256: expect.any(String),
+    });
   });
 
   it('a locked version cannot be deleted; a missing bucket is an EvidenceWriteError', async () => {
@@ -64,9 +69,14 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
     await bundle.put('sign-ins.json', []);
     const s3 = moto.aws.s3Admin();
     const { VersionId } = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-2/evidence/sign-ins.json' }));
-    await expect(s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-2/evidence/sign-ins.json', VersionId }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(
+      s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-2/evidence/sign-ins.json', VersionId })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
     const elsewhere = new EvidenceBundle(new S3Writer(moto.aws.s3(), 'no-such-bucket', 'x/'));
-    await expect(elsewhere.put('a.json', {})).rejects.toMatchObject({ name: 'EvidenceWriteError', message: expect.stringContaining('NoSuchBucket') });
+    await expect(elsewhere.put('a.json', {})).rejects.toMatchObject({
+      name: 'EvidenceWriteError',
+      message: expect.stringContaining('NoSuchBucket'),
+    });
   });
 
   // A DeleteObject without a version id would put a delete marker over the evidence (Object Lock
@@ -77,15 +87,33 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
   it('evidence behind a delete marker: the read fails with EvidenceReadError (the bucket policy prevents it in AWS)', async () => {
     const bundle = new EvidenceBundle(new S3Writer(moto.aws.s3(), BUCKET, 'incidents/i-3/evidence/'));
     await bundle.put('cloudtrail-index.json', { eventIds: ['a'] });
-    const deleted = await moto.aws.s3Admin().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-3/evidence/cloudtrail-index.json' }));
+    const deleted = await moto.aws
+      .s3Admin()
+      .send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-3/evidence/cloudtrail-index.json' }));
     expect(deleted.DeleteMarker).toBe(true);
-    await expect(new S3Reader(moto.aws.s3(), BUCKET, 'incidents/i-3/evidence/').read('cloudtrail-index.json')).rejects.toMatchObject({ name: 'EvidenceReadError', message: expect.stringContaining('NoSuchKey') });
+    await expect(new S3Reader(moto.aws.s3(), BUCKET, 'incidents/i-3/evidence/').read('cloudtrail-index.json')).rejects.toMatchObject({
+      name: 'EvidenceReadError',
+      message: expect.stringContaining('NoSuchKey'),
+    });
   });
 
   it('collect evidence, then verify: the index read back from S3, late events found, the shared CloudTrail meter in DynamoDB', async () => {
     const { incidents } = await moto.aws.createTables();
-    const late: JsonObject = { ...rootEvents(1, 'us-east-1', Date.parse('2024-03-04T10:15:00Z'))[0]!, eventID: 'late-1', eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com' };
-    const signIn: JsonObject = { ...rootEvents(1, 'us-east-1', Date.parse(OPENED_AT))[0]!, eventID: 'signin-1', eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: 'No' } };
+    const late: JsonObject = {
+      ...rootEvents(1, 'us-east-1', Date.parse('2024-03-04T10:15:00Z'))[0]!,
+      eventID: 'late-1',
+      eventName: 'StopLogging',
+      eventSource: 'cloudtrail.amazonaws.com',
+    };
+    const signIn: JsonObject = {
+      ...rootEvents(1, 'us-east-1', Date.parse(OPENED_AT))[0]!,
+      eventID: 'signin-1',
+      eventName: 'ConsoleLogin',
+      eventSource: 'signin.amazonaws.com',
+      eventType: 'AwsConsoleSignIn',
+      responseElements: { ConsoleLogin: 'Success' },
+      additionalEventData: { MFAUsed: 'No' },
+    };
     const createKey: JsonObject = {
       ...rootEvents(1, 'us-east-1', Date.parse('2024-03-04T10:02:00Z'))[0]!,
       eventID: 'key-1',
@@ -95,11 +123,24 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
       requestParameters: { userName: 'backdoor' },
       responseElements: { accessKey: { accessKeyId: 'AKIABACKDOOR00000001', status: 'Active', userName: 'backdoor' } },
     };
-    const usedKey: JsonObject = { ...rootEvents(1, 'eu-west-1', Date.parse('2024-03-04T10:04:00Z'))[0]!, eventID: 'used-1', userIdentity: { type: 'IAMUser', userName: 'backdoor', accessKeyId: 'AKIABACKDOOR00000001', arn: `arn:aws:iam::${ACCOUNT}:user/backdoor`, accountId: ACCOUNT } };
+    const usedKey: JsonObject = {
+      ...rootEvents(1, 'eu-west-1', Date.parse('2024-03-04T10:04:00Z'))[0]!,
+      eventID: 'used-1',
+      userIdentity: {
+        type: 'IAMUser',
+        userName: 'backdoor',
+        accessKeyId: 'AKIABACKDOOR00000001',
+        arn: `arn:aws:iam::${ACCOUNT}:user/backdoor`,
+        accountId: ACCOUNT,
+      },
+    };
     const stubs = moto.aws.stub(ACCOUNT, {
       regions: ['us-east-1', 'eu-west-1'],
       // 60 root events of context (two LookupEvents pages) before the window, the window's own.
-      events: { 'us-east-1': [...rootEvents(60, 'us-east-1', Date.parse('2024-03-03T10:00:00Z')), signIn, createKey], 'eu-west-1': [...rootEvents(3, 'eu-west-1', Date.parse('2024-03-04T10:03:00Z')), usedKey] },
+      events: {
+        'us-east-1': [...rootEvents(60, 'us-east-1', Date.parse('2024-03-03T10:00:00Z')), signIn, createKey],
+        'eu-west-1': [...rootEvents(3, 'eu-west-1', Date.parse('2024-03-04T10:03:00Z')), usedKey],
+      },
     });
     const timer = MotoAws.virtualTimer();
     const meter = new SharedMeter(moto.aws.documentClient(), incidents, 2, timer);
@@ -129,13 +170,19 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
     expect(JSON.stringify(collected)).not.toMatch(/signin-1|key-1|used-1/);
     // Every page followed: 60 context events in two pages in us-east-1; the backdoor key's use found in eu-west-1.
     expect(collected.review.queries.find((q) => q.region === 'us-east-1' && q.query === 'root')).toMatchObject({ pages: 2, events: 62 });
-    expect(sentNow('LookupEventsCommand').map((s) => (s.input['LookupAttributes'] as { AttributeKey: string }[])[0]!.AttributeKey)).toEqual(expect.arrayContaining(['Username', 'EventSource', 'AccessKeyId']));
-    expect(collected.review.queries.find((q) => q.region === 'eu-west-1' && q.query === 'access-key-AKIABACKDOOR00000001')).toMatchObject({ events: 1 });
+    expect(sentNow('LookupEventsCommand').map((s) => (s.input['LookupAttributes'] as { AttributeKey: string }[])[0]!.AttributeKey)).toEqual(
+      expect.arrayContaining(['Username', 'EventSource', 'AccessKeyId']),
+    );
+    expect(collected.review.queries.find((q) => q.region === 'eu-west-1' && q.query === 'access-key-AKIABACKDOOR00000001')).toMatchObject({
+      events: 1,
+    });
     // Never more than 2 calls/s per region on the meter's (virtual) clock: the meter slept between calls.
     expect(timer.slept).toBeGreaterThan(0);
     const { manifest, mismatches } = await readBack(`incidents/${state.incidentId}/evidence/`);
     expect(mismatches).toEqual([]);
-    expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['account/trails.json', 'cloudtrail-index.json', 'cloudtrail/us-east-1/root/page-0002.json', 'findings.json']));
+    expect(manifest.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['account/trails.json', 'cloudtrail-index.json', 'cloudtrail/us-east-1/root/page-0002.json', 'findings.json']),
+    );
     expect(collected.evidence.files).toBe(manifest.files.length);
 
     stubs.events['us-east-1']!.push(late);
@@ -151,7 +198,11 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
       known: knownSources([]),
     });
     expect(verified).toMatchObject({ status: 'done', lateEvents: 1, keys: { lateFindings: INCIDENT_FILES.verification.lateFindings } });
-    const lateFindings = await readJson(new S3Reader(moto.aws.s3Admin(), BUCKET, incidentPrefix(state.incidentId, 'verification')), verified.keys!.lateFindings, z.array(StoredFindingSchema));
+    const lateFindings = await readJson(
+      new S3Reader(moto.aws.s3Admin(), BUCKET, incidentPrefix(state.incidentId, 'verification')),
+      verified.keys!.lateFindings,
+      z.array(StoredFindingSchema),
+    );
     expect(lateFindings.length).toBe(verified.lateFindings);
     expect(lateFindings.flatMap((f) => f.evidence)).toContain('late-1');
     expect((await readBack(`incidents/${state.incidentId}/verification/`)).mismatches).toEqual([]);

@@ -31,9 +31,15 @@ describeMoto('contract: intake', () => {
     await moto.reset();
     const { incidents } = await moto.aws.createTables();
     stateMachineArn = (
-      await moto.aws.sfnAdmin().send(
-        new CreateStateMachineCommand({ name: 'root-compromise-response-test', roleArn: `arn:aws:iam::${ACCOUNT}:role/root-responder-test-sfn`, definition: JSON.stringify({ StartAt: 'Wait', States: { Wait: { Type: 'Pass', End: true } } }) }),
-      )
+      await moto.aws
+        .sfnAdmin()
+        .send(
+          new CreateStateMachineCommand({
+            name: 'root-compromise-response-test',
+            roleArn: `arn:aws:iam::${ACCOUNT}:role/root-responder-test-sfn`,
+            definition: JSON.stringify({ StartAt: 'Wait', States: { Wait: { Type: 'Pass', End: true } } }),
+          }),
+        )
     ).stateMachineArn!;
     store = new IncidentStore(moto.aws.documentClient(), incidents);
     pipeline = new PipelineHealthStore(moto.aws.documentClient(), incidents);
@@ -45,7 +51,12 @@ describeMoto('contract: intake', () => {
       sns: moto.aws.sns(),
       clock,
       log: memoryLog(),
-      config: { stateMachineArn, alertTopicArn: topicArn, knownSources: knownSources([]), settings: { approvalWaitSeconds: 3600, maxReminders: 3 } },
+      config: {
+        stateMachineArn,
+        alertTopicArn: topicArn,
+        knownSources: knownSources([]),
+        settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+      },
     };
   });
 
@@ -59,7 +70,12 @@ describeMoto('contract: intake', () => {
     const { incidentId, executionArn } = result as { incidentId: string; executionArn: string };
     const execution = await moto.aws.sfnAdmin().send(new DescribeExecutionCommand({ executionArn }));
     expect(execution).toMatchObject({ name: incidentId, stateMachineArn });
-    expect(JSON.parse(execution.input!) as ExecutionInput).toMatchObject({ incidentId, accountId: '123456789012', source: 'cloudtrail', trigger: { eventName: 'ConsoleLogin' } });
+    expect(JSON.parse(execution.input!) as ExecutionInput).toMatchObject({
+      incidentId,
+      accountId: '123456789012',
+      source: 'cloudtrail',
+      trigger: { eventName: 'ConsoleLogin' },
+    });
     expect(await store.openIncident('123456789012')).toMatchObject({ incidentId, executionArn, alertedAt: '2016-01-05T18:24:00.000Z' });
   });
 
@@ -67,15 +83,32 @@ describeMoto('contract: intake', () => {
     await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: topicName }));
     const first = (await intake(rootSignIn(), deps)) as { incidentId: string };
     expect(await intake(rootSignIn(), deps)).toMatchObject({ outcome: 'attached', incidentId: first.incidentId, duplicate: true });
-    const apiCall = envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json')) as Record<string, unknown>;
-    const attached = await intake({ ...apiCall, account: '123456789012', detail: { ...(apiCall['detail'] as object), recipientAccountId: '123456789012', userIdentity: { type: 'Root', accountId: '123456789012', arn: 'arn:aws:iam::123456789012:root', principalId: '123456789012' } } }, deps);
+    const apiCall = envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json')) as Record<
+      string,
+      unknown
+    >;
+    const attached = await intake(
+      {
+        ...apiCall,
+        account: '123456789012',
+        detail: {
+          ...(apiCall['detail'] as object),
+          recipientAccountId: '123456789012',
+          userIdentity: { type: 'Root', accountId: '123456789012', arn: 'arn:aws:iam::123456789012:root', principalId: '123456789012' },
+        },
+      },
+      deps,
+    );
     expect(attached).toMatchObject({ outcome: 'attached', incidentId: first.incidentId, duplicate: false });
     expect(await executions()).toHaveLength(1);
   });
 
   it('crash recovery: the alert failed (no topic), the redelivery finishes the opening and StartExecution again is the same execution', async () => {
     const sentNow = watchSent();
-    await expect(intake(rootSignIn(), deps)).rejects.toMatchObject({ name: 'NotificationError', message: expect.stringContaining('NotFoundException') });
+    await expect(intake(rootSignIn(), deps)).rejects.toMatchObject({
+      name: 'NotificationError',
+      message: expect.stringContaining('NotFoundException'),
+    });
     await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: topicName }));
     const again = await intake(rootSignIn(), deps);
     expect(again).toMatchObject({ outcome: 'opened' });
@@ -86,9 +119,21 @@ describeMoto('contract: intake', () => {
   });
 
   it('a canary records its arrival and starts nothing', async () => {
-    const canary = { version: '0', id: 'c-1', 'detail-type': 'Root responder canary', source: 'root-responder.canary', account: '444455556666', time: '2024-03-04T10:29:00Z', region: 'eu-west-1', resources: [], detail: { stage: 'test' } };
+    const canary = {
+      version: '0',
+      id: 'c-1',
+      'detail-type': 'Root responder canary',
+      source: 'root-responder.canary',
+      account: '444455556666',
+      time: '2024-03-04T10:29:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { stage: 'test' },
+    };
     expect(await intake(canary, deps)).toEqual({ outcome: 'canary', accountId: '444455556666', region: 'eu-west-1' });
-    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2016-01-05T18:24:00.000Z' }]);
+    expect(await pipeline.canaryArrivals()).toEqual([
+      { accountId: '444455556666', region: 'eu-west-1', receivedAt: '2016-01-05T18:24:00.000Z' },
+    ]);
     expect(await executions()).toHaveLength(0);
   });
 

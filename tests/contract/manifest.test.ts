@@ -27,7 +27,14 @@ function commandsInCode(): Map<string, { packages: Set<string>; files: Set<strin
     const text = readFileSync(file, 'utf8');
     const imports = new Map<string, string>();
     for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
-      for (const name of m[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim().split(/\s+as\s+/)[0]!)) imports.set(name, m[2]!);
+      for (const name of m[1]!.split(',').map(
+        (n) =>
+          n
+            .replace(/^\s*type\s+/, '')
+            .trim()
+            .split(/\s+as\s+/)[0]!,
+      ))
+        imports.set(name, m[2]!);
     }
     for (const m of text.matchAll(/new\s+([A-Z][A-Za-z0-9]*Command)\s*\(/g)) {
       const entry = found.get(m[1]!) ?? { packages: new Set(), files: new Set() };
@@ -45,23 +52,33 @@ describe('contract manifest', () => {
   it('finds the commands the code sends (functions/)', () => {
     expect(code.size).toBeGreaterThanOrEqual(40);
     expect(code.get('AssumeRootCommand')?.packages).toEqual(new Set(['@aws-sdk/client-sts']));
-    expect([...code.keys()].some((c) => [...code.get(c)!.files].some((f) => f.startsWith("drill/")))).toBe(false);
+    expect([...code.keys()].some((c) => [...code.get(c)!.files].some((f) => f.startsWith('drill/')))).toBe(false);
   });
 
   it('each command name is one SDK command (one package), so the manifest can key on names', () => {
-    const ambiguous = [...code].filter(([, c]) => c.packages.size !== 1 || [...c.packages][0]!.startsWith('(')).map(([name, c]) => `${name}: ${[...c.packages].join(', ')}`);
+    const ambiguous = [...code]
+      .filter(([, c]) => c.packages.size !== 1 || [...c.packages][0]!.startsWith('('))
+      .map(([name, c]) => `${name}: ${[...c.packages].join(', ')}`);
     expect(ambiguous).toEqual([]);
   });
 
   it('every command the code sends is in the manifest, and the manifest lists nothing the code does not send', () => {
     expect({ notInManifest: [...code.keys()].filter((c) => !MANIFEST[c]).sort() }).toEqual({ notInManifest: [] });
-    expect({ notInCode: Object.keys(MANIFEST).filter((c) => !code.has(c)).sort() }).toEqual({ notInCode: [] });
+    expect({
+      notInCode: Object.keys(MANIFEST)
+        .filter((c) => !code.has(c))
+        .sort(),
+    }).toEqual({ notInCode: [] });
   });
 
   it('every stub and stand-in says why; every command is checked somewhere', () => {
     for (const [command, coverage] of Object.entries(MANIFEST)) {
-      expect({ command, checks: coverage.checks.length > 0 && coverage.checks.every((c) => c.by.length > 0) }).toEqual({ command, checks: true });
-      if (coverage.checks.some((c) => c.on !== 'moto')) expect({ command, why: Boolean(coverage.why ?? coverage.alsoStubbed) }).toEqual({ command, why: true });
+      expect({ command, checks: coverage.checks.length > 0 && coverage.checks.every((c) => c.by.length > 0) }).toEqual({
+        command,
+        checks: true,
+      });
+      if (coverage.checks.some((c) => c.on !== 'moto'))
+        expect({ command, why: Boolean(coverage.why ?? coverage.alsoStubbed) }).toEqual({ command, why: true });
     }
   });
 
@@ -72,7 +89,9 @@ describe('contract manifest', () => {
       expect({ file, honest: text.includes('itKeepsTheManifestHonest(__filename)') }).toEqual({ file, honest: true });
     }
     // audit.test.ts checks the command line's audit (cli/), which the manifest of deployed code does not cover.
-    const contractFiles = readdirSync(CONTRACT).filter((f) => f.endsWith('.test.ts') && !['manifest.test.ts', 'parity.test.ts', 'moto-server.test.ts', 'audit.test.ts'].includes(f));
+    const contractFiles = readdirSync(CONTRACT).filter(
+      (f) => f.endsWith('.test.ts') && !['manifest.test.ts', 'parity.test.ts', 'moto-server.test.ts', 'audit.test.ts'].includes(f),
+    );
     expect(contractFiles.filter((f) => !named.has(f))).toEqual([]);
   });
 
@@ -80,6 +99,10 @@ describe('contract manifest', () => {
     const helper = readFileSync(join(CONTRACT, 'moto.ts'), 'utf8');
     const stubbed = new Set([...helper.matchAll(/\[([A-Z][A-Za-z]+Command)\.name\]: (?:async )?\(/g)].map((m) => m[1]!));
     expect(stubbed.size).toBeGreaterThanOrEqual(7);
-    for (const command of stubbed) expect({ command, listedAsStub: MANIFEST[command]?.checks.some((c) => c.on === 'stub') ?? false }).toEqual({ command, listedAsStub: true });
+    for (const command of stubbed)
+      expect({ command, listedAsStub: MANIFEST[command]?.checks.some((c) => c.on === 'stub') ?? false }).toEqual({
+        command,
+        listedAsStub: true,
+      });
   });
 });

@@ -21,17 +21,24 @@ export interface Coverage {
   alsoStubbed?: string;
 }
 
-const NO_ROOT_USER = 'moto has no root user to act on when UserName is omitted (an AssumeRoot session): the call goes to moto for an IAM user seeded with the credentials';
+const NO_ROOT_USER =
+  'moto has no root user to act on when UserName is omitted (an AssumeRoot session): the call goes to moto for an IAM user seeded with the credentials';
 const NO_ASSUME_ROOT = 'moto 5.2.1 has no sts:AssumeRoot';
 const NO_ACCOUNT_OP = 'moto 5.2.1 serves only PutAlternateContact, GetAlternateContact and DeleteAlternateContact of the Account API';
 
 export const MANIFEST: Record<string, Coverage> = {
   // ---------- STS
-  AssumeRootCommand: { checks: [{ on: 'stub', by: ['snapshot.test.ts', 'contain.test.ts', 'account-state.test.ts', 'remediation.test.ts'] }], why: `${NO_ASSUME_ROOT}; the stub decides from moto's organization (management account, member target, RootSessions, root-task policy, <= 900 s, regional endpoint)` },
+  AssumeRootCommand: {
+    checks: [{ on: 'stub', by: ['snapshot.test.ts', 'contain.test.ts', 'account-state.test.ts', 'remediation.test.ts'] }],
+    why: `${NO_ASSUME_ROOT}; the stub decides from moto's organization (management account, member target, RootSessions, root-task policy, <= 900 s, regional endpoint)`,
+  },
   // ---------- IAM
   GetAccountSummaryCommand: { checks: [{ on: 'moto', by: ['snapshot.test.ts', 'remediation.test.ts', 'account-state.test.ts'] }] },
   ListVirtualMFADevicesCommand: { checks: [{ on: 'moto', by: ['snapshot.test.ts'] }] },
-  ListOrganizationsFeaturesCommand: { checks: [{ on: 'stub', by: ['contain.test.ts', 'account-state.test.ts'] }], why: "moto 5.2.1 has no iam:ListOrganizationsFeatures; the stub answers from moto's organization with IAM's documented errors" },
+  ListOrganizationsFeaturesCommand: {
+    checks: [{ on: 'stub', by: ['contain.test.ts', 'account-state.test.ts'] }],
+    why: "moto 5.2.1 has no iam:ListOrganizationsFeatures; the stub answers from moto's organization with IAM's documented errors",
+  },
   ListAccessKeysCommand: {
     checks: [
       { on: 'moto', by: ['remediation.test.ts'] },
@@ -39,7 +46,10 @@ export const MANIFEST: Record<string, Coverage> = {
     ],
     why: `root's keys: ${NO_ROOT_USER}`,
   },
-  ListSigningCertificatesCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts', 'contain.test.ts'] }], why: NO_ROOT_USER },
+  ListSigningCertificatesCommand: {
+    checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts', 'contain.test.ts'] }],
+    why: NO_ROOT_USER,
+  },
   ListMFADevicesCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts'] }], why: NO_ROOT_USER },
   GetLoginProfileCommand: { checks: [{ on: 'moto-root-stand-in', by: ['snapshot.test.ts'] }], why: NO_ROOT_USER },
   DeleteAccessKeyCommand: { checks: [{ on: 'moto-root-stand-in', by: ['contain.test.ts', 'remediation.test.ts'] }], why: NO_ROOT_USER },
@@ -61,7 +71,10 @@ export const MANIFEST: Record<string, Coverage> = {
   GetContactInformationCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
   GetAccountInformationCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
   GetPrimaryEmailCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts'] }], why: NO_ACCOUNT_OP },
-  ListRegionsCommand: { checks: [{ on: 'stub', by: ['account-state.test.ts', 'check-pipeline.test.ts'] }], why: `${NO_ACCOUNT_OP}; the stub pages at 10 so callers must follow NextToken` },
+  ListRegionsCommand: {
+    checks: [{ on: 'stub', by: ['account-state.test.ts', 'check-pipeline.test.ts'] }],
+    why: `${NO_ACCOUNT_OP}; the stub pages at 10 so callers must follow NextToken`,
+  },
   // ---------- Organizations
   DescribeOrganizationCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   DescribeAccountCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
@@ -71,7 +84,10 @@ export const MANIFEST: Record<string, Coverage> = {
   DescribeTrailsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
   GetTrailStatusCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   StartLoggingCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
-  LookupEventsCommand: { checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts'] }], why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)' },
+  LookupEventsCommand: {
+    checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts'] }],
+    why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)',
+  },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
@@ -82,7 +98,9 @@ export const MANIFEST: Record<string, Coverage> = {
   GetObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts', 'approvals.test.ts', 'remediation.test.ts'] }] },
   // ---------- DynamoDB (lib-dynamodb document commands)
   GetCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts'] }] },
-  PutCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts', 'snapshot.test.ts'] }] },
+  PutCommand: {
+    checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts', 'snapshot.test.ts'] }],
+  },
   UpdateCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
   DeleteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts'] }] },
   QueryCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'check-pipeline.test.ts'] }] },
@@ -94,9 +112,13 @@ export const MANIFEST: Record<string, Coverage> = {
       { on: 'moto', by: ['approvals.test.ts'] },
       { on: 'stub', by: ['approvals.test.ts'] },
     ],
-    alsoStubbed: "task-token validation: moto accepts any token and does nothing; the stub in front of it refuses a token never issued (InvalidToken) or already answered (TaskTimedOut), as AWS does",
+    alsoStubbed:
+      'task-token validation: moto accepts any token and does nothing; the stub in front of it refuses a token never issued (InvalidToken) or already answered (TaskTimedOut), as AWS does',
   },
-  SendTaskFailureCommand: { checks: [{ on: 'moto', by: ['approvals.test.ts'] }], alsoStubbed: 'task-token validation, as for SendTaskSuccess' },
+  SendTaskFailureCommand: {
+    checks: [{ on: 'moto', by: ['approvals.test.ts'] }],
+    alsoStubbed: 'task-token validation, as for SendTaskSuccess',
+  },
   // ---------- SNS, Secrets Manager
   PublishCommand: { checks: [{ on: 'moto', by: ['intake.test.ts', 'approvals.test.ts', 'check-pipeline.test.ts'] }] },
   GetSecretValueCommand: { checks: [{ on: 'moto', by: ['approvals.test.ts'] }] },

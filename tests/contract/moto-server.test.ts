@@ -7,7 +7,13 @@ describe('moto endpoint', () => {
   it('only the loopback interface, over plain HTTP, is accepted', () => {
     expect(assertLoopback('http://127.0.0.1:5000')).toBe('http://127.0.0.1:5000');
     expect(assertLoopback('http://[::1]:5000')).toBe('http://[::1]:5000');
-    for (const endpoint of ['http://10.0.0.1:5000', 'https://127.0.0.1:5000', 'http://127.0.0.1.example.com:80', 'http://localhost.example:80', 'https://iam.amazonaws.com']) {
+    for (const endpoint of [
+      'http://10.0.0.1:5000',
+      'https://127.0.0.1:5000',
+      'http://127.0.0.1.example.com:80',
+      'http://localhost.example:80',
+      'https://iam.amazonaws.com',
+    ]) {
       expect(() => assertLoopback(endpoint)).toThrow(/loopback/);
     }
   });

@@ -95,7 +95,10 @@ export async function startMoto(watchPid: number, log?: string): Promise<MotoSer
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const child = spawn('bash', ['-c', WATCHDOG, 'moto-watchdog', String(port), logFile, String(MAX_LIFETIME_SECONDS), String(watchPid)], { detached: true, stdio: 'ignore' });
+    const child = spawn('bash', ['-c', WATCHDOG, 'moto-watchdog', String(port), logFile, String(MAX_LIFETIME_SECONDS), String(watchPid)], {
+      detached: true,
+      stdio: 'ignore',
+    });
     child.unref();
     const pid = child.pid!;
     const deadline = Date.now() + READY_WITHIN_MS;
@@ -167,7 +170,10 @@ export async function workerServer(dir: string): Promise<MotoServer> {
     if (alive(known.pid) && (await resetMoto(known.endpoint))) return known;
     stopMoto(known);
   }
-  const server = await startMoto(Number(process.env['RR_MOTO_WATCH_PID'] ?? process.pid), join(dir, `worker-${process.env['JEST_WORKER_ID'] ?? '1'}.log`));
+  const server = await startMoto(
+    Number(process.env['RR_MOTO_WATCH_PID'] ?? process.pid),
+    join(dir, `worker-${process.env['JEST_WORKER_ID'] ?? '1'}.log`),
+  );
   writeFileSync(note, JSON.stringify(server));
   return server;
 }

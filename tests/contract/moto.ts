@@ -11,7 +11,15 @@ import {
   ListRegionsCommand,
   ValidationException as AccountValidationException,
 } from '@aws-sdk/client-account';
-import { CloudTrailClient, InvalidLookupAttributesException, LookupEventsCommand, InvalidMaxResultsException, InvalidNextTokenException, InvalidTimeRangeException, type LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
+import {
+  CloudTrailClient,
+  InvalidLookupAttributesException,
+  LookupEventsCommand,
+  InvalidMaxResultsException,
+  InvalidNextTokenException,
+  InvalidTimeRangeException,
+  type LookupEventsCommandInput,
+} from '@aws-sdk/client-cloudtrail';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
@@ -36,7 +44,13 @@ import {
   UploadSigningCertificateCommand,
   CreateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateAccountCommand, CreateOrganizationCommand, DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountCommand,
+  CreateOrganizationCommand,
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidToken, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
@@ -107,7 +121,10 @@ interface Sender {
 }
 type Stub = (input: Record<string, any>) => Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function recorded<T>(client: Sender, options: { stubs?: Record<string, Stub>; to?: (command: string) => SentTo; rewrite?: (command: AnyCommand) => AnyCommand } = {}): T {
+function recorded<T>(
+  client: Sender,
+  options: { stubs?: Record<string, Stub>; to?: (command: string) => SentTo; rewrite?: (command: AnyCommand) => AnyCommand } = {},
+): T {
   return {
     send: async (command: AnyCommand) => {
       const name = command.constructor.name;
@@ -147,7 +164,14 @@ export interface AccountStubs {
 
 const defaultStubs = (accountId: string): AccountStubs => ({
   regions: ['us-east-1'],
-  contactInformation: { FullName: 'Example Corp', AddressLine1: '1 Main St', City: 'Seattle', CountryCode: 'US', PhoneNumber: '+1-206-555-0100', PostalCode: '98101' },
+  contactInformation: {
+    FullName: 'Example Corp',
+    AddressLine1: '1 Main St',
+    City: 'Seattle',
+    CountryCode: 'US',
+    PhoneNumber: '+1-206-555-0100',
+    PostalCode: '98101',
+  },
   accountName: `account-${accountId}`,
   createdAt: new Date('2019-06-01T00:00:00Z'),
   primaryEmail: `root+${accountId}@example.com`,
@@ -162,7 +186,16 @@ export type OrganizationFeature = 'RootCredentialsManagement' | 'RootSessions';
 export const ROOT_STAND_IN = 'root-stand-in';
 /** The IAM commands that act on the caller (root) when UserName is omitted. */
 const ROOT_CREDENTIAL_COMMANDS = new Set(
-  [ListAccessKeysCommand, ListSigningCertificatesCommand, ListMFADevicesCommand, GetLoginProfileCommand, DeleteAccessKeyCommand, DeleteSigningCertificateCommand, DeactivateMFADeviceCommand, DeleteLoginProfileCommand].map((c) => c.name),
+  [
+    ListAccessKeysCommand,
+    ListSigningCertificatesCommand,
+    ListMFADevicesCommand,
+    GetLoginProfileCommand,
+    DeleteAccessKeyCommand,
+    DeleteSigningCertificateCommand,
+    DeactivateMFADeviceCommand,
+    DeleteLoginProfileCommand,
+  ].map((c) => c.name),
 );
 
 export const SIGNING_CERTIFICATE = readFileSync(join(PROJECT_ROOT, 'tests/fixtures/written/signing-certificate__written.pem'), 'utf8');
@@ -190,16 +223,18 @@ export class MotoAws {
     return { ...RETRY, region, endpoint: assertLoopback(this.endpoint), credentials };
   }
 
-  private make<T extends { middlewareStack: { add: (...args: any[]) => void } }>(key: string, build: () => T, accountId: string): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private make<T extends { middlewareStack: { add: (...args: any[]) => void } }>(key: string, build: () => T, accountId: string): T {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (!this.clients.has(key)) {
       const client = build();
       // moto serves several accounts from one server, told apart by this header (the stand-in for a member role).
       if (accountId !== ACCOUNT) {
         client.middlewareStack.add(
-          (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-            args.request.headers['x-moto-account-id'] = accountId;
-            return next(args);
-          },
+          (next: (args: { request: { headers: Record<string, string> } }) => unknown) =>
+            (args: { request: { headers: Record<string, string> } }) => {
+              args.request.headers['x-moto-account-id'] = accountId;
+              return next(args);
+            },
           { step: 'build', name: 'motoAccountHeader' },
         );
       }
@@ -210,11 +245,15 @@ export class MotoAws {
 
   // Unrecorded clients for seeding and for reading back what a step did.
   iamAdmin = (accountId = ACCOUNT) => this.make(`iam:${accountId}`, () => new IAMClient(this.config('us-east-1')), accountId);
-  organizationsAdmin = (accountId = ACCOUNT) => this.make(`org:${accountId}`, () => new OrganizationsClient(this.config('us-east-1')), accountId);
+  organizationsAdmin = (accountId = ACCOUNT) =>
+    this.make(`org:${accountId}`, () => new OrganizationsClient(this.config('us-east-1')), accountId);
   accountAdmin = (accountId = ACCOUNT) => this.make(`account:${accountId}`, () => new AccountClient(this.config('us-east-1')), accountId);
-  cloudtrailAdmin = (region: string, accountId = ACCOUNT) => this.make(`ct:${region}:${accountId}`, () => new CloudTrailClient(this.config(region)), accountId);
-  guarddutyAdmin = (region: string, accountId = ACCOUNT) => this.make(`gd:${region}:${accountId}`, () => new GuardDutyClient(this.config(region)), accountId);
-  eventsAdmin = (region: string, accountId = ACCOUNT) => this.make(`events:${region}:${accountId}`, () => new EventBridgeClient(this.config(region)), accountId);
+  cloudtrailAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`ct:${region}:${accountId}`, () => new CloudTrailClient(this.config(region)), accountId);
+  guarddutyAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`gd:${region}:${accountId}`, () => new GuardDutyClient(this.config(region)), accountId);
+  eventsAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`events:${region}:${accountId}`, () => new EventBridgeClient(this.config(region)), accountId);
   s3Admin = () => this.make('s3', () => new S3Client({ ...this.config(), forcePathStyle: true }), ACCOUNT);
   dynamodbAdmin = () => this.make('ddb', () => new DynamoDBClient(this.config()), ACCOUNT);
   sfnAdmin = () => this.make('sfn', () => new SFNClient(this.config()), ACCOUNT);
@@ -238,16 +277,34 @@ export class MotoAws {
   /** The deps a handler builds with `targetClients(...)`, on moto: `accountId` stands for the account its role acts in. */
   target(accountId = ACCOUNT): TargetClients {
     return {
-      iam: (session) => (session ? this.rootSessionIam(session) : recorded(this.iamAdmin(accountId), { stubs: { [ListOrganizationsFeaturesCommand.name]: () => this.listOrganizationsFeatures(accountId) } })),
-      sts: (region) => recorded(this.make(`sts:${region}:${accountId}`, () => new STSClient(this.config(region)), accountId), { stubs: { [AssumeRootCommand.name]: (input) => this.assumeRoot(accountId, region, input) } }),
-      cloudtrail: (region) => recorded(this.cloudtrailAdmin(region, accountId), { stubs: { [LookupEventsCommand.name]: (input) => this.lookupEvents(accountId, region, input) } }),
+      iam: (session) =>
+        session
+          ? this.rootSessionIam(session)
+          : recorded(this.iamAdmin(accountId), {
+              stubs: { [ListOrganizationsFeaturesCommand.name]: () => this.listOrganizationsFeatures(accountId) },
+            }),
+      sts: (region) =>
+        recorded(
+          this.make(`sts:${region}:${accountId}`, () => new STSClient(this.config(region)), accountId),
+          { stubs: { [AssumeRootCommand.name]: (input) => this.assumeRoot(accountId, region, input) } },
+        ),
+      cloudtrail: (region) =>
+        recorded(this.cloudtrailAdmin(region, accountId), {
+          stubs: { [LookupEventsCommand.name]: (input) => this.lookupEvents(accountId, region, input) },
+        }),
       account: () =>
         recorded(this.accountAdmin(accountId), {
           stubs: {
-            [GetContactInformationCommand.name]: async (input) => ({ ContactInformation: this.stubsOf(this.accountNamed(accountId, input)).contactInformation }),
+            [GetContactInformationCommand.name]: async (input) => ({
+              ContactInformation: this.stubsOf(this.accountNamed(accountId, input)).contactInformation,
+            }),
             [GetAccountInformationCommand.name]: async (input) => {
               const target = this.accountNamed(accountId, input);
-              return { AccountId: target, AccountName: this.stubsOf(target).accountName, AccountCreatedDate: this.stubsOf(target).createdAt };
+              return {
+                AccountId: target,
+                AccountName: this.stubsOf(target).accountName,
+                AccountCreatedDate: this.stubsOf(target).createdAt,
+              };
             },
             [GetPrimaryEmailCommand.name]: (input) => this.getPrimaryEmail(accountId, input),
             [ListRegionsCommand.name]: async (input) => this.listRegions(this.accountNamed(accountId, input), input),
@@ -260,7 +317,13 @@ export class MotoAws {
   }
 
   documentClient(): DynamoDBDocumentClient {
-    return recorded(this.make('doc', () => DynamoDBDocumentClient.from(this.dynamodbAdmin(), { marshallOptions: { removeUndefinedValues: true } }), ACCOUNT));
+    return recorded(
+      this.make(
+        'doc',
+        () => DynamoDBDocumentClient.from(this.dynamodbAdmin(), { marshallOptions: { removeUndefinedValues: true } }),
+        ACCOUNT,
+      ),
+    );
   }
 
   s3(): S3Client {
@@ -341,11 +404,26 @@ export class MotoAws {
   async createTables(names = { incidents: 'incidents', approvals: 'approvals' }): Promise<typeof names> {
     // serverless.yml's `resources` is a list of `{Resources: ...}` blocks (some are ${file(...)} strings).
     const blocks = (parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { resources: { Resources: unknown }[] }).resources;
-    const resources = Object.assign({}, ...blocks.map((b) => (typeof b.Resources === 'object' ? b.Resources : {}))) as Record<string, { Properties: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const [logicalId, table] of [['IncidentsTable', names.incidents], ['ApprovalsTable', names.approvals]] as const) {
+    const resources = Object.assign({}, ...blocks.map((b) => (typeof b.Resources === 'object' ? b.Resources : {}))) as Record<
+      string,
+      { Properties: Record<string, any> }
+    >; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const [logicalId, table] of [
+      ['IncidentsTable', names.incidents],
+      ['ApprovalsTable', names.approvals],
+    ] as const) {
       const p = resources[logicalId]!.Properties;
-      await this.dynamodbAdmin().send(new CreateTableCommand({ TableName: table, AttributeDefinitions: p['AttributeDefinitions'], KeySchema: p['KeySchema'], BillingMode: p['BillingMode'] }));
-      await this.dynamodbAdmin().send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: p['TimeToLiveSpecification'] }));
+      await this.dynamodbAdmin().send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: p['AttributeDefinitions'],
+          KeySchema: p['KeySchema'],
+          BillingMode: p['BillingMode'],
+        }),
+      );
+      await this.dynamodbAdmin().send(
+        new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: p['TimeToLiveSpecification'] }),
+      );
     }
     return names;
   }
@@ -356,7 +434,12 @@ export class MotoAws {
    */
   async evidenceBucket(Bucket = EVIDENCE_BUCKET): Promise<string> {
     await this.s3Admin().send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
-    await this.s3Admin().send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
+    await this.s3Admin().send(
+      new PutObjectLockConfigurationCommand({
+        Bucket,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+      }),
+    );
     return Bucket;
   }
 
@@ -364,21 +447,38 @@ export class MotoAws {
    * A member account's root credentials, on the IAM user that stands in for root (moto has no root
    * user): access keys, a signing certificate, a virtual MFA device, a password.
    */
-  async seedRoot(accountId: string, root: { accessKeys?: number; signingCertificate?: boolean; mfa?: boolean; password?: boolean }): Promise<{ accessKeyIds: string[]; certificateIds: string[]; mfaSerials: string[] }> {
+  async seedRoot(
+    accountId: string,
+    root: { accessKeys?: number; signingCertificate?: boolean; mfa?: boolean; password?: boolean },
+  ): Promise<{ accessKeyIds: string[]; certificateIds: string[]; mfaSerials: string[] }> {
     const iam = this.iamAdmin(accountId);
     await iam.send(new CreateUserCommand({ UserName: ROOT_STAND_IN })).catch((error: Error) => {
       if (error.name !== 'EntityAlreadyExistsException') throw error;
     });
     const accessKeyIds: string[] = [];
-    for (let i = 0; i < (root.accessKeys ?? 0); i++) accessKeyIds.push((await iam.send(new CreateAccessKeyCommand({ UserName: ROOT_STAND_IN }))).AccessKey!.AccessKeyId!);
-    const certificateIds = root.signingCertificate ? [(await iam.send(new UploadSigningCertificateCommand({ UserName: ROOT_STAND_IN, CertificateBody: SIGNING_CERTIFICATE }))).Certificate!.CertificateId!] : [];
+    for (let i = 0; i < (root.accessKeys ?? 0); i++)
+      accessKeyIds.push((await iam.send(new CreateAccessKeyCommand({ UserName: ROOT_STAND_IN }))).AccessKey!.AccessKeyId!);
+    const certificateIds = root.signingCertificate
+      ? [
+          (await iam.send(new UploadSigningCertificateCommand({ UserName: ROOT_STAND_IN, CertificateBody: SIGNING_CERTIFICATE })))
+            .Certificate!.CertificateId!,
+        ]
+      : [];
     const mfaSerials: string[] = [];
     if (root.mfa) {
       const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `root-mfa-${accountId}` }));
-      await iam.send(new EnableMFADeviceCommand({ UserName: ROOT_STAND_IN, SerialNumber: device.VirtualMFADevice!.SerialNumber!, AuthenticationCode1: '123456', AuthenticationCode2: '654321' }));
+      await iam.send(
+        new EnableMFADeviceCommand({
+          UserName: ROOT_STAND_IN,
+          SerialNumber: device.VirtualMFADevice!.SerialNumber!,
+          AuthenticationCode1: '123456',
+          AuthenticationCode2: '654321',
+        }),
+      );
       mfaSerials.push(device.VirtualMFADevice!.SerialNumber!);
     }
-    if (root.password) await iam.send(new CreateLoginProfileCommand({ UserName: ROOT_STAND_IN, Password: `Pw-${randomBytes(12).toString('hex')}` }));
+    if (root.password)
+      await iam.send(new CreateLoginProfileCommand({ UserName: ROOT_STAND_IN, Password: `Pw-${randomBytes(12).toString('hex')}` }));
     else await iam.send(new DeleteLoginProfileCommand({ UserName: ROOT_STAND_IN })).catch(() => undefined);
     return { accessKeyIds, certificateIds, mfaSerials };
   }
@@ -400,7 +500,11 @@ export class MotoAws {
   /** The Account API names a member account with AccountId (from the management account); else the caller's own. */
   private accountNamed(caller: string, input: { AccountId?: string }): string {
     if (input.AccountId === undefined) return caller;
-    if (input.AccountId === caller) throw new AccountValidationException({ message: 'AccountId: omit it when calling for your own account', $metadata: { httpStatusCode: 400 } });
+    if (input.AccountId === caller)
+      throw new AccountValidationException({
+        message: 'AccountId: omit it when calling for your own account',
+        $metadata: { httpStatusCode: 400 },
+      });
     return input.AccountId;
   }
 
@@ -409,7 +513,10 @@ export class MotoAws {
     if (!input.AccountId) throw new AccountValidationException({ message: 'AccountId is required', $metadata: { httpStatusCode: 400 } });
     const target = this.accountNamed(caller, input);
     if (this.stubsOf(target).primaryEmailRefused) {
-      throw new AccountAccessDeniedException({ message: 'Trusted access for AWS Account Management is not enabled for the organization', $metadata: { httpStatusCode: 403 } });
+      throw new AccountAccessDeniedException({
+        message: 'Trusted access for AWS Account Management is not enabled for the organization',
+        $metadata: { httpStatusCode: 403 },
+      });
     }
     return { PrimaryEmail: this.stubsOf(target).primaryEmail };
   }
@@ -417,10 +524,14 @@ export class MotoAws {
   /** account:ListRegions pages at most MaxResults (1 to 50), and may return fewer: here PAGE, so callers must follow NextToken. */
   private listRegions(accountId: string, input: { MaxResults?: number; NextToken?: string; RegionOptStatusContains?: string[] }) {
     const max = input.MaxResults ?? 20;
-    if (max < 1 || max > 50) throw new AccountValidationException({ message: 'MaxResults must be between 1 and 50', $metadata: { httpStatusCode: 400 } });
+    if (max < 1 || max > 50)
+      throw new AccountValidationException({ message: 'MaxResults must be between 1 and 50', $metadata: { httpStatusCode: 400 } });
     const statuses = input.RegionOptStatusContains;
     const regions = this.stubsOf(accountId)
-      .regions.map((r) => ({ RegionName: r, RegionOptStatus: r === 'us-east-1' || r.startsWith('eu-west') || r.startsWith('us-') ? 'ENABLED_BY_DEFAULT' : 'ENABLED' }))
+      .regions.map((r) => ({
+        RegionName: r,
+        RegionOptStatus: r === 'us-east-1' || r.startsWith('eu-west') || r.startsWith('us-') ? 'ENABLED_BY_DEFAULT' : 'ENABLED',
+      }))
       .filter((r) => !statuses || statuses.includes(r.RegionOptStatus));
     const start = Number(input.NextToken ?? 0);
     const end = start + Math.min(max, PAGE);
@@ -435,11 +546,19 @@ export class MotoAws {
     const org = await this.organizationsAdmin(caller)
       .send(new DescribeOrganizationCommand({}))
       .catch((error: Error) => {
-        if (error.name === 'AWSOrganizationsNotInUseException') throw new OrganizationNotFoundException({ message: 'The request failed because the account is not a member of an organization.', $metadata: { httpStatusCode: 400 } });
+        if (error.name === 'AWSOrganizationsNotInUseException')
+          throw new OrganizationNotFoundException({
+            message: 'The request failed because the account is not a member of an organization.',
+            $metadata: { httpStatusCode: 400 },
+          });
         throw error;
       });
     if (org.Organization?.MasterAccountId !== caller) {
-      throw new AccountNotManagementOrDelegatedAdministratorException({ message: 'The request was rejected because the account making the request is not the management account or delegated administrator account.', $metadata: { httpStatusCode: 400 } });
+      throw new AccountNotManagementOrDelegatedAdministratorException({
+        message:
+          'The request was rejected because the account making the request is not the management account or delegated administrator account.',
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     return { OrganizationId: org.Organization.Id, EnabledFeatures: [...this.organizationFeatures] };
   }
@@ -449,23 +568,40 @@ export class MotoAws {
    * endpoint, against a member (never the management account), a root-task policy, at most 900 s,
    * with RootSessions enabled. The session's IAM calls go to moto through rootSessionIam.
    */
-  private async assumeRoot(caller: string, region: string, input: { TargetPrincipal?: string; TaskPolicyArn?: { arn?: string }; DurationSeconds?: number }) {
-    const refuse = (message: string, name = 'AccessDenied') => new STSServiceException({ name, $fault: 'client', message, $metadata: { httpStatusCode: name === 'AccessDenied' ? 403 : 400 } });
+  private async assumeRoot(
+    caller: string,
+    region: string,
+    input: { TargetPrincipal?: string; TaskPolicyArn?: { arn?: string }; DurationSeconds?: number },
+  ) {
+    const refuse = (message: string, name = 'AccessDenied') =>
+      new STSServiceException({ name, $fault: 'client', message, $metadata: { httpStatusCode: name === 'AccessDenied' ? 403 : 400 } });
     if (region === 'aws-global') throw refuse('AssumeRoot needs a regional STS endpoint', 'InvalidAction');
-    const policy = /^arn:aws:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMDeleteRootUserCredentials|IAMCreateRootUserPassword|IAMDeleteRootUserPassword|S3UnlockBucketPolicy|SQSUnlockQueuePolicy)$/.exec(input.TaskPolicyArn?.arn ?? '')?.[1];
+    const policy =
+      /^arn:aws:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMDeleteRootUserCredentials|IAMCreateRootUserPassword|IAMDeleteRootUserPassword|S3UnlockBucketPolicy|SQSUnlockQueuePolicy)$/.exec(
+        input.TaskPolicyArn?.arn ?? '',
+      )?.[1];
     if (!policy) throw refuse(`TaskPolicyArn must name a root-task policy: ${input.TaskPolicyArn?.arn}`, 'ValidationError');
     if ((input.DurationSeconds ?? 900) > 900) throw refuse('DurationSeconds must be at most 900', 'ValidationError');
     const org = await this.organizationsAdmin(caller)
       .send(new DescribeOrganizationCommand({}))
       .catch(() => undefined);
-    if (!org || org.Organization?.MasterAccountId !== caller) throw refuse('AssumeRoot is allowed only from the management account or a delegated administrator');
-    if (!this.organizationFeatures.includes('RootSessions')) throw refuse('Privileged root actions (RootSessions) are not enabled for the organization');
+    if (!org || org.Organization?.MasterAccountId !== caller)
+      throw refuse('AssumeRoot is allowed only from the management account or a delegated administrator');
+    if (!this.organizationFeatures.includes('RootSessions'))
+      throw refuse('Privileged root actions (RootSessions) are not enabled for the organization');
     if (input.TargetPrincipal === caller) throw refuse('AssumeRoot cannot target the management account');
     const members = (await this.organizationsAdmin(caller).send(new ListAccountsCommand({}))).Accounts ?? [];
     if (!members.some((a) => a.Id === input.TargetPrincipal)) throw refuse(`${input.TargetPrincipal} is not a member of the organization`);
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     this.rootSessions.set(accessKeyId, { accountId: input.TargetPrincipal!, policy });
-    return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: randomBytes(20).toString('base64'), SessionToken: randomBytes(32).toString('base64'), Expiration: new Date(Date.now() + 900_000) } };
+    return {
+      Credentials: {
+        AccessKeyId: accessKeyId,
+        SecretAccessKey: randomBytes(20).toString('base64'),
+        SessionToken: randomBytes(32).toString('base64'),
+        Expiration: new Date(Date.now() + 900_000),
+      },
+    };
   }
 
   /**
@@ -483,7 +619,12 @@ export class MotoAws {
       rewrite: (command) => {
         if (!ROOT_CREDENTIAL_COMMANDS.has(command.constructor.name)) return command;
         if (command.input.UserName !== undefined) {
-          throw new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: `${command.constructor.name} names UserName inside an AssumeRoot session: the root-task policy allows only the root user`, $metadata: { httpStatusCode: 403 } });
+          throw new IAMServiceException({
+            name: 'AccessDenied',
+            $fault: 'client',
+            message: `${command.constructor.name} names UserName inside an AssumeRoot session: the root-task policy allows only the root user`,
+            $metadata: { httpStatusCode: 403 },
+          });
         }
         const Command = command.constructor as new (input: unknown) => AnyCommand;
         return new Command({ ...command.input, UserName: ROOT_STAND_IN });
@@ -499,7 +640,8 @@ export class MotoAws {
   private async lookupEvents(accountId: string, region: string, input: LookupEventsCommandInput) {
     const meta = { $metadata: { httpStatusCode: 400 } };
     const attributes = input.LookupAttributes ?? [];
-    if (attributes.length > 1) throw new InvalidLookupAttributesException({ message: 'You cannot specify more than one lookup attribute.', ...meta });
+    if (attributes.length > 1)
+      throw new InvalidLookupAttributesException({ message: 'You cannot specify more than one lookup attribute.', ...meta });
     const max = input.MaxResults ?? 50;
     if (max < 1 || max > 50) throw new InvalidMaxResultsException({ message: 'MaxResults must be between 1 and 50.', ...meta });
     const start = input.StartTime ? new Date(input.StartTime).getTime() : 0;
@@ -524,7 +666,16 @@ export class MotoAws {
       this.lookupTokens.set(NextToken, { params, offset: offset + max });
     }
     return {
-      Events: matching.slice(offset, offset + max).map((r) => ({ EventId: r['eventID'], EventName: r['eventName'], EventTime: new Date(String(r['eventTime'])), EventSource: r['eventSource'], Username: usernameOf(r), CloudTrailEvent: JSON.stringify(r) })),
+      Events: matching
+        .slice(offset, offset + max)
+        .map((r) => ({
+          EventId: r['eventID'],
+          EventName: r['eventName'],
+          EventTime: new Date(String(r['eventTime'])),
+          EventSource: r['eventSource'],
+          Username: usernameOf(r),
+          CloudTrailEvent: JSON.stringify(r),
+        })),
       ...(NextToken ? { NextToken } : {}),
     };
   }
@@ -592,11 +743,17 @@ export function useMoto(): { readonly aws: MotoAws; reset(): Promise<void> } {
 export function itKeepsTheManifestHonest(file: string): void {
   const name = basename(file);
   it(`${name}: sent each command where manifest.ts says, and nowhere else`, () => {
-    const claimed = Object.entries(MANIFEST).flatMap(([command, c]) => c.checks.filter((check) => check.by.includes(name)).map((check) => ({ command, on: check.on })));
+    const claimed = Object.entries(MANIFEST).flatMap(([command, c]) =>
+      c.checks.filter((check) => check.by.includes(name)).map((check) => ({ command, on: check.on })),
+    );
     expect(claimed.length).toBeGreaterThan(0);
-    const notSent = claimed.filter((c) => !sent.some((s) => s.command === c.command && s.to === c.on)).map((c) => `${c.command} -> ${c.on}`);
+    const notSent = claimed
+      .filter((c) => !sent.some((s) => s.command === c.command && s.to === c.on))
+      .map((c) => `${c.command} -> ${c.on}`);
     expect({ file: name, claimedButNotSent: notSent }).toEqual({ file: name, claimedButNotSent: [] });
-    const unlisted = [...new Set(sent.filter((s) => !MANIFEST[s.command]?.checks.some((c) => c.on === s.to)).map((s) => `${s.command} -> ${s.to}`))];
+    const unlisted = [
+      ...new Set(sent.filter((s) => !MANIFEST[s.command]?.checks.some((c) => c.on === s.to)).map((s) => `${s.command} -> ${s.to}`)),
+    ];
     expect({ file: name, sentButNotInTheManifest: unlisted }).toEqual({ file: name, sentButNotInTheManifest: [] });
   });
 }

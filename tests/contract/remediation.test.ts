@@ -34,12 +34,30 @@ import { PlansInS3, taskItem } from './states';
 describeMoto('contract: run approved action, verify human task', () => {
   const moto = useMoto();
   const clock = fixedClock('2024-03-04T11:00:00Z');
-  const baseline = { alternateContacts: { SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' } } };
+  const baseline = {
+    alternateContacts: {
+      SECURITY: { name: 'Sec Team', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1-206-555-0199' },
+    },
+  };
   let plans: PlansInS3;
-  const runDeps = (accountId = ACCOUNT, member = false): RunActionDeps => ({ clients: moto.aws.target(accountId), responder: moto.aws.target(), member, clock, baseline, taskDetails: plans.details(accountId) });
-  const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({ clients: moto.aws.target(), clock, limiters: MotoAws.noLimits(), baseline: { ...baseline, expectedOrganizationId }, taskDetails: plans.details(ACCOUNT) });
+  const runDeps = (accountId = ACCOUNT, member = false): RunActionDeps => ({
+    clients: moto.aws.target(accountId),
+    responder: moto.aws.target(),
+    member,
+    clock,
+    baseline,
+    taskDetails: plans.details(accountId),
+  });
+  const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({
+    clients: moto.aws.target(),
+    clock,
+    limiters: MotoAws.noLimits(),
+    baseline: { ...baseline, expectedOrganizationId },
+    taskDetails: plans.details(ACCOUNT),
+  });
   /** An approved remediation's Map item; its task is in the incident's plan.json. */
-  const remediation = (action: string, target: string, region = 'us-east-1', accountId = ACCOUNT) => plans.item(accountId, { id: `${action}-task`, kind: 'remediation', title: action, remediation: { action, target, region } });
+  const remediation = (action: string, target: string, region = 'us-east-1', accountId = ACCOUNT) =>
+    plans.item(accountId, { id: `${action}-task`, kind: 'remediation', title: action, remediation: { action, target, region } });
   /** A console task's Map item; its task is in the incident's plan.json. */
   const consoleTask = (id: string) => plans.item(ACCOUNT, { id });
   /** The Map item after Run Approved Action, as Verify Human Task receives it. */
@@ -54,14 +72,20 @@ describeMoto('contract: run approved action, verify human task', () => {
   async function attackerUser(UserName: string, password: boolean): Promise<string[]> {
     const iam = moto.aws.iamAdmin();
     await iam.send(new CreateUserCommand({ UserName }));
-    const policy = await iam.send(new CreatePolicyCommand({ PolicyName: `${UserName}-admin`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
+    const policy = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `${UserName}-admin`,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+      }),
+    );
     await iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn: policy.Policy!.Arn! }));
     const keys = [];
     for (let i = 0; i < 2; i++) keys.push((await iam.send(new CreateAccessKeyCommand({ UserName }))).AccessKey!.AccessKeyId!);
     if (password) await iam.send(new CreateLoginProfileCommand({ UserName, Password: 'Attacker-Chosen-1!' }));
     return keys;
   }
-  const keyStatuses = async (UserName: string) => ((await moto.aws.iamAdmin().send(new ListAccessKeysCommand({ UserName }))).AccessKeyMetadata ?? []).map((k) => k.Status);
+  const keyStatuses = async (UserName: string) =>
+    ((await moto.aws.iamAdmin().send(new ListAccessKeysCommand({ UserName }))).AccessKeyMetadata ?? []).map((k) => k.Status);
 
   describe('quarantine an IAM user', () => {
     it('with a console password: deny-all policy, keys deactivated, password deleted; verified', async () => {
@@ -71,12 +95,21 @@ describeMoto('contract: run approved action, verify human task', () => {
 
       expect(out).toMatchObject({ status: 'done', action: 'quarantine-iam-user', target: 'tracy_stone' });
       expect(out.detail).toMatch(/deactivated 2 access key\(s\).*deleted its console password/);
-      const policy = await moto.aws.iamAdmin().send(new GetUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
-      expect(JSON.parse(decodeURIComponent(policy.PolicyDocument!))).toMatchObject({ Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+      const policy = await moto.aws
+        .iamAdmin()
+        .send(new GetUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
+      expect(JSON.parse(decodeURIComponent(policy.PolicyDocument!))).toMatchObject({
+        Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+      });
       expect(await keyStatuses('tracy_stone')).toEqual(['Inactive', 'Inactive']);
-      await expect(moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'tracy_stone' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      await expect(moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'tracy_stone' }))).rejects.toMatchObject({
+        name: 'NoSuchEntityException',
+      });
 
-      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true, reason: 'User tracy_stone has the deny-all policy and no active access key' });
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({
+        verified: true,
+        reason: 'User tracy_stone has the deny-all policy and no active access key',
+      });
     });
 
     it('with a console password, run twice: the second run is done too', async () => {
@@ -101,7 +134,10 @@ describeMoto('contract: run approved action, verify human task', () => {
       const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.iamAdmin().send(new UpdateAccessKeyCommand({ UserName: 'tracy_stone', AccessKeyId: keys[1]!, Status: 'Active' }));
-      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone still has active access keys: ${keys[1]}` });
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({
+        verified: false,
+        reason: `User tracy_stone still has active access keys: ${keys[1]}`,
+      });
     });
 
     it('verification fails (does not throw) when the quarantine policy was removed', async () => {
@@ -109,20 +145,39 @@ describeMoto('contract: run approved action, verify human task', () => {
       const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
       await moto.aws.iamAdmin().send(new DeleteUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
-      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false, reason: `User tracy_stone has no ${QUARANTINE_POLICY_NAME} policy` });
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({
+        verified: false,
+        reason: `User tracy_stone has no ${QUARANTINE_POLICY_NAME} policy`,
+      });
     });
   });
 
   describe('restore an alternate contact', () => {
-    beforeEach(() => moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Mallory', Title: 'Owner', EmailAddress: 'attacker@mailbox.example', PhoneNumber: '+1-555-0100' })));
+    beforeEach(() =>
+      moto.aws
+        .accountAdmin()
+        .send(
+          new PutAlternateContactCommand({
+            AlternateContactType: 'SECURITY',
+            Name: 'Mallory',
+            Title: 'Owner',
+            EmailAddress: 'attacker@mailbox.example',
+            PhoneNumber: '+1-555-0100',
+          }),
+        ),
+    );
 
     it('PutAlternateContact from the baseline, verified by GetAlternateContact', async () => {
       const item = await remediation('restore-alternate-contact', 'SECURITY');
       const out = await runApprovedAction(item, runDeps());
       expect(out).toMatchObject({ status: 'done' });
-      expect((await moto.aws.accountAdmin().send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact).toMatchObject({ Name: 'Sec Team', EmailAddress: 'security@acme.example' });
+      expect(
+        (await moto.aws.accountAdmin().send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact,
+      ).toMatchObject({ Name: 'Sec Team', EmailAddress: 'security@acme.example' });
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
-      expect(await runApprovedAction(await remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({ status: 'skipped' });
+      expect(await runApprovedAction(await remediation('restore-alternate-contact', 'BILLING'), runDeps())).toMatchObject({
+        status: 'skipped',
+      });
     });
 
     it('verification reports a contact deleted after the restore as not verified', async () => {
@@ -143,7 +198,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true, reason: 'Trail eu-trail is logging' });
   });
 
-  describe("root credentials of a member account, in an AssumeRoot delete session", () => {
+  describe('root credentials of a member account, in an AssumeRoot delete session', () => {
     let member: string;
     let root: { accessKeyIds: string[]; mfaSerials: string[] };
     beforeEach(async () => {
@@ -153,43 +208,78 @@ describeMoto('contract: run approved action, verify human task', () => {
     });
 
     it('delete the root password, deactivate the root MFA device, delete a root key: UserName omitted, moto changed', async () => {
-      for (const [action, target] of [['delete-root-password', member], ['deactivate-root-mfa-device', root.mfaSerials[0]!], ['delete-root-access-key', root.accessKeyIds[0]!]] as const) {
-        expect(await runApprovedAction(await remediation(action, target, 'us-east-1', member), runDeps(member, true))).toMatchObject({ status: 'done', detail: expect.stringContaining('under an AssumeRoot session') });
+      for (const [action, target] of [
+        ['delete-root-password', member],
+        ['deactivate-root-mfa-device', root.mfaSerials[0]!],
+        ['delete-root-access-key', root.accessKeyIds[0]!],
+      ] as const) {
+        expect(await runApprovedAction(await remediation(action, target, 'us-east-1', member), runDeps(member, true))).toMatchObject({
+          status: 'done',
+          detail: expect.stringContaining('under an AssumeRoot session'),
+        });
       }
       const iam = moto.aws.iamAdmin(member);
-      await expect(iam.send(new GetLoginProfileCommand({ UserName: ROOT_STAND_IN }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      await expect(iam.send(new GetLoginProfileCommand({ UserName: ROOT_STAND_IN }))).rejects.toMatchObject({
+        name: 'NoSuchEntityException',
+      });
       expect((await iam.send(new ListMFADevicesCommand({ UserName: ROOT_STAND_IN }))).MFADevices).toEqual([]);
       expect((await iam.send(new ListAccessKeysCommand({ UserName: ROOT_STAND_IN }))).AccessKeyMetadata).toEqual([]);
     });
 
     it('run again: already gone is done', async () => {
-      await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
-      const again = await runApprovedAction(await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member), runDeps(member, true));
+      await runApprovedAction(
+        await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member),
+        runDeps(member, true),
+      );
+      const again = await runApprovedAction(
+        await remediation('delete-root-access-key', root.accessKeyIds[0]!, 'us-east-1', member),
+        runDeps(member, true),
+      );
       expect(again).toMatchObject({ status: 'done', detail: `Already gone: ${root.accessKeyIds[0]}.` });
     });
   });
 
   describe('console tasks verified by API', () => {
     it('root keys and MFA from GetAccountSummary (moto has no root: no keys, MFA off)', async () => {
-      expect(await verifyHumanTask(await consoleTask('delete-root-access-keys'), verifyDeps())).toMatchObject({ verified: true, reason: 'GetAccountSummary: AccountAccessKeysPresent = 0' });
+      expect(await verifyHumanTask(await consoleTask('delete-root-access-keys'), verifyDeps())).toMatchObject({
+        verified: true,
+        reason: 'GetAccountSummary: AccountAccessKeysPresent = 0',
+      });
       expect(await verifyHumanTask(await consoleTask('enable-root-mfa'), verifyDeps())).toMatchObject({ verified: false });
     });
 
     it('billing and organization: alternate contacts and the organization against the baseline', async () => {
       const { organizationId } = await moto.aws.createOrganization([]);
-      await moto.aws.accountAdmin().send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', Name: 'Sec Team', Title: 'Security', EmailAddress: 'security@acme.example', PhoneNumber: '+1-206-555-0199' }));
-      expect(await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps(organizationId))).toMatchObject({ verified: true });
+      await moto.aws
+        .accountAdmin()
+        .send(
+          new PutAlternateContactCommand({
+            AlternateContactType: 'SECURITY',
+            Name: 'Sec Team',
+            Title: 'Security',
+            EmailAddress: 'security@acme.example',
+            PhoneNumber: '+1-206-555-0199',
+          }),
+        );
+      expect(await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps(organizationId))).toMatchObject({
+        verified: true,
+      });
       const moved = await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps('o-elsewhere0'));
       expect(moved).toMatchObject({ verified: false, reason: `the account is in ${organizationId}, not o-elsewhere0` });
     });
 
     it('the root password change, found in CloudTrail (the LookupEvents stub)', async () => {
       moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root')] } });
-      expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z' });
+      expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({
+        verified: true,
+        reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00Z',
+      });
     });
 
     it("the root password change on LookupEvents' second page", async () => {
-      const users = Array.from({ length: 60 }, (_, i) => passwordUpdated(`user-pw-${i}`, new Date(Date.parse('2024-03-04T10:40:00Z') + i * 1000).toISOString(), 'IAMUser'));
+      const users = Array.from({ length: 60 }, (_, i) =>
+        passwordUpdated(`user-pw-${i}`, new Date(Date.parse('2024-03-04T10:40:00Z') + i * 1000).toISOString(), 'IAMUser'),
+      );
       moto.aws.stub(ACCOUNT, { events: { 'us-east-1': [passwordUpdated('root-pw', '2024-03-04T10:30:00Z', 'Root'), ...users] } });
       expect(await verifyHumanTask(await consoleTask('change-root-password'), verifyDeps())).toMatchObject({ verified: true });
     });
@@ -197,23 +287,40 @@ describeMoto('contract: run approved action, verify human task', () => {
 
   describe("the task's own words, read from the assessment's plan.json in S3", () => {
     it('a console task no API can check: verified null, with its verification text from plan.json', async () => {
-      const item = await plans.item(ACCOUNT, { id: 'secure-root-mailbox', verification: 'Confirmed by the responder (no AWS API can see the mailbox).' });
+      const item = await plans.item(ACCOUNT, {
+        id: 'secure-root-mailbox',
+        verification: 'Confirmed by the responder (no AWS API can see the mailbox).',
+      });
       const sentNow = watchSent();
-      expect(await verifyHumanTask(item, verifyDeps())).toMatchObject({ verified: null, reason: 'No API can see this: "Confirmed by the responder (no AWS API can see the mailbox)."' });
+      expect(await verifyHumanTask(item, verifyDeps())).toMatchObject({
+        verified: null,
+        reason: 'No API can see this: "Confirmed by the responder (no AWS API can see the mailbox)."',
+      });
       expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     });
 
     it('an approved action not built yet is handed back with its title from plan.json', async () => {
       // attach-deny-root-scp is proposed by Assess Incident and not built in Run Approved Action yet.
-      const item = await plans.item(ACCOUNT, { id: 'attach-deny-root-scp', kind: 'remediation', title: 'Approve: attach a deny-all-root SCP', remediation: { action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' } });
+      const item = await plans.item(ACCOUNT, {
+        id: 'attach-deny-root-scp',
+        kind: 'remediation',
+        title: 'Approve: attach a deny-all-root SCP',
+        remediation: { action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' },
+      });
       const sentNow = watchSent();
-      expect(await runApprovedAction(item, runDeps())).toMatchObject({ status: 'not-implemented', detail: 'Running "attach-deny-root-scp" is not built yet: do it by hand (Approve: attach a deny-all-root SCP).' });
+      expect(await runApprovedAction(item, runDeps())).toMatchObject({
+        status: 'not-implemented',
+        detail: 'Running "attach-deny-root-scp" is not built yet: do it by hand (Approve: attach a deny-all-root SCP).',
+      });
       expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     });
 
     it("no plan.json in S3: moto's NoSuchKey is an EvidenceReadError (terminal: the Map's Catch records the task as failed)", async () => {
       const item = taskItem(ACCOUNT, { id: 'secure-root-mailbox' });
-      await expect(verifyHumanTask(item, verifyDeps())).rejects.toMatchObject({ name: 'EvidenceReadError', message: expect.stringContaining('NoSuchKey') });
+      await expect(verifyHumanTask(item, verifyDeps())).rejects.toMatchObject({
+        name: 'EvidenceReadError',
+        message: expect.stringContaining('NoSuchKey'),
+      });
     });
   });
 
@@ -231,7 +338,10 @@ function passwordUpdated(eventID: string, eventTime: string, type: 'Root' | 'IAM
     eventType: 'AwsConsoleSignIn',
     awsRegion: 'us-east-1',
     sourceIPAddress: '198.51.100.20',
-    userIdentity: type === 'Root' ? { type, principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT } : { type, principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/${eventID}`, accountId: ACCOUNT, userName: eventID },
+    userIdentity:
+      type === 'Root'
+        ? { type, principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT }
+        : { type, principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/${eventID}`, accountId: ACCOUNT, userName: eventID },
     responseElements: { PasswordUpdated: 'Success' },
     recipientAccountId: ACCOUNT,
   };

@@ -22,20 +22,41 @@ describeMoto('contract: snapshot root credentials', () => {
       await iam.send(new CreateUserCommand({ UserName }));
       for (let d = 0; d < devicesEach; d++) {
         const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${UserName}-mfa-${d}` }));
-        await iam.send(new EnableMFADeviceCommand({ UserName, SerialNumber: device.VirtualMFADevice!.SerialNumber!, AuthenticationCode1: '123456', AuthenticationCode2: '654321' }));
+        await iam.send(
+          new EnableMFADeviceCommand({
+            UserName,
+            SerialNumber: device.VirtualMFADevice!.SerialNumber!,
+            AuthenticationCode1: '123456',
+            AuthenticationCode2: '654321',
+          }),
+        );
       }
     }
   }
 
   beforeEach(() => moto.reset());
 
-  it('standalone: GetAccountSummary and the assigned virtual MFA devices; IAM users\' devices are not taken for root\'s', async () => {
+  it("standalone: GetAccountSummary and the assigned virtual MFA devices; IAM users' devices are not taken for root's", async () => {
     await usersWithVirtualMfa(3, 1);
-    const out = await snapshotRootCredentials(workflowState(ACCOUNT), { clients: moto.aws.target(), responder: moto.aws.target(), useAssumeRoot: false, region: 'us-east-1', clock });
+    const out = await snapshotRootCredentials(workflowState(ACCOUNT), {
+      clients: moto.aws.target(),
+      responder: moto.aws.target(),
+      useAssumeRoot: false,
+      region: 'us-east-1',
+      clock,
+    });
 
     expect(out).toMatchObject({ method: 'account-summary', accountId: ACCOUNT, ownSessionAccessKeyId: null });
     // moto cannot give root keys or MFA (no root user): the summary's zeros and keys are read as AWS sends them.
-    expect(out.root).toEqual({ accessKeysPresent: false, accessKeys: null, signingCertificatesPresent: false, signingCertificates: null, mfaEnabled: false, mfaDevices: [], passwordPresent: null });
+    expect(out.root).toEqual({
+      accessKeysPresent: false,
+      accessKeys: null,
+      signingCertificatesPresent: false,
+      signingCertificates: null,
+      mfaEnabled: false,
+      mfaDevices: [],
+      passwordPresent: null,
+    });
     const [list] = sentNamed('ListVirtualMFADevicesCommand');
     expect(list!.input).toEqual({ AssignmentStatus: 'Assigned' });
     const devices = (list!.output!['VirtualMFADevices'] as { User?: { Arn?: string } }[]).map((d) => d.User?.Arn);
@@ -46,7 +67,13 @@ describeMoto('contract: snapshot root credentials', () => {
   it('standalone: follows every ListVirtualMFADevices page (104 devices: 100, then 4)', async () => {
     await usersWithVirtualMfa(13, 8);
     const from = sent.length;
-    await snapshotRootCredentials(workflowState(ACCOUNT), { clients: moto.aws.target(), responder: moto.aws.target(), useAssumeRoot: false, region: 'us-east-1', clock });
+    await snapshotRootCredentials(workflowState(ACCOUNT), {
+      clients: moto.aws.target(),
+      responder: moto.aws.target(),
+      useAssumeRoot: false,
+      region: 'us-east-1',
+      clock,
+    });
     const pages = sent.slice(from).filter((s) => s.command === 'ListVirtualMFADevicesCommand');
     expect(pages[0]!.output).toMatchObject({ IsTruncated: true, Marker: expect.any(String) });
     expect(pages[1]?.input).toMatchObject({ AssignmentStatus: 'Assigned', Marker: pages[0]!.output!['Marker'] });
@@ -80,7 +107,11 @@ describeMoto('contract: snapshot root credentials', () => {
       expect(out.root.mfaDevices).toEqual([{ SerialNumber: root.mfaSerials[0], kind: 'virtual' }]);
       expect(out.root.passwordPresent).toBe(true);
       const [assume] = sentNamed('AssumeRootCommand').slice(-1);
-      expect(assume!.input).toEqual({ TargetPrincipal: member, TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' }, DurationSeconds: 900 });
+      expect(assume!.input).toEqual({
+        TargetPrincipal: member,
+        TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' },
+        DurationSeconds: 900,
+      });
       // The step itself never names a user under AssumeRoot (the stand-in's name is added on the way to moto).
       expect(sent.filter((s) => s.to === 'moto-root-stand-in').every((s) => s.input['UserName'] === undefined)).toBe(true);
       expect(await store.isOwnSession(member, out.ownSessionAccessKeyId!)).toBe(true);
@@ -89,7 +120,13 @@ describeMoto('contract: snapshot root credentials', () => {
 
     it('a root without a password: passwordPresent false (GetLoginProfile answers NoSuchEntityException)', async () => {
       await moto.aws.seedRoot(member, { accessKeys: 0, password: false });
-      const out = await snapshotRootCredentials(workflowState(member), { clients: moto.aws.target(member), responder: moto.aws.target(), useAssumeRoot: true, region: 'us-east-1', clock });
+      const out = await snapshotRootCredentials(workflowState(member), {
+        clients: moto.aws.target(member),
+        responder: moto.aws.target(),
+        useAssumeRoot: true,
+        region: 'us-east-1',
+        clock,
+      });
       expect(out.root.passwordPresent).toBe(false);
     });
   });

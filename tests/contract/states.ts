@@ -53,17 +53,21 @@ export function humanTask(task: TaskSpec): HumanTask {
 
 // ---------------------------------------------------------------- Map items, as the ASL builds them
 
-const ASL = JSON.parse(readFileSync(join(PROJECT_ROOT, 'statemachines/root-compromise-response.asl.json'), 'utf8')) as { States: Record<string, { ItemSelector?: unknown }> };
+const ASL = JSON.parse(readFileSync(join(PROJECT_ROOT, 'statemachines/root-compromise-response.asl.json'), 'utf8')) as {
+  States: Record<string, { ItemSelector?: unknown }>;
+};
 /** Both Maps (the gate and the human tasks) build their items with this (tests/statemachines holds them equal). */
 const ITEM_SELECTOR = ASL.States['Run Human Tasks']!.ItemSelector;
 
 /** A JSONPath of the ItemSelector: `$$.Map.Item.Value` or a plain `$.a.b`; a missing path is States.Runtime on AWS, so it throws here. */
 function resolve(path: string, state: unknown, item: unknown): unknown {
   if (path === '$$.Map.Item.Value') return item;
-  if (!/^\$(\.[A-Za-z0-9_]+)+$/.test(path)) throw new Error(`states.ts cannot evaluate the ItemSelector's ${path}: teach resolve() that path`);
+  if (!/^\$(\.[A-Za-z0-9_]+)+$/.test(path))
+    throw new Error(`states.ts cannot evaluate the ItemSelector's ${path}: teach resolve() that path`);
   let value = state;
   for (const key of path.split('.').slice(1)) {
-    if (typeof value !== 'object' || value === null || !(key in value)) throw new Error(`The ItemSelector's ${path} is missing from the state (States.Runtime on AWS)`);
+    if (typeof value !== 'object' || value === null || !(key in value))
+      throw new Error(`The ItemSelector's ${path} is missing from the state (States.Runtime on AWS)`);
     value = (value as Record<string, unknown>)[key];
   }
   return value;
@@ -72,7 +76,11 @@ function resolve(path: string, state: unknown, item: unknown): unknown {
 function select(template: unknown, state: unknown, item: unknown): unknown {
   if (Array.isArray(template)) return template.map((t) => select(t, state, item));
   if (typeof template !== 'object' || template === null) return template;
-  return Object.fromEntries(Object.entries(template).map(([key, value]) => (key.endsWith('.$') ? [key.slice(0, -2), resolve(String(value), state, item)] : [key, select(value, state, item)])));
+  return Object.fromEntries(
+    Object.entries(template).map(([key, value]) =>
+      key.endsWith('.$') ? [key.slice(0, -2), resolve(String(value), state, item)] : [key, select(value, state, item)],
+    ),
+  );
 }
 
 /**
@@ -82,7 +90,15 @@ function select(template: unknown, state: unknown, item: unknown): unknown {
  */
 export function taskItem(accountId: string, task: TaskSpec): TaskItemState {
   const ref = taskRef(humanTask(task));
-  const afterAssess = workflowState(accountId, { assessment: { Payload: assessmentSummary({ severity: 'critical', counts: { findings: 0, remediations: 0, tasks: 1 }, plan: { askWasItYou: false, gate: [], tasks: [ref] } }) } });
+  const afterAssess = workflowState(accountId, {
+    assessment: {
+      Payload: assessmentSummary({
+        severity: 'critical',
+        counts: { findings: 0, remediations: 0, tasks: 1 },
+        plan: { askWasItYou: false, gate: [], tasks: [ref] },
+      }),
+    },
+  });
   return TaskItemStateSchema.parse(select(ITEM_SELECTOR, afterAssess, ref));
 }
 

@@ -34,10 +34,21 @@ describeMoto('contract: incident and approval stores', () => {
     const { incidentId: _, ...rest } = workflowState(accountId);
     return { ...(rest as Omit<ExecutionInput, 'incidentId'>), incidentId };
   };
-  const event = (key: string, size = 0): IncidentEvent => ({ key, eventId: key, eventName: `ConsoleLogin${'x'.repeat(size)}`, eventTime: '2024-03-04T10:00:00Z', severity: 'critical', startsIncident: true, sourceIPAddress: '198.51.100.7', receivedAt: '2024-03-04T10:03:00Z' });
+  const event = (key: string, size = 0): IncidentEvent => ({
+    key,
+    eventId: key,
+    eventName: `ConsoleLogin${'x'.repeat(size)}`,
+    eventTime: '2024-03-04T10:00:00Z',
+    severity: 'critical',
+    startsIncident: true,
+    sourceIPAddress: '198.51.100.7',
+    receivedAt: '2024-03-04T10:03:00Z',
+  });
 
   it('one open incident per account: racing opens agree (a cancelled transaction is "attached"), a redelivery is a duplicate', async () => {
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => incidents.openOrAttach(input('111122223333', `inc-${i}`), event(`e-${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => incidents.openOrAttach(input('111122223333', `inc-${i}`), event(`e-${i}`))),
+    );
     const opened = results.filter((r) => r.outcome === 'opened');
     expect(opened).toHaveLength(1);
     const winner = opened[0]!.marker.incidentId;
@@ -49,8 +60,15 @@ describeMoto('contract: incident and approval stores', () => {
 
   it('progress is recorded on the open marker only; closing twice is harmless; the next event opens a new incident', async () => {
     await incidents.openOrAttach(input('111122223333', 'inc-a'), event('a'));
-    await incidents.recordProgress('111122223333', 'inc-a', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:inc-a', alertedAt: '2024-03-04T10:04:00Z' });
-    expect(await incidents.openIncident('111122223333')).toMatchObject({ incidentId: 'inc-a', executionArn: expect.stringContaining(':inc-a'), alertedAt: '2024-03-04T10:04:00Z' });
+    await incidents.recordProgress('111122223333', 'inc-a', {
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:inc-a',
+      alertedAt: '2024-03-04T10:04:00Z',
+    });
+    expect(await incidents.openIncident('111122223333')).toMatchObject({
+      incidentId: 'inc-a',
+      executionArn: expect.stringContaining(':inc-a'),
+      alertedAt: '2024-03-04T10:04:00Z',
+    });
     await incidents.recordProgress('111122223333', 'inc-other', { alertedAt: 'never' }); // condition fails: not that incident
     expect((await incidents.openIncident('111122223333'))!.alertedAt).toBe('2024-03-04T10:04:00Z');
     await incidents.close('111122223333', 'inc-a', 'resolved', '2024-03-04T12:00:00Z');
@@ -62,7 +80,8 @@ describeMoto('contract: incident and approval stores', () => {
 
   it("an incident's events past DynamoDB's 1 MB page: every page read", async () => {
     await incidents.openOrAttach(input('111122223333', 'inc-big'), event('first'));
-    for (let i = 0; i < 280; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => incidents.attach('inc-big', event(`burst-${i + j}`, 4000))));
+    for (let i = 0; i < 280; i += 20)
+      await Promise.all(Array.from({ length: 20 }, (_, j) => incidents.attach('inc-big', event(`burst-${i + j}`, 4000))));
     const sentNow = watchSent();
     const events = await incidents.events('inc-big');
     expect(events).toHaveLength(281);
@@ -78,28 +97,50 @@ describeMoto('contract: incident and approval stores', () => {
     expect(await ownSessions.isOwnSession('210987654321', 'ASIASOMEONEELSE00001')).toBe(false);
     await pipeline.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:00:00Z'));
     await pipeline.recordCanary('210987654321', 'eu-west-1', new Date('2024-03-04T10:10:00Z'));
-    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '210987654321', region: 'eu-west-1', receivedAt: '2024-03-04T10:10:00.000Z' }]);
+    expect(await pipeline.canaryArrivals()).toEqual([
+      { accountId: '210987654321', region: 'eu-west-1', receivedAt: '2024-03-04T10:10:00.000Z' },
+    ]);
     await pipeline.savePipelineHealth({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
     expect(await pipeline.pipelineHealth()).toEqual({ firstCheckAt: '2024-03-04T09:00:00.000Z', digest: 'abc' });
   });
 
   it('approvals: created once, ten racing decisions, exactly one wins; two-person quorum; a TOTP step works once', async () => {
     const id = newApprovalId();
-    const record = { incidentId: 'inc', accountId: '111122223333', taskId: 't', taskKind: 'console', title: 'T', token: 'tok', createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z' };
+    const record = {
+      incidentId: 'inc',
+      accountId: '111122223333',
+      taskId: 't',
+      taskKind: 'console',
+      title: 'T',
+      token: 'tok',
+      createdAt: '2024-03-04T10:00:00Z',
+      expiresAt: '2024-03-04T11:00:00Z',
+    };
     await approvals.create(id, record);
-    await expect(approvals.create(id, record)).rejects.toMatchObject({ name: 'ApprovalStoreError', message: expect.stringContaining('ConditionalCheckFailedException') });
+    await expect(approvals.create(id, record)).rejects.toMatchObject({
+      name: 'ApprovalStoreError',
+      message: expect.stringContaining('ConditionalCheckFailedException'),
+    });
     const now = new Date('2024-03-04T10:30:00Z');
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => approvals.decide(id, 'approved', { decidedBy: `r${i}@example.com`, via: 'test' }, now)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => approvals.decide(id, 'approved', { decidedBy: `r${i}@example.com`, via: 'test' }, now)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).name] : [])))).toEqual(new Set(['ApprovalAlreadyDecidedError']));
+    expect(new Set(results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).name] : [])))).toEqual(
+      new Set(['ApprovalAlreadyDecidedError']),
+    );
 
     const two = newApprovalId();
     await approvals.create(two, { ...record, requiredApprovals: 2 });
     expect((await approvals.decide(two, 'approved', { decidedBy: 'alice@example.com', via: 'test' }, now)).complete).toBe(false);
-    await expect(approvals.decide(two, 'approved', { decidedBy: 'alice@example.com', via: 'test' }, now)).rejects.toMatchObject({ name: 'ApprovalAlreadyDecidedError' });
+    await expect(approvals.decide(two, 'approved', { decidedBy: 'alice@example.com', via: 'test' }, now)).rejects.toMatchObject({
+      name: 'ApprovalAlreadyDecidedError',
+    });
     expect((await approvals.decide(two, 'approved', { decidedBy: 'bob@example.com', via: 'test' }, now)).complete).toBe(true);
 
-    expect(await Promise.all([approvals.useTotpStep('alice@example.com', 100), approvals.useTotpStep('alice@example.com', 100)])).toEqual(expect.arrayContaining([true, false]));
+    expect(await Promise.all([approvals.useTotpStep('alice@example.com', 100), approvals.useTotpStep('alice@example.com', 100)])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
     expect(await approvals.useTotpStep('alice@example.com', 99)).toBe(false);
     for (let i = 0; i < 10; i++) await approvals.recordResponderFailure('mallory@example.com', now);
     expect(await approvals.responderLocked('mallory@example.com', now)).toBe(true);

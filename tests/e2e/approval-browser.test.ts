@@ -34,66 +34,100 @@ const broker = new TaskTokenBroker();
 const sns = new SimulatedSns();
 const alice = enroll('alice@responders.example', 'Alice').responder;
 /** The task as the assessment's plan.json holds it (the Map item carries its id and kind). */
-const TASK = { id: 'change-root-password', kind: 'console' as const, title: 'Change the root password', why: ['Whoever used root may know the password.'], steps: ['Sign in as root.', 'Update the console password.'], verification: 'A root PasswordUpdated event.' };
-const plan = { read: async (path: string) => (path === 'plan.json' ? Buffer.from(JSON.stringify({ askWasItYou: false, gate: [], tasks: [TASK] })) : Promise.reject(new Error(`no ${path}`))) };
+const TASK = {
+  id: 'change-root-password',
+  kind: 'console' as const,
+  title: 'Change the root password',
+  why: ['Whoever used root may know the password.'],
+  steps: ['Sign in as root.', 'Update the console password.'],
+  verification: 'A root PasswordUpdated event.',
+};
+const plan = {
+  read: async (path: string) =>
+    path === 'plan.json'
+      ? Buffer.from(JSON.stringify({ askWasItYou: false, gate: [], tasks: [TASK] }))
+      : Promise.reject(new Error(`no ${path}`)),
+};
 
 describeBrowser('approval page in a real browser', () => {
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package (apt-get install chromium)`);
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const approvals = loadHandler(deployedFunctions().get('approvals')!);
-  server = await startApprovalServer((event) => inLocalContext(context, () => approvals(event)) as never);
-  const sfn = {
-    send: async (command: unknown) => {
-      // The approvals bundle sends its own copy of the SDK's commands: told apart by class name.
-      if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
-      if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand')) broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
-      return {};
-    },
-  };
-  context = {
-    env: { ...DRILL_ENV, APPROVALS_BASE_URL: server.baseUrl },
-    dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient,
-    sns: sns as unknown as SNSClient,
-    sfn: sfn as unknown as SFNClient,
-    objectReader: () => plan,
-    responders: { find: async (e) => (e === alice.email ? alice : undefined) },
-  };
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-}, 60_000);
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package (apt-get install chromium)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const approvals = loadHandler(deployedFunctions().get('approvals')!);
+    server = await startApprovalServer((event) => inLocalContext(context, () => approvals(event)) as never);
+    const sfn = {
+      send: async (command: unknown) => {
+        // The approvals bundle sends its own copy of the SDK's commands: told apart by class name.
+        if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand'))
+          broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
+        if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand'))
+          broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
+        return {};
+      },
+    };
+    context = {
+      env: { ...DRILL_ENV, APPROVALS_BASE_URL: server.baseUrl },
+      dynamodb: new SimulatedDynamoDb() as unknown as DynamoDBDocumentClient,
+      sns: sns as unknown as SNSClient,
+      sfn: sfn as unknown as SFNClient,
+      objectReader: () => plan,
+      responders: { find: async (e) => (e === alice.email ? alice : undefined) },
+    };
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 
-it('a responder approves in the browser with a TOTP code, and the waiting task resumes', async () => {
-  const token = broker.newToken();
-  const waiting = broker.wait(token);
-  const request: ApprovalRequest = {
-    token,
-    input: { incidentId: '210987654321-20261129T000000Z-abc', accountId: '210987654321', severity: 'critical', task: { id: TASK.id, kind: TASK.kind }, waitSeconds: 600, reminders: 0, maxReminders: 1 },
-  };
-  await inLocalContext(context, () => loadHandler(deployedFunctions().get('requestApproval')!)(request));
-  const link = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];
+  it('a responder approves in the browser with a TOTP code, and the waiting task resumes', async () => {
+    const token = broker.newToken();
+    const waiting = broker.wait(token);
+    const request: ApprovalRequest = {
+      token,
+      input: {
+        incidentId: '210987654321-20261129T000000Z-abc',
+        accountId: '210987654321',
+        severity: 'critical',
+        task: { id: TASK.id, kind: TASK.kind },
+        waitSeconds: 600,
+        reminders: 0,
+        maxReminders: 1,
+      },
+    };
+    await inLocalContext(context, () => loadHandler(deployedFunctions().get('requestApproval')!)(request));
+    const link = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];
 
-  const page = await browser.newPage();
-  await page.goto(link);
-  expect(await page.locator('h1').textContent()).toBe('Change the root password');
-  expect(await page.locator('ol li').allTextContents()).toEqual(['Sign in as root.', 'Update the console password.']);
-  await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
-  await page.fill('input[name=email]', alice.email);
-  await page.fill('input[name=code]', currentCode(alice, new Date()));
-  await page.fill('input[name=comment]', 'changed it just now');
-  await page.click('button[value=approve]');
-  await page.waitForSelector('h1');
-  expect(await page.locator('h1').textContent()).toBe('Approved');
-  await page.screenshot({ path: join(ARTIFACTS, 'approval-decided.png'), fullPage: true });
+    const page = await browser.newPage();
+    await page.goto(link);
+    expect(await page.locator('h1').textContent()).toBe('Change the root password');
+    expect(await page.locator('ol li').allTextContents()).toEqual(['Sign in as root.', 'Update the console password.']);
+    await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
+    await page.fill('input[name=email]', alice.email);
+    await page.fill('input[name=code]', currentCode(alice, new Date()));
+    await page.fill('input[name=comment]', 'changed it just now');
+    await page.click('button[value=approve]');
+    await page.waitForSelector('h1');
+    expect(await page.locator('h1').textContent()).toBe('Approved');
+    await page.screenshot({ path: join(ARTIFACTS, 'approval-decided.png'), fullPage: true });
 
-  await expect(waiting).resolves.toMatchObject({ decision: 'approved', decidedBy: alice.email, comment: 'changed it just now' });
-  // The same link again: decided, nothing more happens.
-  await page.goto(link);
-  expect(await page.locator('h1').textContent()).toBe('Already decided');
-  await page.close();
-}, 60_000);
+    await expect(waiting).resolves.toMatchObject({ decision: 'approved', decidedBy: alice.email, comment: 'changed it just now' });
+    // The same link again: decided, nothing more happens.
+    await page.goto(link);
+    expect(await page.locator('h1').textContent()).toBe('Already decided');
+    await page.close();
+  }, 60_000);
 });

@@ -15,7 +15,18 @@ describeBrowser('the HTML incident report in a real browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
   }, 60_000);
   afterAll(async () => browser?.close());
 
@@ -30,7 +41,16 @@ describeBrowser('the HTML incident report in a real browser', () => {
     const open = await page.locator('#do-now > ul').first().locator('li').allTextContents();
     expect(open).toEqual(report.openItems);
     expect(open.some((o) => /^Change the root password: overdue$/.test(o))).toBe(true);
-    expect(await page.locator('#flow li.visited').allTextContents()).toEqual(['Snapshot Root Credentials', 'Contain And Collect Evidence', 'Assess Incident', 'Notify Responders', 'Confirmation Needed?', 'Run Human Tasks', 'Verify Incident', 'Write Incident Report']);
+    expect(await page.locator('#flow li.visited').allTextContents()).toEqual([
+      'Snapshot Root Credentials',
+      'Contain And Collect Evidence',
+      'Assess Incident',
+      'Notify Responders',
+      'Confirmation Needed?',
+      'Run Human Tasks',
+      'Verify Incident',
+      'Write Incident Report',
+    ]);
     await page.screenshot({ path: join(ARTIFACTS, 'incident-report.png'), fullPage: false });
     await page.close();
   }, 60_000);

@@ -39,7 +39,16 @@ const CLIENT_OF: Record<string, string | undefined> = {
 
 /** The @aws-sdk/client-* packages with code in each function's bundle. */
 function clientsInBundles(): Map<string, string[]> {
-  const result = buildSync({ ...esbuildOptions, entryPoints: functions.map((f) => f.modulePath), outbase: '.', outdir: mkdtempSync(join(tmpdir(), 'bundle-contents-')), absWorkingDir: PROJECT_ROOT, metafile: true, write: false, logLevel: 'silent' } as never);
+  const result = buildSync({
+    ...esbuildOptions,
+    entryPoints: functions.map((f) => f.modulePath),
+    outbase: '.',
+    outdir: mkdtempSync(join(tmpdir(), 'bundle-contents-')),
+    absWorkingDir: PROJECT_ROOT,
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  } as never);
   const byEntry = new Map<string, string[]>();
   for (const output of Object.values(result.metafile!.outputs)) {
     const packages = new Set<string>();
@@ -56,7 +65,8 @@ function clientsInBundles(): Map<string, string[]> {
 function clientsNamedBy(modulePath: string): string[] {
   const source = readFileSync(join(PROJECT_ROOT, modulePath), 'utf8');
   const modules = [...source.matchAll(/from '#shared\/clients\/([a-z0-9-]+)'/g)].map((m) => m[1]!);
-  for (const m of modules) if (!(m in CLIENT_OF)) throw new Error(`${modulePath} imports #shared/clients/${m}: add its SDK client to CLIENT_OF`);
+  for (const m of modules)
+    if (!(m in CLIENT_OF)) throw new Error(`${modulePath} imports #shared/clients/${m}: add its SDK client to CLIENT_OF`);
   return [...new Set(modules.map((m) => CLIENT_OF[m]).filter((c): c is string => c !== undefined))].sort();
 }
 
@@ -106,6 +116,8 @@ describe('the bundled pipeline check names every service it calls', () => {
       () => handler({}),
     );
     expect(check).toMatchObject({ accounts: 3, forwarders: 6, unreadable: [] });
-    expect(new Set(aws.calls.map((c) => c.command))).toEqual(new Set(['ListAccountsCommand', 'ListRegionsCommand', 'AssumeRoleCommand', 'ListRulesCommand']));
+    expect(new Set(aws.calls.map((c) => c.command))).toEqual(
+      new Set(['ListAccountsCommand', 'ListRegionsCommand', 'AssumeRoleCommand', 'ListRulesCommand']),
+    );
   });
 });

@@ -37,7 +37,14 @@ describe('the bundles the drill runs are the bundles that deploy', () => {
 
   it('builds into .build/bundles, minified, with keepNames', () => {
     expect(dir).toBe(bundleDir(PROJECT_ROOT));
-    expect(esbuildOptions).toMatchObject({ minify: true, keepNames: true, bundle: true, format: 'cjs', platform: 'node', target: 'node24' });
+    expect(esbuildOptions).toMatchObject({
+      minify: true,
+      keepNames: true,
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node24',
+    });
   });
 });
 
@@ -47,7 +54,9 @@ function bundledErrorClasses(options: Record<string, unknown>): Record<string, n
   buildSync({ ...options, entryPoints: [join(PROJECT_ROOT, 'functions/shared/errors.ts')], outfile: out, logLevel: 'silent' } as never);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(out) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(mod).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error)) as never;
+  return Object.fromEntries(
+    Object.entries(mod).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error),
+  ) as never;
 }
 
 /** One instance of a class, whatever its constructor wants (names do not depend on the arguments). */
@@ -72,7 +81,11 @@ describe('error names survive the build', () => {
     const names = new Set<string>();
     const visit = (states: Record<string, AslState>) => {
       for (const state of Object.values(states)) {
-        for (const rule of [...((state['Retry'] as { ErrorEquals: string[] }[] | undefined) ?? []), ...((state['Catch'] as { ErrorEquals: string[] }[] | undefined) ?? [])]) rule.ErrorEquals.forEach((n) => names.add(n));
+        for (const rule of [
+          ...((state['Retry'] as { ErrorEquals: string[] }[] | undefined) ?? []),
+          ...((state['Catch'] as { ErrorEquals: string[] }[] | undefined) ?? []),
+        ])
+          rule.ErrorEquals.forEach((n) => names.add(n));
         for (const branch of (state['Branches'] as { States: Record<string, AslState> }[] | undefined) ?? []) visit(branch.States);
         const processor = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, AslState> } | undefined;
         if (processor) visit(processor.States);
@@ -89,7 +102,10 @@ describe('error names survive the build', () => {
       expect(classes[name]).toBeDefined();
       // keepNames writes the class name into the bundle as a string: some Task's bundle (or the
       // approvals function, which fails a task token with it) can throw it under that name.
-      const carriers = functions.filter((f) => (bundledTasks.has(f.key) || f.key === 'approvals') && readFileSync(bundlePath(dir, f.modulePath), 'utf8').includes(`"${name}"`));
+      const carriers = functions.filter(
+        (f) =>
+          (bundledTasks.has(f.key) || f.key === 'approvals') && readFileSync(bundlePath(dir, f.modulePath), 'utf8').includes(`"${name}"`),
+      );
       expect({ name, carriers: carriers.length > 0 }).toEqual({ name, carriers: true });
     }
   });
@@ -97,7 +113,9 @@ describe('error names survive the build', () => {
   it('bundled handlers throw their typed errors under their own names', async () => {
     const context = { env: { ...DRILL_ENV } };
     const assess = loadHandler(deployedFunctions().get('assessIncident')!);
-    await expect(inLocalContext(context, () => assess({ not: 'a workflow state' }))).rejects.toMatchObject({ name: 'InvalidStepInputError' });
+    await expect(inLocalContext(context, () => assess({ not: 'a workflow state' }))).rejects.toMatchObject({
+      name: 'InvalidStepInputError',
+    });
     const intake = loadHandler(deployedFunctions().get('intake')!);
     await expect(inLocalContext(context, () => intake('not an event'))).rejects.toMatchObject({ name: 'InvalidEventError' });
   });

@@ -42,7 +42,12 @@ function setup() {
     sns: new SNSClient({ region: 'us-east-1' }),
     clock: fixedClock('2024-03-04T10:30:00Z'),
     log: memoryLog(),
-    config: { stateMachineArn: MACHINE, alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts', knownSources: knownSources([]), settings: { approvalWaitSeconds: 3600, maxReminders: 3 } },
+    config: {
+      stateMachineArn: MACHINE,
+      alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts',
+      knownSources: knownSources([]),
+      settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+    },
   };
   return { deps, store, started };
 }
@@ -79,7 +84,10 @@ describe('duplicates and bursts', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
         const { deps, store, started } = setup();
         const events = burst('111122223333', 1000);
-        const shuffled = fc.sample(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), { seed, numRuns: 1 })[0]!;
+        const shuffled = fc.sample(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), {
+          seed,
+          numRuns: 1,
+        })[0]!;
         const redelivered = [...shuffled, ...shuffled.slice(0, 50)];
         const outcomes = await deliver(redelivered, deps, 20);
         expect(started.size).toBe(1);

@@ -25,7 +25,8 @@ interface Report {
   timeline: { at: string; state: string; event: string }[];
 }
 
-const top = (e: DrillExecution) => e.events.filter((x) => x.type === 'StateEntered' && x.index === undefined && x.state).map((x) => x.state);
+const top = (e: DrillExecution) =>
+  e.events.filter((x) => x.type === 'StateEntered' && x.index === undefined && x.state).map((x) => x.state);
 const out = () => mkdtempSync(join(tmpdir(), 'drill-'));
 const reportOf = (r: DrillResult) => JSON.parse(readFileSync(join(r.outDir, 'report.json'), 'utf8')) as Report;
 
@@ -35,7 +36,8 @@ function pageEventIds(dir: string): Set<string> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (/page-\d+\.json$/.test(entry.name)) for (const r of JSON.parse(readFileSync(p, 'utf8')) as { eventID: string }[]) ids.add(r.eventID);
+      else if (/page-\d+\.json$/.test(entry.name))
+        for (const r of JSON.parse(readFileSync(p, 'utf8')) as { eventID: string }[]) ids.add(r.eventID);
     }
   };
   walk(join(dir, 'evidence', 'cloudtrail'));
@@ -49,7 +51,17 @@ describe('drill: unknown-ip-no-mfa', () => {
   });
 
   it('runs the whole state machine to its end, with every approval given', () => {
-    expect(result.intake.map((i) => i.outcome)).toEqual(['ignored', 'ignored', 'ignored', 'opened', ...Array(7).fill('attached'), 'ignored', 'attached', 'attached', 'attached']);
+    expect(result.intake.map((i) => i.outcome)).toEqual([
+      'ignored',
+      'ignored',
+      'ignored',
+      'opened',
+      ...Array(7).fill('attached'),
+      'ignored',
+      'attached',
+      'attached',
+      'attached',
+    ]);
     expect(result.executions).toHaveLength(1);
     const [execution] = result.executions;
     expect(execution!.status).toBe('SUCCEEDED');
@@ -68,7 +80,16 @@ describe('drill: unknown-ip-no-mfa', () => {
     ]);
     const tasks = outputOf(execution!).humanTasks!;
     expect(tasks.filter((t) => t.kind === 'console')).toHaveLength(7);
-    expect(tasks.filter((t) => t.kind === 'remediation').map((t) => t.taskId).sort()).toEqual(['quarantine-iam-user-tracy-stone', 'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1', 'restore-alternate-contact-security']);
+    expect(
+      tasks
+        .filter((t) => t.kind === 'remediation')
+        .map((t) => t.taskId)
+        .sort(),
+    ).toEqual([
+      'quarantine-iam-user-tracy-stone',
+      'restart-trail-acme-cloudtrail-eu-west-1-eu-west-1',
+      'restore-alternate-contact-security',
+    ]);
     expect(tasks.every((t) => t.status === 'done' && t.decision?.decidedBy === 'alice@responders.example')).toBe(true);
   });
 
@@ -90,7 +111,10 @@ describe('drill: unknown-ip-no-mfa', () => {
       /^Root MFA is off$/,
       /^Root has access keys$/,
     ]) {
-      expect({ expected: String(expected), found: titles.some((t) => expected.test(t)) }).toEqual({ expected: String(expected), found: true });
+      expect({ expected: String(expected), found: titles.some((t) => expected.test(t)) }).toEqual({
+        expected: String(expected),
+        found: true,
+      });
     }
     const inEvidence = pageEventIds(result.outDir);
     const cloudTrailIds = report.findings.flatMap((f) => f.evidence).filter((id) => /^[0-9a-f]{8}-/.test(id));
@@ -121,7 +145,9 @@ describe('drill: unknown-ip-no-mfa', () => {
     // Every task done and verified (the simulated responders did the console work; the remediations ran).
     expect(report.status).toBe('resolved');
     expect(report.openItems).toEqual([]);
-    expect(report.humanTasks.filter((t) => t.id.startsWith('quarantine') || t.id.startsWith('restore') || t.id.startsWith('restart'))).toEqual([
+    expect(
+      report.humanTasks.filter((t) => t.id.startsWith('quarantine') || t.id.startsWith('restore') || t.id.startsWith('restart')),
+    ).toEqual([
       expect.objectContaining({ status: 'done', verified: true }),
       expect.objectContaining({ status: 'done', verified: true }),
       expect.objectContaining({ status: 'done', verified: true }),
@@ -138,19 +164,30 @@ describe('drill: unknown-ip-no-mfa', () => {
   it('sends no task token in any message, and one approval link per task', () => {
     const mail = JSON.stringify(result.outbox);
     expect(mail).not.toContain('drill-token-');
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body))).toHaveLength(10);
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN).map((m) => m.subject)).toEqual(['[root-responder] CRITICAL: root activity in account 210987654321']);
+    expect(
+      result.outbox.filter((m) => m.topicArn === DRILL_ENV.RESPONDERS_TOPIC_ARN && /\/approvals\/[A-Za-z0-9_-]{43}/.test(m.body)),
+    ).toHaveLength(10);
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN).map((m) => m.subject)).toEqual([
+      '[root-responder] CRITICAL: root activity in account 210987654321',
+    ]);
   });
 
   it('never exceeded 2 LookupEvents calls per second in any region, and changed nothing in the account', () => {
     const byRegion = new Map<string, number[]>();
-    for (const c of result.aws.calls.filter((c) => c.command === 'LookupEventsCommand')) byRegion.set(c.region, [...(byRegion.get(c.region) ?? []), c.at]);
+    for (const c of result.aws.calls.filter((c) => c.command === 'LookupEventsCommand'))
+      byRegion.set(c.region, [...(byRegion.get(c.region) ?? []), c.at]);
     expect([...byRegion.keys()].sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);
-    for (const starts of byRegion.values()) for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2);
+    for (const starts of byRegion.values())
+      for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2);
     expect(result.aws.calls.filter((c) => c.error === 'ThrottlingException')).toEqual([]);
     // The tool's own changes: exactly the approved remediations, each once (standalone account: root
     // credentials themselves are the responders' console work).
-    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+    expect(
+      result.aws.changes
+        .filter((c) => !c.change.startsWith('console:'))
+        .map((c) => `${c.change} ${c.target}`)
+        .sort(),
+    ).toEqual([
       'access-key-inactive AKIASWJJJ66ZZZII4IYY',
       'delete-login-profile tracy_stone',
       'put-alternate-contact SECURITY',
@@ -234,7 +271,9 @@ describe('drill: other paths', () => {
     const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'all', out: out() });
     const [execution] = result.executions;
     expect(execution!.status).toBe('SUCCEEDED');
-    expect(top(execution!)).toEqual(expect.arrayContaining(['Ask Whether The Sign-In Was Expected', 'Was It You?', 'Write Incident Report']));
+    expect(top(execution!)).toEqual(
+      expect.arrayContaining(['Ask Whether The Sign-In Was Expected', 'Was It You?', 'Write Incident Report']),
+    );
     expect(top(execution!)).not.toContain('Run Human Tasks');
     expect(reportOf(result).status).toBe('expected-use');
   });
@@ -248,15 +287,31 @@ describe('drill: other paths', () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
     const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'snapshotRootCredentials');
     expect(assume).toHaveLength(1);
-    expect(assume[0]).toMatchObject({ accountId: '999988887777', input: { TargetPrincipal: '444455556666', TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' }, DurationSeconds: 900 } });
-    const rootReads = result.aws.calls.filter((c) => c.principal === 'root-session:IAMAuditRootUserCredentials' && c.caller === 'snapshotRootCredentials');
-    expect(rootReads.map((c) => c.command).sort()).toEqual(['GetLoginProfileCommand', 'ListAccessKeysCommand', 'ListMFADevicesCommand', 'ListSigningCertificatesCommand']);
+    expect(assume[0]).toMatchObject({
+      accountId: '999988887777',
+      input: {
+        TargetPrincipal: '444455556666',
+        TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' },
+        DurationSeconds: 900,
+      },
+    });
+    const rootReads = result.aws.calls.filter(
+      (c) => c.principal === 'root-session:IAMAuditRootUserCredentials' && c.caller === 'snapshotRootCredentials',
+    );
+    expect(rootReads.map((c) => c.command).sort()).toEqual([
+      'GetLoginProfileCommand',
+      'ListAccessKeysCommand',
+      'ListMFADevicesCommand',
+      'ListSigningCertificatesCommand',
+    ]);
     expect(rootReads.every((c) => c.error === undefined && !('UserName' in (c.input as object)))).toBe(true);
     const findings = reportOf(result).findings;
     expect(findings.map((f) => f.id)).toEqual(expect.arrayContaining(['root-access-keys-present']));
     expect(findings.map((f) => f.id)).not.toContain('root-mfa-off');
     // The hardware key is expected; the virtual device nobody registered is a critical finding.
-    expect(findings.filter((f) => f.category === 'mfa-change').map((f) => f.title)).toEqual(['Root MFA device arn:aws:iam::444455556666:mfa/backup is not one of the expected devices']);
+    expect(findings.filter((f) => f.category === 'mfa-change').map((f) => f.title)).toEqual([
+      'Root MFA device arn:aws:iam::444455556666:mfa/backup is not one of the expected devices',
+    ]);
     expect(reportOf(result).remediations.map((r) => r.action)).toContain('attach-deny-root-scp');
   });
 
@@ -265,7 +320,12 @@ describe('drill: other paths', () => {
     const member = result.aws.world.accounts['444455556666']!;
     expect(member.root.accessKeys).toEqual([]);
     expect(member.root.signingCertificates).toEqual([]);
-    expect(result.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+    expect(
+      result.aws.changes
+        .filter((c) => !c.change.startsWith('console:'))
+        .map((c) => `${c.change} ${c.target}`)
+        .sort(),
+    ).toEqual([
       'deactivate-root-mfa-device arn:aws:iam::444455556666:mfa/backup',
       'delete-root-access-key AKIAMEMBERROOTKEY001',
       'delete-root-password 444455556666',
@@ -277,11 +337,18 @@ describe('drill: other paths', () => {
       ['delete-root-access-key', 'done'],
       ['delete-root-signing-certificate', 'done'],
     ]);
-    expect(report.timeline.some((t) => t.state === 'Contain Root Credentials' && /^last root credential deleted [\d.]+ s after intake received the event/.test(t.event))).toBe(true);
+    expect(
+      report.timeline.some(
+        (t) =>
+          t.state === 'Contain Root Credentials' && /^last root credential deleted [\d.]+ s after intake received the event/.test(t.event),
+      ),
+    ).toBe(true);
     expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
     // Reads under the audit policy, deletes under the delete policy (containment, then each approved
     // root remediation: the unexpected MFA device and the root password).
-    const sessions = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand').map((c) => `${c.caller} ${(c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()}`);
+    const sessions = result.aws.calls
+      .filter((c) => c.command === 'AssumeRootCommand')
+      .map((c) => `${c.caller} ${(c.input as { TaskPolicyArn: { arn: string } }).TaskPolicyArn.arn.split('/').pop()}`);
     expect(sessions.sort()).toEqual([
       'collectEvidence IAMAuditRootUserCredentials',
       'containRootCredentials IAMDeleteRootUserCredentials',
@@ -302,7 +369,9 @@ describe('drill: other paths', () => {
     expect(report.actions.find((a) => a.action === 'delete-root-access-key')!.status).toBe('skipped');
     expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')).toMatchObject({ status: 'done', verified: true });
     expect(report.humanTasks.find((t) => t.id === 'change-root-password')).toMatchObject({ status: 'done', verified: true });
-    const verifiedAt = result.aws.calls.filter((c) => c.caller === 'verifyHumanTask' && c.command === 'GetAccountSummaryCommand').map((c) => c.at);
+    const verifiedAt = result.aws.calls
+      .filter((c) => c.caller === 'verifyHumanTask' && c.command === 'GetAccountSummaryCommand')
+      .map((c) => c.at);
     expect(verifiedAt.length).toBeGreaterThan(0);
     expect(result.aws.world.accounts['999988887777']!.root.accessKeys).toEqual([]);
     expect(report.status).toBe('resolved');
@@ -315,9 +384,11 @@ describe('drill: other paths', () => {
     const report = reportOf(result);
     expect(report.humanTasks.find((t) => t.id === 'delete-root-access-keys')!.status).toBe('overdue');
     const reminder = result.outbox.find((m) => m.subject.startsWith('[root-responder] Reminder: Delete the root access keys'));
-    expect(reminder?.body).toMatch(/^Reminder 1 of 3: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/);
+    expect(reminder?.body).toMatch(
+      /^Reminder 1 of 3: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/,
+    );
     expect(report.status).toBe('open');
-  });;
+  });
 
   it('sign-in-failures-only: no incident opens', async () => {
     const result = await runDrill({ scenario: 'sign-in-failures-only', approve: 'all', out: out() });
@@ -337,8 +408,19 @@ describe('drill: organization (root in two members and the management account at
   };
 
   it('opens one incident and one execution per account, each with its own report folder', () => {
-    expect(result.intake.map((i) => `${i.outcome} ${i.incidentId?.slice(0, 12)}`)).toEqual(['opened 444455556666', 'opened 555566667777', 'attached 555566667777', 'attached 555566667777', 'attached 555566667777', 'opened 999988887777']);
-    expect(result.executions.map((e) => `${e.name.slice(0, 12)} ${e.status}`).sort()).toEqual(['444455556666 SUCCEEDED', '555566667777 SUCCEEDED', '999988887777 SUCCEEDED']);
+    expect(result.intake.map((i) => `${i.outcome} ${i.incidentId?.slice(0, 12)}`)).toEqual([
+      'opened 444455556666',
+      'opened 555566667777',
+      'attached 555566667777',
+      'attached 555566667777',
+      'attached 555566667777',
+      'opened 999988887777',
+    ]);
+    expect(result.executions.map((e) => `${e.name.slice(0, 12)} ${e.status}`).sort()).toEqual([
+      '444455556666 SUCCEEDED',
+      '555566667777 SUCCEEDED',
+      '999988887777 SUCCEEDED',
+    ]);
     expect(result.reports.map((r) => r.dir).sort()).toEqual(result.executions.map((e) => join(result.outDir, e.name)).sort());
     for (const accountId of ['444455556666', '555566667777', '999988887777']) {
       const { dir, report } = reportIn(accountId);
@@ -348,36 +430,72 @@ describe('drill: organization (root in two members and the management account at
   });
 
   it('contains both members through AssumeRoot: every root key and certificate deleted once, in its own account', () => {
-    const deletions = result.aws.changes.filter((c) => c.change.startsWith('delete-root-access-key') || c.change.startsWith('delete-root-signing-certificate')).map((c) => `${c.accountId} ${c.target}`);
-    expect(deletions.sort()).toEqual(['444455556666 AKIAMEMBERROOTKEY001', '444455556666 MEMBERCERT000000000000000001', '555566667777 AKIADATAROOTKEY00001', '555566667777 AKIADATAROOTKEY00002']);
+    const deletions = result.aws.changes
+      .filter((c) => c.change.startsWith('delete-root-access-key') || c.change.startsWith('delete-root-signing-certificate'))
+      .map((c) => `${c.accountId} ${c.target}`);
+    expect(deletions.sort()).toEqual([
+      '444455556666 AKIAMEMBERROOTKEY001',
+      '444455556666 MEMBERCERT000000000000000001',
+      '555566667777 AKIADATAROOTKEY00001',
+      '555566667777 AKIADATAROOTKEY00002',
+    ]);
     expect(result.aws.world.accounts['444455556666']!.root.accessKeys).toEqual([]);
     expect(result.aws.world.accounts['555566667777']!.root.accessKeys).toEqual([]);
-    const targets = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'containRootCredentials').map((c) => (c.input as { TargetPrincipal: string }).TargetPrincipal);
+    const targets = result.aws.calls
+      .filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'containRootCredentials')
+      .map((c) => (c.input as { TargetPrincipal: string }).TargetPrincipal);
     expect(targets.sort()).toEqual(['444455556666', '555566667777']);
     for (const accountId of ['444455556666', '555566667777']) {
       const { report } = reportIn(accountId);
-      expect(report.actions.filter((a) => a.action === 'delete-root-access-key').map((a) => a.status)).toEqual(expect.arrayContaining(['done']));
+      expect(report.actions.filter((a) => a.action === 'delete-root-access-key').map((a) => a.status)).toEqual(
+        expect.arrayContaining(['done']),
+      );
       expect(report.humanTasks.map((t) => t.id)).not.toContain('delete-root-access-keys');
     }
   });
 
   it("restores the second member's contact and trail through its remediation role, and reads members only through their read role", () => {
-    const remediations = result.aws.changes.filter((c) => c.accountId === '555566667777' && !c.change.startsWith('console:') && !c.change.startsWith('delete-root-'));
-    expect(remediations.map((c) => `${c.change} ${c.target}`).sort()).toEqual(['put-alternate-contact SECURITY', 'start-logging acme-cloudtrail-eu-west-1']);
+    const remediations = result.aws.changes.filter(
+      (c) => c.accountId === '555566667777' && !c.change.startsWith('console:') && !c.change.startsWith('delete-root-'),
+    );
+    expect(remediations.map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+      'put-alternate-contact SECURITY',
+      'start-logging acme-cloudtrail-eu-west-1',
+    ]);
     const writes = result.aws.calls.filter((c) => c.command === 'PutAlternateContactCommand' || c.command === 'StartLoggingCommand');
-    expect(writes.map((c) => `${c.caller} ${c.principal} ${c.accountId}`)).toEqual(['runApprovedAction role:root-responder-remediate 555566667777', 'runApprovedAction role:root-responder-remediate 555566667777']);
+    expect(writes.map((c) => `${c.caller} ${c.principal} ${c.accountId}`)).toEqual([
+      'runApprovedAction role:root-responder-remediate 555566667777',
+      'runApprovedAction role:root-responder-remediate 555566667777',
+    ]);
     // Outside AssumeRoot sessions, nothing in a member account is done by anything but its two roles.
     const inMembers = result.aws.calls.filter((c) => c.accountId !== '999988887777' && !c.principal.startsWith('root-session'));
     expect(new Set(inMembers.map((c) => c.principal))).toEqual(new Set(['role:root-responder-read', 'role:root-responder-remediate']));
   });
 
   it('every account and region sent its canary through intake, so the pipeline check finds nothing silent', () => {
-    expect(result.pipeline).toEqual({ checkedAt: expect.any(String), accounts: 3, forwarders: 4, silent: [], uncovered: [], unreadable: [], brokenRules: [], alerted: false });
+    expect(result.pipeline).toEqual({
+      checkedAt: expect.any(String),
+      accounts: 3,
+      forwarders: 4,
+      silent: [],
+      uncovered: [],
+      unreadable: [],
+      brokenRules: [],
+      alerted: false,
+    });
   });
 
   it('a forwarding rule removed from one member region is noticed: its canary is missing, the responders are alerted', async () => {
-    const broken = await runDrill({ scenario: 'organization', approve: 'all', brokenForwarding: [{ accountId: '555566667777', region: 'eu-west-1' }], out: out() });
-    expect(broken.pipeline).toMatchObject({ silent: [{ accountId: '555566667777', region: 'eu-west-1', lastArrival: null }], alerted: 'problems' });
+    const broken = await runDrill({
+      scenario: 'organization',
+      approve: 'all',
+      brokenForwarding: [{ accountId: '555566667777', region: 'eu-west-1' }],
+      out: out(),
+    });
+    expect(broken.pipeline).toMatchObject({
+      silent: [{ accountId: '555566667777', region: 'eu-west-1', lastArrival: null }],
+      alerted: 'problems',
+    });
     const alert = broken.outbox.find((m) => m.topicArn === DRILL_ENV.ALERT_TOPIC_ARN && m.subject.includes('Event forwarding'));
     expect(alert?.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 broken rule(s), 0 uncovered region(s), 0 unreadable');
     expect(alert?.body).toContain('- 555566667777 eu-west-1: no canary has arrived yet');
@@ -385,7 +503,11 @@ describe('drill: organization (root in two members and the management account at
 
   it("handles the management account's root as human tasks, verified by API, and says root there can switch the responder off", () => {
     const { dir, report } = reportIn('999988887777');
-    expect(result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && (c.input as { TargetPrincipal: string }).TargetPrincipal === '999988887777')).toEqual([]);
+    expect(
+      result.aws.calls.filter(
+        (c) => c.command === 'AssumeRootCommand' && (c.input as { TargetPrincipal: string }).TargetPrincipal === '999988887777',
+      ),
+    ).toEqual([]);
     expect(report.actions.find((a) => a.action === 'delete-root-access-key')!.status).toBe('skipped');
     expect(report.humanTasks.find((t) => t.id === 'change-root-password')).toMatchObject({ status: 'done', verified: true });
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('root can switch it off');
@@ -395,19 +517,36 @@ describe('drill: organization (root in two members and the management account at
   it("keeps each account's evidence to its own account", () => {
     for (const accountId of ['444455556666', '555566667777', '999988887777']) {
       const { dir } = reportIn(accountId);
-      const pages = readdirSync(join(dir, 'evidence', 'cloudtrail'), { recursive: true }).map(String).filter((f) => /page-\d+\.json$/.test(f));
+      const pages = readdirSync(join(dir, 'evidence', 'cloudtrail'), { recursive: true })
+        .map(String)
+        .filter((f) => /page-\d+\.json$/.test(f));
       expect(pages.length).toBeGreaterThan(0);
-      const events = pages.flatMap((f) => JSON.parse(readFileSync(join(dir, 'evidence', 'cloudtrail', f), 'utf8')) as { recipientAccountId?: string; userIdentity?: { accountId?: string } }[]);
+      const events = pages.flatMap(
+        (f) =>
+          JSON.parse(readFileSync(join(dir, 'evidence', 'cloudtrail', f), 'utf8')) as {
+            recipientAccountId?: string;
+            userIdentity?: { accountId?: string };
+          }[],
+      );
       expect(new Set(events.map((e) => e.recipientAccountId ?? e.userIdentity?.accountId))).toEqual(new Set([accountId]));
     }
   });
 });
 
 describe('drill: faults while containing (counted inside the simulated account)', () => {
-  const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
+  const toolChanges = (r: DrillResult) =>
+    r.aws.changes
+      .filter((c) => !c.change.startsWith('console:'))
+      .map((c) => `${c.change} ${c.target}`)
+      .sort();
 
   it('AssumeRoot refused: nothing is deleted, nothing is reported deleted, a person is asked, the workflow completes', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'AssumeRootCommand', error: 'AccessDenied', times: Infinity }] });
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: out(),
+      faults: [{ command: 'AssumeRootCommand', error: 'AccessDenied', times: Infinity }],
+    });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     // AssumeRoot refused everywhere: no root credential changes (the remediations on root fail too).
     expect(toolChanges(result)).toEqual([]);
@@ -419,9 +558,20 @@ describe('drill: faults while containing (counted inside the simulated account)'
   });
 
   it('DeleteAccessKey throttled: each credential is deleted exactly once and reported done', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'DeleteAccessKeyCommand', error: 'ThrottlingException', times: 2 }] });
-    expect(toolChanges(result).filter((c) => c.startsWith('delete-root-access-key') || c.startsWith('delete-root-signing'))).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate MEMBERCERT000000000000000001']);
-    const done = reportOf(result).actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done').map((a) => a.target).sort();
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: out(),
+      faults: [{ command: 'DeleteAccessKeyCommand', error: 'ThrottlingException', times: 2 }],
+    });
+    expect(toolChanges(result).filter((c) => c.startsWith('delete-root-access-key') || c.startsWith('delete-root-signing'))).toEqual([
+      'delete-root-access-key AKIAMEMBERROOTKEY001',
+      'delete-root-signing-certificate MEMBERCERT000000000000000001',
+    ]);
+    const done = reportOf(result)
+      .actions.filter((a) => a.action.startsWith('delete-root-') && a.status === 'done')
+      .map((a) => a.target)
+      .sort();
     expect(done).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
   });
 });
@@ -448,7 +598,11 @@ describe('drill: approvals over HTTP', () => {
 });
 
 describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)", () => {
-  const toolChanges = (r: DrillResult) => r.aws.changes.filter((c) => !c.change.startsWith('console:')).map((c) => `${c.change} ${c.target}`).sort();
+  const toolChanges = (r: DrillResult) =>
+    r.aws.changes
+      .filter((c) => !c.change.startsWith('console:'))
+      .map((c) => `${c.change} ${c.target}`)
+      .sort();
 
   it('quarantines an attacker user that has no console password: done and verified (IAM answers NoSuchEntityException)', async () => {
     const result = await runDrill({
@@ -460,11 +614,16 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     });
     const report = reportOf(result);
     expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')).toMatchObject({ status: 'done', verified: true });
-    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand').map((c) => c.error)).toEqual(['NoSuchEntityException']);
-    expect(toolChanges(result).filter((c) => c.includes('tracy_stone') || c.includes('AKIASWJJJ66ZZZII4IYY'))).toEqual(['access-key-inactive AKIASWJJJ66ZZZII4IYY', 'put-user-policy tracy_stone/root-responder-quarantine']);
+    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand').map((c) => c.error)).toEqual([
+      'NoSuchEntityException',
+    ]);
+    expect(toolChanges(result).filter((c) => c.includes('tracy_stone') || c.includes('AKIASWJJJ66ZZZII4IYY'))).toEqual([
+      'access-key-inactive AKIASWJJJ66ZZZII4IYY',
+      'put-user-policy tracy_stone/root-responder-quarantine',
+    ]);
   });
 
-  it("member-account whose root has no password: the AssumeRoot snapshot says so, and containment still deletes the key", async () => {
+  it('member-account whose root has no password: the AssumeRoot snapshot says so, and containment still deletes the key', async () => {
     const result = await runDrill({
       scenario: 'member-account',
       approve: 'all',
@@ -481,9 +640,16 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
   });
 
   it('member-account with GetPrimaryEmail refused: the evidence keeps the member as DescribeAccount and ListParents show it', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out(), faults: [{ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: Infinity }] });
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: out(),
+      faults: [{ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: Infinity }],
+    });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    const organization = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'account', 'organization.json'), 'utf8')) as { memberAccount: Record<string, unknown> | null };
+    const organization = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'account', 'organization.json'), 'utf8')) as {
+      memberAccount: Record<string, unknown> | null;
+    };
     expect(organization.memberAccount).toMatchObject({ status: 'ACTIVE', parents: ['ou-ab12-workloads'], primaryEmail: null });
     expect(organization.memberAccount!['email']).toEqual(expect.any(String));
     const evidence = evidenceCollectionOf(outputOf(result.executions[0]!).containAndCollect!.Payload.evidence)!;
@@ -493,7 +659,9 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
   it('member-without-root-access (trusted access for IAM off): containment skipped, and the report says how to enable centralized root access', async () => {
     const result = await runDrill({ scenario: 'member-without-root-access', approve: 'all', out: out() });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    expect(result.aws.calls.filter((c) => c.command === 'ListOrganizationsFeaturesCommand').map((c) => c.error)).toEqual(expect.arrayContaining(['ServiceAccessNotEnabledException']));
+    expect(result.aws.calls.filter((c) => c.command === 'ListOrganizationsFeaturesCommand').map((c) => c.error)).toEqual(
+      expect.arrayContaining(['ServiceAccessNotEnabledException']),
+    );
     expect(outputOf(result.executions[0]!).containAndCollect!.Payload.containment.status).toBe('skipped');
     const report = reportOf(result);
     const off = report.findings.filter((f) => f.id === 'centralized-root-access-off');
@@ -510,11 +678,16 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
       out: out(),
       world: (w) => {
         // Serial numbers that list before root's "root-account-mfa-device".
-        w.accounts['135792468013']!.userVirtualMfaDevices = Array.from({ length: 249 }, (_, i) => ({ SerialNumber: `arn:aws:iam::135792468013:mfa/developer-${String(i).padStart(3, '0')}`, UserName: `developer-${i}` }));
+        w.accounts['135792468013']!.userVirtualMfaDevices = Array.from({ length: 249 }, (_, i) => ({
+          SerialNumber: `arn:aws:iam::135792468013:mfa/developer-${String(i).padStart(3, '0')}`,
+          UserName: `developer-${i}`,
+        }));
       },
     });
     const snapshot = rootSnapshotOf(outputOf(result.executions[0]!).snapshot)!;
     expect(snapshot.root.mfaDevices.map((d) => d.SerialNumber)).toEqual(['arn:aws:iam::135792468013:mfa/root-account-mfa-device']);
-    expect(result.aws.calls.filter((c) => c.command === 'ListVirtualMFADevicesCommand' && c.caller === 'snapshotRootCredentials')).toHaveLength(3);
+    expect(
+      result.aws.calls.filter((c) => c.command === 'ListVirtualMFADevicesCommand' && c.caller === 'snapshotRootCredentials'),
+    ).toHaveLength(3);
   });
 });

@@ -15,7 +15,11 @@ import { handleApprovalRequest } from '#functions/approvals/http';
  * a mocked client cannot show what a conditional write does when two requests meet.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => { listen(port: number, host: string, cb: () => void): void; close(cb?: () => void): void; address(): { port: number } };
+const dynalite = require('dynalite') as (options: { createTableMs: number }) => {
+  listen(port: number, host: string, cb: () => void): void;
+  close(cb?: () => void): void;
+  address(): { port: number };
+};
 
 const sfnMock = mockClient(SFNClient);
 const server = dynalite({ createTableMs: 0 });
@@ -25,7 +29,11 @@ const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsecret-task-token-value';
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${server.address().port}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await client.send(
     new CreateTableCommand({
       TableName: 'approvals',
@@ -53,16 +61,32 @@ beforeEach(() => {
 
 async function approval(required = 1): Promise<string> {
   const id = newApprovalId();
-  await approvals.create(id, { incidentId: 'inc', accountId: '111122223333', taskId: 't', taskKind: 'console', title: 'T', token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z', requiredApprovals: required });
+  await approvals.create(id, {
+    incidentId: 'inc',
+    accountId: '111122223333',
+    taskId: 't',
+    taskKind: 'console',
+    title: 'T',
+    token: TOKEN,
+    createdAt: '2024-03-04T10:00:00Z',
+    expiresAt: '2024-03-04T11:00:00Z',
+    requiredApprovals: required,
+  });
   return id;
 }
 
 describe('approvals on a DynamoDB-protocol server', () => {
   it('ten decisions at once: exactly one wins, the workflow hears once', async () => {
     const id = await approval();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => decide({ id, outcome: 'approved', decidedBy: `r${i}@example.com`, via: 'test' }, { approvals, sfn: new SFNClient({}), clock })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        decide({ id, outcome: 'approved', decidedBy: `r${i}@example.com`, via: 'test' }, { approvals, sfn: new SFNClient({}), clock }),
+      ),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name))).toEqual(new Set(['ApprovalAlreadyDecidedError']));
+    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name))).toEqual(
+      new Set(['ApprovalAlreadyDecidedError']),
+    );
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect((await approvals.get(id))!.status).toBe('approved');
   });
@@ -89,8 +113,20 @@ describe('approvals on a DynamoDB-protocol server', () => {
     clock.set('2024-03-04T12:00:00Z');
     const alice = enroll('alice@example.com', 'Alice').responder;
     const res = await handleApprovalRequest(
-      { pathParameters: { id }, requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } }, headers: {} } as unknown as APIGatewayProxyEventV2,
-      { approvals, sfn: new SFNClient({}), responders: { find: async () => alice }, origin: 'http://127.0.0.1', clock, totpClock: clock, log: memoryLog() },
+      {
+        pathParameters: { id },
+        requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } },
+        headers: {},
+      } as unknown as APIGatewayProxyEventV2,
+      {
+        approvals,
+        sfn: new SFNClient({}),
+        responders: { find: async () => alice },
+        origin: 'http://127.0.0.1',
+        clock,
+        totpClock: clock,
+        log: memoryLog(),
+      },
     );
     expect(res.statusCode).toBe(410);
     expect(await approvals.get(id)).toBeDefined();

@@ -29,7 +29,12 @@ describe('transient faults at 10%, 30% and 50% of every AWS call', () => {
     for (const rate of RATES) {
       it(`${scenario} at ${rate * 100}%: handled, nothing done twice, nothing claimed that did not happen (seeds ${SEEDS.join(', ')})`, async () => {
         for (const seed of SEEDS) {
-          const result = await runDrill({ scenario, approve: 'all', out: mkdtempSync(join(tmpdir(), 'faults-')), randomFaults: { rate, seed } });
+          const result = await runDrill({
+            scenario,
+            approve: 'all',
+            out: mkdtempSync(join(tmpdir(), 'faults-')),
+            randomFaults: { rate, seed },
+          });
           expect(result.executions).toHaveLength(1);
           check(result);
         }
@@ -38,7 +43,12 @@ describe('transient faults at 10%, 30% and 50% of every AWS call', () => {
   }
 
   it('at 10% the member-account drill still removes the root credentials (with retries)', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: mkdtempSync(join(tmpdir(), 'faults-')), randomFaults: { rate: 0.1, seed: 42 } });
+    const result = await runDrill({
+      scenario: 'member-account',
+      approve: 'all',
+      out: mkdtempSync(join(tmpdir(), 'faults-')),
+      randomFaults: { rate: 0.1, seed: 42 },
+    });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(result.aws.world.accounts['444455556666']!.root.accessKeys).toEqual([]);
   });
@@ -64,7 +74,10 @@ describe('the state machine recovers from a crashed step', () => {
     });
     expect(calls).toBe(2);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    const deletions = result.aws.changes.filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate').map((c) => c.target).sort();
+    const deletions = result.aws.changes
+      .filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate')
+      .map((c) => c.target)
+      .sort();
     expect(deletions).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
     const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as Report;
     expect(report.actions.filter((a) => a.action.startsWith('delete-root-')).map((a) => a.status)).toEqual(['done', 'done']);
@@ -84,13 +97,19 @@ describe('permanent refusals on chosen operations', () => {
     });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(result.aws.changes.filter((c) => c.change === 'put-user-policy' || c.change === 'access-key-inactive')).toEqual([]);
-    const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as { status: string; openItems: string[]; humanTasks: { id: string; status: string }[] };
+    const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as {
+      status: string;
+      openItems: string[];
+      humanTasks: { id: string; status: string }[];
+    };
     expect(report.status).toBe('open');
     expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')!.status).toBe('open');
     expect(report.openItems.find((o) => o.startsWith('Approve: Quarantine IAM user tracy_stone'))).toMatch(
       /approved, but the remediation did not run \(failed\): AccessDeniedError: iam:PutUserPolicy was refused: .*Allow that action .*or do this step by hand/,
     );
-    const unavailable = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'review.json'), 'utf8')) as { unavailable: { what: string; error: string }[] };
+    const unavailable = JSON.parse(readFileSync(join(result.outDir, 'evidence', 'review.json'), 'utf8')) as {
+      unavailable: { what: string; error: string }[];
+    };
     expect(unavailable.unavailable.map((u) => u.what)).toContain('BILLING alternate contact');
   });
 });
@@ -99,7 +118,10 @@ describe('AccessDenied on every operation a scenario uses, one at a time (the fu
   // The richest standalone scenario, and the organization-only operations of a member account.
   const SAMPLE: [string, string[] | 'all'][] = [
     ['unknown-ip-no-mfa', 'all'],
-    ['member-account', ['AssumeRoleCommand', 'AssumeRootCommand', 'ListOrganizationsFeaturesCommand', 'ListAccountsCommand', 'DeleteAccessKeyCommand']],
+    [
+      'member-account',
+      ['AssumeRoleCommand', 'AssumeRootCommand', 'ListOrganizationsFeaturesCommand', 'ListAccountsCommand', 'DeleteAccessKeyCommand'],
+    ],
   ];
   for (const [scenario, chosen] of SAMPLE) {
     it(`${scenario}: each refusal is handled, named in the report with what to do instead, and nothing is claimed`, async () => {
@@ -107,8 +129,16 @@ describe('AccessDenied on every operation a scenario uses, one at a time (the fu
       const commands = chosen === 'all' ? commandsOf(clean) : chosen;
       expect(commands.length).toBeGreaterThan(4);
       for (const command of commands) {
-        const result = await runDrill({ scenario, approve: 'all', out: mkdtempSync(join(tmpdir(), 'denied-')), faults: [{ command, error: 'AccessDenied', times: Infinity }] });
-        expect({ command, refused: result.aws.calls.some((c) => c.command === command && c.error === 'AccessDenied') }).toEqual({ command, refused: true });
+        const result = await runDrill({
+          scenario,
+          approve: 'all',
+          out: mkdtempSync(join(tmpdir(), 'denied-')),
+          faults: [{ command, error: 'AccessDenied', times: Infinity }],
+        });
+        expect({ command, refused: result.aws.calls.some((c) => c.command === command && c.error === 'AccessDenied') }).toEqual({
+          command,
+          refused: true,
+        });
         expectHandled(result);
         expectNothingDoubledOrClaimed(result);
         expectRefusalReported(result, command);
@@ -137,11 +167,16 @@ describe('the state machine recovers from a hung step', () => {
           : deployed,
     });
     expect(calls).toBe(2);
-    const contain = result.executions[0]!.events.filter((e) => e.state === 'Contain Root Credentials').map((e) => `${e.type}${e.error ? ` ${e.error}` : ''}`);
+    const contain = result.executions[0]!.events.filter((e) => e.state === 'Contain Root Credentials').map(
+      (e) => `${e.type}${e.error ? ` ${e.error}` : ''}`,
+    );
     // Timed out, retried (the Retry on States.Timeout of this idempotent step), then finished.
     expect(contain).toEqual(['StateEntered', 'StateFailed States.Timeout', 'StateRetried', 'StateExited']);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    const deletions = result.aws.changes.filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate').map((c) => c.target).sort();
+    const deletions = result.aws.changes
+      .filter((c) => c.change === 'delete-root-access-key' || c.change === 'delete-root-signing-certificate')
+      .map((c) => c.target)
+      .sort();
     expect(deletions).toEqual(['AKIAMEMBERROOTKEY001', 'MEMBERCERT000000000000000001']);
     const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as Report;
     expect(report.actions.filter((a) => a.action.startsWith('delete-root-')).map((a) => a.status)).toEqual(['done', 'done']);

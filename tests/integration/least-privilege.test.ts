@@ -58,14 +58,24 @@ describe('least privilege, from what the handlers actually call', () => {
 
   it('the member roles the organization templates deploy allow every call made under them', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { build } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as { build: (t: unknown, stage: string) => { roles: { Resources: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const template = JSON.parse(readFileSync(join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as unknown;
+    const { build } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as {
+      build: (t: unknown, stage: string) => { roles: { Resources: Record<string, any> } };
+    }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const template = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as unknown;
     const roles = build(template, 'test').roles.Resources;
     const granted = (logicalId: string) => new Set(roles[logicalId].Properties.Policies[0].PolicyDocument.Statement[0].Action as string[]);
     expect([...byMemberRole.keys()].sort()).toEqual(['role:root-responder-read', 'role:root-responder-remediate']);
-    for (const [principal, logicalId] of [['role:root-responder-read', 'ReadRole'], ['role:root-responder-remediate', 'WriteRole']] as const) {
+    for (const [principal, logicalId] of [
+      ['role:root-responder-read', 'ReadRole'],
+      ['role:root-responder-remediate', 'WriteRole'],
+    ] as const) {
       const allowed = granted(logicalId);
-      expect({ principal, notGranted: [...byMemberRole.get(principal)!].filter((a) => !allowed.has(a)).sort() }).toEqual({ principal, notGranted: [] });
+      expect({ principal, notGranted: [...byMemberRole.get(principal)!].filter((a) => !allowed.has(a)).sort() }).toEqual({
+        principal,
+        notGranted: [],
+      });
     }
   });
 });

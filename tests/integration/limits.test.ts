@@ -39,7 +39,12 @@ describe('AWS limits hold in every bundled scenario', () => {
         subjects.add(input.Subject ?? '');
         return out;
       } catch (error) {
-        refused.push({ service: 'sns', ...context, error: `${(error as Error).name}: ${(error as Error).message}`, detail: JSON.stringify(input.Subject) });
+        refused.push({
+          service: 'sns',
+          ...context,
+          error: `${(error as Error).name}: ${(error as Error).message}`,
+          detail: JSON.stringify(input.Subject),
+        });
         throw error;
       }
     });
@@ -48,7 +53,13 @@ describe('AWS limits hold in every bundled scenario', () => {
       try {
         return await sendDdb.call(this, command);
       } catch (error) {
-        if ((error as Error).name === 'ValidationException') refused.push({ service: 'dynamodb', ...context, error: `${(error as Error).name}: ${(error as Error).message}`, detail: (command as object).constructor.name });
+        if ((error as Error).name === 'ValidationException')
+          refused.push({
+            service: 'dynamodb',
+            ...context,
+            error: `${(error as Error).name}: ${(error as Error).message}`,
+            detail: (command as object).constructor.name,
+          });
         throw error;
       }
     });
@@ -60,7 +71,10 @@ describe('AWS limits hold in every bundled scenario', () => {
     }
   }, 240_000);
 
-  afterAll(() => { jest.restoreAllMocks(); if (process.env['LIMITS_DEBUG']) require('node:fs').writeFileSync('/tmp/limits-subjects.txt', [...subjects].join('\n')); });
+  afterAll(() => {
+    jest.restoreAllMocks();
+    if (process.env['LIMITS_DEBUG']) require('node:fs').writeFileSync('/tmp/limits-subjects.txt', [...subjects].join('\n'));
+  });
 
   it('refuses no Publish and no write', () => {
     expect(published).toBeGreaterThan(0);
@@ -98,7 +112,12 @@ describe('a burst of root events grows no item toward the 400 KB limit', () => {
       sns: new SNSClient({ region: 'us-east-1' }),
       clock: fixedClock('2024-03-04T10:30:00Z'),
       log: memoryLog(),
-      config: { stateMachineArn: 'arn:aws:states:us-east-1:999988887777:stateMachine:m', alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts', knownSources: knownSources([]), settings: { approvalWaitSeconds: 3600, maxReminders: 3 } },
+      config: {
+        stateMachineArn: 'arn:aws:states:us-east-1:999988887777:stateMachine:m',
+        alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts',
+        knownSources: knownSources([]),
+        settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+      },
     };
     const base = Date.parse('2024-03-04T10:05:00Z');
     for (let i = 0; i < n; i += 20) {

@@ -35,7 +35,12 @@ function scenarioFile(): string {
         { accountId: MANAGEMENT, name: 'management', root: {} },
       ],
       // Each member's sign-in is rebased on its own, spread over the last few minutes.
-      sources: MEMBERS.map((accountId, i) => ({ file: LOGIN, fromAccountId: '123456789012', account: accountId, endMinutesAgo: 2 + (i % 5) })),
+      sources: MEMBERS.map((accountId, i) => ({
+        file: LOGIN,
+        fromAccountId: '123456789012',
+        account: accountId,
+        endMinutesAgo: 2 + (i % 5),
+      })),
     }),
   );
   return file;
@@ -48,7 +53,12 @@ describe('organization at scale: 50 member accounts at once', () => {
   }, 60_000);
 
   it('opens 50 incidents and runs 50 executions, one per account, all to their end', () => {
-    expect(result.intake.filter((i) => i.outcome === 'opened').map((i) => i.incidentId!.slice(0, 12)).sort()).toEqual(MEMBERS);
+    expect(
+      result.intake
+        .filter((i) => i.outcome === 'opened')
+        .map((i) => i.incidentId!.slice(0, 12))
+        .sort(),
+    ).toEqual(MEMBERS);
     expect(result.executions).toHaveLength(50);
     expect(new Set(result.executions.map((e) => e.name.slice(0, 12))).size).toBe(50);
     expect(result.executions.filter((e) => e.status !== 'SUCCEEDED')).toEqual([]);
@@ -58,18 +68,22 @@ describe('organization at scale: 50 member accounts at once', () => {
   it("deletes each member's root key exactly once, through an AssumeRoot session for that member", () => {
     const deleted = result.aws.changes.filter((c) => c.change === 'delete-root-access-key').map((c) => `${c.accountId} ${c.target}`);
     expect(deleted.sort()).toEqual(MEMBERS.map((id) => `${id} AKIAROOT${id}`));
-    const sessions = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'containRootCredentials').map((c) => (c.input as { TargetPrincipal: string }).TargetPrincipal);
+    const sessions = result.aws.calls
+      .filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'containRootCredentials')
+      .map((c) => (c.input as { TargetPrincipal: string }).TargetPrincipal);
     expect(sessions.sort()).toEqual(MEMBERS);
   });
 
   it('keeps every account and region at 2 LookupEvents calls per second while 50 collections run at once, with no throttling', () => {
     const lookups = result.aws.calls.filter((c) => c.command === 'LookupEventsCommand');
     const byAccountRegion = new Map<string, number[]>();
-    for (const c of lookups) byAccountRegion.set(`${c.accountId} ${c.region}`, [...(byAccountRegion.get(`${c.accountId} ${c.region}`) ?? []), c.at]);
+    for (const c of lookups)
+      byAccountRegion.set(`${c.accountId} ${c.region}`, [...(byAccountRegion.get(`${c.accountId} ${c.region}`) ?? []), c.at]);
     // 50 members x 2 regions, looked up by evidence, verification and the password check.
     expect(byAccountRegion.size).toBe(100);
     let busiest = 0;
-    for (const starts of byAccountRegion.values()) for (const t of starts) busiest = Math.max(busiest, starts.filter((u) => u >= t && u < t + 1000).length);
+    for (const starts of byAccountRegion.values())
+      for (const t of starts) busiest = Math.max(busiest, starts.filter((u) => u >= t && u < t + 1000).length);
     expect(busiest).toBe(2);
     expect(result.aws.calls.filter((c) => c.error === 'ThrottlingException')).toEqual([]);
   });

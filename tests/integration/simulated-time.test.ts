@@ -29,7 +29,11 @@ describe('the drill on simulated time', () => {
   }, 60_000);
 
   it('runs with the production settings of config/example.json', () => {
-    expect({ reminder: DRILL_ENV.REMINDER_INTERVAL_SECONDS, reminders: DRILL_ENV.MAX_REMINDERS, expiry: DRILL_ENV.APPROVAL_EXPIRY_HOURS }).toEqual({ reminder: '3600', reminders: '3', expiry: '24' });
+    expect({
+      reminder: DRILL_ENV.REMINDER_INTERVAL_SECONDS,
+      reminders: DRILL_ENV.MAX_REMINDERS,
+      expiry: DRILL_ENV.APPROVAL_EXPIRY_HOURS,
+    }).toEqual({ reminder: '3600', reminders: '3', expiry: '24' });
   });
 
   it('responders who answer after 45 minutes, after the first reminder, and never', () => {
@@ -63,11 +67,16 @@ describe('the drill on simulated time', () => {
 
   it('the same scenario and start give the same run: events, emails and report', async () => {
     const again = await runDrill({ scenario: 'slow-responders', approve: 'all', now: NOW, out: out() });
-    const timeline = (r: DrillResult) => r.executions[0]!.events.map((e) => `${e.timestamp - NOW.getTime()} ${e.type} ${e.state ?? ''} ${e.index ?? ''}`);
+    const timeline = (r: DrillResult) =>
+      r.executions[0]!.events.map((e) => `${e.timestamp - NOW.getTime()} ${e.type} ${e.state ?? ''} ${e.index ?? ''}`);
     expect(timeline(again)).toEqual(timeline(slow));
     const mail = (r: DrillResult) => r.outbox.map((m) => `${m.at} ${m.topicArn} ${m.subject}`);
     expect(mail(again)).toEqual(mail(slow));
-    const strip = (r: DrillResult) => readFileSync(join(r.outDir, 'report.json'), 'utf8').split(r.outDir).join('<out>').replace(/\/approvals\/[A-Za-z0-9_-]{43}/g, '/approvals/<id>');
+    const strip = (r: DrillResult) =>
+      readFileSync(join(r.outDir, 'report.json'), 'utf8')
+        .split(r.outDir)
+        .join('<out>')
+        .replace(/\/approvals\/[A-Za-z0-9_-]{43}/g, '/approvals/<id>');
     expect(strip(again)).toEqual(strip(slow));
   }, 60_000);
 });
@@ -104,30 +113,50 @@ describe('AWS limits in the local Step Functions', () => {
 
   it('an EventBridge event over 256 KB never reaches intake (RequestTooLargeException); the others do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'big-event-'));
-    const published = JSON.parse(readFileSync(join(__dirname, '../../scenarios/data/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'), 'utf8')) as { Records?: unknown[] } | unknown[];
+    const published = JSON.parse(
+      readFileSync(join(__dirname, '../../scenarios/data/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'), 'utf8'),
+    ) as { Records?: unknown[] } | unknown[];
     const records = (Array.isArray(published) ? published : published.Records!) as Record<string, unknown>[];
     const big = { ...records[3], eventID: 'written-oversized-0001', requestParameters: { padding: 'x'.repeat(300_000) } };
     writeFileSync(join(dir, 'records.json'), JSON.stringify({ Records: [records[3], big] }));
     writeFileSync(
       join(dir, 'big-event.json'),
-      JSON.stringify({ name: 'big-event', description: 'one ordinary root sign-in and one 300 KB record (written)', accounts: [{ accountId: '210987654321', name: 'acme', root: {} }], sources: [{ file: 'records.json', fromAccountId: '493859302102' }] }),
+      JSON.stringify({
+        name: 'big-event',
+        description: 'one ordinary root sign-in and one 300 KB record (written)',
+        accounts: [{ accountId: '210987654321', name: 'acme', root: {} }],
+        sources: [{ file: 'records.json', fromAccountId: '493859302102' }],
+      }),
     );
     const result = await runDrill({ scenario: join(dir, 'big-event.json'), approve: 'none', now: NOW, out: out() });
     expect(result.intake.map((l) => (l.error ? l.error.split(':')[0] : l.outcome))).toEqual(['opened', 'RequestTooLargeException']);
   });
 
-  const machine = () => new LocalStepFunctions({ broker: new TaskTokenBroker(), clock: new SimClock(NOW), stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN });
+  const machine = () =>
+    new LocalStepFunctions({ broker: new TaskTokenBroker(), clock: new SimClock(NOW), stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN });
   it('StartExecution refuses names AWS refuses (InvalidName) and input over 256 KiB (ValidationException)', async () => {
     const sfn = machine();
     for (const name of ['', 'a'.repeat(81), 'has space', 'a/b', 'a:b', 'x*', 'tab\there', 'brace{']) {
-      await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN, name, input: '{}' }))).rejects.toMatchObject({ name: 'InvalidName' });
+      await expect(
+        sfn.send(new StartExecutionCommand({ stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN, name, input: '{}' })),
+      ).rejects.toMatchObject({ name: 'InvalidName' });
     }
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN, name: 'ok', input: JSON.stringify({ big: 'x'.repeat(262_144) }) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN,
+          name: 'ok',
+          input: JSON.stringify({ big: 'x'.repeat(262_144) }),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
     expect(sfn.executions.size).toBe(0);
   });
 
   it('a token that is not waiting cannot be used (TaskTimedOut)', async () => {
-    await expect(machine().send(new SendTaskSuccessCommand({ taskToken: 'drill-token-unknown', output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(machine().send(new SendTaskSuccessCommand({ taskToken: 'drill-token-unknown', output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 });
 

@@ -27,7 +27,9 @@ interface Report {
   humanTasks: { id: string; title: string; status: string }[];
 }
 
-async function measured(options: Partial<DrillOptions> = {}): Promise<{ result: DrillResult; measures: Measure[]; report: Report; markdown: string }> {
+async function measured(
+  options: Partial<DrillOptions> = {},
+): Promise<{ result: DrillResult; measures: Measure[]; report: Report; markdown: string }> {
   const measures: Measure[] = [];
   const result = await runDrill({
     scenario: 'large-incident',
@@ -43,20 +45,41 @@ async function measured(options: Partial<DrillOptions> = {}): Promise<{ result: 
   });
   for (const e of result.executions) measures.push({ fn: 'execution', what: 'execution output', bytes: bytes(e.output) });
   const dir = result.reports[0]?.dir ?? result.outDir;
-  return { result, measures, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report, markdown: readFileSync(join(dir, 'report.md'), 'utf8') };
+  return {
+    result,
+    measures,
+    report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report,
+    markdown: readFileSync(join(dir, 'report.md'), 'utf8'),
+  };
 }
 
 function expectSucceededThroughTheReport(result: DrillResult): void {
   expect(result.executions).toHaveLength(1);
   const [execution] = result.executions;
-  expect({ status: execution!.status, error: execution!.error, cause: execution!.cause?.slice(0, 300) }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+  expect({ status: execution!.status, error: execution!.error, cause: execution!.cause?.slice(0, 300) }).toEqual({
+    status: 'SUCCEEDED',
+    error: undefined,
+    cause: undefined,
+  });
   expect(execution!.statesEntered).toContain('Write Incident Report');
   expect(execution!.statesEntered).not.toContain('Report Failure');
 }
 
 function expectEveryMeasureUnderTheLimit(measures: Measure[]): void {
   // Every step ran and was measured, the human tasks once per item.
-  for (const fn of ['snapshotRootCredentials', 'containRootCredentials', 'collectEvidence', 'assessIncident', 'notifyResponders', 'requestApproval', 'runApprovedAction', 'verifyHumanTask', 'verifyIncident', 'writeIncidentReport', 'execution']) {
+  for (const fn of [
+    'snapshotRootCredentials',
+    'containRootCredentials',
+    'collectEvidence',
+    'assessIncident',
+    'notifyResponders',
+    'requestApproval',
+    'runApprovedAction',
+    'verifyHumanTask',
+    'verifyIncident',
+    'writeIncidentReport',
+    'execution',
+  ]) {
     expect({ fn, measured: measures.some((m) => m.fn === fn) }).toEqual({ fn, measured: true });
   }
   expect(measures.filter((m) => m.fn === 'requestApproval' && m.what === 'payload').length).toBeGreaterThanOrEqual(150);
@@ -75,13 +98,17 @@ function expectEveryFinding(report: Report, markdown: string): void {
   for (const name of ['tracy_stone', 'tracy_stone_01', 'tracy_stone_50', 'ci-deploy-001', 'ci-deploy-100']) {
     expect({ name, found: users.some((f) => f.title.startsWith(`Root created IAM user \`${name}\``)) }).toEqual({ name, found: true });
   }
-  expect(users.find((f) => f.title.startsWith('Root created IAM user `tracy_stone_07`'))!.title).toBe('Root created IAM user `tracy_stone_07`, an access key for it (AKIASWJJJ66ZZZII4I07), attached IAMFullAccess');
+  expect(users.find((f) => f.title.startsWith('Root created IAM user `tracy_stone_07`'))!.title).toBe(
+    'Root created IAM user `tracy_stone_07`, an access key for it (AKIASWJJJ66ZZZII4I07), attached IAMFullAccess',
+  );
   expect(report.findings.filter((f) => f.id.startsWith('sign-in-'))).toHaveLength(301);
   expect(report.remediations.filter((r) => r.action === 'quarantine-iam-user')).toHaveLength(151);
   // Every task is on the report with its title, though the workflow state carried only its id.
   expect(report.humanTasks).toHaveLength(158);
   expect(report.humanTasks.filter((t) => t.title === 'unknown task')).toEqual([]);
-  expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-ci-deploy-100')!.title).toMatch(/^Approve: Quarantine IAM user ci-deploy-100: attach a deny-all policy/);
+  expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-ci-deploy-100')!.title).toMatch(
+    /^Approve: Quarantine IAM user ci-deploy-100: attach a deny-all policy/,
+  );
   expect(markdown).toContain(`## Findings (${report.findings.length})`);
   expect(markdown).toContain('Root created IAM user `ci-deploy-100`');
 }

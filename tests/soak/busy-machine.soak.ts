@@ -21,7 +21,9 @@ function taskStatuses(result: DrillResult): string[] {
   return result.reports.flatMap(({ dir }) => {
     const file = join(dir, 'report.json');
     if (!existsSync(file)) return [];
-    return (JSON.parse(readFileSync(file, 'utf8')) as { humanTasks: { id: string; status: string }[] }).humanTasks.map((t) => `${t.id}: ${t.status}`);
+    return (JSON.parse(readFileSync(file, 'utf8')) as { humanTasks: { id: string; status: string }[] }).humanTasks.map(
+      (t) => `${t.id}: ${t.status}`,
+    );
   });
 }
 
@@ -40,22 +42,32 @@ describe('idle machine', () => {
 describe(`${BUSY_PROCESSES} busy-looping processes on the CPU`, () => {
   let busy: ChildProcess[] = [];
   beforeAll(() => {
-    busy = Array.from({ length: BUSY_PROCESSES }, () => spawn(process.execPath, ['-e', `const end = Date.now() + ${BUSY_SECONDS * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+    busy = Array.from({ length: BUSY_PROCESSES }, () =>
+      spawn(process.execPath, ['-e', `const end = Date.now() + ${BUSY_SECONDS * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }),
+    );
   });
   afterAll(() => {
     for (const child of busy) child.kill('SIGKILL');
-    const lines = Object.entries(wall).map(([s, w]) => `  ${s.padEnd(28)} idle ${String(w.idle ?? '-').padStart(6)} ms   busy ${String(w.busy ?? '-').padStart(6)} ms`);
+    const lines = Object.entries(wall).map(
+      ([s, w]) => `  ${s.padEnd(28)} idle ${String(w.idle ?? '-').padStart(6)} ms   busy ${String(w.busy ?? '-').padStart(6)} ms`,
+    );
     process.stdout.write(`drill wall time per scenario, --approve all, idle vs ${BUSY_PROCESSES} busy loops:\n${lines.join('\n')}\n`);
   });
 
-  it.each(scenarios)('%s: the same outcome as on an idle machine, every answered task done', async (scenario) => {
-    const result = await runDrill({ scenario, approve: 'all', out: out(), now: new Date('2026-11-30T12:00:00Z') });
-    wall[scenario] = { ...wall[scenario], busy: result.wallMs };
-    expect(result.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
-    const statuses = taskStatuses(result);
-    expect(statuses).toEqual(idle.get(scenario));
-    // Only what the scenario's responders never answer may be overdue.
-    const never = Object.entries(loadScenario(scenario).scenario.responders?.tasks ?? {}).filter(([, r]) => r.never).map(([id]) => id);
-    expect(statuses.filter((s) => s.endsWith(': overdue')).map((s) => s.split(':')[0])).toEqual(never);
-  }, 300_000);
+  it.each(scenarios)(
+    '%s: the same outcome as on an idle machine, every answered task done',
+    async (scenario) => {
+      const result = await runDrill({ scenario, approve: 'all', out: out(), now: new Date('2026-11-30T12:00:00Z') });
+      wall[scenario] = { ...wall[scenario], busy: result.wallMs };
+      expect(result.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+      const statuses = taskStatuses(result);
+      expect(statuses).toEqual(idle.get(scenario));
+      // Only what the scenario's responders never answer may be overdue.
+      const never = Object.entries(loadScenario(scenario).scenario.responders?.tasks ?? {})
+        .filter(([, r]) => r.never)
+        .map(([id]) => id);
+      expect(statuses.filter((s) => s.endsWith(': overdue')).map((s) => s.split(':')[0])).toEqual(never);
+    },
+    300_000,
+  );
 });

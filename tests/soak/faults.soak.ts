@@ -23,27 +23,35 @@ afterAll(() => {
 });
 
 describe.each(listScenarios().map((s) => s.name))('%s', (scenario) => {
-  it.each(RATES)(`transient faults at %p of every call, ${SEEDS.length} seeds: handled, nothing done twice, nothing claimed`, async (rate) => {
-    for (const seed of SEEDS) {
-      const result = await runDrill({ scenario, approve: 'all', out: out(), randomFaults: { rate, seed } });
-      totals.transientRuns += 1;
-      totals.injectedErrors += result.aws.calls.filter((c) => c.error !== undefined && TRANSIENT.has(c.error)).length;
-      for (const f of Object.values(result.storeFaults ?? {})) {
-        totals.storeFaults += f.rejected + f.lostResponses;
-        totals.lostResponses += f.lostResponses;
+  it.each(RATES)(
+    `transient faults at %p of every call, ${SEEDS.length} seeds: handled, nothing done twice, nothing claimed`,
+    async (rate) => {
+      for (const seed of SEEDS) {
+        const result = await runDrill({ scenario, approve: 'all', out: out(), randomFaults: { rate, seed } });
+        totals.transientRuns += 1;
+        totals.injectedErrors += result.aws.calls.filter((c) => c.error !== undefined && TRANSIENT.has(c.error)).length;
+        for (const f of Object.values(result.storeFaults ?? {})) {
+          totals.storeFaults += f.rejected + f.lostResponses;
+          totals.lostResponses += f.lostResponses;
+        }
+        totals.failedExecutions += result.executions.filter((e) => e.status === 'FAILED').length;
+        expectHandled(result);
+        expectNothingDoubledOrClaimed(result);
       }
-      totals.failedExecutions += result.executions.filter((e) => e.status === 'FAILED').length;
-      expectHandled(result);
-      expectNothingDoubledOrClaimed(result);
-    }
-  });
+    },
+  );
 
   it('AccessDenied on each operation it uses: handled, reported with what to do instead, nothing claimed', async () => {
     const commands = commandsOf(await runDrill({ scenario, approve: 'all', out: out() }));
     // Every operation is tried, and every one that falls short is listed, not only the first.
     const problems: string[] = [];
     for (const command of commands) {
-      const result = await runDrill({ scenario, approve: 'all', out: out(), faults: [{ command, error: 'AccessDenied', times: Infinity }] });
+      const result = await runDrill({
+        scenario,
+        approve: 'all',
+        out: out(),
+        faults: [{ command, error: 'AccessDenied', times: Infinity }],
+      });
       totals.refusalRuns += 1;
       totals.failedExecutions += result.executions.filter((e) => e.status === 'FAILED').length;
       try {
@@ -51,7 +59,12 @@ describe.each(listScenarios().map((s) => s.name))('%s', (scenario) => {
         expectNothingDoubledOrClaimed(result);
         if (result.executions.length > 0) expectRefusalReported(result, command);
       } catch (error) {
-        problems.push(`${command}: ${(error as Error).message.split('\n').filter((l) => /^\s*[-+] /.test(l)).join(' ')}`);
+        problems.push(
+          `${command}: ${(error as Error).message
+            .split('\n')
+            .filter((l) => /^\s*[-+] /.test(l))
+            .join(' ')}`,
+        );
       }
     }
     expect(problems).toEqual([]);

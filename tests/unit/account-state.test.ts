@@ -9,11 +9,17 @@ const MEMBER = '444455556666';
 function organization() {
   const aws = new SimulatedAws(
     world([simAccount(MGMT), simAccount(MEMBER, { name: 'workloads', email: 'root+workloads@example.com' })], {
-      organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] },
+      organization: {
+        id: 'o-abcdefghij',
+        managementAccountId: MGMT,
+        features: ['RootCredentialsManagement', 'RootSessions'],
+        delegatedAdmins: [],
+      },
       responderAccountId: MGMT,
     }),
   );
-  const read = () => readAccountState(aws.targetClients({ accountId: MEMBER }), { responder: aws.targetClients({ accountId: MGMT }), accountId: MEMBER });
+  const read = () =>
+    readAccountState(aws.targetClients({ accountId: MEMBER }), { responder: aws.targetClients({ accountId: MGMT }), accountId: MEMBER });
   return { aws, read };
 }
 
@@ -21,7 +27,13 @@ describe('the member account as the management account sees it', () => {
   it('reads name, root email, status, OU and primary email', async () => {
     const { read } = organization();
     const state = await read();
-    expect(state.memberAccount).toEqual({ name: 'workloads', email: 'root+workloads@example.com', primaryEmail: 'root+workloads@example.com', status: 'ACTIVE', parents: ['ou-ab12-workloads'] });
+    expect(state.memberAccount).toEqual({
+      name: 'workloads',
+      email: 'root+workloads@example.com',
+      primaryEmail: 'root+workloads@example.com',
+      status: 'ACTIVE',
+      parents: ['ou-ab12-workloads'],
+    });
     expect(state.unavailable).toEqual([]);
   });
 
@@ -29,15 +41,32 @@ describe('the member account as the management account sees it', () => {
     const { aws, read } = organization();
     aws.inject({ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: Infinity });
     const state = await read();
-    expect(state.memberAccount).toEqual({ name: 'workloads', email: 'root+workloads@example.com', primaryEmail: null, status: 'ACTIVE', parents: ['ou-ab12-workloads'] });
-    expect(state.unavailable).toEqual([{ what: 'member account primary email (account:GetPrimaryEmail)', error: expect.stringMatching(/^account:GetPrimaryEmail was refused/) }]);
+    expect(state.memberAccount).toEqual({
+      name: 'workloads',
+      email: 'root+workloads@example.com',
+      primaryEmail: null,
+      status: 'ACTIVE',
+      parents: ['ou-ab12-workloads'],
+    });
+    expect(state.unavailable).toEqual([
+      {
+        what: 'member account primary email (account:GetPrimaryEmail)',
+        error: expect.stringMatching(/^account:GetPrimaryEmail was refused/),
+      },
+    ]);
   });
 
   it('ListParents refused: the rest is kept, the OU is unknown (null), not "none"', async () => {
     const { aws, read } = organization();
     aws.inject({ command: 'ListParentsCommand', error: 'AccessDeniedException', times: Infinity });
     const state = await read();
-    expect(state.memberAccount).toEqual({ name: 'workloads', email: 'root+workloads@example.com', primaryEmail: 'root+workloads@example.com', status: 'ACTIVE', parents: null });
+    expect(state.memberAccount).toEqual({
+      name: 'workloads',
+      email: 'root+workloads@example.com',
+      primaryEmail: 'root+workloads@example.com',
+      status: 'ACTIVE',
+      parents: null,
+    });
     expect(state.unavailable.map((u) => u.what)).toEqual(['member account parents (organizations:ListParents)']);
   });
 
@@ -50,7 +79,11 @@ describe('the member account as the management account sees it', () => {
   it('the simulated Account API refuses with its own exception class', async () => {
     const { aws } = organization();
     aws.inject({ command: 'GetPrimaryEmailCommand', error: 'AccessDeniedException', times: 1 });
-    const refusal = await aws.targetClients({ accountId: MGMT }).account().send({ constructor: { name: 'GetPrimaryEmailCommand' }, input: { AccountId: MEMBER } } as never).catch((e: unknown) => e);
+    const refusal = await aws
+      .targetClients({ accountId: MGMT })
+      .account()
+      .send({ constructor: { name: 'GetPrimaryEmailCommand' }, input: { AccountId: MEMBER } } as never)
+      .catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(AccessDeniedException);
     expect(refusal).toMatchObject({ $fault: 'client', $metadata: { httpStatusCode: 403 } });
   });

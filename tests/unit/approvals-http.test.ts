@@ -28,17 +28,47 @@ beforeEach(() => {
   log = memoryLog();
   clock.set('2024-03-04T10:00:00Z');
   totp.set('2024-03-04T10:00:00Z');
-  deps = { approvals, sfn: new SFNClient({}), responders: { find: async (e) => [alice, bob].find((r) => r.email === e) }, origin: ORIGIN, clock, totpClock: totp, log };
+  deps = {
+    approvals,
+    sfn: new SFNClient({}),
+    responders: { find: async (e) => [alice, bob].find((r) => r.email === e) },
+    origin: ORIGIN,
+    clock,
+    totpClock: totp,
+    log,
+  };
 });
 
 async function approval(required = 1): Promise<string> {
   const id = newApprovalId();
-  await approvals.create(id, { incidentId: 'inc-1', accountId: '111122223333', taskId: 'change-root-password', taskKind: 'console', title: 'Change the root password <b>now</b>', why: ['<script>alert(1)</script>'], steps: ['Sign in as root.'], token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z', requiredApprovals: required });
+  await approvals.create(id, {
+    incidentId: 'inc-1',
+    accountId: '111122223333',
+    taskId: 'change-root-password',
+    taskKind: 'console',
+    title: 'Change the root password <b>now</b>',
+    why: ['<script>alert(1)</script>'],
+    steps: ['Sign in as root.'],
+    token: TOKEN,
+    createdAt: '2024-03-04T10:00:00Z',
+    expiresAt: '2024-03-04T11:00:00Z',
+    requiredApprovals: required,
+  });
   return id;
 }
 
-function event(id: string, method: 'GET' | 'POST', extra: { headers?: Record<string, string>; body?: string; cookies?: string[] } = {}): APIGatewayProxyEventV2 {
-  return { pathParameters: { id }, requestContext: { http: { method, sourceIp: '198.51.100.9' } }, headers: extra.headers ?? {}, ...(extra.body ? { body: extra.body } : {}), ...(extra.cookies ? { cookies: extra.cookies } : {}) } as unknown as APIGatewayProxyEventV2;
+function event(
+  id: string,
+  method: 'GET' | 'POST',
+  extra: { headers?: Record<string, string>; body?: string; cookies?: string[] } = {},
+): APIGatewayProxyEventV2 {
+  return {
+    pathParameters: { id },
+    requestContext: { http: { method, sourceIp: '198.51.100.9' } },
+    headers: extra.headers ?? {},
+    ...(extra.body ? { body: extra.body } : {}),
+    ...(extra.cookies ? { cookies: extra.cookies } : {}),
+  } as unknown as APIGatewayProxyEventV2;
 }
 
 async function open(id: string) {
@@ -49,7 +79,14 @@ async function open(id: string) {
 }
 
 async function post(id: string, form: Record<string, string>, opts: { origin?: string; cookie?: string; fetchSite?: string } = {}) {
-  return handleApprovalRequest(event(id, 'POST', { headers: { origin: opts.origin ?? ORIGIN, ...(opts.fetchSite ? { 'sec-fetch-site': opts.fetchSite } : {}) }, body: new URLSearchParams(form).toString(), ...(opts.cookie ? { cookies: [opts.cookie] } : {}) }), deps);
+  return handleApprovalRequest(
+    event(id, 'POST', {
+      headers: { origin: opts.origin ?? ORIGIN, ...(opts.fetchSite ? { 'sec-fetch-site': opts.fetchSite } : {}) },
+      body: new URLSearchParams(form).toString(),
+      ...(opts.cookie ? { cookies: [opts.cookie] } : {}),
+    }),
+    deps,
+  );
 }
 
 describe('approval pages', () => {
@@ -71,10 +108,18 @@ describe('approval pages', () => {
   it('a valid POST (CSRF, Origin, TOTP) decides exactly once', async () => {
     const id = await approval();
     const { csrf, cookie } = await open(id);
-    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve', comment: 'done in console' }, { cookie });
+    const res = await post(
+      id,
+      { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve', comment: 'done in console' },
+      { cookie },
+    );
     expect(res.statusCode).toBe(200);
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
-    expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({ decision: 'approved', decidedBy: 'alice@example.com', comment: 'done in console' });
+    expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'alice@example.com',
+      comment: 'done in console',
+    });
     // Again, even with a fresh page and a fresh code: already decided.
     totp.advance(30_000);
     const again = await open(id);
@@ -91,7 +136,11 @@ describe('approval pages', () => {
     // The page now shows no form (409); the same form sent again goes through every check, then resumes.
     expect((await open(id)).res.statusCode).toBe(409);
     totp.advance(30_000);
-    const again = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    const again = await post(
+      id,
+      { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+      { cookie },
+    );
     expect(again.statusCode).toBe(200);
     expect(String(again.body)).toContain('your earlier decision is on the record, and the workflow has been told again');
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
@@ -99,7 +148,11 @@ describe('approval pages', () => {
     totp.advance(30_000);
     const bobs = await post(id, { csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'reject' }, { cookie });
     expect(bobs.statusCode).toBe(409);
-    const forged = await post(id, { csrf: 'x'.repeat(43), email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    const forged = await post(
+      id,
+      { csrf: 'x'.repeat(43), email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+      { cookie },
+    );
     expect(forged.statusCode).toBe(403);
     expect(sfnMock.calls()).toHaveLength(1);
   });
@@ -125,7 +178,11 @@ describe('approval pages', () => {
   it('accepts "Origin: null" only with Sec-Fetch-Site: same-origin (what browsers send under no-referrer)', async () => {
     const id = await approval();
     const { csrf, cookie } = await open(id);
-    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie, origin: 'null', fetchSite: 'same-origin' });
+    const res = await post(
+      id,
+      { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+      { cookie, origin: 'null', fetchSite: 'same-origin' },
+    );
     expect(res.statusCode).toBe(200);
   });
 
@@ -134,7 +191,9 @@ describe('approval pages', () => {
     const second = await approval();
     const code = currentCode(alice, totp.now());
     const a = await open(first);
-    expect((await post(first, { csrf: a.csrf, email: 'alice@example.com', code, decision: 'approve' }, { cookie: a.cookie })).statusCode).toBe(200);
+    expect(
+      (await post(first, { csrf: a.csrf, email: 'alice@example.com', code, decision: 'approve' }, { cookie: a.cookie })).statusCode,
+    ).toBe(200);
     const b = await open(second);
     const replay = await post(second, { csrf: b.csrf, email: 'alice@example.com', code, decision: 'approve' }, { cookie: b.cookie });
     expect(replay.statusCode).toBe(403);
@@ -177,13 +236,30 @@ describe('approval pages', () => {
     expect(res.body).toContain('Too many wrong codes for this responder');
     // Bob is not affected, and after the window Alice can decide again.
     const b = await open(id);
-    expect((await post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie: b.cookie })).statusCode).toBe(200);
+    expect(
+      (
+        await post(
+          id,
+          { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' },
+          { cookie: b.cookie },
+        )
+      ).statusCode,
+    ).toBe(200);
   });
 
   it('a link whose wait is over answers 410: the reminder carries a fresh one', async () => {
     const id = newApprovalId();
     // What request-approval stores for a 1-second wait: the wait plus an equal grace.
-    await approvals.create(id, { incidentId: 'i', accountId: '111122223333', taskId: 't', taskKind: 'console', title: 'T', token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T10:00:02Z' });
+    await approvals.create(id, {
+      incidentId: 'i',
+      accountId: '111122223333',
+      taskId: 't',
+      taskKind: 'console',
+      title: 'T',
+      token: TOKEN,
+      createdAt: '2024-03-04T10:00:00Z',
+      expiresAt: '2024-03-04T10:00:02Z',
+    });
     clock.set('2024-03-04T10:00:03Z');
     expect((await handleApprovalRequest(event(id, 'GET'), deps)).statusCode).toBe(410);
   });
@@ -191,10 +267,26 @@ describe('approval pages', () => {
   it('two-person: the first approval answers 202 and the workflow waits; a second responder completes it', async () => {
     const id = await approval(2);
     const a = await open(id);
-    expect((await post(id, { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie: a.cookie })).statusCode).toBe(202);
+    expect(
+      (
+        await post(
+          id,
+          { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+          { cookie: a.cookie },
+        )
+      ).statusCode,
+    ).toBe(202);
     expect(sfnMock.calls()).toHaveLength(0);
     const b = await open(id);
-    expect((await post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie: b.cookie })).statusCode).toBe(200);
+    expect(
+      (
+        await post(
+          id,
+          { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' },
+          { cookie: b.cookie },
+        )
+      ).statusCode,
+    ).toBe(200);
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
   });
 
@@ -203,7 +295,11 @@ describe('approval pages', () => {
     const a = await open(id);
     const b = await open(id);
     const [ra, rb] = await Promise.all([
-      post(id, { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie: a.cookie }),
+      post(
+        id,
+        { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+        { cookie: a.cookie },
+      ),
       post(id, { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'reject' }, { cookie: b.cookie }),
     ]);
     expect([ra.statusCode, rb.statusCode].sort()).toEqual([200, 409]);
@@ -213,7 +309,11 @@ describe('approval pages', () => {
   it('never puts the task token or a TOTP secret in a response or a log line', async () => {
     const id = await approval();
     const { res, csrf, cookie } = await open(id);
-    const decided = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'reject', comment: 'not needed' }, { cookie });
+    const decided = await post(
+      id,
+      { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'reject', comment: 'not needed' },
+      { cookie },
+    );
     const everything = JSON.stringify([res, decided, log.lines]);
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain(alice.totpSecret);

@@ -22,7 +22,14 @@ let approvals: ApprovalStore;
 const clock = fixedClock('2024-03-04T10:00:00Z');
 
 /** The task as the assessment's plan.json holds it; the Map item carries its id and kind. */
-const TASK: HumanTask = { id: 'change-root-password', kind: 'console', title: 'Change the root password', why: ['Whoever used root may know it.'], steps: ['Sign in as root.', 'Change it.'], verification: 'A PasswordUpdated event.' };
+const TASK: HumanTask = {
+  id: 'change-root-password',
+  kind: 'console',
+  title: 'Change the root password',
+  why: ['Whoever used root may know it.'],
+  steps: ['Sign in as root.', 'Change it.'],
+  verification: 'A PasswordUpdated event.',
+};
 
 const request = (overrides: Partial<ApprovalRequest['input']> = {}): ApprovalRequest => ({
   token: TOKEN,
@@ -54,14 +61,28 @@ async function requested(id = newApprovalId(), overrides: Partial<ApprovalReques
     if (taskId !== TASK.id) throw new Error(`no task ${taskId}`);
     return TASK;
   };
-  const out = await requestApproval(request(overrides), { approvals, sns: new SNSClient({}), respondersTopicArn: TOPIC, approvalsBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/', expiryHours: 24, clock, taskDetails, newId: () => id });
+  const out = await requestApproval(request(overrides), {
+    approvals,
+    sns: new SNSClient({}),
+    respondersTopicArn: TOPIC,
+    approvalsBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/',
+    expiryHours: 24,
+    clock,
+    taskDetails,
+    newId: () => id,
+  });
   return { id, out };
 }
 
 describe('request approval', () => {
   it('stores only the hash of the link id, keeps the token server side, and mails a link without it', async () => {
     const { id, out } = await requested();
-    expect(out).toEqual({ step: 'request-approval', status: 'requested', taskId: 'change-root-password', expiresAt: '2024-03-04T11:01:00.000Z' }); // the 3600 s wait + 60 s grace
+    expect(out).toEqual({
+      step: 'request-approval',
+      status: 'requested',
+      taskId: 'change-root-password',
+      expiresAt: '2024-03-04T11:01:00.000Z',
+    }); // the 3600 s wait + 60 s grace
     const [item] = ddb.items('approvals');
     expect(item!['pk']).toBe(`APPROVAL#${createHash('sha256').update(id).digest('hex')}`);
     expect(JSON.stringify(item)).not.toContain(id);
@@ -96,13 +117,20 @@ describe('decide', () => {
     const record = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
     expect(record).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', decidedAt: '2024-03-04T10:05:00.000Z' });
     expect('token' in record).toBe(false);
-    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN, output: JSON.stringify({ decision: 'approved', decidedBy: 'alice@example.com', decidedAt: '2024-03-04T10:05:00.000Z', via: 'web' }) });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: TOKEN,
+      output: JSON.stringify({ decision: 'approved', decidedBy: 'alice@example.com', decidedAt: '2024-03-04T10:05:00.000Z', via: 'web' }),
+    });
   });
 
   it('reject: SendTaskFailure with ApprovalRejectedError, which the state machine catches by name', async () => {
     const { id } = await requested();
     await decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web', reason: 'Not needed: access is back' }, deps());
-    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'ApprovalRejectedError', cause: 'Not needed: access is back' });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: TOKEN,
+      error: 'ApprovalRejectedError',
+      cause: 'Not needed: access is back',
+    });
   });
 
   it('a link works once', async () => {
@@ -120,7 +148,9 @@ describe('decide', () => {
   });
 
   it('an unknown link decides nothing', async () => {
-    await expect(decide({ id: newApprovalId(), outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(ApprovalNotFoundError);
+    await expect(decide({ id: newApprovalId(), outcome: 'approved', decidedBy: 'a', via: 'web' }, deps())).rejects.toThrow(
+      ApprovalNotFoundError,
+    );
   });
 
   it('a token the workflow no longer waits on is reported, not swallowed', async () => {
@@ -135,16 +165,31 @@ describe('two-person rule and concurrency', () => {
 
   it('a two-person approval resumes the workflow only when a second, different responder approves', async () => {
     const id = newApprovalId();
-    await approvals.create(id, { incidentId: 'i', accountId: 'a', taskId: 'confirm-expected-sign-in', taskKind: 'gate', title: 'Was it you?', token: TOKEN, createdAt: '2024-03-04T10:00:00Z', expiresAt: '2024-03-04T11:00:00Z', requiredApprovals: 2 });
+    await approvals.create(id, {
+      incidentId: 'i',
+      accountId: 'a',
+      taskId: 'confirm-expected-sign-in',
+      taskKind: 'gate',
+      title: 'Was it you?',
+      token: TOKEN,
+      createdAt: '2024-03-04T10:00:00Z',
+      expiresAt: '2024-03-04T11:00:00Z',
+      requiredApprovals: 2,
+    });
     const first = await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps());
     expect(first).toMatchObject({ complete: false, status: 'pending' });
     expect(sfnMock.calls()).toHaveLength(0);
     // Alice again (her page resubmitted): her one vote stands, no second vote, the workflow still waits.
-    expect(await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).toMatchObject({ complete: false, status: 'pending' });
+    expect(await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).toMatchObject({
+      complete: false,
+      status: 'pending',
+    });
     expect((await approvals.get(id))!.approvals.map((v) => v.by)).toEqual(['alice@example.com']);
     expect(sfnMock.calls()).toHaveLength(0);
     // Alice cannot turn her approval into a rejection by submitting again.
-    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toThrow(/already approved by alice@example.com/);
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toThrow(
+      /already approved by alice@example.com/,
+    );
     const second = await decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps());
     expect(second).toMatchObject({ complete: true, status: 'approved', decidedBy: 'alice@example.com + bob@example.com' });
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
@@ -157,11 +202,13 @@ describe('two-person rule and concurrency', () => {
       decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web' }, deps()),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(['ApprovalAlreadyDecidedError']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual([
+      'ApprovalAlreadyDecidedError',
+    ]);
     expect(sfnMock.calls()).toHaveLength(1);
   });
 
-  it("a write whose response was lost and that the SDK sends again is recognised as ours: the decision stands and the workflow resumes", async () => {
+  it('a write whose response was lost and that the SDK sends again is recognised as ours: the decision stands and the workflow resumes', async () => {
     // The first Put of each kind reaches the table, its response is lost, and the SDK sends it again
     // (which then fails its condition on our own write).
     let lost = 0;
@@ -200,8 +247,12 @@ describe('two-person rule and concurrency', () => {
     sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     expect(await decide({ id, outcome: 'approved', decidedBy: 'alice@example.com', via: 'web' }, deps())).toMatchObject({ complete: true });
     // Someone else, or the opposite decision, is still refused.
-    await expect(decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
-    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
+    await expect(decide({ id, outcome: 'approved', decidedBy: 'bob@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(
+      ApprovalAlreadyDecidedError,
+    );
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).rejects.toBeInstanceOf(
+      ApprovalAlreadyDecidedError,
+    );
   });
 
   it('a TOTP time step is accepted once per responder', async () => {

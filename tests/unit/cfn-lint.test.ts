@@ -46,17 +46,30 @@ const CANARY = {
     CanaryRole: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
       },
     },
     UnknownRuntimeFunction: {
       Type: 'AWS::Lambda::Function',
       DependsOn: ['CanaryRole'],
-      Properties: { Runtime: 'nodejs99.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] }, Code: { ZipFile: 'exports.handler = async () => ({})' } },
+      Properties: {
+        Runtime: 'nodejs99.x',
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] },
+        Code: { ZipFile: 'exports.handler = async () => ({})' },
+      },
     },
     NextRuntimeFunction: {
       Type: 'AWS::Lambda::Function',
-      Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler', Role: { 'Fn::Sub': 'arn:aws:iam::123456789012:role/canary' }, Code: { ZipFile: 'exports.handler = async () => ({})' } },
+      Properties: {
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Role: { 'Fn::Sub': 'arn:aws:iam::123456789012:role/canary' },
+        Code: { ZipFile: 'exports.handler = async () => ({})' },
+      },
     },
   },
 };
@@ -68,13 +81,19 @@ describeLint('cfn-lint on the packaged templates', () => {
   let findings: Finding[];
 
   beforeAll(() => {
-    if (!installed) throw new Error('cfn-lint is missing: CI must lint every packaged template (pip install cfn-lint; .ci/run says where it comes from)');
+    if (!installed)
+      throw new Error('cfn-lint is missing: CI must lint every packaged template (pip install cfn-lint; .ci/run says where it comes from)');
     for (const template of TEMPLATES) {
-      if (!existsSync(join(PROJECT_ROOT, template))) throw new Error(`${template} is missing: run \`npm run package\` first (npm test does)`);
+      if (!existsSync(join(PROJECT_ROOT, template)))
+        throw new Error(`${template} is missing: run \`npm run package\` first (npm test does)`);
     }
     canaryFile = join(mkdtempSync(join(tmpdir(), 'cfn-lint-canary-')), 'canary.json');
     writeFileSync(canaryFile, JSON.stringify(CANARY, null, 2));
-    const lint = spawnSync('cfn-lint', ['--config-file', CONFIG, '--format', 'json', '--', ...TEMPLATES, canaryFile], { cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const lint = spawnSync('cfn-lint', ['--config-file', CONFIG, '--format', 'json', '--', ...TEMPLATES, canaryFile], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     try {
       findings = JSON.parse(lint.stdout) as Finding[];
     } catch {
@@ -97,7 +116,10 @@ describeLint('cfn-lint on the packaged templates', () => {
 
   it('still fails the canary: errors and warnings are reported, the configured ignore applies, nodejs24.x is a known runtime', () => {
     const canary = findings.filter((f) => f.Filename === canaryFile).map((f) => `${f.Level} ${f.Rule.Id} ${f.Location.Path.join('/')}`);
-    expect(canary.sort()).toEqual(['Error E3030 Resources/UnknownRuntimeFunction/Properties/Runtime', 'Warning W1020 Resources/NextRuntimeFunction/Properties/Role/Fn::Sub']);
+    expect(canary.sort()).toEqual([
+      'Error E3030 Resources/UnknownRuntimeFunction/Properties/Runtime',
+      'Warning W1020 Resources/NextRuntimeFunction/Properties/Role/Fn::Sub',
+    ]);
     // Nothing else: no finding for a file cfn-lint was not given.
     expect(findings.filter((f) => f.Filename !== canaryFile && !TEMPLATES.includes(f.Filename))).toEqual([]);
   });

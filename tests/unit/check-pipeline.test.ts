@@ -15,7 +15,10 @@ const START = '2026-03-01T00:00:00Z';
 const INTERVAL = 15;
 
 /** An organization of `n` member accounts plus the management account, each with the given enabled regions. */
-function organization(n: number, regions: (accountId: string) => string[] = () => ['us-east-1', 'eu-west-1']): { ids: string[]; aws: SimulatedAws } {
+function organization(
+  n: number,
+  regions: (accountId: string) => string[] = () => ['us-east-1', 'eu-west-1'],
+): { ids: string[]; aws: SimulatedAws } {
   const ids = [MANAGEMENT, ...Array.from({ length: n }, (_, i) => String(100000000000 + i))];
   const scenario = ScenarioSchema.parse({
     name: 'pipeline',
@@ -28,7 +31,12 @@ function organization(n: number, regions: (accountId: string) => string[] = () =
   return { ids, aws: new SimulatedAws(scenarioWorld(scenario, []), virtualTimer(Date.parse(START))) };
 }
 
-function depsFor(aws: SimulatedAws, store: PipelineHealthStore, clock: ReturnType<typeof fixedClock>, overrides: Partial<PipelineCheckDeps> = {}) {
+function depsFor(
+  aws: SimulatedAws,
+  store: PipelineHealthStore,
+  clock: ReturnType<typeof fixedClock>,
+  overrides: Partial<PipelineCheckDeps> = {},
+) {
   const metrics: Record<string, number>[] = [];
   const deps: PipelineCheckDeps = {
     mode: 'organization',
@@ -37,7 +45,10 @@ function depsFor(aws: SimulatedAws, store: PipelineHealthStore, clock: ReturnTyp
     forwardingRegions: ['us-east-1', 'eu-west-1'],
     canaryIntervalMinutes: INTERVAL,
     responder: aws.targetClients({ accountId: MANAGEMENT }),
-    clientsFor: (accountId) => aws.targetClients(accountId === MANAGEMENT ? { accountId } : { accountId, roleArn: `arn:aws:iam::${accountId}:role/root-responder-read` }),
+    clientsFor: (accountId) =>
+      aws.targetClients(
+        accountId === MANAGEMENT ? { accountId } : { accountId, roleArn: `arn:aws:iam::${accountId}:role/root-responder-read` },
+      ),
     store,
     sns: new SNSClient({ region: 'us-east-1' }),
     alertTopicArn: 'arn:aws:sns:us-east-1:999988887777:alerts',
@@ -49,7 +60,8 @@ function depsFor(aws: SimulatedAws, store: PipelineHealthStore, clock: ReturnTyp
   return { deps, metrics };
 }
 
-const alerts = () => snsMock.commandCalls(PublishCommand).map((c) => ({ subject: c.args[0].input.Subject!, body: c.args[0].input.Message! }));
+const alerts = () =>
+  snsMock.commandCalls(PublishCommand).map((c) => ({ subject: c.args[0].input.Subject!, body: c.args[0].input.Message! }));
 
 let store: PipelineHealthStore;
 beforeEach(() => {
@@ -69,19 +81,32 @@ describe('pipeline check', () => {
     // Every forwarder sends its canary, except one region of one member whose rule was deleted.
     clock.advance(10 * 60_000);
     const broken = { accountId: ids[17]!, region: 'eu-west-1' };
-    for (const id of ids) for (const region of ['us-east-1', 'eu-west-1']) if (!(id === broken.accountId && region === broken.region)) await store.recordCanary(id, region, clock.now());
+    for (const id of ids)
+      for (const region of ['us-east-1', 'eu-west-1'])
+        if (!(id === broken.accountId && region === broken.region)) await store.recordCanary(id, region, clock.now());
     clock.advance(maxSilenceMs(INTERVAL) - 10 * 60_000 + 60_000);
 
     const check = await checkPipeline(deps);
-    expect(check).toMatchObject({ accounts: 51, forwarders: 102, silent: [{ ...broken, lastArrival: null }], uncovered: [], unreadable: [], alerted: 'problems' });
+    expect(check).toMatchObject({
+      accounts: 51,
+      forwarders: 102,
+      silent: [{ ...broken, lastArrival: null }],
+      uncovered: [],
+      unreadable: [],
+      alerted: 'problems',
+    });
     expect(metrics.at(-1)).toEqual({ SilentForwarders: 1, UncoveredRegions: 0, UnreadableAccounts: 0, BrokenForwardingRules: 0 });
     expect(alerts()).toHaveLength(1);
     expect(alerts()[0]!.subject).toBe('[root-responder] Event forwarding: 1 silent, 0 broken rule(s), 0 uncovered region(s), 0 unreadable');
     expect(alerts()[0]!.body).toContain(`- ${broken.accountId} eu-west-1: no canary has arrived yet`);
     // Two runs so far, each reading the 51 accounts in three pages of 20; every account's regions are
     // read through its read role (the management account's through the responder's own).
-    expect(aws.calls.filter((c) => c.command === 'ListAccountsCommand').map((c) => (c.input as { NextToken?: string }).NextToken ?? '-')).toEqual(['-', '20', '40', '-', '20', '40']);
-    expect(new Set(aws.calls.filter((c) => c.command === 'ListRegionsCommand').map((c) => c.principal))).toEqual(new Set(['role', 'role:root-responder-read']));
+    expect(
+      aws.calls.filter((c) => c.command === 'ListAccountsCommand').map((c) => (c.input as { NextToken?: string }).NextToken ?? '-'),
+    ).toEqual(['-', '20', '40', '-', '20', '40']);
+    expect(new Set(aws.calls.filter((c) => c.command === 'ListRegionsCommand').map((c) => c.principal))).toEqual(
+      new Set(['role', 'role:root-responder-read']),
+    );
     expect(new Set(aws.calls.filter((c) => c.command === 'ListRegionsCommand').map((c) => `${c.accountId} ${c.principal}`)).size).toBe(51);
 
     // The same state again: no second alert while it lasts (the alarm stays in ALARM).
@@ -95,7 +120,10 @@ describe('pipeline check', () => {
     clock.advance(60_000);
     const healed = await checkPipeline(deps);
     expect(healed).toMatchObject({ silent: [], alerted: 'recovered' });
-    expect(alerts().map((a) => a.subject)).toEqual([expect.stringContaining('1 silent'), '[root-responder] Event forwarding healthy again']);
+    expect(alerts().map((a) => a.subject)).toEqual([
+      expect.stringContaining('1 silent'),
+      '[root-responder] Event forwarding healthy again',
+    ]);
   });
 
   it('a canary that stops after arriving is silent with its last arrival time', async () => {
@@ -106,7 +134,8 @@ describe('pipeline check', () => {
     for (const id of ids) for (const region of ['us-east-1', 'eu-west-1']) await store.recordCanary(id, region, clock.now());
     const lastSeen = clock.now().toISOString();
     clock.advance(maxSilenceMs(INTERVAL) - 60_000);
-    for (const id of ids) for (const region of ['us-east-1', 'eu-west-1']) if (id !== ids[1]) await store.recordCanary(id, region, clock.now());
+    for (const id of ids)
+      for (const region of ['us-east-1', 'eu-west-1']) if (id !== ids[1]) await store.recordCanary(id, region, clock.now());
     clock.advance(2 * 60_000);
     expect((await checkPipeline(deps)).silent).toEqual([
       { accountId: ids[1], region: 'eu-west-1', lastArrival: lastSeen },
@@ -115,7 +144,9 @@ describe('pipeline check', () => {
   });
 
   it('reports regions enabled later that the forwarding does not cover, per account', async () => {
-    const { ids, aws } = organization(3, (id) => (id === '100000000001' ? ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'me-central-1'] : ['us-east-1', 'eu-west-1']));
+    const { ids, aws } = organization(3, (id) =>
+      id === '100000000001' ? ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'me-central-1'] : ['us-east-1', 'eu-west-1'],
+    );
     const { deps, metrics } = depsFor(aws, store, fixedClock(START));
     const check = await checkPipeline(deps);
     expect(check.uncovered).toEqual([
@@ -133,7 +164,9 @@ describe('pipeline check', () => {
     const clock = fixedClock(START);
     const { deps } = depsFor(aws, store, clock);
     const check = await checkPipeline(deps);
-    expect(check.unreadable).toEqual([{ accountId: ids[2], reason: expect.stringMatching(/^AccessDeniedError: account:ListRegions was refused/) }]);
+    expect(check.unreadable).toEqual([
+      { accountId: ids[2], reason: expect.stringMatching(/^AccessDeniedError: account:ListRegions was refused/) },
+    ]);
     expect(check.forwarders).toBe(6);
     expect(alerts()[0]!.body).toContain('Accounts whose regions could not be read');
   });
@@ -162,7 +195,9 @@ describe('pipeline check', () => {
     // Members' rules are read through their read role; the responder's own us-east-1 is not looked up.
     const lookups = aws.calls.filter((c) => c.command === 'ListRulesCommand');
     expect(lookups.filter((c) => c.accountId === MANAGEMENT).map((c) => c.region)).toEqual(['eu-west-1']);
-    expect(new Set(lookups.filter((c) => c.accountId !== MANAGEMENT).map((c) => c.principal))).toEqual(new Set(['role:root-responder-read']));
+    expect(new Set(lookups.filter((c) => c.accountId !== MANAGEMENT).map((c) => c.principal))).toEqual(
+      new Set(['role:root-responder-read']),
+    );
   });
 
   it('standalone: watches only its own account, through its own role', async () => {
@@ -171,7 +206,10 @@ describe('pipeline check', () => {
     const check = await checkPipeline(deps);
     expect(check).toMatchObject({ accounts: 1, forwarders: 2, uncovered: [], silent: [] });
     // Its us-east-1 rules are its own stack's; eu-central-1's forwarding rules are looked up by name.
-    expect(aws.calls.map((c) => `${c.command} ${c.accountId} ${c.region} ${c.principal}`)).toEqual([`ListRegionsCommand ${MANAGEMENT} us-east-1 role`, `ListRulesCommand ${MANAGEMENT} eu-central-1 role`]);
+    expect(aws.calls.map((c) => `${c.command} ${c.accountId} ${c.region} ${c.principal}`)).toEqual([
+      `ListRegionsCommand ${MANAGEMENT} us-east-1 role`,
+      `ListRulesCommand ${MANAGEMENT} eu-central-1 role`,
+    ]);
   });
 
   it('a failed alert is not recorded as sent: the next run sends it again', async () => {

@@ -16,7 +16,12 @@ describe('root-responder triage', () => {
   it('prints one JSON line per record, for every container format', async () => {
     const t = io();
     const code = await main(
-      ['triage', join(CLOUDTRAIL, 'timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'), join(CLOUDTRAIL, 'lookup_events/awsdocs_ct__lookup_events_cli_root_consolelogin.json'), join(CLOUDTRAIL, 'eventbridge/awsdocs_cwe__console_signin_root_envelope.json')],
+      [
+        'triage',
+        join(CLOUDTRAIL, 'timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'),
+        join(CLOUDTRAIL, 'lookup_events/awsdocs_ct__lookup_events_cli_root_consolelogin.json'),
+        join(CLOUDTRAIL, 'eventbridge/awsdocs_cwe__console_signin_root_envelope.json'),
+      ],
       t.io,
     );
     expect(code).toBe(0);
@@ -40,7 +45,17 @@ describe('root-responder triage', () => {
     writeFileSync(join(dir, 'shape.json'), '{"hello": "world"}');
     writeFileSync(join(dir, 'noname.json'), '{"eventVersion": "1.08", "userIdentity": {"type": "Root"}}');
     const t = io();
-    const code = await main(['triage', join(dir, 'broken.json'), join(dir, 'shape.json'), join(dir, 'noname.json'), join(dir, 'missing.json'), join(CLOUDTRAIL, 'signin/flaws_usiem__console_login_success_root.json')], t.io);
+    const code = await main(
+      [
+        'triage',
+        join(dir, 'broken.json'),
+        join(dir, 'shape.json'),
+        join(dir, 'noname.json'),
+        join(dir, 'missing.json'),
+        join(CLOUDTRAIL, 'signin/flaws_usiem__console_login_success_root.json'),
+      ],
+      t.io,
+    );
     expect(code).toBe(2);
     expect(t.out).toHaveLength(1);
     expect(t.err).toHaveLength(4);
@@ -61,9 +76,18 @@ describe('root-responder triage', () => {
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('root-responder triage [--known-cidrs CIDR,...] [FILE...]');
-    const run = spawnSync(process.execPath, [bin, 'triage', join(CLOUDTRAIL, 'root_api/panther_scenario__attacker_cloudtrail__6__createuser.json')], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'triage', join(CLOUDTRAIL, 'root_api/panther_scenario__attacker_cloudtrail__6__createuser.json')],
+      { encoding: 'utf8' },
+    );
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ eventName: 'CreateUser', isRoot: true, severity: 'critical', categories: ['iam-persistence'] });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      eventName: 'CreateUser',
+      isRoot: true,
+      severity: 'critical',
+      categories: ['iam-persistence'],
+    });
     expect(run.stderr).toBe('');
   });
 });

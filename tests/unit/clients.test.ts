@@ -31,7 +31,9 @@ const SESSION = { accessKeyId: 'ASIAROOTSESSION00001', secretAccessKey: 'secret'
 /** Simulated target clients that say which service, target and arguments they were asked for. */
 function recordingTarget(asked: unknown[]): LocalClients['target'] {
   return (target) => {
-    const client = (service: string) => (...args: unknown[]) => (asked.push({ service, target, args }), { send: async () => ({ service }) });
+    const client =
+      (service: string) =>
+      (...args: unknown[]) => (asked.push({ service, target, args }), { send: async () => ({ service }) });
     return Object.fromEntries(SERVICES.map((s) => [s, client(s)])) as unknown as TargetClients;
   };
 }
@@ -51,13 +53,24 @@ describe('targetClients: only the services the handler names', () => {
   it('every service module builds its own client', () => {
     const clients = targetClients({ accountId: '111122223333' }, { iam, sts, cloudtrail, account, organizations, guardduty, events });
     const names = SERVICES.map((s) => (clients[s] as (region: string) => object)('eu-west-1').constructor.name);
-    expect(names).toEqual(['IAMClient', 'STSClient', 'CloudTrailClient', 'AccountClient', 'OrganizationsClient', 'GuardDutyClient', 'EventBridgeClient']);
+    expect(names).toEqual([
+      'IAMClient',
+      'STSClient',
+      'CloudTrailClient',
+      'AccountClient',
+      'OrganizationsClient',
+      'GuardDutyClient',
+      'EventBridgeClient',
+    ]);
   });
 
   it('one client per service, account, role and region for a cold start; a root session gets its own', async () => {
     const a = targetClients({ accountId: '111122223333' }, { iam, cloudtrail });
     const again = targetClients({ accountId: '111122223333' }, { iam, cloudtrail });
-    const viaRole = targetClients({ accountId: '111122223333', roleArn: 'arn:aws:iam::111122223333:role/root-responder-read' }, { iam, cloudtrail });
+    const viaRole = targetClients(
+      { accountId: '111122223333', roleArn: 'arn:aws:iam::111122223333:role/root-responder-read' },
+      { iam, cloudtrail },
+    );
     expect(again.iam()).toBe(a.iam());
     expect(again.cloudtrail('eu-west-1')).toBe(a.cloudtrail('eu-west-1'));
     expect(a.cloudtrail('eu-west-1')).not.toBe(a.cloudtrail('us-east-1'));
@@ -80,7 +93,9 @@ describe('targetClients: only the services the handler names', () => {
 
   it("in a drill: the named services reach the drill's simulated clients, the others still refuse", async () => {
     const asked: unknown[] = [];
-    const clients = inLocalContext({ target: recordingTarget(asked) }, () => targetClients({ accountId: '444455556666', roleArn: 'arn:aws:iam::444455556666:role/r' }, { iam, sts }));
+    const clients = inLocalContext({ target: recordingTarget(asked) }, () =>
+      targetClients({ accountId: '444455556666', roleArn: 'arn:aws:iam::444455556666:role/r' }, { iam, sts }),
+    );
     expect(await clients.sts('eu-west-1').send({} as never)).toEqual({ service: 'sts' });
     expect(await clients.iam(SESSION).send({} as never)).toEqual({ service: 'iam' });
     expect(asked).toEqual([

@@ -9,13 +9,23 @@ import { rootEvents, simAccount, world } from '../helpers-sim';
 const ACCOUNT = '111122223333';
 const START = new Date('2024-02-26T00:00:00Z');
 const END = new Date('2024-03-05T00:00:00Z');
-const root = (region: string) => [{ label: 'root', attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' }, startTime: START, endTime: END }];
+const root = (region: string) => [
+  { label: 'root', attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' }, startTime: START, endTime: END },
+];
 
 function setup(regions: Record<string, number>) {
   const timer = virtualTimer(Date.parse('2024-03-05T00:00:00Z'));
-  const account = simAccount(ACCOUNT, { enabledRegions: Object.keys(regions), events: Object.fromEntries(Object.entries(regions).map(([r, n]) => [r, rootEvents(n, r)])) });
+  const account = simAccount(ACCOUNT, {
+    enabledRegions: Object.keys(regions),
+    events: Object.fromEntries(Object.entries(regions).map(([r, n]) => [r, rootEvents(n, r)])),
+  });
   const aws = new SimulatedAws(world([account]), timer);
-  const deps = { cloudtrail: (region: string) => aws.client({ region }) as unknown as CloudTrailClient, limiters: new RateLimiters(2, timer), timer, accountId: ACCOUNT };
+  const deps = {
+    cloudtrail: (region: string) => aws.client({ region }) as unknown as CloudTrailClient,
+    limiters: new RateLimiters(2, timer),
+    timer,
+    accountId: ACCOUNT,
+  };
   return { aws, timer, deps };
 }
 
@@ -60,7 +70,9 @@ describe('CloudTrail review', () => {
   it('gives up with TransientAwsError when throttling never ends', async () => {
     const { aws, deps } = setup({ 'us-east-1': 10 });
     aws.inject({ command: 'LookupEventsCommand', error: 'ThrottlingException', times: Infinity });
-    await expect(lookupAll('us-east-1', root('us-east-1')[0]!, { ...deps, maxAttempts: 4 })).rejects.toMatchObject({ name: 'TransientAwsError' });
+    await expect(lookupAll('us-east-1', root('us-east-1')[0]!, { ...deps, maxAttempts: 4 })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
   });
 
   it('streams each page to onPage as it arrives', async () => {
@@ -75,29 +87,71 @@ describe('the simulated account is as strict as AWS where it matters', () => {
   const MGMT = '999988887777';
   const MEMBER = '444455556666';
   const org = () => {
-    const member = simAccount(MEMBER, { root: { accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOT000001', Status: 'Active', CreateDate: '2024-03-04T09:00:00Z' }], signingCertificates: [], mfaDevices: [], password: true } });
-    return new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }));
+    const member = simAccount(MEMBER, {
+      root: {
+        accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOT000001', Status: 'Active', CreateDate: '2024-03-04T09:00:00Z' }],
+        signingCertificates: [],
+        mfaDevices: [],
+        password: true,
+      },
+    });
+    return new SimulatedAws(
+      world([simAccount(MGMT), member], {
+        organization: {
+          id: 'o-abcdefghij',
+          managementAccountId: MGMT,
+          features: ['RootCredentialsManagement', 'RootSessions'],
+          delegatedAdmins: [],
+        },
+        responderAccountId: MGMT,
+      }),
+    );
   };
   const session = async (aws: SimulatedAws, policy: string, target = MEMBER) => {
     const sts = aws.client({ region: 'us-east-1' }) as unknown as STSClient;
-    const out = await sts.send(new AssumeRootCommand({ TargetPrincipal: target, TaskPolicyArn: { arn: `arn:aws:iam::aws:policy/root-task/${policy}` }, DurationSeconds: 900 }));
+    const out = await sts.send(
+      new AssumeRootCommand({
+        TargetPrincipal: target,
+        TaskPolicyArn: { arn: `arn:aws:iam::aws:policy/root-task/${policy}` },
+        DurationSeconds: 900,
+      }),
+    );
     return aws.client({ region: 'us-east-1', credentials: { accessKeyId: out.Credentials!.AccessKeyId! } }) as unknown as IAMClient;
   };
 
   it('refuses LookupEvents with two lookup attributes', async () => {
     const aws = new SimulatedAws(world([simAccount(ACCOUNT)]));
     const ct = aws.client({ region: 'us-east-1' }) as unknown as CloudTrailClient;
-    await expect(ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'root' }, { AttributeKey: 'EventName', AttributeValue: 'ConsoleLogin' }] }))).rejects.toMatchObject({ name: 'InvalidLookupAttributesException' });
+    await expect(
+      ct.send(
+        new LookupEventsCommand({
+          LookupAttributes: [
+            { AttributeKey: 'Username', AttributeValue: 'root' },
+            { AttributeKey: 'EventName', AttributeValue: 'ConsoleLogin' },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidLookupAttributesException' });
   });
 
   it('refuses a NextToken reused with other parameters', async () => {
     const timer = virtualTimer();
     const aws = new SimulatedAws(world([simAccount(ACCOUNT, { events: { 'us-east-1': rootEvents(60, 'us-east-1') } })]), timer);
     const ct = aws.client({ region: 'us-east-1' }) as unknown as CloudTrailClient;
-    const first = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'root' }], MaxResults: 50 }));
+    const first = await ct.send(
+      new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'root' }], MaxResults: 50 }),
+    );
     expect(first.NextToken).toBeDefined();
     await timer.sleep(1000);
-    await expect(ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'RunInstances' }], MaxResults: 50, NextToken: first.NextToken }))).rejects.toMatchObject({ name: 'InvalidNextTokenException' });
+    await expect(
+      ct.send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'RunInstances' }],
+          MaxResults: 50,
+          NextToken: first.NextToken,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidNextTokenException' });
   });
 
   it('throttles a third LookupEvents call within one second', async () => {
@@ -110,26 +164,37 @@ describe('the simulated account is as strict as AWS where it matters', () => {
   });
 
   it('refuses AssumeRoot against the management account', async () => {
-    await expect(session(org(), 'IAMAuditRootUserCredentials', MGMT)).rejects.toMatchObject({ name: 'AccessDenied', message: 'AssumeRoot cannot target the management account' });
+    await expect(session(org(), 'IAMAuditRootUserCredentials', MGMT)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: 'AssumeRoot cannot target the management account',
+    });
   });
 
   it('refuses a delete under an audit-policy session', async () => {
     const aws = org();
     const iam = await session(aws, 'IAMAuditRootUserCredentials');
-    await expect(iam.send(new DeleteAccessKeyCommand({ AccessKeyId: 'AKIAMEMBERROOT000001' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(iam.send(new DeleteAccessKeyCommand({ AccessKeyId: 'AKIAMEMBERROOT000001' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
     expect(aws.world.accounts[MEMBER]!.root.accessKeys).toHaveLength(1);
   });
 
   it('refuses UserName inside an AssumeRoot session', async () => {
     const iam = await session(org(), 'IAMDeleteRootUserCredentials');
     await expect(iam.send(new ListAccessKeysCommand({ UserName: 'root' }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(iam.send(new ListAccessKeysCommand({}))).resolves.toMatchObject({ AccessKeyMetadata: [{ AccessKeyId: 'AKIAMEMBERROOT000001' }] });
+    await expect(iam.send(new ListAccessKeysCommand({}))).resolves.toMatchObject({
+      AccessKeyMetadata: [{ AccessKeyId: 'AKIAMEMBERROOT000001' }],
+    });
   });
 
   it('refuses GetAccountSummary under the delete policy, allows it under the audit policy', async () => {
     const aws = org();
-    await expect((await session(aws, 'IAMDeleteRootUserCredentials')).send(new GetAccountSummaryCommand({}))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect((await session(aws, 'IAMAuditRootUserCredentials')).send(new GetAccountSummaryCommand({}))).resolves.toMatchObject({ SummaryMap: { AccountAccessKeysPresent: 1 } });
+    await expect((await session(aws, 'IAMDeleteRootUserCredentials')).send(new GetAccountSummaryCommand({}))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    await expect((await session(aws, 'IAMAuditRootUserCredentials')).send(new GetAccountSummaryCommand({}))).resolves.toMatchObject({
+      SummaryMap: { AccountAccessKeysPresent: 1 },
+    });
   });
 
   it('refuses root-credential calls from an ordinary role', async () => {

@@ -16,7 +16,12 @@ describe('stage configuration', () => {
   });
 
   it('names every bad field', () => {
-    const bad = { mode: 'everywhere', responders: [{ name: 'x', email: 'not-an-email' }], objectLockMode: 'GOVERNANCE', knownSourceCidrs: ['10.0.0.0'] };
+    const bad = {
+      mode: 'everywhere',
+      responders: [{ name: 'x', email: 'not-an-email' }],
+      objectLockMode: 'GOVERNANCE',
+      knownSourceCidrs: ['10.0.0.0'],
+    };
     try {
       parseStageConfig(bad, 'config/bad.json');
       throw new Error('expected a ConfigError');
@@ -36,15 +41,30 @@ describe('stage configuration', () => {
   });
 
   it('applies documented defaults', () => {
-    const config = parseStageConfig({ mode: 'standalone', responders: [{ name: 'a', email: 'a@example.com' }], objectLockMode: 'COMPLIANCE' }, 'x');
-    expect(config).toMatchObject({ approvalExpiryHours: 24, reminderIntervalMinutes: 60, maxReminders: 3, evidenceRetentionDays: 365, knownSourceCidrs: [], expectedOrganizationId: null });
+    const config = parseStageConfig(
+      { mode: 'standalone', responders: [{ name: 'a', email: 'a@example.com' }], objectLockMode: 'COMPLIANCE' },
+      'x',
+    );
+    expect(config).toMatchObject({
+      approvalExpiryHours: 24,
+      reminderIntervalMinutes: 60,
+      maxReminders: 3,
+      evidenceRetentionDays: 365,
+      knownSourceCidrs: [],
+      expectedOrganizationId: null,
+    });
   });
 });
 
 describe('runtime configuration (the Lambda environment)', () => {
   it('parses the environment the drill sets (the production settings of config/example.json)', () => {
     const config = parseRuntimeConfig({ ...DRILL_ENV, KNOWN_SOURCE_CIDRS: '203.0.113.0/24, 2001:db8::/32' });
-    expect(config).toMatchObject({ MAX_REMINDERS: 3, REMINDER_INTERVAL_SECONDS: 3600, APPROVAL_EXPIRY_HOURS: 24, KNOWN_SOURCE_CIDRS: ['203.0.113.0/24', '2001:db8::/32'] });
+    expect(config).toMatchObject({
+      MAX_REMINDERS: 3,
+      REMINDER_INTERVAL_SECONDS: 3600,
+      APPROVAL_EXPIRY_HOURS: 24,
+      KNOWN_SOURCE_CIDRS: ['203.0.113.0/24', '2001:db8::/32'],
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -60,17 +80,31 @@ describe('runtime configuration (the Lambda environment)', () => {
   });
 
   it('parses the JSON variables and names a malformed one', () => {
-    const config = parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": ["arn:aws:iam::111122223333:u2f/root/key-1"]}', EXPECTED_ALTERNATE_CONTACTS: '{"SECURITY": {"emailAddress": "sec@example.com"}}' });
+    const config = parseRuntimeConfig({
+      ...DRILL_ENV,
+      EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": ["arn:aws:iam::111122223333:u2f/root/key-1"]}',
+      EXPECTED_ALTERNATE_CONTACTS: '{"SECURITY": {"emailAddress": "sec@example.com"}}',
+    });
     expect(config.EXPECTED_ROOT_MFA_DEVICES).toEqual({ '111122223333': ['arn:aws:iam::111122223333:u2f/root/key-1'] });
     expect(config.EXPECTED_ALTERNATE_CONTACTS).toEqual({ SECURITY: { emailAddress: 'sec@example.com' } });
-    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{not json' })).toThrow(/EXPECTED_ROOT_MFA_DEVICES: not JSON/);
-    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": "one"}' })).toThrow(/EXPECTED_ROOT_MFA_DEVICES/);
+    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{not json' })).toThrow(
+      /EXPECTED_ROOT_MFA_DEVICES: not JSON/,
+    );
+    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": "one"}' })).toThrow(
+      /EXPECTED_ROOT_MFA_DEVICES/,
+    );
   });
 
   it('rejects a known-source entry that is not a CIDR', () => {
     expect(() => knownSources(['203.0.113.0/33'])).toThrow(ConfigError);
     expect(() => knownSources(['example.com/24'])).toThrow(ConfigError);
     const known = knownSources(['203.0.113.0/24', '2001:db8::/32']);
-    expect([known.contains('203.0.113.9'), known.contains('203.0.114.9'), known.contains('2001:db8::1'), known.contains('AWS Internal'), known.contains(undefined)]).toEqual([true, false, true, false, false]);
+    expect([
+      known.contains('203.0.113.9'),
+      known.contains('203.0.114.9'),
+      known.contains('2001:db8::1'),
+      known.contains('AWS Internal'),
+      known.contains(undefined),
+    ]).toEqual([true, false, true, false, false]);
   });
 });

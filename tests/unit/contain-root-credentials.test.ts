@@ -22,9 +22,22 @@ function setup(features: SimOrganization['features'] = ['RootCredentialsManageme
       password: true,
     },
   });
-  const aws = new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features, delegatedAdmins: [] }, responderAccountId: MGMT }), virtualTimer());
+  const aws = new SimulatedAws(
+    world([simAccount(MGMT), member], {
+      organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features, delegatedAdmins: [] },
+      responderAccountId: MGMT,
+    }),
+    virtualTimer(),
+  );
   const sessions: string[] = [];
-  const deps: ContainDeps = { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer: virtualTimer(), recordOwnSession: async (_a, key) => void sessions.push(key) };
+  const deps: ContainDeps = {
+    responder: aws.targetClients({ accountId: MGMT }),
+    member: true,
+    region: 'us-east-1',
+    clock,
+    timer: virtualTimer(),
+    recordOwnSession: async (_a, key) => void sessions.push(key),
+  };
   return { aws, deps, sessions, member };
 }
 
@@ -46,26 +59,54 @@ describe('contain root credentials', () => {
       ['AKIAMEMBERROOTKEY002', 'Inactive', '2024-03-04T09:58:00.000Z'],
     ]);
     // Counted inside the simulated account, not read from the step's output.
-    expect(deletions(aws)).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-access-key AKIAMEMBERROOTKEY002', 'delete-root-signing-certificate CERT000000000000000000000001']);
+    expect(deletions(aws)).toEqual([
+      'delete-root-access-key AKIAMEMBERROOTKEY001',
+      'delete-root-access-key AKIAMEMBERROOTKEY002',
+      'delete-root-signing-certificate CERT000000000000000000000001',
+    ]);
     expect(member.root.accessKeys).toEqual([]);
     expect(member.root.signingCertificates).toEqual([]);
     const assume = aws.calls.find((c) => c.command === 'AssumeRootCommand')!;
-    expect(assume.input).toMatchObject({ TargetPrincipal: MEMBER, TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials' }, DurationSeconds: 900 });
+    expect(assume.input).toMatchObject({
+      TargetPrincipal: MEMBER,
+      TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials' },
+      DurationSeconds: 900,
+    });
     expect(sessions).toEqual([out.ownSessionAccessKeyId]);
   });
 
   it('deletes what the snapshot saw in the second round trip, and finds what was created since', async () => {
     const timer = virtualTimer(0);
     const { member } = setup();
-    const aws = new SimulatedAws(world([simAccount(MGMT), member], { organization: { id: 'o-abcdefghij', managementAccountId: MGMT, features: ['RootCredentialsManagement', 'RootSessions'], delegatedAdmins: [] }, responderAccountId: MGMT }), timer, 100);
+    const aws = new SimulatedAws(
+      world([simAccount(MGMT), member], {
+        organization: {
+          id: 'o-abcdefghij',
+          managementAccountId: MGMT,
+          features: ['RootCredentialsManagement', 'RootSessions'],
+          delegatedAdmins: [],
+        },
+        responderAccountId: MGMT,
+      }),
+      timer,
+      100,
+    );
     const snapshot = {
       Payload: rootSnapshot({
         accountId: MEMBER,
         method: 'assume-root-audit',
-        root: { accessKeysPresent: true, accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: '2024-01-01T00:00:00.000Z' }], signingCertificatesPresent: true, signingCertificates: [{ CertificateId: 'CERT000000000000000000000001', Status: 'Active' }] },
+        root: {
+          accessKeysPresent: true,
+          accessKeys: [{ AccessKeyId: 'AKIAMEMBERROOTKEY001', Status: 'Active', CreateDate: '2024-01-01T00:00:00.000Z' }],
+          signingCertificatesPresent: true,
+          signingCertificates: [{ CertificateId: 'CERT000000000000000000000001', Status: 'Active' }],
+        },
       }),
     };
-    const out = await containRootCredentials({ ...state(), snapshot }, { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer });
+    const out = await containRootCredentials(
+      { ...state(), snapshot },
+      { responder: aws.targetClients({ accountId: MGMT }), member: true, region: 'us-east-1', clock, timer },
+    );
     expect(out.status).toBe('done');
     const deleted = aws.changes.map((c) => [c.target, c.at]);
     // 100 ms per call: round trip 1 (features + AssumeRoot), round trip 2 (the snapshot's key and certificate) ...
@@ -91,7 +132,10 @@ describe('contain root credentials', () => {
       const client = original(options);
       return {
         send: async (command: unknown) => {
-          if ((command as object).constructor.name === 'DeleteAccessKeyCommand' && (command as { input: { AccessKeyId: string } }).input.AccessKeyId === 'AKIAMEMBERROOTKEY002') {
+          if (
+            (command as object).constructor.name === 'DeleteAccessKeyCommand' &&
+            (command as { input: { AccessKeyId: string } }).input.AccessKeyId === 'AKIAMEMBERROOTKEY002'
+          ) {
             member.root.accessKeys = member.root.accessKeys.filter((k) => k.AccessKeyId !== 'AKIAMEMBERROOTKEY002');
           }
           return client.send(command);
@@ -101,7 +145,10 @@ describe('contain root credentials', () => {
     const out = await containRootCredentials(state(), { ...deps, responder: aws.targetClients({ accountId: MGMT }) });
     expect(out.status).toBe('done');
     expect(out.actions.find((a) => a.target === 'AKIAMEMBERROOTKEY002')!.status).toBe('already-gone');
-    expect(deletions(aws)).toEqual(['delete-root-access-key AKIAMEMBERROOTKEY001', 'delete-root-signing-certificate CERT000000000000000000000001']);
+    expect(deletions(aws)).toEqual([
+      'delete-root-access-key AKIAMEMBERROOTKEY001',
+      'delete-root-signing-certificate CERT000000000000000000000001',
+    ]);
   });
 
   it('retries a throttled DeleteAccessKey and deletes each key exactly once', async () => {

@@ -6,7 +6,15 @@ import { handler as reportHandler } from '#functions/write-incident-report/handl
 import type { TaskItemState } from '#shared/contracts/task-item';
 import { GateOutcomeSchema, TaskOutcomeSchema } from '#shared/contracts/task-outcome';
 import { AssessInputSchema, ContainInputSchema, type WorkflowState, WorkflowStateSchema } from '#shared/contracts/workflow-state';
-import { actionResult, containment, evidenceCollection, executionInput, rootSnapshot, taskVerification, verification } from '../helpers-state';
+import {
+  actionResult,
+  containment,
+  evidenceCollection,
+  executionInput,
+  rootSnapshot,
+  taskVerification,
+  verification,
+} from '../helpers-state';
 
 /**
  * The contracts between steps (functions/shared/contracts/): the state as the ASL builds it, on
@@ -42,37 +50,82 @@ describe('contracts between steps', () => {
 
   it('a step reads only what its input names: Contain Root Credentials reads the keys and certificates the snapshot saw', () => {
     const parsed = ContainInputSchema.parse(ran);
-    expect(parsed.snapshot).toEqual({ Payload: { step: 'snapshot-root-credentials', status: 'done', root: { accessKeys: null, signingCertificates: null } } });
-    expect(Object.keys(AssessInputSchema.parse(ran)).sort()).toEqual(['accountId', 'containAndCollect', 'incidentId', 'openedAt', 'region', 'settings', 'snapshot', 'source', 'trigger', 'unparsed']);
+    expect(parsed.snapshot).toEqual({
+      Payload: { step: 'snapshot-root-credentials', status: 'done', root: { accessKeys: null, signingCertificates: null } },
+    });
+    expect(Object.keys(AssessInputSchema.parse(ran)).sort()).toEqual([
+      'accountId',
+      'containAndCollect',
+      'incidentId',
+      'openedAt',
+      'region',
+      'settings',
+      'snapshot',
+      'source',
+      'trigger',
+      'unparsed',
+    ]);
   });
 
   it('a result that does not match its contract stops the step that reads it, typed, before any call', async () => {
     const { root: _root, ...rootless } = rootSnapshot();
-    await expect(assessHandler({ ...ran, snapshot: { Payload: rootless } })).rejects.toMatchObject({ name: 'InvalidStepInputError', message: expect.stringContaining('snapshot') });
+    await expect(assessHandler({ ...ran, snapshot: { Payload: rootless } })).rejects.toMatchObject({
+      name: 'InvalidStepInputError',
+      message: expect.stringContaining('snapshot'),
+    });
     // A key without its Status: what the snapshot saw is not what containment would delete.
     const snapshot = rootSnapshot();
-    await expect(containHandler({ ...ran, snapshot: { Payload: { ...snapshot, root: { ...snapshot.root, accessKeys: [{ AccessKeyId: 'AKIA' }] } } } })).rejects.toMatchObject({ name: 'InvalidStepInputError', message: expect.stringContaining('snapshot') });
-    await expect(reportHandler({ ...ran, humanTasks: [{ taskId: 't', kind: 'console', status: 'approved' }] })).rejects.toMatchObject({ name: 'InvalidStepInputError', message: expect.stringContaining('humanTasks') });
+    await expect(
+      containHandler({ ...ran, snapshot: { Payload: { ...snapshot, root: { ...snapshot.root, accessKeys: [{ AccessKeyId: 'AKIA' }] } } } }),
+    ).rejects.toMatchObject({ name: 'InvalidStepInputError', message: expect.stringContaining('snapshot') });
+    await expect(reportHandler({ ...ran, humanTasks: [{ taskId: 't', kind: 'console', status: 'approved' }] })).rejects.toMatchObject({
+      name: 'InvalidStepInputError',
+      message: expect.stringContaining('humanTasks'),
+    });
   });
 
   it("hold what the Maps' Record states keep of each item, run from the ASL itself", async () => {
     const maps = stateMachineDefinition().States as Record<string, { ItemProcessor?: { States: Record<string, { Type: string }> } }>;
-    const recordStates = (map: string) => Object.entries(maps[map]!.ItemProcessor!.States).filter(([name, state]) => state.Type === 'Pass' && name.startsWith('Record '));
+    const recordStates = (map: string) =>
+      Object.entries(maps[map]!.ItemProcessor!.States).filter(([name, state]) => state.Type === 'Pass' && name.startsWith('Record '));
     // An item as the Record states can find it: everything the item's states may have added.
     const item: TaskItemState & { rejection: unknown; error: unknown } = {
-      Payload: { input: { incidentId: 'i', accountId: '111122223333', severity: 'critical', task: { id: 'quarantine-iam-user-x', kind: 'remediation', remediation: { action: 'quarantine-iam-user', target: 'x', region: 'us-east-1' } }, waitSeconds: 60, reminders: 3, maxReminders: 3 } },
+      Payload: {
+        input: {
+          incidentId: 'i',
+          accountId: '111122223333',
+          severity: 'critical',
+          task: {
+            id: 'quarantine-iam-user-x',
+            kind: 'remediation',
+            remediation: { action: 'quarantine-iam-user', target: 'x', region: 'us-east-1' },
+          },
+          waitSeconds: 60,
+          reminders: 3,
+          maxReminders: 3,
+        },
+      },
       decision: { decision: 'approved', decidedBy: 'alice@responders.example', decidedAt: '2024-03-04T11:00:00.000Z', via: 'https' },
       action: { Payload: actionResult('quarantine-iam-user-x', { action: 'quarantine-iam-user', target: 'x', detail: 'quarantined' }) },
       verification: { Payload: taskVerification('quarantine-iam-user-x') },
       rejection: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob' },
       error: { Error: 'AccessDeniedError', Cause: 'refused' },
     };
-    const run = (state: object) => new StateMachine({ StartAt: 'Record', States: { Record: state } } as never).run(structuredClone(item) as never).result as Promise<unknown>;
+    const run = (state: object) =>
+      new StateMachine({ StartAt: 'Record', States: { Record: state } } as never).run(structuredClone(item) as never)
+        .result as Promise<unknown>;
     const tasks = recordStates('Run Human Tasks');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['Record Completed Task', 'Record Failed Task', 'Record Overdue Task', 'Record Rejected Task']);
-    for (const [name, state] of tasks) expect({ name, parsed: TaskOutcomeSchema.safeParse(await run(state)).success }).toEqual({ name, parsed: true });
+    expect(tasks.map(([name]) => name).sort()).toEqual([
+      'Record Completed Task',
+      'Record Failed Task',
+      'Record Overdue Task',
+      'Record Rejected Task',
+    ]);
+    for (const [name, state] of tasks)
+      expect({ name, parsed: TaskOutcomeSchema.safeParse(await run(state)).success }).toEqual({ name, parsed: true });
     const gate = recordStates('Ask Whether The Sign-In Was Expected');
     expect(gate.map(([name]) => name).sort()).toEqual(['Record Confirmation', 'Record Denial', 'Record No Confirmation']);
-    for (const [name, state] of gate) expect({ name, parsed: GateOutcomeSchema.safeParse(await run(state)).success }).toEqual({ name, parsed: true });
+    for (const [name, state] of gate)
+      expect({ name, parsed: GateOutcomeSchema.safeParse(await run(state)).success }).toEqual({ name, parsed: true });
   });
 });

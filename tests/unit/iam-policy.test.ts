@@ -1,6 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluatePolicy, loadRootTaskPolicy, MANAGED_POLICIES_DIR, parsePolicyDocument, ROOT_TASK_POLICY_NAMES, rootTaskSessionDecision, UnsupportedPolicyError, wildcardMatch, type PolicyDocument } from '#drill/iam-policy';
+import {
+  evaluatePolicy,
+  loadRootTaskPolicy,
+  MANAGED_POLICIES_DIR,
+  parsePolicyDocument,
+  ROOT_TASK_POLICY_NAMES,
+  rootTaskSessionDecision,
+  UnsupportedPolicyError,
+  wildcardMatch,
+  type PolicyDocument,
+} from '#drill/iam-policy';
 import { PROJECT_ROOT } from '#drill/deployment';
 
 const ROOT = 'arn:aws:iam::111122223333:root';
@@ -13,9 +23,12 @@ const decide = (doc: PolicyDocument, action: string, resource: string) => rootTa
 describe('the vendored root-task policy documents', () => {
   const shared = join(PROJECT_ROOT, '..', 'shared', 'data', 'aws-managed-policies');
 
-  (existsSync(shared) ? it.each(ROOT_TASK_POLICY_NAMES) : it.skip.each(ROOT_TASK_POLICY_NAMES))('%s.json is an unchanged copy of the shared original', (name) => {
-    expect(readFileSync(join(MANAGED_POLICIES_DIR, `${name}.json`), 'utf8')).toBe(readFileSync(join(shared, `${name}.json`), 'utf8'));
-  });
+  (existsSync(shared) ? it.each(ROOT_TASK_POLICY_NAMES) : it.skip.each(ROOT_TASK_POLICY_NAMES))(
+    '%s.json is an unchanged copy of the shared original',
+    (name) => {
+      expect(readFileSync(join(MANAGED_POLICIES_DIR, `${name}.json`), 'utf8')).toBe(readFileSync(join(shared, `${name}.json`), 'utf8'));
+    },
+  );
 
   it.each(ROOT_TASK_POLICY_NAMES)('%s holds only Deny statements (why a root session needs no Allow from it)', (name) => {
     expect(loadRootTaskPolicy(name).Statement.map((s) => s.Effect)).toEqual(['Deny', 'Deny']);
@@ -34,16 +47,25 @@ describe('a root-task session, judged by the task policy', () => {
   });
 
   it('a credential action on an IAM user is denied by NotResource, under every policy', () => {
-    expect(decide(del, 'iam:DeleteAccessKey', BOB)).toEqual({ allowed: false, statement: 'DenyDeletingRootUserCredentialsOnNonRootUserResource' });
+    expect(decide(del, 'iam:DeleteAccessKey', BOB)).toEqual({
+      allowed: false,
+      statement: 'DenyDeletingRootUserCredentialsOnNonRootUserResource',
+    });
     expect(decide(audit, 'iam:ListAccessKeys', BOB)).toEqual({ allowed: false, statement: 'DenyAuditingCredentialsOnNonRootUserResource' });
-    expect(decide(create, 'iam:CreateLoginProfile', BOB)).toEqual({ allowed: false, statement: 'DenyCreatingPasswordOnNonRootUserResource' });
+    expect(decide(create, 'iam:CreateLoginProfile', BOB)).toEqual({
+      allowed: false,
+      statement: 'DenyCreatingPasswordOnNonRootUserResource',
+    });
     // UserName "root" names an IAM user called root, not the root user.
     expect(decide(del, 'iam:ListAccessKeys', 'arn:aws:iam::111122223333:user/root')).toMatchObject({ allowed: false });
   });
 
   it('any non-IAM action is denied, whatever the resource', () => {
     for (const doc of [audit, del, create]) {
-      expect(decide(doc, 's3:GetObject', 'arn:aws:s3:::bucket/key')).toEqual({ allowed: false, statement: 'DenyAllOtherActionsOnAnyResource' });
+      expect(decide(doc, 's3:GetObject', 'arn:aws:s3:::bucket/key')).toEqual({
+        allowed: false,
+        statement: 'DenyAllOtherActionsOnAnyResource',
+      });
       expect(decide(doc, 'sts:AssumeRoot', ROOT)).toMatchObject({ allowed: false });
     }
   });
@@ -54,8 +76,19 @@ describe('a root-task session, judged by the task policy', () => {
   });
 
   it('the audit reads are allowed on the root user under Audit and Delete; CreateRootUserPassword allows only its two', () => {
-    for (const action of ['iam:ListAccessKeys', 'iam:ListSigningCertificates', 'iam:GetLoginProfile', 'iam:ListMFADevices', 'iam:GetUser', 'iam:GetAccessKeyLastUsed']) {
-      expect({ action, audit: decide(audit, action, ROOT).allowed, del: decide(del, action, ROOT).allowed }).toEqual({ action, audit: true, del: true });
+    for (const action of [
+      'iam:ListAccessKeys',
+      'iam:ListSigningCertificates',
+      'iam:GetLoginProfile',
+      'iam:ListMFADevices',
+      'iam:GetUser',
+      'iam:GetAccessKeyLastUsed',
+    ]) {
+      expect({ action, audit: decide(audit, action, ROOT).allowed, del: decide(del, action, ROOT).allowed }).toEqual({
+        action,
+        audit: true,
+        del: true,
+      });
     }
     expect(decide(create, 'iam:CreateLoginProfile', ROOT)).toEqual({ allowed: true });
     expect(decide(create, 'iam:GetLoginProfile', ROOT)).toEqual({ allowed: true });
@@ -69,7 +102,9 @@ describe('a root-task session, judged by the task policy', () => {
 
   it('a DeleteVirtualMFADevice on the device ARN is denied by NotResource (the policy names only the root user)', () => {
     expect(decide(del, 'iam:DeleteVirtualMFADevice', ROOT)).toEqual({ allowed: true });
-    expect(decide(del, 'iam:DeleteVirtualMFADevice', 'arn:aws:iam::111122223333:mfa/root-account-mfa-device')).toMatchObject({ allowed: false });
+    expect(decide(del, 'iam:DeleteVirtualMFADevice', 'arn:aws:iam::111122223333:mfa/root-account-mfa-device')).toMatchObject({
+      allowed: false,
+    });
   });
 
   it('refuses to judge by a task policy that has an Allow statement (AWS does not say whether it would then be required)', () => {
@@ -98,7 +133,10 @@ describe('IAM policy evaluation', () => {
         { Sid: 'NoRootKeys', Effect: 'Deny', Action: 'iam:ListAccessKeys', Resource: 'arn:aws:iam::*:root' },
       ],
     });
-    expect(evaluatePolicy(doc, { action: 'iam:ListAccessKeys', resource: ROOT })).toEqual({ effect: 'ExplicitDeny', statement: 'NoRootKeys' });
+    expect(evaluatePolicy(doc, { action: 'iam:ListAccessKeys', resource: ROOT })).toEqual({
+      effect: 'ExplicitDeny',
+      statement: 'NoRootKeys',
+    });
     expect(evaluatePolicy(doc, { action: 'iam:ListAccessKeys', resource: BOB })).toEqual({ effect: 'Allow', statement: 'ReadIam' });
     expect(evaluatePolicy(doc, { action: 'iam:DeleteUser', resource: BOB })).toEqual({ effect: 'ImplicitDeny' });
   });
@@ -111,8 +149,17 @@ describe('IAM policy evaluation', () => {
   });
 
   it('refuses a Condition, so a future policy with conditions is never silently misread', () => {
-    const doc = { Version: '2012-10-17', Statement: [{ Sid: 'OnlyFromVpc', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceVpc': 'vpc-1' } } }] };
-    expect(() => parsePolicyDocument(doc, 'future')).toThrow(new UnsupportedPolicyError('future statement 0 (OnlyFromVpc): Condition is not supported by this evaluator; evaluating the statement without it would misread the policy'));
+    const doc = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'OnlyFromVpc', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceVpc': 'vpc-1' } } },
+      ],
+    };
+    expect(() => parsePolicyDocument(doc, 'future')).toThrow(
+      new UnsupportedPolicyError(
+        'future statement 0 (OnlyFromVpc): Condition is not supported by this evaluator; evaluating the statement without it would misread the policy',
+      ),
+    );
   });
 
   it.each([

@@ -30,7 +30,12 @@ const clock = fixedClock('2024-03-04T10:30:00Z');
 beforeEach(() => {
   sfnMock.reset();
   snsMock.reset();
-  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  sfnMock
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({
+      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ddb = new SimulatedDynamoDb();
   store = new IncidentStore(ddb as never, 'incidents');
@@ -45,12 +50,18 @@ beforeEach(() => {
     sns: new SNSClient({ region: 'us-east-1' }),
     clock,
     log,
-    config: { stateMachineArn: STATE_MACHINE, alertTopicArn: TOPIC, knownSources: knownSources([]), settings: { approvalWaitSeconds: 3600, maxReminders: 3 } },
+    config: {
+      stateMachineArn: STATE_MACHINE,
+      alertTopicArn: TOPIC,
+      knownSources: knownSources([]),
+      settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+    },
   };
 });
 
 const rootSignIn = () => fixture('cloudtrail/eventbridge/awsdocs_cwe__console_signin_root_envelope.json');
-const startedInputs = (): ExecutionInput[] => sfnMock.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input!) as ExecutionInput);
+const startedInputs = (): ExecutionInput[] =>
+  sfnMock.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input!) as ExecutionInput);
 
 describe('intake', () => {
   it('a root console sign-in opens one incident, starts one execution and alerts', async () => {
@@ -62,7 +73,14 @@ describe('intake', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: incidentId });
     const [input] = startedInputs();
-    expect(input).toMatchObject({ incidentId, accountId: '123456789012', region: 'us-east-1', source: 'cloudtrail', unparsed: false, settings: { approvalWaitSeconds: 3600, maxReminders: 3 } });
+    expect(input).toMatchObject({
+      incidentId,
+      accountId: '123456789012',
+      region: 'us-east-1',
+      source: 'cloudtrail',
+      unparsed: false,
+      settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
+    });
     expect(input!.trigger).toMatchObject({ eventName: 'ConsoleLogin', isRoot: true, severity: 'critical' });
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
     const publish = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
@@ -76,16 +94,32 @@ describe('intake', () => {
   it('a GuardDuty root-credential finding opens an incident', async () => {
     const result = await intake(fixture('written/guardduty_root_credential_usage_finding__written.json'), deps);
     expect(result).toMatchObject({ outcome: 'opened', severity: 'high' });
-    expect(startedInputs()[0]).toMatchObject({ source: 'guardduty', accountId: '111122223333', trigger: { sourceIPAddress: '198.51.100.23', categories: ['read-only'] } });
+    expect(startedInputs()[0]).toMatchObject({
+      source: 'guardduty',
+      accountId: '111122223333',
+      trigger: { sourceIPAddress: '198.51.100.23', categories: ['read-only'] },
+    });
   });
 
   it.each([
     ['a non-root sign-in', () => fixture('cloudtrail/non_root_controls/flaws_usiem__console_login_success_iam.json'), 'ignored'],
-    ['a non-root StopLogging', () => fixture('cloudtrail/non_root_controls/panther__aws_cloudtrail_stopped__t0__cloudtrail_was_stopped.json'), 'ignored'],
+    [
+      'a non-root StopLogging',
+      () => fixture('cloudtrail/non_root_controls/panther__aws_cloudtrail_stopped__t0__cloudtrail_was_stopped.json'),
+      'ignored',
+    ],
     ['a service acting for root', () => fixture('written/root_invokedby_glue_getdataaccess__written.json'), 'benign'],
     ['an AWS service event', () => fixture('cloudtrail/benign/awsdocs_ct__kms_rotatekey_awsserviceevent_BENIGN.json'), 'ignored'],
-    ['CreateServiceLinkedRole by root', () => fixture('cloudtrail/root_api/panther__aws_root_activity__t0__root_activity_createservicelinkedrole.json'), 'benign'],
-    ['a failed root sign-in', () => fixture('cloudtrail/signin/panther__aws_console_root_login_failed__t0__failed_root_login.json'), 'ignored'],
+    [
+      'CreateServiceLinkedRole by root',
+      () => fixture('cloudtrail/root_api/panther__aws_root_activity__t0__root_activity_createservicelinkedrole.json'),
+      'benign',
+    ],
+    [
+      'a failed root sign-in',
+      () => fixture('cloudtrail/signin/panther__aws_console_root_login_failed__t0__failed_root_login.json'),
+      'ignored',
+    ],
   ])('%s starts nothing', async (_name, make, outcome) => {
     const result = await intake(envelope(make()), deps);
     expect(result.outcome).toBe(outcome);
@@ -126,12 +160,19 @@ describe('intake', () => {
   it('while an incident is open, a duplicate and a new root event attach to it and start nothing', async () => {
     const first = await intake(rootSignIn(), deps);
     const again = await intake(rootSignIn(), deps);
-    const other = await intake(envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json'), { account: '123456789012' }), deps);
+    const other = await intake(
+      envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json'), { account: '123456789012' }),
+      deps,
+    );
 
     const incidentId = (first as { incidentId: string }).incidentId;
     expect(again).toMatchObject({ outcome: 'attached', incidentId, duplicate: true });
     expect(other.outcome).toBe('opened'); // another account (493859302102): an incident of its own
-    const sameAccount = { ...fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json'), recipientAccountId: '123456789012', userIdentity: { type: 'Root', accountId: '123456789012', arn: 'arn:aws:iam::123456789012:root' } };
+    const sameAccount = {
+      ...fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json'),
+      recipientAccountId: '123456789012',
+      userIdentity: { type: 'Root', accountId: '123456789012', arn: 'arn:aws:iam::123456789012:root' },
+    };
     const attached = await intake(envelope(sameAccount), deps);
     expect(attached).toMatchObject({ outcome: 'attached', incidentId, duplicate: false });
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 2); // this incident, and the other account's
@@ -142,7 +183,10 @@ describe('intake', () => {
 
   it('a failed root sign-in during an open incident is attached to it', async () => {
     const first = await intake(rootSignIn(), deps);
-    const failed = { ...fixture('cloudtrail/signin/panther__aws_console_root_login_failed__t0__failed_root_login.json'), recipientAccountId: '123456789012' };
+    const failed = {
+      ...fixture('cloudtrail/signin/panther__aws_console_root_login_failed__t0__failed_root_login.json'),
+      recipientAccountId: '123456789012',
+    };
     const result = await intake(envelope(failed), deps);
     expect(result).toMatchObject({ outcome: 'attached', incidentId: (first as { incidentId: string }).incidentId });
   });
@@ -150,7 +194,10 @@ describe('intake', () => {
   it('an event after the incident closed opens a new incident', async () => {
     const first = (await intake(rootSignIn(), deps)) as { incidentId: string };
     await store.close('123456789012', first.incidentId, 'resolved', '2024-03-04T12:00:00Z');
-    const later = { ...rootSignIn(), detail: { ...(rootSignIn()['detail'] as object), eventID: 'later-event', eventTime: '2016-01-06T09:00:00Z' } };
+    const later = {
+      ...rootSignIn(),
+      detail: { ...(rootSignIn()['detail'] as object), eventID: 'later-event', eventTime: '2016-01-06T09:00:00Z' },
+    };
     const second = await intake(later, deps);
     expect(second).toMatchObject({ outcome: 'opened' });
     expect((second as { incidentId: string }).incidentId).not.toBe(first.incidentId);
@@ -164,7 +211,9 @@ describe('intake', () => {
     await expect(intake(rootSignIn(), deps)).rejects.toThrow(TransientAwsError);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
 
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:999988887777:execution:x:y', startDate: new Date() });
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-1:999988887777:execution:x:y', startDate: new Date() });
     const retried = await intake(rootSignIn(), deps);
     expect(retried).toMatchObject({ outcome: 'opened' });
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
@@ -175,7 +224,10 @@ describe('intake', () => {
   it('ExecutionAlreadyExists means the execution runs: success, not an error', async () => {
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     const result = await intake(rootSignIn(), deps);
-    expect(result).toMatchObject({ outcome: 'opened', executionArn: expect.stringMatching(/:execution:root-compromise-response-test:123456789012-/) });
+    expect(result).toMatchObject({
+      outcome: 'opened',
+      executionArn: expect.stringMatching(/:execution:root-compromise-response-test:123456789012-/),
+    });
   });
 
   it("this tool's own AssumeRoot session is benign only for its recorded access key id", async () => {
@@ -187,9 +239,21 @@ describe('intake', () => {
   });
 
   it('a canary records its account and region and starts nothing', async () => {
-    const canary = { version: '0', id: 'c-1', 'detail-type': 'Root responder canary', source: 'root-responder.canary', account: '444455556666', time: '2024-03-04T10:29:00Z', region: 'eu-west-1', resources: [], detail: { stage: 'test' } };
+    const canary = {
+      version: '0',
+      id: 'c-1',
+      'detail-type': 'Root responder canary',
+      source: 'root-responder.canary',
+      account: '444455556666',
+      time: '2024-03-04T10:29:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { stage: 'test' },
+    };
     expect(await intake(canary, deps)).toEqual({ outcome: 'canary', accountId: '444455556666', region: 'eu-west-1' });
-    expect(await pipeline.canaryArrivals()).toEqual([{ accountId: '444455556666', region: 'eu-west-1', receivedAt: '2024-03-04T10:30:00.000Z' }]);
+    expect(await pipeline.canaryArrivals()).toEqual([
+      { accountId: '444455556666', region: 'eu-west-1', receivedAt: '2024-03-04T10:30:00.000Z' },
+    ]);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
     await expect(intake({ ...canary, account: 'not-an-account' }, deps)).rejects.toBeInstanceOf(InvalidEventError);

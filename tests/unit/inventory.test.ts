@@ -29,7 +29,7 @@ describe('shared inventory', () => {
     expect((await readAccountState(clients)).regions).toEqual(REGIONS);
   });
 
-  it("lists every active account of the organization, up to a cap when asked", async () => {
+  it('lists every active account of the organization, up to a cap when asked', async () => {
     const sim = aws(45);
     const responder = sim.targetClients({ accountId: '300000000000' });
     const all = await activeAccounts(responder);

@@ -14,7 +14,13 @@ function files(dir: string): string[] {
   });
 }
 
-const ALIASES: Record<string, string> = { '#shared/': 'functions/shared/', '#functions/': 'functions/', '#drill/': 'drill/', '#cli/': 'cli/', '#infra/': 'infra/' };
+const ALIASES: Record<string, string> = {
+  '#shared/': 'functions/shared/',
+  '#functions/': 'functions/',
+  '#drill/': 'drill/',
+  '#cli/': 'cli/',
+  '#infra/': 'infra/',
+};
 
 /** Where each import of a file points, relative to the project root ('' for packages). */
 function importsOf(file: string): string[] {

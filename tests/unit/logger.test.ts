@@ -27,7 +27,13 @@ const SECRET = 'S3cr3t-value-that-must-not-leak';
 describe('the functions logger', () => {
   it('redacts secret-shaped keys at any depth and keeps everything else', () => {
     const text = captured((log) =>
-      log.info('Approval decided', { approvalId: SECRET, taskToken: SECRET, nested: { sessionToken: SECRET, credentials: { secretAccessKey: SECRET } }, list: [{ totp: SECRET }], incidentId: 'inc-1' }),
+      log.info('Approval decided', {
+        approvalId: SECRET,
+        taskToken: SECRET,
+        nested: { sessionToken: SECRET, credentials: { secretAccessKey: SECRET } },
+        list: [{ totp: SECRET }],
+        incidentId: 'inc-1',
+      }),
     );
     expect(text).toContain('Approval decided');
     expect(text).toContain('inc-1');
@@ -36,14 +42,30 @@ describe('the functions logger', () => {
   });
 
   it('logs errors as objects: name, message, stack and cause survive', () => {
-    const text = captured((log) => log.error('Step failed', { error: Object.assign(new Error('outer', { cause: new Error('inner cause') }), { name: 'TransientAwsError' }) }));
-    const line = JSON.parse(text.split('\n').find((l) => l.includes('Step failed'))!) as { error: { name: string; message: string; stack: string; cause: { message: string } } };
+    const text = captured((log) =>
+      log.error('Step failed', {
+        error: Object.assign(new Error('outer', { cause: new Error('inner cause') }), { name: 'TransientAwsError' }),
+      }),
+    );
+    const line = JSON.parse(text.split('\n').find((l) => l.includes('Step failed'))!) as {
+      error: { name: string; message: string; stack: string; cause: { message: string } };
+    };
     expect(line.error).toMatchObject({ name: 'TransientAwsError', message: 'outer', cause: { message: 'inner cause' } });
     expect(line.error.stack).toContain('logger.test');
   });
 
   it('never lets a value under a secret-shaped key reach a line (generated keys and nesting)', () => {
-    const secretKey = fc.constantFrom('token', 'taskToken', 'TOTP', 'password', 'SessionToken', 'secretAccessKey', 'approvalId', 'x-signature', 'credential');
+    const secretKey = fc.constantFrom(
+      'token',
+      'taskToken',
+      'TOTP',
+      'password',
+      'SessionToken',
+      'secretAccessKey',
+      'approvalId',
+      'x-signature',
+      'credential',
+    );
     fc.assert(
       fc.property(secretKey, fc.array(fc.constantFrom('a', 'b', 'detail'), { maxLength: 4 }), (key, path) => {
         let context: Record<string, unknown> = { [key]: SECRET };

@@ -85,10 +85,16 @@ describe('snsBody', () => {
 describe('publish', () => {
   it('sends hostile subjects and oversized bodies in a form SNS accepts', async () => {
     const sns = new SimulatedSns();
-    await publish(sns, TOPIC, { subject: `[root-responder] Reminder: ${'Löschen 🔥\n'.repeat(40)}`, subjectSuffix: ` (${ID})`, body: 'x'.repeat(SNS_MESSAGE_MAX_BYTES + 1) });
+    await publish(sns, TOPIC, {
+      subject: `[root-responder] Reminder: ${'Löschen 🔥\n'.repeat(40)}`,
+      subjectSuffix: ` (${ID})`,
+      body: 'x'.repeat(SNS_MESSAGE_MAX_BYTES + 1),
+    });
     expect(sns.outbox).toHaveLength(1);
     const [message] = sns.outbox;
-    expect(message!.subject).toMatch(/^\[root-responder\] Reminder: Loschen \? Loschen .*\.\.\. \(123456789012-20260101T000000Z-0123456789\)$/);
+    expect(message!.subject).toMatch(
+      /^\[root-responder\] Reminder: Loschen \? Loschen .*\.\.\. \(123456789012-20260101T000000Z-0123456789\)$/,
+    );
     expect(message!.subject).toHaveLength(SNS_SUBJECT_MAX_CHARS);
     expect(Buffer.byteLength(message!.body, 'utf8')).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
   });

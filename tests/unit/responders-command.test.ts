@@ -1,4 +1,10 @@
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { ConfirmSubscriptionCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { confirmSubscriptionCommand, respondersCommand } from '#cli/responders-command';
@@ -41,7 +47,11 @@ describe('responders add', () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(existing) });
     sm.on(PutSecretValueCommand).resolves({});
     expect(await respondersCommand(['add', 'alice@example.com', '--stage', 'prod'], io().io, deps)).toBe(0);
-    expect((JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString!) as typeof existing).responders.map((r) => r.email)).toEqual(['bob@example.com', 'alice@example.com']);
+    expect(
+      (JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString!) as typeof existing).responders.map(
+        (r) => r.email,
+      ),
+    ).toEqual(['bob@example.com', 'alice@example.com']);
     const t = io();
     expect(await respondersCommand(['add', 'BOB@example.com', '--stage', 'prod'], t.io, deps)).toBe(2);
     expect(t.err[0]).toMatch(/already enrolled/);
@@ -58,6 +68,10 @@ describe('confirm-subscription', () => {
   it('confirms with AuthenticateOnUnsubscribe', async () => {
     sns.on(ConfirmSubscriptionCommand).resolves({ SubscriptionArn: 'arn:aws:sns:us-east-1:1:t:abc' });
     expect(await confirmSubscriptionCommand(['--topic', 'arn:aws:sns:us-east-1:1:t', '--token', 'tok'], io().io, deps)).toBe(0);
-    expect(sns).toHaveReceivedCommandWith(ConfirmSubscriptionCommand, { TopicArn: 'arn:aws:sns:us-east-1:1:t', Token: 'tok', AuthenticateOnUnsubscribe: 'true' });
+    expect(sns).toHaveReceivedCommandWith(ConfirmSubscriptionCommand, {
+      TopicArn: 'arn:aws:sns:us-east-1:1:t',
+      Token: 'tok',
+      AuthenticateOnUnsubscribe: 'true',
+    });
   });
 });

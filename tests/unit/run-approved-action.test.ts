@@ -6,18 +6,47 @@ import { simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '210987654321';
 const clock = fixedClock('2024-03-04T11:00:00Z');
-const item = (remediation?: { action: string; target: string; region: string }, kind: 'remediation' | 'console' = 'remediation'): TaskItemState => ({
-  Payload: { input: { incidentId: 'i', accountId: ACCOUNT, severity: 'critical', task: { id: 't', kind, ...(remediation ? { remediation } : {}) }, waitSeconds: 60, reminders: 0, maxReminders: 1 } },
+const item = (
+  remediation?: { action: string; target: string; region: string },
+  kind: 'remediation' | 'console' = 'remediation',
+): TaskItemState => ({
+  Payload: {
+    input: {
+      incidentId: 'i',
+      accountId: ACCOUNT,
+      severity: 'critical',
+      task: { id: 't', kind, ...(remediation ? { remediation } : {}) },
+      waitSeconds: 60,
+      reminders: 0,
+      maxReminders: 1,
+    },
+  },
 });
 
 function setup() {
   const account = simAccount(ACCOUNT, {
-    iamUsers: [{ UserName: 'tracy_stone', CreateDate: '2024-03-04T10:00:00Z', accessKeys: [{ AccessKeyId: 'AKIAUSERKEY000000001', Status: 'Active', CreateDate: '2024-03-04T10:01:00Z' }], loginProfile: true }],
+    iamUsers: [
+      {
+        UserName: 'tracy_stone',
+        CreateDate: '2024-03-04T10:00:00Z',
+        accessKeys: [{ AccessKeyId: 'AKIAUSERKEY000000001', Status: 'Active', CreateDate: '2024-03-04T10:01:00Z' }],
+        loginProfile: true,
+      },
+    ],
     trails: [{ Name: 'trail-eu', HomeRegion: 'eu-west-1', IsMultiRegionTrail: false, IsLogging: false }],
     alternateContacts: { SECURITY: { Name: 'x', Title: 'x', EmailAddress: 'attacker@mailbox.example', PhoneNumber: '1' } },
   });
   const aws = new SimulatedAws(world([account]));
-  const deps: RunActionDeps = { clients: aws.targetClients({ accountId: ACCOUNT }), responder: aws.targetClients({ accountId: ACCOUNT }), member: false, clock, baseline: { alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } } }, taskDetails: async (id) => ({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }) };
+  const deps: RunActionDeps = {
+    clients: aws.targetClients({ accountId: ACCOUNT }),
+    responder: aws.targetClients({ accountId: ACCOUNT }),
+    member: false,
+    clock,
+    baseline: {
+      alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } },
+    },
+    taskDetails: async (id) => ({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }),
+  };
   return { aws, account, deps };
 }
 
@@ -28,7 +57,9 @@ describe('run approved action', () => {
     expect(out).toMatchObject({ status: 'done', action: 'quarantine-iam-user', target: 'tracy_stone' });
     const user = account.iamUsers[0]!;
     expect(Object.keys(user.inlinePolicies ?? {})).toEqual(['root-responder-quarantine']);
-    expect(JSON.parse(user.inlinePolicies!['root-responder-quarantine']!)).toMatchObject({ Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+    expect(JSON.parse(user.inlinePolicies!['root-responder-quarantine']!)).toMatchObject({
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+    });
     expect(user.accessKeys![0]!.Status).toBe('Inactive');
     expect(user.loginProfile).toBe(false);
     const again = await runApprovedAction(item({ action: 'quarantine-iam-user', target: 'tracy_stone', region: 'us-east-1' }), deps);
@@ -38,7 +69,9 @@ describe('run approved action', () => {
 
   it('restores a contact from the baseline, and skips (saying why) when there is none', async () => {
     const { account, deps } = setup();
-    expect(await runApprovedAction(item({ action: 'restore-alternate-contact', target: 'SECURITY', region: 'us-east-1' }), deps)).toMatchObject({ status: 'done' });
+    expect(
+      await runApprovedAction(item({ action: 'restore-alternate-contact', target: 'SECURITY', region: 'us-east-1' }), deps),
+    ).toMatchObject({ status: 'done' });
     expect(account.alternateContacts.SECURITY!.EmailAddress).toBe('security@acme.example');
     const none = await runApprovedAction(item({ action: 'restore-alternate-contact', target: 'BILLING', region: 'us-east-1' }), deps);
     expect(none).toMatchObject({ status: 'skipped' });
@@ -47,7 +80,9 @@ describe('run approved action', () => {
 
   it('restarts a stopped trail in its region', async () => {
     const { account, deps } = setup();
-    expect(await runApprovedAction(item({ action: 'restart-trail', target: 'trail-eu', region: 'eu-west-1' }), deps)).toMatchObject({ status: 'done' });
+    expect(await runApprovedAction(item({ action: 'restart-trail', target: 'trail-eu', region: 'eu-west-1' }), deps)).toMatchObject({
+      status: 'done',
+    });
     expect(account.trails[0]!.IsLogging).toBe(true);
   });
 
@@ -70,7 +105,9 @@ describe('run approved action', () => {
   it('a console task runs nothing; an action not built says not-implemented', async () => {
     const { aws, deps } = setup();
     expect(await runApprovedAction(item(undefined, 'console'), deps)).toMatchObject({ status: 'skipped' });
-    expect(await runApprovedAction(item({ action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' }), deps)).toMatchObject({ status: 'not-implemented' });
+    expect(await runApprovedAction(item({ action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' }), deps)).toMatchObject({
+      status: 'not-implemented',
+    });
     expect(aws.calls).toEqual([]);
   });
 });

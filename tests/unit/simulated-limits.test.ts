@@ -33,7 +33,12 @@ describe('SNS Publish limits', () => {
   it('refuses one byte more with InvalidParameterException "Invalid parameter: Message too long", and sends nothing', async () => {
     const error = await refusal(() => publish({ Message: 'x'.repeat(SNS_MAX_MESSAGE_BYTES + 1) }));
     expect(error).toBeInstanceOf(InvalidParameterException);
-    expect(error).toMatchObject({ name: 'InvalidParameterException', message: 'Invalid parameter: Message too long', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(error).toMatchObject({
+      name: 'InvalidParameterException',
+      message: 'Invalid parameter: Message too long',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(sns.outbox).toEqual([]);
   });
 
@@ -66,7 +71,12 @@ describe('SNS Publish limits', () => {
   ])('refuses a subject with %s: InvalidParameterException "Invalid parameter: Subject"', async (_, subject) => {
     const error = await refusal(() => publish({ Message: 'body', Subject: subject }));
     expect(error).toBeInstanceOf(InvalidParameterException);
-    expect(error).toMatchObject({ name: 'InvalidParameterException', message: 'Invalid parameter: Subject', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(error).toMatchObject({
+      name: 'InvalidParameterException',
+      message: 'Invalid parameter: Subject',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(sns.outbox).toEqual([]);
   });
 
@@ -110,39 +120,72 @@ describe('DynamoDB item size', () => {
 
   it('PutItem: refuses one byte more with ValidationException "Item size has exceeded the maximum allowed size", before any condition, writing nothing', async () => {
     const over = item(DYNAMODB_MAX_ITEM_BYTES - overhead + 1);
-    const error = await refusal(() => ddb.send(new PutCommand({ TableName: TABLE, Item: over, ConditionExpression: 'attribute_not_exists(pk)' })));
+    const error = await refusal(() =>
+      ddb.send(new PutCommand({ TableName: TABLE, Item: over, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
     expect(error).toBeInstanceOf(DynamoDBServiceException);
-    expect(error).toMatchObject({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message: 'Item size has exceeded the maximum allowed size',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(ddb.items(TABLE)).toEqual([]);
   });
 
   it('PutItem: counts multi-byte characters by their UTF-8 bytes', async () => {
     await ddb.send(new PutCommand({ TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead, 'é') }));
-    const error = await refusal(() => ddb.send(new PutCommand({ TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead + 2, 'é') })));
+    const error = await refusal(() =>
+      ddb.send(new PutCommand({ TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead + 2, 'é') })),
+    );
     expect(error.name).toBe('ValidationException');
   });
 
   it('UpdateItem: accepts a result of exactly 400 KB; one byte more is "Item size to update has exceeded the maximum allowed size" and changes nothing', async () => {
     await ddb.send(new PutCommand({ TableName: TABLE, Item: { pk: 'p', sk: 's', data: 'small' } }));
     const update = (bytes: number) =>
-      ddb.send(new UpdateCommand({ TableName: TABLE, Key: { pk: 'p', sk: 's' }, UpdateExpression: 'SET #d = :d', ExpressionAttributeNames: { '#d': 'data' }, ExpressionAttributeValues: { ':d': 'x'.repeat(bytes) } }));
+      ddb.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: 'p', sk: 's' },
+          UpdateExpression: 'SET #d = :d',
+          ExpressionAttributeNames: { '#d': 'data' },
+          ExpressionAttributeValues: { ':d': 'x'.repeat(bytes) },
+        }),
+      );
     await update(DYNAMODB_MAX_ITEM_BYTES - overhead);
     expect(itemSize(ddb.items(TABLE)[0]!)).toBe(DYNAMODB_MAX_ITEM_BYTES);
 
     const error = await refusal(() => update(DYNAMODB_MAX_ITEM_BYTES - overhead + 1));
     expect(error).toBeInstanceOf(DynamoDBServiceException);
-    expect(error).toMatchObject({ name: 'ValidationException', message: 'Item size to update has exceeded the maximum allowed size', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message: 'Item size to update has exceeded the maximum allowed size',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(itemSize(ddb.items(TABLE)[0]!)).toBe(DYNAMODB_MAX_ITEM_BYTES);
   });
 
   it('UpdateItem: an update that grows an existing item past the limit is refused, though its own value is small', async () => {
     await ddb.send(new PutCommand({ TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead) }));
-    const error = await refusal(() => ddb.send(new UpdateCommand({ TableName: TABLE, Key: { pk: 'p', sk: 's' }, UpdateExpression: 'SET extra = :e', ExpressionAttributeValues: { ':e': 'y' } })));
+    const error = await refusal(() =>
+      ddb.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: 'p', sk: 's' },
+          UpdateExpression: 'SET extra = :e',
+          ExpressionAttributeValues: { ':e': 'y' },
+        }),
+      ),
+    );
     expect(error.message).toBe('Item size to update has exceeded the maximum allowed size');
   });
 
   it('TransactWriteItems: accepts a Put of exactly 400 KB', async () => {
-    await ddb.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead) } }] }));
+    await ddb.send(
+      new TransactWriteCommand({ TransactItems: [{ Put: { TableName: TABLE, Item: item(DYNAMODB_MAX_ITEM_BYTES - overhead) } }] }),
+    );
     expect(ddb.items(TABLE)).toHaveLength(1);
   });
 
@@ -160,7 +203,12 @@ describe('DynamoDB item size', () => {
       ),
     );
     expect(error).not.toBeInstanceOf(TransactionCanceledException);
-    expect(error).toMatchObject({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message: 'Item size has exceeded the maximum allowed size',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(ddb.items(TABLE).map((i) => i['pk'])).toEqual(['taken']);
   });
 });

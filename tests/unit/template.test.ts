@@ -24,9 +24,11 @@ interface Statement {
   Action: string | string[];
   Resource?: unknown;
 }
-const statementsOf = (role: Resource): Statement[] => (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+const statementsOf = (role: Resource): Statement[] =>
+  (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const roleOf = (functionLogicalId: string) => resources[(resources[functionLogicalId]!.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
+const roleOf = (functionLogicalId: string) =>
+  resources[(resources[functionLogicalId]!.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
 
 /**
  * Lambda delivers an asynchronous invocation's record to its destination (EventInvokeConfig
@@ -40,12 +42,20 @@ const DESTINATION_ACTIONS: Record<string, string> = {
   'AWS::Events::EventBus': 'events:PutEvents',
 };
 /** The same, for a destination given as an ARN: by the ARN's service. */
-const DESTINATION_ARN_ACTIONS: Record<string, string> = { sqs: 'sqs:SendMessage', sns: 'sns:Publish', lambda: 'lambda:InvokeFunction', events: 'events:PutEvents' };
+const DESTINATION_ARN_ACTIONS: Record<string, string> = {
+  sqs: 'sqs:SendMessage',
+  sns: 'sns:Publish',
+  lambda: 'lambda:InvokeFunction',
+  events: 'events:PutEvents',
+};
 
 function destinationAction(destination: unknown): string {
   const d = destination as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: string };
   const arn = typeof destination === 'string' ? destination : d['Fn::Sub'];
-  const action = arn !== undefined ? DESTINATION_ARN_ACTIONS[arn.split(':')[2] ?? ''] : DESTINATION_ACTIONS[resources[d.Ref ?? d['Fn::GetAtt']?.[0] ?? '']?.Type ?? ''];
+  const action =
+    arn !== undefined
+      ? DESTINATION_ARN_ACTIONS[arn.split(':')[2] ?? '']
+      : DESTINATION_ACTIONS[resources[d.Ref ?? d['Fn::GetAtt']?.[0] ?? '']?.Type ?? ''];
   if (!action) throw new Error(`No known destination action for ${JSON.stringify(destination)}`);
   return action;
 }
@@ -60,7 +70,9 @@ function destinationsOf(functionLogicalId: string): { kind: string; action: stri
 
 /** A statement that grants exactly one destination's action on exactly that destination. */
 const isDestinationGrant = (functionLogicalId: string) => (s: Statement) =>
-  destinationsOf(functionLogicalId).some(({ action, arn }) => JSON.stringify(actionsOf(s)) === JSON.stringify([action]) && JSON.stringify(s.Resource) === JSON.stringify([arn]));
+  destinationsOf(functionLogicalId).some(
+    ({ action, arn }) => JSON.stringify(actionsOf(s)) === JSON.stringify([action]) && JSON.stringify(s.Resource) === JSON.stringify([arn]),
+  );
 
 /**
  * Lambda's limit on a function's environment: 4 KB in all (4096 bytes), measured on the JSON of
@@ -81,7 +93,13 @@ const isDestinationGrant = (functionLogicalId: string) => (s: Statement) =>
  * Anything else has no bound yet: the test fails and names it, so a new intrinsic is sized before it deploys.
  */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-const PSEUDO_BOUNDS: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 20, 'AWS::AccountId': 12, 'AWS::URLSuffix': 16, 'AWS::StackName': 128 };
+const PSEUDO_BOUNDS: Record<string, number> = {
+  'AWS::Partition': 10,
+  'AWS::Region': 20,
+  'AWS::AccountId': 12,
+  'AWS::URLSuffix': 16,
+  'AWS::StackName': 128,
+};
 /** Resource type -> the property that names it, and the service's maximum name length. */
 const NAMES: Record<string, { property: string; max: number }> = {
   'AWS::DynamoDB::Table': { property: 'TableName', max: 255 },
@@ -100,7 +118,15 @@ function nameBound(id: string): string {
   return placeholder(Math.min(naming.max, PSEUDO_BOUNDS['AWS::StackName']! + 1 + id.length + 1 + 13));
 }
 
-const arnBound = (service: string, id: string) => ['arn', placeholder(PSEUDO_BOUNDS['AWS::Partition']!), service, placeholder(PSEUDO_BOUNDS['AWS::Region']!), placeholder(PSEUDO_BOUNDS['AWS::AccountId']!), nameBound(id)].join(':');
+const arnBound = (service: string, id: string) =>
+  [
+    'arn',
+    placeholder(PSEUDO_BOUNDS['AWS::Partition']!),
+    service,
+    placeholder(PSEUDO_BOUNDS['AWS::Region']!),
+    placeholder(PSEUDO_BOUNDS['AWS::AccountId']!),
+    nameBound(id),
+  ].join(':');
 
 function refBound(name: string): string {
   if (PSEUDO_BOUNDS[name] !== undefined) return placeholder(PSEUDO_BOUNDS[name]!);
@@ -118,7 +144,8 @@ function refBound(name: string): string {
 function getAttBound(id: string, attribute: string): string {
   const type = resources[id]?.Type;
   if (type === 'AWS::SQS::Queue' && attribute === 'Arn') return arnBound('sqs', id);
-  if (type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint') return `https://${placeholder(10)}.execute-api.${placeholder(PSEUDO_BOUNDS['AWS::Region']!)}.${placeholder(PSEUDO_BOUNDS['AWS::URLSuffix']!)}`;
+  if (type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint')
+    return `https://${placeholder(10)}.execute-api.${placeholder(PSEUDO_BOUNDS['AWS::Region']!)}.${placeholder(PSEUDO_BOUNDS['AWS::URLSuffix']!)}`;
   throw new Error(`No environment size bound for Fn::GetAtt ${id}.${attribute} (${type ?? 'not in the template'})`);
 }
 
@@ -126,7 +153,12 @@ function getAttBound(id: string, attribute: string): string {
 function boundOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] | string; 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: string | [string, Record<string, unknown>] };
+  const v = value as {
+    Ref?: string;
+    'Fn::GetAtt'?: [string, string] | string;
+    'Fn::Join'?: [string, unknown[]];
+    'Fn::Sub'?: string | [string, Record<string, unknown>];
+  };
   if (v.Ref !== undefined) return refBound(v.Ref);
   if (v['Fn::GetAtt'] !== undefined) {
     const [id, attribute] = typeof v['Fn::GetAtt'] === 'string' ? (v['Fn::GetAtt'].split('.') as [string, string]) : v['Fn::GetAtt'];
@@ -145,13 +177,15 @@ function boundOf(value: unknown): string {
 }
 
 /** A function's environment as Lambda measures it: the JSON of the variables, each intrinsic at its bound. */
-const environmentBytes = (variables: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, boundOf(v)]))), 'utf8');
+const environmentBytes = (variables: Record<string, unknown>) =>
+  Buffer.byteLength(JSON.stringify(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, boundOf(v)]))), 'utf8');
 
 describe('packaged CloudFormation template', () => {
   it('grants no wildcard action anywhere', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) {
       for (const statement of statementsOf(role)) {
-        for (const action of actionsOf(statement)) expect({ id, action }).toEqual({ id, action: expect.not.stringMatching(/(^\*$)|(:\*$)/) });
+        for (const action of actionsOf(statement))
+          expect({ id, action }).toEqual({ id, action: expect.not.stringMatching(/(^\*$)|(:\*$)/) });
       }
     }
   });
@@ -161,7 +195,10 @@ describe('packaged CloudFormation template', () => {
       const statements = statementsOf(roleOf(logicalId(key)));
       const declared = (require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions;
       // Besides the declared actions: the destination grants (one action on one destination ARN each, held by the next test).
-      const granted = statements.filter((s) => !isDestinationGrant(logicalId(key))(s)).flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
+      const granted = statements
+        .filter((s) => !isDestinationGrant(logicalId(key))(s))
+        .flatMap(actionsOf)
+        .filter((a) => !a.startsWith('logs:'));
       expect({ key, granted: [...granted].sort() }).toEqual({ key, granted: [...declared].sort() });
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
       expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/root-responder-test-${key}`);
@@ -177,16 +214,31 @@ describe('packaged CloudFormation template', () => {
       const statements = statementsOf(roleOf(functionLogicalId)).filter((s) => s.Effect === 'Allow');
       for (const { kind, action, arn } of destinationsOf(functionLogicalId)) {
         const resourcesGranted = statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
-        expect({ functionLogicalId, kind, action, resourcesGranted }).toEqual({ functionLogicalId, kind, action, resourcesGranted: expect.arrayContaining([[arn]]) });
-        expect({ functionLogicalId, action, wildcard: resourcesGranted.flat().includes('*') }).toEqual({ functionLogicalId, action, wildcard: false });
+        expect({ functionLogicalId, kind, action, resourcesGranted }).toEqual({
+          functionLogicalId,
+          kind,
+          action,
+          resourcesGranted: expect.arrayContaining([[arn]]),
+        });
+        expect({ functionLogicalId, action, wildcard: resourcesGranted.flat().includes('*') }).toEqual({
+          functionLogicalId,
+          action,
+          wildcard: false,
+        });
       }
     }
-    expect(destinationsOf('IntakeLambdaFunction')).toEqual([{ kind: 'OnFailure', action: 'sqs:SendMessage', arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } }]);
+    expect(destinationsOf('IntakeLambdaFunction')).toEqual([
+      { kind: 'OnFailure', action: 'sqs:SendMessage', arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+    ]);
   });
 
   it('lets the member-reaching functions assume only their member role, and nothing else assume any role', () => {
     const assumers = Object.fromEntries(
-      ofType('AWS::IAM::Role').flatMap(([id, role]) => statementsOf(role).filter((s) => actionsOf(s).includes('sts:AssumeRole')).map((s) => [id, JSON.stringify(s.Resource)] as const)),
+      ofType('AWS::IAM::Role').flatMap(([id, role]) =>
+        statementsOf(role)
+          .filter((s) => actionsOf(s).includes('sts:AssumeRole'))
+          .map((s) => [id, JSON.stringify(s.Resource)] as const),
+      ),
     );
     expect(assumers).toEqual({
       CollectEvidenceRole: '[{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role/root-responder-read"}]',
@@ -200,13 +252,27 @@ describe('packaged CloudFormation template', () => {
 
   it('watches the forwarding: a canary schedule into intake, a scheduled check, and alarms to the responders', () => {
     expect(resources['CanaryRule']!.Properties['Targets'][0].Arn).toEqual({ 'Fn::GetAtt': ['IntakeLambdaFunction', 'Arn'] });
-    expect(resources['CanarySchedule']!.Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', Target: { RoleArn: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] } } });
+    expect(resources['CanarySchedule']!.Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: { RoleArn: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] } },
+    });
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['ScheduleExpression']);
-    expect(schedules.map(([, r]) => [r.Properties['ScheduleExpression'], JSON.stringify(r.Properties['Targets'][0].Arn)])).toEqual([['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}']]);
-    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties['Namespace'] === 'RootResponder').map(([, a]) => [a.Properties['MetricName'], a.Properties]));
+    expect(schedules.map(([, r]) => [r.Properties['ScheduleExpression'], JSON.stringify(r.Properties['Targets'][0].Arn)])).toEqual([
+      ['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}'],
+    ]);
+    const alarms = Object.fromEntries(
+      ofType('AWS::CloudWatch::Alarm')
+        .filter(([, a]) => a.Properties['Namespace'] === 'RootResponder')
+        .map(([, a]) => [a.Properties['MetricName'], a.Properties]),
+    );
     expect(Object.keys(alarms).sort()).toEqual(['BrokenForwardingRules', 'SilentForwarders', 'UncoveredRegions', 'UnreadableAccounts']);
     // No data means the check itself stopped: that is an alarm too.
-    expect(alarms['SilentForwarders']).toMatchObject({ TreatMissingData: 'breaching', Threshold: 0, Period: 1800, AlarmActions: [{ Ref: 'AlertTopic' }] });
+    expect(alarms['SilentForwarders']).toMatchObject({
+      TreatMissingData: 'breaching',
+      Threshold: 0,
+      Period: 1800,
+      AlarmActions: [{ Ref: 'AlertTopic' }],
+    });
     for (const a of Object.values(alarms) as Record<string, unknown>[]) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
   });
 
@@ -220,13 +286,21 @@ describe('packaged CloudFormation template', () => {
   it("keeps every function's environment within Lambda's 4 KB, intrinsics counted at their upper bound", () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions).toHaveLength(deployedFunctions().size);
-    const sizes = functions.map(([id, fn]) => [id, environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables)] as const);
+    const sizes = functions.map(
+      ([id, fn]) => [id, environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables)] as const,
+    );
     expect(sizes.filter(([, bytes]) => bytes > LAMBDA_ENVIRONMENT_LIMIT)).toEqual([]);
     // The bounds are counted, not the intrinsics' JSON: a topic ARN at its bound is longer than `{"Ref":"AlertTopic"}`.
-    expect(boundOf({ Ref: 'AlertTopic' })).toBe(`arn:${placeholder(10)}:sns:${placeholder(20)}:${placeholder(12)}:${placeholder(128 + 1 + 'AlertTopic'.length + 1 + 13)}`);
+    expect(boundOf({ Ref: 'AlertTopic' })).toBe(
+      `arn:${placeholder(10)}:sns:${placeholder(20)}:${placeholder(12)}:${placeholder(128 + 1 + 'AlertTopic'.length + 1 + 13)}`,
+    );
     expect(boundOf({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'states']] })).toBe(`arn:${'x'.repeat(10)}:states`);
-    expect(boundOf({ 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q' })).toHaveLength('arn::sqs:::q'.length + 10 + 20 + 12);
-    expect(() => boundOf({ 'Fn::GetAtt': ['IncidentsTable', 'StreamArn'] })).toThrow(/No environment size bound for Fn::GetAtt IncidentsTable.StreamArn/);
+    expect(boundOf({ 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q' })).toHaveLength(
+      'arn::sqs:::q'.length + 10 + 20 + 12,
+    );
+    expect(() => boundOf({ 'Fn::GetAtt': ['IncidentsTable', 'StreamArn'] })).toThrow(
+      /No environment size bound for Fn::GetAtt IncidentsTable.StreamArn/,
+    );
   });
 
   it('puts no secret in any environment variable', () => {
@@ -243,13 +317,25 @@ describe('packaged CloudFormation template', () => {
     const bucket = resources[bucketId]!;
     expect(bucket.Type).toBe('AWS::S3::Bucket');
     expect(bucket.Properties['ObjectLockEnabled']).toBe(true);
-    expect(bucket.Properties['ObjectLockConfiguration']).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } });
+    expect(bucket.Properties['ObjectLockConfiguration']).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+    });
     expect(bucket.Properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
-    expect(bucket.Properties['BucketEncryption'].ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
-    expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties['BucketEncryption'].ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes(bucketId))![1];
     expect(policy.Properties['PolicyDocument'].Statement).toEqual(
-      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
     );
   });
 
@@ -258,10 +344,20 @@ describe('packaged CloudFormation template', () => {
     // marker, and a GetObject by key (Verify Incident reads cloudtrail-index.json so) then finds nothing.
     const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes('EvidenceBucket'))![1];
     expect(policy.Properties['PolicyDocument'].Statement).toEqual(
-      expect.arrayContaining([{ Sid: 'DenyDeleteMarkers', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/*']] } }]),
+      expect.arrayContaining([
+        {
+          Sid: 'DenyDeleteMarkers',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:DeleteObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/*']] },
+        },
+      ]),
     );
     // And no function's role is granted it.
-    for (const [id, role] of ofType('AWS::IAM::Role')) for (const statement of statementsOf(role)) expect({ id, actions: actionsOf(statement).filter((a) => /^s3:(DeleteObject|\*)/.test(a)) }).toEqual({ id, actions: [] });
+    for (const [id, role] of ofType('AWS::IAM::Role'))
+      for (const statement of statementsOf(role))
+        expect({ id, actions: actionsOf(statement).filter((a) => /^s3:(DeleteObject|\*)/.test(a)) }).toEqual({ id, actions: [] });
   });
 
   it('gives both tables TTL and point-in-time recovery', () => {
@@ -276,7 +372,10 @@ describe('packaged CloudFormation template', () => {
     const patterns = rules.map(([, r]) => r.Properties['EventPattern']);
     expect(patterns).toEqual(
       expect.arrayContaining([
-        { 'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
+        {
+          'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail'],
+          detail: { userIdentity: { type: ['Root'] } },
+        },
         { 'detail-type': ['AWS API Call via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
         { 'detail-type': ['AWS Console Action via CloudTrail'], detail: { userIdentity: { type: ['Root', { exists: false }] } } },
         { source: ['aws.signin'], detail: { eventName: ['PasswordRecoveryRequested', 'PasswordRecoveryCompleted'] } },
@@ -289,14 +388,24 @@ describe('packaged CloudFormation template', () => {
       expect(rule.Properties['Targets'][0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } });
     }
     const invokeConfig = ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => JSON.stringify(c.Properties).includes('Intake'))![1];
-    expect(invokeConfig.Properties['DestinationConfig']).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } } });
+    expect(invokeConfig.Properties['DestinationConfig']).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+    });
   });
 
   it('alerts the responders on dead letters and on failed, timed-out or aborted executions', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const toAlertTopic = alarms.filter((a) => JSON.stringify(a['AlarmActions']) === JSON.stringify([{ Ref: 'AlertTopic' }]));
     const metrics = toAlertTopic.map((a) => a['MetricName']);
-    expect(metrics).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'Errors', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']));
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'ApproximateNumberOfMessagesVisible',
+        'Errors',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+        'ExecutionsAborted',
+      ]),
+    );
   });
 
   it('sets a retention on every log group', () => {
@@ -308,7 +417,15 @@ describe('packaged CloudFormation template', () => {
   it("wires the state machine to the functions by the ASL's FunctionName keys", () => {
     const [[, machine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
     const text = JSON.stringify(machine.Properties['DefinitionString']);
-    for (const key of ['snapshotRootCredentials', 'containRootCredentials', 'collectEvidence', 'assessIncident', 'requestApproval', 'writeIncidentReport', 'reportFailure']) {
+    for (const key of [
+      'snapshotRootCredentials',
+      'containRootCredentials',
+      'collectEvidence',
+      'assessIncident',
+      'requestApproval',
+      'writeIncidentReport',
+      'reportFailure',
+    ]) {
       expect(text).toContain(logicalId(key));
     }
     expect(text).not.toMatch(/"FunctionName\\?":\\?"[a-z]/);

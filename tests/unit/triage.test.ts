@@ -114,13 +114,22 @@ describe('triage over every published sample, by its curated category', () => {
 describe('container formats', () => {
   it('reads each record of a LookupEvents response (CloudTrailEvent is a JSON string)', () => {
     const [rootLogin] = triageFile({ file: 'lookup_events/awsdocs_ct__lookup_events_cli_root_consolelogin.json' } as ManifestEntry);
-    expect(rootLogin).toMatchObject({ eventName: 'ConsoleLogin', isRoot: true, startsIncident: true, severity: 'critical', accountId: '111122223333', sourceIPAddress: '203.0.113.4' });
+    expect(rootLogin).toMatchObject({
+      eventName: 'ConsoleLogin',
+      isRoot: true,
+      startsIncident: true,
+      severity: 'critical',
+      accountId: '111122223333',
+      sourceIPAddress: '203.0.113.4',
+    });
     const [roleLogin] = triageFile({ file: 'lookup_events/awscli__lookup_events_consolelogin_example.json' } as ManifestEntry);
     expect(roleLogin).toMatchObject({ eventName: 'ConsoleLogin', isRoot: false, startsIncident: false });
   });
 
   it('judges each record of a timeline by its own identity and outcome', () => {
-    const records = fixture<Record<string, unknown>[]>('timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'.replace(/^/, 'cloudtrail/'));
+    const records = fixture<Record<string, unknown>[]>(
+      'timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json'.replace(/^/, 'cloudtrail/'),
+    );
     const results = triageFile({ file: 'timeline/panther_scenario__compromised_root_creds__attacker_cloudtrail.json' } as ManifestEntry);
     expect(results).toHaveLength(records.length);
     results.forEach((t, i) => {
@@ -131,7 +140,14 @@ describe('container formats', () => {
       expect(t.startsIncident).toBe(type === 'Root' && login !== 'Failure');
     });
     expect(results.filter((t) => t.startsIncident).map((t) => t.eventName)).toEqual([
-      'ConsoleLogin', 'StopLogging', 'CreateAccessKey', 'CreateUser', 'AttachUserPolicy', 'AttachUserPolicy', 'AttachUserPolicy', 'CreateAccessKey',
+      'ConsoleLogin',
+      'StopLogging',
+      'CreateAccessKey',
+      'CreateUser',
+      'AttachUserPolicy',
+      'AttachUserPolicy',
+      'AttachUserPolicy',
+      'CreateAccessKey',
     ]);
   });
 
@@ -161,7 +177,13 @@ describe('rules', () => {
   });
 
   it('reads MFAUsed in any case', () => {
-    for (const [flag, severity] of [['YES', 'high'], ['Yes', 'high'], ['yes', 'high'], ['No', 'critical'], ['NO', 'critical']] as const) {
+    for (const [flag, severity] of [
+      ['YES', 'high'],
+      ['Yes', 'high'],
+      ['yes', 'high'],
+      ['No', 'critical'],
+      ['NO', 'critical'],
+    ] as const) {
       const record = { ...signIn, additionalEventData: { MFAUsed: flag } };
       expect(triage(record, defaultTriageContext([`${ip}/32`])).severity).toBe(severity);
     }
@@ -171,14 +193,30 @@ describe('rules', () => {
     const base = fixture('cloudtrail/root_api/panther__aws_root_activity__t5__root_read_only_enumeration.json');
     const { readOnly: _dropped, ...old } = base;
     expect('readOnly' in old).toBe(false);
-    expect(triage({ ...old, eventName: 'DescribeInstances', eventSource: 'ec2.amazonaws.com' }, ctx)).toMatchObject({ severity: 'medium', categories: ['read-only'] });
-    expect(triage({ ...old, eventName: 'TerminateInstances', eventSource: 'ec2.amazonaws.com' }, ctx)).toMatchObject({ severity: 'high', categories: ['resource-change'] });
+    expect(triage({ ...old, eventName: 'DescribeInstances', eventSource: 'ec2.amazonaws.com' }, ctx)).toMatchObject({
+      severity: 'medium',
+      categories: ['read-only'],
+    });
+    expect(triage({ ...old, eventName: 'TerminateInstances', eventSource: 'ec2.amazonaws.com' }, ctx)).toMatchObject({
+      severity: 'high',
+      categories: ['resource-change'],
+    });
   });
 
   it('a service acting for root is benign; a console session as root is not', () => {
-    expect(triage(fixture('written/root_invokedby_glue_getdataaccess__written.json'), ctx)).toMatchObject({ isRoot: true, benign: true, startsIncident: false });
+    expect(triage(fixture('written/root_invokedby_glue_getdataaccess__written.json'), ctx)).toMatchObject({
+      isRoot: true,
+      benign: true,
+      startsIncident: false,
+    });
     const console = triage(fixture('written/root_console_session_createuser_sessioncredentialfromconsole__written.json'), ctx);
-    expect(console).toMatchObject({ isRoot: true, benign: false, startsIncident: true, severity: 'critical', categories: ['iam-persistence'] });
+    expect(console).toMatchObject({
+      isRoot: true,
+      benign: false,
+      startsIncident: true,
+      severity: 'critical',
+      categories: ['iam-persistence'],
+    });
     const old = triage(fixture('cloudtrail/edge_cases/streamalert__root_account_usage__1.json')['detail'] as Record<string, unknown>, ctx);
     expect(old).toMatchObject({ isRoot: true, benign: false, startsIncident: true });
   });
@@ -193,7 +231,11 @@ describe('rules', () => {
   });
 
   it('a root password recovery is critical', () => {
-    expect(triage(fixture('written/root_password_recovery_requested__written.json'), ctx)).toMatchObject({ severity: 'critical', categories: ['password-recovery'], startsIncident: true });
+    expect(triage(fixture('written/root_password_recovery_requested__written.json'), ctx)).toMatchObject({
+      severity: 'critical',
+      categories: ['password-recovery'],
+      startsIncident: true,
+    });
   });
 
   it('fails open: a root-typed record with broken fields still starts an incident, flagged unparsed', () => {
@@ -204,7 +246,17 @@ describe('rules', () => {
 
   it('names the documented fields in the documented order', () => {
     expect(Object.keys(triage(signIn, ctx)).slice(0, 11)).toEqual([
-      'eventId', 'eventName', 'eventSource', 'accountId', 'sourceIPAddress', 'isRoot', 'benign', 'startsIncident', 'severity', 'categories', 'reasons',
+      'eventId',
+      'eventName',
+      'eventSource',
+      'accountId',
+      'sourceIPAddress',
+      'isRoot',
+      'benign',
+      'startsIncident',
+      'severity',
+      'categories',
+      'reasons',
     ]);
   });
 });

@@ -28,19 +28,40 @@ describe('collect evidence, then verify before the report', () => {
     const state = executionInput({ accountId: ACCOUNT, openedAt: '2024-03-04T10:19:00Z' });
     const common = { clients: clientsOf(aws), limiters: new RateLimiters(2, timer), timer, clock, known: knownSources([]) };
 
-    const first = await collectEvidence(state, { ...common, bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'evidence'))), baseline: { alternateContacts: {}, expectedOrganizationId: null } });
+    const first = await collectEvidence(state, {
+      ...common,
+      bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'evidence'))),
+      baseline: { alternateContacts: {}, expectedOrganizationId: null },
+    });
     expect(first.review.events).toBe(30);
     expect((await verifyLocalBundle(join(dir, 'evidence'))).ok).toBe(true);
 
     // A late delivery: StopLogging in eu-west-1 shows up after the first lookup.
-    account.events['eu-west-1'] = [{ ...rootEvents(1, 'eu-west-1', Date.parse('2024-03-04T10:21:00Z'))[0]!, eventID: 'late-1', eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com', requestParameters: { name: 'trail-eu' } }];
+    account.events['eu-west-1'] = [
+      {
+        ...rootEvents(1, 'eu-west-1', Date.parse('2024-03-04T10:21:00Z'))[0]!,
+        eventID: 'late-1',
+        eventName: 'StopLogging',
+        eventSource: 'cloudtrail.amazonaws.com',
+        requestParameters: { name: 'trail-eu' },
+      },
+    ];
     clock.set('2024-03-04T10:40:00Z');
-    const check = await verifyIncident(state, { ...common, firstCollection: new LocalDirReader(join(dir, 'evidence')), bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'verification'))) });
+    const check = await verifyIncident(state, {
+      ...common,
+      firstCollection: new LocalDirReader(join(dir, 'evidence')),
+      bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'verification'))),
+    });
 
     expect(check).toMatchObject({ status: 'done', lateEvents: 1, lateFindings: 1, keys: { lateFindings: 'late-findings.json' } });
     // The findings themselves are in the verification folder, not in the state.
-    const lateFindings = JSON.parse(readFileSync(join(dir, 'verification', 'late-findings.json'), 'utf8')) as { title: string; evidence: string[] }[];
-    expect(lateFindings.map((f) => f.title)).toEqual(['Arrived after the first collection: CloudTrail logging stopped in eu-west-1 (trail-eu)']);
+    const lateFindings = JSON.parse(readFileSync(join(dir, 'verification', 'late-findings.json'), 'utf8')) as {
+      title: string;
+      evidence: string[];
+    }[];
+    expect(lateFindings.map((f) => f.title)).toEqual([
+      'Arrived after the first collection: CloudTrail logging stopped in eu-west-1 (trail-eu)',
+    ]);
     expect(lateFindings[0]!.evidence).toEqual(['late-1']);
     expect((await verifyLocalBundle(join(dir, 'verification'))).ok).toBe(true);
   });
@@ -49,9 +70,18 @@ describe('collect evidence, then verify before the report', () => {
     const aws = new SimulatedAws(world([simAccount(ACCOUNT)]), virtualTimer());
     const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
     const timer = virtualTimer();
-    const check = await verifyIncident({ incidentId: 'i', accountId: ACCOUNT }, {
-      clients: clientsOf(aws), firstCollection: new LocalDirReader(join(dir, 'missing')), bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'v'))), limiters: new RateLimiters(2, timer), timer, clock: fixedClock('2024-03-04T10:40:00Z'), known: knownSources([]),
-    });
+    const check = await verifyIncident(
+      { incidentId: 'i', accountId: ACCOUNT },
+      {
+        clients: clientsOf(aws),
+        firstCollection: new LocalDirReader(join(dir, 'missing')),
+        bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'v'))),
+        limiters: new RateLimiters(2, timer),
+        timer,
+        clock: fixedClock('2024-03-04T10:40:00Z'),
+        known: knownSources([]),
+      },
+    );
     expect(check).toMatchObject({ status: 'skipped', lateEvents: 0 });
     expect(aws.calls).toEqual([]);
   });

@@ -19,7 +19,12 @@ export type TargetService = keyof TargetClients;
 /** How one service's clients are made on one target account: what its factory module is handed. */
 export interface TargetConnection {
   /** Client settings in a region: the retry settings, and the target's role when it has one. */
-  settings(region: string): { maxAttempts: number; retryMode: 'adaptive'; region: string; credentials?: ReturnType<typeof fromTemporaryCredentials> };
+  settings(region: string): {
+    maxAttempts: number;
+    retryMode: 'adaptive';
+    region: string;
+    credentials?: ReturnType<typeof fromTemporaryCredentials>;
+  };
   /** One client per service, account, role and region for a cold start. */
   once<T>(service: TargetService, region: string, make: () => T): T;
 }
@@ -35,7 +40,9 @@ const SERVICES: readonly TargetService[] = ['iam', 'sts', 'cloudtrail', 'account
 /** A step asked for a target-account service its handler did not name: a defect of the handler, never retried. */
 export class UndeclaredServiceError extends Error {
   constructor(readonly service: TargetService) {
-    super(`The step called ${service} on the target account, but its handler did not name ${service} in targetClients(target, { ... }): add it there (its bundle then carries the client).`);
+    super(
+      `The step called ${service} on the target account, but its handler did not name ${service} in targetClients(target, { ... }): add it there (its bundle then carries the client).`,
+    );
     this.name = 'UndeclaredServiceError';
   }
 }
@@ -46,7 +53,9 @@ export class UndeclaredServiceError extends Error {
  * a regional endpoint).
  */
 function connect(target: Target): TargetConnection {
-  const credentials = target.roleArn ? fromTemporaryCredentials({ params: { RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 } }) : undefined;
+  const credentials = target.roleArn
+    ? fromTemporaryCredentials({ params: { RoleArn: target.roleArn, RoleSessionName: 'root-responder', DurationSeconds: 900 } })
+    : undefined;
   return {
     settings: (region) => ({ ...RETRY, region, ...(credentials ? { credentials } : {}) }),
     once: (service, region, make) => once(`${service}:${target.accountId}:${target.roleArn ?? ''}:${region}`, make),

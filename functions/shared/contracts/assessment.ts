@@ -44,7 +44,9 @@ export const AssessmentSummarySchema = z.object({
   /** The first collection's bundle (null when it did not finish). */
   evidence: EvidenceRefSchema.nullable(),
   /** The assessment folder: findings.json `{findings, remediations}` and plan.json (every task in full). */
-  stored: EvidenceRefSchema.extend({ keys: z.object({ findings: z.literal(INCIDENT_FILES.assessment.findings), plan: z.literal(INCIDENT_FILES.assessment.plan) }) }),
+  stored: EvidenceRefSchema.extend({
+    keys: z.object({ findings: z.literal(INCIDENT_FILES.assessment.findings), plan: z.literal(INCIDENT_FILES.assessment.plan) }),
+  }),
   /** Read by the ASL: the Choice on askWasItYou, and the two Maps' ItemsPath. */
   plan: z.object({ askWasItYou: z.boolean(), gate: z.array(TaskRefSchema), tasks: z.array(TaskRefSchema) }),
 });

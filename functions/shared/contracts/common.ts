@@ -21,10 +21,16 @@ export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 export const invoked = <S extends z.ZodType>(payload: S) => z.object({ Payload: payload });
 
 /** What a Parallel branch's "Record ... Failure" Pass state writes in place of the step's result. */
-export const recordedFailure = <const Step extends string>(step: Step) => z.object({ step: z.literal(step), status: z.literal('failed'), error: CaughtErrorSchema });
+export const recordedFailure = <const Step extends string>(step: Step) =>
+  z.object({ step: z.literal(step), status: z.literal('failed'), error: CaughtErrorSchema });
 
 /** A step that is not built yet says so, with why; nothing else (DESIGN: `not-implemented` is said, never hidden). */
-export const notImplemented = <const Step extends string>(step: Step) => z.object({ step: z.literal(step), status: z.literal('not-implemented'), detail: z.string() });
+export const notImplemented = <const Step extends string>(step: Step) =>
+  z.object({ step: z.literal(step), status: z.literal('not-implemented'), detail: z.string() });
 
 /** Where a step's bundle of files went (EvidenceBundle.finish): the state carries this, never the files. */
-export const EvidenceRefSchema = z.object({ location: z.string(), manifestSha256: z.string(), files: z.number().int().min(0) }) satisfies z.ZodType<EvidenceRef>;
+export const EvidenceRefSchema = z.object({
+  location: z.string(),
+  manifestSha256: z.string(),
+  files: z.number().int().min(0),
+}) satisfies z.ZodType<EvidenceRef>;

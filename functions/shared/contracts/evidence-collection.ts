@@ -7,7 +7,14 @@ export const ContactTypeSchema = z.enum(CONTACT_TYPES);
 export type ContactType = z.infer<typeof ContactTypeSchema>;
 
 /** One LookupEvents query in one region, counted. */
-export const QueryStatsSchema = z.object({ region: z.string(), query: z.string(), calls: z.number(), pages: z.number(), events: z.number(), throttled: z.number() });
+export const QueryStatsSchema = z.object({
+  region: z.string(),
+  query: z.string(),
+  calls: z.number(),
+  pages: z.number(),
+  events: z.number(),
+  throttled: z.number(),
+});
 export type QueryStats = z.infer<typeof QueryStatsSchema>;
 
 /**
@@ -20,7 +27,13 @@ export const EvidenceCollectionSchema = z.object({
   detail: z.string(),
   window: z.object({ contextStart: z.string(), incidentStart: z.string(), end: z.string() }),
   regions: z.array(z.string()),
-  review: z.object({ calls: z.number(), throttled: z.number(), events: z.number(), windowEvents: z.number(), queries: z.array(QueryStatsSchema) }),
+  review: z.object({
+    calls: z.number(),
+    throttled: z.number(),
+    events: z.number(),
+    windowEvents: z.number(),
+    queries: z.array(QueryStatsSchema),
+  }),
   counts: z.object({ findings: z.number().int().min(0), remediations: z.number().int().min(0), signIns: z.number().int().min(0) }),
   /** In the bundle: findings.json `{findings, remediations}` and sign-ins.json, read back by the steps that need them. */
   keys: z.object({ findings: z.literal(INCIDENT_FILES.evidence.findings), signIns: z.literal(INCIDENT_FILES.evidence.signIns) }),
@@ -38,7 +51,11 @@ export const EvidenceCollectionSchema = z.object({
 export type EvidenceCollection = z.infer<typeof EvidenceCollectionSchema>;
 
 /** The evidence branch's result: the step's output, or its "Record Evidence Failure". */
-export const EvidenceBranchSchema = z.union([EvidenceCollectionSchema, recordedFailure('collect-evidence'), notImplemented('collect-evidence')]);
+export const EvidenceBranchSchema = z.union([
+  EvidenceCollectionSchema,
+  recordedFailure('collect-evidence'),
+  notImplemented('collect-evidence'),
+]);
 export type EvidenceBranch = z.infer<typeof EvidenceBranchSchema>;
 
 /** The collection, when it finished (not when the branch recorded its failure or it is not built). */

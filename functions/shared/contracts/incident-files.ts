@@ -49,5 +49,10 @@ export const StoredSignInSchema = z.looseObject({
 export type SignIn = z.infer<typeof StoredSignInSchema>;
 
 /** cloudtrail-index.json of the evidence bundle: what the first collection saw, so the verification can tell which events arrived late. */
-export const StoredCloudTrailIndexSchema = z.object({ regions: z.array(z.string()), incidentStart: z.string(), collectedUntil: z.string(), eventIds: z.array(z.string()) });
+export const StoredCloudTrailIndexSchema = z.object({
+  regions: z.array(z.string()),
+  incidentStart: z.string(),
+  collectedUntil: z.string(),
+  eventIds: z.array(z.string()),
+});
 export type StoredCloudTrailIndex = z.infer<typeof StoredCloudTrailIndexSchema>;

@@ -15,7 +15,12 @@ export const NotifyInputSchema = ExecutionInputSchema.pick({ incidentId: true, a
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
 
 /** Notify Responders' output. */
-export const NotificationSchema = z.object({ step: z.literal('notify-responders'), status: z.literal('done'), messageId: z.string().nullable(), tasks: z.number().int().min(0) });
+export const NotificationSchema = z.object({
+  step: z.literal('notify-responders'),
+  status: z.literal('done'),
+  messageId: z.string().nullable(),
+  tasks: z.number().int().min(0),
+});
 export type Notification = z.infer<typeof NotificationSchema>;
 
 /** `$.notification`. */

@@ -28,7 +28,10 @@ export const RootSnapshotSchema = z.object({
 export type RootSnapshot = z.infer<typeof RootSnapshotSchema>;
 
 /** `$.snapshot`: the snapshot, or the error its Catch wrote (a failed snapshot never stops containment). */
-export const SnapshotResultSchema = z.union([invoked(z.discriminatedUnion('status', [RootSnapshotSchema, notImplemented('snapshot-root-credentials')])), CaughtErrorSchema]);
+export const SnapshotResultSchema = z.union([
+  invoked(z.discriminatedUnion('status', [RootSnapshotSchema, notImplemented('snapshot-root-credentials')])),
+  CaughtErrorSchema,
+]);
 export type SnapshotResult = z.infer<typeof SnapshotResultSchema>;
 
 /** The snapshot, when it ran and saw root's credentials (not when its Catch wrote an error or it is not built). */

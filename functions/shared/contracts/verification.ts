@@ -21,5 +21,8 @@ export const VerificationSchema = z.object({
 export type Verification = z.infer<typeof VerificationSchema>;
 
 /** `$.verification`: the verification, or the error its Catch wrote (the report is written either way). */
-export const VerificationResultSchema = z.union([invoked(z.union([VerificationSchema, notImplemented('verify-incident')])), CaughtErrorSchema]);
+export const VerificationResultSchema = z.union([
+  invoked(z.union([VerificationSchema, notImplemented('verify-incident')])),
+  CaughtErrorSchema,
+]);
 export type VerificationResult = z.infer<typeof VerificationResultSchema>;

@@ -49,9 +49,13 @@ export type CollectInput = z.infer<typeof CollectInputSchema>;
  * Contain Root Credentials reads the keys and certificates the snapshot saw, and only those: the
  * containment path does not depend on the rest of the snapshot's contract.
  */
-const SnapshotSeenSchema = RootSnapshotSchema.pick({ step: true, status: true }).extend({ root: RootSnapshotSchema.shape.root.pick({ accessKeys: true, signingCertificates: true }) });
+const SnapshotSeenSchema = RootSnapshotSchema.pick({ step: true, status: true }).extend({
+  root: RootSnapshotSchema.shape.root.pick({ accessKeys: true, signingCertificates: true }),
+});
 export const ContainInputSchema = ExecutionInputSchema.extend({
-  snapshot: z.union([invoked(z.discriminatedUnion('status', [SnapshotSeenSchema, notImplemented('snapshot-root-credentials')])), CaughtErrorSchema]).optional(),
+  snapshot: z
+    .union([invoked(z.discriminatedUnion('status', [SnapshotSeenSchema, notImplemented('snapshot-root-credentials')])), CaughtErrorSchema])
+    .optional(),
 });
 export type ContainInput = z.infer<typeof ContainInputSchema>;
 

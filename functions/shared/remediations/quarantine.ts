@@ -6,4 +6,7 @@
 export const QUARANTINE_POLICY_NAME = 'root-responder-quarantine';
 
 /** The inline policy attached under QUARANTINE_POLICY_NAME. */
-export const QUARANTINE_POLICY_DOCUMENT = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RootResponderQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }] });
+export const QUARANTINE_POLICY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'RootResponderQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }],
+});
