@@ -97,10 +97,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const fs = require('node:fs') as typeof import('node:fs');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { join } = require('node:path') as typeof import('node:path');
+      const path = require('node:path') as typeof import('node:path');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { PROJECT_ROOT } = require('#drill/deployment') as typeof import('#drill/deployment');
-      const file = join(PROJECT_ROOT, 'README.md');
+      const file = path.join(PROJECT_ROOT, 'README.md');
       const readme = fs.readFileSync(file, 'utf8');
       const start = readme.indexOf(d.README_DIAGRAM_START);
       const end = readme.indexOf(d.README_DIAGRAM_END);

@@ -67,15 +67,13 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
   if (!dryRun) {
     if (exists) await deps.secrets().send(new PutSecretValueCommand({ SecretId: secretId, SecretString: next }));
     else
-      await deps
-        .secrets()
-        .send(
-          new CreateSecretCommand({
-            Name: secretId,
-            SecretString: next,
-            Description: 'root-responder: enrolled responders and their TOTP secrets',
-          }),
-        );
+      await deps.secrets().send(
+        new CreateSecretCommand({
+          Name: secretId,
+          SecretString: next,
+          Description: 'root-responder: enrolled responders and their TOTP secrets',
+        }),
+      );
   }
   io.stdout(
     `${dryRun ? 'Not stored (--dry-run). ' : `Stored in ${secretId}. `}Add this to ${email}'s authenticator now; it is not shown again:`,

@@ -96,9 +96,9 @@ function buildIfStale(root: string, entries: string[]): BundleSet {
     absWorkingDir: root,
     metafile: true,
     logLevel: 'silent',
-  } as import('esbuild').BuildOptions);
+  });
   const inputs: BuildRecord['inputs'] = {};
-  for (const file of Object.keys(result.metafile!.inputs)) {
+  for (const file of Object.keys(result.metafile.inputs)) {
     const s = stamp(root, file);
     if (s) inputs[file] = s;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { bundlePath, ensureBundles } from './bundles';
+import { asText } from '#shared/text';
 
 /**
  * What serverless.yml deploys, read from serverless.yml itself, so the drill and the tests bind
@@ -67,7 +68,7 @@ export function aslTasks(definition: { States: Record<string, AslState> }, path:
       out.push({
         name,
         resource: String(state['Resource']),
-        functionName: String(params['FunctionName'] ?? ''),
+        functionName: asText(params['FunctionName'] ?? ''),
         waitForToken: String(state['Resource']).endsWith('.waitForTaskToken'),
         path,
       });

@@ -26,6 +26,7 @@ import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
 import { type DrillClock, RealClock, SimClock } from './sim-clock';
 import { AWS_LIMITS, byteSize } from './aws-limits';
+import { asText } from '#shared/text';
 
 /**
  * The drill: a whole incident on this machine, no AWS account. Scenario events go through the
@@ -298,7 +299,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     objectReader: (prefix) => new DrillFolderReader(folderFor(outDir, prefix, perIncident)),
     clock,
     timer: clock.timer,
-    responders: { find: async (email) => responders.find((r) => r.email === email.trim().toLowerCase()) },
+    responders: { find: (email) => Promise.resolve(responders.find((r) => r.email === email.trim().toLowerCase())) },
     metricsSink: () => undefined,
   };
   const drillContext = context;
@@ -313,7 +314,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     });
   }
   if (options.approve === 'all' || options.approve === 'reject-all') {
-    const store = new ApprovalStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.APPROVALS_TABLE);
+    const store = new ApprovalStore(ddb, DRILL_ENV.APPROVALS_TABLE);
     const decision = options.approve === 'all' ? 'approve' : 'reject';
     // One person clicks at a time; each responder's authenticator shows a new code every 30 s and a
     // code works once, so a responder who already used this step's code waits for the next one.
@@ -439,7 +440,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         }
       })();
       // The check has been watching for a day, so a canary that did not come is late, not new.
-      await new PipelineHealthStore(ddb as unknown as DynamoDBDocumentClient, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({
+      await new PipelineHealthStore(ddb, DRILL_ENV.INCIDENTS_TABLE).savePipelineHealth({
         firstCheckAt: new Date(clock.nowMs() - 86_400_000).toISOString(),
         digest: HEALTHY_DIGEST,
       });
@@ -447,7 +448,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       for (const event of records.map((r) => toEventBridge(r.record))) {
         const detail = event['detail'] as Record<string, unknown>;
         const line: IntakeLine = {
-          eventName: String(detail['eventName'] ?? ''),
+          eventName: asText(detail['eventName'] ?? ''),
           eventTime: (detail['eventTime'] as string | undefined) ?? null,
           outcome: 'error',
         };
@@ -545,11 +546,8 @@ class DrillFolderWriter implements ObjectWriter {
 class DrillFolderReader implements ObjectReader {
   constructor(private readonly dir: string) {}
   read(path: string): Promise<Buffer> {
-    try {
-      return Promise.resolve(readFileSync(inside(this.dir, path)));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    // The executor turns a throw from readFileSync into a rejection with the same error.
+    return new Promise((resolve) => resolve(readFileSync(inside(this.dir, path))));
   }
 }
 

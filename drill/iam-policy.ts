@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { asText } from '#shared/text';
 
 export type Effect = 'Allow' | 'Deny';
 
@@ -65,7 +66,7 @@ function parseStatement(raw: unknown, label: string): PolicyStatement {
   const s = raw as Record<string, unknown>;
   if ('Condition' in s) {
     throw new UnsupportedPolicyError(
-      `${label}${s['Sid'] ? ` (${String(s['Sid'])})` : ''}: Condition is not supported by this evaluator; evaluating the statement without it would misread the policy`,
+      `${label}${s['Sid'] ? ` (${asText(s['Sid'])})` : ''}: Condition is not supported by this evaluator; evaluating the statement without it would misread the policy`,
     );
   }
   if ('Principal' in s || 'NotPrincipal' in s)

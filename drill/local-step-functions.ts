@@ -82,7 +82,7 @@ function runnerDefinition<T extends { States: Record<string, AslState> }>(
       if (state.Type === 'Task') {
         const path =
           typeof state['TimeoutSecondsPath'] === 'string'
-            ? (state['TimeoutSecondsPath'] as string)
+            ? state['TimeoutSecondsPath']
                 .replace(/^\$\.?/, '')
                 .split('.')
                 .filter(Boolean)
@@ -255,7 +255,7 @@ export class LocalStepFunctions {
         get Task() {
           return { Token: broker.newToken() };
         },
-      } as never,
+      },
     });
     const clock = this.options.clock;
     const execution: LocalExecution = {

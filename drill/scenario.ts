@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { extractRecords, type JsonObject } from '#shared/cloudtrail';
 import { PROJECT_ROOT } from './deployment';
 import type { SimAccount, SimWorld } from './simulated-aws';
+import { asText } from '#shared/text';
 
 /**
  * Drill scenarios: one JSON file each (scenarios/<name>.json, format in scenarios/scenario.schema.json,
@@ -297,7 +298,7 @@ export function rebase(
     const record = shiftTimes(replaceDeep(structuredClone(a.record), a.fromAccountId, a.accountId) as JsonObject, offset);
     if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID'])
       record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
-    return { accountId: a.accountId, region: String(record['awsRegion'] ?? 'us-east-1'), record };
+    return { accountId: a.accountId, region: asText(record['awsRegion'] ?? 'us-east-1'), record };
   });
 }
 

@@ -22,6 +22,7 @@ import {
   type PolicyRequest,
   type RootTaskPolicyName,
 } from './iam-policy';
+import { asText } from '#shared/text';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = [MEMBER_READ_ROLE, MEMBER_WRITE_ROLE];
@@ -258,7 +259,7 @@ function resourceOf(action: string, input: Record<string, unknown>, accountId: s
   if (ACCOUNT_LEVEL_IAM.has(action)) return '*';
   if (action.startsWith('iam:'))
     return input['UserName'] !== undefined
-      ? `arn:aws:iam::${accountId}:user/${String(input['UserName'])}`
+      ? `arn:aws:iam::${accountId}:user/${asText(input['UserName'])}`
       : `arn:aws:iam::${accountId}:root`;
   const named = (value: unknown, arn: (v: string) => string) => (String(value).startsWith('arn:') ? String(value) : arn(String(value)));
   switch (action) {
@@ -328,9 +329,9 @@ export class SimulatedAws {
 
   /** A client for a principal in an account and region: the Lambda role, a member role, or an AssumeRoot session. */
   client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stands in for every SDK client, whose send() returns a different output type per command
     send(command: unknown): Promise<any>;
   } {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const principal: Principal = options.credentials
       ? (this.sessions.get(options.credentials.accessKeyId) ??
         (() => {
@@ -388,8 +389,8 @@ export class SimulatedAws {
     };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the response type depends on the command dispatched, as with the SDK client it stands in for
   private async handle(principal: Principal, region: string, command: unknown): Promise<any> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const name = (command as object).constructor.name;
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const caller = this.callers.getStore();
@@ -474,8 +475,8 @@ export class SimulatedAws {
     return this.account(principal.accountId);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK command inputs of many shapes are read field by field, as the real service would
   private dispatch(principal: Principal, region: string, name: string, input: Record<string, any>): unknown {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (principal.kind === 'root-session') this.authorizeRootSession(principal, region, name, input);
     switch (name) {
       // ---------- STS ----------
@@ -962,7 +963,7 @@ export class SimulatedAws {
     if (!Number.isInteger(max) || max < 1 || max > 1000) throw new SimError('ValidationError', 'MaxItems must be between 1 and 1000', 400);
     let start = 0;
     if (input['Marker'] !== undefined) {
-      const m = /^page:(\d+)$/.exec(Buffer.from(String(input['Marker']), 'base64url').toString('utf8'));
+      const m = /^page:(\d+)$/.exec(Buffer.from(asText(input['Marker']), 'base64url').toString('utf8'));
       if (!m) throw new SimError('ValidationError', 'Invalid Marker', 400);
       start = Number(m[1]);
     }
@@ -989,11 +990,11 @@ export class SimulatedAws {
       throw new SimError('ValidationException', 'AccountId: omit it when calling for your own account', 400);
     if (!org || (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId)))
       throw new SimError('AccessDeniedException', 'Only the management account or a delegated admin may name AccountId', 403);
-    return this.account(String(target));
+    return this.account(asText(target));
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- LookupEvents input read field by field, as CloudTrail would
   private lookupEvents(accountId: string, region: string, input: Record<string, any>): unknown {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const key = `${accountId}:${region}`;
     const now = this.timer.now();
     const recent = (this.lookupCalls.get(key) ?? []).filter((t) => t > now - 1000);
@@ -1070,7 +1071,7 @@ export function usernameOf(record: JsonObject): string | undefined {
   const identity = (record['userIdentity'] ?? {}) as JsonObject;
   if (identity['type'] === 'Root') return 'root';
   if (typeof identity['userName'] === 'string') return identity['userName'];
-  const arn = String(identity['arn'] ?? '');
+  const arn = asText(identity['arn'] ?? '');
   return arn.includes('/') ? arn.split('/').pop() : undefined;
 }
 

@@ -1,5 +1,6 @@
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { asText } from '#shared/text';
 
 /**
  * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
@@ -80,7 +81,7 @@ function valueSize(value: unknown): number {
   if (Array.isArray(value)) return 3 + value.reduce<number>((sum, v) => sum + 1 + valueSize(v), 0);
   if (typeof value === 'object') {
     // A NumberValue (lib-dynamodb's exact numbers) marshals as N; any other object is a Map.
-    if (value.constructor?.name === 'NumberValue') return numberSize(String(value));
+    if (value.constructor?.name === 'NumberValue') return numberSize(asText(value));
     return (
       3 +
       Object.entries(value as Record<string, unknown>).reduce(

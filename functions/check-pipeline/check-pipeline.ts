@@ -201,7 +201,7 @@ export async function checkPipeline(deps: PipelineCheckDeps): Promise<PipelineCh
     }
     // The responder's own us-east-1 rules are its stack's (other names); every other forwarder's are looked up.
     const regions = deps.forwardingRegions.filter(
-      (r) => enabled!.includes(r) && !(account.id === deps.responderAccountId && r === 'us-east-1'),
+      (r) => enabled.includes(r) && !(account.id === deps.responderAccountId && r === 'us-east-1'),
     );
     try {
       const broken = (

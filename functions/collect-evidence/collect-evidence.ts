@@ -18,6 +18,7 @@ import {
   type RootAccessPosture,
 } from './root-access-posture';
 import type { RecordOwnSession } from '#shared/own-session-store';
+import { asText } from '#shared/text';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
@@ -154,7 +155,7 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
   const signIns: SignIn[] = windowEvents
     .filter((e) => identity(e.record)['type'] === 'Root' && isSignInEvent(e.record) && e.record['eventName'] !== 'PasswordUpdated')
     .map((e) => ({
-      at: String(e.record['eventTime'] ?? ''),
+      at: asText(e.record['eventTime'] ?? ''),
       eventId: eventIdOf(e.record),
       sourceIPAddress: str(e.record['sourceIPAddress']) ?? null,
       userAgent: str(e.record['userAgent']) ?? null,

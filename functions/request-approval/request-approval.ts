@@ -1,6 +1,5 @@
 import type { Clock } from '#shared/clock';
 import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#shared/approval-store';
-import { evidenceReadPermissions } from '#shared/evidence';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
 import type { ApprovalRequest } from '#shared/contracts/task-item';

@@ -119,17 +119,15 @@ async function act(
           detail: `No complete ${type} contact in the configured baseline (expectedAlternateContacts): nothing to restore from.`,
         };
       await awsCall('account:PutAlternateContact', () =>
-        deps.clients
-          .account()
-          .send(
-            new PutAlternateContactCommand({
-              AlternateContactType: type,
-              Name: c.name!,
-              Title: c.title!,
-              EmailAddress: c.emailAddress!,
-              PhoneNumber: c.phoneNumber!,
-            }),
-          ),
+        deps.clients.account().send(
+          new PutAlternateContactCommand({
+            AlternateContactType: type,
+            Name: c.name!,
+            Title: c.title!,
+            EmailAddress: c.emailAddress!,
+            PhoneNumber: c.phoneNumber!,
+          }),
+        ),
       );
       return { status: 'done', detail: `Restored the ${type} alternate contact to ${c.emailAddress}.` };
     }

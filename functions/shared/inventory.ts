@@ -46,15 +46,13 @@ export async function activeAccounts(responder: TargetClients, maxItems = Infini
 export async function enabledRegions(clients: TargetClients): Promise<string[]> {
   const regions = await everyPage(async (token) => {
     const out = await awsCall('account:ListRegions', () =>
-      clients
-        .account()
-        .send(
-          new ListRegionsCommand({
-            RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
-            MaxResults: 50,
-            ...(token ? { NextToken: token } : {}),
-          }),
-        ),
+      clients.account().send(
+        new ListRegionsCommand({
+          RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
+          MaxResults: 50,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
     );
     return { items: out.Regions, next: out.NextToken };
   });

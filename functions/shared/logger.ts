@@ -66,5 +66,5 @@ export function memoryLog(): Log & { lines: { level: string; message: string; co
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-  } as Log & { lines: { level: string; message: string; context?: unknown }[] };
+  };
 }

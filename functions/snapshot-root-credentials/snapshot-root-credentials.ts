@@ -81,7 +81,7 @@ async function viaAssumeRoot(state: SnapshotInput, deps: SnapshotDeps): Promise<
   }));
   const mfaDevices = (mfa.MFADevices ?? []).map((d) => ({
     SerialNumber: d.SerialNumber ?? '',
-    kind: (d.SerialNumber?.includes(':mfa/') ? 'virtual' : 'other') as 'virtual' | 'other',
+    kind: d.SerialNumber?.includes(':mfa/') ? ('virtual' as const) : ('other' as const),
   }));
   return {
     step: 'snapshot-root-credentials',

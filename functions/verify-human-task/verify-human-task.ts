@@ -15,6 +15,7 @@ import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { TaskVerification } from '#shared/contracts/task-verification';
 import { locateTrail } from '#shared/trails';
+import { asText } from '#shared/text';
 
 /**
  * Verify Human Task: a "done" is checked by API wherever an API can tell, and a check that fails
@@ -55,13 +56,13 @@ export interface VerifyTaskDeps {
 }
 
 const norm = (v: unknown) =>
-  String(v ?? '')
+  asText(v ?? '')
     .trim()
     .toLowerCase();
 
 async function accountSummary(deps: VerifyTaskDeps): Promise<Record<string, number>> {
   const out = await awsCall('iam:GetAccountSummary', () => deps.clients.iam().send(new GetAccountSummaryCommand({})));
-  return (out.SummaryMap ?? {}) as Record<string, number>;
+  return out.SummaryMap ?? {};
 }
 
 async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskDeps): Promise<string | undefined> {
@@ -72,17 +73,15 @@ async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskD
     const events = await everyPage(async (token) => {
       await deps.limiters.for(`${accountId}:us-east-1`).take();
       const out = await awsCall('cloudtrail:LookupEvents', () =>
-        deps.clients
-          .cloudtrail('us-east-1')
-          .send(
-            new LookupEventsCommand({
-              LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }],
-              StartTime: since,
-              EndTime: end,
-              MaxResults: 50,
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
+        deps.clients.cloudtrail('us-east-1').send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }],
+            StartTime: since,
+            EndTime: end,
+            MaxResults: 50,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
       );
       return { items: out.Events, next: out.NextToken };
     });

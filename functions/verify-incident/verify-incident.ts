@@ -7,6 +7,7 @@ import type { LimiterPool, Timer } from '#shared/rate-limit';
 import { type StoredCloudTrailIndex, StoredCloudTrailIndexSchema } from '#shared/contracts/incident-files';
 import type { Verification, VerifyIncidentInput } from '#shared/contracts/verification';
 import { cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
+import { asText } from '#shared/text';
 
 /**
  * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
@@ -57,7 +58,7 @@ export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDep
       accountId: state.accountId,
     },
   );
-  const late = events.filter((e) => !seen.has(String(e.record['eventID'] ?? '')));
+  const late = events.filter((e) => !seen.has(asText(e.record['eventID'] ?? '')));
   const { findings } = classifyWindow(
     late.map((e) => ({ region: e.region, record: e.record, query: 'root' })),
     { known: deps.known },

@@ -1,4 +1,5 @@
 import type { IncidentReport } from './write-incident-report';
+import { asText } from '#shared/text';
 
 /**
  * report.md: the first screen answers what happened, what was done automatically, and what the
@@ -6,12 +7,12 @@ import type { IncidentReport } from './write-incident-report';
  * backticks and pipes neutralised, so an event field cannot inject Markdown or HTML.
  */
 function code(value: unknown): string {
-  const text = String(value ?? '').replace(/[`|\r\n<>]/g, (c) => ({ '`': "'", '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
+  const text = asText(value ?? '').replace(/[`|\r\n<>]/g, (c) => ({ '`': "'", '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
   return `\`${text}\``;
 }
 
 function text(value: unknown): string {
-  return String(value ?? '').replace(/[|\r\n<>]/g, (c) => ({ '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
+  return asText(value ?? '').replace(/[|\r\n<>]/g, (c) => ({ '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
 }
 
 export function renderMarkdown(r: IncidentReport): string {

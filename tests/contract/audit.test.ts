@@ -48,7 +48,7 @@ function configDir(objectLockMode: 'COMPLIANCE' | 'GOVERNANCE'): string {
 describeMoto('contract: root-responder audit against moto', () => {
   const moto = useMoto();
   let out: string[];
-  const io = { stdout: (line: string) => out.push(line), stderr: (line: string) => out.push(line), readStdin: async () => '' };
+  const io = { stdout: (line: string) => out.push(line), stderr: (line: string) => out.push(line), readStdin: () => Promise.resolve('') };
 
   /** The account's IAM as the audit sees root: the stand-in user's MFA and keys are root's. */
   function clients(rootMfa: 'fido2' | 'virtual' | 'none', refuse: string[] = []): AuditClients {
@@ -100,7 +100,7 @@ describeMoto('contract: root-responder audit against moto', () => {
 
   const deps = (rootMfa: 'fido2' | 'virtual' | 'none', lockMode: 'COMPLIANCE' | 'GOVERNANCE', refuse: string[] = []) => ({
     clients: () => clients(rootMfa, refuse),
-    accountId: async () => ACCOUNT,
+    accountId: () => Promise.resolve(ACCOUNT),
     configDir: configDir(lockMode),
   });
 
@@ -110,17 +110,15 @@ describeMoto('contract: root-responder audit against moto', () => {
     await aws.seedRoot(ACCOUNT, { accessKeys: options.broken ? 1 : 0, mfa: options.broken, password: true });
     for (const type of ['SECURITY', 'OPERATIONS', 'BILLING'] as const) {
       const c = options.broken && type === 'SECURITY' ? { ...CONTACT(type), emailAddress: 'attacker@evil.example' } : CONTACT(type);
-      await aws
-        .accountAdmin()
-        .send(
-          new PutAlternateContactCommand({
-            AlternateContactType: type,
-            Name: c.name,
-            Title: c.title,
-            EmailAddress: c.emailAddress,
-            PhoneNumber: c.phoneNumber,
-          }),
-        );
+      await aws.accountAdmin().send(
+        new PutAlternateContactCommand({
+          AlternateContactType: type,
+          Name: c.name,
+          Title: c.title,
+          EmailAddress: c.emailAddress,
+          PhoneNumber: c.phoneNumber,
+        }),
+      );
     }
     await aws.s3Admin().send(new CreateBucketCommand({ Bucket: 'trail-logs' }));
     // Good: one multi-region trail, logging. Broken: only a single-region trail in eu-west-1.
@@ -133,15 +131,13 @@ describeMoto('contract: root-responder audit against moto', () => {
       const broken = options.broken && region === 'eu-west-1';
       await aws.guarddutyAdmin(region).send(new CreateDetectorCommand({ Enable: !broken }));
       for (const id of FORWARDED_RULES) {
-        await aws
-          .eventsAdmin(region)
-          .send(
-            new PutRuleCommand({
-              Name: forwardingRuleName(STAGE, id),
-              EventPattern: JSON.stringify({ source: ['aws.signin'] }),
-              State: broken && id === 'RootApiCallRule' ? 'DISABLED' : 'ENABLED',
-            }),
-          );
+        await aws.eventsAdmin(region).send(
+          new PutRuleCommand({
+            Name: forwardingRuleName(STAGE, id),
+            EventPattern: JSON.stringify({ source: ['aws.signin'] }),
+            State: broken && id === 'RootApiCallRule' ? 'DISABLED' : 'ENABLED',
+          }),
+        );
       }
       if (!broken) {
         await new SchedulerClient(aws.config(region)).send(
@@ -163,17 +159,15 @@ describeMoto('contract: root-responder audit against moto', () => {
     }
     const bucket = `root-responder-${STAGE}-evidencebucket-abc123`;
     await aws.s3Admin().send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-    await aws
-      .s3Admin()
-      .send(
-        new PutObjectLockConfigurationCommand({
-          Bucket: bucket,
-          ObjectLockConfiguration: {
-            ObjectLockEnabled: 'Enabled',
-            Rule: { DefaultRetention: { Mode: options.broken ? 'GOVERNANCE' : 'COMPLIANCE', Days: 365 } },
-          },
-        }),
-      );
+    await aws.s3Admin().send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: bucket,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: options.broken ? 'GOVERNANCE' : 'COMPLIANCE', Days: 365 } },
+        },
+      }),
+    );
   }
 
   beforeEach(async () => {

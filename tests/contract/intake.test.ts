@@ -31,15 +31,13 @@ describeMoto('contract: intake', () => {
     await moto.reset();
     const { incidents } = await moto.aws.createTables();
     stateMachineArn = (
-      await moto.aws
-        .sfnAdmin()
-        .send(
-          new CreateStateMachineCommand({
-            name: 'root-compromise-response-test',
-            roleArn: `arn:aws:iam::${ACCOUNT}:role/root-responder-test-sfn`,
-            definition: JSON.stringify({ StartAt: 'Wait', States: { Wait: { Type: 'Pass', End: true } } }),
-          }),
-        )
+      await moto.aws.sfnAdmin().send(
+        new CreateStateMachineCommand({
+          name: 'root-compromise-response-test',
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/root-responder-test-sfn`,
+          definition: JSON.stringify({ StartAt: 'Wait', States: { Wait: { Type: 'Pass', End: true } } }),
+        }),
+      )
     ).stateMachineArn!;
     store = new IncidentStore(moto.aws.documentClient(), incidents);
     pipeline = new PipelineHealthStore(moto.aws.documentClient(), incidents);

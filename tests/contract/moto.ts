@@ -223,8 +223,8 @@ export class MotoAws {
     return { ...RETRY, region, endpoint: assertLoopback(this.endpoint), credentials };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any SDK middleware add() signature
   private make<T extends { middlewareStack: { add: (...args: any[]) => void } }>(key: string, build: () => T, accountId: string): T {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (!this.clients.has(key)) {
       const client = build();
       // moto serves several accounts from one server, told apart by this header (the stand-in for a member role).
@@ -295,9 +295,10 @@ export class MotoAws {
       account: () =>
         recorded(this.accountAdmin(accountId), {
           stubs: {
-            [GetContactInformationCommand.name]: async (input) => ({
-              ContactInformation: this.stubsOf(this.accountNamed(accountId, input)).contactInformation,
-            }),
+            [GetContactInformationCommand.name]: (input) =>
+              Promise.resolve({
+                ContactInformation: this.stubsOf(this.accountNamed(accountId, input)).contactInformation,
+              }),
             [GetAccountInformationCommand.name]: async (input) => {
               const target = this.accountNamed(accountId, input);
               return {
@@ -307,7 +308,7 @@ export class MotoAws {
               };
             },
             [GetPrimaryEmailCommand.name]: (input) => this.getPrimaryEmail(accountId, input),
-            [ListRegionsCommand.name]: async (input) => this.listRegions(this.accountNamed(accountId, input), input),
+            [ListRegionsCommand.name]: (input) => Promise.resolve(this.listRegions(this.accountNamed(accountId, input), input)),
           },
         }),
       organizations: () => recorded(this.organizationsAdmin(accountId)),
@@ -386,16 +387,17 @@ export class MotoAws {
     const timer = {
       slept: 0,
       now: () => now,
-      sleep: async (ms: number) => {
+      sleep: (ms: number) => {
         now += ms;
         timer.slept += ms;
+        return Promise.resolve();
       },
     };
     return timer;
   }
 
   static noLimits(): LimiterPool {
-    return { for: () => ({ take: async () => undefined }) };
+    return { for: () => ({ take: () => Promise.resolve(undefined) }) };
   }
 
   // ---------------------------------------------------------------- seeding
@@ -406,8 +408,9 @@ export class MotoAws {
     const blocks = (parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { resources: { Resources: unknown }[] }).resources;
     const resources = Object.assign({}, ...blocks.map((b) => (typeof b.Resources === 'object' ? b.Resources : {}))) as Record<
       string,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation resource properties are free-form JSON
       { Properties: Record<string, any> }
-    >; // eslint-disable-line @typescript-eslint/no-explicit-any
+    >;
     for (const [logicalId, table] of [
       ['IncidentsTable', names.incidents],
       ['ApprovalsTable', names.approvals],
@@ -666,16 +669,14 @@ export class MotoAws {
       this.lookupTokens.set(NextToken, { params, offset: offset + max });
     }
     return {
-      Events: matching
-        .slice(offset, offset + max)
-        .map((r) => ({
-          EventId: r['eventID'],
-          EventName: r['eventName'],
-          EventTime: new Date(String(r['eventTime'])),
-          EventSource: r['eventSource'],
-          Username: usernameOf(r),
-          CloudTrailEvent: JSON.stringify(r),
-        })),
+      Events: matching.slice(offset, offset + max).map((r) => ({
+        EventId: r['eventID'],
+        EventName: r['eventName'],
+        EventTime: new Date(String(r['eventTime'])),
+        EventSource: r['eventSource'],
+        Username: usernameOf(r),
+        CloudTrailEvent: JSON.stringify(r),
+      })),
       ...(NextToken ? { NextToken } : {}),
     };
   }

@@ -81,15 +81,13 @@ describeMoto('parity: simulated account and moto', () => {
         },
       }),
     );
-    const out = await aws
-      .client({ accountId: ACCOUNT, region: 'us-east-1' })
-      .send(
-        new AssumeRootCommand({
-          TargetPrincipal: memberId,
-          TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' },
-          DurationSeconds: 900,
-        }),
-      );
+    const out = await aws.client({ accountId: ACCOUNT, region: 'us-east-1' }).send(
+      new AssumeRootCommand({
+        TargetPrincipal: memberId,
+        TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' },
+        DurationSeconds: 900,
+      }),
+    );
     return aws.client({ region: 'us-east-1', credentials: { accessKeyId: out.Credentials.AccessKeyId } });
   }
 
@@ -226,17 +224,15 @@ describeMoto('parity: simulated account and moto', () => {
     expect(errorOf(await outcome(() => client.send(new GetAlternateContactCommand({ AlternateContactType: 'BILLING' }))))).toBe(
       errorOf(onMoto),
     );
-    await moto.aws
-      .accountAdmin()
-      .send(
-        new PutAlternateContactCommand({
-          AlternateContactType: 'SECURITY',
-          Name: 'S',
-          Title: 'T',
-          EmailAddress: 's@example.com',
-          PhoneNumber: '+1',
-        }),
-      );
+    await moto.aws.accountAdmin().send(
+      new PutAlternateContactCommand({
+        AlternateContactType: 'SECURITY',
+        Name: 'S',
+        Title: 'T',
+        EmailAddress: 's@example.com',
+        PhoneNumber: '+1',
+      }),
+    );
     const set = await moto.aws.accountAdmin().send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }));
     expect(keys((await client.send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact)).toEqual(
       keys(set.AlternateContact),

@@ -154,17 +154,15 @@ describeMoto('contract: run approved action, verify human task', () => {
 
   describe('restore an alternate contact', () => {
     beforeEach(() =>
-      moto.aws
-        .accountAdmin()
-        .send(
-          new PutAlternateContactCommand({
-            AlternateContactType: 'SECURITY',
-            Name: 'Mallory',
-            Title: 'Owner',
-            EmailAddress: 'attacker@mailbox.example',
-            PhoneNumber: '+1-555-0100',
-          }),
-        ),
+      moto.aws.accountAdmin().send(
+        new PutAlternateContactCommand({
+          AlternateContactType: 'SECURITY',
+          Name: 'Mallory',
+          Title: 'Owner',
+          EmailAddress: 'attacker@mailbox.example',
+          PhoneNumber: '+1-555-0100',
+        }),
+      ),
     );
 
     it('PutAlternateContact from the baseline, verified by GetAlternateContact', async () => {
@@ -250,17 +248,15 @@ describeMoto('contract: run approved action, verify human task', () => {
 
     it('billing and organization: alternate contacts and the organization against the baseline', async () => {
       const { organizationId } = await moto.aws.createOrganization([]);
-      await moto.aws
-        .accountAdmin()
-        .send(
-          new PutAlternateContactCommand({
-            AlternateContactType: 'SECURITY',
-            Name: 'Sec Team',
-            Title: 'Security',
-            EmailAddress: 'security@acme.example',
-            PhoneNumber: '+1-206-555-0199',
-          }),
-        );
+      await moto.aws.accountAdmin().send(
+        new PutAlternateContactCommand({
+          AlternateContactType: 'SECURITY',
+          Name: 'Sec Team',
+          Title: 'Security',
+          EmailAddress: 'security@acme.example',
+          PhoneNumber: '+1-206-555-0199',
+        }),
+      );
       expect(await verifyHumanTask(await consoleTask('review-billing-and-organization'), verifyDeps(organizationId))).toMatchObject({
         verified: true,
       });

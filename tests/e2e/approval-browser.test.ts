@@ -72,7 +72,7 @@ describeBrowser('approval page in a real browser', () => {
       sns: sns as unknown as SNSClient,
       sfn: sfn as unknown as SFNClient,
       objectReader: () => plan,
-      responders: { find: async (e) => (e === alice.email ? alice : undefined) },
+      responders: { find: (e) => Promise.resolve(e === alice.email ? alice : undefined) },
     };
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -50,7 +50,7 @@ function clientsInBundles(): Map<string, string[]> {
     logLevel: 'silent',
   } as never);
   const byEntry = new Map<string, string[]>();
-  for (const output of Object.values(result.metafile!.outputs)) {
+  for (const output of Object.values(result.metafile.outputs)) {
     const packages = new Set<string>();
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const found = /node_modules\/@aws-sdk\/(client-[^/]+)\//.exec(input);

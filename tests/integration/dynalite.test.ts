@@ -84,7 +84,7 @@ describe('approvals on a DynamoDB-protocol server', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name))).toEqual(
+    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => r.reason.name))).toEqual(
       new Set(['ApprovalAlreadyDecidedError']),
     );
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
@@ -121,7 +121,7 @@ describe('approvals on a DynamoDB-protocol server', () => {
       {
         approvals,
         sfn: new SFNClient({}),
-        responders: { find: async () => alice },
+        responders: { find: () => Promise.resolve(alice) },
         origin: 'http://127.0.0.1',
         clock,
         totpClock: clock,

@@ -36,6 +36,7 @@ describe('least privilege, from what the handlers actually call', () => {
 
   const declared = (key: string): string[] => {
     const binding = deployedFunctions().get(key)!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the step's module path is known only at run time, from the deployed functions
     return [...(require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions];
   };
   // DynamoDB, SNS, S3, Step Functions and Secrets Manager are the drill's local stand-ins, not the simulated AWS.
@@ -59,8 +60,9 @@ describe('least privilege, from what the handlers actually call', () => {
   it('the member roles the organization templates deploy allow every call made under them', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { build } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CommonJS template builder returns free-form CloudFormation JSON
       build: (t: unknown, stage: string) => { roles: { Resources: Record<string, any> } };
-    }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
     const template = JSON.parse(
       readFileSync(join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as unknown;

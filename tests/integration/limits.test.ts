@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -30,6 +30,7 @@ describe('AWS limits hold in every bundled scenario', () => {
   let context = { scenario: '', approve: '' };
 
   beforeAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the original is called below with sendSns.call(this, ...)
     const sendSns = SimulatedSns.prototype.send;
     jest.spyOn(SimulatedSns.prototype, 'send').mockImplementation(async function (this: SimulatedSns, command: unknown) {
       const input = (command as { input: { Subject?: string } }).input;
@@ -48,6 +49,7 @@ describe('AWS limits hold in every bundled scenario', () => {
         throw error;
       }
     });
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the original is called below with sendDdb.call(this, ...)
     const sendDdb = SimulatedDynamoDb.prototype.send;
     jest.spyOn(SimulatedDynamoDb.prototype, 'send').mockImplementation(async function (this: SimulatedDynamoDb, command: unknown) {
       try {
@@ -73,7 +75,7 @@ describe('AWS limits hold in every bundled scenario', () => {
 
   afterAll(() => {
     jest.restoreAllMocks();
-    if (process.env['LIMITS_DEBUG']) require('node:fs').writeFileSync('/tmp/limits-subjects.txt', [...subjects].join('\n'));
+    if (process.env['LIMITS_DEBUG']) writeFileSync('/tmp/limits-subjects.txt', [...subjects].join('\n'));
   });
 
   it('refuses no Publish and no write', () => {

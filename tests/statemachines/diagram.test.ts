@@ -14,7 +14,7 @@ function stateNames(states: Record<string, Record<string, unknown>>): string[] {
 describe('the workflow picture', () => {
   it('draws every state of the ASL file', () => {
     const diagram = mermaid();
-    for (const name of stateNames(stateMachineDefinition().States as Record<string, Record<string, unknown>>)) expect(diagram).toContain(`"${name}`);
+    for (const name of stateNames(stateMachineDefinition().States)) expect(diagram).toContain(`"${name}`);
     expect(diagram).toContain('Snapshot_Root_Credentials --> Contain_And_Collect_Evidence');
     expect(diagram).toContain('Request_Approval -.->|Timeout| Reminders_Left_');
   });

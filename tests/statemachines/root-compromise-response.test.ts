@@ -144,7 +144,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       trigger: triage(fixture('cloudtrail/signin/panther__aws_console_root_login__t0__successful_root_login.json'), defaultTriageContext([])),
       settings: { approvalWaitSeconds: 3600, maxReminders: 3 },
     };
-    const summary = await assessIncident(input, { evidence: { read: async () => Buffer.from('{}') }, bundle: new EvidenceBundle({ location: 'mem://', write: async () => undefined }) });
+    const summary = await assessIncident(input, { evidence: { read: () => Promise.resolve(Buffer.from('{}')) }, bundle: new EvidenceBundle({ location: 'mem://', write: () => Promise.resolve(undefined) }) });
     // Plain JSON, as Step Functions passes it.
     return { input, summary, state: JSON.parse(JSON.stringify({ ...input, assessment: { Payload: summary } })) as Record<string, unknown> };
   }

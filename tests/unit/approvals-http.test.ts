@@ -31,7 +31,7 @@ beforeEach(() => {
   deps = {
     approvals,
     sfn: new SFNClient({}),
-    responders: { find: async (e) => [alice, bob].find((r) => r.email === e) },
+    responders: { find: (e) => Promise.resolve([alice, bob].find((r) => r.email === e)) },
     origin: ORIGIN,
     clock,
     totpClock: totp,

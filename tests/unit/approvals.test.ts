@@ -202,9 +202,7 @@ describe('two-person rule and concurrency', () => {
       decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web' }, deps()),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual([
-      'ApprovalAlreadyDecidedError',
-    ]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => r.reason.name)).toEqual(['ApprovalAlreadyDecidedError']);
     expect(sfnMock.calls()).toHaveLength(1);
   });
 

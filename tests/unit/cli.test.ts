@@ -9,7 +9,11 @@ import { CLOUDTRAIL } from '../helpers';
 function io(stdin = '') {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: async () => stdin } };
+  return {
+    out,
+    err,
+    io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: () => Promise.resolve(stdin) },
+  };
 }
 
 describe('root-responder triage', () => {

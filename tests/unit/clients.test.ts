@@ -33,7 +33,7 @@ function recordingTarget(asked: unknown[]): LocalClients['target'] {
   return (target) => {
     const client =
       (service: string) =>
-      (...args: unknown[]) => (asked.push({ service, target, args }), { send: async () => ({ service }) });
+      (...args: unknown[]) => (asked.push({ service, target, args }), { send: () => Promise.resolve({ service }) });
     return Object.fromEntries(SERVICES.map((s) => [s, client(s)])) as unknown as TargetClients;
   };
 }
@@ -120,10 +120,16 @@ describe('the other factories: real clients once per cold start, the drill conte
   });
 
   it("in a drill: each factory returns the context's simulated service", () => {
-    const injected = { dynamodb: {}, sfn: {}, sns: {}, s3: {}, responders: { find: async () => undefined } } as unknown as LocalClients;
-    const writer = { put: async () => ({}) };
-    const reader = { read: async () => Buffer.from('') };
-    const context: LocalClients = { ...injected, objectWriter: () => writer as never, objectReader: () => reader as never };
+    const injected = {
+      dynamodb: {},
+      sfn: {},
+      sns: {},
+      s3: {},
+      responders: { find: () => Promise.resolve(undefined) },
+    } as unknown as LocalClients;
+    const writer = { put: () => Promise.resolve({}) };
+    const reader = { read: () => Promise.resolve(Buffer.from('')) };
+    const context: LocalClients = { ...injected, objectWriter: () => writer as never, objectReader: () => reader };
     inLocalContext(context, () => {
       expect(documentClient()).toBe(context.dynamodb);
       expect(sfnClient()).toBe(context.sfn);

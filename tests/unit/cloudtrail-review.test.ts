@@ -9,7 +9,7 @@ import { rootEvents, simAccount, world } from '../helpers-sim';
 const ACCOUNT = '111122223333';
 const START = new Date('2024-02-26T00:00:00Z');
 const END = new Date('2024-03-05T00:00:00Z');
-const root = (region: string) => [
+const root = (_region: string) => [
   { label: 'root', attribute: { AttributeKey: 'Username' as const, AttributeValue: 'root' }, startTime: START, endTime: END },
 ];
 
@@ -78,7 +78,7 @@ describe('CloudTrail review', () => {
   it('streams each page to onPage as it arrives', async () => {
     const { deps } = setup({ 'us-east-1': 101 });
     const pages: number[] = [];
-    await lookupAll('us-east-1', root('us-east-1')[0]!, { ...deps, onPage: async (p) => void pages.push(p.events.length) });
+    await lookupAll('us-east-1', root('us-east-1')[0]!, { ...deps, onPage: (p) => Promise.resolve(void pages.push(p.events.length)) });
     expect(pages).toEqual([50, 50, 1]);
   });
 });

@@ -36,7 +36,7 @@ function setup(features: SimOrganization['features'] = ['RootCredentialsManageme
     region: 'us-east-1',
     clock,
     timer: virtualTimer(),
-    recordOwnSession: async (_a, key) => void sessions.push(key),
+    recordOwnSession: (_a, key) => Promise.resolve(void sessions.push(key)),
   };
   return { aws, deps, sessions, member };
 }

@@ -19,6 +19,7 @@ import { intake } from '#functions/intake/intake';
 import { toEventBridge } from '#drill/envelope';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture, manifest } from '../helpers';
+import { asText } from '#shared/text';
 
 /**
  * Hostile input, generated: the real published events, mutated (fields removed, wrong types, huge
@@ -162,7 +163,7 @@ describe('hostile input', () => {
           const result = await intake(input, d);
           expect(['opened', 'attached', 'benign', 'ignored']).toContain(result.outcome);
           const rootTyped =
-            String((mutated['userIdentity'] as Record<string, unknown> | undefined)?.['type'] ?? '').toLowerCase() === 'root';
+            asText((mutated['userIdentity'] as Record<string, unknown> | undefined)?.['type'] ?? '').toLowerCase() === 'root';
           if (result.outcome === 'opened') expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
           if (rootTyped && t.startsIncident) expect(result.outcome).toBe('opened');
           const logged = JSON.stringify(log.lines);
@@ -236,7 +237,7 @@ describe('hostile input', () => {
             {
               approvals,
               sfn: new SFNClient({}),
-              responders: { find: async (e) => (e === alice.email ? alice : undefined) },
+              responders: { find: (e) => Promise.resolve(e === alice.email ? alice : undefined) },
               origin: 'https://ok.example',
               clock: fixedClock('2024-03-04T10:10:00Z'),
               totpClock: fixedClock('2024-03-04T10:10:00Z'),

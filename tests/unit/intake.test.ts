@@ -30,12 +30,10 @@ const clock = fixedClock('2024-03-04T10:30:00Z');
 beforeEach(() => {
   sfnMock.reset();
   snsMock.reset();
-  sfnMock
-    .on(StartExecutionCommand)
-    .callsFake((input: { name: string }) => ({
-      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
-      startDate: new Date(),
-    }));
+  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+    executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
+    startDate: new Date(),
+  }));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ddb = new SimulatedDynamoDb();
   store = new IncidentStore(ddb as never, 'incidents');

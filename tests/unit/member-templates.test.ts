@@ -118,8 +118,9 @@ describe('member account templates', () => {
   it('the responder bus accepts only its organization, and only in organization mode', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { load } = require(join(PROJECT_ROOT, 'config', 'load.cjs')) as {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CommonJS config loader returns a free-form bus policy document
       load: (stage: string, dir?: string) => { busPolicy: Record<string, any> };
-    }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
     expect(load('test').busPolicy).toEqual({});
     const tmp = mkdtempSync(join(tmpdir(), 'cfg-'));
     const base = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'test.json'), 'utf8'));

@@ -16,7 +16,7 @@ const deps = { secrets: () => new SecretsManagerClient({}), sns: () => new SNSCl
 const io = () => {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: async () => '' } };
+  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: () => Promise.resolve('') } };
 };
 
 beforeEach(() => {

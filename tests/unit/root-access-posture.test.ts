@@ -37,10 +37,8 @@ describe('centralized root access posture', () => {
       }),
     );
     const recorded: string[] = [];
-    const posture = await readRootAccessPosture(
-      aws.targetClients({ accountId: MGMT }),
-      MGMT,
-      async (account) => void recorded.push(account),
+    const posture = await readRootAccessPosture(aws.targetClients({ accountId: MGMT }), MGMT, (account) =>
+      Promise.resolve(void recorded.push(account)),
     );
     expect(posture).toMatchObject({
       enabled: true,

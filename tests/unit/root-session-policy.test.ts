@@ -44,15 +44,13 @@ function org(): SimulatedAws {
 }
 
 async function session(aws: SimulatedAws, policy: RootTaskPolicyName) {
-  const out = await aws
-    .client({ region: 'us-east-1' })
-    .send(
-      new AssumeRootCommand({
-        TargetPrincipal: MEMBER,
-        TaskPolicyArn: { arn: `arn:aws:iam::aws:policy/root-task/${policy}` },
-        DurationSeconds: 900,
-      }),
-    );
+  const out = await aws.client({ region: 'us-east-1' }).send(
+    new AssumeRootCommand({
+      TargetPrincipal: MEMBER,
+      TaskPolicyArn: { arn: `arn:aws:iam::aws:policy/root-task/${policy}` },
+      DurationSeconds: 900,
+    }),
+  );
   return aws.client({ region: 'us-east-1', credentials: { accessKeyId: out.Credentials!.AccessKeyId! } });
 }
 

@@ -45,7 +45,7 @@ function setup() {
     baseline: {
       alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } },
     },
-    taskDetails: async (id) => ({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }),
+    taskDetails: (id) => Promise.resolve({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }),
   };
   return { aws, account, deps };
 }

@@ -45,16 +45,14 @@ const noSuchEntity = () => new NoSuchEntityException(meta(404));
 beforeEach(() => {
   iam.reset();
   sts.reset();
-  sts
-    .on(AssumeRootCommand)
-    .resolves({
-      Credentials: {
-        AccessKeyId: 'ASIAROOTSESSION00001',
-        SecretAccessKey: 's',
-        SessionToken: 't',
-        Expiration: new Date('2024-03-04T11:15:00Z'),
-      },
-    });
+  sts.on(AssumeRootCommand).resolves({
+    Credentials: {
+      AccessKeyId: 'ASIAROOTSESSION00001',
+      SecretAccessKey: 's',
+      SessionToken: 't',
+      Expiration: new Date('2024-03-04T11:15:00Z'),
+    },
+  });
 });
 
 const item = (task: { id: string; action: string; target: string; region?: string }, action?: ActionResult): TaskItemState => ({
@@ -95,7 +93,7 @@ describe('IAM not-found is NoSuchEntityException', () => {
     member: false,
     clock,
     baseline: { alternateContacts: {} },
-    taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+    taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
   });
 
   it('quarantining a user without a console password is done (policy attached, keys deactivated), and so is a second quarantine', async () => {
@@ -139,7 +137,8 @@ describe('IAM not-found is NoSuchEntityException', () => {
         clock,
         limiters: new RateLimiters(2, virtualTimer()),
         baseline: { alternateContacts: {}, expectedOrganizationId: null },
-        taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+        taskDetails: (id: string) =>
+          Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
       },
     );
     expect(out).toMatchObject({ verified: false, reason: 'User tracy_stone has no root-responder-quarantine policy' });

@@ -75,7 +75,7 @@ describe('snapshot root credentials', () => {
       useAssumeRoot: true,
       region: 'us-east-1',
       clock,
-      recordOwnSession: async (_account, keyId) => void sessions.push(keyId),
+      recordOwnSession: (_account, keyId) => Promise.resolve(void sessions.push(keyId)),
     });
     expect(snap).toMatchObject({
       method: 'assume-root-audit',

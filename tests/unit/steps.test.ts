@@ -54,7 +54,7 @@ function memoryFolder() {
   const files = new Map<string, string>();
   const writer = (prefix = ''): ObjectWriter => ({
     location: `mem://incident/${prefix}`,
-    write: async (path, body) => void files.set(`${prefix}${path}`, body.toString('utf8')),
+    write: (path, body) => Promise.resolve(void files.set(`${prefix}${path}`, body.toString('utf8'))),
   });
   const reader = (prefix = ''): ObjectReader => ({
     read: async (path) => {
@@ -89,7 +89,7 @@ beforeEach(() => {
 });
 
 describe('assess incident', () => {
-  it('plans only the tasks that apply: no "delete keys" when containment did it, no MFA task when the snapshot ran', async () => {
+  it('plans only the tasks that apply: no "delete keys" when containment did it, no MFA task when the snapshot ran', () => {
     const state: AssessInput = {
       ...incident(),
       snapshot: snapshotDone,
@@ -108,7 +108,7 @@ describe('assess incident', () => {
     ]);
   });
 
-  it('turns unbuilt or failed automatic steps into human tasks, saying why', async () => {
+  it('turns unbuilt or failed automatic steps into human tasks, saying why', () => {
     const state: AssessInput = {
       ...incident(),
       snapshot: { Payload: notImplemented('snapshot-root-credentials') },
@@ -429,7 +429,7 @@ describe('assess incident: root credentials and MFA', () => {
     }),
   });
 
-  it('a member account whose root credentials were removed is the good state: no "MFA off", no password or MFA task', async () => {
+  it('a member account whose root credentials were removed is the good state: no "MFA off", no password or MFA task', () => {
     const state: AssessInput = {
       ...incident(),
       snapshot: auditSnapshot({
@@ -449,7 +449,7 @@ describe('assess incident: root credentials and MFA', () => {
     expect(ids).toContain('secure-root-mailbox');
   });
 
-  it('an MFA device nobody registered is critical and asks for the MFA task; a member account gets the SCP cut-off proposal', async () => {
+  it('an MFA device nobody registered is critical and asks for the MFA task; a member account gets the SCP cut-off proposal', () => {
     const state: AssessInput = {
       ...incident(),
       snapshot: auditSnapshot(
@@ -473,7 +473,7 @@ describe('assess incident: root credentials and MFA', () => {
     expect(a.plan.tasks.find((t) => t.id === 'attach-deny-root-scp')!.kind).toBe('remediation');
   });
 
-  it('says how to enable centralized root access when containment found it off', async () => {
+  it('says how to enable centralized root access when containment found it off', () => {
     const state: AssessInput = {
       ...incident(),
       containAndCollect: {

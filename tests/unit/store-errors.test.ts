@@ -20,7 +20,9 @@ const failing = (error: Error) => () => Promise.reject(error);
 
 describe('storeCall: one mapping of AWS failures for every store', () => {
   it('passes the result through', async () => {
-    await expect(storeCall('dynamodb:GetItem', async () => 42, IncidentStoreError, 'Incidents table GetItem failed')).resolves.toBe(42);
+    await expect(
+      storeCall('dynamodb:GetItem', () => Promise.resolve(42), IncidentStoreError, 'Incidents table GetItem failed'),
+    ).resolves.toBe(42);
   });
 
   it('a throttle or 5xx is a TransientAwsError naming the operation, the AWS error kept as cause', async () => {
@@ -56,7 +58,7 @@ describe('storeCall: one mapping of AWS failures for every store', () => {
 
 describe('conditionalWrite', () => {
   it('true when written; false when the condition did not hold, alone or in a transaction', async () => {
-    await expect(conditionalWrite('dynamodb:PutItem', async () => ({}), IncidentStoreError, 'x')).resolves.toBe(true);
+    await expect(conditionalWrite('dynamodb:PutItem', () => Promise.resolve({}), IncidentStoreError, 'x')).resolves.toBe(true);
     await expect(conditionalWrite('dynamodb:PutItem', failing(conditionFailed()), IncidentStoreError, 'x')).resolves.toBe(false);
     await expect(
       conditionalWrite('dynamodb:TransactWriteItems', failing(cancelled('ConditionalCheckFailed')), IncidentStoreError, 'x'),

@@ -129,7 +129,7 @@ const arnBound = (service: string, id: string) =>
   ].join(':');
 
 function refBound(name: string): string {
-  if (PSEUDO_BOUNDS[name] !== undefined) return placeholder(PSEUDO_BOUNDS[name]!);
+  if (PSEUDO_BOUNDS[name] !== undefined) return placeholder(PSEUDO_BOUNDS[name]);
   switch (resources[name]?.Type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::S3::Bucket':
@@ -193,6 +193,7 @@ describe('packaged CloudFormation template', () => {
   it("gives each function its own role with exactly its handler's declared permissions, plus its own logs and async destinations", () => {
     for (const [key, binding] of deployedFunctions()) {
       const statements = statementsOf(roleOf(logicalId(key)));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the step's module path is known only at run time, from the deployed functions
       const declared = (require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions;
       // Besides the declared actions: the destination grants (one action on one destination ARN each, held by the next test).
       const granted = statements
@@ -273,7 +274,7 @@ describe('packaged CloudFormation template', () => {
       Period: 1800,
       AlarmActions: [{ Ref: 'AlertTopic' }],
     });
-    for (const a of Object.values(alarms) as Record<string, unknown>[]) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
+    for (const a of Object.values<Record<string, unknown>>(alarms)) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
   });
 
   it('runs every function on nodejs24.x, arm64', () => {

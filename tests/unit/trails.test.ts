@@ -168,7 +168,7 @@ describe('restart-trail acts in the trail’s home region', () => {
       member: false,
       clock,
       baseline: { alternateContacts: {} },
-      taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+      taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     });
     expect(out).toMatchObject({ status: 'done' });
     expect(account.trails[0]!.IsLogging).toBe(true);
@@ -178,7 +178,7 @@ describe('restart-trail acts in the trail’s home region', () => {
       clock,
       limiters: new RateLimiters(2, virtualTimer()),
       baseline: { alternateContacts: {}, expectedOrganizationId: null },
-      taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+      taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     });
     expect(verified).toMatchObject({ verified: true, reason: 'Trail org-trail is logging' });
   });
@@ -204,7 +204,8 @@ describe('restart-trail acts in the trail’s home region', () => {
         member: false,
         clock,
         baseline: { alternateContacts: {} },
-        taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+        taskDetails: (id: string) =>
+          Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
       },
     );
     expect(out).toMatchObject({

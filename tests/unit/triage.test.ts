@@ -239,7 +239,7 @@ describe('rules', () => {
   });
 
   it('fails open: a root-typed record with broken fields still starts an incident, flagged unparsed', () => {
-    const t = triage({ userIdentity: { type: 'Root' }, eventName: 42, eventTime: null } as unknown as Record<string, unknown>, ctx);
+    const t = triage({ userIdentity: { type: 'Root' }, eventName: 42, eventTime: null }, ctx);
     expect(t).toMatchObject({ isRoot: true, startsIncident: true, parsed: false });
     expect(['high', 'critical']).toContain(t.severity);
   });

@@ -65,7 +65,8 @@ describe('verify a restored alternate contact', () => {
         clock,
         limiters: new RateLimiters(2, virtualTimer()),
         baseline,
-        taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+        taskDetails: (id: string) =>
+          Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
       });
       expect(out).toMatchObject({ verified: false, reason: 'The SECURITY contact is unset, not security@acme.example' });
     } finally {
@@ -81,7 +82,7 @@ describe('verify a restored alternate contact', () => {
       clock,
       limiters: new RateLimiters(2, virtualTimer()),
       baseline,
-      taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+      taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     };
     expect(await verifyHumanTask(restored, deps)).toMatchObject({
       verified: false,
@@ -128,7 +129,7 @@ describe('verify the root password change', () => {
       clock,
       limiters: new RateLimiters(2, timer),
       baseline,
-      taskDetails: async (id: string) => ({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
+      taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     });
     expect(out).toMatchObject({ verified: true, reason: 'CloudTrail: root PasswordUpdated at 2024-03-04T10:30:00.000Z' });
     const lookups = aws.calls.filter((c) => c.command === 'LookupEventsCommand');

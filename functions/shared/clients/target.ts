@@ -74,10 +74,11 @@ export function targetClients<S extends TargetService>(target: Target, services:
         throw new UndeclaredServiceError(service);
       };
     } else if (simulated) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- the method is called with apply(simulated, ...) just below, so this is bound
       const method = simulated[service] as (...args: never[]) => unknown;
       clients[service] = (...args) => method.apply(simulated, args);
     } else {
-      clients[service] = factory(real!) as (...args: never[]) => unknown;
+      clients[service] = factory(real!);
     }
   }
   return clients as TargetClients;
