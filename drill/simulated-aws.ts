@@ -511,8 +511,9 @@ export class SimulatedAws {
         this.requireRole(principal, name);
         const org = this.world.organization;
         const target = String(input['TargetPrincipal'] ?? '');
-        const policy = TASK_POLICY_ARN.exec(String(input['TaskPolicyArn']?.arn ?? input['TaskPolicyArn'] ?? ''))?.[1] as
-          TaskPolicy | undefined;
+        const policy = TASK_POLICY_ARN.exec(
+          String((input['TaskPolicyArn'] as { arn?: unknown } | undefined)?.arn ?? input['TaskPolicyArn'] ?? ''),
+        )?.[1] as TaskPolicy | undefined;
         if (region === 'aws-global' || region === '') throw new SimError('InvalidAction', 'AssumeRoot needs a regional STS endpoint', 400);
         if (!policy)
           throw new SimError(
@@ -683,7 +684,7 @@ export class SimulatedAws {
         const doc = user.inlinePolicies?.[String(input['PolicyName'])];
         if (doc === undefined)
           throw new SimError('NoSuchEntityException', `The user policy with name ${String(input['PolicyName'])} cannot be found.`, 404);
-        return { UserName: user.UserName, PolicyName: input['PolicyName'], PolicyDocument: encodeURIComponent(doc) };
+        return { UserName: user.UserName, PolicyName: input['PolicyName'] as string | undefined, PolicyDocument: encodeURIComponent(doc) };
       }
       case 'UpdateAccessKeyCommand': {
         this.requireRole(principal, name);
@@ -1006,8 +1007,8 @@ export class SimulatedAws {
       throw new SimError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.', 400);
     const max = Number(input['MaxResults'] ?? 50);
     if (max < 1 || max > 50) throw new SimError('InvalidMaxResultsException', 'MaxResults must be between 1 and 50.', 400);
-    const start = input['StartTime'] ? new Date(input['StartTime']).getTime() : 0;
-    const end = input['EndTime'] ? new Date(input['EndTime']).getTime() : Infinity;
+    const start = input['StartTime'] ? new Date(input['StartTime'] as string | number | Date).getTime() : 0;
+    const end = input['EndTime'] ? new Date(input['EndTime'] as string | number | Date).getTime() : Infinity;
     if (start > end) throw new SimError('InvalidTimeRangeException', 'StartTime must be before EndTime.', 400);
     const params = JSON.stringify({ attributes, start, end, max });
     let offset = 0;

@@ -214,7 +214,7 @@ export class SimulatedDynamoDb {
       const i = command.input;
       const m = /^pk = (:\w+)(?: AND begins_with\(sk, (:\w+)\))?$/.exec(i.KeyConditionExpression ?? '');
       if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand key condition "${i.KeyConditionExpression}"`);
-      const pk = i.ExpressionAttributeValues?.[m[1]!];
+      const pk: unknown = i.ExpressionAttributeValues?.[m[1]!];
       const prefix = m[2] ? String(i.ExpressionAttributeValues?.[m[2]]) : '';
       const after = i.ExclusiveStartKey ? String(i.ExclusiveStartKey['sk']) : undefined;
       const matching = [...this.table(i.TableName!).values()]

@@ -25,7 +25,7 @@ export function once<T>(key: string, make: () => T): T {
 /** Made once per drill context under `key`. */
 export function onceLocal<T>(clients: LocalClients, key: string, make: () => T): T {
   let map = localCache.get(clients);
-  if (!map) localCache.set(clients, (map = new Map()));
+  if (!map) localCache.set(clients, (map = new Map<string, unknown>()));
   if (!map.has(key)) map.set(key, make());
   return map.get(key) as T;
 }
