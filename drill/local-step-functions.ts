@@ -140,9 +140,8 @@ async function withinTimeout<T>(clock: DrillClock, seconds: number, work: Promis
 }
 
 /** Step Functions refuses task results over 256 KiB: the execution fails, whatever the Catch says. */
-function checkResult(task: string, payload: unknown, record?: (bytes: number, where: string) => void): void {
+function checkResult(task: string, payload: unknown): void {
   const bytes = byteSize(payload);
-  record?.(bytes, `${task} (result)`);
   if (bytes > AWS_LIMITS.stateBytes)
     throw dataLimitExceeded(`The task result of state "${task}" is ${bytes} bytes; the limit is ${AWS_LIMITS.stateBytes}`);
 }
@@ -151,7 +150,6 @@ export function bindTasks(
   options: Pick<LocalStepFunctionsOptions, 'broker' | 'handlerFor'> & {
     clock?: DrillClock;
     timeouts?: Map<string, TaskTimeout>;
-    record?: (bytes: number, where: string) => void;
   },
 ): Record<string, (input: unknown) => Promise<unknown>> {
   const definition = stateMachineDefinition();
@@ -180,7 +178,7 @@ export function bindTasks(
         })();
         try {
           const output = await withinTimeout(clock, seconds, work, () => broker.forget(token));
-          checkResult(task.name, output, options.record);
+          checkResult(task.name, output);
           return output;
         } catch (error) {
           broker.forget(token);
@@ -191,7 +189,7 @@ export function bindTasks(
       bound[task.name] = async (params) => {
         const seconds = timeoutSeconds(timeout, params);
         const out = await withinTimeout(clock, seconds, handler(structuredClone((params as { Payload: unknown }).Payload)));
-        checkResult(task.name, out ?? null, options.record);
+        checkResult(task.name, out ?? null);
         return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
       };
     }

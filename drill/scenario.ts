@@ -26,21 +26,23 @@ export const SCENARIOS_DIR = join(PROJECT_ROOT, 'scenarios');
 const Contact = z.strictObject({ Name: z.string(), Title: z.string(), EmailAddress: z.string(), PhoneNumber: z.string() });
 const Contacts = z.strictObject({ BILLING: Contact.optional(), OPERATIONS: Contact.optional(), SECURITY: Contact.optional() });
 const AccountId = z.string().regex(/^\d{12}$/);
+/** Access keys, of root or of an IAM user. */
+const AccessKeys = z
+  .array(
+    z.strictObject({
+      AccessKeyId: z.string(),
+      Status: z.enum(['Active', 'Inactive']).default('Active'),
+      CreateDate: z.string().default('2024-01-01T00:00:00Z'),
+    }),
+  )
+  .default([]);
 
 const AccountSchema = z.strictObject({
   accountId: AccountId,
   name: z.string(),
   email: z.string().default('root@example.com'),
   root: z.strictObject({
-    accessKeys: z
-      .array(
-        z.strictObject({
-          AccessKeyId: z.string(),
-          Status: z.enum(['Active', 'Inactive']).default('Active'),
-          CreateDate: z.string().default('2024-01-01T00:00:00Z'),
-        }),
-      )
-      .default([]),
+    accessKeys: AccessKeys,
     signingCertificates: z
       .array(
         z.strictObject({
@@ -73,15 +75,7 @@ const AccountSchema = z.strictObject({
       z.strictObject({
         UserName: z.string(),
         CreateDate: z.string(),
-        accessKeys: z
-          .array(
-            z.strictObject({
-              AccessKeyId: z.string(),
-              Status: z.enum(['Active', 'Inactive']).default('Active'),
-              CreateDate: z.string().default('2024-01-01T00:00:00Z'),
-            }),
-          )
-          .default([]),
+        accessKeys: AccessKeys,
         loginProfile: z.boolean().default(false),
         /** This entry stands for that many users: `{n}` in its strings becomes 1, 2, ... (zero-padded to the count's width). */
         repeat: z.number().int().min(1).max(1000).optional(),
