@@ -145,6 +145,17 @@ class SimError extends Error {
 }
 
 type SdkModule = Record<string, unknown>;
+
+/** What an SDK command resolves to when sent: the output its middleware handler returns, as the SDK's own send() reads it. */
+export type SdkOutput<C> = C extends { resolveMiddleware(...args: never[]): (...args: never[]) => Promise<{ output: infer O }> }
+  ? O
+  : unknown;
+
+/** A simulated client: send() takes any SDK command and resolves to that command's output, as every SDK client's send() does. */
+export interface SimClient {
+  send<C>(command: C): Promise<SdkOutput<C>>;
+}
+
 /** Each simulated service's SDK package and its base exception, by IAM action prefix. */
 const SDK_SERVICES: Record<
   string,
@@ -328,10 +339,7 @@ export class SimulatedAws {
   }
 
   /** A client for a principal in an account and region: the Lambda role, a member role, or an AssumeRoot session. */
-  client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stands in for every SDK client, whose send() returns a different output type per command
-    send(command: unknown): Promise<any>;
-  } {
+  client(options: { accountId?: string; region: string; credentials?: Credentials; roleName?: string }): SimClient {
     const principal: Principal = options.credentials
       ? (this.sessions.get(options.credentials.accessKeyId) ??
         (() => {
@@ -343,10 +351,11 @@ export class SimulatedAws {
           label: options.roleName ? `role:${options.roleName}` : 'role',
         };
     return {
-      send: async (command: unknown) => {
+      send: async <C>(command: C) => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return await this.handle(principal, options.region, command);
+            // The answer has the command's output shape (tests/contract/parity.test.ts holds the simulator to it).
+            return (await this.handle(principal, options.region, command)) as SdkOutput<C>;
           } catch (error) {
             const transient = ['ThrottlingException', 'InternalFailure', 'RequestTimeout', 'ServiceUnavailable'].includes(
               (error as Error).name,
@@ -373,13 +382,13 @@ export class SimulatedAws {
           assumed = undefined;
           throw sdkError('sts', error.name, `sts:AssumeRole on ${target.roleArn} failed: ${error.message}`, 403);
         }));
-    const as = (region: string) => {
+    const as = (region: string): SimClient => {
       const client = this.client({ accountId: target.accountId, region, ...(roleName ? { roleName } : {}) });
-      return (roleName ? { send: async (command: unknown) => (await assume(), client.send(command)) } : client) as never;
+      return roleName ? { send: async (command) => (await assume(), client.send(command)) } : client;
     };
     return {
       iam: (session) =>
-        (session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1')) as never,
+        session ? this.client({ region: 'us-east-1', credentials: { accessKeyId: session.accessKeyId } }) : as('us-east-1'),
       sts: (region) => as(region),
       cloudtrail: (region) => as(region),
       account: () => as('us-east-1'),
@@ -389,8 +398,7 @@ export class SimulatedAws {
     };
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the response type depends on the command dispatched, as with the SDK client it stands in for
-  private async handle(principal: Principal, region: string, command: unknown): Promise<any> {
+  private async handle(principal: Principal, region: string, command: unknown): Promise<unknown> {
     const name = (command as object).constructor.name;
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const caller = this.callers.getStore();

@@ -1,7 +1,13 @@
 import { GetAlternateContactCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
-import { CreateTrailCommand, DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  CreateTrailCommand,
+  DescribeTrailsCommand,
+  type DescribeTrailsCommandOutput,
+  GetTrailStatusCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { CreateDetectorCommand, GetDetectorCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { ListRulesCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { ListRulesCommand, type ListRulesCommandOutput, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -13,6 +19,7 @@ import {
   GetUserPolicyCommand,
   ListAccessKeysCommand,
   ListVirtualMFADevicesCommand,
+  type ListVirtualMFADevicesCommandOutput,
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
@@ -26,7 +33,7 @@ import {
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { AssumeRootCommand } from '@aws-sdk/client-sts';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
-import { type SimAccount, SimulatedAws, type SimWorld } from '#drill/simulated-aws';
+import { type SimAccount, type SimClient, SimulatedAws, type SimWorld } from '#drill/simulated-aws';
 import { simAccount, world } from '../helpers-sim';
 import { ACCOUNT, describeMoto, useMoto } from './moto';
 
@@ -36,7 +43,8 @@ import { ACCOUNT, describeMoto, useMoto } from './moto';
  * result shapes: the keys the code reads, and the paging fields. Where moto and
  * AWS's documentation disagree, the comment says so and the simulator is held to the documentation.
  */
-type Client = { send(command: unknown): Promise<any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A client, the SDK's on moto or the simulator's, as a helper that sends it one kind of command sees it. */
+type Sends<C, O> = { send(command: C): Promise<O> };
 type Outcome = { error: string } | { ok: Record<string, unknown> };
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
@@ -63,13 +71,13 @@ describeMoto('parity: simulated account and moto', () => {
     overrides: Partial<SimAccount> = {},
     extra: Partial<SimWorld> = {},
     region = 'us-east-1',
-  ): { aws: SimulatedAws; client: Client } {
+  ): { aws: SimulatedAws; client: SimClient } {
     const aws = new SimulatedAws(world([simAccount(ACCOUNT, overrides)], extra));
     return { aws, client: aws.client({ accountId: ACCOUNT, region }) };
   }
 
   /** A simulated organization: the management account and a member, and an AssumeRoot session's IAM client on the member. */
-  async function simRootSession(member: Partial<SimAccount>): Promise<Client> {
+  async function simRootSession(member: Partial<SimAccount>): Promise<SimClient> {
     const memberId = '210987654321';
     const aws = new SimulatedAws(
       world([simAccount(ACCOUNT), simAccount(memberId, member)], {
@@ -88,7 +96,7 @@ describeMoto('parity: simulated account and moto', () => {
         DurationSeconds: 900,
       }),
     );
-    return aws.client({ region: 'us-east-1', credentials: { accessKeyId: out.Credentials.AccessKeyId } });
+    return aws.client({ region: 'us-east-1', credentials: { accessKeyId: out.Credentials!.AccessKeyId! } });
   }
 
   // ---------------------------------------------------------------- IAM error names
@@ -165,8 +173,8 @@ describeMoto('parity: simulated account and moto', () => {
       ],
     });
     const onSim = await client.send(new ListAccessKeysCommand({ UserName: 'tracy' }));
-    expect(keys(onSim.AccessKeyMetadata[0])).toEqual(keys(onMoto.AccessKeyMetadata![0]));
-    expect(isDate(onSim.AccessKeyMetadata[0].CreateDate)).toBe(isDate(onMoto.AccessKeyMetadata![0]!.CreateDate));
+    expect(keys(onSim.AccessKeyMetadata![0])).toEqual(keys(onMoto.AccessKeyMetadata![0]));
+    expect(isDate(onSim.AccessKeyMetadata![0]!.CreateDate)).toBe(isDate(onMoto.AccessKeyMetadata![0]!.CreateDate));
 
     const summaryKeys = ['AccountAccessKeysPresent', 'AccountMFAEnabled', 'AccountSigningCertificatesPresent'];
     const motoSummary = (await moto.aws.iamAdmin().send(new GetAccountSummaryCommand({}))).SummaryMap as Record<string, unknown>;
@@ -191,14 +199,15 @@ describeMoto('parity: simulated account and moto', () => {
         );
       }
     }
-    const page = (client: Client, Marker?: string) =>
+    type Lister = Sends<ListVirtualMFADevicesCommand, ListVirtualMFADevicesCommandOutput>;
+    const page = (client: Lister, Marker?: string) =>
       client.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', ...(Marker ? { Marker } : {}) }));
-    const shape = async (client: Client) => {
+    const shape = async (client: Lister) => {
       const first = await page(client);
       const second = first.Marker ? await page(client, first.Marker) : undefined;
       return {
-        first: { devices: first.VirtualMFADevices.length, IsTruncated: first.IsTruncated, Marker: typeof first.Marker },
-        second: second && { devices: second.VirtualMFADevices.length, IsTruncated: second.IsTruncated },
+        first: { devices: first.VirtualMFADevices!.length, IsTruncated: first.IsTruncated, Marker: typeof first.Marker },
+        second: second && { devices: second.VirtualMFADevices!.length, IsTruncated: second.IsTruncated },
       };
     };
     const onMoto = await shape(iam);
@@ -251,7 +260,7 @@ describeMoto('parity: simulated account and moto', () => {
       await sim({}, { organization: { id: 'o-abcdef1234', managementAccountId: ACCOUNT, features: [], delegatedAdmins: [] } }).client.send(
         new DescribeOrganizationCommand({}),
       )
-    ).Organization;
+    ).Organization!;
     for (const key of ['Id', 'MasterAccountId', 'FeatureSet'])
       expect({ key, moto: key in inOrg, sim: key in simOrg }).toEqual({ key, moto: true, sim: true });
   });
@@ -305,7 +314,7 @@ describeMoto('parity: simulated account and moto', () => {
 
   it('DescribeTrails per region: us-east-1 sees its trail only; eu-west-1 its own and the multi-region one', async () => {
     await motoTrails();
-    const names = async (client: Client) =>
+    const names = async (client: Sends<DescribeTrailsCommand, DescribeTrailsCommandOutput>) =>
       ((await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList as { Name: string }[])
         .map((t) => t.Name)
         .sort();
@@ -326,7 +335,7 @@ describeMoto('parity: simulated account and moto', () => {
     const motoTrail = (await moto.aws.cloudtrailAdmin('us-east-1').send(new DescribeTrailsCommand({ includeShadowTrails: true })))
       .trailList![0]!;
     const { client } = sim({ trails: simTrails });
-    const simTrail = (await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList[0];
+    const simTrail = (await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList![0]!;
     for (const key of ['Name', 'HomeRegion', 'IsMultiRegionTrail', 'TrailARN'])
       expect({ key, moto: key in motoTrail, sim: key in simTrail }).toEqual({ key, moto: true, sim: true });
     expect(typeof (await client.send(new GetTrailStatusCommand({ Name: 'main' }))).IsLogging).toBe(
@@ -368,7 +377,7 @@ describeMoto('parity: simulated account and moto', () => {
         }),
       );
     }
-    const list = async (client: Client) => {
+    const list = async (client: Sends<ListRulesCommand, ListRulesCommandOutput>) => {
       const out = await client.send(new ListRulesCommand({ NamePrefix: forwardingRuleName('test', ''), Limit: 100 }));
       return {
         rules: (out.Rules as { Name: string; State: string }[]).map((r) => `${r.Name} ${r.State}`).sort(),

@@ -131,7 +131,7 @@ describe('contain root credentials', () => {
     aws.client = (options) => {
       const client = original(options);
       return {
-        send: async (command: unknown) => {
+        send: async <C>(command: C) => {
           if (
             (command as object).constructor.name === 'DeleteAccessKeyCommand' &&
             (command as { input: { AccessKeyId: string } }).input.AccessKeyId === 'AKIAMEMBERROOTKEY002'
