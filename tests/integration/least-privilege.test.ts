@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { expect } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployedFunctions, PROJECT_ROOT } from '#drill/deployment';
 import { runDrill } from '#drill/drill';
 import { listScenarios } from '#drill/scenario';
 import { COMMAND_ACTIONS } from '#drill/simulated-aws';
+import { packagedTemplate, parseResources, propertiesAt } from '../helpers-template';
 
 /**
  * Not circular: the calls each handler really makes in every bundled scenario (recorded inside the
@@ -60,14 +62,11 @@ describe('least privilege, from what the handlers actually call', () => {
   it('the member roles the organization templates deploy allow every call made under them', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { build } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CommonJS template builder returns free-form CloudFormation JSON
-      build: (t: unknown, stage: string) => { roles: { Resources: Record<string, any> } };
+      build: (t: unknown, stage: string) => { roles: { Resources: unknown } };
     };
-    const template = JSON.parse(
-      readFileSync(join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
-    ) as unknown;
-    const roles = build(template, 'test').roles.Resources;
-    const granted = (logicalId: string) => new Set(roles[logicalId].Properties.Policies[0].PolicyDocument.Statement[0].Action as string[]);
+    const roles = parseResources(build(packagedTemplate(), 'test').roles.Resources);
+    const granted = (logicalId: string) =>
+      new Set(propertiesAt(roles, logicalId, 'AWS::IAM::Role').Policies![0]!.PolicyDocument.Statement[0]!.Action as string[]);
     expect([...byMemberRole.keys()].sort()).toEqual(['role:root-responder-read', 'role:root-responder-remediate']);
     for (const [principal, logicalId] of [
       ['role:root-responder-read', 'ReadRole'],

@@ -2,10 +2,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '#drill/deployment';
+import {
+  packagedTemplate as read,
+  packagedText,
+  parsePolicyDocument,
+  parseResources,
+  parseTemplate,
+  propertiesAt,
+} from '../helpers-template';
 
-/** The organization-mode templates `serverless package` writes beside the responder's own. */
-const dir = join(PROJECT_ROOT, '.serverless');
-const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The organization-mode templates `serverless package` writes beside the responder's own (read and typed by ../helpers-template). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FORWARDED_RULES } = require(join(PROJECT_ROOT, 'infra', 'member-templates.cjs')) as { FORWARDED_RULES: string[] };
 
@@ -16,9 +22,10 @@ describe('member account templates', () => {
     expect(Object.keys(forwarding).sort()).toEqual([...FORWARDED_RULES.map((id) => `Forward${id}`), 'CanarySchedule'].sort());
     expect(FORWARDED_RULES).toContain('CanaryRule');
     for (const id of FORWARDED_RULES) {
-      const rule = forwarding[`Forward${id}`].Properties;
-      expect(rule.EventPattern).toEqual(responder[id].Properties.EventPattern);
-      expect(rule.State).toBe(responder[id].Properties.State);
+      const rule = propertiesAt(forwarding, `Forward${id}`, 'AWS::Events::Rule');
+      const own = propertiesAt(responder, id, 'AWS::Events::Rule');
+      expect(rule.EventPattern).toEqual(own.EventPattern);
+      expect(rule.State).toBe(own.State);
       expect(rule.Targets).toEqual([
         {
           Id: 'responder-bus',
@@ -27,12 +34,15 @@ describe('member account templates', () => {
         },
       ]);
     }
-    expect(forwarding.ForwardRootApiCallRule.Properties.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    expect(propertiesAt(forwarding, 'ForwardRootApiCallRule', 'AWS::Events::Rule').State).toBe(
+      'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+    );
   });
 
   it('give the responder a read role and a narrow write role, each trusted only by its own roles', () => {
     const roles = read('member-roles.json').Resources;
-    const actions = (r: string) => roles[r].Properties.Policies[0].PolicyDocument.Statement[0].Action as string[];
+    const role = (id: string) => propertiesAt(roles, id, 'AWS::IAM::Role');
+    const actions = (r: string) => role(r).Policies![0]!.PolicyDocument.Statement[0]!.Action as string[];
     expect(actions('ReadRole')).toEqual(
       expect.arrayContaining(['cloudtrail:LookupEvents', 'iam:GetAccountSummary', 'account:GetAlternateContact', 'guardduty:GetDetector']),
     );
@@ -47,85 +57,88 @@ describe('member account templates', () => {
       'iam:UpdateAccessKey',
     ]);
     for (const r of ['ReadRole', 'WriteRole']) {
-      const trust = roles[r].Properties.AssumeRolePolicyDocument.Statement[0];
-      expect(trust.Condition.StringLike['aws:PrincipalArn']).toEqual({
+      const trust = role(r).AssumeRolePolicyDocument.Statement[0]!;
+      expect(trust.Condition!['StringLike']!['aws:PrincipalArn']).toEqual({
         'Fn::Sub': 'arn:${AWS::Partition}:iam::${ResponderAccountId}:role/root-responder-test-*',
       });
       expect(JSON.stringify(roles[r])).not.toMatch(/"Action":\s*"\*"|:\*"/);
     }
-    expect(roles.ReadRole.Properties.RoleName).toBe('root-responder-read');
-    expect(roles.WriteRole.Properties.RoleName).toBe('root-responder-remediate');
-    expect(roles.ForwardingRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([
+    expect(role('ReadRole').RoleName).toBe('root-responder-read');
+    expect(role('WriteRole').RoleName).toBe('root-responder-remediate');
+    expect(role('ForwardingRole').Policies![0]!.PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'ResponderBusArn' }] },
     ]);
   });
 
   it('sends the same canary as the responder, on the same schedule, through the canary role', () => {
     const responder = read('cloudformation-template-update-stack.json').Resources;
-    const schedule = read('member-forwarding.json').Resources.CanarySchedule.Properties;
+    const schedule = propertiesAt(read('member-forwarding.json').Resources, 'CanarySchedule', 'AWS::Scheduler::Schedule');
     expect(schedule.ScheduleExpression).toBe('rate(15 minutes)');
-    expect(schedule.ScheduleExpression).toBe(responder.CanarySchedule.Properties.ScheduleExpression);
+    expect(schedule.ScheduleExpression).toBe(propertiesAt(responder, 'CanarySchedule', 'AWS::Scheduler::Schedule').ScheduleExpression);
     expect(schedule.Target.EventBridgeParameters).toEqual({ DetailType: 'Root responder canary', Source: 'root-responder.canary' });
-    expect(responder.CanaryRule.Properties.EventPattern).toEqual({ source: ['root-responder.canary'] });
+    expect(propertiesAt(responder, 'CanaryRule', 'AWS::Events::Rule').EventPattern).toEqual({ source: ['root-responder.canary'] });
     expect(schedule.Target.RoleArn).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/root-responder-test-canary' });
-    const roles = read('member-roles.json').Resources;
-    expect(roles.CanaryRole.Properties.RoleName).toBe('root-responder-test-canary');
-    expect(roles.CanaryRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
-    expect(roles.CanaryRole.Properties.Policies[0].PolicyDocument.Statement[0].Action).toEqual(['events:PutEvents']);
+    const canaryRole = propertiesAt(read('member-roles.json').Resources, 'CanaryRole', 'AWS::IAM::Role');
+    expect(canaryRole.RoleName).toBe('root-responder-test-canary');
+    expect(canaryRole.AssumeRolePolicyDocument.Statement[0]!.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(canaryRole.Policies![0]!.PolicyDocument.Statement[0]!.Action).toEqual(['events:PutEvents']);
     // The responder's own account names the same roles (its other regions take the forwarding template).
-    expect(responder.CanaryRole.Properties.RoleName).toBe('root-responder-test-canary');
-    expect(responder.ForwardingRole.Properties.RoleName).toBe('root-responder-test-forwarding');
+    expect(propertiesAt(responder, 'CanaryRole', 'AWS::IAM::Role').RoleName).toBe('root-responder-test-canary');
+    expect(propertiesAt(responder, 'ForwardingRole', 'AWS::IAM::Role').RoleName).toBe('root-responder-test-forwarding');
   });
 
   it('deploys roles and forwarding to the whole organization as service-managed StackSets, new accounts included', () => {
     const t = read('organization-stacksets.json');
-    const roles = t.Resources.MemberRolesStackSet.Properties;
-    const forwarding = t.Resources.MemberForwardingStackSet.Properties;
+    const roles = propertiesAt(t.Resources, 'MemberRolesStackSet', 'AWS::CloudFormation::StackSet');
+    const forwarding = propertiesAt(t.Resources, 'MemberForwardingStackSet', 'AWS::CloudFormation::StackSet');
     for (const set of [roles, forwarding]) {
       expect(set).toMatchObject({ PermissionModel: 'SERVICE_MANAGED', AutoDeployment: { Enabled: true } });
       // Every account under the OUs except the responder's own (its stack already has the roles).
-      expect(set.StackInstancesGroup[0].DeploymentTargets).toEqual({
+      expect(set.StackInstancesGroup[0]!.DeploymentTargets).toEqual({
         OrganizationalUnitIds: { Ref: 'OrganizationalUnitIds' },
         AccountFilterType: 'DIFFERENCE',
         Accounts: [{ Ref: 'ResponderAccountId' }],
       });
     }
-    expect(roles.StackInstancesGroup[0].Regions).toEqual(['us-east-1']);
+    expect(roles.StackInstancesGroup[0]!.Regions).toEqual(['us-east-1']);
     expect(roles.Capabilities).toEqual(['CAPABILITY_NAMED_IAM']);
-    expect(forwarding.StackInstancesGroup[0].Regions).toEqual({ Ref: 'Regions' });
-    expect(t.Resources.MemberForwardingStackSet.DependsOn).toEqual(['MemberRolesStackSet']);
+    expect(forwarding.StackInstancesGroup[0]!.Regions).toEqual({ Ref: 'Regions' });
+    expect(t.Resources['MemberForwardingStackSet']!.DependsOn).toEqual(['MemberRolesStackSet']);
     // The StackSets carry exactly the templates written beside them.
-    expect(JSON.parse(roles.TemplateBody)).toEqual(read('member-roles.json'));
-    expect(JSON.parse(forwarding.TemplateBody)).toEqual(read('member-forwarding.json'));
+    expect(parseTemplate(roles.TemplateBody)).toEqual(read('member-roles.json'));
+    expect(parseTemplate(forwarding.TemplateBody)).toEqual(read('member-forwarding.json'));
     expect(forwarding.TemplateBody.length).toBeLessThan(51_200);
   });
 
   it('the SCP stops member principals, root included, from removing the rules, the canary schedule and the roles', () => {
-    const scp = read('member-guardrails-scp.json');
-    expect(scp.Statement.map((s: { Sid: string; Effect: string }) => `${s.Sid} ${s.Effect}`)).toEqual([
+    const scp = parsePolicyDocument(packagedText('member-guardrails-scp.json'));
+    expect(scp.Statement.map((s) => `${s.Sid} ${s.Effect}`)).toEqual([
       'ProtectRootResponderForwarding Deny',
       'ProtectRootResponderCanary Deny',
       'ProtectRootResponderRoles Deny',
     ]);
-    expect(scp.Statement[0].Action).toEqual(expect.arrayContaining(['events:DeleteRule', 'events:DisableRule', 'events:RemoveTargets']));
+    expect(scp.Statement[0]!.Action).toEqual(expect.arrayContaining(['events:DeleteRule', 'events:DisableRule', 'events:RemoveTargets']));
     expect(scp.Statement[1]).toMatchObject({
       Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
       Resource: 'arn:aws:scheduler:*:*:schedule/default/root-responder-test-*',
     });
-    expect(scp.Statement[2].Resource).toEqual(['arn:aws:iam::*:role/root-responder-*']);
+    expect(scp.Statement[2]!.Resource).toEqual(['arn:aws:iam::*:role/root-responder-*']);
   });
 
   it('the responder bus accepts only its organization, and only in organization mode', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { load } = require(join(PROJECT_ROOT, 'config', 'load.cjs')) as {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CommonJS config loader returns a free-form bus policy document
-      load: (stage: string, dir?: string) => { busPolicy: Record<string, any> };
+      load: (stage: string, dir?: string) => { busPolicy: unknown };
     };
     expect(load('test').busPolicy).toEqual({});
     const tmp = mkdtempSync(join(tmpdir(), 'cfg-'));
-    const base = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'test.json'), 'utf8'));
+    const base = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'test.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(tmp, 'org.json'), JSON.stringify({ ...base, mode: 'organization', expectedOrganizationId: 'o-a1b2c3d4e5' }));
-    const policy = load('org', tmp).busPolicy['ResponderBusOrganizationPolicy'].Properties;
+    const policy = propertiesAt(
+      parseResources(load('org', tmp).busPolicy),
+      'ResponderBusOrganizationPolicy',
+      'AWS::Events::EventBusPolicy',
+    );
     expect(policy.Statement).toMatchObject({
       Effect: 'Allow',
       Action: 'events:PutEvents',

@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { expect } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#drill/deployment';
+import { packagedTemplate, propertiesAt, type Resource, type ResourceType, resourcesOfType, type Statement } from '../helpers-template';
 
 /**
  * Assertions on the CloudFormation template `serverless package --stage test` generates
@@ -8,27 +10,28 @@ import { deployedFunctions, loadHandler, PROJECT_ROOT } from '#drill/deployment'
  */
 const TEMPLATE = join(PROJECT_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
 
-type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown }; // eslint-disable-line @typescript-eslint/no-explicit-any
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
   if (!existsSync(TEMPLATE)) throw new Error('No packaged template: run `npm run package` first (npm test does).');
-  resources = (JSON.parse(readFileSync(TEMPLATE, 'utf8')) as { Resources: Record<string, Resource> }).Resources;
+  resources = packagedTemplate().Resources;
 });
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+/** The resources of a type, their properties typed as that type's where ../helpers-template has its schema. */
+function ofType<T extends ResourceType>(type: T): ReturnType<typeof resourcesOfType<T>>;
+function ofType(type: string): [string, Resource][];
+function ofType(type: string): [string, Resource][] {
+  return resourcesOfType(resources, type);
+}
 const logicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-}
-const statementsOf = (role: Resource): Statement[] =>
-  (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+type Role = Resource & { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } };
+const statementsOf = (role: Role): Statement[] => role.Properties.Policies!.flatMap((p) => p.PolicyDocument.Statement);
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const roleOf = (functionLogicalId: string) =>
-  resources[(resources[functionLogicalId]!.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
+const roleOf = (functionLogicalId: string): Role => {
+  const id = propertiesAt(resources, functionLogicalId, 'AWS::Lambda::Function').Role['Fn::GetAtt'][0];
+  return { ...resources[id]!, Properties: propertiesAt(resources, id, 'AWS::IAM::Role') };
+};
 
 /**
  * Lambda delivers an asynchronous invocation's record to its destination (EventInvokeConfig
@@ -63,8 +66,8 @@ function destinationAction(destination: unknown): string {
 /** Each async destination of a function in the template, with the action Lambda needs on it. */
 function destinationsOf(functionLogicalId: string): { kind: string; action: string; arn: unknown }[] {
   return ofType('AWS::Lambda::EventInvokeConfig')
-    .filter(([, c]) => (c.Properties['FunctionName'] as { Ref?: string }).Ref === functionLogicalId)
-    .flatMap(([, c]) => Object.entries((c.Properties['DestinationConfig'] ?? {}) as Record<string, { Destination: unknown }>))
+    .filter(([, c]) => c.Properties.FunctionName.Ref === functionLogicalId)
+    .flatMap(([, c]) => Object.entries(c.Properties.DestinationConfig ?? {}))
     .map(([kind, { Destination }]) => ({ kind, action: destinationAction(Destination), arn: Destination }));
 }
 
@@ -209,7 +212,7 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('lets each function with an async destination deliver to it: the action the destination needs, on exactly that ARN', () => {
-    const configured = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => (c.Properties['FunctionName'] as { Ref: string }).Ref);
+    const configured = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties.FunctionName.Ref);
     expect(configured).toContain('IntakeLambdaFunction');
     for (const functionLogicalId of configured) {
       const statements = statementsOf(roleOf(functionLogicalId)).filter((s) => s.Effect === 'Allow');
@@ -252,19 +255,21 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('watches the forwarding: a canary schedule into intake, a scheduled check, and alarms to the responders', () => {
-    expect(resources['CanaryRule']!.Properties['Targets'][0].Arn).toEqual({ 'Fn::GetAtt': ['IntakeLambdaFunction', 'Arn'] });
+    expect(propertiesAt(resources, 'CanaryRule', 'AWS::Events::Rule').Targets[0]!.Arn).toEqual({
+      'Fn::GetAtt': ['IntakeLambdaFunction', 'Arn'],
+    });
     expect(resources['CanarySchedule']!.Properties).toMatchObject({
       ScheduleExpression: 'rate(15 minutes)',
       Target: { RoleArn: { 'Fn::GetAtt': ['CanaryRole', 'Arn'] } },
     });
-    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['ScheduleExpression']);
-    expect(schedules.map(([, r]) => [r.Properties['ScheduleExpression'], JSON.stringify(r.Properties['Targets'][0].Arn)])).toEqual([
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(schedules.map(([, r]) => [r.Properties.ScheduleExpression, JSON.stringify(r.Properties.Targets[0]!.Arn)])).toEqual([
       ['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}'],
     ]);
     const alarms = Object.fromEntries(
       ofType('AWS::CloudWatch::Alarm')
-        .filter(([, a]) => a.Properties['Namespace'] === 'RootResponder')
-        .map(([, a]) => [a.Properties['MetricName'], a.Properties]),
+        .filter(([, a]) => a.Properties.Namespace === 'RootResponder')
+        .map(([, a]) => [String(a.Properties.MetricName), a.Properties] as const),
     );
     expect(Object.keys(alarms).sort()).toEqual(['BrokenForwardingRules', 'SilentForwarders', 'UncoveredRegions', 'UnreadableAccounts']);
     // No data means the check itself stopped: that is an alarm too.
@@ -274,7 +279,7 @@ describe('packaged CloudFormation template', () => {
       Period: 1800,
       AlarmActions: [{ Ref: 'AlertTopic' }],
     });
-    for (const a of Object.values<Record<string, unknown>>(alarms)) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
+    for (const a of Object.values(alarms)) expect(a['Dimensions']).toEqual([{ Name: 'Stage', Value: 'test' }]);
   });
 
   it('runs every function on nodejs24.x, arm64', () => {
@@ -287,9 +292,7 @@ describe('packaged CloudFormation template', () => {
   it("keeps every function's environment within Lambda's 4 KB, intrinsics counted at their upper bound", () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions).toHaveLength(deployedFunctions().size);
-    const sizes = functions.map(
-      ([id, fn]) => [id, environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables)] as const,
-    );
+    const sizes = functions.map(([id, fn]) => [id, environmentBytes(fn.Properties.Environment.Variables)] as const);
     expect(sizes.filter(([, bytes]) => bytes > LAMBDA_ENVIRONMENT_LIMIT)).toEqual([]);
     // The bounds are counted, not the intrinsics' JSON: a topic ARN at its bound is longer than `{"Ref":"AlertTopic"}`.
     expect(boundOf({ Ref: 'AlertTopic' })).toBe(
@@ -306,7 +309,7 @@ describe('packaged CloudFormation template', () => {
 
   it('puts no secret in any environment variable', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
-      const vars = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      const vars = fn.Properties.Environment.Variables;
       // Names of secrets (…_SECRET_ID) are fine; values of secrets are not.
       for (const name of Object.keys(vars)) expect(name.replace(/_SECRET_ID$/, '_REF')).not.toMatch(/SECRET|TOKEN|PASSWORD|KEY$/);
       expect(vars['RESPONDERS_SECRET_ID']).toBe('root-responder/test/responders');
@@ -323,7 +326,10 @@ describe('packaged CloudFormation template', () => {
       Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
     });
     expect(bucket.Properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
-    expect(bucket.Properties['BucketEncryption'].ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+    expect(
+      propertiesAt(resources, bucketId, 'AWS::S3::Bucket').BucketEncryption.ServerSideEncryptionConfiguration[0]!
+        .ServerSideEncryptionByDefault,
+    ).toEqual({
       SSEAlgorithm: 'AES256',
     });
     expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({
@@ -332,8 +338,8 @@ describe('packaged CloudFormation template', () => {
       IgnorePublicAcls: true,
       RestrictPublicBuckets: true,
     });
-    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes(bucketId))![1];
-    expect(policy.Properties['PolicyDocument'].Statement).toEqual(
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket).includes(bucketId))![1];
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       ]),
@@ -343,8 +349,8 @@ describe('packaged CloudFormation template', () => {
   it('denies a plain DeleteObject on the evidence to everyone: a delete marker would hide the first collection from the verification', () => {
     // Object Lock keeps every version, but a DeleteObject without a version id still adds a delete
     // marker, and a GetObject by key (Verify Incident reads cloudtrail-index.json so) then finds nothing.
-    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes('EvidenceBucket'))![1];
-    expect(policy.Properties['PolicyDocument'].Statement).toEqual(
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket).includes('EvidenceBucket'))![1];
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(
       expect.arrayContaining([
         {
           Sid: 'DenyDeleteMarkers',
@@ -369,8 +375,8 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('sends every kind of root event to intake, with a dead-letter queue', () => {
-    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties['Targets']).includes('IntakeLambdaFunction'));
-    const patterns = rules.map(([, r]) => r.Properties['EventPattern']);
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('IntakeLambdaFunction'));
+    const patterns = rules.map(([, r]) => r.Properties.EventPattern);
     expect(patterns).toEqual(
       expect.arrayContaining([
         {
@@ -383,13 +389,13 @@ describe('packaged CloudFormation template', () => {
         { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { type: ['Policy:IAMUser/RootCredentialUsage'] } },
       ]),
     );
-    const apiRule = rules.find(([, r]) => JSON.stringify(r.Properties['EventPattern']).includes('AWS API Call'))![1];
-    expect(apiRule.Properties['State']).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    const apiRule = rules.find(([, r]) => JSON.stringify(r.Properties.EventPattern).includes('AWS API Call'))![1];
+    expect(apiRule.Properties.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
     for (const [, rule] of rules) {
-      expect(rule.Properties['Targets'][0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } });
+      expect(rule.Properties.Targets[0]!.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } });
     }
     const invokeConfig = ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => JSON.stringify(c.Properties).includes('Intake'))![1];
-    expect(invokeConfig.Properties['DestinationConfig']).toEqual({
+    expect(invokeConfig.Properties.DestinationConfig).toEqual({
       OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     });
   });
@@ -397,7 +403,7 @@ describe('packaged CloudFormation template', () => {
   it('alerts the responders on dead letters and on failed, timed-out or aborted executions', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const toAlertTopic = alarms.filter((a) => JSON.stringify(a['AlarmActions']) === JSON.stringify([{ Ref: 'AlertTopic' }]));
-    const metrics = toAlertTopic.map((a) => a['MetricName']);
+    const metrics = toAlertTopic.map((a) => a.MetricName);
     expect(metrics).toEqual(
       expect.arrayContaining([
         'ApproximateNumberOfMessagesVisible',
@@ -433,7 +439,7 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('subscribes the configured responders by email', () => {
-    const endpoints = ofType('AWS::SNS::Subscription').map(([, s]) => [s.Properties['Endpoint'], s.Properties['TopicArn'].Ref]);
+    const endpoints = ofType('AWS::SNS::Subscription').map(([, s]) => [s.Properties.Endpoint, s.Properties.TopicArn.Ref]);
     expect(endpoints).toEqual(
       expect.arrayContaining([
         ['responder@example.com', 'AlertTopic'],
