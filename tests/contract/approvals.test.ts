@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';

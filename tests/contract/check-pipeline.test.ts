@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DisableRuleCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { fixedClock } from '#shared/clock';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { fixedClock } from '#shared/clock';

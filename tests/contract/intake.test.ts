@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { fixedClock } from '#shared/clock';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DeleteAlternateContactCommand, GetAlternateContactCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { CreateTrailCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import {

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { CreateUserCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand } from '@aws-sdk/client-iam';
 import { fixedClock } from '#shared/clock';
 import { OwnSessionStore } from '#shared/own-session-store';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { IncidentStore } from '#shared/incident-store';
 import { OwnSessionStore } from '#shared/own-session-store';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import '#drill/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { readFileSync } from 'node:fs';

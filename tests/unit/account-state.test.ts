@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { AccessDeniedException } from '@aws-sdk/client-account';
 import { readAccountState } from '#functions/collect-evidence/account-state';
 import { SimulatedAws } from '#drill/simulated-aws';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { checkPipeline, maxSilenceMs, type PipelineCheckDeps } from '#functions/check-pipeline/check-pipeline';

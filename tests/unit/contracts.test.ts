@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { stateMachineDefinition } from '#drill/deployment';
 import { handler as assessHandler } from '#functions/assess-incident/handler';

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DynamoDBServiceException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidParameterException, PublishCommand } from '@aws-sdk/client-sns';

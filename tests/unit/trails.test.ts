@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
