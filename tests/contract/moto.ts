@@ -20,7 +20,13 @@ import {
   InvalidTimeRangeException,
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  type UpdateTimeToLiveCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import {
@@ -114,12 +120,15 @@ export function watchSent(): (command: string) => Sent[] {
   return (command) => sent.slice(from).filter((s) => s.command === command);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommand = { input: any; constructor: { name: string } };
+type AnyCommand = { input: object; constructor: { name: string } };
 interface Sender {
   send(command: AnyCommand): Promise<unknown>;
 }
-type Stub = (input: Record<string, any>) => Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A stub's answer to one command, or a promise of it; a throw is the service's error (recorded()
+ * records it and rejects with it, as the SDK's send() does).
+ */
+type Stub = (input: object) => unknown;
 
 function recorded<T>(
   client: Sender,
@@ -201,6 +210,10 @@ const ROOT_CREDENTIAL_COMMANDS = new Set(
 export const SIGNING_CERTIFICATE = readFileSync(join(PROJECT_ROOT, 'tests/fixtures/written/signing-certificate__written.pem'), 'utf8');
 
 const PAGE = 10;
+
+/** What createTables reads from a table in serverless.yml: the properties CreateTable and UpdateTimeToLive take as they are. */
+type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'> &
+  Pick<UpdateTimeToLiveCommandInput, 'TimeToLiveSpecification'>;
 
 // ---------------------------------------------------------------- the moto world
 
@@ -299,7 +312,7 @@ export class MotoAws {
               Promise.resolve({
                 ContactInformation: this.stubsOf(this.accountNamed(accountId, input)).contactInformation,
               }),
-            [GetAccountInformationCommand.name]: async (input) => {
+            [GetAccountInformationCommand.name]: (input) => {
               const target = this.accountNamed(accountId, input);
               return {
                 AccountId: target,
@@ -353,7 +366,7 @@ export class MotoAws {
         sent.push(entry);
         try {
           if (name === 'SendTaskSuccessCommand' || name === 'SendTaskFailureCommand') {
-            const token = command.input.taskToken as string | undefined;
+            const token = (command.input as { taskToken?: string }).taskToken;
             const state = token ? this.tokens.get(token) : undefined;
             if (state !== 'waiting') {
               entry.to = 'stub';
@@ -408,8 +421,7 @@ export class MotoAws {
     const blocks = (parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { resources: { Resources: unknown }[] }).resources;
     const resources = Object.assign({}, ...blocks.map((b) => (typeof b.Resources === 'object' ? b.Resources : {}))) as Record<
       string,
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation resource properties are free-form JSON
-      { Properties: Record<string, any> }
+      { Properties: TableProperties }
     >;
     for (const [logicalId, table] of [
       ['IncidentsTable', names.incidents],
@@ -419,13 +431,13 @@ export class MotoAws {
       await this.dynamodbAdmin().send(
         new CreateTableCommand({
           TableName: table,
-          AttributeDefinitions: p['AttributeDefinitions'],
-          KeySchema: p['KeySchema'],
-          BillingMode: p['BillingMode'],
+          AttributeDefinitions: p.AttributeDefinitions,
+          KeySchema: p.KeySchema,
+          BillingMode: p.BillingMode,
         }),
       );
       await this.dynamodbAdmin().send(
-        new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: p['TimeToLiveSpecification'] }),
+        new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: p.TimeToLiveSpecification }),
       );
     }
     return names;
@@ -511,7 +523,7 @@ export class MotoAws {
     return input.AccountId;
   }
 
-  private async getPrimaryEmail(caller: string, input: { AccountId?: string }) {
+  private getPrimaryEmail(caller: string, input: { AccountId?: string }) {
     // AWS: AccountId is required, and the caller must be the management (or delegated admin) account.
     if (!input.AccountId) throw new AccountValidationException({ message: 'AccountId is required', $metadata: { httpStatusCode: 400 } });
     const target = this.accountNamed(caller, input);
@@ -621,7 +633,7 @@ export class MotoAws {
       to: (name) => (ROOT_CREDENTIAL_COMMANDS.has(name) ? 'moto-root-stand-in' : 'moto'),
       rewrite: (command) => {
         if (!ROOT_CREDENTIAL_COMMANDS.has(command.constructor.name)) return command;
-        if (command.input.UserName !== undefined) {
+        if ((command.input as { UserName?: string }).UserName !== undefined) {
           throw new IAMServiceException({
             name: 'AccessDenied',
             $fault: 'client',
@@ -640,7 +652,7 @@ export class MotoAws {
    * attribute, MaxResults 1 to 50, newest first, StartTime not after EndTime, a NextToken valid only
    * with the parameters it was issued for.
    */
-  private async lookupEvents(accountId: string, region: string, input: LookupEventsCommandInput) {
+  private lookupEvents(accountId: string, region: string, input: LookupEventsCommandInput) {
     const meta = { $metadata: { httpStatusCode: 400 } };
     const attributes = input.LookupAttributes ?? [];
     if (attributes.length > 1)

@@ -57,14 +57,16 @@ describeBrowser('approval page in a real browser', () => {
     const approvals = loadHandler(deployedFunctions().get('approvals')!);
     server = await startApprovalServer((event) => inLocalContext(context, () => approvals(event)) as never);
     const sfn = {
-      send: async (command: unknown) => {
-        // The approvals bundle sends its own copy of the SDK's commands: told apart by class name.
-        if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand'))
-          broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
-        if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand'))
-          broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
-        return {};
-      },
+      // Answered now; a throw (a bad token, unparsable output) is the rejection, as from an async send.
+      send: (command: unknown) =>
+        new Promise((resolve) => {
+          // The approvals bundle sends its own copy of the SDK's commands: told apart by class name.
+          if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand'))
+            broker.succeed(command.input.taskToken!, JSON.parse(command.input.output!));
+          if (isCommand<SendTaskFailureCommand>(command, 'SendTaskFailureCommand'))
+            broker.fail(command.input.taskToken!, command.input.error!, command.input.cause ?? '');
+          resolve({});
+        }),
     };
     context = {
       env: { ...DRILL_ENV, APPROVALS_BASE_URL: server.baseUrl },

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ describe('drill: unknown-ip-no-mfa', () => {
       'ignored',
       'ignored',
       'opened',
-      ...Array(7).fill('attached'),
+      ...Array<string>(7).fill('attached'),
       'ignored',
       'attached',
       'attached',
@@ -216,9 +217,7 @@ describe('drill: other paths', () => {
       out: out(),
       handlerFor: (fn, deployed): Handler =>
         fn === 'collectEvidence'
-          ? async () => {
-              throw Object.assign(new Error('CloudTrail unreachable'), { name: 'AccessDeniedError' });
-            }
+          ? () => Promise.reject(Object.assign(new Error('CloudTrail unreachable'), { name: 'AccessDeniedError' }))
           : deployed,
     });
     const output = outputOf(result.executions[0]!);
@@ -233,11 +232,7 @@ describe('drill: other paths', () => {
       approve: 'all',
       out: out(),
       handlerFor: (fn, deployed): Handler =>
-        fn === 'assessIncident'
-          ? async () => {
-              throw Object.assign(new Error('bad plan'), { name: 'InvalidStepInputError' });
-            }
-          : deployed,
+        fn === 'assessIncident' ? () => Promise.reject(Object.assign(new Error('bad plan'), { name: 'InvalidStepInputError' })) : deployed,
     });
     const [execution] = result.executions;
     expect(execution!.status).toBe('FAILED');

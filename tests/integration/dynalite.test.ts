@@ -84,7 +84,7 @@ describe('approvals on a DynamoDB-protocol server', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => r.reason.name))).toEqual(
+    expect(new Set(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as Error).name))).toEqual(
       new Set(['ApprovalAlreadyDecidedError']),
     );
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);

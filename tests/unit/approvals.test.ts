@@ -57,10 +57,7 @@ beforeEach(() => {
 });
 
 async function requested(id = newApprovalId(), overrides: Partial<ApprovalRequest['input']> = {}) {
-  const taskDetails = async (taskId: string) => {
-    if (taskId !== TASK.id) throw new Error(`no task ${taskId}`);
-    return TASK;
-  };
+  const taskDetails = (taskId: string) => (taskId === TASK.id ? Promise.resolve(TASK) : Promise.reject(new Error(`no task ${taskId}`)));
   const out = await requestApproval(request(overrides), {
     approvals,
     sns: new SNSClient({}),
@@ -202,7 +199,7 @@ describe('two-person rule and concurrency', () => {
       decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web' }, deps()),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => r.reason.name)).toEqual(['ApprovalAlreadyDecidedError']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as Error).name)).toEqual(['ApprovalAlreadyDecidedError']);
     expect(sfnMock.calls()).toHaveLength(1);
   });
 

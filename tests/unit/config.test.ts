@@ -36,7 +36,7 @@ describe('stage configuration', () => {
   });
 
   it('refuses unknown fields (a typo must not silently fall back to a default)', () => {
-    const base = JSON.parse(readFileSync(join(CONFIG_DIR, 'example.json'), 'utf8'));
+    const base = JSON.parse(readFileSync(join(CONFIG_DIR, 'example.json'), 'utf8')) as Record<string, unknown>;
     expect(() => parseStageConfig({ ...base, maxReminder: 3 }, 'x')).toThrow(/Unrecognized key/);
   });
 

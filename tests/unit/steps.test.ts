@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
@@ -15,7 +16,12 @@ import { assess, assessIncident } from '#functions/assess-incident/assess-incide
 import { notifyResponders } from '#functions/notify-responders/notify-responders';
 import { reportFailure } from '#functions/report-failure/report-failure';
 import { sendReminder } from '#functions/send-reminder/send-reminder';
-import { buildReport, readReportInputs, writeIncidentReport } from '#functions/write-incident-report/write-incident-report';
+import {
+  buildReport,
+  type IncidentReport,
+  readReportInputs,
+  writeIncidentReport,
+} from '#functions/write-incident-report/write-incident-report';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { fixture } from '../helpers';
 import { containment, evidenceCollection, notImplemented, rootSnapshot, taskVerification, verification } from '../helpers-state';
@@ -57,10 +63,10 @@ function memoryFolder() {
     write: (path, body) => Promise.resolve(void files.set(`${prefix}${path}`, body.toString('utf8'))),
   });
   const reader = (prefix = ''): ObjectReader => ({
-    read: async (path) => {
+    read: (path) => {
       const body = files.get(`${prefix}${path}`);
-      if (body === undefined) throw Object.assign(new Error(`${prefix}${path} not found`), { name: 'NoSuchKey' });
-      return Buffer.from(body);
+      if (body === undefined) return Promise.reject(Object.assign(new Error(`${prefix}${path} not found`), { name: 'NoSuchKey' }));
+      return Promise.resolve(Buffer.from(body));
     },
   });
   // What a collection that found nothing leaves in its bundle (beside evidenceDone).
@@ -366,7 +372,7 @@ describe('incident report', () => {
       deps,
     );
     expect(confirmed.incidentStatus).toBe('expected-use');
-    expect(JSON.parse(writer.files.get('report.json')!).humanTasks).toEqual([
+    expect((JSON.parse(writer.files.get('report.json')!) as IncidentReport).humanTasks).toEqual([
       {
         id: 'confirm-expected-sign-in',
         title: 'Was this root sign-in one of you?',
