@@ -211,7 +211,12 @@ export class LocalStepFunctions {
     this.retryOverrides = Object.fromEntries(Object.keys(this.tasks).map((name) => [name, 0]));
   }
 
-  async send(command: unknown): Promise<Record<string, unknown>> {
+  /** As the SDK's send(): answered now, and what the answer throws is the rejection. */
+  send(command: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => resolve(this.answer(command)));
+  }
+
+  private answer(command: unknown): Record<string, unknown> {
     if (isCommand<StartExecutionCommand>(command, 'StartExecutionCommand'))
       return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
     if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) {

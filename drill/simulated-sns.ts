@@ -63,7 +63,12 @@ export class SimulatedSns {
     this.listeners.push(listener);
   }
 
-  async send(command: unknown): Promise<{ MessageId: string }> {
+  /** As the SDK's send(): answered now, and what the answer throws (an unsupported command, a refusal) is the rejection. */
+  send(command: unknown): Promise<{ MessageId: string }> {
+    return new Promise((resolve) => resolve(this.publish(command)));
+  }
+
+  private publish(command: unknown): { MessageId: string } {
     if (!isCommand<PublishCommand>(command, 'PublishCommand'))
       throw new Error(`Simulated SNS does not support ${(command as object).constructor.name}`);
     const input = command.input;

@@ -7,7 +7,12 @@ import type { Reminder, TaskItemState } from '#shared/contracts/task-item';
  */
 export const requiredPermissions = [] as const;
 
-export async function sendReminder(state: TaskItemState, deps: { log: Log }): Promise<Reminder> {
+/** Nothing to wait for: answered now, and a throw still reaches the caller as a rejection, as the other steps' do. */
+export function sendReminder(state: TaskItemState, deps: { log: Log }): Promise<Reminder> {
+  return new Promise((resolve) => resolve(reminder(state, deps)));
+}
+
+function reminder(state: TaskItemState, deps: { log: Log }): Reminder {
   const input = state.Payload.input;
   const failedVerification = state.verification?.Payload.reason;
   const reason =
