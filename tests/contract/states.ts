@@ -7,7 +7,7 @@ import { type StoredPlan, StoredPlanSchema } from '#shared/contracts/incident-fi
 import { type TaskItemState, TaskItemStateSchema } from '#shared/contracts/task-item';
 import type { WorkflowState } from '#shared/contracts/workflow-state';
 import { PROJECT_ROOT } from '#drill/deployment';
-import { assessmentSummary } from '../helpers-state';
+import { assessmentSummary, executionInput } from '../helpers-state';
 import { EVIDENCE_BUCKET, type MotoAws } from './moto';
 
 /** Step inputs as the state machine hands them over (shapes from shared/contracts/ and the ASL). */
@@ -15,33 +15,16 @@ export const OPENED_AT = '2024-03-04T10:00:00.000Z';
 
 export const incidentIdOf = (accountId: string) => `${accountId}-20240304T100000Z-0123456789`;
 
+/** The workflow state for an account's incident: ../helpers-state's execution input, with this layer's ids and timing. */
 export function workflowState(accountId: string, extra: Partial<WorkflowState> = {}): WorkflowState {
-  return {
+  const input = executionInput({
     incidentId: incidentIdOf(accountId),
     accountId,
-    region: 'us-east-1',
     openedAt: OPENED_AT,
     receivedAt: '2024-03-04T10:03:00.000Z',
-    source: 'cloudtrail',
-    unparsed: false,
-    trigger: {
-      eventId: 'c1b2a3d4-0000-4000-8000-000000000001',
-      eventName: 'ConsoleLogin',
-      eventSource: 'signin.amazonaws.com',
-      accountId,
-      sourceIPAddress: '198.51.100.7',
-      isRoot: true,
-      benign: false,
-      startsIncident: true,
-      severity: 'critical',
-      categories: [],
-      reasons: ['Root signed in to the console.'],
-      eventTime: OPENED_AT,
-      parsed: true,
-    },
     settings: { approvalWaitSeconds: 3600, maxReminders: 2 },
-    ...extra,
-  };
+  });
+  return { ...input, trigger: { ...input.trigger, categories: [], eventTime: OPENED_AT }, ...extra };
 }
 
 export type TaskSpec = Partial<HumanTask> & Pick<HumanTask, 'id'>;
