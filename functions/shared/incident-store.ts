@@ -224,9 +224,11 @@ export class IncidentStore {
     status: Exclude<IncidentStatus, 'open'>,
     closedAt: string,
     closing: Closing = {},
+    /** The status it must have now (a person closing a needs-attention incident: `needs-attention`). */
+    from: IncidentStatus = 'open',
   ): Promise<boolean> {
     const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':status': status, ':closedAt': closedAt, ':open': 'open' };
+    const values: Record<string, unknown> = { ':status': status, ':closedAt': closedAt, ':open': from };
     const sets = ['#status = :status', 'closedAt = :closedAt'];
     for (const [field, value] of Object.entries(closing)) {
       if (value === undefined) continue;
