@@ -93,7 +93,7 @@ export type ExecutionEndedResult =
   | { step: 'report-failure'; status: 'done'; outcome: 'unidentified'; incidentId: string; executionStatus: string }
   | { step: 'report-failure'; status: 'done'; outcome: 'ignored'; reason: string };
 
-/** The execution input from the event, when it is there and whole (AWS leaves out an input over 248 KiB). */
+/** The execution input from the event, when it is there and whole (AWS leaves out one too large for the event). */
 function inputOf(detail: ExecutionStatusChange['detail']): { incidentId: string; accountId: string } | undefined {
   if (typeof detail.input !== 'string' || detail.input.length === 0) return undefined;
   let parsed: unknown;

@@ -135,7 +135,7 @@ describe('an execution that ends without its report (EventBridge status change)'
         status: 'failed',
         closedAt: '2024-03-08T09:59:00.000Z',
         closedBy: 'report-failure',
-        reason: expect.stringContaining(`The execution ended ${status}`),
+        reason: expect.stringContaining(`The execution ended ${status}`) as string,
       });
       const alert = snsMock.commandCalls(PublishCommand).at(-1)!.args[0].input;
       expect(alert).toMatchObject({ TopicArn: TOPIC, Subject: `[root-responder] FAILED: response to incident ${incident.incidentId}` });
@@ -232,7 +232,7 @@ describe('a later root event in an account whose incident ended', () => {
     expect(await store.meta(first.incidentId)).toMatchObject({
       status: 'failed',
       closedBy: 'intake',
-      reason: expect.stringContaining('TIMED_OUT'),
+      reason: expect.stringContaining('TIMED_OUT') as string,
     });
     expect(await store.openIncident(ACCOUNT)).toMatchObject({ incidentId: laterId });
     // The event went to the new incident, not the ended one.
@@ -246,7 +246,10 @@ describe('a later root event in an account whose incident ended', () => {
     sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
     const later = await intake(laterCreateAccessKey(), intakeDeps());
     expect(later).toMatchObject({ outcome: 'opened' });
-    expect(await store.meta(first.incidentId)).toMatchObject({ status: 'failed', reason: expect.stringContaining('DOES_NOT_EXIST') });
+    expect(await store.meta(first.incidentId)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('DOES_NOT_EXIST') as string,
+    });
   });
 
   it('a running execution keeps its incident; the check runs only when a marker exists; its failures are typed', async () => {

@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * EventBridge's "Step Functions Execution Status Change" event (source aws.states), as AWS sends it
- * for a standard workflow. `detail.input` is the execution input as a string; AWS leaves it out
- * (null, with `inputDetails.included` false) when it passes 248 KiB, so nothing here may rely on it.
+ * for a standard workflow (best-effort delivery). `detail.input` is the execution input as a string;
+ * AWS leaves it out when it is too large for the event (null, `inputDetails.included` false), so
+ * nothing here may rely on it.
  */
 export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 
