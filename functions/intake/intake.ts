@@ -326,6 +326,13 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
     deps.log.info('Incident opened', { incidentId: input.incidentId, accountId, severity: t.severity, unparsed });
     return { outcome: 'opened', incidentId: input.incidentId, executionArn, severity: t.severity, unparsed };
   }
+  if (result.outcome === 'ended') {
+    deps.log.info('Redelivery of the event that opened an incident that has ended', {
+      incidentId: result.incidentId,
+      status: result.status,
+    });
+    return { outcome: 'attached', incidentId: result.incidentId, duplicate: true };
+  }
   // Attached. If an earlier invocation crashed before starting the execution or alerting, finish it.
   const wasComplete = Boolean(result.marker.executionArn && result.marker.alertedAt);
   const executionArn = wasComplete ? result.marker.executionArn! : await completeOpening(result.marker, deps);

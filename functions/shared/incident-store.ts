@@ -48,7 +48,10 @@ export interface Closing {
 }
 
 export type OpenOrAttach =
-  { outcome: 'opened'; marker: OpenMarker; released?: string } | { outcome: 'attached'; marker: OpenMarker; duplicate: boolean };
+  | { outcome: 'opened'; marker: OpenMarker; released?: string }
+  | { outcome: 'attached'; marker: OpenMarker; duplicate: boolean }
+  /** The event opened an incident that has ended since (a late redelivery): nothing to do. */
+  | { outcome: 'ended'; incidentId: string; status: IncidentStatus };
 
 const key = {
   open: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'OPEN' }),
@@ -106,6 +109,9 @@ export class IncidentStore {
     if (await this.tryOpen(linked, event)) return { outcome: 'opened', marker: markerOf(linked) };
     const open = await this.openIncident(input.accountId);
     if (!open) {
+      // A redelivery of the event that opened an incident which has ended since: nothing new.
+      const ended = await this.meta(input.incidentId);
+      if (ended && ended.status !== 'open') return { outcome: 'ended', incidentId: input.incidentId, status: ended.status };
       // The incident closed between our write and our read: the caller retries and opens a new one.
       throw new IncidentStoreError(`Incident for account ${input.accountId} closed while attaching an event; retry`);
     }

@@ -219,6 +219,16 @@ describe('a later root event in an account whose incident ended', () => {
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(2);
   });
 
+  it('a late redelivery of the event that opened an incident that has ended starts nothing (no retry loop into the dead-letter queue)', async () => {
+    const first = await openFirst();
+    await store.close(ACCOUNT, first.incidentId, 'needs-attention', '2016-01-06T00:00:00Z');
+    const again = await intake(signIn(), intakeDeps());
+    expect(again).toEqual({ outcome: 'attached', incidentId: first.incidentId, duplicate: true });
+    expect(started()).toHaveLength(1);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(await store.openIncident(ACCOUNT)).toBeUndefined();
+  });
+
   it('an open marker whose execution no longer runs is released: the event opens a new incident', async () => {
     const first = await openFirst();
     // The first execution ended, and nothing recorded it (the old code left such a marker forever).

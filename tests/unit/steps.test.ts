@@ -384,6 +384,7 @@ describe('incident report', () => {
       sourceIPAddress: null,
       receivedAt: 'x',
     });
+    if (opened.outcome !== 'opened') throw new Error(`expected a new incident, got ${opened.outcome}`);
     expect(opened.marker.executionInput.previousIncidentId).toBe(input.incidentId);
     const confirmed = await writeIncidentReport(
       {
