@@ -21,6 +21,12 @@ Usage:
   root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
       Confirm an SNS email subscription so that unsubscribing needs authentication (mail
       scanners open the unsubscribe link in every email).
+  root-responder incidents list [--status STATUS] [--json] --stage STAGE
+  root-responder incidents show ID [--json] --stage STAGE
+  root-responder incidents close ID --reason TEXT [--by NAME] --stage STAGE
+      The stage's incidents (its incidents table, found by name; --table NAME names it). close ends
+      one as resolved, keeps who and why, and releases the account: its next root event opens a
+      new incident. Needs AWS credentials for the account the responder is deployed in.
   root-responder audit [--stage STAGE] [--profile PROFILE] [--region REGION] [--bucket BUCKET] [--members] [--json]
       Read-only readiness checks of the account your credentials belong to: root MFA (and whether
       it is a virtual device), root access keys and signing certificates, alternate contacts (against
@@ -73,6 +79,24 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
       const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
       return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
+    }
+    case 'incidents': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { incidentsCommand } = require('./incidents-command') as typeof import('./incidents-command');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { STSClient } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+      const region = rest.includes('--region') ? rest[rest.indexOf('--region') + 1] : undefined;
+      const dynamodb = new DynamoDBClient({ region: region ?? process.env['AWS_REGION'] ?? 'us-east-1', maxAttempts: 4 });
+      return incidentsCommand(rest, io, {
+        dynamodb: () => dynamodb,
+        ddb: () => DynamoDBDocumentClient.from(dynamodb),
+        sts: () => new STSClient({ region: 'us-east-1' }),
+        now: () => new Date(),
+      });
     }
     case 'audit': {
       if (rest.includes('--help')) {

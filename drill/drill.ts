@@ -20,7 +20,7 @@ import { flaky, type FlakyStats, seededRandom } from './flaky';
 import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { TaskTokenBroker } from './task-tokens';
-import { loadScenario, type Scenario, ScenarioError, scenarioRecords, scenarioWorld } from './scenario';
+import { loadScenario, type RebasedRecord, type Scenario, ScenarioError, scenarioRecords, scenarioWorld, shiftRecords } from './scenario';
 import { type Fault, SimulatedAws, type SimWorld } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
@@ -221,7 +221,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   if (options.randomFaults) aws.randomFaults(options.randomFaults);
   const outDir = prepareOutDir(resolve(options.out ?? join(PROJECT_ROOT, 'drill-output', scenario.name)));
   const accounts = [...new Set(records.map((r) => r.accountId))];
-  const perIncident = accounts.length > 1;
+  // Later waves (afterEndMinutes): delivered after the executions before them ended, each wave in turn.
+  const waves = [...new Set(records.filter((r) => r.wave).map((r) => r.wave!.n))].map((n) => records.filter((r) => r.wave?.n === n));
+  // Several accounts, or an account compromised again: one folder per incident.
+  const perIncident = accounts.length > 1 || waves.length > 0;
   const plan: ResponsePlan = options.responses ?? scenario.responders ?? {};
 
   const host = contextHost();
@@ -445,23 +448,26 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         digest: HEALTHY_DIGEST,
       });
       const lines: IntakeLine[] = [];
-      for (const event of records.map((r) => toEventBridge(r.record))) {
-        const detail = event['detail'] as Record<string, unknown>;
-        const line: IntakeLine = {
-          eventName: asText(detail['eventName'] ?? ''),
-          eventTime: (detail['eventTime'] as string | undefined) ?? null,
-          outcome: 'error',
-        };
-        try {
-          const result = await invokeIntake(event);
-          line.outcome = result.outcome;
-          if (result.incidentId) line.incidentId = result.incidentId;
-        } catch (error) {
-          line.error = `${(error as Error).name}: ${(error as Error).message}`;
+      const deliver = async (wave: RebasedRecord[]) => {
+        for (const event of wave.map((r) => toEventBridge(r.record))) {
+          const detail = event['detail'] as Record<string, unknown>;
+          const line: IntakeLine = {
+            eventName: asText(detail['eventName'] ?? ''),
+            eventTime: (detail['eventTime'] as string | undefined) ?? null,
+            outcome: 'error',
+          };
+          try {
+            const result = await invokeIntake(event);
+            line.outcome = result.outcome;
+            if (result.incidentId) line.incidentId = result.incidentId;
+          } catch (error) {
+            line.error = `${(error as Error).name}: ${(error as Error).message}`;
+          }
+          lines.push(line);
+          options.onIntake?.(line);
         }
-        lines.push(line);
-        options.onIntake?.(line);
-      }
+      };
+      await deliver(records.filter((r) => !r.wave));
 
       // Every execution runs to its end on the drill's clock; if nothing can move any more while one
       // still waits, the drill says so instead of hanging.
@@ -475,6 +481,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       });
       const executions: DrillExecution[] = [];
       try {
+        for (const wave of waves) {
+          // Every execution so far ends; the wave comes afterEndMinutes later, happening then, and reaches
+          // the account's CloudTrail as it happens.
+          await Promise.race([Promise.all([...sfn.executions.values()].map((e) => e.done)), stalled]);
+          await clock.sleep(wave[0]!.wave!.afterEndMinutes * 60_000, 'next wave');
+          const happening = shiftRecords(wave, clock.nowMs() - now.getTime());
+          for (const r of happening) (world.accounts[r.accountId]!.events[r.region] ??= []).push(r.record);
+          await deliver(happening);
+        }
         for (const execution of sfn.executions.values()) {
           const done = await Promise.race([execution.done, stalled]);
           settled.add(execution.name);

@@ -1,5 +1,11 @@
 import './polyfills';
-import type { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  type DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  type SendTaskFailureCommand,
+  type SendTaskSuccessCommand,
+  type StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { isCommand } from './simulated-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { aslTasks, type AslState, deployedFunctions, type Handler, loadHandler, stateMachineDefinition } from './deployment';
@@ -40,6 +46,8 @@ export interface LocalExecution {
   largestState: { bytes: number; where: string };
   /** When it ended, on the drill's clock. */
   endedAt?: number;
+  /** RUNNING until `done` settles, then its status (what DescribeExecution answers). */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   /** History events as AWS would count them (entered / exited per state, scheduled / started / finished per task). */
   historyEvents: number;
   done: Promise<{ status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string; cause?: string }>;
@@ -219,6 +227,7 @@ export class LocalStepFunctions {
   private answer(command: unknown): Record<string, unknown> {
     if (isCommand<StartExecutionCommand>(command, 'StartExecutionCommand'))
       return this.start(command.input.name!, JSON.parse(command.input.input ?? '{}'));
+    if (isCommand<DescribeExecutionCommand>(command, 'DescribeExecutionCommand')) return this.describe(command.input.executionArn ?? '');
     if (isCommand<SendTaskSuccessCommand>(command, 'SendTaskSuccessCommand')) {
       this.options.broker.succeed(command.input.taskToken!, JSON.parse(command.input.output ?? 'null'));
       return {};
@@ -228,6 +237,22 @@ export class LocalStepFunctions {
       return {};
     }
     throw new Error(`Local Step Functions does not support ${(command as object).constructor.name}`);
+  }
+
+  /** DescribeExecution as AWS answers it: the execution's status and times, ExecutionDoesNotExist for an ARN it never started. */
+  private describe(executionArn: string): Record<string, unknown> {
+    const execution = [...this.executions.values()].find((e) => e.arn === executionArn);
+    if (!execution)
+      throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: { httpStatusCode: 400 } });
+    return {
+      executionArn: execution.arn,
+      stateMachineArn: this.options.stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: new Date(execution.startedAt),
+      ...(execution.endedAt !== undefined && execution.status !== 'RUNNING' ? { stopDate: new Date(execution.endedAt) } : {}),
+      input: JSON.stringify(execution.input),
+    };
   }
 
   private start(name: string, input: unknown): Record<string, unknown> {
@@ -269,6 +294,7 @@ export class LocalStepFunctions {
       events: [],
       largestState: { bytes: inputBytes, where: 'execution input' },
       historyEvents: 0,
+      status: 'RUNNING',
       done: undefined as never,
     };
     // A limit crossed outside a Task (a Pass, Choice, Map or Parallel state's input or output) stops
@@ -333,6 +359,9 @@ export class LocalStepFunctions {
         return { status: 'FAILED' as const, error: inner.name, cause: String(inner.message ?? '') };
       },
     );
+    void execution.done.then((d) => {
+      execution.status = d.status;
+    });
     this.executions.set(name, execution);
     return { executionArn: arn, startDate: new Date(execution.startedAt) };
   }

@@ -140,6 +140,12 @@ export const ScenarioSchema = z.strictObject({
         /** Rebase this source on its own: its last record happens this many minutes before the drill starts. */
         endMinutesAgo: z.number().min(0).optional(),
         /**
+         * A later wave: these records are held back until every execution started so far has ended,
+         * then happen this many minutes (of drill time) later, their last record then, spacing kept,
+         * each with a new eventID. Each source with it is its own wave, in file order.
+         */
+        afterEndMinutes: z.number().min(0).max(10_080).optional(),
+        /**
          * Happen `count` times: in copy n (1, 2, ...) each `replace` key becomes its value, where `{n}` is
          * the copy's number zero-padded to the count's width; each copy is `everySeconds` after the one
          * before. The copies' eventIDs are then not unique, so each gets its own (see `rebase`).
@@ -203,6 +209,13 @@ export interface RebasedRecord {
   accountId: string;
   region: string;
   record: JsonObject;
+  /** A later wave (`afterEndMinutes`): its number (1, 2, ...) and its delay; absent for the records that start the drill. */
+  wave?: { n: number; afterEndMinutes: number };
+}
+
+/** Move a later wave's records by `offsetMs` (when the drill delivers them); the inputs are not modified. */
+export function shiftRecords(records: RebasedRecord[], offsetMs: number): RebasedRecord[] {
+  return records.map((r) => ({ ...r, record: shiftTimes(structuredClone(r.record), offsetMs) }));
 }
 
 function replaceDeep(value: unknown, from: string | undefined, to: string): unknown {
@@ -296,7 +309,10 @@ export function rebase(
   });
 }
 
-/** The scenario's records, rebased, in file order. */
+/**
+ * The scenario's records, rebased, in file order. A later wave's records (`afterEndMinutes`) come
+ * last, rebased so their last record happens at `now` (the drill moves them to when it delivers them).
+ */
 export function scenarioRecords(scenario: Scenario, dir: string, now: Date): RebasedRecord[] {
   const sources = scenario.sources.map((source) => {
     const path = join(dir, source.file);
@@ -321,9 +337,23 @@ export function scenarioRecords(scenario: Scenario, dir: string, now: Date): Reb
       ...(source.fromAccountId ? { fromAccountId: source.fromAccountId } : {}),
       ...(source.endMinutesAgo !== undefined ? { endMinutesAgo: source.endMinutesAgo } : {}),
       accountId: source.account ?? scenario.accounts[0]!.accountId,
+      afterEndMinutes: source.afterEndMinutes,
     };
   });
-  return rebase(sources, { now, endMinutesAgo: scenario.endMinutesAgo, scenario: scenario.name });
+  const first = rebase(
+    sources.filter((s) => s.afterEndMinutes === undefined),
+    { now, endMinutesAgo: scenario.endMinutesAgo, scenario: scenario.name },
+  );
+  const waves = sources
+    .filter((s) => s.afterEndMinutes !== undefined)
+    .flatMap((source, i) =>
+      rebase([{ ...source, endMinutesAgo: 0 }], { now, endMinutesAgo: 0, scenario: scenario.name }).map((r, j) => {
+        // A later wave is new activity: its own eventIDs, never the first wave's.
+        r.record['eventID'] = uuidFrom(`${scenario.name}#wave${i + 1}#${j}`);
+        return { ...r, wave: { n: i + 1, afterEndMinutes: source.afterEndMinutes! } };
+      }),
+    );
+  return [...first, ...waves];
 }
 
 /** The simulated AWS a scenario describes, with its records in each account's CloudTrail. */
@@ -351,6 +381,7 @@ export function scenarioWorld(scenario: Scenario, records: RebasedRecord[]): Sim
     const account = accounts[r.accountId];
     if (!account)
       throw new ScenarioError(`Scenario ${scenario.name}: records for account ${r.accountId}, which the scenario does not define`);
+    if (r.wave) continue; // a later wave reaches CloudTrail when it happens (the drill adds it then)
     (account.events[r.region] ??= []).push(r.record);
   }
   return {

@@ -1,11 +1,20 @@
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { asText } from '#shared/text';
 
 /**
  * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
  * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`
- * joined by AND, `SET a = :v, ...`, `pk = :pk AND begins_with(sk, :p)`) and refuses anything
+ * and begins_with(a, :p) joined by AND, `SET a = :v, ...`, `pk = :pk AND begins_with(sk, :p)`, a Scan's
+ * FilterExpression in the same words) and refuses anything
  * else, so a new expression in the code fails loudly here instead of passing by accident.
  */
 type Item = Record<string, unknown>;
@@ -115,6 +124,11 @@ function check(item: Item | undefined, expression: string | undefined, names: Na
     if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
     m = /^(#?\w+)\s*=\s*(:\w+)$/.exec(c);
     if (m) return item !== undefined && item[resolveName(m[1]!, names)] === values?.[m[2]!];
+    m = /^begins_with\((#?\w+),\s*(:\w+)\)$/.exec(c);
+    if (m) {
+      const value = item?.[resolveName(m[1]!, names)];
+      return typeof value === 'string' && value.startsWith(String(values?.[m[2]!]));
+    }
     throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
   });
 }
@@ -227,6 +241,25 @@ export class SimulatedDynamoDb {
         Items: page,
         Count: page.length,
         ...(matching.length > page.length && last ? { LastEvaluatedKey: { pk: last['pk'], sk: last['sk'] } } : {}),
+      };
+    }
+    if (isCommand<ScanCommand>(command, 'ScanCommand')) {
+      const i = command.input;
+      // Scan order is DynamoDB's own (by hash); here the order of the keys, which callers must not rely on either.
+      const all = [...this.table(i.TableName!).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+      const startId = i.ExclusiveStartKey ? SimulatedDynamoDb.id(i.ExclusiveStartKey) : undefined;
+      const rest = all.filter(([id]) => startId === undefined || id > startId);
+      // DynamoDB pages before it filters: a page may hold fewer matches than it read.
+      const read = rest.slice(0, Math.min(i.Limit ?? QUERY_PAGE_ITEMS, QUERY_PAGE_ITEMS));
+      const page = read
+        .map(([, it]) => it)
+        .filter((it) => check(it, i.FilterExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues))
+        .map((it) => structuredClone(it));
+      const last = read[read.length - 1]?.[1];
+      return {
+        Items: page,
+        Count: page.length,
+        ...(rest.length > read.length && last ? { LastEvaluatedKey: { pk: last['pk'], sk: last['sk'] } } : {}),
       };
     }
     throw new UnsupportedExpressionError(`Simulated DynamoDB does not support ${(command as object).constructor.name}`);

@@ -11,6 +11,11 @@ module.exports = {
   prefix,
   /** The CloudFormation stack serverless deploys: root-responder-<stage>. */
   stackName: (stage) => `${SERVICE}-${stage}`,
+  /**
+   * How the incidents table's name begins: CloudFormation names it <stack>-IncidentsTable-<random>
+   * (serverless.yml gives it no TableName), so `incidents list|show|close` finds it by this prefix.
+   */
+  incidentsTablePrefix: (stage) => `${prefix(stage)}IncidentsTable-`,
   /** The state machine (serverless.yml custom.stateMachineName). */
   stateMachineName: (stage) => `${SERVICE}-${stage}`,
   /** A forwarding rule in another account or region: the responder's rule's logical id after the prefix. */

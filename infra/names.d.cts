@@ -1,6 +1,7 @@
 export declare const SERVICE: 'root-responder';
 export declare function prefix(stage: string): string;
 export declare function stackName(stage: string): string;
+export declare function incidentsTablePrefix(stage: string): string;
 export declare function stateMachineName(stage: string): string;
 export declare function ruleName(stage: string, id: string): string;
 export declare function forwardingRoleName(stage: string): string;

@@ -66,7 +66,13 @@ function resourcesFor(key, service, stage) {
     case 'states':
       // SendTaskSuccess / SendTaskFailure take no resource ARN (the task token is the authority).
       if (spec.states === 'sendTask') return ['*'];
-      return spec.states ? [arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', names.stateMachineName(stage))] : [];
+      // StartExecution acts on the state machine, DescribeExecution on its executions.
+      return spec.states
+        ? [
+            arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'stateMachine', names.stateMachineName(stage)),
+            arn('states', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'execution', names.stateMachineName(stage), '*'),
+          ]
+        : [];
     case 'secretsmanager':
       return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${names.respondersSecretId(stage)}-*`)] : [];
     case 's3':

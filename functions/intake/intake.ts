@@ -15,6 +15,7 @@ import {
   str,
 } from '#shared/cloudtrail';
 import type { Clock } from '#shared/clock';
+import { executionEndedStatus, executionStatusPermissions } from '#shared/execution-status';
 import { ExecutionStartError, InvalidEventError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
 import { type IncidentStore, incidentStorePermissions, type OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
@@ -30,7 +31,9 @@ import { categoriesOf, triage, type Triage } from '#shared/triage';
  * Intake: one EventBridge event in, at most one new execution out.
  * - Input that is not an event is rejected with InvalidEventError (it lands in the DLQ, nothing starts).
  * - Non-root and benign root-typed events start nothing.
- * - A root event opens the account's incident, or is attached to the one already open.
+ * - A root event opens the account's incident, or is attached to the one already open. An open
+ *   marker whose execution no longer runs (DescribeExecution) is released first: the event opens a
+ *   new incident that links the old one, so a missed end never swallows a later compromise.
  * - Fails open: a root-typed event of unexpected shape still alerts and opens an incident (`unparsed`).
  * Every step is idempotent, so a retried invocation finishes what a crashed one started.
  */
@@ -40,6 +43,7 @@ export const requiredPermissions = [
     ...ownSessionStorePermissions.lookup,
     ...pipelineHealthStorePermissions.recordCanary,
     'states:StartExecution',
+    ...executionStatusPermissions,
     ...notifyPermissions,
   ]),
 ];
@@ -314,11 +318,20 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
     trigger: t,
     settings: deps.config.settings,
   };
-  const result = await deps.store.openOrAttach(input, summary);
+  const result = await deps.store.openOrAttach(input, summary, (marker) => executionEndedStatus(deps.sfn, marker.executionArn!));
+  if (result.outcome === 'opened' && result.released)
+    deps.log.warn('Released an open incident whose execution had ended', { incidentId: result.released, accountId });
   if (result.outcome === 'opened') {
     const executionArn = await completeOpening(result.marker, deps);
     deps.log.info('Incident opened', { incidentId: input.incidentId, accountId, severity: t.severity, unparsed });
     return { outcome: 'opened', incidentId: input.incidentId, executionArn, severity: t.severity, unparsed };
+  }
+  if (result.outcome === 'ended') {
+    deps.log.info('Redelivery of the event that opened an incident that has ended', {
+      incidentId: result.incidentId,
+      status: result.status,
+    });
+    return { outcome: 'attached', incidentId: result.incidentId, duplicate: true };
   }
   // Attached. If an earlier invocation crashed before starting the execution or alerting, finish it.
   const wasComplete = Boolean(result.marker.executionArn && result.marker.alertedAt);

@@ -57,6 +57,9 @@ export class IncidentStoreError extends RootResponderError {}
 /** StartExecution was refused for a reason other than "already exists" (terminal). */
 export class ExecutionStartError extends RootResponderError {}
 
+/** DescribeExecution on an open incident's execution failed for a reason that is neither transient nor "does not exist" (terminal). */
+export class ExecutionStatusError extends RootResponderError {}
+
 /** A notification (alert, approval email, report) could not be published (terminal: permissions, a missing topic). */
 export class NotificationError extends RootResponderError {}
 

@@ -5,8 +5,12 @@ import type { Triage } from './triage';
  * step's result, the workflow state built of them, the files they read back) is in contracts/.
  */
 
-/** Incident lifecycle. `open`: work remains; the others are final. */
-export const INCIDENT_STATUSES = ['open', 'resolved', 'expected-use', 'failed'] as const;
+/**
+ * Incident lifecycle. `open`: its execution runs. Every other status is final and says what is left:
+ * `resolved` and `expected-use` nothing, `needs-attention` its open items (people must finish them),
+ * `failed` the execution did not finish (FAILED, TIMED_OUT, ABORTED: the runbook by hand).
+ */
+export const INCIDENT_STATUSES = ['open', 'resolved', 'expected-use', 'needs-attention', 'failed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** One event as attached to an incident: the triage summary, not the raw record. */

@@ -58,7 +58,7 @@ ol.flow li.skipped{color:#888}
 <body>
 <header class="banner"><div>Root-account incident · account <strong>${e(r.accountId)}</strong> · ${e(r.region)}</div>
 <h1 id="severity">${e(r.severity.toUpperCase())}: incident ${e(r.status)}</h1>
-<div><code style="background:transparent;color:#fff">${e(r.incidentId)}</code></div></header>
+<div><code style="background:transparent;color:#fff">${e(r.incidentId)}</code></div>${r.previousIncidentId ? `<div id="previous-incident">Follows incident <code style="background:transparent;color:#fff">${e(r.previousIncidentId)}</code> in the same account</div>` : ''}</header>
 <main>
 <div class="grid">
 <section class="card" id="what-happened"><h2>What happened</h2><ul>${r.trigger.reasons.map((x) => `<li>${e(x)}</li>`).join('')}${r.findings

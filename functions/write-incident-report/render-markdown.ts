@@ -22,6 +22,8 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push(`# ${r.severity.toUpperCase()}: root-account incident ${code(r.incidentId)} is ${r.status}`);
   lines.push('');
   lines.push(`Account ${code(r.accountId)} (${text(r.region)}). Report generated ${text(r.generatedAt)}.`);
+  if (r.previousIncidentId)
+    lines.push(`It follows incident ${code(r.previousIncidentId)} in the same account (its report is in that incident's folder).`);
   lines.push('');
   lines.push('## What happened');
   lines.push('');

@@ -30,9 +30,10 @@ import { renderMarkdown } from './render-markdown';
 
 /**
  * Write Incident Report: the one result format (report.json), the final email, and the incident's
- * status: `expected-use` when the responders confirmed the sign-in, `resolved` only when every
- * step ran and every task was done and verified, otherwise `open` (the incident stays open and
- * later root events attach to it). The findings, the tasks' titles, the sign-ins and what arrived
+ * final status: `expected-use` when the responders confirmed the sign-in, `resolved` only when every
+ * step ran and every task was done and verified, otherwise `needs-attention` with its open items.
+ * The execution ends here, so the incident ends too: the account is released, and its next root
+ * event opens a new incident that links this one. The findings, the tasks' titles, the sign-ins and what arrived
  * late are read back from the incident's folders: the state carries ids, counts and keys.
  */
 export const requiredPermissions = [
@@ -68,7 +69,7 @@ export interface IncidentReport {
   accountId: string;
   region: string;
   severity: Triage['severity'];
-  status: IncidentStatus;
+  status: Exclude<IncidentStatus, 'open'>;
   trigger: Triage;
   unparsed: boolean;
   findings: Finding[];
@@ -78,6 +79,8 @@ export interface IncidentReport {
   actions: ReportAction[];
   humanTasks: ReportTask[];
   openItems: string[];
+  /** The account's incident before this one, when there was one. */
+  previousIncidentId: string | null;
   timeline: { at: string; state: string; event: string }[];
   evidence: { location: string | null; manifestSha256: string | null; files: number; status: StepStatus | 'unknown' };
   /** What this responder cannot do or see here, said plainly. */
@@ -247,7 +250,7 @@ export function buildReport(
           `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`,
       ),
   ];
-  const status: IncidentStatus = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'open';
+  const status: Exclude<IncidentStatus, 'open'> = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'needs-attention';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
   const collection = evidenceStep === 'done' ? evidenceCollectionOf(parallel?.evidence) : undefined;
   const snapshot = assessment?.steps.snapshot.status === 'done' ? rootSnapshotOf(state.snapshot) : undefined;
@@ -322,6 +325,7 @@ export function buildReport(
     actions,
     humanTasks,
     openItems,
+    previousIncidentId: state.previousIncidentId ?? null,
     timeline,
     evidence: collection
       ? {
@@ -361,11 +365,15 @@ export async function writeIncidentReport(state: ReportInput, deps: WriteReportD
   await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
   await deps.writer.write('report.html', Buffer.from(renderHtml(report)));
-  if (report.status !== 'open') await deps.store.close(state.accountId, state.incidentId, report.status, report.generatedAt);
+  await deps.store.close(state.accountId, state.incidentId, report.status, report.generatedAt, {
+    closedBy: 'write-incident-report',
+    ...(report.status === 'needs-attention' ? { openItems: report.openItems } : {}),
+  });
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] Report: incident ${state.incidentId} is ${report.status}`,
     body: [
       `Incident ${state.incidentId}, account ${state.accountId}: ${report.status}.`,
+      ...(report.previousIncidentId ? [`It follows incident ${report.previousIncidentId} in the same account.`] : []),
       `Severity ${report.severity}. ${state.trigger.reasons.join(' ')}`,
       '',
       'Findings:',

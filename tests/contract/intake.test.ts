@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { fixedClock } from '#shared/clock';
 import { IncidentStore } from '#shared/incident-store';
@@ -100,6 +100,46 @@ describeMoto('contract: intake', () => {
     );
     expect(attached).toMatchObject({ outcome: 'attached', incidentId: first.incidentId, duplicate: false });
     expect(await executions()).toHaveLength(1);
+  });
+
+  it('an execution that ended (stopped: ABORTED) releases its marker: the next root event opens a new incident linking it', async () => {
+    await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: topicName }));
+    const first = (await intake(rootSignIn(), deps)) as { incidentId: string; executionArn: string };
+    await moto.aws.sfnAdmin().send(new StopExecutionCommand({ executionArn: first.executionArn }));
+    const later = fixture<Record<string, unknown>>('cloudtrail/eventbridge/awsdocs_cwe__console_signin_root_envelope.json');
+    const second = await intake(
+      { ...later, detail: { ...(later['detail'] as object), eventID: 'days-later', eventTime: '2016-01-09T09:00:00Z' } },
+      deps,
+    );
+    expect(second).toMatchObject({ outcome: 'opened' });
+    const { incidentId, executionArn } = second as { incidentId: string; executionArn: string };
+    expect(await store.meta(first.incidentId)).toMatchObject({
+      status: 'failed',
+      closedBy: 'intake',
+      reason: expect.stringContaining('ABORTED') as string,
+    });
+    expect(await store.openIncident('123456789012')).toMatchObject({ incidentId, executionArn });
+    const execution = await moto.aws.sfnAdmin().send(new DescribeExecutionCommand({ executionArn }));
+    expect(JSON.parse(execution.input!) as ExecutionInput).toMatchObject({ incidentId, previousIncidentId: first.incidentId });
+    expect(await executions()).toHaveLength(2);
+  });
+
+  it('an open marker naming an execution Step Functions does not have (ExecutionDoesNotExist) is released too', async () => {
+    await moto.aws.snsAdmin().send(new CreateTopicCommand({ Name: topicName }));
+    const first = (await intake(rootSignIn(), deps)) as { incidentId: string };
+    await store.recordProgress('123456789012', first.incidentId, {
+      executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:never-started`,
+    });
+    const later = fixture<Record<string, unknown>>('cloudtrail/eventbridge/awsdocs_cwe__console_signin_root_envelope.json');
+    const second = await intake(
+      { ...later, detail: { ...(later['detail'] as object), eventID: 'days-later', eventTime: '2016-01-09T09:00:00Z' } },
+      deps,
+    );
+    expect(second).toMatchObject({ outcome: 'opened' });
+    expect(await store.meta(first.incidentId)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('DOES_NOT_EXIST') as string,
+    });
   });
 
   it('crash recovery: the alert failed (no topic), the redelivery finishes the opening and StartExecution again is the same execution', async () => {

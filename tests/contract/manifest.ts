@@ -102,11 +102,13 @@ export const MANIFEST: Record<string, Coverage> = {
     checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts', 'snapshot.test.ts'] }],
   },
   UpdateCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
-  DeleteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts'] }] },
+  DeleteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
   QueryCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'check-pipeline.test.ts'] }] },
+  ScanCommand: { checks: [{ on: 'moto', by: ['stores.test.ts'] }] },
   TransactWriteCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts'] }] },
   // ---------- Step Functions
   StartExecutionCommand: { checks: [{ on: 'moto', by: ['intake.test.ts'] }] },
+  DescribeExecutionCommand: { checks: [{ on: 'moto', by: ['intake.test.ts'] }] },
   SendTaskSuccessCommand: {
     checks: [
       { on: 'moto', by: ['approvals.test.ts'] },

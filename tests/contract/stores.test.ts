@@ -72,11 +72,34 @@ describeMoto('contract: incident and approval stores', () => {
     });
     await incidents.recordProgress('111122223333', 'inc-other', { alertedAt: 'never' }); // condition fails: not that incident
     expect((await incidents.openIncident('111122223333'))!.alertedAt).toBe('2024-03-04T10:04:00Z');
-    await incidents.close('111122223333', 'inc-a', 'resolved', '2024-03-04T12:00:00Z');
-    await incidents.close('111122223333', 'inc-a', 'resolved', '2024-03-04T12:00:01Z');
+    expect(await incidents.close('111122223333', 'inc-a', 'needs-attention', '2024-03-04T12:00:00Z', { openItems: ['x: overdue'] })).toBe(
+      true,
+    );
+    expect(await incidents.close('111122223333', 'inc-a', 'failed', '2024-03-04T12:00:01Z')).toBe(false); // already ended
     expect(await incidents.openIncident('111122223333')).toBeUndefined();
-    expect(await incidents.status('inc-a')).toBe('resolved');
-    expect((await incidents.openOrAttach(input('111122223333', 'inc-b'), event('b'))).outcome).toBe('opened');
+    expect(await incidents.meta('inc-a')).toMatchObject({
+      status: 'needs-attention',
+      closedAt: '2024-03-04T12:00:00Z',
+      openItems: ['x: overdue'],
+    });
+    const next = await incidents.openOrAttach(input('111122223333', 'inc-b'), event('b'));
+    expect(next).toMatchObject({ outcome: 'opened', marker: { executionInput: { previousIncidentId: 'inc-a' } } });
+    // A person closes the needs-attention one (from that status); list reads every incident (a Scan, all pages).
+    expect(
+      await incidents.close(
+        '111122223333',
+        'inc-a',
+        'resolved',
+        '2024-03-05T09:00:00Z',
+        { closedBy: 'person: bob', reason: 'done' },
+        'needs-attention',
+      ),
+    ).toBe(true);
+    expect(await incidents.openIncident('111122223333')).toMatchObject({ incidentId: 'inc-b' }); // inc-b keeps the account
+    expect((await incidents.list()).map((m) => [m.incidentId, m.status, m.previousIncidentId ?? null]).sort()).toEqual([
+      ['inc-a', 'resolved', null],
+      ['inc-b', 'open', 'inc-a'],
+    ]);
   });
 
   it("an incident's events past DynamoDB's 1 MB page: every page read", async () => {

@@ -1,4 +1,10 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -31,6 +37,11 @@ function setup() {
     if (started.has(input.name)) throw new ExecutionAlreadyExists({ message: 'exists', $metadata: {} });
     started.add(input.name);
     return { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() };
+  });
+  // The executions intake started run (an open incident's marker is checked with DescribeExecution).
+  sfnMock.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+    if (!started.has(input.executionArn.split(':').pop()!)) throw new ExecutionDoesNotExist({ message: 'no', $metadata: {} });
+    return { executionArn: input.executionArn, status: 'RUNNING' };
   });
   const ddb = new SimulatedDynamoDb();
   const store = new IncidentStore(ddb as never, 'incidents');
@@ -93,6 +104,8 @@ describe('duplicates and bursts', () => {
         expect(started.size).toBe(1);
         expect(outcomes.filter((o) => o === 'opened')).toHaveLength(1);
         expect(outcomes.filter((o) => o === 'attached')).toHaveLength(1049);
+        // At most one DescribeExecution per event that found the incident open (and none before its execution started).
+        expect(sfnMock.commandCalls(DescribeExecutionCommand).length).toBeLessThanOrEqual(1049);
         const open = await store.openIncident('111122223333');
         expect((await store.events(open!.incidentId)).length).toBe(1000);
       }),

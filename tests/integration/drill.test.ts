@@ -208,7 +208,7 @@ describe('drill: other paths', () => {
     expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(30);
     // Nothing approved, nothing changed by the tool.
     expect(result.aws.changes).toEqual([]);
-    expect(reportOf(result).status).toBe('open');
+    expect(reportOf(result).status).toBe('needs-attention');
   });
 
   it('a failure while collecting evidence does not stop containment', async () => {
@@ -382,7 +382,7 @@ describe('drill: other paths', () => {
     expect(reminder?.body).toMatch(
       /^Reminder 1 of 3: Marked done, but verification did not confirm it: GetAccountSummary still shows root access keys \(AccountAccessKeysPresent = 1\)/,
     );
-    expect(report.status).toBe('open');
+    expect(report.status).toBe('needs-attention');
   });
 
   it('sign-in-failures-only: no incident opens', async () => {
@@ -577,7 +577,7 @@ describe('drill: approvals over HTTP', () => {
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     const report = reportOf(result);
     expect(report.humanTasks.map((t) => t.status)).toEqual(Array(10).fill('rejected'));
-    expect(report.status).toBe('open');
+    expect(report.status).toBe('needs-attention');
     expect(result.approvals.every((a) => a.outcome === 'reject http 200')).toBe(true);
     expect(result.aws.changes).toEqual([]);
   });

@@ -102,7 +102,7 @@ describe('permanent refusals on chosen operations', () => {
       openItems: string[];
       humanTasks: { id: string; status: string }[];
     };
-    expect(report.status).toBe('open');
+    expect(report.status).toBe('needs-attention');
     expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')!.status).toBe('open');
     expect(report.openItems.find((o) => o.startsWith('Approve: Quarantine IAM user tracy_stone'))).toMatch(
       /approved, but the remediation did not run \(failed\): AccessDeniedError: iam:PutUserPolicy was refused: .*Allow that action .*or do this step by hand/,

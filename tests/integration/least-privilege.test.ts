@@ -34,7 +34,7 @@ describe('least privilege, from what the handlers actually call', () => {
         }
       }
     }
-  }, 60_000);
+  }, 120_000); // every bundled scenario, on a machine that may be busy
 
   const declared = (key: string): string[] => {
     const binding = deployedFunctions().get(key)!;

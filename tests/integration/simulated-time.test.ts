@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DRILL_ENV, type DrillResult, runDrill } from '#drill/drill';
 import { LocalStepFunctions } from '#drill/local-step-functions';
 import { SimClock } from '#drill/sim-clock';
@@ -151,6 +151,27 @@ describe('AWS limits in the local Step Functions', () => {
       ),
     ).rejects.toMatchObject({ name: 'ValidationException' });
     expect(sfn.executions.size).toBe(0);
+  });
+
+  it('DescribeExecution answers as AWS does: RUNNING, then how it ended; ExecutionDoesNotExist for an unknown ARN', async () => {
+    const sfn = machine();
+    // An input no step accepts: the execution fails at its first state, with no AWS call.
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN, name: 'broken', input: '{}' }),
+    );
+    const arn = started['executionArn'] as string;
+    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({
+      executionArn: arn,
+      name: 'broken',
+      status: 'RUNNING',
+      stateMachineArn: DRILL_ENV.STATE_MACHINE_ARN,
+    });
+    await sfn.executions.get('broken')!.done;
+    const ended = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    expect(ended).toMatchObject({ status: 'FAILED', stopDate: expect.any(Date) as Date });
+    const missing = sfn.send(new DescribeExecutionCommand({ executionArn: `${arn}-not-started` }));
+    await expect(missing).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    await expect(missing).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
   });
 
   it('a token that is not waiting cannot be used (TaskTimedOut)', async () => {

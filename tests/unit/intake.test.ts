@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
@@ -36,6 +36,8 @@ beforeEach(() => {
     startDate: new Date(),
   }));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // The open incidents' executions are still running (tests/unit/lifecycle.test.ts has the ones that ended).
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
   ddb = new SimulatedDynamoDb();
   store = new IncidentStore(ddb as never, 'incidents');
   ownSessions = new OwnSessionStore(ddb as never, 'incidents');

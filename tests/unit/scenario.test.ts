@@ -10,6 +10,7 @@ import {
   scenarioRecords,
   scenarioWorld,
   SCENARIOS_DIR,
+  shiftRecords,
 } from '#drill/scenario';
 import { fixture } from '../helpers';
 
@@ -22,12 +23,33 @@ describe('scenarios', () => {
       'member-account',
       'member-without-root-access',
       'organization',
+      'second-compromise',
       'sign-in-failures-only',
       'slow-responders',
       'unknown-ip-no-mfa',
     ]);
     for (const { name } of listScenarios())
       expect(() => scenarioRecords(loadScenario(name).scenario, SCENARIOS_DIR, new Date())).not.toThrow();
+  });
+
+  it('holds a later wave (afterEndMinutes) back: last in order, its own eventIDs, not yet in CloudTrail, moved when delivered', () => {
+    const now = new Date('2026-11-30T12:00:00Z');
+    const { scenario } = loadScenario('second-compromise');
+    const records = scenarioRecords(scenario, SCENARIOS_DIR, now);
+    const later = records.filter((r) => r.wave);
+    expect(later.map((r) => [r.record['eventName'], r.record['eventTime'], r.wave])).toEqual([
+      ['CreateAccessKey', '2026-11-30T12:00:00Z', { n: 1, afterEndMinutes: 2880 }],
+    ]);
+    expect(records.at(-1)).toBe(later[0]);
+    const firstIds = new Set(records.filter((r) => !r.wave).map((r) => r.record['eventID']));
+    expect(firstIds.has(later[0]!.record['eventID'])).toBe(false);
+    const world = scenarioWorld(scenario, records);
+    const inTrail = Object.values(world.accounts).flatMap((a) => Object.values(a.events).flat());
+    expect(inTrail).toHaveLength(records.length - 1);
+    expect(inTrail).not.toContain(later[0]!.record);
+    const delivered = shiftRecords(later, 2 * 86_400_000);
+    expect(delivered[0]!.record['eventTime']).toBe('2026-12-02T12:00:00Z');
+    expect(later[0]!.record['eventTime']).toBe('2026-11-30T12:00:00Z');
   });
 
   it('keeps scenarios/scenario.schema.json equal to the schema the code validates with', () => {

@@ -310,7 +310,7 @@ describe('incident report', () => {
         expect(r).toMatchObject({ status: 'resolved', openItems: [] }),
       ),
       withAssessment({ humanTasks: [{ ...verifiedTask, verification: { verified: false } }] }).then((r) =>
-        expect(r).toMatchObject({ status: 'open', openItems: ['T: done, not verified'] }),
+        expect(r).toMatchObject({ status: 'needs-attention', openItems: ['T: done, not verified'] }),
       ),
       withAssessment({
         humanTasks: [
@@ -318,7 +318,7 @@ describe('incident report', () => {
         ],
       }).then((r) => expect(r.openItems).toEqual(['T: approved, but the remediation did not run (not-implemented)'])),
       withAssessment({ humanTasks: [{ taskId: 't', kind: 'console', status: 'overdue', reminders: 3 }] }).then((r) =>
-        expect(r.status).toBe('open'),
+        expect(r).toMatchObject({ status: 'needs-attention', openItems: ['T: overdue'] }),
       ),
       withAssessment({ humanTasks: [verifiedTask], verification: { Payload: notImplemented('verify-incident') } }).then((r) =>
         expect(r.openItems).toEqual(['verify-incident: not-implemented (later)']),
@@ -326,7 +326,7 @@ describe('incident report', () => {
     ]);
   });
 
-  it('an expected-use confirmation closes the incident; an open report leaves it open', async () => {
+  it('every report ends the incident: open items end it as needs-attention (listed) and release the account', async () => {
     const ddb = new SimulatedDynamoDb();
     const store = new IncidentStore(ddb as never, 'incidents');
     const input = incident();
@@ -353,20 +353,48 @@ describe('incident report', () => {
       responderAccountId: '123456789012',
     };
 
-    const open = await writeIncidentReport({ ...(await assessed(input, folder)).state, humanTasks: [] }, deps);
-    expect(open.incidentStatus).toBe('open');
-    expect(await store.openIncident(input.accountId)).toBeDefined();
+    const open = await writeIncidentReport(
+      {
+        ...(await assessed(input, folder)).state,
+        humanTasks: [{ taskId: 'change-root-password', kind: 'console', status: 'overdue', reminders: 3 }],
+      },
+      deps,
+    );
+    expect(open.incidentStatus).toBe('needs-attention');
+    expect(await store.openIncident(input.accountId)).toBeUndefined();
+    expect(await store.meta(input.incidentId)).toMatchObject({
+      status: 'needs-attention',
+      closedAt: '2024-03-04T12:00:00.000Z',
+      closedBy: 'write-incident-report',
+      openItems: expect.arrayContaining(['Change the root password: overdue']) as string[],
+    });
+    expect(await store.lastIncident(input.accountId)).toMatchObject({ incidentId: input.incidentId, status: 'needs-attention' });
     expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md', 'report.html'] });
     expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({
       incidentId: input.incidentId,
-      status: 'open',
+      status: 'needs-attention',
+      previousIncidentId: null,
       evidence: { status: 'unknown' },
     });
     expect(writer.files.get('report.md')).toContain('root can switch it off');
 
+    // The account's next incident (the first one ended): a confirmation ends it as expected use.
+    const next = { ...input, incidentId: '123456789012-20190102T000000Z-bbbbbbbbbb' };
+    const opened = await store.openOrAttach(next, {
+      key: 'k2',
+      eventId: 'e2',
+      eventName: 'ConsoleLogin',
+      eventTime: null,
+      severity: 'critical',
+      startsIncident: true,
+      sourceIPAddress: null,
+      receivedAt: 'x',
+    });
+    if (opened.outcome !== 'opened') throw new Error(`expected a new incident, got ${opened.outcome}`);
+    expect(opened.marker.executionInput.previousIncidentId).toBe(input.incidentId);
     const confirmed = await writeIncidentReport(
       {
-        ...(await assessed(input, folder)).state,
+        ...(await assessed(opened.marker.executionInput, folder)).state,
         gate: [{ confirmed: true, decision: { decision: 'approved', decidedBy: 'alice', decidedAt: 't', via: 'drill' } }],
       },
       deps,
@@ -382,8 +410,11 @@ describe('incident report', () => {
         verified: null,
       },
     ]);
+    expect(JSON.parse(writer.files.get('report.json')!)).toMatchObject({ previousIncidentId: input.incidentId });
+    expect(writer.files.get('report.md')).toContain(`It follows incident \`${input.incidentId}\``);
     expect(await store.openIncident(input.accountId)).toBeUndefined();
-    expect(await store.status(input.incidentId)).toBe('expected-use');
+    expect(await store.status(next.incidentId)).toBe('expected-use');
+    expect(await store.status(input.incidentId)).toBe('needs-attention');
   });
 });
 

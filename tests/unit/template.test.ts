@@ -415,6 +415,63 @@ describe('packaged CloudFormation template', () => {
     );
   });
 
+  it('ends the incident of an execution that ended FAILED, TIMED_OUT or ABORTED: an EventBridge rule on this state machine runs the failure report', () => {
+    const rule = resources['ExecutionEndedRule']!.Properties;
+    const machineArn = {
+      'Fn::Join': [
+        ':',
+        [
+          'arn',
+          { Ref: 'AWS::Partition' },
+          'states',
+          { Ref: 'AWS::Region' },
+          { Ref: 'AWS::AccountId' },
+          'stateMachine',
+          'root-responder-test',
+        ],
+      ],
+    };
+    expect(rule['EventPattern']).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [machineArn] },
+    });
+    expect(rule['State']).toBe('ENABLED');
+    expect(rule['Targets']).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['ReportFailureLambdaFunction', 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+      }),
+    ]);
+    expect(resources['ExecutionEndedInvokePermission']!.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': ['ReportFailureLambdaFunction', 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] },
+    });
+    // Intake asks whether an open incident's execution still runs: DescribeExecution on this machine's executions only.
+    const describe = statementsOf(roleOf('IntakeLambdaFunction')).find((st) => actionsOf(st).includes('states:DescribeExecution'))!;
+    expect(describe.Resource).toEqual(
+      expect.arrayContaining([
+        {
+          'Fn::Join': [
+            ':',
+            [
+              'arn',
+              { Ref: 'AWS::Partition' },
+              'states',
+              { Ref: 'AWS::Region' },
+              { Ref: 'AWS::AccountId' },
+              'execution',
+              'root-responder-test',
+              '*',
+            ],
+          ],
+        },
+      ]),
+    );
+  });
+
   it('sets a retention on every log group', () => {
     const groups = ofType('AWS::Logs::LogGroup');
     expect(groups.length).toBeGreaterThanOrEqual(16);

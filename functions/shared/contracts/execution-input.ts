@@ -38,5 +38,7 @@ export const ExecutionInputSchema = z.object({
   unparsed: z.boolean(),
   trigger: TriageSchema,
   settings: ResponseSettingsSchema,
+  /** The account's incident before this one (a later compromise of the same account links the earlier). */
+  previousIncidentId: z.string().min(1).max(80).optional(),
 });
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
