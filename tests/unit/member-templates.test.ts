@@ -18,6 +18,10 @@ describe('member account templates', () => {
     for (const id of FORWARDED_RULES) {
       const rule = forwarding[`Forward${id}`].Properties;
       expect(rule.EventPattern).toEqual(responder[id].Properties.EventPattern);
+      // Only AWS's own sources are forwarded (the canary: its exact source), never what a member's principal could PutEvents.
+      expect(JSON.stringify((rule as { EventPattern: { source?: unknown } }).EventPattern.source)).toMatch(
+        /^\[("aws\.[a-z]+"|\{"prefix":"aws\."\})\]$|^\["root-responder\.canary"\]$/,
+      );
       expect(rule.State).toBe(responder[id].Properties.State);
       expect(rule.Targets).toEqual([
         {
