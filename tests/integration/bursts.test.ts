@@ -11,6 +11,8 @@ import { knownSources } from '#shared/known-sources';
 import { memoryLog } from '#shared/logger';
 import { intake, type IntakeDeps } from '#functions/intake/intake';
 import { sendAlertDigests } from '#functions/send-alert-digest/send-alert-digest';
+import { requestApproval } from '#functions/request-approval/request-approval';
+import { ApprovalStore } from '#shared/approval-store';
 import { SimulatedSns } from '#drill/simulated-sns';
 import { toEventBridge } from '#drill/envelope';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
@@ -144,7 +146,11 @@ describe('alert volume', () => {
   }
 
   /** The burst arrives over one minute from `start`, 20 events at a time; the digest runs at every multiple of 15 minutes. */
-  async function run(start: string, events: Record<string, unknown>[]) {
+  async function run(
+    start: string,
+    events: Record<string, unknown>[],
+    during?: { afterEvents: number; act: (w: ReturnType<typeof world>) => Promise<unknown> },
+  ) {
     const w = world(start);
     const begin = Date.parse(start);
     let nextDigest = Math.ceil(begin / INTERVAL_MS) * INTERVAL_MS;
@@ -161,6 +167,7 @@ describe('alert volume', () => {
       await digestsUntil(at);
       w.clock.set(new Date(at));
       await Promise.all(events.slice(i, i + 20).map((e) => intake(e, w.deps)));
+      if (during && i + 20 === during.afterEvents) await during.act(w);
     }
     await digestsUntil(begin + 3 * 3_600_000); // three quiet hours after the burst
     return { ...w, runs };
@@ -215,4 +222,39 @@ describe('alert volume', () => {
     expect((await w.digest()).sent).toEqual([]);
     expect(w.sns.outbox).toEqual([]);
   });
+
+  it('an approval requested in the middle of the burst is mailed at once, behind the opening alert only', async () => {
+    const task = { id: 'change-root-password', kind: 'console' as const };
+    const requestDuringBurst = (w: ReturnType<typeof world>) =>
+      requestApproval(
+        {
+          token: 'task-token',
+          input: {
+            incidentId: 'i',
+            accountId: '111122223333',
+            severity: 'critical',
+            task,
+            waitSeconds: 3600,
+            reminders: 0,
+            maxReminders: 3,
+          },
+        },
+        {
+          approvals: new ApprovalStore(new SimulatedDynamoDb() as never, 'approvals'),
+          sns: w.sns as never,
+          respondersTopicArn: RESPONDERS,
+          approvalsBaseUrl: 'https://approvals.example',
+          expiryHours: 24,
+          clock: w.clock,
+          taskDetails: () => Promise.resolve({ ...task, title: 'Change the root password', why: ['w'], steps: ['s'], verification: 'v' }),
+        },
+      );
+    const { sns } = await run('2024-03-04T10:31:00Z', burst('111122223333', 1000), { afterEvents: 200, act: requestDuringBurst });
+    // One mailbox subscribed to both topics, in delivery order.
+    expect(sns.outbox.map((m) => [m.at, m.topicArn === RESPONDERS ? 'approval' : 'alert'])).toEqual([
+      ['2024-03-04T10:31:00.000Z', 'alert'],
+      ['2024-03-04T10:31:10.800Z', 'approval'],
+      ['2024-03-04T10:45:00.000Z', 'alert'],
+    ]);
+  }, 60_000);
 });
