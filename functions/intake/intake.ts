@@ -321,15 +321,21 @@ async function attachIfOpen(accountId: string, event: IncidentEvent, reason: str
 /** A root event attached to an open incident is counted for the incident's digest, never emailed on its own. */
 async function counted(result: IntakeResult, t: Triage, accountId: string, now: Date, deps: IntakeDeps): Promise<IntakeResult> {
   if (result.outcome === 'attached' && !result.duplicate && t.isRoot && deps.digests) {
-    await deps.digests.count({
-      subject: result.incidentId,
-      incidentId: result.incidentId,
-      accountId,
-      title: `root activity in account ${accountId}, incident ${result.incidentId}`,
-      eventName: t.eventName,
-      readOnly: t.categories.includes('read-only'),
-      at: now,
-    });
+    // The event is attached (the incident's record has it); a lost count only shortens a digest, so a
+    // failure here is logged, not thrown (a retry would find the event attached and count nothing anyway).
+    await deps.digests
+      .count({
+        subject: result.incidentId,
+        incidentId: result.incidentId,
+        accountId,
+        title: `root activity in account ${accountId}, incident ${result.incidentId}`,
+        eventName: t.eventName,
+        readOnly: t.categories.includes('read-only'),
+        at: now,
+      })
+      .catch((error: unknown) =>
+        deps.log.warn('Event not counted for the alert digest', { incidentId: result.incidentId, error: error as Error }),
+      );
   }
   return result;
 }

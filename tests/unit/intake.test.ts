@@ -280,6 +280,29 @@ describe('intake', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 
+  it('a later root event is counted for the digest, not mailed; a failed count does not fail intake', async () => {
+    const counts: string[] = [];
+    const digests = {
+      count: (c: { eventName: string }) => {
+        counts.push(c.eventName);
+        return counts.length === 1
+          ? Promise.resolve()
+          : Promise.reject(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+      },
+      claimAlert: () => Promise.resolve(true),
+      releaseAlert: () => Promise.resolve(),
+    };
+    const withDigests = { ...deps, digests };
+    await intake(rootSignIn(), withDigests);
+    const later = (id: string) => ({ ...rootSignIn(), detail: { ...(rootSignIn()['detail'] as object), eventID: id } });
+    expect(await intake(later('later-1'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: false });
+    expect(await intake(later('later-2'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: false });
+    expect(await intake(later('later-2'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: true });
+    expect(counts).toEqual(['ConsoleLogin', 'ConsoleLogin']); // the opening event is in the alert; the duplicate is not counted
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(log.lines.some((l) => l.level === 'warn' && /not counted for the alert digest/.test(l.message))).toBe(true);
+  });
+
   it('logs no credentials or raw event fields', async () => {
     await intake(fixture('cloudtrail/edge_cases/streamalert__root_account_usage__0.json'), deps);
     await intake(envelope(fixture('written/root_console_session_createuser_sessioncredentialfromconsole__written.json')), deps);
