@@ -98,6 +98,7 @@ function load(stage, dir = __dirname) {
     expectedRootMfaDevicesJson: JSON.stringify(config.expectedRootMfaDevices),
     forwardingRegionsCsv: config.forwardingRegions.join(','),
     canarySchedule: `rate(${config.canaryIntervalMinutes} minutes)`,
+    alertDigestSchedule: config.alertDigestMinutes === 1 ? 'rate(1 minute)' : `rate(${config.alertDigestMinutes} minutes)`,
     // One check at least per period, whatever the schedule's jitter: two intervals, at least 30 minutes.
     pipelineAlarmPeriodSeconds: alarmPeriod,
     subscriptions,

@@ -400,7 +400,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           );
         for (let attempt = 1; ; attempt++) {
           try {
-            return (await intake(event)) as { outcome: string; incidentId?: string };
+            return (await aws.runAs('intake', () => intake(event))) as { outcome: string; incidentId?: string };
           } catch (error) {
             if (attempt >= 3) throw error;
           }

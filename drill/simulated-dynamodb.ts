@@ -133,6 +133,33 @@ function check(item: Item | undefined, expression: string | undefined, names: Na
   });
 }
 
+/**
+ * `SET a = :v, b = if_not_exists(b, :w)` and `ADD n :one` (numbers), either or both: what the code
+ * writes. Anything else is refused.
+ */
+function applyUpdate(item: Item, expression: string, names: Names, values: Values): void {
+  const m = /^\s*(?:SET\s+(.+?))?\s*(?:ADD\s+(.+))?$/i.exec(expression);
+  if (!m || (!m[1] && !m[2])) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${expression}"`);
+  for (const assignment of m[1] ? m[1].split(/,(?![^(]*\))/) : []) {
+    const a = /^\s*(#?\w+)\s*=\s*(:\w+)\s*$/.exec(assignment);
+    const ifNotExists = /^\s*(#?\w+)\s*=\s*if_not_exists\(\s*(#?\w+)\s*,\s*(:\w+)\s*\)\s*$/.exec(assignment);
+    if (a) item[resolveName(a[1]!, names)] = structuredClone(values?.[a[2]!]);
+    else if (ifNotExists && ifNotExists[1] === ifNotExists[2]) {
+      const name = resolveName(ifNotExists[1]!, names);
+      if (item[name] === undefined) item[name] = structuredClone(values?.[ifNotExists[3]!]);
+    } else throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "${assignment}"`);
+  }
+  for (const addition of m[2] ? m[2].split(',') : []) {
+    const a = /^\s*(#?\w+)\s+(:\w+)\s*$/.exec(addition);
+    const by = a ? values?.[a[2]!] : undefined;
+    if (!a || typeof by !== 'number') throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "ADD ${addition}"`);
+    const name = resolveName(a[1]!, names);
+    const current = item[name] ?? 0;
+    if (typeof current !== 'number') throw validationException('An operand in the update expression has an incorrect data type');
+    item[name] = current + by;
+  }
+}
+
 /** Items per Query page (DynamoDB pages at 1 MB; the drill's items are small, so a count stands in). */
 export const QUERY_PAGE_ITEMS = 250;
 
@@ -182,13 +209,7 @@ export class SimulatedDynamoDb {
       if (!check(current, i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues))
         throw new ConditionalCheckFailedException('The conditional request failed');
       const next: Item = { ...(current ?? { ...i.Key }) };
-      const m = /^SET\s+(.+)$/i.exec(i.UpdateExpression ?? '');
-      if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${i.UpdateExpression}"`);
-      for (const assignment of m[1]!.split(',')) {
-        const a = /^\s*(#?\w+)\s*=\s*(:\w+)\s*$/.exec(assignment);
-        if (!a) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "${assignment}"`);
-        next[resolveName(a[1]!, i.ExpressionAttributeNames)] = structuredClone(i.ExpressionAttributeValues?.[a[2]!]);
-      }
+      applyUpdate(next, i.UpdateExpression ?? '', i.ExpressionAttributeNames, i.ExpressionAttributeValues);
       if (itemSize(next) > DYNAMODB_MAX_ITEM_BYTES) throw validationException('Item size to update has exceeded the maximum allowed size');
       t.set(id, next);
       return {};

@@ -18,7 +18,7 @@ const WRITE = names.MEMBER_WRITE_ROLE;
  * function serverless.yml does not deploy, stops the package.
  */
 const FUNCTIONS = {
-  intake: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true },
+  intake: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true, accountLevel: ['organizations'] },
   approvals: { dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
   snapshotRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: READ },
   containRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
@@ -33,6 +33,7 @@ const FUNCTIONS = {
   verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: READ },
   writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
+  sendAlertDigest: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
   checkPipeline: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: READ },
 };
 

@@ -6,6 +6,7 @@ import {
   safeText,
   callerAccessKeyId,
   EventBridgeEnvelopeSchema,
+  GUARDDUTY_ROOT_FINDING,
   isGuardDutyRootFinding,
   isObject,
   isRootIdentity,
@@ -14,12 +15,14 @@ import {
   obj,
   str,
 } from '#shared/cloudtrail';
+import { type AlertDigestStore, alertDigestStorePermissions } from '#shared/alert-digest-store';
 import type { Clock } from '#shared/clock';
 import { executionEndedStatus, executionStatusPermissions } from '#shared/execution-status';
 import { ExecutionStartError, InvalidEventError, isAwsError, isTransientAwsError, TransientAwsError } from '#shared/errors';
 import { type IncidentStore, incidentStorePermissions, type OpenMarker } from '#shared/incident-store';
 import type { KnownSources } from '#shared/known-sources';
 import type { Log } from '#shared/logger';
+import { type OrganizationMembership, organizationMembershipPermissions } from '#shared/organization-membership';
 import { notifyPermissions, publish } from '#shared/notify';
 import { type OwnSessionStore, ownSessionStorePermissions } from '#shared/own-session-store';
 import { type PipelineHealthStore, pipelineHealthStorePermissions } from '#shared/pipeline-health-store';
@@ -30,11 +33,16 @@ import { categoriesOf, triage, type Triage } from '#shared/triage';
 /**
  * Intake: one EventBridge event in, at most one new execution out.
  * - Input that is not an event is rejected with InvalidEventError (it lands in the DLQ, nothing starts).
+ * - Trust: only AWS's own sources (`aws.*`, which EventBridge reserves for AWS) are acted on; the
+ *   account is the envelope's (EventBridge sets it) and must agree with the record's; in organization
+ *   mode it must be a member. A refused event is alerted (once per interval and kind), never acted on.
  * - Non-root and benign root-typed events start nothing.
  * - A root event opens the account's incident, or is attached to the one already open. An open
  *   marker whose execution no longer runs (DescribeExecution) is released first: the event opens a
  *   new incident that links the old one, so a missed end never swallows a later compromise.
  * - Fails open: a root-typed event of unexpected shape still alerts and opens an incident (`unparsed`).
+ * - Alert volume: the opening alerts at once; later root events of the incident are counted for the
+ *   scheduled digest (one email per incident per interval), never emailed one by one.
  * Every step is idempotent, so a retried invocation finishes what a crashed one started.
  */
 export const requiredPermissions = [
@@ -42,6 +50,8 @@ export const requiredPermissions = [
     ...incidentStorePermissions.openOrAttach,
     ...ownSessionStorePermissions.lookup,
     ...pipelineHealthStorePermissions.recordCanary,
+    ...alertDigestStorePermissions.count,
+    ...organizationMembershipPermissions,
     'states:StartExecution',
     ...executionStatusPermissions,
     ...notifyPermissions,
@@ -58,20 +68,34 @@ export interface IntakeDeps {
   sns: Pick<SNSClient, 'send'>;
   clock: Clock;
   log: Log;
+  /** Where later events are counted for the digest, and refused events' one-off alerts claimed (none: nothing counted). */
+  digests?: Pick<AlertDigestStore, 'count' | 'claimAlert' | 'releaseAlert'>;
+  /** Organization mode: which accounts belong to the organization (none: not checked). */
+  membership?: Pick<OrganizationMembership, 'of'>;
   config: {
     stateMachineArn: string;
     alertTopicArn: string;
     knownSources: KnownSources;
     settings: ResponseSettings;
+    /** The account the responder runs in: GuardDuty findings it administers name member accounts in `detail`. */
+    responderAccountId?: string;
+    /** The organization named in refusals (organization mode). */
+    organizationId?: string;
+    /** The digest interval (default 15 minutes): refused events alert once per interval. */
+    digestIntervalSeconds?: number;
   };
 }
+
+/** Why an event was refused: a source AWS never uses, accounts that disagree, an account outside the organization. */
+export type RefusalReason = 'not-an-aws-source' | 'account-mismatch' | 'outside-organization';
 
 export type IntakeResult =
   | { outcome: 'opened'; incidentId: string; executionArn: string; severity: Triage['severity']; unparsed: boolean }
   | { outcome: 'attached'; incidentId: string; duplicate: boolean; executionArn?: string }
   | { outcome: 'benign'; reason: string }
   | { outcome: 'ignored'; reason: string }
-  | { outcome: 'canary'; accountId: string; region: string };
+  | { outcome: 'canary'; accountId: string; region: string }
+  | { outcome: 'refused'; reason: RefusalReason; accounts: string[]; alerted: boolean };
 
 /** The pipeline canary's EventBridge source: sent on a schedule in every account and region, forwarded like root events. */
 export const CANARY_SOURCE = 'root-responder.canary';
@@ -79,7 +103,13 @@ export const CANARY_SOURCE = 'root-responder.canary';
 type Received =
   | { kind: 'cloudtrail'; record: JsonObject; envelope?: JsonObject }
   | { kind: 'guardduty'; envelope: JsonObject }
-  | { kind: 'canary'; envelope: JsonObject };
+  | { kind: 'canary'; envelope: JsonObject }
+  | { kind: 'forged'; envelope: JsonObject; record?: JsonObject };
+
+/** EventBridge reserves sources starting "aws." for AWS: nobody else can put an event with one. */
+export function isAwsSource(source: unknown): boolean {
+  return typeof source === 'string' && source.startsWith('aws.');
+}
 
 /** What kind of event this is; anything that is not an event is an InvalidEventError. */
 export function receive(event: unknown): Received {
@@ -89,12 +119,14 @@ export function receive(event: unknown): Received {
     );
   }
   if (looksLikeEnvelope(event)) {
-    if (isGuardDutyRootFinding(event)) return { kind: 'guardduty', envelope: event };
     const detail = event['detail'] as JsonObject;
-    // Anything carrying a CloudTrail record goes down the root path, whatever its source says (fail open).
-    if (event['source'] === CANARY_SOURCE && !('eventName' in detail) && !('userIdentity' in detail))
-      return { kind: 'canary', envelope: event };
-    if ('eventName' in detail || 'userIdentity' in detail) return { kind: 'cloudtrail', record: detail, envelope: event };
+    const carriesRecord = 'eventName' in detail || 'userIdentity' in detail;
+    if (event['source'] === CANARY_SOURCE && !carriesRecord && !isGuardDutyRootFinding(event)) return { kind: 'canary', envelope: event };
+    // A root record or finding under a source that is not AWS's was put on the bus by someone: refused, alerted.
+    const fromAws = isAwsSource(event['source']);
+    if (isGuardDutyRootFinding(event)) return fromAws ? { kind: 'guardduty', envelope: event } : { kind: 'forged', envelope: event };
+    if (carriesRecord)
+      return fromAws ? { kind: 'cloudtrail', record: detail, envelope: event } : { kind: 'forged', envelope: event, record: detail };
     throw new InvalidEventError('EventBridge event whose detail is neither a CloudTrail record nor a GuardDuty root-credential finding', [
       `detail-type: ${safeText(event['detail-type'])}`,
     ]);
@@ -143,6 +175,39 @@ function accountOf(candidate: string | null | undefined, envelope?: JsonObject):
   return 'unknown-account';
 }
 
+/** The account ids a record (or a GuardDuty finding) names for itself: 12-digit ids only; numbers as older records carry them. */
+function claimedAccounts(received: Received): { field: string; accountId: string }[] {
+  const fields: [string, unknown][] =
+    received.kind === 'guardduty'
+      ? [['detail.accountId', obj(received.envelope['detail'])?.['accountId']]]
+      : received.kind === 'cloudtrail' || (received.kind === 'forged' && received.record)
+        ? [
+            ['recipientAccountId', received.record!['recipientAccountId']],
+            ['userIdentity.accountId', obj(received.record!['userIdentity'])?.['accountId']],
+          ]
+        : [];
+  return fields
+    .map(([field, value]) => ({ field, accountId: typeof value === 'number' ? String(value) : str(value) }))
+    .filter((c): c is { field: string; accountId: string } => c.accountId !== undefined && ACCOUNT_ID.test(c.accountId));
+}
+
+/**
+ * The account an event is about. EventBridge sets the envelope's `account` (the account the event
+ * happened in, kept when forwarded; nobody can put another), so it is the account; the record must
+ * name the same one. A record's field that holds no account id at all is a shape problem, not a
+ * disagreement (fail open). GuardDuty findings the responder's own account administers name the member
+ * account in `detail.accountId`. Without a valid envelope (a record handed to intake directly, not
+ * through EventBridge) the record's account is used: `accountId` is then undefined here.
+ */
+function checkAccount(received: Received, deps: IntakeDeps): { accountId?: string; disagreeing: { field: string; accountId: string }[] } {
+  const fromEnvelope = str(received.envelope?.['account']);
+  if (!fromEnvelope || !ACCOUNT_ID.test(fromEnvelope)) return { disagreeing: [] };
+  const claimed = claimedAccounts(received);
+  if (received.kind === 'guardduty' && claimed[0] && fromEnvelope === deps.config.responderAccountId)
+    return { accountId: claimed[0].accountId, disagreeing: [] };
+  return { accountId: fromEnvelope, disagreeing: claimed.filter((c) => c.accountId !== fromEnvelope) };
+}
+
 function regionOf(record: JsonObject | undefined, envelope?: JsonObject): string {
   for (const candidate of [str(envelope?.['region']), str(record?.['awsRegion'])]) {
     if (candidate && REGION_NAME.test(candidate)) return candidate;
@@ -188,7 +253,15 @@ async function startExecution(input: ExecutionInput, deps: IntakeDeps): Promise<
   }
 }
 
-function alertText(input: ExecutionInput): { subject: string; message: string } {
+const DEFAULT_DIGEST_SECONDS = 900;
+/** Intake's Lambda timeout (serverless.yml: 30 s), with a margin: an opener older than this has finished or died. */
+const OPENER_TIME_MS = 60_000;
+
+function digestMinutes(deps: IntakeDeps): number {
+  return Math.round((deps.config.digestIntervalSeconds ?? DEFAULT_DIGEST_SECONDS) / 60);
+}
+
+function alertText(input: ExecutionInput, minutes: number): { subject: string; message: string } {
   const t = input.trigger;
   const subject = `[root-responder] ${t.severity.toUpperCase()}: root activity in account ${input.accountId}`.slice(0, 100);
   const message = [
@@ -202,12 +275,13 @@ function alertText(input: ExecutionInput): { subject: string; message: string } 
       : []),
     '',
     'The response workflow has started: evidence snapshot, root key containment, then approval requests to the registered responders.',
+    `Later root activity in this incident is not emailed call by call: a digest every ${minutes} minutes counts it by event name.`,
   ].join('\n');
   return { subject, message };
 }
 
 async function publishAlert(input: ExecutionInput, deps: IntakeDeps): Promise<string> {
-  const { subject, message } = alertText(input);
+  const { subject, message } = alertText(input, digestMinutes(deps));
   await publish(deps.sns, deps.config.alertTopicArn, { subject, body: message, attributes: { severity: input.trigger.severity } });
   return deps.clock.now().toISOString();
 }
@@ -248,6 +322,109 @@ async function attachIfOpen(accountId: string, event: IncidentEvent, reason: str
   };
 }
 
+/** A root event attached to an open incident is counted for the incident's digest, never emailed on its own. */
+async function counted(result: IntakeResult, t: Triage, accountId: string, now: Date, deps: IntakeDeps): Promise<IntakeResult> {
+  if (result.outcome === 'attached' && !result.duplicate && t.isRoot && deps.digests) {
+    // The event is attached (the incident's record has it); a lost count only shortens a digest, so a
+    // failure here is logged, not thrown (a retry would find the event attached and count nothing anyway).
+    await deps.digests
+      .count({
+        subject: result.incidentId,
+        incidentId: result.incidentId,
+        accountId,
+        title: `root activity in account ${accountId}, incident ${result.incidentId}`,
+        eventName: t.eventName,
+        readOnly: t.categories.includes('read-only'),
+        at: now,
+      })
+      .catch((error: unknown) =>
+        deps.log.warn('Event not counted for the alert digest', { incidentId: result.incidentId, error: error as Error }),
+      );
+  }
+  return result;
+}
+
+const REFUSAL_SUBJECTS: Record<RefusalReason, (accounts: string[]) => string> = {
+  'not-an-aws-source': ([sender]) => `[root-responder] REFUSED: forged root event put on the bus by account ${sender}`,
+  'account-mismatch': ([envelope, record]) => `[root-responder] REFUSED: event from account ${envelope} names account ${record}`,
+  'outside-organization': ([account]) => `[root-responder] REFUSED: root event from account ${account}, outside the organization`,
+};
+
+/**
+ * A refused event: never an incident, an execution or a deletion in any account. The first of its
+ * kind and accounts in an interval is emailed at once (claimed with a conditional write, so
+ * concurrent intakes send one); the rest are counted for the digest.
+ */
+async function refuse(
+  reason: RefusalReason,
+  accounts: string[],
+  explanation: string[],
+  event: { name: string; readOnly: boolean },
+  now: Date,
+  deps: IntakeDeps,
+): Promise<IntakeResult> {
+  const intervalSeconds = deps.config.digestIntervalSeconds ?? DEFAULT_DIGEST_SECONDS;
+  const windowStart = new Date(Math.floor(now.getTime() / (intervalSeconds * 1000)) * intervalSeconds * 1000);
+  const key = `REFUSED#${reason}#${accounts.join('#')}`;
+  const alerted = deps.digests ? await deps.digests.claimAlert(key, windowStart, intervalSeconds) : true;
+  deps.log.warn('Event refused', { reason, accounts, eventName: event.name, alerted });
+  if (!alerted) {
+    await deps.digests!.count({
+      subject: key,
+      accountId: accounts[0]!,
+      title: `refused events (${reason}) naming account${accounts.length > 1 ? 's' : ''} ${accounts.join(' and ')}`,
+      eventName: event.name,
+      readOnly: event.readOnly,
+      at: now,
+    });
+    return { outcome: 'refused', reason, accounts, alerted };
+  }
+  const body = [
+    ...explanation,
+    '',
+    `Event: ${event.name}.`,
+    'Nothing was started, deleted or changed in any account: no incident, no execution, no containment.',
+    `Further events refused for the same reason and accounts are counted in a digest every ${Math.round(intervalSeconds / 60)} minutes, not emailed one by one.`,
+  ].join('\n');
+  try {
+    await publish(deps.sns, deps.config.alertTopicArn, {
+      subject: REFUSAL_SUBJECTS[reason](accounts),
+      body,
+      attributes: { severity: 'high' },
+    });
+  } catch (error) {
+    // Give the claim back, so the retry of this event alerts.
+    if (deps.digests) await deps.digests.releaseAlert(key, windowStart);
+    throw error;
+  }
+  return { outcome: 'refused', reason, accounts, alerted };
+}
+
+function idOrUnknown(value: unknown): string {
+  const text = typeof value === 'number' ? String(value) : str(value);
+  return text && ACCOUNT_ID.test(text) ? text : 'unknown';
+}
+
+/** A root record or finding under a source AWS never uses: put on the bus by the envelope's account. */
+function refuseForged(received: Extract<Received, { kind: 'forged' }>, now: Date, deps: IntakeDeps): Promise<IntakeResult> {
+  const sender = idOrUnknown(received.envelope['account']);
+  const named = claimedAccounts(received)[0]?.accountId ?? 'unknown';
+  const name = received.record ? (str(received.record['eventName']) ?? 'unknown') : `GuardDuty ${GUARDDUTY_ROOT_FINDING}`;
+  return refuse(
+    'not-an-aws-source',
+    [sender, named],
+    [
+      `An event carrying a root ${received.record ? 'CloudTrail record' : 'GuardDuty finding'} arrived with source "${safeText(received.envelope['source'], 60)}".`,
+      'EventBridge reserves sources starting "aws." for AWS itself: this one was put on the bus with PutEvents, not sent by AWS.',
+      `EventBridge says account ${sender} put it there${named !== 'unknown' ? `; the record inside names account ${named}` : ''}.`,
+      `Find who in account ${sender} may call events:PutEvents on the responder's bus, and why they sent this.`,
+    ],
+    { name: safeText(name, 64), readOnly: false },
+    now,
+    deps,
+  );
+}
+
 /**
  * A canary made it through the whole path (its account's rule, the forwarding, the bus policy, our
  * rule): note when, per account and region, for the pipeline check. The account and region are
@@ -270,25 +447,30 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
   const received = receive(event);
   const now = deps.clock.now();
   if (received.kind === 'canary') return canaryArrived(received.envelope, now, deps);
+  if (received.kind === 'forged') return refuseForged(received, now, deps);
   const envelope = received.envelope;
   const record = received.kind === 'cloudtrail' ? received.record : undefined;
+  const checked = checkAccount(received, deps);
 
   // Our own AssumeRoot sessions: only the recorded access key ids, never "any AssumeRoot session".
   let ownSessions: Set<string> | undefined;
   if (record && isRootIdentity(record)) {
     const keyId = callerAccessKeyId(record);
-    if (keyId && (await deps.ownSessions.isOwnSession(accountOf(accountIdOf(record, envelope), envelope), keyId)))
+    if (keyId && (await deps.ownSessions.isOwnSession(checked.accountId ?? accountOf(accountIdOf(record, envelope), envelope), keyId)))
       ownSessions = new Set([keyId]);
   }
 
   const t = record
     ? triage(record, { known: deps.config.knownSources, ...(ownSessions ? { ownSessionAccessKeyIds: ownSessions } : {}) }, envelope)
     : triageFinding(envelope!);
-  const accountId = accountOf(t.accountId, envelope);
+  const accountId = checked.accountId ?? accountOf(t.accountId, envelope);
   const eventKey = t.eventId ?? str(envelope?.['id']) ?? JSON.stringify(record ?? envelope).slice(0, 4096);
   const summary = incidentEvent(t, eventKey, now);
 
+  const disagreement = checked.disagreeing.map((c) => `${c.field} ${c.accountId}`).join(', ');
   if (!t.isRoot) {
+    if (disagreement)
+      return { outcome: 'ignored', reason: `Not root, and the record names another account than ${accountId} (${disagreement}).` };
     if (t.severity === 'low') return attachIfOpen(accountId, summary, t.reasons.join(' '), deps);
     return { outcome: 'ignored', reason: t.reasons.join(' ') };
   }
@@ -296,8 +478,43 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
     deps.log.info('Benign root-typed event dropped', { accountId, eventName: t.eventName, reason: t.reasons[0] });
     return { outcome: 'benign', reason: t.reasons.join(' ') };
   }
+  const readOnly = t.categories.includes('read-only');
+  if (checked.disagreeing.length > 0) {
+    const other = checked.disagreeing[0]!.accountId;
+    return refuse(
+      'account-mismatch',
+      [accountId, other],
+      [
+        `EventBridge delivered a root event from account ${accountId}, but the record inside names account ${other} (${disagreement}).`,
+        "EventBridge sets the envelope's account itself, so the record does not match where the event came from. Either someone built the",
+        `record to act on account ${other}, or root of account ${other} acted on a resource in account ${accountId}. Check both accounts:`,
+        `CloudTrail of ${accountId} for this event, and root activity in ${other}.`,
+      ],
+      { name: t.eventName || 'unknown', readOnly },
+      now,
+      deps,
+    );
+  }
+  if (deps.membership && envelope && accountId !== deps.config.responderAccountId) {
+    const membership = await deps.membership.of(accountId, now);
+    if (membership.status === 'outside')
+      return refuse(
+        'outside-organization',
+        [accountId],
+        [
+          `A root event from account ${accountId} was forwarded to the responder, but that account is not a member of organization ${deps.config.organizationId || '(the configured one)'} (Organizations: AccountNotFoundException).`,
+          'Events from accounts outside the organization are never acted on. Find which member account forwards events from it (its EventBridge rules and bus policy).',
+        ],
+        { name: t.eventName || 'unknown', readOnly },
+        now,
+        deps,
+      );
+    // Organizations could not answer (access denied, not in use): acted on anyway (detection fails open).
+    if (membership.status === 'unknown')
+      deps.log.warn('Organization membership not checked; acting on the event', { accountId, reason: membership.reason });
+  }
   if (!t.startsIncident) {
-    return attachIfOpen(accountId, summary, t.reasons.join(' '), deps);
+    return counted(await attachIfOpen(accountId, summary, t.reasons.join(' '), deps), t, accountId, now, deps);
   }
 
   const unparsed = !t.parsed || (envelope !== undefined && !EventBridgeEnvelopeSchema.safeParse(envelope).success);
@@ -333,13 +550,23 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
     });
     return { outcome: 'attached', incidentId: result.incidentId, duplicate: true };
   }
-  // Attached. If an earlier invocation crashed before starting the execution or alerting, finish it.
+  // Attached. If an earlier invocation crashed before starting the execution or alerting, finish it:
+  // a retry of the opening event at once, any other event once the opener's time is up (until then the
+  // opener finishes it: twenty concurrent attachers must not send twenty opening alerts).
   const wasComplete = Boolean(result.marker.executionArn && result.marker.alertedAt);
-  const executionArn = wasComplete ? result.marker.executionArn! : await completeOpening(result.marker, deps);
-  if (!wasComplete && result.marker.incidentId === input.incidentId) {
+  const openerGone = !(now.getTime() - Date.parse(result.marker.executionInput.receivedAt ?? '') < OPENER_TIME_MS);
+  const finish = !wasComplete && (result.marker.incidentId === input.incidentId || openerGone);
+  const executionArn = finish ? await completeOpening(result.marker, deps) : result.marker.executionArn;
+  if (finish && executionArn && result.marker.incidentId === input.incidentId) {
     deps.log.info('Finished a retried opening', { incidentId: input.incidentId });
     return { outcome: 'opened', incidentId: input.incidentId, executionArn, severity: t.severity, unparsed };
   }
   deps.log.info('Event attached to the open incident', { incidentId: result.marker.incidentId, accountId, duplicate: result.duplicate });
-  return { outcome: 'attached', incidentId: result.marker.incidentId, duplicate: result.duplicate, executionArn };
+  return counted(
+    { outcome: 'attached', incidentId: result.marker.incidentId, duplicate: result.duplicate, ...(executionArn ? { executionArn } : {}) },
+    t,
+    accountId,
+    now,
+    deps,
+  );
 }

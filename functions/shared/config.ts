@@ -56,6 +56,8 @@ export const StageConfigSchema = z.strictObject({
     .refine((regions) => new Set(regions).size === regions.length, 'lists a region twice'),
   /** How often every account and region sends the canary event through the forwarding path. */
   canaryIntervalMinutes: z.number().int().min(5).max(60).default(15),
+  /** How often the alert digest summarises an incident's later root activity (the first root use alerts at once). */
+  alertDigestMinutes: z.number().int().min(1).max(60).default(15),
 });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
@@ -136,6 +138,8 @@ export const RuntimeConfigSchema = z.object({
     )
     .pipe(z.array(region).min(1)),
   CANARY_INTERVAL_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** The alert digest's interval: one digest per incident per interval. */
+  ALERT_DIGEST_MINUTES: z.coerce.number().int().min(1).default(15),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 

@@ -11,6 +11,8 @@ import { IncidentStoreError, storeCall } from './errors';
  *   pipeline-health-store.ts PIPELINE#CANARY / <account>#<region> -> when that account and region's canary last arrived (TTL)
  *                            PIPELINE#HEALTH / STATE          -> what the last pipeline check reported (alerts go out on change)
  *   shared-meter.ts          METER#<key> / SLOT               -> the shared CloudTrail rate meter's next free slot (TTL)
+ *   alert-digest-store.ts    DIGEST / <incident id>           -> later root events counted by name for the alert digest
+ *                            ALERTED / <key>#<interval>       -> a refused event's one-off alert, once per interval (TTL)
  * A failure is a TransientAwsError (the state machine retries) or an IncidentStoreError.
  */
 export type DocumentClient = Pick<DynamoDBDocumentClient, 'send'>;

@@ -116,7 +116,7 @@ describeMoto('contract: intake', () => {
     expect(await store.meta(first.incidentId)).toMatchObject({
       status: 'failed',
       closedBy: 'intake',
-      reason: expect.stringContaining('ABORTED') as string,
+      reason: expect.stringContaining('ABORTED'),
     });
     expect(await store.openIncident('123456789012')).toMatchObject({ incidentId, executionArn });
     const execution = await moto.aws.sfnAdmin().send(new DescribeExecutionCommand({ executionArn }));
@@ -138,7 +138,7 @@ describeMoto('contract: intake', () => {
     expect(second).toMatchObject({ outcome: 'opened' });
     expect(await store.meta(first.incidentId)).toMatchObject({
       status: 'failed',
-      reason: expect.stringContaining('DOES_NOT_EXIST') as string,
+      reason: expect.stringContaining('DOES_NOT_EXIST'),
     });
   });
 

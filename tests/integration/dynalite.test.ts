@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { AlertDigestStore } from '#shared/alert-digest-store';
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { fixedClock } from '#shared/clock';
 import { memoryLog } from '#shared/logger';
@@ -24,6 +25,7 @@ const dynalite = require('dynalite') as (options: { createTableMs: number }) => 
 const sfnMock = mockClient(SFNClient);
 const server = dynalite({ createTableMs: 0 });
 let approvals: ApprovalStore;
+let digests: AlertDigestStore;
 const clock = fixedClock('2024-03-04T10:00:00Z');
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsecret-task-token-value';
 
@@ -49,6 +51,8 @@ beforeAll(async () => {
     }),
   );
   approvals = new ApprovalStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), 'approvals');
+  // The digest counters share the table layout (pk, sk): the same table serves here.
+  digests = new AlertDigestStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), 'approvals');
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -131,5 +135,43 @@ describe('approvals on a DynamoDB-protocol server', () => {
     expect(res.statusCode).toBe(410);
     expect(await approvals.get(id)).toBeDefined();
     expect(currentCode(alice, clock.now())).toMatch(/^\d{6}$/);
+  });
+});
+
+describe('alert digest counters against a DynamoDB-protocol server', () => {
+  it('200 counts at once lose none; a digest reports them once; a quiet subject is dropped only if nothing came since', async () => {
+    const at = new Date('2024-03-04T10:00:00Z');
+    const names = ['CreateUser', 'ListBuckets', 'AttachUserPolicy', 'DescribeInstances'];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        digests.count({
+          subject: 'inc-1',
+          incidentId: 'inc-1',
+          accountId: '111122223333',
+          title: 'incident inc-1',
+          eventName: names[i % 4]!,
+          readOnly: i % 2 === 1,
+          at,
+        }),
+      ),
+    );
+    const [item] = await digests.all();
+    expect(item).toMatchObject({ subject: 'inc-1', total: 200, readOnly: 100, sentTotal: 0, firstAt: at.toISOString() });
+    expect(item!.counts).toEqual({ CreateUser: 50, ListBuckets: 50, AttachUserPolicy: 50, DescribeInstances: 50 });
+    await digests.markSent(item!, at);
+    const [sent] = await digests.all();
+    expect(sent).toMatchObject({ sentTotal: 200, sentReadOnly: 100, sent: item!.counts });
+    await digests.count({ subject: 'inc-1', accountId: '111122223333', title: 't', eventName: 'CreateUser', readOnly: false, at });
+    expect(await digests.forget(sent!)).toBe(false); // one more event came since the read
+    const [latest] = await digests.all();
+    await digests.markSent(latest!, at);
+    expect(await digests.forget((await digests.all())[0]!)).toBe(true);
+    expect(await digests.all()).toEqual([]);
+  });
+
+  it('twenty intakes claiming the same refused-event alert: one wins', async () => {
+    const window = new Date('2024-03-04T10:00:00Z');
+    const claims = await Promise.all(Array.from({ length: 20 }, () => digests.claimAlert('REFUSED#x#1#2', window, 900)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
   });
 });

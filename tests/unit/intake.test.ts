@@ -142,7 +142,8 @@ describe('intake', () => {
   });
 
   it('fails open: a root-typed event with broken fields still alerts and opens an unparsed incident', async () => {
-    const broken = fixture('cloudtrail/edge_cases/streamalert__root_account_usage__0.json');
+    // The published sample's envelope has a placeholder source ("1.1.1.2"): under an AWS source it opens an incident.
+    const broken = { ...fixture('cloudtrail/edge_cases/streamalert__root_account_usage__0.json'), source: 'aws.signin' };
     const result = await intake(broken, deps);
     expect(result).toMatchObject({ outcome: 'opened', unparsed: true });
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
@@ -161,10 +162,7 @@ describe('intake', () => {
   it('while an incident is open, a duplicate and a new root event attach to it and start nothing', async () => {
     const first = await intake(rootSignIn(), deps);
     const again = await intake(rootSignIn(), deps);
-    const other = await intake(
-      envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json'), { account: '123456789012' }),
-      deps,
-    );
+    const other = await intake(envelope(fixture('cloudtrail/root_api/panther_scenario__attacker_cloudtrail__6__createuser.json')), deps);
 
     const incidentId = (first as { incidentId: string }).incidentId;
     expect(again).toMatchObject({ outcome: 'attached', incidentId, duplicate: true });
@@ -260,10 +258,52 @@ describe('intake', () => {
     await expect(intake({ ...canary, account: 'not-an-account' }, deps)).rejects.toBeInstanceOf(InvalidEventError);
   });
 
-  it('a root CloudTrail record under the canary source still opens an incident (fail open)', async () => {
+  it('a root CloudTrail record under the canary source is refused and alerted, never acted on', async () => {
     const disguised = { ...rootSignIn(), source: 'root-responder.canary' };
-    expect(await intake(disguised, deps)).toMatchObject({ outcome: 'opened' });
+    expect(await intake(disguised, deps)).toEqual({
+      outcome: 'refused',
+      reason: 'not-an-aws-source',
+      accounts: ['123456789012', '123456789012'],
+      alerted: true,
+    });
     expect(await pipeline.canaryArrivals()).toEqual([]);
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe(
+      '[root-responder] REFUSED: forged root event put on the bus by account 123456789012',
+    );
+    expect(ddb.items('incidents')).toEqual([]);
+  });
+
+  it('a root-typed event of unexpected shape under a source AWS never uses still alerts (refused, fail open on the alert)', async () => {
+    const result = await intake(fixture('cloudtrail/edge_cases/streamalert__root_account_usage__0.json'), deps);
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'not-an-aws-source', accounts: ['unknown', 'unknown'] });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain('source "1.1.1.2"');
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('a later root event is counted for the digest, not mailed; a failed count does not fail intake', async () => {
+    const counts: string[] = [];
+    const digests = {
+      count: (c: { eventName: string }) => {
+        counts.push(c.eventName);
+        return counts.length === 1
+          ? Promise.resolve()
+          : Promise.reject(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+      },
+      claimAlert: () => Promise.resolve(true),
+      releaseAlert: () => Promise.resolve(),
+    };
+    const withDigests = { ...deps, digests };
+    await intake(rootSignIn(), withDigests);
+    const later = (id: string) => ({ ...rootSignIn(), detail: { ...(rootSignIn()['detail'] as object), eventID: id } });
+    expect(await intake(later('later-1'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: false });
+    expect(await intake(later('later-2'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: false });
+    expect(await intake(later('later-2'), withDigests)).toMatchObject({ outcome: 'attached', duplicate: true });
+    expect(counts).toEqual(['ConsoleLogin', 'ConsoleLogin']); // the opening event is in the alert; the duplicate is not counted
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(log.lines.some((l) => l.level === 'warn' && /not counted for the alert digest/.test(l.message))).toBe(true);
   });
 
   it('logs no credentials or raw event fields', async () => {

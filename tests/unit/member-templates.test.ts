@@ -25,6 +25,10 @@ describe('member account templates', () => {
       const rule = propertiesAt(forwarding, `Forward${id}`, 'AWS::Events::Rule');
       const own = propertiesAt(responder, id, 'AWS::Events::Rule');
       expect(rule.EventPattern).toEqual(own.EventPattern);
+      // Only AWS's own sources are forwarded (the canary: its exact source), never what a member's principal could PutEvents.
+      expect(JSON.stringify((rule.EventPattern as { source?: unknown }).source)).toMatch(
+        /^\[("aws\.[a-z]+"|\{"prefix":"aws\."\})\]$|^\["root-responder\.canary"\]$/,
+      );
       expect(rule.State).toBe(own.State);
       expect(rule.Targets).toEqual([
         {

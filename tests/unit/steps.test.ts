@@ -366,7 +366,7 @@ describe('incident report', () => {
       status: 'needs-attention',
       closedAt: '2024-03-04T12:00:00.000Z',
       closedBy: 'write-incident-report',
-      openItems: expect.arrayContaining(['Change the root password: overdue']) as string[],
+      openItems: expect.arrayContaining(['Change the root password: overdue']),
     });
     expect(await store.lastIncident(input.accountId)).toMatchObject({ incidentId: input.incidentId, status: 'needs-attention' });
     expect(open.stored).toEqual({ location: 'mem://incident/', files: ['report.json', 'report.md', 'report.html'] });

@@ -265,6 +265,7 @@ describe('packaged CloudFormation template', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(schedules.map(([, r]) => [r.Properties.ScheduleExpression, JSON.stringify(r.Properties.Targets[0]!.Arn)])).toEqual([
       ['rate(15 minutes)', '{"Fn::GetAtt":["CheckPipelineLambdaFunction","Arn"]}'],
+      ['rate(15 minutes)', '{"Fn::GetAtt":["SendAlertDigestLambdaFunction","Arn"]}'],
     ]);
     const alarms = Object.fromEntries(
       ofType('AWS::CloudWatch::Alarm')
@@ -380,11 +381,16 @@ describe('packaged CloudFormation template', () => {
     expect(patterns).toEqual(
       expect.arrayContaining([
         {
+          source: ['aws.signin'],
           'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail'],
           detail: { userIdentity: { type: ['Root'] } },
         },
-        { 'detail-type': ['AWS API Call via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
-        { 'detail-type': ['AWS Console Action via CloudTrail'], detail: { userIdentity: { type: ['Root', { exists: false }] } } },
+        { source: [{ prefix: 'aws.' }], 'detail-type': ['AWS API Call via CloudTrail'], detail: { userIdentity: { type: ['Root'] } } },
+        {
+          source: [{ prefix: 'aws.' }],
+          'detail-type': ['AWS Console Action via CloudTrail'],
+          detail: { userIdentity: { type: ['Root', { exists: false }] } },
+        },
         { source: ['aws.signin'], detail: { eventName: ['PasswordRecoveryRequested', 'PasswordRecoveryCompleted'] } },
         { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { type: ['Policy:IAMUser/RootCredentialUsage'] } },
       ]),
@@ -398,6 +404,41 @@ describe('packaged CloudFormation template', () => {
     expect(invokeConfig.Properties.DestinationConfig).toEqual({
       OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     });
+  });
+
+  it("matches AWS's own sources only (EventBridge reserves aws.* for AWS); the canary rule its exact source", () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['EventPattern']);
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    for (const [id, rule] of rules) {
+      const sources = (rule.Properties['EventPattern'] as { source?: unknown[] }).source;
+      const onlyAws =
+        Array.isArray(sources) &&
+        sources.length > 0 &&
+        sources.every((s) => (typeof s === 'string' && s.startsWith('aws.')) || JSON.stringify(s) === JSON.stringify({ prefix: 'aws.' }));
+      expect({ id, sources, ok: onlyAws || (id === 'CanaryRule' && JSON.stringify(sources) === '["root-responder.canary"]') }).toEqual({
+        id,
+        sources,
+        ok: true,
+      });
+    }
+  });
+
+  it('sends no root event straight to an email topic: the first one alerts through intake, the rest go to the digest', () => {
+    const toTopics = ofType('AWS::Events::Rule').filter(([, r]) =>
+      (r.Properties['Targets'] as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn).includes('Topic')),
+    );
+    expect(toTopics.map(([id]) => id)).toEqual([]);
+    expect(JSON.stringify(resources['AlertTopicPolicy']!.Properties['PolicyDocument'])).not.toContain('events.amazonaws.com');
+    // Alerts and digests on the alert topic; approval links on the responders' own topic, which nothing per-event publishes to.
+    const topicsOf = (key: string) =>
+      statementsOf(roleOf(logicalId(key)))
+        .filter((st) => actionsOf(st).includes('sns:Publish'))
+        .flatMap((st) => st.Resource as unknown[]);
+    expect(topicsOf('intake')).toEqual([{ Ref: 'AlertTopic' }]);
+    expect(topicsOf('sendAlertDigest')).toEqual([{ Ref: 'AlertTopic' }]);
+    expect(topicsOf('requestApproval')).toEqual([{ Ref: 'RespondersTopic' }]);
+    const environment = resources['SendAlertDigestLambdaFunction']!.Properties['Environment'] as { Variables: Record<string, unknown> };
+    expect(environment.Variables['ALERT_DIGEST_MINUTES']).toBe('15');
   });
 
   it('alerts the responders on dead letters and on failed, timed-out or aborted executions', () => {
