@@ -28,10 +28,10 @@ const FUNCTIONS = {
   requestApproval: { dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'], evidence: true },
   sendReminder: {},
   escalateTask: { sns: ['EscalationTopic'], evidence: true },
-  runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
-  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations'], memberRole: READ, evidence: true },
+  runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail', 'guardduty', 'organizations'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
+  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty'], memberRole: READ, evidence: true },
   verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: READ },
-  writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true },
+  writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true, accountLevel: ['organizations'] },
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
   checkPipeline: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: READ },
 };

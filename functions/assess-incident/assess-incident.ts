@@ -9,7 +9,8 @@ import {
   readJson,
 } from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
-import { maxSeverity, type Severity } from '#shared/triage';
+import { remediationFor } from '#shared/remediations/index';
+import { maxSeverity, SEVERITY_RANK, type Severity } from '#shared/triage';
 import { type AssessmentSummary, type HumanTask, type StepSummary, taskRef } from '#shared/contracts/assessment';
 import type { CaughtError } from '#shared/contracts/common';
 import { containmentOf } from '#shared/contracts/containment';
@@ -41,7 +42,7 @@ export interface Assessment {
   steps: AssessmentSummary['steps'];
   remediations: ProposedRemediation[];
   evidence: EvidenceRef | null;
-  plan: { askWasItYou: boolean; gate: HumanTask[]; tasks: HumanTask[] };
+  plan: { askWasItYou: boolean; closesOnConfirmation: boolean; gate: HumanTask[]; tasks: HumanTask[] };
 }
 
 /** What the collection found, read back from its findings.json. */
@@ -323,7 +324,9 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
       evidence: ['snapshot-root-credentials'],
     });
   }
-  for (const r of remediations) {
+  // Only what the registry can run is offered (functions/shared/remediations/): nothing says not-implemented after approval.
+  const runnable = remediations.filter((r) => remediationFor(r.action));
+  for (const r of runnable) {
     tasks.push({
       id: r.id,
       kind: 'remediation',
@@ -335,19 +338,44 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
     });
   }
 
-  const askWasItYou = trigger.isRoot && trigger.severity === 'high' && trigger.categories.includes('sign-in');
+  // "Was this you?" is about the sign-in alone, so it is asked only when nothing else in the incident
+  // is high or critical: a known-network MFA sign-in followed by an admin user is a compromise,
+  // whoever confirms the sign-in. Confirming closes the sign-in finding only.
+  const isTriggerSignIn = (f: Finding) =>
+    f.id === 'trigger' || (trigger.eventId !== null && f.category === 'sign-in' && f.evidence.includes(trigger.eventId));
+  const others = findings.filter((f) => !isTriggerSignIn(f));
+  const askWasItYou =
+    trigger.isRoot &&
+    trigger.severity === 'high' &&
+    trigger.categories.includes('sign-in') &&
+    others.every((f) => SEVERITY_RANK[f.severity] < SEVERITY_RANK.high);
+  // Anything beyond the sign-in (info aside) keeps the incident going after a confirmation: the plan's tasks run.
+  const remaining = others.filter((f) => f.severity !== 'info');
+  const closesOnConfirmation = askWasItYou && remaining.length === 0;
+  const MAX_LISTED = 40;
   const gate: HumanTask[] = askWasItYou
     ? [
         {
           id: 'confirm-expected-sign-in',
           kind: 'gate',
           title: 'Was this root sign-in one of you?',
-          why: trigger.reasons,
+          why: [
+            ...trigger.reasons,
+            `Every finding of this incident (${findings.length}):`,
+            ...findings
+              .slice(0, MAX_LISTED)
+              .map((f) => `[${f.severity}] ${f.title}${isTriggerSignIn(f) ? ' (the sign-in you are asked about)' : ''}`),
+            ...(findings.length > MAX_LISTED
+              ? [`... and ${findings.length - MAX_LISTED} more (findings.json in the assessment folder).`]
+              : []),
+          ],
           steps: [
-            'Approve only if you, or a responder you have spoken to, signed in as root at this time from this address.',
+            'Approve only if you, or a responder you have spoken to, signed in as root at this time from this address, and everything listed above was you.',
             'Reject if nobody can account for it: the full response then runs.',
           ],
-          verification: 'Two responders must confirm; confirming closes the incident as expected use.',
+          verification: closesOnConfirmation
+            ? 'Two responders must confirm; confirming closes the sign-in finding, and with nothing else found, the incident as expected use.'
+            : `Two responders must confirm; confirming closes the sign-in finding only: the ${remaining.length} other finding(s) keep the incident going and the response runs.`,
         },
       ]
     : [];
@@ -358,9 +386,9 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
     severity,
     findings,
     steps,
-    remediations,
+    remediations: runnable,
     evidence: evidence?.evidence ?? null,
-    plan: { askWasItYou, gate, tasks },
+    plan: { askWasItYou, closesOnConfirmation, gate, tasks },
   };
 }
 
@@ -383,6 +411,11 @@ export async function assessIncident(state: AssessInput, deps: AssessDeps): Prom
     counts: { findings: a.findings.length, remediations: a.remediations.length, tasks: a.plan.tasks.length },
     evidence: a.evidence,
     stored: { ...stored, keys: { findings: INCIDENT_FILES.assessment.findings, plan: INCIDENT_FILES.assessment.plan } },
-    plan: { askWasItYou: a.plan.askWasItYou, gate: a.plan.gate.map(taskRef), tasks: a.plan.tasks.map(taskRef) },
+    plan: {
+      askWasItYou: a.plan.askWasItYou,
+      closesOnConfirmation: a.plan.closesOnConfirmation,
+      gate: a.plan.gate.map(taskRef),
+      tasks: a.plan.tasks.map(taskRef),
+    },
   };
 }

@@ -46,6 +46,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     member,
     clock,
     baseline,
+    limiters: MotoAws.noLimits(),
     taskDetails: plans.details(accountId),
   });
   const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({

@@ -189,7 +189,6 @@ describe('drill: unknown-ip-no-mfa', () => {
         .sort(),
     ).toEqual([
       'access-key-inactive AKIASWJJJ66ZZZII4IYY',
-      'delete-login-profile tracy_stone',
       'put-alternate-contact SECURITY',
       'put-user-policy tracy_stone/root-responder-quarantine',
       'start-logging acme-cloudtrail-eu-west-1',
@@ -278,6 +277,24 @@ describe('drill: other paths', () => {
     expect(reportOf(result).status).toBe('expected-use');
   });
 
+  it('known-ip-with-mfa-then-admin: the same sign-in followed by an admin user and StopLogging is never closable as expected use', async () => {
+    const result = await runDrill({ scenario: 'known-ip-with-mfa-then-admin', approve: 'all', out: out() });
+    const [execution] = result.executions;
+    expect(execution!.status).toBe('SUCCEEDED');
+    expect(top(execution!)).not.toContain('Ask Whether The Sign-In Was Expected');
+    expect(top(execution!)).toContain('Run Human Tasks');
+    const report = reportOf(result);
+    expect(report.status).not.toBe('expected-use');
+    expect(report.humanTasks.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['quarantine-iam-user-svc-backup-admin', 'restart-trail-org-trail-us-east-1', 'change-root-password']),
+    );
+    // Quarantined reversibly: the console password stays, the trail logs again.
+    const account = result.aws.world.accounts['135792468013']!;
+    expect(account.iamUsers[0]!.loginProfile).toBe(true);
+    expect(Object.keys(account.iamUsers[0]!.inlinePolicies ?? {})).toEqual(['root-responder-quarantine']);
+    expect(account.trails[0]!.IsLogging).toBe(true);
+  });
+
   it('known-ip-with-mfa with no answer runs the full response', async () => {
     const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'none', out: out() });
     expect(top(result.executions[0]!)).toEqual(expect.arrayContaining(['Was It You?', 'Run Human Tasks']));
@@ -315,6 +332,25 @@ describe('drill: other paths', () => {
     expect(reportOf(result).remediations.map((r) => r.action)).toContain('attach-deny-root-scp');
   });
 
+  it('member-account: the deny-root SCP is attached from the management account, verified, and detached when the incident closes', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const report = reportOf(result);
+    expect(report.status).toBe('resolved');
+    expect(report.humanTasks.find((t) => t.id === 'attach-deny-root-scp')).toMatchObject({ status: 'done' });
+    const scp = result.aws.changes.filter((c) => c.change.endsWith('-scp')).map((c) => `${c.change} ${c.target}`);
+    expect(scp).toEqual([
+      'create-scp root-responder-deny-root-444455556666',
+      'attach-scp root-responder-deny-root-444455556666',
+      'detach-scp root-responder-deny-root-444455556666',
+    ]);
+    const calls = result.aws.calls.filter((c) => /Polic(y|ies)/.test(c.command) && !c.command.includes('User'));
+    expect(new Set(calls.map((c) => `${c.caller} ${c.accountId}`))).toEqual(
+      new Set(['runApprovedAction 999988887777', 'verifyHumanTask 999988887777', 'writeIncidentReport 999988887777']),
+    );
+    expect(report.actions.find((a) => a.action === 'detach-deny-root-scp')).toMatchObject({ status: 'done' });
+    expect(result.aws.world.organization!.attachments!['444455556666']).toEqual([]);
+  });
+
   it('member-account: the root key and certificate are gone at the end, each deletion is on the report with its time', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
     const member = result.aws.world.accounts['444455556666']!;
@@ -326,10 +362,13 @@ describe('drill: other paths', () => {
         .map((c) => `${c.change} ${c.target}`)
         .sort(),
     ).toEqual([
+      'attach-scp root-responder-deny-root-444455556666',
+      'create-scp root-responder-deny-root-444455556666',
       'deactivate-root-mfa-device arn:aws:iam::444455556666:mfa/backup',
       'delete-root-access-key AKIAMEMBERROOTKEY001',
       'delete-root-password 444455556666',
       'delete-root-signing-certificate MEMBERCERT000000000000000001',
+      'detach-scp root-responder-deny-root-444455556666',
     ]);
     const report = reportOf(result);
     const deletions = report.actions.filter((a) => a.action.startsWith('delete-root-'));

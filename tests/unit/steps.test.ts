@@ -358,9 +358,13 @@ describe('incident report', () => {
     });
     expect(writer.files.get('report.md')).toContain('root can switch it off');
 
+    // A gate asked about a sign-in with nothing else found (closesOnConfirmation): a confirmation ends it.
+    const gated = (await assessed(input, folder)).state;
+    const summary = gated.assessment!.Payload;
     const confirmed = await writeIncidentReport(
       {
-        ...(await assessed(input, folder)).state,
+        ...gated,
+        assessment: { Payload: { ...summary, plan: { ...summary.plan, askWasItYou: true, closesOnConfirmation: true } } },
         gate: [{ confirmed: true, decision: { decision: 'approved', decidedBy: 'alice', decidedAt: 't', via: 'drill' } }],
       },
       deps,
@@ -369,7 +373,7 @@ describe('incident report', () => {
     expect(JSON.parse(writer.files.get('report.json')!).humanTasks).toEqual([
       {
         id: 'confirm-expected-sign-in',
-        title: 'Was this root sign-in one of you?',
+        title: 'Was this root sign-in one of you? (confirmed: the sign-in finding is closed)',
         status: 'done',
         decidedBy: 'alice',
         decidedAt: 't',

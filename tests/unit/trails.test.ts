@@ -168,6 +168,7 @@ describe('restart-trail acts in the trail’s home region', () => {
       member: false,
       clock,
       baseline: { alternateContacts: {} },
+      limiters: new RateLimiters(2, virtualTimer()),
       taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     });
     expect(out).toMatchObject({ status: 'done' });
@@ -204,6 +205,7 @@ describe('restart-trail acts in the trail’s home region', () => {
         member: false,
         clock,
         baseline: { alternateContacts: {} },
+        limiters: new RateLimiters(2, virtualTimer()),
         taskDetails: (id: string) =>
           Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
       },

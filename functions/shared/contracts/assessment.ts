@@ -47,8 +47,16 @@ export const AssessmentSummarySchema = z.object({
   stored: EvidenceRefSchema.extend({
     keys: z.object({ findings: z.literal(INCIDENT_FILES.assessment.findings), plan: z.literal(INCIDENT_FILES.assessment.plan) }),
   }),
-  /** Read by the ASL: the Choice on askWasItYou, and the two Maps' ItemsPath. */
-  plan: z.object({ askWasItYou: z.boolean(), gate: z.array(TaskRefSchema), tasks: z.array(TaskRefSchema) }),
+  /**
+   * Read by the ASL: the Choice on askWasItYou, "Was It You?" on closesOnConfirmation (a confirmed
+   * sign-in ends the response only when nothing else was found), and the two Maps' ItemsPath.
+   */
+  plan: z.object({
+    askWasItYou: z.boolean(),
+    closesOnConfirmation: z.boolean(),
+    gate: z.array(TaskRefSchema),
+    tasks: z.array(TaskRefSchema),
+  }),
 });
 export type AssessmentSummary = z.infer<typeof AssessmentSummarySchema>;
 
