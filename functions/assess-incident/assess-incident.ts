@@ -56,6 +56,8 @@ export interface AssessDeps {
   evidence: ObjectReader;
   /** The assessment's own folder. */
   bundle: EvidenceBundle;
+  /** The stage config's denyRootScp: the member's deny-root SCP after approval, or at once. */
+  denyRootScp?: 'approval' | 'automatic';
 }
 
 /**
@@ -162,7 +164,11 @@ function stepsOf(state: AssessInput) {
 }
 
 /** The decision itself, pure: `collected` is what the evidence collection found (nothing when it did not run). */
-export function assess(state: AssessInput, collected: CollectedFindings = { findings: [], remediations: [] }): Assessment {
+export function assess(
+  state: AssessInput,
+  collected: CollectedFindings = { findings: [], remediations: [] },
+  options: { denyRootScp?: 'approval' | 'automatic' } = {},
+): Assessment {
   const trigger = state.trigger;
   const { parallel, steps } = stepsOf(state);
 
@@ -320,21 +326,24 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
       action: 'attach-deny-root-scp',
       target: state.accountId,
       region: 'us-east-1',
-      undo: `Attach a deny-all-root SCP to account ${state.accountId} (exempting this responder's AssumeRoot sessions) to end any root session that is already open; detach it when the incident is closed.`,
+      undo: `Attach a deny-all-root SCP to account ${state.accountId} (AssumeRoot sessions spared) to end any root session already open; it is detached when the incident closes.`,
       evidence: ['snapshot-root-credentials'],
     });
   }
   // Only what the registry can run is offered (functions/shared/remediations/): nothing says not-implemented after approval.
   const runnable = remediations.filter((r) => remediationFor(r.action));
+  // The stage config may let the deny-root SCP go on without waiting for two responders.
+  const automatic = (r: ProposedRemediation) => r.action === 'attach-deny-root-scp' && options.denyRootScp === 'automatic';
   for (const r of runnable) {
     tasks.push({
       id: r.id,
       kind: 'remediation',
-      title: `Approve: ${r.undo}`.slice(0, 200),
+      title: `${automatic(r) ? 'Done at once (stage config denyRootScp: automatic)' : 'Approve'}: ${r.undo}`.slice(0, 200),
       why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],
       steps: ['Approve to let the responder make this change at once; reject to leave it to people.'],
       verification: 'The change is re-read by API after it runs.',
       remediation: { action: r.action, target: r.target, region: r.region },
+      ...(automatic(r) ? { automatic: true } : {}),
     });
   }
 
@@ -397,7 +406,7 @@ export async function assessIncident(state: AssessInput, deps: AssessDeps): Prom
   const { steps } = stepsOf(state);
   const collected =
     steps.evidence.status === 'done' ? await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema) : undefined;
-  const a = assess(state, collected);
+  const a = assess(state, collected, { denyRootScp: deps.denyRootScp ?? 'approval' });
   await Promise.all([
     deps.bundle.put(INCIDENT_FILES.assessment.findings, { findings: a.findings, remediations: a.remediations }),
     deps.bundle.put(INCIDENT_FILES.assessment.plan, a.plan),

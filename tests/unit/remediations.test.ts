@@ -182,6 +182,11 @@ describe('the remediation registry', () => {
       ]),
     );
     expect(proposed.filter((p) => !remediationFor(p))).toEqual([]);
+    // After approval by default (two responders); at once when the stage config says so.
+    expect(a.plan.tasks.find((t) => t.id === 'attach-deny-root-scp')!.automatic).toBeUndefined();
+    const auto = assess(state, window(records), { denyRootScp: 'automatic' });
+    expect(auto.plan.tasks.filter((t) => t.automatic).map((t) => t.id)).toEqual(['attach-deny-root-scp']);
+    expect(remediationFor('attach-deny-root-scp')!.approvals).toBe(2);
   });
 
   it('each entry calls only the IAM actions it declares, to run and to verify', async () => {

@@ -115,7 +115,7 @@ export const attachDenyRootScp: Remediation<'attach-deny-root-scp'> = {
   action: 'attach-deny-root-scp',
   runsIn: 'organization',
   permissions: {
-    run: ['organizations:ListPolicies', 'organizations:CreatePolicy', 'organizations:AttachPolicy'],
+    run: ['organizations:ListPolicies', 'organizations:CreatePolicy', 'organizations:ListPoliciesForTarget', 'organizations:AttachPolicy'],
     verify: ['organizations:ListPoliciesForTarget'],
     undo: ['organizations:ListPoliciesForTarget', 'organizations:DetachPolicy'],
   },
@@ -128,15 +128,17 @@ export const attachDenyRootScp: Remediation<'attach-deny-root-scp'> = {
         detail: `SCPs never apply to the management account, and a standalone account has none: ${accountId} gets no deny-root SCP.`,
       };
     const policyId = await ensurePolicy(responder, accountId);
-    let already = false;
-    try {
-      await awsCall('organizations:AttachPolicy', () =>
-        responder.organizations().send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: accountId })),
-      );
-    } catch (error) {
-      if (!(error instanceof AwsCallError && isAwsError(error, DuplicatePolicyAttachmentException))) throw error;
-      already = true;
-    }
+    // Looked up first: moto 5 accepts a second AttachPolicy silently where AWS answers DuplicatePolicyAttachmentException.
+    let already = (await attachedScps(responder, accountId)).some((p) => p.Id === policyId);
+    if (!already)
+      try {
+        await awsCall('organizations:AttachPolicy', () =>
+          responder.organizations().send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: accountId })),
+        );
+      } catch (error) {
+        if (!(error instanceof AwsCallError && isAwsError(error, DuplicatePolicyAttachmentException))) throw error;
+        already = true;
+      }
     return {
       status: 'done',
       detail: `${already ? 'Already attached' : 'Attached'}: SCP ${denyRootScpName(accountId)} (${policyId}) denies every action by the root user of ${accountId} except in AssumeRoot sessions. It is detached when the incident closes.`,
