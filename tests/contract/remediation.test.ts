@@ -121,15 +121,13 @@ describeMoto('contract: run approved action, verify human task', () => {
         await moto.aws.iamAdmin().send(new UpdateAccessKeyCommand({ UserName: 'tracy_stone', AccessKeyId: key, Status: 'Active' }));
       }
       expect(await keyStatuses('tracy_stone')).toEqual(['Active', 'Active']);
-      await moto.aws
-        .iamAdmin()
-        .send(
-          new PutUserPolicyCommand({
-            UserName: 'tracy_stone',
-            PolicyName: QUARANTINE_POLICY_NAME,
-            PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
-          }),
-        );
+      await moto.aws.iamAdmin().send(
+        new PutUserPolicyCommand({
+          UserName: 'tracy_stone',
+          PolicyName: QUARANTINE_POLICY_NAME,
+          PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
+        }),
+      );
       await runApprovedAction(item, runDeps());
 
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({
