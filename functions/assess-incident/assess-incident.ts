@@ -9,7 +9,7 @@ import {
   readJson,
 } from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
-import { remediationFor } from '#shared/remediations/index';
+import { catalogEntry } from '#shared/remediations/index';
 import { maxSeverity, SEVERITY_RANK, type Severity } from '#shared/triage';
 import { type AssessmentSummary, type HumanTask, type StepSummary, taskRef } from '#shared/contracts/assessment';
 import type { CaughtError } from '#shared/contracts/common';
@@ -331,7 +331,7 @@ export function assess(
     });
   }
   // Only what the registry can run is offered (functions/shared/remediations/): nothing says not-implemented after approval.
-  const runnable = remediations.filter((r) => remediationFor(r.action));
+  const runnable = remediations.filter((r) => catalogEntry(r.action));
   // The stage config may let the deny-root SCP go on without waiting for two responders.
   const automatic = (r: ProposedRemediation) => r.action === 'attach-deny-root-scp' && options.denyRootScp === 'automatic';
   for (const r of runnable) {

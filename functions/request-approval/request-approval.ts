@@ -2,7 +2,7 @@ import type { Clock } from '#shared/clock';
 import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#shared/approval-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
-import { remediationFor } from '#shared/remediations/index';
+import { catalogEntry } from '#shared/remediations/index';
 import type { ApprovalRequest } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
 
@@ -19,7 +19,7 @@ export const requiredPermissions = [...approvalStorePermissions.create, ...notif
  */
 export function requiredApprovals(task: ApprovalRequest['input']['task']): number {
   if (task.kind === 'gate') return 2;
-  return task.kind === 'remediation' && task.remediation ? (remediationFor(task.remediation.action)?.approvals ?? 1) : 1;
+  return task.kind === 'remediation' && task.remediation ? (catalogEntry(task.remediation.action)?.approvals ?? 1) : 1;
 }
 
 export interface RequestApprovalDeps {

@@ -15,8 +15,7 @@ import {
 } from '#shared/evidence';
 import type { TargetClients } from '#shared/clients';
 import type { Finding, ProposedRemediation } from '#shared/findings';
-import { detachDenyRootScp } from '#shared/remediations/deny-root-scp';
-import { remediationPermissions } from '#shared/remediations/index';
+import { attachDenyRootScpMeta, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { readPlan } from '#shared/plan';
 import type { AssessmentSummary } from '#shared/contracts/assessment';
 import type { StepStatus } from '#shared/contracts/common';
@@ -44,7 +43,7 @@ export const requiredPermissions = [
   ...evidencePermissions,
   ...evidenceReadPermissions,
   // Undone when the incident closes: the deny-root SCP (Organizations, from the responder's own account).
-  ...remediationPermissions('undo'),
+  ...(attachDenyRootScpMeta.permissions.undo ?? []),
 ] as const;
 
 export interface ReportAction {

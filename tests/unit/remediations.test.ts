@@ -4,7 +4,7 @@ import { fixedClock } from '#shared/clock';
 import type { JsonObject } from '#shared/cloudtrail';
 import { classifyWindow, REMEDIATION_ACTIONS, type WindowEvent } from '#shared/findings';
 import { defaultTriageContext } from '#shared/triage';
-import { REMEDIATIONS, remediationFor, type Remediation } from '#shared/remediations/index';
+import { CATALOG, REMEDIATIONS, remediationFor, type Remediation } from '#shared/remediations/index';
 import { denyRootScpDocument, denyRootScpName, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { assess } from '#functions/assess-incident/assess-incident';
 import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
@@ -15,7 +15,6 @@ import { COMMAND_ACTIONS, type SimAccount, SimulatedAws } from '#drill/simulated
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { simAccount, world } from '../helpers-sim';
 import { containment, evidenceCollection, rootSnapshot } from '../helpers-state';
-import { fixture } from '../helpers';
 
 const MGMT = '999988887777';
 const MEMBER = '444455556666';
@@ -114,12 +113,19 @@ describe('the remediation registry', () => {
   it('holds every action a finding or the assessment can propose, and every file in its folder', () => {
     expect(REMEDIATION_ACTIONS.filter((a) => !remediationFor(a))).toEqual([]);
     const files = readdirSync(join(__dirname, '../../functions/shared/remediations')).filter((f) => !['index.ts', 'types.ts'].includes(f));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- every file of the folder, whatever it is named
     const sources = files.map((f) => require(join(__dirname, '../../functions/shared/remediations', f)) as Record<string, unknown>);
     const entries = sources.flatMap((m) =>
       Object.values(m).filter((v): v is Remediation => typeof v === 'object' && v !== null && 'run' in v),
     );
     expect(entries.map((e) => e.action).sort()).toEqual(REMEDIATIONS.map((r) => r.action).sort());
-    for (const r of REMEDIATIONS as readonly Remediation[]) {
+    // The catalog (what assess, request-approval and the roles read, without the code) is the same entries.
+    expect(CATALOG.map((m) => JSON.stringify(m))).toEqual(
+      REMEDIATIONS.map(({ action, runsIn, permissions, reversible, approvals }) =>
+        JSON.stringify({ action, runsIn, permissions, reversible, approvals }),
+      ),
+    );
+    for (const r of REMEDIATIONS) {
       expect(r.permissions.run.length + r.permissions.verify.length).toBeGreaterThan(0);
       expect(r.undoSteps({ accountId: MEMBER, target: 't', region: 'us-east-1' }).length).toBeGreaterThan(0);
     }
@@ -290,7 +296,7 @@ describe('the deny-all-root SCP', () => {
     const { action, verification } = await runAndVerify(aws, item('attach-deny-root-scp', MEMBER));
     expect(action).toMatchObject({ status: 'done' });
     expect(action.detail).toMatch(/^Attached: SCP root-responder-deny-root-444455556666 \(p-[0-9a-f]+\)/);
-    expect(action.undo![0]).toMatch(/^aws organizations detach-policy --policy-id p-[0-9a-f]+ --target-id 444455556666/);
+    expect(action.undo[0]).toMatch(/^aws organizations detach-policy --policy-id p-[0-9a-f]+ --target-id 444455556666/);
     expect(verification).toMatchObject({
       verified: true,
       reason: `ListPoliciesForTarget: ${denyRootScpName(MEMBER)} is attached to ${MEMBER}`,
@@ -369,7 +375,7 @@ describe('trust-policy restore', () => {
     const { action, verification } = await runAndVerify(aws, item('restore-trust-policy', 'deploy'));
     expect(action.status).toBe('done');
     expect(aws.world.accounts[MEMBER]!.roles![0]!.AssumeRolePolicyDocument).toBe(original);
-    expect(action.undo![0]).toContain('666666666666');
+    expect(action.undo[0]).toContain('666666666666');
     expect(verification).toMatchObject({ verified: true });
   });
 

@@ -12,7 +12,7 @@ import type { TargetClients } from '../clients';
 import type { StepStatus } from '../contracts/common';
 import { awsCall, AwsCallError, isAwsError } from '../errors';
 import { everyPage } from '../inventory';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 /**
  * The deny-all-root SCP of one member account: every action is denied when the caller is that
@@ -111,7 +111,7 @@ export async function detachDenyRootScp(responder: TargetClients, accountId: str
   return { status: 'done', detail: `Detached ${name} (${policy.Id}) from ${accountId}: root of that account is no longer denied by it.` };
 }
 
-export const attachDenyRootScp: Remediation<'attach-deny-root-scp'> = {
+export const attachDenyRootScpMeta: RemediationMeta<'attach-deny-root-scp'> = {
   action: 'attach-deny-root-scp',
   runsIn: 'organization',
   permissions: {
@@ -121,6 +121,9 @@ export const attachDenyRootScp: Remediation<'attach-deny-root-scp'> = {
   },
   reversible: true,
   approvals: 2,
+};
+
+export const attachDenyRootScp = /* @__PURE__ */ defineRemediation(attachDenyRootScpMeta, {
   async run({ responder, accountId, member }) {
     if (!member)
       return {
@@ -153,4 +156,4 @@ export const attachDenyRootScp: Remediation<'attach-deny-root-scp'> = {
       : { verified: false, reason: `ListPoliciesForTarget: ${name} is not attached to ${accountId}` };
   },
   undoSteps: ({ accountId }) => [detachCommand(`<the id of ${denyRootScpName(accountId)}>`, accountId)],
-};
+});

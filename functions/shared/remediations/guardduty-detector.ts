@@ -1,7 +1,7 @@
 import { CreateDetectorCommand, GetDetectorCommand, ListDetectorsCommand, UpdateDetectorCommand } from '@aws-sdk/client-guardduty';
 import type { TargetClients } from '../clients';
 import { awsCall } from '../errors';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 /**
  * GuardDuty in a region where root disabled (UpdateDetector --no-enable) or deleted (DeleteDetector)
@@ -19,7 +19,7 @@ async function detectorOf(clients: TargetClients, region: string): Promise<{ id:
 
 const disable = (id: string, region: string) => `aws guardduty update-detector --detector-id ${id} --no-enable --region ${region}`;
 
-export const enableGuardDutyDetector: Remediation<'enable-guardduty-detector'> = {
+export const enableGuardDutyDetectorMeta: RemediationMeta<'enable-guardduty-detector'> = {
   action: 'enable-guardduty-detector',
   runsIn: 'target-account',
   permissions: {
@@ -28,6 +28,9 @@ export const enableGuardDutyDetector: Remediation<'enable-guardduty-detector'> =
   },
   reversible: true,
   approvals: 1,
+};
+
+export const enableGuardDutyDetector = /* @__PURE__ */ defineRemediation(enableGuardDutyDetectorMeta, {
   async run({ clients, region }) {
     const gd = clients.guardduty(region);
     const found = await detectorOf(clients, region);
@@ -61,4 +64,4 @@ export const enableGuardDutyDetector: Remediation<'enable-guardduty-detector'> =
       : { verified: false, reason: `GetDetector: detector ${found.id} in ${region} is still disabled` };
   },
   undoSteps: ({ target, region }) => [disable(target, region)],
-};
+});

@@ -6,7 +6,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { awsCall, AwsCallError, isAwsError } from '../errors';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 /**
  * Quarantining an IAM user root created during the incident: a deny-all inline policy under this
@@ -26,7 +26,7 @@ export const QUARANTINE_POLICY_DOCUMENT = JSON.stringify({
 const removePolicy = (user: string) => `aws iam delete-user-policy --user-name ${user} --policy-name ${QUARANTINE_POLICY_NAME}`;
 const reactivate = (user: string, key: string) => `aws iam update-access-key --user-name ${user} --access-key-id ${key} --status Active`;
 
-export const quarantineIamUser: Remediation<'quarantine-iam-user'> = {
+export const quarantineIamUserMeta: RemediationMeta<'quarantine-iam-user'> = {
   action: 'quarantine-iam-user',
   runsIn: 'target-account',
   permissions: {
@@ -35,6 +35,9 @@ export const quarantineIamUser: Remediation<'quarantine-iam-user'> = {
   },
   reversible: true,
   approvals: 1,
+};
+
+export const quarantineIamUser = /* @__PURE__ */ defineRemediation(quarantineIamUserMeta, {
   async run({ clients, target }) {
     const iam = clients.iam();
     await awsCall('iam:PutUserPolicy', () =>
@@ -78,4 +81,4 @@ export const quarantineIamUser: Remediation<'quarantine-iam-user'> = {
     removePolicy(target),
     `${reactivate(target, '<each key the quarantine deactivated>')} (the result names them)`,
   ],
-};
+});

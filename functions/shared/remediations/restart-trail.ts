@@ -1,10 +1,10 @@
 import { GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { awsCall } from '../errors';
 import { locateTrail } from '../trails';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 /** A trail root stopped, started again in its home region (StartLogging never works on a shadow trail). */
-export const restartTrail: Remediation<'restart-trail'> = {
+export const restartTrailMeta: RemediationMeta<'restart-trail'> = {
   action: 'restart-trail',
   runsIn: 'target-account',
   permissions: {
@@ -13,6 +13,9 @@ export const restartTrail: Remediation<'restart-trail'> = {
   },
   reversible: true,
   approvals: 1,
+};
+
+export const restartTrail = /* @__PURE__ */ defineRemediation(restartTrailMeta, {
   async run({ clients, target, region }) {
     const trail = await locateTrail(clients, region, target);
     if (!trail)
@@ -41,4 +44,4 @@ export const restartTrail: Remediation<'restart-trail'> = {
       : { verified: false, reason: `Trail ${target} is still not logging` };
   },
   undoSteps: ({ target, region }) => [`aws cloudtrail stop-logging --name ${target} --region ${region} (nobody should want to)`],
-};
+});

@@ -1,7 +1,7 @@
 import { GetAlternateContactCommand, PutAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { awsCall, AwsCallError, isAwsError } from '../errors';
 import { asText } from '../text';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 type ContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
 const norm = (v: unknown) =>
@@ -10,12 +10,15 @@ const norm = (v: unknown) =>
     .toLowerCase();
 
 /** An alternate contact root changed, put back from the configured baseline (expectedAlternateContacts). */
-export const restoreAlternateContact: Remediation<'restore-alternate-contact'> = {
+export const restoreAlternateContactMeta: RemediationMeta<'restore-alternate-contact'> = {
   action: 'restore-alternate-contact',
   runsIn: 'target-account',
   permissions: { run: ['account:PutAlternateContact'], verify: ['account:GetAlternateContact'] },
   reversible: true,
   approvals: 1,
+};
+
+export const restoreAlternateContact = /* @__PURE__ */ defineRemediation(restoreAlternateContactMeta, {
   async run({ clients, target, baseline }) {
     const type = target as ContactType;
     const c = baseline.alternateContacts[type];
@@ -56,4 +59,4 @@ export const restoreAlternateContact: Remediation<'restore-alternate-contact'> =
   undoSteps: ({ target }) => [
     `aws account put-alternate-contact --alternate-contact-type ${target} --name ... --title ... --email-address ... --phone-number ... (the values the evidence bundle recorded before)`,
   ],
-};
+});

@@ -1,6 +1,6 @@
 import { DeactivateMFADeviceCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { awsCall, AwsCallError, isAwsError } from '../errors';
-import type { Remediation, RunContext, RunOutcome } from './types';
+import { defineRemediation, type Remediation, type RemediationMeta, type RunContext, type RunOutcome } from './types';
 
 /**
  * Root's own credentials in a member account, under an AssumeRoot delete session
@@ -11,16 +11,26 @@ type RootAction = 'delete-root-access-key' | 'deactivate-root-mfa-device' | 'del
 
 const notFound = (error: unknown) => error instanceof AwsCallError && isAwsError(error, NoSuchEntityException);
 
-function rootCredential(
-  action: RootAction,
+const rootMeta = <A extends RootAction>(action: A, approvals: 1 | 2): RemediationMeta<A> => ({
+  action,
+  runsIn: 'root-session',
+  permissions: { run: ['sts:AssumeRoot'], verify: [] },
+  reversible: false,
+  approvals,
+});
+
+export const deleteRootAccessKeyMeta = /* @__PURE__ */ rootMeta('delete-root-access-key', 1);
+export const deactivateRootMfaDeviceMeta = /* @__PURE__ */ rootMeta('deactivate-root-mfa-device', 2);
+export const deleteRootPasswordMeta = /* @__PURE__ */ rootMeta('delete-root-password', 2);
+
+function rootCredential<A extends RootAction>(
+  meta: RemediationMeta<A>,
   call: (iam: Awaited<ReturnType<RunContext['rootSession']>>, target: string) => Promise<unknown>,
-  options: Pick<Remediation, 'reversible' | 'approvals' | 'undoSteps'>,
-): Remediation<RootAction> {
-  return {
-    action,
-    runsIn: 'root-session',
-    permissions: { run: ['sts:AssumeRoot'], verify: [] },
-    ...options,
+  undoSteps: Remediation['undoSteps'],
+): Remediation<A> {
+  const { action } = meta;
+  return defineRemediation(meta, {
+    undoSteps,
     async run(ctx): Promise<RunOutcome> {
       if (!ctx.member)
         return {
@@ -39,35 +49,25 @@ function rootCredential(
     },
     // The call's own answer is the check (an audit session would read the same state a moment later).
     verify: ({ ran }) => Promise.resolve({ verified: null, reason: `${action}: the result of the call is the check (${ran.detail})` }),
-  };
+  });
 }
 
-export const deleteRootAccessKey = rootCredential(
-  'delete-root-access-key',
+export const deleteRootAccessKey = /* @__PURE__ */ rootCredential(
+  deleteRootAccessKeyMeta,
   (iam, target) => awsCall('iam:DeleteAccessKey', () => iam.send(new DeleteAccessKeyCommand({ AccessKeyId: target }))),
-  { reversible: false, approvals: 1, undoSteps: () => ['Not reversible: a deleted access key is gone (root should have none).'] },
+  () => ['Not reversible: a deleted access key is gone (root should have none).'],
 );
 
-export const deactivateRootMfaDevice = rootCredential(
-  'deactivate-root-mfa-device',
+export const deactivateRootMfaDevice = /* @__PURE__ */ rootCredential(
+  deactivateRootMfaDeviceMeta,
   (iam, target) => awsCall('iam:DeactivateMFADevice', () => iam.send(new DeactivateMFADeviceCommand({ SerialNumber: target }))),
-  {
-    reversible: false,
-    approvals: 2,
-    undoSteps: ({ target }) => [
-      `Register ${target} again as root (console: Security credentials > Assign MFA device); it needs the device itself.`,
-    ],
-  },
+  ({ target }) => [`Register ${target} again as root (console: Security credentials > Assign MFA device); it needs the device itself.`],
 );
 
-export const deleteRootPassword = rootCredential(
-  'delete-root-password',
+export const deleteRootPassword = /* @__PURE__ */ rootCredential(
+  deleteRootPasswordMeta,
   (iam) => awsCall('iam:DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({}))),
-  {
-    reversible: false,
-    approvals: 2,
-    undoSteps: ({ accountId }) => [
-      `aws sts assume-root --target-principal ${accountId} --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword, then aws iam create-login-profile with the session (or root password recovery from the sign-in page).`,
-    ],
-  },
+  ({ accountId }) => [
+    `aws sts assume-root --target-principal ${accountId} --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword, then aws iam create-login-profile with the session (or root password recovery from the sign-in page).`,
+  ],
 );

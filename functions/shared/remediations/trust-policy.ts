@@ -5,7 +5,7 @@ import type { LimiterPool } from '../rate-limit';
 import { identityType, isObject, obj, str, errorCodeOf } from '../cloudtrail';
 import { awsCall } from '../errors';
 import { everyPage } from '../inventory';
-import type { Remediation } from './types';
+import { defineRemediation, type RemediationMeta } from './types';
 
 /**
  * A role trust policy root changed (UpdateAssumeRolePolicy), put back to the document it had before,
@@ -113,7 +113,7 @@ async function currentDocument(clients: TargetClients, role: string): Promise<st
   return decodeURIComponent(out.Role?.AssumeRolePolicyDocument ?? '');
 }
 
-export const restoreTrustPolicy: Remediation<'restore-trust-policy'> = {
+export const restoreTrustPolicyMeta: RemediationMeta<'restore-trust-policy'> = {
   action: 'restore-trust-policy',
   runsIn: 'target-account',
   permissions: {
@@ -122,6 +122,9 @@ export const restoreTrustPolicy: Remediation<'restore-trust-policy'> = {
   },
   reversible: true,
   approvals: 1,
+};
+
+export const restoreTrustPolicy = /* @__PURE__ */ defineRemediation(restoreTrustPolicyMeta, {
   async run(ctx) {
     const { clients, target, clock } = ctx;
     const { previous, rootChange } = await previousDocument(ctx, target, clock.now());
@@ -159,4 +162,4 @@ export const restoreTrustPolicy: Remediation<'restore-trust-policy'> = {
   undoSteps: ({ target }) => [
     `aws iam update-assume-role-policy --role-name ${target} --policy-document <the document root set, in the evidence bundle>`,
   ],
-};
+});

@@ -28,6 +28,24 @@ export interface Remediation<A extends string = string> {
   undoSteps(ref: RemediationRef): string[];
 }
 
+/**
+ * What a remediation is without its code: Assess Incident, Request Approval and the roles read only
+ * this, so their bundles carry no SDK client for it (esbuild drops the unused entries, which
+ * defineRemediation's pure annotation allows).
+ */
+export type RemediationMeta<A extends string = string> = Pick<
+  Remediation<A>,
+  'action' | 'runsIn' | 'permissions' | 'reversible' | 'approvals'
+>;
+
+/** A registry entry: its metadata (exported on its own too) and its code. */
+export function defineRemediation<A extends string>(
+  meta: RemediationMeta<A>,
+  code: Pick<Remediation<A>, 'run' | 'verify' | 'undoSteps'>,
+): Remediation<A> {
+  return { ...meta, ...code };
+}
+
 /** What a plan's remediation names. */
 export interface RemediationRef {
   accountId: string;
