@@ -202,6 +202,50 @@ interface Credentials {
   accessKeyId: string;
 }
 
+/** The request context keys the SCP evaluation knows. */
+export type ScpContext = Partial<Record<'aws:PrincipalArn' | 'aws:AssumedRoot', string>>;
+
+/**
+ * Whether an SCP document explicitly denies the action for a caller with this context. Conditions:
+ * ArnEquals / ArnLike / StringEquals / StringLike on a context key, and Null (true: the key is absent);
+ * any other operator is refused loudly rather than misread.
+ */
+export function scpDenies(content: string, action: string, context: ScpContext): boolean {
+  const doc = JSON.parse(content) as {
+    Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, string | string[]>> }[];
+  };
+  const like = (pattern: string, value: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(value);
+  return doc.Statement.some((s) => {
+    if (s.Effect !== 'Deny') return false;
+    const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+    if (!actions.some((a) => like(a.toLowerCase(), action.toLowerCase()))) return false;
+    return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+      Object.entries(keys).every(([key, wanted]) => {
+        const values = Array.isArray(wanted) ? wanted : [wanted];
+        const actual = context[key as keyof ScpContext];
+        switch (operator) {
+          case 'Null':
+            return values.some((v) => (v === 'true') === (actual === undefined));
+          case 'ArnEquals':
+          case 'StringEquals':
+            return actual !== undefined && values.includes(actual);
+          case 'ArnLike':
+          case 'StringLike':
+            return actual !== undefined && values.some((v) => like(v, actual));
+          default:
+            throw new Error(`SCP condition operator ${operator} is not modelled by the simulated account`);
+        }
+      }),
+    );
+  });
+}
+
 /** The IAM action each simulated command needs (the service prefix and the operation). */
 export const COMMAND_ACTIONS: Record<string, string> = {
   GetCallerIdentityCommand: 'sts:GetCallerIdentity',
@@ -465,6 +509,31 @@ export class SimulatedAws {
     }
   }
 
+  /**
+   * The SCPs attached to the caller's account, as AWS applies them to every request in a member
+   * account (never in the management account): an explicit Deny whose conditions hold refuses the
+   * call. The conditions are the caller's: `aws:PrincipalArn` (a role's ARN, or the account root's
+   * in an AssumeRoot session) and `aws:AssumedRoot` (set only in AssumeRoot sessions).
+   */
+  private authorizeByScps(principal: Principal, name: string): void {
+    const org = this.world.organization;
+    if (!org || principal.accountId === org.managementAccountId) return;
+    const action = COMMAND_ACTIONS[name];
+    if (!action) return;
+    const context: ScpContext = {
+      'aws:PrincipalArn':
+        principal.kind === 'root-session'
+          ? `arn:aws:iam::${principal.accountId}:root`
+          : `arn:aws:iam::${principal.accountId}:role/${principal.label.replace(/^role:?/, '') || 'root-responder'}`,
+      ...(principal.kind === 'root-session' ? { 'aws:AssumedRoot': 'true' } : {}),
+    };
+    for (const id of org.attachments?.[principal.accountId] ?? []) {
+      const policy = org.policies?.find((p) => p.Id === id);
+      if (policy && scpDenies(policy.Content, action, context))
+        throw new SimError('AccessDenied', `${action} is denied by the service control policy ${policy.Name} (${policy.Id})`, 403);
+    }
+  }
+
   /** Commands the simulated account answers only for a role (a root session that got past its task policy is not modelled). */
   private requireRole(principal: Principal, name: string): void {
     if (principal.kind === 'root-session')
@@ -493,6 +562,7 @@ export class SimulatedAws {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK command inputs of many shapes are read field by field, as the real service would
   private dispatch(principal: Principal, region: string, name: string, input: Record<string, any>): unknown {
     if (principal.kind === 'root-session') this.authorizeRootSession(principal, region, name, input);
+    this.authorizeByScps(principal, name);
     switch (name) {
       // ---------- STS ----------
       case 'GetCallerIdentityCommand':

@@ -11,7 +11,7 @@ import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-a
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { AssessInput } from '#shared/contracts/workflow-state';
-import { COMMAND_ACTIONS, type SimAccount, SimulatedAws } from '#drill/simulated-aws';
+import { COMMAND_ACTIONS, scpDenies, type SimAccount, SimulatedAws } from '#drill/simulated-aws';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { simAccount, world } from '../helpers-sim';
 import { containment, evidenceCollection, rootSnapshot } from '../helpers-state';
@@ -387,5 +387,25 @@ describe('trust-policy restore', () => {
     expect(action.detail).toContain('arn:aws:iam::666666666666:root');
     expect(aws.changes).toEqual([]);
     expect(verification.verified).toBeNull();
+  });
+});
+
+describe('the simulated account applies an attached SCP', () => {
+  it('the deny-root SCP refuses the account root, never an AssumeRoot session or a role', () => {
+    const doc = denyRootScpDocument(MEMBER);
+    expect(scpDenies(doc, 'iam:CreateUser', { 'aws:PrincipalArn': `arn:aws:iam::${MEMBER}:root` })).toBe(true);
+    expect(scpDenies(doc, 'iam:DeleteLoginProfile', { 'aws:PrincipalArn': `arn:aws:iam::${MEMBER}:root`, 'aws:AssumedRoot': 'true' })).toBe(
+      false,
+    );
+    expect(scpDenies(doc, 'iam:CreateUser', { 'aws:PrincipalArn': `arn:aws:iam::${MEMBER}:role/root-responder-remediate` })).toBe(false);
+    expect(scpDenies(doc, 'iam:CreateUser', { 'aws:PrincipalArn': `arn:aws:iam::111111111111:root` })).toBe(false);
+  });
+
+  it('with the SCP attached, the AssumeRoot delete session still deletes the root password', async () => {
+    const aws = org();
+    await runApprovedAction(item('attach-deny-root-scp', MEMBER), runDeps(aws));
+    const out = await runApprovedAction(item('delete-root-password', MEMBER), runDeps(aws));
+    expect(out).toMatchObject({ status: 'done' });
+    expect(aws.world.accounts[MEMBER]!.root.password).toBe(false);
   });
 });
