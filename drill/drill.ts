@@ -1,3 +1,4 @@
+import { RateLimiters } from '#shared/rate-limit';
 import './polyfills';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,7 @@ export const DRILL_ENV = {
   REMINDER_INTERVAL_SECONDS: String(PRODUCTION.reminderIntervalMinutes * 60),
   MAX_REMINDERS: String(PRODUCTION.maxReminders),
   MODE: 'standalone',
+  DENY_ROOT_SCP: 'approval',
   RESPONDER_ACCOUNT_ID: ACCOUNT,
   MEMBER_READ_ROLE_NAME: MEMBER_READ_ROLE,
   MEMBER_WRITE_ROLE_NAME: MEMBER_WRITE_ROLE,
@@ -106,6 +108,8 @@ export interface DrillOptions {
   faults?: Fault[];
   /** Change the scenario's simulated accounts before the run (a test's variation of a scenario). */
   world?: (world: SimWorld) => void;
+  /** Environment values the deployed functions get instead of the drill's (e.g. DENY_ROOT_SCP: 'automatic'). */
+  env?: Record<string, string>;
   /** A seeded random fraction of all simulated AWS calls (DynamoDB and SNS included) fails transiently. */
   randomFaults?: { rate: number; seed: number };
   /** How long each approval waits before its reminder (default: the production setting, 60 minutes; interactive: 10 minutes). */
@@ -261,6 +265,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
     // A drill models a deployment whose forwarding covers every region its accounts enabled.
     FORWARDING_REGIONS: [...new Set(['us-east-1', ...Object.values(world.accounts).flatMap((a) => a.enabledRegions)])].join(','),
+    ...options.env,
   };
   const ddb = new SimulatedDynamoDb();
   const sns = new SimulatedSns(() => clock.now());
@@ -302,6 +307,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     objectReader: (prefix) => new DrillFolderReader(folderFor(outDir, prefix, perIncident)),
     clock,
     timer: clock.timer,
+    // One meter for every function, as the deployed SharedMeter in the incidents table is.
+    cloudTrailLimiters: new RateLimiters(2, clock.timer),
     responders: { find: (email) => Promise.resolve(responders.find((r) => r.email === email.trim().toLowerCase())) },
     metricsSink: () => undefined,
   };

@@ -82,6 +82,8 @@ const AccountSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** IAM roles and their trust policies (JSON text): what a trust-policy restore reads and writes. */
+  roles: z.array(z.strictObject({ RoleName: z.string(), AssumeRolePolicyDocument: z.string() })).default([]),
 });
 
 /** How the simulated responders answer (`--approve all` / `reject-all`); see ResponsePlan in drill.ts. */

@@ -72,6 +72,8 @@ export interface SimAccount {
     loginProfile?: boolean;
     inlinePolicies?: Record<string, string>;
   }[];
+  /** IAM roles and their trust policies (JSON text), for the trust-policy restore. */
+  roles?: { RoleName: string; AssumeRolePolicyDocument: string }[];
   /** Virtual MFA devices that are not root's: an IAM user's (UserName), or unassigned. ListVirtualMFADevices lists them beside root's. */
   userVirtualMfaDevices?: { SerialNumber: string; UserName?: string; EnableDate?: string }[];
   /** CloudTrail records per region, as LookupEvents would return them (any order). */
@@ -96,6 +98,10 @@ export interface SimOrganization {
    */
   iamTrustedAccess?: boolean;
   delegatedAdmins: string[];
+  /** Service control policies (AWS's FullAWSAccess is implied: attached everywhere, listed first). */
+  policies?: { Id: string; Name: string; Content: string }[];
+  /** Policy ids attached directly to each account (ListPoliciesForTarget), beside FullAWSAccess. */
+  attachments?: Record<string, string[]>;
 }
 
 export interface SimWorld {
@@ -207,6 +213,50 @@ interface Credentials {
   accessKeyId: string;
 }
 
+/** The request context keys the SCP evaluation knows. */
+export type ScpContext = Partial<Record<'aws:PrincipalArn' | 'aws:AssumedRoot', string>>;
+
+/**
+ * Whether an SCP document explicitly denies the action for a caller with this context. Conditions:
+ * ArnEquals / ArnLike / StringEquals / StringLike on a context key, and Null (true: the key is absent);
+ * any other operator is refused loudly rather than misread.
+ */
+export function scpDenies(content: string, action: string, context: ScpContext): boolean {
+  const doc = JSON.parse(content) as {
+    Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, string | string[]>> }[];
+  };
+  const like = (pattern: string, value: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(value);
+  return doc.Statement.some((s) => {
+    if (s.Effect !== 'Deny') return false;
+    const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+    if (!actions.some((a) => like(a.toLowerCase(), action.toLowerCase()))) return false;
+    return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+      Object.entries(keys).every(([key, wanted]) => {
+        const values = Array.isArray(wanted) ? wanted : [wanted];
+        const actual = context[key as keyof ScpContext];
+        switch (operator) {
+          case 'Null':
+            return values.some((v) => (v === 'true') === (actual === undefined));
+          case 'ArnEquals':
+          case 'StringEquals':
+            return actual !== undefined && values.includes(actual);
+          case 'ArnLike':
+          case 'StringLike':
+            return actual !== undefined && values.some((v) => like(v, actual));
+          default:
+            throw new Error(`SCP condition operator ${operator} is not modelled by the simulated account`);
+        }
+      }),
+    );
+  });
+}
+
 /** The IAM action each simulated command needs (the service prefix and the operation). */
 export const COMMAND_ACTIONS: Record<string, string> = {
   GetCallerIdentityCommand: 'sts:GetCallerIdentity',
@@ -243,6 +293,15 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   LookupEventsCommand: 'cloudtrail:LookupEvents',
   ListDetectorsCommand: 'guardduty:ListDetectors',
   GetDetectorCommand: 'guardduty:GetDetector',
+  UpdateDetectorCommand: 'guardduty:UpdateDetector',
+  CreateDetectorCommand: 'guardduty:CreateDetector',
+  GetRoleCommand: 'iam:GetRole',
+  UpdateAssumeRolePolicyCommand: 'iam:UpdateAssumeRolePolicy',
+  ListPoliciesCommand: 'organizations:ListPolicies',
+  CreatePolicyCommand: 'organizations:CreatePolicy',
+  AttachPolicyCommand: 'organizations:AttachPolicy',
+  DetachPolicyCommand: 'organizations:DetachPolicy',
+  ListPoliciesForTargetCommand: 'organizations:ListPoliciesForTarget',
 };
 
 /** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
@@ -458,6 +517,31 @@ export class SimulatedAws {
     }
   }
 
+  /**
+   * The SCPs attached to the caller's account, as AWS applies them to every request in a member
+   * account (never in the management account): an explicit Deny whose conditions hold refuses the
+   * call. The conditions are the caller's: `aws:PrincipalArn` (a role's ARN, or the account root's
+   * in an AssumeRoot session) and `aws:AssumedRoot` (set only in AssumeRoot sessions).
+   */
+  private authorizeByScps(principal: Principal, name: string): void {
+    const org = this.world.organization;
+    if (!org || principal.accountId === org.managementAccountId) return;
+    const action = COMMAND_ACTIONS[name];
+    if (!action) return;
+    const context: ScpContext = {
+      'aws:PrincipalArn':
+        principal.kind === 'root-session'
+          ? `arn:aws:iam::${principal.accountId}:root`
+          : `arn:aws:iam::${principal.accountId}:role/${principal.label.replace(/^role:?/, '') || 'root-responder'}`,
+      ...(principal.kind === 'root-session' ? { 'aws:AssumedRoot': 'true' } : {}),
+    };
+    for (const id of org.attachments?.[principal.accountId] ?? []) {
+      const policy = org.policies?.find((p) => p.Id === id);
+      if (policy && scpDenies(policy.Content, action, context))
+        throw new SimError('AccessDenied', `${action} is denied by the service control policy ${policy.Name} (${policy.Id})`, 403);
+    }
+  }
+
   /** Commands the simulated account answers only for a role (a root session that got past its task policy is not modelled). */
   private requireRole(principal: Principal, name: string): void {
     if (principal.kind === 'root-session')
@@ -486,6 +570,7 @@ export class SimulatedAws {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK command inputs of many shapes are read field by field, as the real service would
   private dispatch(principal: Principal, region: string, name: string, input: Record<string, any>): unknown {
     if (principal.kind === 'root-session') this.authorizeRootSession(principal, region, name, input);
+    this.authorizeByScps(principal, name);
     switch (name) {
       // ---------- STS ----------
       case 'GetCallerIdentityCommand':
@@ -954,9 +1039,188 @@ export class SimulatedAws {
           );
         return { Status: d.Status, FindingPublishingFrequency: 'SIX_HOURS' };
       }
+      case 'UpdateDetectorCommand': {
+        this.requireRole(principal, name);
+        const d = this.account(principal.accountId).detectors[region];
+        if (!d || d.DetectorId !== input['DetectorId'])
+          throw new SimError(
+            'BadRequestException',
+            'The request is rejected because the input detectorId is not owned by the current account.',
+            400,
+          );
+        const status = input['Enable'] === false ? 'DISABLED' : input['Enable'] === true ? 'ENABLED' : d.Status;
+        if (status !== d.Status) {
+          d.Status = status;
+          this.changes.push({
+            at: this.timer.now(),
+            accountId: principal.accountId,
+            change: `guardduty-${status.toLowerCase()}`,
+            target: d.DetectorId,
+          });
+        }
+        return {};
+      }
+      case 'CreateDetectorCommand': {
+        this.requireRole(principal, name);
+        const a = this.account(principal.accountId);
+        if (a.detectors[region])
+          throw new SimError(
+            'BadRequestException',
+            'The request is rejected because a detector already exists for the current account.',
+            400,
+          );
+        if (typeof input['Enable'] !== 'boolean')
+          throw new SimError('BadRequestException', 'The request is rejected because Enable is missing.', 400);
+        const id = randomBytes(16).toString('hex');
+        a.detectors[region] = { DetectorId: id, Status: input['Enable'] ? 'ENABLED' : 'DISABLED' };
+        this.changes.push({ at: this.timer.now(), accountId: a.accountId, change: 'guardduty-create-detector', target: `${region}/${id}` });
+        return { DetectorId: id };
+      }
+      // ---------- IAM roles (trust-policy restore) ----------
+      case 'GetRoleCommand': {
+        this.requireRole(principal, name);
+        const role = this.iamRole(principal.accountId, String(input['RoleName']));
+        return {
+          Role: {
+            RoleName: role.RoleName,
+            Path: '/',
+            RoleId: 'AROAEXAMPLE',
+            Arn: `arn:aws:iam::${principal.accountId}:role/${role.RoleName}`,
+            CreateDate: new Date(0),
+            // IAM returns policy documents URL-encoded (RFC 3986).
+            AssumeRolePolicyDocument: encodeURIComponent(role.AssumeRolePolicyDocument),
+          },
+        };
+      }
+      case 'UpdateAssumeRolePolicyCommand': {
+        this.requireRole(principal, name);
+        const role = this.iamRole(principal.accountId, String(input['RoleName']));
+        const doc = String(input['PolicyDocument'] ?? '');
+        try {
+          JSON.parse(doc);
+        } catch {
+          throw new SimError('MalformedPolicyDocumentException', 'This policy contains invalid Json', 400);
+        }
+        if (doc !== role.AssumeRolePolicyDocument) {
+          role.AssumeRolePolicyDocument = doc;
+          this.changes.push({
+            at: this.timer.now(),
+            accountId: principal.accountId,
+            change: 'update-assume-role-policy',
+            target: role.RoleName,
+          });
+        }
+        return {};
+      }
+      // ---------- Organizations: service control policies ----------
+      case 'ListPoliciesCommand':
+      case 'CreatePolicyCommand':
+      case 'AttachPolicyCommand':
+      case 'DetachPolicyCommand':
+      case 'ListPoliciesForTargetCommand':
+        this.requireRole(principal, name);
+        return this.serviceControlPolicies(principal, name, input);
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
+  }
+
+  /** The SCP calls, as the Organizations API Reference lists their errors; only the management account or a delegated administrator. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK command inputs read field by field
+  private serviceControlPolicies(principal: Principal, name: string, input: Record<string, any>): unknown {
+    const org = this.world.organization;
+    if (!org) throw new SimError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.', 400);
+    if (principal.accountId !== org.managementAccountId && !org.delegatedAdmins.includes(principal.accountId))
+      throw new SimError('AccessDeniedException', `${name} is available only to the management account or a delegated administrator`, 403);
+    const policies = (org.policies ??= []);
+    const attachments = (org.attachments ??= {});
+    const FULL = {
+      Id: 'p-FullAWSAccess',
+      Arn: 'arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess',
+      Name: 'FullAWSAccess',
+      Type: 'SERVICE_CONTROL_POLICY',
+      AwsManaged: true,
+    };
+    const summary = (p: { Id: string; Name: string }) => ({
+      Id: p.Id,
+      Arn: `arn:aws:organizations::${org.managementAccountId}:policy/${org.id}/service_control_policy/${p.Id}`,
+      Name: p.Name,
+      Type: 'SERVICE_CONTROL_POLICY',
+      AwsManaged: false,
+    });
+    const requireScpFilter = () => {
+      if (input['Filter'] !== 'SERVICE_CONTROL_POLICY')
+        throw new SimError('InvalidInputException', 'Filter: only SERVICE_CONTROL_POLICY is modelled', 400);
+    };
+    const target = () => {
+      const id = String(input['TargetId'] ?? '');
+      if (!this.world.accounts[id])
+        throw new SimError('TargetNotFoundException', `We can't find a root, OU, account, or email with the TargetId ${id}.`, 400);
+      return id;
+    };
+    const policy = () => {
+      const p = policies.find((x) => x.Id === input['PolicyId']);
+      if (!p) throw new SimError('PolicyNotFoundException', `We can't find a policy with the PolicyId ${String(input['PolicyId'])}.`, 400);
+      return p;
+    };
+    switch (name) {
+      case 'ListPoliciesCommand':
+        requireScpFilter();
+        return { Policies: [FULL, ...policies.map(summary)] };
+      case 'ListPoliciesForTargetCommand': {
+        requireScpFilter();
+        const id = target();
+        return { Policies: [FULL, ...(attachments[id] ?? []).map((pid) => summary(policies.find((p) => p.Id === pid)!))] };
+      }
+      case 'CreatePolicyCommand': {
+        if (input['Type'] !== 'SERVICE_CONTROL_POLICY')
+          throw new SimError('InvalidInputException', 'Type: only SERVICE_CONTROL_POLICY is modelled', 400);
+        const content = String(input['Content'] ?? '');
+        try {
+          JSON.parse(content);
+        } catch {
+          throw new SimError(
+            'MalformedPolicyDocumentException',
+            'The provided policy document does not meet the requirements of the specified policy type.',
+            400,
+          );
+        }
+        if (content.length > 5120)
+          throw new SimError('ConstraintViolationException', 'The policy is larger than the 5,120 characters an SCP may hold.', 400);
+        if (policies.some((p) => p.Name === input['Name']))
+          throw new SimError('DuplicatePolicyException', 'A policy with the same name already exists.', 400);
+        const p = { Id: `p-${randomBytes(4).toString('hex')}`, Name: String(input['Name']), Content: content };
+        policies.push(p);
+        this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: 'create-scp', target: p.Name });
+        return { Policy: { PolicySummary: summary(p), Content: content } };
+      }
+      case 'AttachPolicyCommand': {
+        const p = policy();
+        const id = target();
+        const list = (attachments[id] ??= []);
+        if (list.includes(p.Id))
+          throw new SimError('DuplicatePolicyAttachmentException', 'The selected policy is already attached to the specified target.', 400);
+        list.push(p.Id);
+        this.changes.push({ at: this.timer.now(), accountId: id, change: 'attach-scp', target: p.Name });
+        return {};
+      }
+      default: {
+        const p = policy();
+        const id = target();
+        const list = attachments[id] ?? [];
+        if (!list.includes(p.Id))
+          throw new SimError('PolicyNotAttachedException', 'The policy is not attached to the specified target.', 400);
+        attachments[id] = list.filter((x) => x !== p.Id);
+        this.changes.push({ at: this.timer.now(), accountId: id, change: 'detach-scp', target: p.Name });
+        return {};
+      }
+    }
+  }
+
+  private iamRole(accountId: string, roleName: string): NonNullable<SimAccount['roles']>[number] {
+    const role = (this.account(accountId).roles ?? []).find((r) => r.RoleName === roleName);
+    if (!role) throw new SimError('NoSuchEntityException', `The role with name ${roleName} cannot be found.`, 404);
+    return role;
   }
 
   /**

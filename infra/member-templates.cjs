@@ -28,7 +28,9 @@ const { memberRoleModules } = require('./roles.cjs');
 // secrets, and AssumeRoot (called from the responder's account).
 const LOCAL_SERVICES = /^(dynamodb|sns|s3|states|secretsmanager|sts):/;
 // Read from the responder's own account only (served to the management account / delegated admin).
-const RESPONDER_ONLY = new Set(['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListAccounts', 'account:GetPrimaryEmail', 'iam:ListOrganizationsFeatures']);
+const RESPONDER_ONLY = new Set(['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListAccounts', 'account:GetPrimaryEmail', 'iam:ListOrganizationsFeatures',
+  // The deny-root SCP: policies are managed from the management account or the delegated administrator.
+  'organizations:ListPolicies', 'organizations:CreatePolicy', 'organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:ListPoliciesForTarget']);
 
 /** serverless.yml's functions (their handlers are plain strings there). */
 function deployedFunctions(serviceDir = join(__dirname, '..')) {

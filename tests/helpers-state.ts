@@ -123,7 +123,7 @@ export function assessmentSummary(overrides: Partial<AssessmentSummary> = {}): A
     counts: { findings: 0, remediations: 0, tasks: 0 },
     evidence: null,
     stored: { location: 'mem://assessment/', manifestSha256: 'abc', files: 2, keys: { findings: 'findings.json', plan: 'plan.json' } },
-    plan: { askWasItYou: false, gate: [], tasks: [] },
+    plan: { askWasItYou: false, closesOnConfirmation: false, gate: [], tasks: [] },
     ...overrides,
   };
 }
@@ -154,6 +154,7 @@ export function actionResult(taskId: string, overrides: Partial<ActionResult> = 
     status: 'done',
     taskId,
     action: null,
+    undo: [],
     target: null,
     detail: '',
     at: '2024-03-04T11:00:00.000Z',

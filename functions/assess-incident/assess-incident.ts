@@ -9,7 +9,8 @@ import {
   readJson,
 } from '#shared/evidence';
 import { capEvidence, type Finding, type ProposedRemediation } from '#shared/findings';
-import { maxSeverity, type Severity } from '#shared/triage';
+import { catalogEntry } from '#shared/remediations/index';
+import { maxSeverity, SEVERITY_RANK, type Severity } from '#shared/triage';
 import { type AssessmentSummary, type HumanTask, type StepSummary, taskRef } from '#shared/contracts/assessment';
 import type { CaughtError } from '#shared/contracts/common';
 import { containmentOf } from '#shared/contracts/containment';
@@ -41,7 +42,7 @@ export interface Assessment {
   steps: AssessmentSummary['steps'];
   remediations: ProposedRemediation[];
   evidence: EvidenceRef | null;
-  plan: { askWasItYou: boolean; gate: HumanTask[]; tasks: HumanTask[] };
+  plan: { askWasItYou: boolean; closesOnConfirmation: boolean; gate: HumanTask[]; tasks: HumanTask[] };
 }
 
 /** What the collection found, read back from its findings.json. */
@@ -55,6 +56,8 @@ export interface AssessDeps {
   evidence: ObjectReader;
   /** The assessment's own folder. */
   bundle: EvidenceBundle;
+  /** The stage config's denyRootScp: the member's deny-root SCP after approval, or at once. */
+  denyRootScp?: 'approval' | 'automatic';
 }
 
 /**
@@ -161,7 +164,11 @@ function stepsOf(state: AssessInput) {
 }
 
 /** The decision itself, pure: `collected` is what the evidence collection found (nothing when it did not run). */
-export function assess(state: AssessInput, collected: CollectedFindings = { findings: [], remediations: [] }): Assessment {
+export function assess(
+  state: AssessInput,
+  collected: CollectedFindings = { findings: [], remediations: [] },
+  options: { denyRootScp?: 'approval' | 'automatic' } = {},
+): Assessment {
   const trigger = state.trigger;
   const { parallel, steps } = stepsOf(state);
 
@@ -319,35 +326,65 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
       action: 'attach-deny-root-scp',
       target: state.accountId,
       region: 'us-east-1',
-      undo: `Attach a deny-all-root SCP to account ${state.accountId} (exempting this responder's AssumeRoot sessions) to end any root session that is already open; detach it when the incident is closed.`,
+      undo: `Attach a deny-all-root SCP to account ${state.accountId} (AssumeRoot sessions spared) to end any root session already open; it is detached when the incident closes.`,
       evidence: ['snapshot-root-credentials'],
     });
   }
-  for (const r of remediations) {
+  // Only what the registry can run is offered (functions/shared/remediations/): nothing says not-implemented after approval.
+  const runnable = remediations.filter((r) => catalogEntry(r.action));
+  // The stage config may let the deny-root SCP go on without waiting for two responders.
+  const automatic = (r: ProposedRemediation) => r.action === 'attach-deny-root-scp' && options.denyRootScp === 'automatic';
+  for (const r of runnable) {
     tasks.push({
       id: r.id,
       kind: 'remediation',
-      title: `Approve: ${r.undo}`.slice(0, 200),
+      title: `${automatic(r) ? 'Done at once (stage config denyRootScp: automatic)' : 'Approve'}: ${r.undo}`.slice(0, 200),
       why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],
       steps: ['Approve to let the responder make this change at once; reject to leave it to people.'],
       verification: 'The change is re-read by API after it runs.',
       remediation: { action: r.action, target: r.target, region: r.region },
+      ...(automatic(r) ? { automatic: true } : {}),
     });
   }
 
-  const askWasItYou = trigger.isRoot && trigger.severity === 'high' && trigger.categories.includes('sign-in');
+  // "Was this you?" is about the sign-in alone, so it is asked only when nothing else in the incident
+  // is high or critical: a known-network MFA sign-in followed by an admin user is a compromise,
+  // whoever confirms the sign-in. Confirming closes the sign-in finding only.
+  const isTriggerSignIn = (f: Finding) =>
+    f.id === 'trigger' || (trigger.eventId !== null && f.category === 'sign-in' && f.evidence.includes(trigger.eventId));
+  const others = findings.filter((f) => !isTriggerSignIn(f));
+  const askWasItYou =
+    trigger.isRoot &&
+    trigger.severity === 'high' &&
+    trigger.categories.includes('sign-in') &&
+    others.every((f) => SEVERITY_RANK[f.severity] < SEVERITY_RANK.high);
+  // Anything beyond the sign-in (info aside) keeps the incident going after a confirmation: the plan's tasks run.
+  const remaining = others.filter((f) => f.severity !== 'info');
+  const closesOnConfirmation = askWasItYou && remaining.length === 0;
+  const MAX_LISTED = 40;
   const gate: HumanTask[] = askWasItYou
     ? [
         {
           id: 'confirm-expected-sign-in',
           kind: 'gate',
           title: 'Was this root sign-in one of you?',
-          why: trigger.reasons,
+          why: [
+            ...trigger.reasons,
+            `Every finding of this incident (${findings.length}):`,
+            ...findings
+              .slice(0, MAX_LISTED)
+              .map((f) => `[${f.severity}] ${f.title}${isTriggerSignIn(f) ? ' (the sign-in you are asked about)' : ''}`),
+            ...(findings.length > MAX_LISTED
+              ? [`... and ${findings.length - MAX_LISTED} more (findings.json in the assessment folder).`]
+              : []),
+          ],
           steps: [
-            'Approve only if you, or a responder you have spoken to, signed in as root at this time from this address.',
+            'Approve only if you, or a responder you have spoken to, signed in as root at this time from this address, and everything listed above was you.',
             'Reject if nobody can account for it: the full response then runs.',
           ],
-          verification: 'Two responders must confirm; confirming closes the incident as expected use.',
+          verification: closesOnConfirmation
+            ? 'Two responders must confirm; confirming closes the sign-in finding, and with nothing else found, the incident as expected use.'
+            : `Two responders must confirm; confirming closes the sign-in finding only: the ${remaining.length} other finding(s) keep the incident going and the response runs.`,
         },
       ]
     : [];
@@ -358,9 +395,9 @@ export function assess(state: AssessInput, collected: CollectedFindings = { find
     severity,
     findings,
     steps,
-    remediations,
+    remediations: runnable,
     evidence: evidence?.evidence ?? null,
-    plan: { askWasItYou, gate, tasks },
+    plan: { askWasItYou, closesOnConfirmation, gate, tasks },
   };
 }
 
@@ -369,7 +406,7 @@ export async function assessIncident(state: AssessInput, deps: AssessDeps): Prom
   const { steps } = stepsOf(state);
   const collected =
     steps.evidence.status === 'done' ? await readJson(deps.evidence, INCIDENT_FILES.evidence.findings, StoredFindingsSchema) : undefined;
-  const a = assess(state, collected);
+  const a = assess(state, collected, { denyRootScp: deps.denyRootScp ?? 'approval' });
   await Promise.all([
     deps.bundle.put(INCIDENT_FILES.assessment.findings, { findings: a.findings, remediations: a.remediations }),
     deps.bundle.put(INCIDENT_FILES.assessment.plan, a.plan),
@@ -383,6 +420,11 @@ export async function assessIncident(state: AssessInput, deps: AssessDeps): Prom
     counts: { findings: a.findings.length, remediations: a.remediations.length, tasks: a.plan.tasks.length },
     evidence: a.evidence,
     stored: { ...stored, keys: { findings: INCIDENT_FILES.assessment.findings, plan: INCIDENT_FILES.assessment.plan } },
-    plan: { askWasItYou: a.plan.askWasItYou, gate: a.plan.gate.map(taskRef), tasks: a.plan.tasks.map(taskRef) },
+    plan: {
+      askWasItYou: a.plan.askWasItYou,
+      closesOnConfirmation: a.plan.closesOnConfirmation,
+      gate: a.plan.gate.map(taskRef),
+      tasks: a.plan.tasks.map(taskRef),
+    },
   };
 }

@@ -10,8 +10,10 @@ export const handler = stepHandler({
   schema: AssessInputSchema,
   incidentId: (state) => state.incidentId,
   deps: (state) => {
-    const bucket = runtimeConfig().EVIDENCE_BUCKET;
+    const config = runtimeConfig();
+    const bucket = config.EVIDENCE_BUCKET;
     return {
+      denyRootScp: config.DENY_ROOT_SCP,
       evidence: objectReader(bucket, incidentPrefix(state.incidentId, 'evidence')),
       bundle: new EvidenceBundle(objectWriter(bucket, incidentPrefix(state.incidentId, 'assessment'))),
     };

@@ -2,6 +2,7 @@ import type { Clock } from '#shared/clock';
 import { type ApprovalStore, approvalStorePermissions, newApprovalId } from '#shared/approval-store';
 import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
+import { catalogEntry } from '#shared/remediations/index';
 import type { ApprovalRequest } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
 
@@ -12,12 +13,13 @@ import type { SnsSender } from '#shared/sns-types';
  */
 export const requiredPermissions = [...approvalStorePermissions.create, ...notifyPermissions] as const;
 
-/** Root credential changes and "this was me" need two different responders (the runbook's two-person control). */
-const TWO_PERSON_ACTIONS = new Set(['delete-root-password', 'deactivate-root-mfa-device', 'attach-deny-root-scp']);
-
+/**
+ * "This was me" needs two different responders (the runbook's two-person control); a remediation
+ * as many as its registry entry says (root credentials and the deny-root SCP: two).
+ */
 export function requiredApprovals(task: ApprovalRequest['input']['task']): number {
   if (task.kind === 'gate') return 2;
-  return task.kind === 'remediation' && task.remediation && TWO_PERSON_ACTIONS.has(task.remediation.action) ? 2 : 1;
+  return task.kind === 'remediation' && task.remediation ? (catalogEntry(task.remediation.action)?.approvals ?? 1) : 1;
 }
 
 export interface RequestApprovalDeps {

@@ -1,8 +1,10 @@
 import { clock } from '#shared/clients';
 import { account } from '#shared/clients/account';
 import { cloudtrail } from '#shared/clients/cloudtrail';
-import { ownSessionRecorder } from '#shared/clients/dynamodb';
+import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb';
+import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
+import { organizations } from '#shared/clients/organizations';
 import { objectReader } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
@@ -10,6 +12,7 @@ import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { ownSessionStorePermissions } from '#shared/own-session-store';
+import { sharedMeterPermissions } from '#shared/shared-meter';
 import { taskDetails } from '#shared/plan';
 import { TaskItemStateSchema } from '#shared/contracts/task-item';
 import { memberRolePermissions, targetFor } from '#shared/target';
@@ -23,19 +26,25 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
-      // Quarantine IAM users, restore alternate contacts, restart trails.
-      clients: targetClients(target, { iam, account, cloudtrail }),
-      // The root-session remediations of member accounts: AssumeRoot (STS), then IAM under the session.
-      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts }),
+      // Quarantine IAM users, restore contacts and trust policies, restart trails, re-enable GuardDuty.
+      clients: targetClients(target, { iam, account, cloudtrail, guardduty }),
+      // The root-session remediations of member accounts (AssumeRoot, then IAM under the session), and SCPs (Organizations).
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts, organizations }),
       member,
       clock: clock(),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
+      limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     };
   },
   run: (state, deps) => runApprovedAction(state, deps),
 });
 
-/** The remediations, plus recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...ownSessionStorePermissions.record] as const;
+/** The remediations, plus recording its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...ownSessionStorePermissions.record,
+  ...sharedMeterPermissions,
+] as const;

@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './clock';
 import { local } from './clients/core';
 import type { ResponderDirectory } from './responders';
 import type { ObjectReader, ObjectWriter } from './evidence';
-import { realTimer, type Timer } from './rate-limit';
+import { type LimiterPool, realTimer, type Timer } from './rate-limit';
 
 /**
  * What the client factories give the steps, and the per-invocation things that are not AWS clients
@@ -75,6 +75,8 @@ export interface LocalClients {
   totpClock?: Clock;
   /** Where embedded-metric lines go instead of stdout (the drill keeps them). */
   metricsSink?: (line: string) => void;
+  /** CloudTrail's 2 calls/s, shared by every function as the deployed SharedMeter is (each bundle has its own module state). */
+  cloudTrailLimiters?: LimiterPool;
 }
 
 /** Where the embedded-metric lines go: stdout in Lambda (CloudWatch reads them from the log). */

@@ -54,6 +54,12 @@ export const StageConfigSchema = z.strictObject({
     .default(['us-east-1'])
     .refine((regions) => regions.includes('us-east-1'), 'must include us-east-1, where the responder runs')
     .refine((regions) => new Set(regions).size === regions.length, 'lists a region twice'),
+  /**
+   * The deny-all-root SCP of a member account in an incident: attached after two responders approve
+   * (`approval`), or at once (`automatic`: AssumeRoot sessions are spared, and it comes off when the
+   * incident closes).
+   */
+  denyRootScp: z.enum(['approval', 'automatic']).default('approval'),
   /** How often every account and region sends the canary event through the forwarding path. */
   canaryIntervalMinutes: z.number().int().min(5).max(60).default(15),
   /** How often the alert digest summarises an incident's later root activity (the first root use alerts at once). */
@@ -105,6 +111,8 @@ export const RuntimeConfigSchema = z.object({
   REMINDER_INTERVAL_SECONDS: int(1),
   MAX_REMINDERS: int(0),
   MODE: z.enum(['standalone', 'organization']).default('standalone'),
+  /** The stage config's denyRootScp: attach a member's deny-root SCP after approval, or at once. */
+  DENY_ROOT_SCP: z.enum(['approval', 'automatic']).default('approval'),
   /** The account this responder runs in (CloudFormation's AWS::AccountId). */
   RESPONDER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'a 12-digit account id'),
   /** In organization mode, the read-only role the responder assumes in member accounts. */

@@ -29,8 +29,7 @@ export const REMEDIATION_ACTIONS = [
   'restore-alternate-contact',
   'restart-trail',
   'enable-guardduty-detector',
-  'review-trust-policy',
-  'delete-identity-provider',
+  'restore-trust-policy',
   'attach-deny-root-scp',
   'deactivate-root-mfa-device',
   'delete-root-password',
@@ -254,13 +253,15 @@ export function classifyWindow(
         detail: 'Threat detection was changed by root during the incident.',
         evidence: [c.id],
       });
-      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com')
+      // Only what turned GuardDuty off: a deleted detector, or one updated to disabled.
+      const disabledDetector = name === 'DeleteDetector' || (name === 'UpdateDetector' && params(r)['enable'] === false);
+      if (!errorCodeOf(r) && source === 'guardduty.amazonaws.com' && disabledDetector)
         propose({
           id: `enable-guardduty-${slug(c.region)}`,
           action: 'enable-guardduty-detector',
           target: str(params(r)['detectorId']) ?? 'detector',
           region: c.region,
-          undo: `Re-enable the GuardDuty detector in ${c.region}.`,
+          undo: `Re-enable GuardDuty in ${c.region} (${name === 'DeleteDetector' ? 'root deleted the detector: a new one is created' : 'UpdateDetector --enable'}).`,
           evidence: [c.id],
         });
       continue;
@@ -275,14 +276,15 @@ export function classifyWindow(
         detail: 'A new trust relationship lets an outside principal assume the role.',
         evidence: [c.id],
       });
-      propose({
-        id: `review-trust-policy-${slug(role)}`,
-        action: 'review-trust-policy',
-        target: role,
-        region: 'us-east-1',
-        undo: `Restore the previous trust policy of role ${role} (shown in the event's requestParameters).`,
-        evidence: [c.id],
-      });
+      if (!errorCodeOf(r))
+        propose({
+          id: `restore-trust-policy-${slug(role)}`,
+          action: 'restore-trust-policy',
+          target: role,
+          region: 'us-east-1',
+          undo: `Restore the trust policy role ${role} had before root changed it, as CloudTrail recorded it (UpdateAssumeRolePolicy); without a record, a person does it.`,
+          evidence: [c.id],
+        });
       continue;
     }
     if (name === 'CreateSAMLProvider' || name === 'CreateOpenIDConnectProvider') {
@@ -341,35 +343,46 @@ export function classifyWindow(
   }
 
   for (const [userName, list] of byUser) {
-    const created = list.some((c) => eventName(c.record) === 'CreateUser');
-    const keys = list
+    // Only what succeeded changed the user: a failed call is an attempt, reported but not acted on.
+    const succeeded = list.filter((c) => !errorCodeOf(c.record));
+    const created = succeeded.some((c) => eventName(c.record) === 'CreateUser');
+    const keys = succeeded
       .filter((c) => eventName(c.record) === 'CreateAccessKey')
       .map((c) => str(obj(response(c.record)['accessKey'])?.['accessKeyId']) ?? 'a key');
-    const policies = list
+    const policies = succeeded
       .filter((c) => /Policy$/.test(eventName(c.record)))
       .map((c) => str(params(c.record)['policyArn'])?.split('/').pop() ?? str(params(c.record)['policyName']) ?? 'an inline policy');
-    const login = list.some((c) => eventName(c.record) === 'CreateLoginProfile');
+    const login = succeeded.some((c) => eventName(c.record) === 'CreateLoginProfile');
+    const failed = list.length - succeeded.length;
     const parts = [created ? `created IAM user \`${userName}\`` : `changed IAM user \`${userName}\``];
     if (keys.length) parts.push(`an access key for it (${keys.join(', ')})`);
     if (policies.length) parts.push(`attached ${[...new Set(policies)].join(', ')}`);
     if (login) parts.push('a console password');
     const serviceMade = list.find((c) => c.t.benign);
+    const attempts =
+      succeeded.length === 0 ? ' (every attempt failed)' : failed > 0 ? ` (${failed} failed attempt${failed > 1 ? 's' : ''})` : '';
     add({
       id: `iam-user-${slug(userName)}`,
       category: 'iam-persistence',
-      severity: 'critical',
-      title: `Root ${parts.join(', ')}`,
-      detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${[...new Set(list.map((c) => eventName(c.record)))].slice(0, 20).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} A new IAM principal is the usual way an attacker keeps access after root is secured.`,
+      severity: succeeded.length === 0 ? 'high' : 'critical',
+      title: `Root ${succeeded.length === 0 ? `tried to change IAM user \`${userName}\`` : parts.join(', ')}${attempts}`,
+      detail: `${list.length} call${list.length > 1 ? 's' : ''}: ${[...new Set(list.map((c) => `${eventName(c.record)}${errorCodeOf(c.record) ? ` (failed: ${errorCodeOf(c.record)})` : ''}`))].slice(0, 20).join(', ')}.${serviceMade ? ` Made through ${str(identity(serviceMade.record)['invokedBy'])} on root's behalf.` : ''} ${
+        created
+          ? 'A new IAM principal is the usual way an attacker keeps access after root is secured.'
+          : 'The user existed before the incident: it is not quarantined automatically. A person reviews what root changed (tags, policies, keys, password) and whether the user is still legitimate.'
+      }`,
       evidence: list.map((c) => c.id),
     });
-    propose({
-      id: `quarantine-iam-user-${slug(userName)}`,
-      action: 'quarantine-iam-user',
-      target: userName,
-      region: 'us-east-1',
-      undo: `Quarantine IAM user ${userName}: attach a deny-all policy, deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}, delete its console password. Reversible.`,
-      evidence: list.map((c) => c.id),
-    });
+    // Quarantine only users root created during the incident: a pre-existing user may be someone's break-glass account.
+    if (created)
+      propose({
+        id: `quarantine-iam-user-${slug(userName)}`,
+        action: 'quarantine-iam-user',
+        target: userName,
+        region: 'us-east-1',
+        undo: `Quarantine IAM user ${userName}, which root created: attach a deny-all inline policy and deactivate its access keys${keys.length ? ` (${keys.join(', ')})` : ''}; its console password is kept. Reversible: delete the policy and reactivate the keys.`,
+        evidence: list.map((c) => c.id),
+      });
   }
 
   if (readOnly.length > 0) {

@@ -2,6 +2,7 @@ import { clock } from '#shared/clients';
 import { account } from '#shared/clients/account';
 import { cloudtrail } from '#shared/clients/cloudtrail';
 import { cloudTrailLimiters } from '#shared/clients/dynamodb';
+import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
 import { objectReader } from '#shared/clients/s3';
@@ -22,7 +23,15 @@ export const handler = stepHandler({
     const config = runtimeConfig();
     return {
       // Root keys and MFA (IAM), the password change and trails (CloudTrail), contacts (Account), the organization.
-      clients: targetClients(targetFor(state.Payload.input.accountId, config).target, { iam, cloudtrail, account, organizations }),
+      clients: targetClients(targetFor(state.Payload.input.accountId, config).target, {
+        iam,
+        cloudtrail,
+        account,
+        organizations,
+        guardduty,
+      }),
+      // A member's SCPs are read from the responder's own account (management or delegated administrator).
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),
       clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },

@@ -1,7 +1,6 @@
 import { GetAlternateContactCommand, ResourceNotFoundException } from '@aws-sdk/client-account';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { GetAccountSummaryCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
 import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
@@ -11,10 +10,9 @@ import { evidenceReadPermissions } from '#shared/evidence';
 import { everyPage } from '#shared/inventory';
 import type { TaskDetails } from '#shared/plan';
 import type { LimiterPool } from '#shared/rate-limit';
-import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
+import { remediationFor, remediationPermissions } from '#shared/remediations/index';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { TaskVerification } from '#shared/contracts/task-verification';
-import { locateTrail } from '#shared/trails';
 import { asText } from '#shared/text';
 
 /**
@@ -24,24 +22,25 @@ import { asText } from '#shared/text';
  * - enable-root-mfa: GetAccountSummary.AccountMFAEnabled = 1
  * - change-root-password: a root PasswordUpdated (or completed password recovery) after the incident started
  * - review-billing-and-organization: alternate contacts equal the baseline, and the expected organization
+ * - an approved remediation: its registry entry's check (functions/shared/remediations/)
  * Anything no API can see (the mailbox, the safe, a call to AWS Support) stays `verified: null`:
  * the responder's decision stands, and the report says it was not checked.
  */
 export const requiredPermissions = [
   'iam:GetAccountSummary',
-  'iam:GetUserPolicy',
-  'iam:ListAccessKeys',
   'cloudtrail:LookupEvents',
-  'cloudtrail:DescribeTrails',
-  'cloudtrail:GetTrailStatus',
   'account:GetAlternateContact',
   'organizations:DescribeOrganization',
+  // Each approved remediation's own check (functions/shared/remediations/).
+  ...remediationPermissions('verify'),
   // A task no API can check is answered with its own words, from the assessment's plan.json.
   ...evidenceReadPermissions,
 ] as const;
 
 export interface VerifyTaskDeps {
   clients: TargetClients;
+  /** The responder's own account: Organizations (a member's SCPs are read there). Default: `clients` (standalone: the same account). */
+  responder?: TargetClients;
   clock: Clock;
   /** The container's CloudTrail limiters: the password check shares the 2 calls/s budget. */
   limiters: LimiterPool;
@@ -179,7 +178,7 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
   }
 }
 
-/** Re-read what an approved remediation changed. */
+/** Re-read what an approved remediation changed: the registry's own check for its action. */
 async function verifyRemediation(
   state: TaskItemState,
   deps: VerifyTaskDeps,
@@ -190,50 +189,18 @@ async function verifyRemediation(
   if (!remediation || ran !== 'done')
     return done(null, `The remediation did not run (${ran ?? 'no result'}): ${state.action?.Payload.detail ?? ''}`.trim());
   const { action, target, region } = remediation;
-  switch (action) {
-    case 'quarantine-iam-user': {
-      const iam = deps.clients.iam();
-      try {
-        await awsCall('iam:GetUserPolicy', () =>
-          iam.send(new GetUserPolicyCommand({ UserName: target, PolicyName: QUARANTINE_POLICY_NAME })),
-        );
-      } catch (error) {
-        if (error instanceof AwsCallError && isAwsError(error, NoSuchEntityException))
-          return done(false, `User ${target} has no ${QUARANTINE_POLICY_NAME} policy`);
-        throw error;
-      }
-      const keys = await awsCall('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: target })));
-      const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active').map((k) => k.AccessKeyId);
-      return active.length === 0
-        ? done(true, `User ${target} has the deny-all policy and no active access key`)
-        : done(false, `User ${target} still has active access keys: ${active.join(', ')}`);
-    }
-    case 'restore-alternate-contact': {
-      const expected = deps.baseline.alternateContacts[target as 'SECURITY'];
-      let actual: string | undefined;
-      try {
-        const out = await awsCall('account:GetAlternateContact', () =>
-          deps.clients.account().send(new GetAlternateContactCommand({ AlternateContactType: target as 'SECURITY' })),
-        );
-        actual = out.AlternateContact?.EmailAddress;
-      } catch (error) {
-        // Unset: the Account API answers ResourceNotFoundException. Not restored: a failed check, not an error.
-        if (!(error instanceof AwsCallError && isAwsError(error, ResourceNotFoundException))) throw error;
-      }
-      return actual !== undefined && norm(actual) === norm(expected?.emailAddress)
-        ? done(true, `The ${target} contact is ${expected?.emailAddress} again`)
-        : done(false, `The ${target} contact is ${actual ?? 'unset'}, not ${expected?.emailAddress ?? 'the baseline'}`);
-    }
-    case 'restart-trail': {
-      // The status as the trail's home region has it (a shadow trail answers only by its ARN).
-      const trail = await locateTrail(deps.clients, region, target);
-      if (!trail) return done(false, `No trail ${target} in ${region} any more`);
-      const out = await awsCall('cloudtrail:GetTrailStatus', () =>
-        deps.clients.cloudtrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.ref })),
-      );
-      return out.IsLogging ? done(true, `Trail ${target} is logging`) : done(false, `Trail ${target} is still not logging`);
-    }
-    default:
-      return done(null, `${action}: the result of the call is the check (${state.action?.Payload.detail ?? ''})`);
-  }
+  const entry = remediationFor(action);
+  if (!entry) return done(null, `${action}: no check is registered for it (${state.action?.Payload.detail ?? ''})`);
+  const out = await entry.verify({
+    accountId: state.Payload.input.accountId,
+    target,
+    region,
+    clients: deps.clients,
+    responder: deps.responder ?? deps.clients,
+    clock: deps.clock,
+    baseline: deps.baseline,
+    limiters: deps.limiters,
+    ran: { detail: state.action?.Payload.detail ?? '' },
+  });
+  return done(out.verified, out.reason);
 }

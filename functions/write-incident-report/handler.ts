@@ -1,6 +1,8 @@
 import { clock } from '#shared/clients';
 import { documentClient } from '#shared/clients/dynamodb';
+import { organizations } from '#shared/clients/organizations';
 import { objectReader, objectWriter } from '#shared/clients/s3';
+import { targetClients } from '#shared/clients/target';
 import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
@@ -22,6 +24,8 @@ export const handler = stepHandler({
       clock: clock(),
       mode: config.MODE,
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
+      // The deny-root SCP is detached from the responder's own account (management or delegated administrator).
+      responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),
     };
   },
   run: (state, deps) => {

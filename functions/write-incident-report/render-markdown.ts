@@ -66,6 +66,16 @@ export function renderMarkdown(r: IncidentReport): string {
     lines.push(
       `| ${text(t.title)} | ${t.status} | ${text(t.decidedBy ?? '')} | ${text(t.decidedAt ?? '')} | ${t.verified === null ? 'not checked' : t.verified ? 'yes' : 'NO'} |`,
     );
+  const undoable = r.humanTasks.filter((t) => t.undo?.length);
+  if (undoable.length > 0) {
+    lines.push('');
+    lines.push('## How to undo what the responder changed');
+    lines.push('');
+    for (const t of undoable) {
+      lines.push(`- ${text(t.title)}:`);
+      for (const step of t.undo!) lines.push(`  - ${code(step)}`);
+    }
+  }
   lines.push('');
   lines.push('## Timeline');
   lines.push('');

@@ -13,7 +13,9 @@ import {
   type ObjectWriter,
   readJson,
 } from '#shared/evidence';
+import type { TargetClients } from '#shared/clients';
 import type { Finding, ProposedRemediation } from '#shared/findings';
+import { attachDenyRootScpMeta, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { readPlan } from '#shared/plan';
 import type { AssessmentSummary } from '#shared/contracts/assessment';
 import type { StepStatus } from '#shared/contracts/common';
@@ -41,6 +43,8 @@ export const requiredPermissions = [
   ...notifyPermissions,
   ...evidencePermissions,
   ...evidenceReadPermissions,
+  // Undone when the incident closes: the deny-root SCP (Organizations, from the responder's own account).
+  ...(attachDenyRootScpMeta.permissions.undo ?? []),
 ] as const;
 
 export interface ReportAction {
@@ -62,6 +66,8 @@ export interface ReportTask {
   remediation?: string;
   /** Why a task failed, or why its remediation did not run, and what to do instead. */
   reason?: string;
+  /** For a remediation that changed something: exactly how to undo it. */
+  undo?: string[];
 }
 
 export interface IncidentReport {
@@ -119,7 +125,12 @@ export interface WriteReportDeps {
   sns: SnsSender;
   respondersTopicArn: string;
   clock: Clock;
+  /** The responder's own account (Organizations): the deny-root SCP is detached from there when the incident closes. */
+  responder?: TargetClients;
 }
+
+/** The plan's task that attaches the deny-root SCP (assess-incident names it so). */
+const DENY_ROOT_SCP_TASK = 'attach-deny-root-scp';
 
 /** Why a task is not done, in a responder's words (empty when it is done or simply waiting). */
 function taskReason(o: TaskOutcome): string {
@@ -206,33 +217,41 @@ export function buildReport(
 
   const first = gate?.[0];
   const confirmation = first?.confirmed === true ? first : undefined;
-  const confirmed = confirmation !== undefined;
-  const humanTasks: ReportTask[] = confirmation
+  // A confirmation closes the sign-in finding; it closes the incident only when nothing else was found.
+  const confirmed = confirmation !== undefined && assessment?.plan.closesOnConfirmation === true;
+  const confirmationTask: ReportTask[] = confirmation
     ? [
         {
           id: 'confirm-expected-sign-in',
-          title: 'Was this root sign-in one of you?',
+          title: `Was this root sign-in one of you? (confirmed: the sign-in finding is closed${confirmed ? '' : '; the other findings kept the response going'})`,
           status: 'done',
           decidedBy: confirmation.decision.decidedBy,
           decidedAt: confirmation.decision.decidedAt,
           verified: null,
         },
       ]
-    : outcomes.map((o) => {
-        // Only a completed task was decided, acted on and verified.
-        const done = o.status === 'done' ? o : undefined;
-        return {
-          id: o.taskId,
-          title: stored.titles[o.taskId] ?? 'unknown task',
-          // An approved remediation is done only when it ran.
-          status: o.kind === 'remediation' && done && done.action.status !== 'done' ? 'open' : o.status,
-          ...(o.kind === 'remediation' ? { remediation: done?.action.status ?? 'not run' } : {}),
-          decidedBy: done?.decision.decidedBy ?? null,
-          decidedAt: done?.decision.decidedAt ?? null,
-          verified: done?.verification.verified ?? null,
-          ...(taskReason(o) ? { reason: taskReason(o) } : {}),
-        };
-      });
+    : [];
+  const humanTasks: ReportTask[] = confirmed
+    ? confirmationTask
+    : [
+        ...confirmationTask,
+        ...outcomes.map((o): ReportTask => {
+          // Only a completed task was decided, acted on and verified.
+          const done = o.status === 'done' ? o : undefined;
+          return {
+            id: o.taskId,
+            title: stored.titles[o.taskId] ?? 'unknown task',
+            // An approved remediation is done only when it ran.
+            status: o.kind === 'remediation' && done && done.action.status !== 'done' ? 'open' : o.status,
+            ...(o.kind === 'remediation' ? { remediation: done?.action.status ?? 'not run' } : {}),
+            decidedBy: done?.decision.decidedBy ?? null,
+            decidedAt: done?.decision.decidedAt ?? null,
+            verified: done?.verification.verified ?? null,
+            ...(taskReason(o) ? { reason: taskReason(o) } : {}),
+            ...(done?.action.undo?.length ? { undo: done.action.undo } : {}),
+          };
+        }),
+      ];
 
   // An access key containment could not delete is closed when a person deleted the keys and the API
   // confirmed it (GetAccountSummary counts access keys; a signing certificate stays open).
@@ -357,11 +376,48 @@ export function buildReport(
   };
 }
 
+/**
+ * The deny-root SCP attached during the incident comes off when the incident closes (resolved or
+ * expected use). While items stay open it stays on: root of that account has nothing legitimate to
+ * do, and AssumeRoot sessions are spared. Either way the report says so.
+ */
+async function settleDenyRootScp(state: ReportInput, report: IncidentReport, deps: WriteReportDeps): Promise<void> {
+  const attached = (state.humanTasks ?? []).some(
+    (o) => o.taskId === DENY_ROOT_SCP_TASK && o.status === 'done' && o.action.status === 'done',
+  );
+  if (!attached) return;
+  const at = deps.clock.now().toISOString();
+  if (report.status === 'needs-attention') {
+    const task = report.humanTasks.find((t) => t.id === DENY_ROOT_SCP_TASK);
+    report.openItems.push(
+      `The deny-root SCP stays attached to ${state.accountId} while this incident needs attention; detach it once the items above are done: ${task?.undo?.join('; ') ?? 'aws organizations detach-policy'}`,
+    );
+    return;
+  }
+  if (!deps.responder) {
+    report.openItems.push(`Detach the deny-root SCP from ${state.accountId}: this report step has no Organizations client.`);
+    report.status = 'needs-attention';
+    return;
+  }
+  try {
+    const out = await detachDenyRootScp(deps.responder, state.accountId);
+    report.actions.push({ action: 'detach-deny-root-scp', target: state.accountId, status: out.status, at, detail: out.detail });
+    report.timeline.push({ at, state: 'Write Incident Report', event: out.detail });
+  } catch (error) {
+    // Not detached: the account's root stays denied, which is safe; a person detaches it.
+    const detail = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 400);
+    report.actions.push({ action: 'detach-deny-root-scp', target: state.accountId, status: 'failed', at, detail });
+    report.openItems.push(`detach-deny-root-scp: failed (${detail})`);
+    report.status = 'needs-attention';
+  }
+}
+
 export async function writeIncidentReport(state: ReportInput, deps: WriteReportDeps): Promise<ReportWritten> {
   const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), {
     mode: deps.mode,
     responderAccountId: deps.responderAccountId,
   });
+  await settleDenyRootScp(state, report, deps);
   await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
   await deps.writer.write('report.html', Buffer.from(renderHtml(report)));

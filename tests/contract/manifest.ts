@@ -56,15 +56,14 @@ export const MANIFEST: Record<string, Coverage> = {
   DeleteSigningCertificateCommand: { checks: [{ on: 'moto-root-stand-in', by: ['contain.test.ts'] }], why: NO_ROOT_USER },
   DeactivateMFADeviceCommand: { checks: [{ on: 'moto-root-stand-in', by: ['remediation.test.ts'] }], why: NO_ROOT_USER },
   DeleteLoginProfileCommand: {
-    checks: [
-      { on: 'moto', by: ['remediation.test.ts'] },
-      { on: 'moto-root-stand-in', by: ['remediation.test.ts'] },
-    ],
+    checks: [{ on: 'moto-root-stand-in', by: ['remediation.test.ts'] }],
     why: `root's password: ${NO_ROOT_USER}`,
   },
   PutUserPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   GetUserPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   UpdateAccessKeyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  GetRoleCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  UpdateAssumeRolePolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   // ---------- Account
   GetAlternateContactCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   PutAlternateContactCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
@@ -80,6 +79,11 @@ export const MANIFEST: Record<string, Coverage> = {
   DescribeAccountCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
   ListParentsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
   ListAccountsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'check-pipeline.test.ts'] }] },
+  ListPoliciesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  CreatePolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  AttachPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  DetachPolicyCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  ListPoliciesForTargetCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   // ---------- CloudTrail
   DescribeTrailsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
   GetTrailStatusCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
@@ -89,8 +93,10 @@ export const MANIFEST: Record<string, Coverage> = {
     why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)',
   },
   // ---------- GuardDuty
-  ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
-  GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts'] }] },
+  ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
+  GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
+  UpdateDetectorCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  CreateDetectorCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   // ---------- EventBridge
   ListRulesCommand: { checks: [{ on: 'moto', by: ['check-pipeline.test.ts'] }] },
   // ---------- S3

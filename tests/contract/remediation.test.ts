@@ -9,18 +9,25 @@ import {
   CreateUserCommand,
   DeleteUserPolicyCommand,
   GetLoginProfileCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
   GetUserPolicyCommand,
   ListAccessKeysCommand,
+  PutUserPolicyCommand,
+  UpdateAssumeRolePolicyCommand,
   ListMFADevicesCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { CreateDetectorCommand, GetDetectorCommand, ListDetectorsCommand, UpdateDetectorCommand } from '@aws-sdk/client-guardduty';
+import { DescribePolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/client-organizations';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { fixedClock } from '#shared/clock';
 import type { JsonObject } from '#shared/cloudtrail';
 import type { ActionResult } from '#shared/contracts/action-result';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
-import { QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
+import { QUARANTINE_POLICY_DOCUMENT, QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
+import { denyRootScpDocument, denyRootScpName, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto, watchSent } from './moto';
 import { PlansInS3, taskItem } from './states';
@@ -47,6 +54,7 @@ describeMoto('contract: run approved action, verify human task', () => {
     member,
     clock,
     baseline,
+    limiters: MotoAws.noLimits(),
     taskDetails: plans.details(accountId),
   });
   const verifyDeps = (expectedOrganizationId: string | null = null): VerifyTaskDeps => ({
@@ -89,13 +97,13 @@ describeMoto('contract: run approved action, verify human task', () => {
     ((await moto.aws.iamAdmin().send(new ListAccessKeysCommand({ UserName }))).AccessKeyMetadata ?? []).map((k) => k.Status);
 
   describe('quarantine an IAM user', () => {
-    it('with a console password: deny-all policy, keys deactivated, password deleted; verified', async () => {
+    it('with a console password: deny-all policy, keys deactivated, password kept (reversible); verified', async () => {
       await attackerUser('tracy_stone', true);
       const item = await remediation('quarantine-iam-user', 'tracy_stone');
       const out = await runApprovedAction(item, runDeps());
 
       expect(out).toMatchObject({ status: 'done', action: 'quarantine-iam-user', target: 'tracy_stone' });
-      expect(out.detail).toMatch(/deactivated 2 access key\(s\).*deleted its console password/);
+      expect(out.detail).toMatch(/deactivated 2 access key\(s\).*its console password is kept/);
       const policy = await moto.aws
         .iamAdmin()
         .send(new GetUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
@@ -103,9 +111,25 @@ describeMoto('contract: run approved action, verify human task', () => {
         Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
       });
       expect(await keyStatuses('tracy_stone')).toEqual(['Inactive', 'Inactive']);
-      await expect(moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'tracy_stone' }))).rejects.toMatchObject({
-        name: 'NoSuchEntityException',
-      });
+      expect((await moto.aws.iamAdmin().send(new GetLoginProfileCommand({ UserName: 'tracy_stone' }))).LoginProfile?.UserName).toBe(
+        'tracy_stone',
+      );
+      // The undo the report shows, run against moto, gives the user back as it was.
+      expect(out.undo).toHaveLength(3);
+      await moto.aws.iamAdmin().send(new DeleteUserPolicyCommand({ UserName: 'tracy_stone', PolicyName: QUARANTINE_POLICY_NAME }));
+      for (const step of out.undo.slice(1)) {
+        const key = /--access-key-id (\S+) --status Active/.exec(step)![1]!;
+        await moto.aws.iamAdmin().send(new UpdateAccessKeyCommand({ UserName: 'tracy_stone', AccessKeyId: key, Status: 'Active' }));
+      }
+      expect(await keyStatuses('tracy_stone')).toEqual(['Active', 'Active']);
+      await moto.aws.iamAdmin().send(
+        new PutUserPolicyCommand({
+          UserName: 'tracy_stone',
+          PolicyName: QUARANTINE_POLICY_NAME,
+          PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
+        }),
+      );
+      await runApprovedAction(item, runDeps());
 
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({
         verified: true,
@@ -118,15 +142,15 @@ describeMoto('contract: run approved action, verify human task', () => {
       await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
       const again = await runApprovedAction(await remediation('quarantine-iam-user', 'tracy_stone'), runDeps());
       expect(again).toMatchObject({ status: 'done' });
-      expect(again.detail).toMatch(/it had no console password/);
+      expect(again.detail).toMatch(/deactivated 0 access key\(s\)/);
+      expect(again.undo).toEqual([`aws iam delete-user-policy --user-name tracy_stone --policy-name ${QUARANTINE_POLICY_NAME}`]);
     });
 
-    it('without a console password, run twice: done both times, "it had no console password"', async () => {
+    it('without a console password, run twice: done both times', async () => {
       await attackerUser('api_only', false);
       for (let run = 0; run < 2; run++) {
         const out = await runApprovedAction(await remediation('quarantine-iam-user', 'api_only'), runDeps());
         expect(out).toMatchObject({ status: 'done' });
-        expect(out.detail).toMatch(/it had no console password/);
       }
     });
 
@@ -150,6 +174,123 @@ describeMoto('contract: run approved action, verify human task', () => {
         verified: false,
         reason: `User tracy_stone has no ${QUARANTINE_POLICY_NAME} policy`,
       });
+    });
+  });
+
+  describe('the deny-all-root SCP of a member account', () => {
+    it('created and attached from the management account, verified by ListPoliciesForTarget, detached again', async () => {
+      const { members } = await moto.aws.createOrganization(['workload']);
+      const member = members[0]!;
+      const item = await remediation('attach-deny-root-scp', member, 'us-east-1', member);
+      const out = await runApprovedAction(item, runDeps(member, true));
+      expect(out).toMatchObject({ status: 'done' });
+      expect(out.detail).toMatch(/^Attached: SCP root-responder-deny-root-/);
+      const org = moto.aws.organizationsAdmin();
+      const attached = await org.send(new ListPoliciesForTargetCommand({ TargetId: member, Filter: 'SERVICE_CONTROL_POLICY' }));
+      const scp = attached.Policies!.find((p) => p.Name === denyRootScpName(member))!;
+      const content = await org.send(new DescribePolicyCommand({ PolicyId: scp.Id! }));
+      expect(JSON.parse(content.Policy!.Content!)).toEqual(JSON.parse(denyRootScpDocument(member)));
+      expect(
+        await verifyHumanTask(ran(item, out), { ...verifyDeps(), clients: moto.aws.target(member), responder: moto.aws.target() }),
+      ).toMatchObject({
+        verified: true,
+      });
+      // A second run: moto's DuplicatePolicyAttachmentException is "already attached".
+      expect((await runApprovedAction(item, runDeps(member, true))).detail).toMatch(/^Already attached/);
+      expect(await detachDenyRootScp(moto.aws.target(), member)).toMatchObject({ status: 'done' });
+      const after = await org.send(new ListPoliciesForTargetCommand({ TargetId: member, Filter: 'SERVICE_CONTROL_POLICY' }));
+      expect(after.Policies!.map((p) => p.Name)).not.toContain(denyRootScpName(member));
+      expect(await verifyHumanTask(ran(item, out), { ...verifyDeps(), responder: moto.aws.target() })).toMatchObject({ verified: false });
+    });
+  });
+
+  describe('re-enable GuardDuty', () => {
+    it('a detector root disabled is enabled again (UpdateDetector), verified by GetDetector', async () => {
+      const gd = moto.aws.guarddutyAdmin('eu-west-1');
+      const { DetectorId } = await gd.send(new CreateDetectorCommand({ Enable: true }));
+      await gd.send(new UpdateDetectorCommand({ DetectorId: DetectorId!, Enable: false }));
+      const item = await remediation('enable-guardduty-detector', DetectorId!, 'eu-west-1');
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({
+        status: 'done',
+        undo: [`aws guardduty update-detector --detector-id ${DetectorId} --no-enable --region eu-west-1`],
+      });
+      expect((await gd.send(new GetDetectorCommand({ DetectorId: DetectorId! }))).Status).toBe('ENABLED');
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+    });
+
+    it('a detector root deleted is created again', async () => {
+      const item = await remediation('enable-guardduty-detector', 'deleted-detector', 'eu-west-1');
+      const out = await runApprovedAction(item, runDeps());
+      expect(out.status).toBe('done');
+      const ids = (await moto.aws.guarddutyAdmin('eu-west-1').send(new ListDetectorsCommand({}))).DetectorIds!;
+      expect(ids).toHaveLength(1);
+      expect(out.undo).toEqual([`aws guardduty delete-detector --detector-id ${ids[0]} --region eu-west-1`]);
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+    });
+  });
+
+  describe('restore a trust policy root changed', () => {
+    const original = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    const hostile = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::666666666666:root' }, Action: 'sts:AssumeRole' }],
+    });
+    const trustEvent = (
+      eventID: string,
+      eventName: string,
+      type: 'Root' | 'IAMUser',
+      params: JsonObject,
+      eventTime: string,
+    ): JsonObject => ({
+      eventVersion: '1.08',
+      eventID,
+      eventTime,
+      eventSource: 'iam.amazonaws.com',
+      eventName,
+      awsRegion: 'us-east-1',
+      userIdentity: {
+        type,
+        accountId: ACCOUNT,
+        arn: type === 'Root' ? `arn:aws:iam::${ACCOUNT}:root` : `arn:aws:iam::${ACCOUNT}:user/alice`,
+      },
+      requestParameters: params,
+      recipientAccountId: ACCOUNT,
+    });
+
+    it('UpdateAssumeRolePolicy back to the document CloudTrail recorded, verified by GetRole', async () => {
+      const iam = moto.aws.iamAdmin();
+      await iam.send(new CreateRoleCommand({ RoleName: 'deploy', AssumeRolePolicyDocument: original }));
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'deploy', PolicyDocument: hostile }));
+      moto.aws.stub(ACCOUNT, {
+        events: {
+          'us-east-1': [
+            trustEvent(
+              'create',
+              'CreateRole',
+              'IAMUser',
+              { roleName: 'deploy', assumeRolePolicyDocument: original },
+              '2024-02-01T09:00:00Z',
+            ),
+            trustEvent(
+              'hostile',
+              'UpdateAssumeRolePolicy',
+              'Root',
+              { roleName: 'deploy', policyDocument: hostile },
+              '2024-03-04T10:00:00Z',
+            ),
+          ],
+        },
+      });
+      const item = await remediation('restore-trust-policy', 'deploy');
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({ status: 'done' });
+      const role = await iam.send(new GetRoleCommand({ RoleName: 'deploy' }));
+      expect(JSON.parse(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!))).toEqual(JSON.parse(original));
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
     });
   });
 
@@ -296,18 +437,18 @@ describeMoto('contract: run approved action, verify human task', () => {
       expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     });
 
-    it('an approved action not built yet is handed back with its title from plan.json', async () => {
-      // attach-deny-root-scp is proposed by Assess Incident and not built in Run Approved Action yet.
+    it('an approved action the registry does not hold is handed back with its title from plan.json', async () => {
+      // Assess Incident never proposes one; an older plan might name it.
       const item = await plans.item(ACCOUNT, {
-        id: 'attach-deny-root-scp',
+        id: 'delete-identity-provider',
         kind: 'remediation',
-        title: 'Approve: attach a deny-all-root SCP',
-        remediation: { action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' },
+        title: 'Approve: delete the SAML provider',
+        remediation: { action: 'delete-identity-provider', target: 'idp', region: 'us-east-1' },
       });
       const sentNow = watchSent();
       expect(await runApprovedAction(item, runDeps())).toMatchObject({
         status: 'not-implemented',
-        detail: 'Running "attach-deny-root-scp" is not built yet: do it by hand (Approve: attach a deny-all-root SCP).',
+        detail: 'Running "delete-identity-provider" is not built: do it by hand (Approve: delete the SAML provider).',
       });
       expect(sentNow('GetObjectCommand').map((s) => [s.to, s.input['Key'], s.error])).toEqual([['moto', plans.key(ACCOUNT), undefined]]);
     });

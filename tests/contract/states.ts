@@ -78,7 +78,7 @@ export function taskItem(accountId: string, task: TaskSpec): TaskItemState {
       Payload: assessmentSummary({
         severity: 'critical',
         counts: { findings: 0, remediations: 0, tasks: 1 },
-        plan: { askWasItYou: false, gate: [], tasks: [ref] },
+        plan: { askWasItYou: false, closesOnConfirmation: false, gate: [], tasks: [ref] },
       }),
     },
   });
@@ -105,7 +105,7 @@ export class PlansInS3 {
   async item(accountId: string, spec: TaskSpec): Promise<TaskItemState> {
     const task = humanTask(spec);
     const incidentId = incidentIdOf(accountId);
-    const plan = this.plans.get(incidentId) ?? { askWasItYou: false, gate: [], tasks: [] };
+    const plan = this.plans.get(incidentId) ?? { askWasItYou: false, closesOnConfirmation: false, gate: [], tasks: [] };
     const list = task.kind === 'gate' ? plan.gate : plan.tasks;
     const at = list.findIndex((t) => t.id === task.id);
     if (at >= 0) list[at] = task;

@@ -20,7 +20,7 @@ interface Report {
   findings: { id: string; title: string; category: string; evidence: string[] }[];
   remediations: { action: string; target: string }[];
   actions: { action: string; target: string; status: string }[];
-  humanTasks: { id: string; status: string }[];
+  humanTasks: { id: string; status: string; verified?: boolean | null; decidedBy?: string | null }[];
   openItems: string[];
   evidence: { location: string; manifestSha256: string; files: number };
   timeline: { at: string; state: string; event: string }[];
@@ -190,7 +190,6 @@ describe('drill: unknown-ip-no-mfa', () => {
         .sort(),
     ).toEqual([
       'access-key-inactive AKIASWJJJ66ZZZII4IYY',
-      'delete-login-profile tracy_stone',
       'put-alternate-contact SECURITY',
       'put-user-policy tracy_stone/root-responder-quarantine',
       'start-logging acme-cloudtrail-eu-west-1',
@@ -273,6 +272,33 @@ describe('drill: other paths', () => {
     expect(reportOf(result).status).toBe('expected-use');
   });
 
+  it('known-ip-with-mfa-then-admin: the same sign-in followed by an admin user and StopLogging is never closable as expected use', async () => {
+    const result = await runDrill({ scenario: 'known-ip-with-mfa-then-admin', approve: 'all', out: out() });
+    const [execution] = result.executions;
+    expect(execution!.status).toBe('SUCCEEDED');
+    expect(top(execution!)).not.toContain('Ask Whether The Sign-In Was Expected');
+    expect(top(execution!)).toContain('Run Human Tasks');
+    const report = reportOf(result);
+    expect(report.status).not.toBe('expected-use');
+    expect(report.humanTasks.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['quarantine-iam-user-svc-backup-admin', 'restart-trail-org-trail-us-east-1', 'change-root-password']),
+    );
+    // Quarantined reversibly: the console password stays, the trail logs again.
+    const account = result.aws.world.accounts['135792468013']!;
+    expect(account.iamUsers[0]!.loginProfile).toBe(true);
+    expect(Object.keys(account.iamUsers[0]!.inlinePolicies ?? {})).toEqual(['root-responder-quarantine']);
+    expect(account.trails[0]!.IsLogging).toBe(true);
+    // The trust policy is the one CloudTrail recorded before root's change; GuardDuty is on in both regions again.
+    expect(JSON.parse(account.roles![0]!.AssumeRolePolicyDocument)).toMatchObject({
+      Statement: [{ Principal: { Service: 'codebuild.amazonaws.com' } }],
+    });
+    expect(Object.values(account.detectors).map((d) => d.Status)).toEqual(['ENABLED', 'ENABLED']);
+    expect(report.humanTasks.filter((t) => t.id.startsWith('restore-trust-policy') || t.id.startsWith('enable-guardduty'))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ status: 'done', verified: true })]),
+    );
+    expect(report.status).toBe('resolved');
+  });
+
   it('known-ip-with-mfa with no answer runs the full response', async () => {
     const result = await runDrill({ scenario: 'known-ip-with-mfa', approve: 'none', out: out() });
     expect(top(result.executions[0]!)).toEqual(expect.arrayContaining(['Was It You?', 'Run Human Tasks']));
@@ -310,6 +336,43 @@ describe('drill: other paths', () => {
     expect(reportOf(result).remediations.map((r) => r.action)).toContain('attach-deny-root-scp');
   });
 
+  it('member-account: the deny-root SCP is attached from the management account, verified, and detached when the incident closes', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const report = reportOf(result);
+    expect(report.status).toBe('resolved');
+    expect(report.humanTasks.find((t) => t.id === 'attach-deny-root-scp')).toMatchObject({ status: 'done' });
+    const scp = result.aws.changes.filter((c) => c.change.endsWith('-scp')).map((c) => `${c.change} ${c.target}`);
+    expect(scp).toEqual([
+      'create-scp root-responder-deny-root-444455556666',
+      'attach-scp root-responder-deny-root-444455556666',
+      'detach-scp root-responder-deny-root-444455556666',
+    ]);
+    const calls = result.aws.calls.filter((c) => /Polic(y|ies)/.test(c.command) && !c.command.includes('User'));
+    expect(new Set(calls.map((c) => `${c.caller} ${c.accountId}`))).toEqual(
+      new Set(['runApprovedAction 999988887777', 'verifyHumanTask 999988887777', 'writeIncidentReport 999988887777']),
+    );
+    expect(report.actions.find((a) => a.action === 'detach-deny-root-scp')).toMatchObject({ status: 'done' });
+    expect(result.aws.world.organization!.attachments!['444455556666']).toEqual([]);
+  });
+
+  it('member-account with denyRootScp automatic: the SCP goes on without an approval request, and the report says who decided', async () => {
+    const result = await runDrill({ scenario: 'member-account', approve: 'none', out: out(), env: { DENY_ROOT_SCP: 'automatic' } });
+    const report = reportOf(result);
+    expect(report.humanTasks.find((t) => t.id === 'attach-deny-root-scp')).toMatchObject({
+      status: 'done',
+      verified: true,
+      decidedBy: 'stage configuration (denyRootScp: automatic)',
+    });
+    expect(result.aws.changes.filter((c) => c.change.endsWith('-scp')).map((c) => c.change)).toEqual(['create-scp', 'attach-scp']);
+    // Nobody answered the other tasks: the incident stays open, and so does the SCP, with how to take it off.
+    expect(report.status).toBe('open');
+    expect(report.openItems.find((o) => o.startsWith('The deny-root SCP stays attached'))).toMatch(
+      /aws organizations detach-policy --policy-id p-/,
+    );
+    const executionStates = result.executions[0]!.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(executionStates).toContain('Use The Configured Decision');
+  });
+
   it('member-account: the root key and certificate are gone at the end, each deletion is on the report with its time', async () => {
     const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
     const member = result.aws.world.accounts['444455556666']!;
@@ -321,10 +384,13 @@ describe('drill: other paths', () => {
         .map((c) => `${c.change} ${c.target}`)
         .sort(),
     ).toEqual([
+      'attach-scp root-responder-deny-root-444455556666',
+      'create-scp root-responder-deny-root-444455556666',
       'deactivate-root-mfa-device arn:aws:iam::444455556666:mfa/backup',
       'delete-root-access-key AKIAMEMBERROOTKEY001',
       'delete-root-password 444455556666',
       'delete-root-signing-certificate MEMBERCERT000000000000000001',
+      'detach-scp root-responder-deny-root-444455556666',
     ]);
     const report = reportOf(result);
     const deletions = report.actions.filter((a) => a.action.startsWith('delete-root-'));
@@ -454,6 +520,8 @@ describe('drill: organization (root in two members and the management account at
       (c) => c.accountId === '555566667777' && !c.change.startsWith('console:') && !c.change.startsWith('delete-root-'),
     );
     expect(remediations.map((c) => `${c.change} ${c.target}`).sort()).toEqual([
+      'attach-scp root-responder-deny-root-555566667777',
+      'detach-scp root-responder-deny-root-555566667777',
       'put-alternate-contact SECURITY',
       'start-logging acme-cloudtrail-eu-west-1',
     ]);
@@ -599,7 +667,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
       .map((c) => `${c.change} ${c.target}`)
       .sort();
 
-  it('quarantines an attacker user that has no console password: done and verified (IAM answers NoSuchEntityException)', async () => {
+  it('quarantines an attacker user that has no console password: done and verified, its login profile never touched', async () => {
     const result = await runDrill({
       approve: 'all',
       out: out(),
@@ -609,9 +677,7 @@ describe("drill: AWS's own answers (the SDK's exception classes, pages, regions)
     });
     const report = reportOf(result);
     expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-tracy-stone')).toMatchObject({ status: 'done', verified: true });
-    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand').map((c) => c.error)).toEqual([
-      'NoSuchEntityException',
-    ]);
+    expect(result.aws.calls.filter((c) => c.command === 'DeleteLoginProfileCommand')).toEqual([]);
     expect(toolChanges(result).filter((c) => c.includes('tracy_stone') || c.includes('AKIASWJJJ66ZZZII4IYY'))).toEqual([
       'access-key-inactive AKIASWJJJ66ZZZII4IYY',
       'put-user-policy tracy_stone/root-responder-quarantine',

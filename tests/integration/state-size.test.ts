@@ -107,7 +107,7 @@ function expectEveryFinding(report: Report, markdown: string): void {
   expect(report.humanTasks).toHaveLength(158);
   expect(report.humanTasks.filter((t) => t.title === 'unknown task')).toEqual([]);
   expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-ci-deploy-100')!.title).toMatch(
-    /^Approve: Quarantine IAM user ci-deploy-100: attach a deny-all policy/,
+    /^Approve: Quarantine IAM user ci-deploy-100, which root created: attach a deny-all inline policy/,
   );
   expect(markdown).toContain(`## Findings (${report.findings.length})`);
   expect(markdown).toContain('Root created IAM user `ci-deploy-100`');

@@ -51,15 +51,23 @@ describe('member account templates', () => {
       expect.arrayContaining(['cloudtrail:LookupEvents', 'iam:GetAccountSummary', 'account:GetAlternateContact', 'guardduty:GetDetector']),
     );
     expect(actions('ReadRole').some((a) => /^(iam:(Put|Delete|Update|Attach)|account:Put|cloudtrail:Start)/.test(a))).toBe(false);
+    // The registry's remediations that act in the member (functions/shared/remediations/); SCPs are managed from the responder.
     expect(actions('WriteRole')).toEqual([
       'account:PutAlternateContact',
       'cloudtrail:DescribeTrails',
+      'cloudtrail:LookupEvents',
       'cloudtrail:StartLogging',
-      'iam:DeleteLoginProfile',
+      'guardduty:CreateDetector',
+      'guardduty:GetDetector',
+      'guardduty:ListDetectors',
+      'guardduty:UpdateDetector',
+      'iam:GetRole',
       'iam:ListAccessKeys',
       'iam:PutUserPolicy',
       'iam:UpdateAccessKey',
+      'iam:UpdateAssumeRolePolicy',
     ]);
+    expect([...actions('ReadRole'), ...actions('WriteRole')].filter((a) => a.startsWith('organizations:') && /Polic/.test(a))).toEqual([]);
     for (const r of ['ReadRole', 'WriteRole']) {
       const trust = role(r).AssumeRolePolicyDocument.Statement[0]!;
       expect(trust.Condition!['StringLike']!['aws:PrincipalArn']).toEqual({

@@ -2,6 +2,7 @@ import { fixedClock } from '#shared/clock';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-action/run-approved-action';
 import { SimulatedAws } from '#drill/simulated-aws';
+import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { simAccount, world } from '../helpers-sim';
 
 const ACCOUNT = '210987654321';
@@ -45,6 +46,7 @@ function setup() {
     baseline: {
       alternateContacts: { SECURITY: { name: 'Sec', title: 'Security', emailAddress: 'security@acme.example', phoneNumber: '+1' } },
     },
+    limiters: new RateLimiters(2, virtualTimer()),
     taskDetails: (id) => Promise.resolve({ id, kind: 'remediation', title: 'T', why: [], steps: [], verification: 'v' }),
   };
   return { aws, account, deps };
@@ -61,10 +63,15 @@ describe('run approved action', () => {
       Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
     });
     expect(user.accessKeys![0]!.Status).toBe('Inactive');
-    expect(user.loginProfile).toBe(false);
+    // Reversible in fact: the console password is kept, the undo names the key it deactivated.
+    expect(user.loginProfile).toBe(true);
+    expect(out.undo).toEqual([
+      'aws iam delete-user-policy --user-name tracy_stone --policy-name root-responder-quarantine',
+      'aws iam update-access-key --user-name tracy_stone --access-key-id AKIAUSERKEY000000001 --status Active',
+    ]);
     const again = await runApprovedAction(item({ action: 'quarantine-iam-user', target: 'tracy_stone', region: 'us-east-1' }), deps);
     expect(again.status).toBe('done');
-    expect(aws.changes.map((c) => c.change).sort()).toEqual(['access-key-inactive', 'delete-login-profile', 'put-user-policy']);
+    expect(aws.changes.map((c) => c.change).sort()).toEqual(['access-key-inactive', 'put-user-policy']);
   });
 
   it('restores a contact from the baseline, and skips (saying why) when there is none', async () => {
@@ -102,10 +109,10 @@ describe('run approved action', () => {
     expect(aws.calls).toEqual([]);
   });
 
-  it('a console task runs nothing; an action not built says not-implemented', async () => {
+  it('a console task runs nothing; an action the registry does not hold says not-implemented', async () => {
     const { aws, deps } = setup();
     expect(await runApprovedAction(item(undefined, 'console'), deps)).toMatchObject({ status: 'skipped' });
-    expect(await runApprovedAction(item({ action: 'attach-deny-root-scp', target: ACCOUNT, region: 'us-east-1' }), deps)).toMatchObject({
+    expect(await runApprovedAction(item({ action: 'delete-identity-provider', target: 'idp', region: 'us-east-1' }), deps)).toMatchObject({
       status: 'not-implemented',
     });
     expect(aws.calls).toEqual([]);

@@ -93,10 +93,11 @@ describe('IAM not-found is NoSuchEntityException', () => {
     member: false,
     clock,
     baseline: { alternateContacts: {} },
+    limiters: new RateLimiters(2, virtualTimer()),
     taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
   });
 
-  it('quarantining a user without a console password is done (policy attached, keys deactivated), and so is a second quarantine', async () => {
+  it('quarantining a user is done (policy attached, keys deactivated, console password kept), and so is a second quarantine', async () => {
     iam.on(PutUserPolicyCommand).resolves({});
     iam
       .on(ListAccessKeysCommand)
@@ -109,8 +110,9 @@ describe('IAM not-found is NoSuchEntityException', () => {
     const first = await runApprovedAction(item(task), deps());
     expect(first).toMatchObject({ status: 'done' });
     expect(first.detail).toBe(
-      'Attached the deny-all inline policy root-responder-quarantine, deactivated 1 access key(s) (AKIAUSERKEY000000001), it had no console password. Undo: delete the policy and reactivate the keys.',
+      'Attached the deny-all inline policy root-responder-quarantine and deactivated 1 access key(s) (AKIAUSERKEY000000001); its console password is kept (the policy denies everything it could do).',
     );
+    expect(iam).toHaveReceivedCommandTimes(DeleteLoginProfileCommand, 0);
     const second = await runApprovedAction(item(task), deps());
     expect(second).toMatchObject({ status: 'done' });
     expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);

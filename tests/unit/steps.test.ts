@@ -392,9 +392,13 @@ describe('incident report', () => {
     });
     if (opened.outcome !== 'opened') throw new Error(`expected a new incident, got ${opened.outcome}`);
     expect(opened.marker.executionInput.previousIncidentId).toBe(input.incidentId);
+    // A gate asked about a sign-in with nothing else found (closesOnConfirmation): a confirmation ends it.
+    const gated = (await assessed(opened.marker.executionInput, folder)).state;
+    const summary = gated.assessment!.Payload;
     const confirmed = await writeIncidentReport(
       {
-        ...(await assessed(opened.marker.executionInput, folder)).state,
+        ...gated,
+        assessment: { Payload: { ...summary, plan: { ...summary.plan, askWasItYou: true, closesOnConfirmation: true } } },
         gate: [{ confirmed: true, decision: { decision: 'approved', decidedBy: 'alice', decidedAt: 't', via: 'drill' } }],
       },
       deps,
@@ -403,7 +407,7 @@ describe('incident report', () => {
     expect((JSON.parse(writer.files.get('report.json')!) as IncidentReport).humanTasks).toEqual([
       {
         id: 'confirm-expected-sign-in',
-        title: 'Was this root sign-in one of you?',
+        title: 'Was this root sign-in one of you? (confirmed: the sign-in finding is closed)',
         status: 'done',
         decidedBy: 'alice',
         decidedAt: 't',

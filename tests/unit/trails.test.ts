@@ -169,6 +169,7 @@ describe('restart-trail acts in the trail’s home region', () => {
       member: false,
       clock,
       baseline: { alternateContacts: {} },
+      limiters: new RateLimiters(2, virtualTimer()),
       taskDetails: (id: string) => Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
     });
     expect(out).toMatchObject({ status: 'done' });
@@ -205,6 +206,7 @@ describe('restart-trail acts in the trail’s home region', () => {
         member: false,
         clock,
         baseline: { alternateContacts: {} },
+        limiters: new RateLimiters(2, virtualTimer()),
         taskDetails: (id: string) =>
           Promise.resolve({ id, kind: 'remediation' as const, title: 'T', why: [], steps: [], verification: 'v' }),
       },

@@ -23,7 +23,7 @@ export function documentClient(region?: string): DynamoDBDocumentClient {
  */
 export function cloudTrailLimiters(table: string): LimiterPool {
   const drill = local();
-  if (drill) return onceLocal(drill, 'cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
+  if (drill) return drill.cloudTrailLimiters ?? onceLocal(drill, 'cloudtrail-limiters', () => new RateLimiters(2, rateTimer()));
   return once(`cloudtrail-meter:${table}`, () => new SharedMeter(documentClient(), table, 2, realTimer));
 }
 

@@ -9,6 +9,8 @@ export const ActionResultSchema = z.object({
   action: z.string().nullable(),
   target: z.string().nullable(),
   detail: z.string(),
+  /** The exact steps (commands) that undo what ran, for the report (empty when nothing changed). */
+  undo: z.array(z.string()),
   at: z.string(),
 });
 export type ActionResult = z.infer<typeof ActionResultSchema>;

@@ -12,6 +12,8 @@ export const HumanTaskSchema = z.object({
   verification: z.string(),
   /** For kind "remediation": what runs when it is approved. */
   remediation: z.object({ action: z.string(), target: z.string(), region: z.string() }).optional(),
+  /** A remediation the stage config lets run without waiting for approval (the Map's "Approval Needed?" skips the request). */
+  automatic: z.boolean().optional(),
 });
 export type HumanTask = z.infer<typeof HumanTaskSchema>;
 
@@ -20,11 +22,16 @@ export type HumanTask = z.infer<typeof HumanTaskSchema>;
  * (title, why, steps, verification) is in the assessment's plan.json: an item stays a few hundred
  * bytes however many tasks an incident has (Step Functions: 256 KiB per state).
  */
-export const TaskRefSchema = HumanTaskSchema.pick({ id: true, kind: true, remediation: true });
+export const TaskRefSchema = HumanTaskSchema.pick({ id: true, kind: true, remediation: true, automatic: true });
 export type TaskRef = z.infer<typeof TaskRefSchema>;
 
 export function taskRef(task: HumanTask): TaskRef {
-  return { id: task.id, kind: task.kind, ...(task.remediation ? { remediation: task.remediation } : {}) };
+  return {
+    id: task.id,
+    kind: task.kind,
+    ...(task.remediation ? { remediation: task.remediation } : {}),
+    ...(task.automatic ? { automatic: true } : {}),
+  };
 }
 
 /** How an automatic step went, as Assess Incident read it from the state (`unknown`: it reported nothing). */
@@ -47,8 +54,16 @@ export const AssessmentSummarySchema = z.object({
   stored: EvidenceRefSchema.extend({
     keys: z.object({ findings: z.literal(INCIDENT_FILES.assessment.findings), plan: z.literal(INCIDENT_FILES.assessment.plan) }),
   }),
-  /** Read by the ASL: the Choice on askWasItYou, and the two Maps' ItemsPath. */
-  plan: z.object({ askWasItYou: z.boolean(), gate: z.array(TaskRefSchema), tasks: z.array(TaskRefSchema) }),
+  /**
+   * Read by the ASL: the Choice on askWasItYou, "Was It You?" on closesOnConfirmation (a confirmed
+   * sign-in ends the response only when nothing else was found), and the two Maps' ItemsPath.
+   */
+  plan: z.object({
+    askWasItYou: z.boolean(),
+    closesOnConfirmation: z.boolean(),
+    gate: z.array(TaskRefSchema),
+    tasks: z.array(TaskRefSchema),
+  }),
 });
 export type AssessmentSummary = z.infer<typeof AssessmentSummarySchema>;
 

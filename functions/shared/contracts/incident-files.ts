@@ -33,7 +33,12 @@ export const StoredFindingsSchema = z.object({ findings: z.array(StoredFindingSc
 export type StoredFindings = z.infer<typeof StoredFindingsSchema>;
 
 /** plan.json of the assessment: every task in full; the Map items carry TaskRefs. */
-export const StoredPlanSchema = z.object({ askWasItYou: z.boolean(), gate: z.array(HumanTaskSchema), tasks: z.array(HumanTaskSchema) });
+export const StoredPlanSchema = z.object({
+  askWasItYou: z.boolean(),
+  closesOnConfirmation: z.boolean().default(false),
+  gate: z.array(HumanTaskSchema),
+  tasks: z.array(HumanTaskSchema),
+});
 export type StoredPlan = z.infer<typeof StoredPlanSchema>;
 
 /** A root sign-in as sign-ins.json of the evidence bundle holds it. */

@@ -15,7 +15,7 @@ export const TaskOutcomeSchema = z.discriminatedUnion('status', [
     ...recorded,
     status: z.literal('done'),
     decision: ApprovalDecisionSchema.pick({ decidedBy: true, decidedAt: true }),
-    action: z.object({ status: StepStatusSchema, detail: z.string() }),
+    action: z.object({ status: StepStatusSchema, detail: z.string(), undo: z.array(z.string()).optional() }),
     verification: z.object({ verified: z.boolean().nullable() }),
   }),
   /** Record Rejected Task: a responder rejected it (ApprovalRejectedError). */
