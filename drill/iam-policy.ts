@@ -132,7 +132,7 @@ function parseCondition(raw: unknown, label: string): void {
       const list = Array.isArray(values) ? values : [values];
       if (list.length === 0 || !list.every((v) => typeof v === 'string'))
         throw new UnsupportedPolicyError(`${label}: ${operator} ${key} must be a string or an array of strings`);
-      if (list.some((v) => (v).includes('${')))
+      if (list.some((v) => v.includes('${')))
         throw new UnsupportedPolicyError(`${label}: policy variables in ${operator} ${key} are not supported`);
       if (base === 'Null' && !list.every((v) => v === 'true' || v === 'false'))
         throw new UnsupportedPolicyError(`${label}: Null ${key} must be "true" or "false"`);
