@@ -104,6 +104,5 @@ function load(stage, dir = __dirname) {
   };
 }
 
-// ROOT_RESPONDER_CONFIG_DIR: read the stage file from another folder (a test packages a generated stage).
-module.exports = async ({ options }) => load(options.stage || 'dev', process.env.ROOT_RESPONDER_CONFIG_DIR || __dirname);
+module.exports = async ({ options }) => load(options.stage || 'dev');
 module.exports.load = load;

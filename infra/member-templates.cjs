@@ -17,7 +17,7 @@
 // The rule patterns are the responder's own intake rules; the role permissions are the actions the
 // deployed handlers declare (requiredPermissions), minus what the responder does in its own account.
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
-const { join, resolve } = require('node:path');
+const { join } = require('node:path');
 require('tsx/cjs');
 
 // The rule ids and names are shared with the pipeline check, which looks for them by name.
@@ -268,8 +268,8 @@ function stackSetsTemplate(stage, forwarding, roles) {
   };
 }
 
-/** `dir`: where `serverless package` wrote the responder's template (`--package DIR`, else .serverless/). */
-function write(serviceDir, stage, dir = join(serviceDir, '.serverless')) {
+function write(serviceDir, stage) {
+  const dir = join(serviceDir, '.serverless');
   const responderTemplate = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
   const { forwarding, roles, scp, stackSets } = build(responderTemplate, stage, deployedFunctions(serviceDir));
   mkdirSync(dir, { recursive: true });
@@ -283,10 +283,7 @@ function write(serviceDir, stage, dir = join(serviceDir, '.serverless')) {
 class MemberTemplatesPlugin {
   constructor(serverless, options) {
     this.hooks = {
-      'after:package:finalize': () => {
-        const serviceDir = serverless.serviceDir ?? serverless.config.servicePath;
-        write(serviceDir, options.stage || serverless.service.provider.stage || 'dev', options.package ? resolve(serviceDir, options.package) : undefined);
-      },
+      'after:package:finalize': () => write(serverless.serviceDir ?? serverless.config.servicePath, options.stage || serverless.service.provider.stage || 'dev'),
     };
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,8 +9,9 @@ import { environmentBounds, LAMBDA_ENVIRONMENT_LIMIT } from '../helpers-environm
 /**
  * The configuration grows with the organization (a root MFA baseline per account, about 125 bytes
  * each in JSON); Lambda's environment does not (4 KB per function). A stage of 500 accounts is
- * packaged for real (`serverless package --package DIR`, offline) and every function's environment
- * is measured at its upper bound, as tests/unit/template.test.ts measures the test stage.
+ * packaged for real (`serverless package`, offline, in a copy of the service so the test stage's
+ * .serverless/ stays as the other tests read it) and every function's environment is measured at
+ * its upper bound, as tests/unit/template.test.ts measures the test stage.
  */
 const ACCOUNTS = 500;
 const STAGE = 'scale';
@@ -33,28 +34,37 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any> 
 
 describe(`the packaged template for ${ACCOUNTS} accounts`, () => {
   let resources: Resources;
-  let out: string;
+  let service: string;
   const config = organizationConfig(ACCOUNTS);
 
   beforeAll(async () => {
-    const configDir = mkdtempSync(join(tmpdir(), 'scale-config-'));
-    out = mkdtempSync(join(tmpdir(), 'scale-package-'));
-    writeFileSync(join(configDir, `${STAGE}.json`), JSON.stringify(config));
-    await promisify(execFile)(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', STAGE, '--package', out], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ROOT_RESPONDER_CONFIG_DIR: configDir, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null' },
+    service = mkdtempSync(join(tmpdir(), 'scale-service-'));
+    for (const part of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'infra', 'config', 'statemachines'])
+      cpSync(join(PROJECT_ROOT, part), join(service, part), { recursive: true });
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(service, 'node_modules'));
+    writeFileSync(join(service, 'config', `${STAGE}.json`), JSON.stringify(config));
+    await promisify(execFile)(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', STAGE], {
+      cwd: service,
+      env: { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null' },
       maxBuffer: 16 * 1024 * 1024,
     });
-    resources = (JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Resources })
-      .Resources;
+    resources = (
+      JSON.parse(readFileSync(join(service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as {
+        Resources: Resources;
+      }
+    ).Resources;
   }, 300_000);
+  afterAll(() => rmSync(service, { recursive: true, force: true }));
 
   it('keeps every function environment under 4 KB, intrinsics at their upper bound', () => {
     const { environmentBytes } = environmentBounds(() => resources);
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(16);
     const sizes = Object.fromEntries(
-      functions.map(([id, fn]) => [id, environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables)]),
+      functions.map(([id, fn]) => [
+        id,
+        environmentBytes((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables),
+      ]),
     );
     const largest = Math.max(...Object.values(sizes));
     // The figure the README quotes (printed for the record).
