@@ -15,6 +15,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any> 
  *   (DynamoDB table 255, SNS topic 256, SQS queue 80, S3 bucket 63). A name the resource gives is its own length.
  * - Ref of a table or bucket: its name. Ref of an SNS topic: its ARN, `arn:<partition>:sns:<region>:<account>:<name>`.
  *   Fn::GetAtt Arn of a queue: `arn:<partition>:sqs:<region>:<account>:<name>`.
+ * - Fn::GetAtt Key of Custom::BaselineConfig: `baseline/<64 hex digits>.json`.
  * - Fn::GetAtt ApiEndpoint of an HTTP API: `https://<10-character api id>.execute-api.<region>.<URLSuffix>`.
  * - Fn::Join and Fn::Sub: their parts, each part at its bound.
  * Anything else has no bound yet: the test fails and names it, so a new intrinsic is sized before it deploys.
@@ -43,7 +44,7 @@ export function environmentBounds(template: () => Resources) {
     const naming = resource && NAMES[resource.Type];
     if (!resource || !naming)
       throw new Error(`No environment size bound for the name of ${id} (${resource?.Type ?? 'not in the template'})`);
-    const given = resource.Properties[naming.property];
+    const given: unknown = resource.Properties[naming.property];
     if (given !== undefined) return boundOf(given);
     return placeholder(Math.min(naming.max, PSEUDO_BOUNDS['AWS::StackName']! + 1 + id.length + 1 + 13));
   }
@@ -75,6 +76,8 @@ export function environmentBounds(template: () => Resources) {
   function getAttBound(id: string, attribute: string): string {
     const type = template()[id]?.Type;
     if (type === 'AWS::SQS::Queue' && attribute === 'Arn') return arnBound('sqs', id);
+    // The baseline object's key: baseline/<SHA-256 in hex>.json.
+    if (type === 'Custom::BaselineConfig' && attribute === 'Key') return `baseline/${placeholder(64)}.json`;
     if (type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint')
       return `https://${placeholder(10)}.execute-api.${placeholder(PSEUDO_BOUNDS['AWS::Region']!)}.${placeholder(PSEUDO_BOUNDS['AWS::URLSuffix']!)}`;
     throw new Error(`No environment size bound for Fn::GetAtt ${id}.${attribute} (${type ?? 'not in the template'})`);

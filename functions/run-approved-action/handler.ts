@@ -6,6 +6,7 @@ import { iam } from '#shared/clients/iam';
 import { objectReader } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
+import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -19,8 +20,9 @@ export const handler = stepHandler({
   step: 'run-approved-action',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: (state) => {
+  deps: async (state) => {
     const config = runtimeConfig();
+    const baseline = await readBaseline(config);
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
       // Quarantine IAM users, restore alternate contacts, restart trails.
@@ -29,7 +31,7 @@ export const handler = stepHandler({
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts }),
       member,
       clock: clock(),
-      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
+      baseline: { alternateContacts: baseline.expectedAlternateContacts },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     };
@@ -37,5 +39,10 @@ export const handler = stepHandler({
   run: (state, deps) => runApprovedAction(state, deps),
 });
 
-/** The remediations, plus recording its own AssumeRoot sessions. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...ownSessionStorePermissions.record] as const;
+/** The remediations (the baseline: the contacts to restore), plus recording its own AssumeRoot sessions. */
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...ownSessionStorePermissions.record,
+  ...baselinePermissions,
+] as const;

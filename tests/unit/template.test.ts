@@ -75,6 +75,9 @@ const isDestinationGrant = (functionLogicalId: string) => (s: Statement) =>
     ({ action, arn }) => JSON.stringify(actionsOf(s)) === JSON.stringify([action]) && JSON.stringify(s.Resource) === JSON.stringify([arn]),
   );
 
+/** The config bucket's baseline objects, the one place the baseline writer may put and delete. */
+const CONFIG_OBJECTS = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }, '/baseline/*']] };
+
 // Each function's environment at its upper bound: tests/helpers-environment.ts.
 const { boundOf, environmentBytes, placeholder } = environmentBounds(() => resources);
 
@@ -98,7 +101,8 @@ describe('packaged CloudFormation template', () => {
         .filter((s) => !isDestinationGrant(logicalId(key))(s))
         .flatMap(actionsOf)
         .filter((a) => !a.startsWith('logs:'));
-      expect({ key, granted: [...granted].sort() }).toEqual({ key, granted: [...declared].sort() });
+      // As sets: s3:GetObject may be granted twice (the evidence, and the baseline object in its own statement).
+      expect({ key, granted: [...new Set(granted)].sort() }).toEqual({ key, granted: [...new Set(declared)].sort() });
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
       expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/root-responder-test-${key}`);
       // Handler modules load (the module the template runs is the module the drill binds).
@@ -202,6 +206,32 @@ describe('packaged CloudFormation template', () => {
     );
   });
 
+  it('lets exactly the functions that compare with the baseline read exactly its object, and only the writer write there', () => {
+    const baselineKey = (resources['BaselineConfig']!.Properties['Key'] as string).trim();
+    expect(baselineKey).toMatch(/^baseline\/[0-9a-f]{64}\.json$/);
+    const object = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }, `/${baselineKey}`]] };
+    const readers = ofType('AWS::IAM::Role')
+      .filter(([, role]) => statementsOf(role).some((s) => JSON.stringify(s.Resource).includes('ConfigBucket')))
+      .map(([id, role]) => [id, statementsOf(role).filter((s) => JSON.stringify(s.Resource).includes('ConfigBucket'))] as const);
+    expect(Object.fromEntries(readers)).toEqual({
+      SnapshotRootCredentialsRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
+      CollectEvidenceRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
+      RunApprovedActionRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
+      VerifyHumanTaskRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
+      WriteBaselineRole: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [CONFIG_OBJECTS] }],
+    });
+    // The readers are updated to a new key only after the custom resource wrote it (GetAtt), the writer names none.
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const vars = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      expect({ id, object: vars['BASELINE_OBJECT'] }).toEqual({
+        id,
+        object: id === 'WriteBaselineLambdaFunction' ? '' : { 'Fn::GetAtt': ['BaselineConfig', 'Key'] },
+      });
+      expect(vars['BASELINE_BUCKET']).toEqual({ Ref: 'ConfigBucket' });
+    }
+    expect(resources['BaselineConfig']!.Properties['ServiceToken']).toEqual({ 'Fn::GetAtt': ['WriteBaselineLambdaFunction', 'Arn'] });
+  });
+
   it('puts no secret in any environment variable', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       const vars = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
@@ -253,10 +283,13 @@ describe('packaged CloudFormation template', () => {
         },
       ]),
     );
-    // And no function's role is granted it.
+    // And no function's role is granted it, but the baseline writer on its own objects in the config bucket.
     for (const [id, role] of ofType('AWS::IAM::Role'))
-      for (const statement of statementsOf(role))
-        expect({ id, actions: actionsOf(statement).filter((a) => /^s3:(DeleteObject|\*)/.test(a)) }).toEqual({ id, actions: [] });
+      for (const statement of statementsOf(role)) {
+        const deletes = actionsOf(statement).filter((a) => /^s3:(DeleteObject|\*)/.test(a));
+        if (id === 'WriteBaselineRole' && JSON.stringify(statement.Resource) === JSON.stringify([CONFIG_OBJECTS])) continue;
+        expect({ id, actions: deletes }).toEqual({ id, actions: [] });
+      }
   });
 
   it('gives both tables TTL and point-in-time recovery', () => {
