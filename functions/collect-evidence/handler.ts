@@ -5,7 +5,7 @@ import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectWriter } from '#shared/clients/s3';
+import { objectWriter, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { sharedMeterPermissions } from '#shared/shared-meter';
@@ -24,7 +24,7 @@ export const handler = stepHandler({
   incidentId: (state) => state.incidentId,
   deps: async (state) => {
     const config = runtimeConfig();
-    const baseline = await readBaseline(config);
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.accountId, config);
     return {
       // Regions, contacts, account information, organization, GuardDuty detectors, trails and the CloudTrail review.

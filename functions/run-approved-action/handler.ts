@@ -3,7 +3,7 @@ import { account } from '#shared/clients/account';
 import { cloudtrail } from '#shared/clients/cloudtrail';
 import { ownSessionRecorder } from '#shared/clients/dynamodb';
 import { iam } from '#shared/clients/iam';
-import { objectReader } from '#shared/clients/s3';
+import { objectReader, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
@@ -22,7 +22,7 @@ export const handler = stepHandler({
   incidentId: (state) => state.Payload.input.incidentId,
   deps: async (state) => {
     const config = runtimeConfig();
-    const baseline = await readBaseline(config);
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
       // Quarantine IAM users, restore alternate contacts, restart trails.

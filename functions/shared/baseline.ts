@@ -1,12 +1,11 @@
 import { GetObjectCommand, NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
-import { s3Client } from './clients/s3';
 import { type Baseline, parseBaseline, type RuntimeConfig } from './config';
 import { BaselineMissingError, isAwsError, typedAwsError } from './errors';
 
 /** What reading the baseline needs: GetObject on exactly the baseline object (infra/roles.cjs scopes it). */
 export const baselinePermissions = ['s3:GetObject'] as const;
 
-/** The one call the reader makes (an S3Client, or the drill's simulated S3). */
+/** The one call the reader makes: the handler's `s3Client()` (the drill's simulated S3 in a drill). */
 export interface BaselineSource {
   send(command: GetObjectCommand): Promise<{ Body?: { transformToString(encoding?: string): Promise<string> } }>;
 }
@@ -19,7 +18,7 @@ export interface BaselineSource {
  */
 export async function readBaseline(
   config: Pick<RuntimeConfig, 'BASELINE_BUCKET' | 'BASELINE_OBJECT'>,
-  s3: BaselineSource = s3Client(),
+  s3: BaselineSource,
 ): Promise<Baseline> {
   const where = `s3://${config.BASELINE_BUCKET}/${config.BASELINE_OBJECT}`;
   let body: string;

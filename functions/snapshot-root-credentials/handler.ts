@@ -3,6 +3,7 @@ import { ownSessionRecorder } from '#shared/clients/dynamodb';
 import { iam } from '#shared/clients/iam';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
+import { s3Client } from '#shared/clients/s3';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
@@ -17,7 +18,7 @@ export const handler = stepHandler({
   incidentId: (state) => state.incidentId,
   deps: async (state) => {
     const config = runtimeConfig();
-    const baseline = await readBaseline(config);
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.accountId, config);
     return {
       // GetAccountSummary and the root's virtual MFA devices.

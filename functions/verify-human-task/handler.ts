@@ -4,7 +4,7 @@ import { cloudtrail } from '#shared/clients/cloudtrail';
 import { cloudTrailLimiters } from '#shared/clients/dynamodb';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectReader } from '#shared/clients/s3';
+import { objectReader, s3Client } from '#shared/clients/s3';
 import { targetClients } from '#shared/clients/target';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
@@ -21,7 +21,7 @@ export const handler = stepHandler({
   incidentId: (state) => state.Payload.input.incidentId,
   deps: async (state) => {
     const config = runtimeConfig();
-    const baseline = await readBaseline(config);
+    const baseline = await readBaseline(config, s3Client());
     return {
       // Root keys and MFA (IAM), the password change and trails (CloudTrail), contacts (Account), the organization.
       clients: targetClients(targetFor(state.Payload.input.accountId, config).target, { iam, cloudtrail, account, organizations }),
