@@ -5,12 +5,26 @@
 const { readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 require('tsx/cjs');
-const { parseStageConfig } = require('../functions/shared/config.ts');
+const { baselineObject, baselineOf, parseStageConfig } = require('../functions/shared/config.ts');
 const { PIPELINE_METRICS } = require('../functions/shared/pipeline-metrics.ts');
 const names = require('../infra/names.cjs');
 
 function logicalName(prefix, index) {
   return `${prefix}${index}`;
+}
+
+/**
+ * CloudFormation hands the custom resource its properties in an asynchronous Lambda invocation (at
+ * most 256 KB), an update both the old and the new: a body over this is refused at package time.
+ */
+const BASELINE_MAX_BYTES = 120 * 1024;
+
+function baselineWithin(object, stage) {
+  const bytes = Buffer.byteLength(object.body, 'utf8');
+  if (bytes > BASELINE_MAX_BYTES) {
+    throw new Error(`config/${stage}.json: the baseline is ${bytes} bytes, over ${BASELINE_MAX_BYTES} (an update carries it twice in one 256 KB custom resource request)`);
+  }
+  return object;
 }
 
 function load(stage, dir = __dirname) {
@@ -90,12 +104,8 @@ function load(stage, dir = __dirname) {
     },
     knownSourceCidrsCsv: config.knownSourceCidrs.join(','),
     reminderIntervalSeconds: config.reminderIntervalMinutes * 60,
-    // The Lambda environment holds the baseline as JSON, in the Account API's field names.
-    expectedAlternateContactsJson: JSON.stringify(
-      Object.fromEntries(Object.entries(config.expectedAlternateContacts).map(([type, c]) => [type, { name: c.name, title: c.title, emailAddress: c.emailAddress, phoneNumber: c.phoneNumber }])),
-    ),
-    expectedOrganizationIdOrEmpty: config.expectedOrganizationId || '',
-    expectedRootMfaDevicesJson: JSON.stringify(config.expectedRootMfaDevices),
+    // The baseline object the stack writes (Custom::BaselineConfig) and the functions read: { key, body }.
+    baseline: baselineWithin(baselineObject(baselineOf(config)), stage),
     forwardingRegionsCsv: config.forwardingRegions.join(','),
     canarySchedule: `rate(${config.canaryIntervalMinutes} minutes)`,
     alertDigestSchedule: config.alertDigestMinutes === 1 ? 'rate(1 minute)' : `rate(${config.alertDigestMinutes} minutes)`,

@@ -6,10 +6,11 @@ import { dirname, join, normalize, resolve, sep } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ApprovalStore } from '#shared/approval-store';
 import type { ObjectReader, ObjectWriter } from '#shared/evidence';
 import type { LocalClients } from '#shared/clients';
-import { parseStageConfig } from '#shared/config';
+import { type Baseline, baselineObject, parseStageConfig } from '#shared/config';
 import { LOCAL_CONTEXT_KEY } from '#shared/local-context';
 import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE, respondersSecretId } from '#infra/names.cjs';
 import { deployedFunctions, type Handler, loadHandler, PROJECT_ROOT } from './deployment';
@@ -20,6 +21,7 @@ import { type ExecutionEvent, type LocalExecution, LocalStepFunctions, type Loca
 import { flaky, type FlakyStats, seededRandom } from './flaky';
 import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
+import { SimulatedS3 } from './simulated-s3';
 import { TaskTokenBroker } from './task-tokens';
 import { loadScenario, type RebasedRecord, type Scenario, ScenarioError, scenarioRecords, scenarioWorld, shiftRecords } from './scenario';
 import { type Fault, SimulatedAws, type SimWorld } from './simulated-aws';
@@ -66,9 +68,9 @@ export const DRILL_ENV = {
   RESPONDER_ACCOUNT_ID: ACCOUNT,
   MEMBER_READ_ROLE_NAME: MEMBER_READ_ROLE,
   MEMBER_WRITE_ROLE_NAME: MEMBER_WRITE_ROLE,
-  EXPECTED_ALTERNATE_CONTACTS: '{}',
-  EXPECTED_ORGANIZATION_ID: '',
-  EXPECTED_ROOT_MFA_DEVICES: '{}',
+  BASELINE_BUCKET: 'root-responder-drill-config',
+  // An empty baseline's key; each drill run names its scenario's (the stack writes it, the functions read it).
+  BASELINE_OBJECT: baselineObject({ expectedAlternateContacts: {}, expectedOrganizationId: null, expectedRootMfaDevices: {} }).key,
   CANARY_INTERVAL_MINUTES: String(PRODUCTION.canaryIntervalMinutes),
 } as const;
 
@@ -120,6 +122,11 @@ export interface DrillOptions {
   brokenForwarding?: { accountId: string; region: string }[];
   /** Replace a deployed handler (fault injection in tests); `clock` is the drill's, for a handler that hangs. */
   handlerFor?: (functionName: string, deployed: Handler, drill: { clock: DrillClock }) => Handler;
+  /**
+   * Change the config bucket after the stack wrote the scenario's baseline (a test deletes or
+   * alters the object). `baseline`: where it is.
+   */
+  configBucket?: (s3: SimulatedS3, baseline: { bucket: string; key: string }) => void;
   /** Other Task timeouts by state name (seconds of the drill's clock). */
   taskTimeouts?: LocalStepFunctionsOptions['taskTimeouts'];
 }
@@ -242,6 +249,21 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     responders: responders.map((r) => ({ email: r.email, totpSecret: r.totpSecret })),
     accounts,
   });
+  // The baseline, as the stack writes it: one object in the config bucket, named in the environment.
+  const baseline: Baseline = {
+    expectedAlternateContacts: Object.fromEntries(
+      Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [
+        type,
+        { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber },
+      ]),
+    ),
+    expectedOrganizationId: scenario.baseline.expectedOrganizationId ?? null,
+    expectedRootMfaDevices: scenario.baseline.expectedRootMfaDevices,
+  };
+  const baselineFile = baselineObject(baseline);
+  const s3 = new SimulatedS3();
+  s3.put(DRILL_ENV.BASELINE_BUCKET, baselineFile.key, baselineFile.body);
+  options.configBucket?.(s3, { bucket: DRILL_ENV.BASELINE_BUCKET, key: baselineFile.key });
   const env: Record<string, string> = {
     ...DRILL_ENV,
     APPROVALS_BASE_URL: approvalServer.baseUrl,
@@ -253,16 +275,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     KNOWN_SOURCE_CIDRS: scenario.knownSourceCidrs.join(','),
     MODE: scenario.mode,
     RESPONDER_ACCOUNT_ID: world.responderAccountId,
-    EXPECTED_ALTERNATE_CONTACTS: JSON.stringify(
-      Object.fromEntries(
-        Object.entries(scenario.baseline.alternateContacts).map(([type, c]) => [
-          type,
-          { name: c?.Name, title: c?.Title, emailAddress: c?.EmailAddress, phoneNumber: c?.PhoneNumber },
-        ]),
-      ),
-    ),
-    EXPECTED_ORGANIZATION_ID: scenario.baseline.expectedOrganizationId ?? '',
-    EXPECTED_ROOT_MFA_DEVICES: JSON.stringify(scenario.baseline.expectedRootMfaDevices),
+    BASELINE_OBJECT: baselineFile.key,
     // A drill models a deployment whose forwarding covers every region its accounts enabled.
     FORWARDING_REGIONS: [...new Set(['us-east-1', ...Object.values(world.accounts).flatMap((a) => a.enabledRegions)])].join(','),
     ...options.env,
@@ -302,6 +315,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     dynamodb: (stores?.ddb ?? ddb) as unknown as DynamoDBDocumentClient,
     sfn: sfn as unknown as SFNClient,
     sns: (stores?.sns ?? sns) as unknown as SNSClient,
+    s3: s3 as unknown as S3Client,
     target: (target) => aws.targetClients(target),
     objectWriter: (prefix) => new DrillFolderWriter(folderFor(outDir, prefix, perIncident)),
     objectReader: (prefix) => new DrillFolderReader(folderFor(outDir, prefix, perIncident)),

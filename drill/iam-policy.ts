@@ -1,13 +1,16 @@
 /**
  * A small IAM policy evaluator, enough to judge a call against AWS's root-task policy documents
- * (`./aws-managed-policies/`): statements with `Effect` Allow / Deny, `Action` / `NotAction`,
- * `Resource` / `NotResource` (a string or an array), and IAM wildcards (`*` any run of characters,
- * `?` one character; action names compared case-insensitively, resources case-sensitively).
+ * (`./aws-managed-policies/`) and the member SCP: statements with `Effect` Allow / Deny, `Action` /
+ * `NotAction`, `Resource` / `NotResource` (a string or an array), and IAM wildcards (`*` any run of
+ * characters, `?` one character; action names compared case-insensitively, resources
+ * case-sensitively), and `Condition` blocks with the string, ARN, Bool and Null operators (each
+ * with its `...IfExists` form) against the request's context keys.
  *
- * What it does not understand it refuses, loudly, rather than misread: a `Condition` block, a
- * `Principal` / `NotPrincipal` (a resource policy), policy variables (`${...}`), an unknown element.
- * A future version of a root-task policy that adds any of them fails the tests that load it, so
- * the simulated account never applies half of a policy.
+ * What it does not understand it refuses, loudly, rather than misread: another condition operator
+ * (`IpAddress`, `DateLessThan`, the `ForAllValues:` / `ForAnyValue:` set qualifiers), a `Principal` /
+ * `NotPrincipal` (a resource policy), policy variables (`${...}`), an unknown element. A future
+ * version of a root-task policy that adds any of them fails the tests that load it, so the
+ * simulated account never applies half of a policy.
  */
 
 import { readFileSync } from 'node:fs';
@@ -23,6 +26,8 @@ export interface PolicyStatement {
   NotAction?: string | string[];
   Resource?: string | string[];
   NotResource?: string | string[];
+  /** Operator -> context key -> value(s): every operator, and every key under it, must hold. */
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface PolicyDocument {
@@ -30,10 +35,15 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** One request to authorize: the IAM action (`iam:DeleteAccessKey`) and the resource ARN it acts on (or `*`). */
+/**
+ * One request to authorize: the IAM action (`iam:DeleteAccessKey`), the resource ARN it acts on
+ * (or `*`), and the request context's condition keys (`aws:PrincipalArn`, ...; a key absent here
+ * is absent from the request, as IAM's condition operators define it).
+ */
 export interface PolicyRequest {
   action: string;
   resource: string;
+  context?: Record<string, string>;
 }
 
 export type Decision = { effect: 'ExplicitDeny'; statement: string } | { effect: 'Allow'; statement: string } | { effect: 'ImplicitDeny' };
@@ -46,7 +56,27 @@ export class UnsupportedPolicyError extends Error {
   }
 }
 
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource']);
+const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
+
+/**
+ * The condition operators this evaluator implements (IAM User Guide, "IAM JSON policy elements:
+ * Condition operators"): how a request value is compared with a policy value, and whether the
+ * operator is a negation (for which an absent key makes the condition true).
+ */
+const CONDITION_OPERATORS: Record<string, { match: (policyValue: string, requestValue: string) => boolean; negated: boolean }> = {
+  StringEquals: { match: (p, r) => p === r, negated: false },
+  StringNotEquals: { match: (p, r) => p === r, negated: true },
+  StringEqualsIgnoreCase: { match: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: false },
+  StringNotEqualsIgnoreCase: { match: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: true },
+  StringLike: { match: (p, r) => wildcardMatch(p, r, { ignoreCase: false }), negated: false },
+  StringNotLike: { match: (p, r) => wildcardMatch(p, r, { ignoreCase: false }), negated: true },
+  // ARN operators compare each of the six colon-separated parts; a wildcard never crosses a colon.
+  ArnEquals: { match: (p, r) => arnMatch(p, r), negated: false },
+  ArnLike: { match: (p, r) => arnMatch(p, r), negated: false },
+  ArnNotEquals: { match: (p, r) => arnMatch(p, r), negated: true },
+  ArnNotLike: { match: (p, r) => arnMatch(p, r), negated: true },
+  Bool: { match: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: false },
+};
 
 /** Check a parsed JSON policy document and return it typed; throws UnsupportedPolicyError on anything it cannot evaluate. */
 export function parsePolicyDocument(document: unknown, label = 'policy'): PolicyDocument {
@@ -64,11 +94,7 @@ function parseStatement(raw: unknown, label: string): PolicyStatement {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UnsupportedPolicyError(`${label}: a statement must be a JSON object`);
   const s = raw as Record<string, unknown>;
-  if ('Condition' in s) {
-    throw new UnsupportedPolicyError(
-      `${label}${s['Sid'] ? ` (${asText(s['Sid'])})` : ''}: Condition is not supported by this evaluator; evaluating the statement without it would misread the policy`,
-    );
-  }
+  if ('Condition' in s) parseCondition(s['Condition'], `${label}${s['Sid'] ? ` (${asText(s['Sid'])})` : ''}`);
   if ('Principal' in s || 'NotPrincipal' in s)
     throw new UnsupportedPolicyError(`${label}: Principal / NotPrincipal (a resource-based policy) is not supported`);
   const unknown = Object.keys(s).filter((k) => !STATEMENT_KEYS.has(k));
@@ -90,6 +116,65 @@ function parseStatement(raw: unknown, label: string): PolicyStatement {
   return s as unknown as PolicyStatement;
 }
 
+function parseCondition(raw: unknown, label: string): void {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0)
+    throw new UnsupportedPolicyError(`${label}: Condition must be a non-empty JSON object`);
+  for (const [operator, block] of Object.entries(raw as Record<string, unknown>)) {
+    const base = operator.endsWith('IfExists') ? operator.slice(0, -'IfExists'.length) : operator;
+    if (base !== 'Null' && !CONDITION_OPERATORS[base])
+      throw new UnsupportedPolicyError(
+        `${label}: the condition operator ${operator} is not supported by this evaluator; evaluating the statement without it would misread the policy`,
+      );
+    if (base === 'Null' && operator !== 'Null') throw new UnsupportedPolicyError(`${label}: NullIfExists is not an IAM condition operator`);
+    if (typeof block !== 'object' || block === null || Array.isArray(block) || Object.keys(block).length === 0)
+      throw new UnsupportedPolicyError(`${label}: ${operator} must map condition keys to values`);
+    for (const [key, values] of Object.entries(block as Record<string, unknown>)) {
+      const list = Array.isArray(values) ? values : [values];
+      if (list.length === 0 || !list.every((v) => typeof v === 'string'))
+        throw new UnsupportedPolicyError(`${label}: ${operator} ${key} must be a string or an array of strings`);
+      if (list.some((v) => v.includes('${')))
+        throw new UnsupportedPolicyError(`${label}: policy variables in ${operator} ${key} are not supported`);
+      if (base === 'Null' && !list.every((v) => v === 'true' || v === 'false'))
+        throw new UnsupportedPolicyError(`${label}: Null ${key} must be "true" or "false"`);
+    }
+  }
+}
+
+/** An ARN condition: the six colon-separated parts compared one by one, wildcards within a part. */
+function arnMatch(pattern: string, value: string): boolean {
+  const p = pattern.split(':');
+  const v = value.split(':');
+  if (p.length < 6 || v.length < 6) return false;
+  // The resource part (the sixth) keeps any further colons.
+  const parts = (a: string[]) => [...a.slice(0, 5), a.slice(5).join(':')];
+  const [pp, vv] = [parts(p), parts(v)];
+  return pp.every((part, i) => wildcardMatch(part, vv[i]!, { ignoreCase: false }));
+}
+
+/**
+ * Whether a statement's Condition holds for the request: every operator, every key under it. For a
+ * key the request lacks: `Null` tests exactly that; `...IfExists` holds; a negated operator
+ * (`StringNotEquals`, `ArnNotLike`, ...) holds; any other does not. With several values for a key,
+ * a positive operator holds when any value matches, a negated one when none does.
+ */
+export function conditionHolds(condition: PolicyStatement['Condition'], context: Record<string, string> = {}): boolean {
+  if (!condition) return true;
+  return Object.entries(condition).every(([operator, block]) => {
+    const ifExists = operator.endsWith('IfExists');
+    const base = ifExists ? operator.slice(0, -'IfExists'.length) : operator;
+    return Object.entries(block).every(([key, raw]) => {
+      const values = asList(raw);
+      const value = Object.prototype.hasOwnProperty.call(context, key) ? context[key] : undefined;
+      if (base === 'Null') return values.every((v) => (v === 'true') === (value === undefined));
+      const op = CONDITION_OPERATORS[base];
+      if (!op) throw new UnsupportedPolicyError(`the condition operator ${operator} is not supported by this evaluator`);
+      if (value === undefined) return ifExists || op.negated;
+      const any = values.some((v) => op.match(v, value));
+      return op.negated ? !any : any;
+    });
+  });
+}
+
 const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /** IAM wildcard match of a whole string: `*` any run of characters (`:` and `/` included), `?` exactly one. */
@@ -104,16 +189,18 @@ export function wildcardMatch(pattern: string, value: string, options: { ignoreC
 const matchesAction = (patterns: string[], action: string) => patterns.some((p) => wildcardMatch(p, action, { ignoreCase: true }));
 const matchesResource = (patterns: string[], resource: string) => patterns.some((p) => wildcardMatch(p, resource, { ignoreCase: false }));
 
-/** True when the statement covers the request: its action and its resource both match (NotAction / NotResource: match none). */
+/** True when the statement covers the request: its action and its resource both match (NotAction / NotResource: match none), and its Condition holds. */
 export function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean {
   const actionMatches =
     statement.Action !== undefined
       ? matchesAction(asList(statement.Action), request.action)
       : !matchesAction(asList(statement.NotAction), request.action);
   if (!actionMatches) return false;
-  return statement.Resource !== undefined
-    ? matchesResource(asList(statement.Resource), request.resource)
-    : !matchesResource(asList(statement.NotResource), request.resource);
+  const resourceMatches =
+    statement.Resource !== undefined
+      ? matchesResource(asList(statement.Resource), request.resource)
+      : !matchesResource(asList(statement.NotResource), request.resource);
+  return resourceMatches && conditionHolds(statement.Condition, request.context);
 }
 
 const sidOf = (document: PolicyDocument, statement: PolicyStatement) =>
@@ -153,6 +240,11 @@ export function rootTaskSessionDecision(
   document: PolicyDocument,
   request: PolicyRequest,
 ): { allowed: true } | { allowed: false; statement: string } {
+  const conditional = document.Statement.find((s) => s.Condition);
+  if (conditional)
+    throw new UnsupportedPolicyError(
+      `root-task policy ${sidOf(document, conditional)} has a Condition: AWS publishes the task policies without one, and a root session's context is not modelled here`,
+    );
   const allow = document.Statement.find((s) => s.Effect === 'Allow');
   if (allow)
     throw new UnsupportedPolicyError(
@@ -160,6 +252,30 @@ export function rootTaskSessionDecision(
     );
   const decision = evaluatePolicy(document, request);
   return decision.effect === 'ExplicitDeny' ? { allowed: false, statement: decision.statement } : { allowed: true };
+}
+
+/** AWS's default SCP, attached to every root, OU and account unless replaced: allows everything. */
+export const FULL_AWS_ACCESS: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'FullAWSAccess', Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+/**
+ * What the SCPs attached to one account allow (AWS Organizations User Guide, "SCP evaluation"): a
+ * request is allowed only if no SCP denies it explicitly and at least one allows it (with several
+ * levels each level must allow; here, the policies attached at one level). SCPs limit what IAM can
+ * grant: an allowed request still needs an identity policy that allows it.
+ */
+export function serviceControlDecision(policies: PolicyDocument[], request: PolicyRequest): Decision {
+  for (const policy of policies) {
+    const decision = evaluatePolicy(policy, request);
+    if (decision.effect === 'ExplicitDeny') return decision;
+  }
+  for (const policy of policies) {
+    const decision = evaluatePolicy(policy, request);
+    if (decision.effect === 'Allow') return decision;
+  }
+  return { effect: 'ImplicitDeny' };
 }
 
 /** The AWS managed root-task policies this project holds, copied unchanged into `./aws-managed-policies/`. */

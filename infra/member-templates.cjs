@@ -131,36 +131,79 @@ function build(responderTemplate, stage, functions = deployedFunctions()) {
       },
     },
   };
-  // Only CloudFormation StackSets (which deploy and update these resources) are let through.
-  const exceptStackSets = { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole'] } };
-  const scp = {
+  const scp = guardrailsScp(stage);
+  const stackSets = stackSetsTemplate(stage, forwarding, roles);
+  return { forwarding, roles, scp, stackSets };
+}
+
+/**
+ * The member guardrails SCP: nobody in a member account, root included, may remove or change the
+ * forwarding rules, the canary schedule or the responder's roles there, weaken those roles with a
+ * permissions boundary, or take the account out of the organization.
+ *
+ * Every protected resource is named exactly (infra/names.cjs), never by prefix: the responder's own
+ * stack, when it runs in a member account (a delegated administrator), names its rules and
+ * function roles `root-responder-<stage>-<logical id>-<suffix>`, which a prefix pattern would
+ * catch, locking the responder out of its own updates. The names the responder's account shares
+ * with the members (its forwarding and canary roles, its forwarding stacks in other regions) may be
+ * changed only by the principals that deploy them: the StackSets execution roles and the
+ * responder's deploy role. Those exempt role names are themselves protected, so nobody in a member
+ * account can create a role by an exempt name and act through it.
+ */
+function guardrailsScp(stage) {
+  const exemptRoles = ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole', `arn:aws:iam::*:role/${names.deployRoleName(stage)}`];
+  const exceptDeployers = { ArnNotLike: { 'aws:PrincipalArn': exemptRoles } };
+  const roleWrites = [
+    'iam:AttachRolePolicy',
+    'iam:DeleteRole',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:PutRolePermissionsBoundary',
+    'iam:PutRolePolicy',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:UpdateRole',
+  ];
+  const memberRoles = [names.forwardingRoleName(stage), names.canaryRoleName(stage), names.MEMBER_READ_ROLE, names.MEMBER_WRITE_ROLE];
+  return {
     Version: '2012-10-17',
     Statement: [
       {
         Sid: 'ProtectRootResponderForwarding',
         Effect: 'Deny',
         Action: ['events:DeleteRule', 'events:DisableRule', 'events:PutRule', 'events:RemoveTargets', 'events:PutTargets'],
-        Resource: `arn:aws:events:*:*:rule/${names.prefix(stage)}*`,
-        Condition: exceptStackSets,
+        Resource: FORWARDED_RULES.map((id) => `arn:aws:events:*:*:rule/${names.ruleName(stage, id)}`),
+        Condition: exceptDeployers,
       },
       {
         Sid: 'ProtectRootResponderCanary',
         Effect: 'Deny',
         Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
-        Resource: `arn:aws:scheduler:*:*:schedule/default/${names.prefix(stage)}*`,
-        Condition: exceptStackSets,
+        Resource: `arn:aws:scheduler:*:*:schedule/default/${names.canaryScheduleName(stage)}`,
+        Condition: exceptDeployers,
       },
       {
         Sid: 'ProtectRootResponderRoles',
         Effect: 'Deny',
-        Action: ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:UpdateRole'],
-        Resource: [`arn:aws:iam::*:role/${names.SERVICE}-*`],
-        Condition: exceptStackSets,
+        Action: roleWrites,
+        Resource: memberRoles.map((role) => `arn:aws:iam::*:role/${role}`),
+        Condition: exceptDeployers,
+      },
+      {
+        Sid: 'ProtectRootResponderDeployers',
+        Effect: 'Deny',
+        Action: ['iam:CreateRole', ...roleWrites],
+        Resource: exemptRoles,
+        Condition: exceptDeployers,
+      },
+      {
+        Sid: 'StayInTheOrganization',
+        Effect: 'Deny',
+        Action: ['organizations:LeaveOrganization'],
+        Resource: '*',
       },
     ],
   };
-  const stackSets = stackSetsTemplate(stage, forwarding, roles);
-  return { forwarding, roles, scp, stackSets };
 }
 
 /**
@@ -249,4 +292,5 @@ class MemberTemplatesPlugin {
 
 module.exports = MemberTemplatesPlugin;
 module.exports.build = build;
+module.exports.guardrailsScp = guardrailsScp;
 module.exports.FORWARDED_RULES = FORWARDED_RULES;

@@ -30,6 +30,11 @@ module.exports = {
   MEMBER_WRITE_ROLE: `${SERVICE}-remediate`,
   /** The organization's StackSets: member-roles and member-forwarding. */
   stackSetName: (stage, part) => `${prefix(stage)}member-${part}`,
+  /**
+   * The CloudFormation service role the responder's own stack is deployed with (serverless.yml
+   * provider.iam.deploymentRole): the member SCP lets it, and StackSets, change the protected names.
+   */
+  deployRoleName: (stage) => `${prefix(stage)}deploy`,
   /** The Secrets Manager secret of the enrolled responders. */
   respondersSecretId: (stage) => `${SERVICE}/${stage}/responders`,
 };

@@ -10,4 +10,5 @@ export declare function canaryScheduleName(stage: string): string;
 export declare const MEMBER_READ_ROLE: string;
 export declare const MEMBER_WRITE_ROLE: string;
 export declare function stackSetName(stage: string, part: 'roles' | 'forwarding'): string;
+export declare function deployRoleName(stage: string): string;
 export declare function respondersSecretId(stage: string): string;

@@ -35,7 +35,10 @@ const FUNCTIONS = {
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
   sendAlertDigest: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
   checkPipeline: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], accountLevel: ['organizations', 'account', 'events'], memberRole: READ },
+  writeBaseline: { baselineWriter: true },
 };
+// The functions that read the baseline object (s3:GetObject on exactly that object, its own statement).
+for (const key of ['snapshotRootCredentials', 'collectEvidence', 'runApprovedAction', 'verifyHumanTask']) FUNCTIONS[key].baseline = true;
 
 const arn = (...parts) => ({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, ...parts]] });
 
@@ -78,6 +81,7 @@ function resourcesFor(key, service, stage) {
       return spec.secret ? [arn('secretsmanager', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'secret', `${names.respondersSecretId(stage)}-*`)] : [];
     case 's3':
       // The incidents' objects only (evidence, assessment, reports: written once, read back by later steps; no delete).
+      if (spec.baselineWriter) return [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }, '/baseline/*']] }];
       return spec.evidence ? [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/incidents/*']] }] : [];
     case 'sts':
       // AssumeRoot targets the root user of a member account.
@@ -135,7 +139,7 @@ function conditionFor(key, service) {
 }
 
 /** `functions`: serverless.yml's functions (resolved), for each one's async destinations. */
-function roles(stage, functions) {
+function roles(stage, functions, baselineKey) {
   const deployed = Object.keys(functions);
   const unscoped = deployed.filter((key) => !FUNCTIONS[key]);
   const stale = Object.keys(FUNCTIONS).filter((key) => !functions[key]);
@@ -168,6 +172,17 @@ function roles(stage, functions) {
       if (rest.length > 0) byService.set('sts', rest);
       else byService.delete('sts');
     }
+    // The baseline object: GetObject on exactly the key this deploy wrote, never the bucket.
+    if (FUNCTIONS[key].baseline) {
+      if (!byService.get('s3')?.includes('s3:GetObject')) throw new Error(`${key}: reads the baseline but does not declare s3:GetObject`);
+      statements.push({ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }, `/${baselineKey}`]] }] });
+      // Without evidence to read, GetObject was for the baseline alone.
+      if (!FUNCTIONS[key].evidence) {
+        const rest = byService.get('s3').filter((a) => a !== 's3:GetObject');
+        if (rest.length > 0) byService.set('s3', rest);
+        else byService.delete('s3');
+      }
+    }
     for (const [service, serviceActions] of byService) {
       const resource = resourcesFor(key, service, stage);
       if (resource.length === 0) throw new Error(`${key}: no resource declared for ${service} actions (${serviceActions.join(', ')}) in infra/roles.cjs`);
@@ -189,7 +204,8 @@ function roles(stage, functions) {
   return resources;
 }
 
-module.exports = async ({ options, resolveConfigurationProperty }) => roles(options.stage || 'dev', await resolveConfigurationProperty(['functions']));
+module.exports = async ({ options, resolveConfigurationProperty }) =>
+  roles(options.stage || 'dev', await resolveConfigurationProperty(['functions']), (await resolveConfigurationProperty(['custom', 'config', 'baseline'])).key);
 module.exports.FUNCTIONS = FUNCTIONS;
 /** The handler modules of the functions that act in member accounts through one member role. */
 module.exports.memberRoleModules = (functions, role) => Object.keys(FUNCTIONS).filter((key) => FUNCTIONS[key].memberRole === role && functions[key]).map((key) => handlerModule(key, functions));

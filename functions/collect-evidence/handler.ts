@@ -5,10 +5,11 @@ import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectWriter } from '#shared/clients/s3';
+import { objectWriter, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { sharedMeterPermissions } from '#shared/shared-meter';
+import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -21,8 +22,9 @@ export const handler = stepHandler({
   step: 'collect-evidence',
   schema: CollectInputSchema,
   incidentId: (state) => state.incidentId,
-  deps: (state) => {
+  deps: async (state) => {
     const config = runtimeConfig();
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.accountId, config);
     return {
       // Regions, contacts, account information, organization, GuardDuty detectors, trails and the CloudTrail review.
@@ -44,7 +46,7 @@ export const handler = stepHandler({
       timer: rateTimer(),
       clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
-      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+      baseline: { alternateContacts: baseline.expectedAlternateContacts, expectedOrganizationId: baseline.expectedOrganizationId },
     };
   },
   run: (state, deps) => collectEvidence(state, deps),
@@ -56,4 +58,5 @@ export const requiredPermissions = [
   ...memberRolePermissions,
   ...evidencePermissions,
   ...sharedMeterPermissions,
+  ...baselinePermissions,
 ] as const;

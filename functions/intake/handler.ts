@@ -47,7 +47,6 @@ function buildDeps(): IntakeDeps {
       knownSources: knownSources(config.KNOWN_SOURCE_CIDRS),
       settings: { approvalWaitSeconds: config.REMINDER_INTERVAL_SECONDS, maxReminders: config.MAX_REMINDERS },
       responderAccountId: config.RESPONDER_ACCOUNT_ID,
-      organizationId: config.EXPECTED_ORGANIZATION_ID,
       digestIntervalSeconds: config.ALERT_DIGEST_MINUTES * 60,
     },
   };

@@ -502,7 +502,7 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<IntakeRe
         'outside-organization',
         [accountId],
         [
-          `A root event from account ${accountId} was forwarded to the responder, but that account is not a member of organization ${deps.config.organizationId || '(the configured one)'} (Organizations: AccountNotFoundException).`,
+          `A root event from account ${accountId} was forwarded to the responder, but that account is not a member of ${deps.config.organizationId ? `organization ${deps.config.organizationId}` : 'the organization'} (Organizations: AccountNotFoundException).`,
           'Events from accounts outside the organization are never acted on. Find which member account forwards events from it (its EventBridge rules and bus policy).',
         ],
         { name: t.eventName || 'unknown', readOnly },

@@ -5,9 +5,10 @@ import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectReader } from '#shared/clients/s3';
+import { objectReader, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
+import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -22,8 +23,9 @@ export const handler = stepHandler({
   step: 'run-approved-action',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: (state) => {
+  deps: async (state) => {
     const config = runtimeConfig();
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
       // Quarantine IAM users, restore contacts and trust policies, restart trails, re-enable GuardDuty.
@@ -32,7 +34,7 @@ export const handler = stepHandler({
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts, organizations }),
       member,
       clock: clock(),
-      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS },
+      baseline: { alternateContacts: baseline.expectedAlternateContacts },
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
@@ -41,10 +43,11 @@ export const handler = stepHandler({
   run: (state, deps) => runApprovedAction(state, deps),
 });
 
-/** The remediations, plus recording its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
+/** The remediations (the baseline: the contacts to restore), plus recording its own AssumeRoot sessions and the shared CloudTrail meter (incidents table). */
 export const requiredPermissions = [
   ...stepPermissions,
   ...memberRolePermissions,
   ...ownSessionStorePermissions.record,
   ...sharedMeterPermissions,
+  ...baselinePermissions,
 ] as const;

@@ -1,13 +1,20 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError } from './errors';
+import { ConfigError, InvalidBaselineError } from './errors';
 import { localContext } from './local-context';
 import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE } from '#infra/names.cjs';
 
 /**
- * Configuration, parsed once and frozen. Two layers:
+ * Configuration, parsed once and frozen. Three layers:
  * - the stage file `config/<stage>.json` (what an operator writes; validated by `StageConfigSchema`,
  *   read by serverless.yml at package time and by a test for every file in config/);
- * - the Lambda environment that serverless.yml derives from it (`RuntimeConfigSchema`).
+ * - the Lambda environment that serverless.yml derives from it (`RuntimeConfigSchema`): names,
+ *   ARNs and settings of a fixed size;
+ * - the baseline (`BaselineSchema`): what grows with the organization (expected root MFA devices
+ *   per account, alternate contacts, organization id), written by the stack at deploy time as one
+ *   S3 object in the config bucket whose key carries its SHA-256 (`baseline/<sha256>.json`), read
+ *   once per invocation by the functions that compare against it (functions/shared/baseline.ts).
+ *   Lambda's environment is 4 KB in all; the baseline passed it at about 18 accounts.
  * A missing or malformed value names itself.
  */
 const email = z.email();
@@ -78,21 +85,7 @@ const csv = z
   );
 const int = (min: number) => z.coerce.number().int().min(min);
 
-/** An environment variable holding JSON ('{}' when unset), parsed and then validated by `schema`. */
-function jsonEnv<T extends z.ZodType>(schema: T) {
-  return z
-    .string()
-    .default('{}')
-    .transform((text, ctx): unknown => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-}
+const BASELINE_KEY_PATTERN = /^baseline\/([0-9a-f]{64})\.json$/;
 
 export const RuntimeConfigSchema = z.object({
   STAGE: z.string().min(1),
@@ -119,21 +112,10 @@ export const RuntimeConfigSchema = z.object({
   MEMBER_READ_ROLE_NAME: z.string().default(MEMBER_READ_ROLE),
   /** In organization mode, the narrowly scoped role that approved remediations use in member accounts. */
   MEMBER_WRITE_ROLE_NAME: z.string().default(MEMBER_WRITE_ROLE),
-  /** JSON: the expected BILLING / OPERATIONS / SECURITY contacts (the baseline). */
-  EXPECTED_ALTERNATE_CONTACTS: jsonEnv(
-    z.partialRecord(
-      z.enum(['BILLING', 'OPERATIONS', 'SECURITY']),
-      z.object({
-        name: z.string().optional(),
-        title: z.string().optional(),
-        emailAddress: z.string().optional(),
-        phoneNumber: z.string().optional(),
-      }),
-    ),
-  ),
-  EXPECTED_ORGANIZATION_ID: z.string().default(''),
-  /** JSON: account id -> the expected root MFA device serial numbers. */
-  EXPECTED_ROOT_MFA_DEVICES: jsonEnv(z.record(z.string(), z.array(z.string()))),
+  /** The bucket the stack writes the baseline object to. */
+  BASELINE_BUCKET: z.string().min(3),
+  /** The baseline object's key: `baseline/<SHA-256 of its content>.json`. */
+  BASELINE_OBJECT: z.string().regex(BASELINE_KEY_PATTERN, 'baseline/<64 hex digits>.json'),
   /** The regions the forwarding rules (and their canaries) are deployed to. */
   FORWARDING_REGIONS: z
     .string()
@@ -191,4 +173,69 @@ export function runtimeConfig(): RuntimeConfig {
   }
   cached ??= parseRuntimeConfig(process.env);
   return cached;
+}
+
+/**
+ * The baseline: what the responder compares an account with, per account where it is per account.
+ * Contacts in the Account API's field names (lower camel case), as GetAlternateContact returns them.
+ */
+export const BaselineSchema = z.strictObject({
+  /** The BILLING / OPERATIONS / SECURITY contacts you expect; a difference is a finding and a proposed restore. */
+  expectedAlternateContacts: z.partialRecord(
+    z.enum(['BILLING', 'OPERATIONS', 'SECURITY']),
+    z.strictObject({
+      name: z.string().optional(),
+      title: z.string().optional(),
+      emailAddress: z.string().optional(),
+      phoneNumber: z.string().optional(),
+    }),
+  ),
+  expectedOrganizationId: z.string().nullable(),
+  /** Account id -> the root MFA devices registered there (serial numbers or ARNs). */
+  expectedRootMfaDevices: z.record(z.string().regex(/^\d{12}$/), z.array(z.string().min(1))),
+});
+export type Baseline = Readonly<z.infer<typeof BaselineSchema>>;
+
+/** The baseline a stage file declares. */
+export function baselineOf(stage: StageConfig): Baseline {
+  return {
+    expectedAlternateContacts: Object.fromEntries(
+      Object.entries(stage.expectedAlternateContacts).map(([type, c]) => [
+        type,
+        { name: c.name, title: c.title, emailAddress: c.emailAddress, phoneNumber: c.phoneNumber },
+      ]),
+    ),
+    expectedOrganizationId: stage.expectedOrganizationId,
+    expectedRootMfaDevices: stage.expectedRootMfaDevices,
+  };
+}
+
+/** The object the stack writes: its content (JSON) and its key, `baseline/<SHA-256 of the content>.json`. */
+export function baselineObject(baseline: Baseline): { key: string; body: string } {
+  const body = JSON.stringify(baseline);
+  return { key: `baseline/${createHash('sha256').update(body, 'utf8').digest('hex')}.json`, body };
+}
+
+/**
+ * Parse the baseline object read back from `key`: its SHA-256 must be the one its key names (what
+ * the stack wrote, not a later change to the object), its content a valid baseline. Throws
+ * InvalidBaselineError naming what is wrong.
+ */
+export function parseBaseline(body: string, key: string): Baseline {
+  const expected = BASELINE_KEY_PATTERN.exec(key)?.[1];
+  const actual = createHash('sha256').update(body, 'utf8').digest('hex');
+  if (expected !== actual)
+    throw new InvalidBaselineError(`The baseline object ${key} does not hold what the stack wrote (its SHA-256 is ${actual})`, ['digest']);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new InvalidBaselineError(`The baseline object ${key} is not JSON`, ['(root): not JSON']);
+  }
+  const result = BaselineSchema.safeParse(value);
+  if (!result.success) {
+    const issues = issuesOf(result.error);
+    throw new InvalidBaselineError(`The baseline object ${key} is invalid: ${issues.join('; ')}`, issues);
+  }
+  return Object.freeze(result.data);
 }

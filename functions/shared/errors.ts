@@ -41,6 +41,27 @@ export class ConfigError extends RootResponderError {
   }
 }
 
+/**
+ * The baseline object (expected root MFA devices, alternate contacts, organization) the stack wrote
+ * to the config bucket is not there: no such bucket or key, or S3's AccessDenied, which is what a
+ * reader without s3:ListBucket gets for a missing key.
+ */
+export class BaselineMissingError extends RootResponderError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The baseline object is there but is not what the stack wrote: its digest differs from its key's, or it is not a valid baseline. */
+export class InvalidBaselineError extends RootResponderError {
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
 /** An AWS call failed in a way that may pass on retry (throttling, 5xx, network). */
 export class TransientAwsError extends RootResponderError {
   constructor(

@@ -12,8 +12,8 @@ export function stepHandler<S extends z.ZodType, D, O>(options: {
   step: string;
   schema: S;
   incidentId: (input: z.infer<S>) => string;
-  /** The step's dependencies, built from its parsed input (the target account, the incident's folder...). */
-  deps: (input: z.infer<S>) => D;
+  /** The step's dependencies, built from its parsed input (the target account, the incident's folder, the baseline read once...). */
+  deps: (input: z.infer<S>) => D | Promise<D>;
   run: (input: z.infer<S>, deps: D) => Promise<O>;
 }): (event: unknown, context?: Context) => Promise<O> {
   return async (event: unknown, context?: Context) => {
@@ -27,7 +27,7 @@ export function stepHandler<S extends z.ZodType, D, O>(options: {
     }
     logger.appendKeys({ incidentId: options.incidentId(parsed.data), step: options.step });
     try {
-      const output = await options.run(parsed.data, options.deps(parsed.data));
+      const output = await options.run(parsed.data, await options.deps(parsed.data));
       logger.info('Step finished', { status: (output as { status?: unknown } | null)?.status });
       return output;
     } catch (error) {

@@ -3,6 +3,8 @@ import { ownSessionRecorder } from '#shared/clients/dynamodb';
 import { iam } from '#shared/clients/iam';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
+import { s3Client } from '#shared/clients/s3';
+import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { stepHandler } from '#shared/handler';
 import { ownSessionStorePermissions } from '#shared/own-session-store';
@@ -14,8 +16,9 @@ export const handler = stepHandler({
   step: 'snapshot-root-credentials',
   schema: SnapshotInputSchema,
   incidentId: (state) => state.incidentId,
-  deps: (state) => {
+  deps: async (state) => {
     const config = runtimeConfig();
+    const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.accountId, config);
     return {
       // GetAccountSummary and the root's virtual MFA devices.
@@ -26,13 +29,16 @@ export const handler = stepHandler({
       region: 'us-east-1',
       clock: clock(),
       recordOwnSession: ownSessionRecorder(config.INCIDENTS_TABLE),
-      ...(config.EXPECTED_ROOT_MFA_DEVICES[state.accountId]
-        ? { expectedMfaDevices: config.EXPECTED_ROOT_MFA_DEVICES[state.accountId] }
-        : {}),
+      ...(baseline.expectedRootMfaDevices[state.accountId] ? { expectedMfaDevices: baseline.expectedRootMfaDevices[state.accountId] } : {}),
     };
   },
   run: (state, deps) => snapshotRootCredentials(state, deps),
 });
 
-/** The step's reads, plus recording its own AssumeRoot session in the incidents table. */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...ownSessionStorePermissions.record] as const;
+/** The step's reads, the baseline, plus recording its own AssumeRoot session in the incidents table. */
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...ownSessionStorePermissions.record,
+  ...baselinePermissions,
+] as const;

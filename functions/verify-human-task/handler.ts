@@ -5,8 +5,9 @@ import { cloudTrailLimiters } from '#shared/clients/dynamodb';
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectReader } from '#shared/clients/s3';
+import { objectReader, s3Client } from '#shared/clients/s3';
 import { targetClients } from '#shared/clients/target';
+import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
 import { incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
@@ -19,8 +20,9 @@ export const handler = stepHandler({
   step: 'verify-human-task',
   schema: TaskItemStateSchema,
   incidentId: (state) => state.Payload.input.incidentId,
-  deps: (state) => {
+  deps: async (state) => {
     const config = runtimeConfig();
+    const baseline = await readBaseline(config, s3Client());
     return {
       // Root keys and MFA (IAM), the password change and trails (CloudTrail), contacts (Account), the organization.
       clients: targetClients(targetFor(state.Payload.input.accountId, config).target, {
@@ -34,7 +36,7 @@ export const handler = stepHandler({
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),
       clock: clock(),
       limiters: cloudTrailLimiters(config.INCIDENTS_TABLE),
-      baseline: { alternateContacts: config.EXPECTED_ALTERNATE_CONTACTS, expectedOrganizationId: config.EXPECTED_ORGANIZATION_ID || null },
+      baseline: { alternateContacts: baseline.expectedAlternateContacts, expectedOrganizationId: baseline.expectedOrganizationId },
       taskDetails: taskDetails(objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.Payload.input.incidentId, 'assessment'))),
     };
   },
@@ -44,5 +46,10 @@ export const handler = stepHandler({
 import { requiredPermissions as stepPermissions } from './verify-human-task';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 
-/** The checks, plus the shared CloudTrail meter (incidents table). */
-export const requiredPermissions = [...stepPermissions, ...memberRolePermissions, ...sharedMeterPermissions] as const;
+/** The checks, the baseline, plus the shared CloudTrail meter (incidents table). */
+export const requiredPermissions = [
+  ...stepPermissions,
+  ...memberRolePermissions,
+  ...sharedMeterPermissions,
+  ...baselinePermissions,
+] as const;

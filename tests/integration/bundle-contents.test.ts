@@ -77,12 +77,12 @@ describe('each bundle carries only the SDK clients its handler names', () => {
     expect(inBundles.get(modulePath)).toEqual(clientsNamedBy(modulePath));
   });
 
-  it('the containment path: intake DynamoDB, Organizations, Step Functions and SNS; snapshot and contain DynamoDB, IAM and STS', () => {
+  it('the containment path: intake DynamoDB, Organizations, Step Functions and SNS; snapshot and contain DynamoDB, IAM and STS (snapshot S3 too: the baseline)', () => {
     const of = (key: string) => inBundles.get(functions.find((f) => f.key === key)!.modulePath);
     // Organizations: in organization mode intake refuses events forwarded from accounts outside it (DescribeAccount).
     expect(of('intake')).toEqual(['client-dynamodb', 'client-organizations', 'client-sfn', 'client-sns']);
     expect(of('sendAlertDigest')).toEqual(['client-dynamodb', 'client-sns']);
-    expect(of('snapshotRootCredentials')).toEqual(['client-dynamodb', 'client-iam', 'client-sts']);
+    expect(of('snapshotRootCredentials')).toEqual(['client-dynamodb', 'client-iam', 'client-s3', 'client-sts']);
     expect(of('containRootCredentials')).toEqual(['client-dynamodb', 'client-iam', 'client-sts']);
     expect(of('sendReminder')).toEqual([]);
   });

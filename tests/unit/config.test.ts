@@ -79,22 +79,15 @@ describe('runtime configuration (the Lambda environment)', () => {
     }
   });
 
-  it('parses the JSON variables and names a malformed one', () => {
-    const config = parseRuntimeConfig({
-      ...DRILL_ENV,
-      EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": ["arn:aws:iam::111122223333:u2f/root/key-1"]}',
-      EXPECTED_ALTERNATE_CONTACTS: '{"SECURITY": {"emailAddress": "sec@example.com"}}',
-    });
-    expect(config.EXPECTED_ROOT_MFA_DEVICES).toEqual({ '111122223333': ['arn:aws:iam::111122223333:u2f/root/key-1'] });
-    expect(config.EXPECTED_ALTERNATE_CONTACTS).toEqual({ SECURITY: { emailAddress: 'sec@example.com' } });
-    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{not json' })).toThrow(
-      /EXPECTED_ROOT_MFA_DEVICES: not JSON/,
+  it('names the baseline object by bucket and a content-addressed key, and refuses another key shape', () => {
+    const config = parseRuntimeConfig(DRILL_ENV);
+    expect(config.BASELINE_OBJECT).toMatch(/^baseline\/[0-9a-f]{64}\.json$/);
+    expect(() => parseRuntimeConfig({ ...DRILL_ENV, BASELINE_OBJECT: 'baseline/latest.json' })).toThrow(
+      /BASELINE_OBJECT: baseline\/<64 hex digits>\.json/,
     );
-    expect(() => parseRuntimeConfig({ ...DRILL_ENV, EXPECTED_ROOT_MFA_DEVICES: '{"111122223333": "one"}' })).toThrow(
-      /EXPECTED_ROOT_MFA_DEVICES/,
-    );
+    const { BASELINE_BUCKET: _, ...withoutBucket } = DRILL_ENV;
+    expect(() => parseRuntimeConfig(withoutBucket)).toThrow(/BASELINE_BUCKET/);
   });
-
   it('rejects a known-source entry that is not a CIDR', () => {
     expect(() => knownSources(['203.0.113.0/33'])).toThrow(ConfigError);
     expect(() => knownSources(['example.com/24'])).toThrow(ConfigError);

@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   evaluatePolicy,
+  FULL_AWS_ACCESS,
   loadRootTaskPolicy,
   MANAGED_POLICIES_DIR,
   parsePolicyDocument,
   ROOT_TASK_POLICY_NAMES,
   rootTaskSessionDecision,
+  serviceControlDecision,
   UnsupportedPolicyError,
   wildcardMatch,
   type PolicyDocument,
@@ -148,18 +150,41 @@ describe('IAM policy evaluation', () => {
     expect(evaluatePolicy(doc, { action: 'iam:ListUsers', resource: ROOT })).toEqual({ effect: 'ImplicitDeny' });
   });
 
-  it('refuses a Condition, so a future policy with conditions is never silently misread', () => {
+  it('refuses a condition operator it does not implement, so a policy with one is never silently misread', () => {
     const doc = {
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'OnlyFromVpc', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceVpc': 'vpc-1' } } },
+        {
+          Sid: 'OnlyFromOffice',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } },
+        },
       ],
     };
     expect(() => parsePolicyDocument(doc, 'future')).toThrow(
       new UnsupportedPolicyError(
-        'future statement 0 (OnlyFromVpc): Condition is not supported by this evaluator; evaluating the statement without it would misread the policy',
+        'future statement 0 (OnlyFromOffice): the condition operator NotIpAddress is not supported by this evaluator; evaluating the statement without it would misread the policy',
       ),
     );
+    for (const operator of ['ForAnyValue:StringLike', 'DateLessThan', 'NullIfExists'])
+      expect(() =>
+        parsePolicyDocument({ Version: '2012-10-17', Statement: [{ ...doc.Statement[0], Condition: { [operator]: { k: 'v' } } }] }),
+      ).toThrow(UnsupportedPolicyError);
+    expect(() =>
+      parsePolicyDocument({ Version: '2012-10-17', Statement: [{ ...doc.Statement[0], Condition: { Null: { k: 'yes' } } }] }),
+    ).toThrow(/Null k must be "true" or "false"/);
+  });
+
+  it('refuses to judge a root-task session by a task policy with a Condition (AWS publishes none; the session context is not modelled)', () => {
+    const doc = parsePolicyDocument({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'Cond', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': '1' } } },
+      ],
+    });
+    expect(() => rootTaskSessionDecision(doc, { action: 'iam:GetUser', resource: ROOT })).toThrow(/has a Condition/);
   });
 
   it.each([
@@ -175,5 +200,95 @@ describe('IAM policy evaluation', () => {
 
   it('refuses an old Version (policy variables would be literal there)', () => {
     expect(() => parsePolicyDocument({ Version: '2008-10-17', Statement: [] })).toThrow(UnsupportedPolicyError);
+  });
+});
+
+describe('conditions', () => {
+  const ADMIN = 'arn:aws:iam::111122223333:role/Admin';
+  const EXEC = 'arn:aws:iam::111122223333:role/stacksets-exec-abc';
+  const denyUnless = (operator: string, values: string | string[]) =>
+    parsePolicyDocument({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Guard',
+          Effect: 'Deny',
+          Action: 'events:DeleteRule',
+          Resource: '*',
+          Condition: { [operator]: { 'aws:PrincipalArn': values } },
+        },
+      ],
+    });
+  const effect = (doc: PolicyDocument, context: Record<string, string>) =>
+    evaluatePolicy(doc, { action: 'events:DeleteRule', resource: 'arn:aws:events:us-east-1:111122223333:rule/r', context }).effect;
+
+  it('ArnNotLike: the statement applies to every principal but the exempt ones; to a request without the key, it applies', () => {
+    const doc = denyUnless('ArnNotLike', ['arn:aws:iam::*:role/stacksets-exec-*', 'arn:aws:iam::*:role/deploy']);
+    expect(effect(doc, { 'aws:PrincipalArn': ADMIN })).toBe('ExplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': EXEC })).toBe('ImplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/deploy' })).toBe('ImplicitDeny');
+    expect(effect(doc, {})).toBe('ExplicitDeny');
+  });
+
+  it('ARN operators compare part by part: a wildcard never spans a colon', () => {
+    const doc = denyUnless('ArnLike', 'arn:aws:iam::*:role/x*');
+    expect(effect(doc, { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/xyz' })).toBe('ExplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': 'arn:aws:iam::1:2:role/xyz' })).toBe('ImplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': 'not-an-arn' })).toBe('ImplicitDeny');
+    expect(effect(doc, {})).toBe('ImplicitDeny');
+  });
+
+  it('string operators: Equals exact, Like with wildcards, IgnoreCase, negations true on an absent key, IfExists true on an absent key', () => {
+    expect(effect(denyUnless('StringEquals', ADMIN), { 'aws:PrincipalArn': ADMIN })).toBe('ExplicitDeny');
+    expect(effect(denyUnless('StringEquals', ADMIN), { 'aws:PrincipalArn': ADMIN.toUpperCase() })).toBe('ImplicitDeny');
+    expect(effect(denyUnless('StringEqualsIgnoreCase', ADMIN), { 'aws:PrincipalArn': ADMIN.toUpperCase() })).toBe('ExplicitDeny');
+    expect(effect(denyUnless('StringLike', '*:role/Adm?n'), { 'aws:PrincipalArn': ADMIN })).toBe('ExplicitDeny');
+    expect(effect(denyUnless('StringNotLike', '*:role/Adm?n'), { 'aws:PrincipalArn': ADMIN })).toBe('ImplicitDeny');
+    expect(effect(denyUnless('StringNotEquals', ADMIN), {})).toBe('ExplicitDeny');
+    expect(effect(denyUnless('StringEquals', ADMIN), {})).toBe('ImplicitDeny');
+    expect(effect(denyUnless('StringEqualsIfExists', ADMIN), {})).toBe('ExplicitDeny');
+    expect(effect(denyUnless('StringEqualsIfExists', ADMIN), { 'aws:PrincipalArn': EXEC })).toBe('ImplicitDeny');
+  });
+
+  it('Null: "true" holds when the key is absent, "false" when present (the deny-all-root SCP spares AssumeRoot sessions this way)', () => {
+    const doc = parsePolicyDocument({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyRoot',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:root' }, Null: { 'aws:AssumedRoot': 'true' } },
+        },
+      ],
+    });
+    const root = 'arn:aws:iam::111122223333:root';
+    expect(effect(doc, { 'aws:PrincipalArn': root })).toBe('ExplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': root, 'aws:AssumedRoot': 'true' })).toBe('ImplicitDeny');
+    expect(effect(doc, { 'aws:PrincipalArn': ADMIN })).toBe('ImplicitDeny');
+  });
+
+  it('Bool compares true / false case-insensitively', () => {
+    const doc = parsePolicyDocument({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+    });
+    expect(effect(doc, { 'aws:SecureTransport': 'FALSE' })).toBe('ExplicitDeny');
+    expect(effect(doc, { 'aws:SecureTransport': 'true' })).toBe('ImplicitDeny');
+  });
+
+  it('an SCP needs an Allow beside its Denies: alone, a Deny-only SCP allows nothing; with FullAWSAccess, what it does not deny', () => {
+    const doc = denyUnless('ArnNotLike', 'arn:aws:iam::*:role/stacksets-exec-*');
+    const request = { action: 'events:DeleteRule', resource: 'arn:aws:events:us-east-1:1:rule/r' };
+    expect(serviceControlDecision([doc], { ...request, context: { 'aws:PrincipalArn': EXEC } })).toEqual({ effect: 'ImplicitDeny' });
+    expect(serviceControlDecision([FULL_AWS_ACCESS, doc], { ...request, context: { 'aws:PrincipalArn': EXEC } })).toEqual({
+      effect: 'Allow',
+      statement: 'FullAWSAccess',
+    });
+    expect(serviceControlDecision([FULL_AWS_ACCESS, doc], { ...request, context: { 'aws:PrincipalArn': ADMIN } })).toEqual({
+      effect: 'ExplicitDeny',
+      statement: 'Guard',
+    });
   });
 });

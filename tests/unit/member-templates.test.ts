@@ -122,19 +122,36 @@ describe('member account templates', () => {
     expect(forwarding.TemplateBody.length).toBeLessThan(51_200);
   });
 
-  it('the SCP stops member principals, root included, from removing the rules, the canary schedule and the roles', () => {
+  it('the SCP names every protected resource exactly (infra/names.cjs), never by prefix (tests/unit/member-scp.test.ts evaluates it)', () => {
     const scp = parsePolicyDocument(packagedText('member-guardrails-scp.json'));
     expect(scp.Statement.map((s) => `${s.Sid} ${s.Effect}`)).toEqual([
       'ProtectRootResponderForwarding Deny',
       'ProtectRootResponderCanary Deny',
       'ProtectRootResponderRoles Deny',
+      'ProtectRootResponderDeployers Deny',
+      'StayInTheOrganization Deny',
     ]);
-    expect(scp.Statement[0]!.Action).toEqual(expect.arrayContaining(['events:DeleteRule', 'events:DisableRule', 'events:RemoveTargets']));
+    expect(scp.Statement[0]!.Resource).toEqual(FORWARDED_RULES.map((id) => `arn:aws:events:*:*:rule/root-responder-test-${id}`));
     expect(scp.Statement[1]).toMatchObject({
       Action: ['scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'],
-      Resource: 'arn:aws:scheduler:*:*:schedule/default/root-responder-test-*',
+      Resource: 'arn:aws:scheduler:*:*:schedule/default/root-responder-test-canary',
     });
-    expect(scp.Statement[2]!.Resource).toEqual(['arn:aws:iam::*:role/root-responder-*']);
+    expect(scp.Statement[2]!.Resource).toEqual([
+      'arn:aws:iam::*:role/root-responder-test-forwarding',
+      'arn:aws:iam::*:role/root-responder-test-canary',
+      'arn:aws:iam::*:role/root-responder-read',
+      'arn:aws:iam::*:role/root-responder-remediate',
+    ]);
+    expect(scp.Statement[2]!.Action).toEqual(
+      expect.arrayContaining(['iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary']),
+    );
+    expect(scp.Statement[4]).toEqual({
+      Sid: 'StayInTheOrganization',
+      Effect: 'Deny',
+      Action: ['organizations:LeaveOrganization'],
+      Resource: '*',
+    });
+    expect(JSON.stringify(scp)).not.toMatch(/root-responder-test-\*|root-responder-\*/);
   });
 
   it('the responder bus accepts only its organization, and only in organization mode', () => {
