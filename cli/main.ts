@@ -18,6 +18,9 @@ Usage:
       Enroll a responder for approvals: prints the otpauth:// URI for their authenticator once and
       stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). Needs AWS
       credentials for the account the responder is deployed in.
+  root-responder responders unlock EMAIL --stage STAGE [--table APPROVALS_TABLE]
+      End a responder's approval lockout (too many wrong codes) at once; it otherwise ends after
+      15 minutes. Run it in the stack's region.
   root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
       Confirm an SNS email subscription so that unsubscribing needs authentication (mail
       scanners open the unsubscribe link in every email).
@@ -71,7 +74,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
-      const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
+      const deps = {
+        secrets: () => new SecretsManagerClient({ region: 'us-east-1' }),
+        sns: () => new SNSClient({ region: 'us-east-1' }),
+        // The stack's region: the SDK's default chain (AWS_REGION or the profile's).
+        dynamodb: () => DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      };
       return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
     }
     case 'audit': {

@@ -4,8 +4,8 @@ import { asText } from '#shared/text';
 
 /**
  * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
- * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`
- * joined by AND, `SET a = :v, ...`, `pk = :pk AND begins_with(sk, :p)`) and refuses anything
+ * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`,
+ * `a < :v` and the other comparisons, joined by AND and OR, `SET a = :v, ...`, `ADD a :n`, `pk = :pk AND begins_with(sk, :p)`) and refuses anything
  * else, so a new expression in the code fails loudly here instead of passing by accident.
  */
 type Item = Record<string, unknown>;
@@ -105,18 +105,33 @@ function resolveName(token: string, names: Names): string {
   return token.startsWith('#') ? (names?.[token] ?? token) : token;
 }
 
+function operand(token: string, item: Item | undefined, names: Names, values: Values): unknown {
+  return token.startsWith(':') ? values?.[token] : item?.[resolveName(token, names)];
+}
+
+/** DynamoDB compares numbers as numbers and strings as strings; any other pairing is false. */
+function compare(a: unknown, op: string, b: unknown): boolean {
+  if (op === '=') return a !== undefined && a === b;
+  if (op === '<>') return a !== undefined && a !== b;
+  if (!(typeof a === 'number' && typeof b === 'number') && !(typeof a === 'string' && typeof b === 'string')) return false;
+  return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+}
+
 function check(item: Item | undefined, expression: string | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
-  return expression.split(/\s+AND\s+/i).every((clause) => {
-    const c = clause.trim();
-    let m = /^attribute_not_exists\((#?\w+)\)$/.exec(c);
-    if (m) return item === undefined || item[resolveName(m[1]!, names)] === undefined;
-    m = /^attribute_exists\((#?\w+)\)$/.exec(c);
-    if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
-    m = /^(#?\w+)\s*=\s*(:\w+)$/.exec(c);
-    if (m) return item !== undefined && item[resolveName(m[1]!, names)] === values?.[m[2]!];
-    throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
-  });
+  // AND binds tighter than OR (no parentheses in this project's expressions).
+  return expression.split(/\s+OR\s+/i).some((alternative) =>
+    alternative.split(/\s+AND\s+/i).every((clause) => {
+      const c = clause.trim();
+      let m = /^attribute_not_exists\((#?\w+)\)$/.exec(c);
+      if (m) return item === undefined || item[resolveName(m[1]!, names)] === undefined;
+      m = /^attribute_exists\((#?\w+)\)$/.exec(c);
+      if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
+      m = /^(#?\w+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/.exec(c);
+      if (m) return item !== undefined && compare(operand(m[1]!, item, names, values), m[2]!, operand(m[3]!, item, names, values));
+      throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
+    }),
+  );
 }
 
 /** Items per Query page (DynamoDB pages at 1 MB; the drill's items are small, so a count stands in). */
@@ -168,16 +183,27 @@ export class SimulatedDynamoDb {
       if (!check(current, i.ConditionExpression, i.ExpressionAttributeNames, i.ExpressionAttributeValues))
         throw new ConditionalCheckFailedException('The conditional request failed');
       const next: Item = { ...(current ?? { ...i.Key }) };
-      const m = /^SET\s+(.+)$/i.exec(i.UpdateExpression ?? '');
-      if (!m) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${i.UpdateExpression}"`);
-      for (const assignment of m[1]!.split(',')) {
+      // `SET a = :v, ...` or `ADD a :n, ...` (ADD on a number: absent counts as 0), optionally both, SET first.
+      const m = /^(?:SET\s+(.+?))?\s*(?:ADD\s+(.+))?$/i.exec((i.UpdateExpression ?? '').trim());
+      if (!m || (!m[1] && !m[2]))
+        throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand update "${i.UpdateExpression}"`);
+      for (const assignment of m[1]?.split(',') ?? []) {
         const a = /^\s*(#?\w+)\s*=\s*(:\w+)\s*$/.exec(assignment);
         if (!a) throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "${assignment}"`);
         next[resolveName(a[1]!, i.ExpressionAttributeNames)] = structuredClone(i.ExpressionAttributeValues?.[a[2]!]);
       }
+      for (const addition of m[2]?.split(',') ?? []) {
+        const a = /^\s*(#?\w+)\s+(:\w+)\s*$/.exec(addition);
+        const by: unknown = a ? i.ExpressionAttributeValues?.[a[2]!] : undefined;
+        if (!a || typeof by !== 'number') throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand "ADD ${addition}"`);
+        const name = resolveName(a[1]!, i.ExpressionAttributeNames);
+        const was = next[name] ?? 0;
+        if (typeof was !== 'number') throw validationException('An operand in the update expression has an incorrect data type');
+        next[name] = was + by;
+      }
       if (itemSize(next) > DYNAMODB_MAX_ITEM_BYTES) throw validationException('Item size to update has exceeded the maximum allowed size');
       t.set(id, next);
-      return {};
+      return i.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {};
     }
     if (isCommand<DeleteCommand>(command, 'DeleteCommand')) {
       const i = command.input;

@@ -4,15 +4,18 @@ import { clock, totpClock } from '#shared/clients';
 import { documentClient } from '#shared/clients/dynamodb';
 import { respondersDirectory } from '#shared/clients/secrets-manager';
 import { sfnClient } from '#shared/clients/sfn';
+import { snsClient } from '#shared/clients/sns';
 import { runtimeConfig } from '#shared/config';
 import { logger } from '#shared/logger';
 import { respondersPermissions } from '#shared/responders';
-import { handleApprovalRequest } from './http';
+import { notifyPermissions, publish } from '#shared/notify';
+import { handleApprovalRequest, serverError } from './http';
 
 /** GET renders, POST decides (CSRF, Origin, TOTP, two-person rule): see http.ts. */
 export const requiredPermissions = [
   ...approvalStorePermissions.decide,
   ...respondersPermissions,
+  ...notifyPermissions,
   'states:SendTaskSuccess',
   'states:SendTaskFailure',
 ] as const;
@@ -29,13 +32,23 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
       clock: clock(),
       totpClock: totpClock(),
       log: logger,
+      // A lockout is news for the other responders and the escalation contacts: someone may be guessing.
+      announceLockout: async (lockout, from) => {
+        const message = {
+          subject: `[root-responder] Responder locked out of approvals: ${lockout.email}`,
+          body: [
+            `${lockout.email} made ${lockout.failures} wrong sign-in attempts in 15 minutes (the last from ${from}).`,
+            `Their approvals are refused until ${lockout.until}. The other responders can still decide.`,
+            'If that was not them, someone holding an approval link is guessing codes.',
+            `To end the lockout: npx root-responder responders unlock ${lockout.email} --stage ${config.STAGE}`,
+          ].join('\n'),
+        };
+        const sns = snsClient();
+        await Promise.all([config.RESPONDERS_TOPIC_ARN, config.ESCALATION_TOPIC_ARN].map((topic) => publish(sns, topic, message)));
+      },
     });
   } catch (error) {
     logger.error('Approval request failed', { error: error as Error });
-    return {
-      statusCode: 500,
-      headers: { 'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8' },
-      body: '<!doctype html><h1>Something went wrong</h1><p>Nothing was decided. Try again, or tell the other responders.</p>',
-    };
+    return serverError();
   }
 };

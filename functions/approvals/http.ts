@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { type ApprovalRecord, type ApprovalStore, MAX_FAILED_ATTEMPTS } from '#shared/approval-store';
+import { type ApprovalRecord, type ApprovalStore, type ResponderLockout } from '#shared/approval-store';
 import type { Clock } from '#shared/clock';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from '#shared/errors';
 import { escapeHtml } from '#shared/html';
@@ -27,18 +27,22 @@ export interface HttpDeps {
   /** The clock TOTP codes are checked against (the drill's advances 30 s per decision). */
   totpClock: Clock;
   log: Log;
+  /** Tell the other responders and the escalation contacts that a responder was locked out. */
+  announceLockout?: (lockout: ResponderLockout, from: string) => Promise<void>;
 }
 
-const CSRF_COOKIE = 'rr_csrf';
-const SECURITY_HEADERS = {
+/** `__Host-`: only this origin sets or reads it (Secure, Path=/, no Domain); it lives as long as the link. */
+export const CSRF_COOKIE = '__Host-rr_csrf';
+export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
 };
 
-function page(status: number, title: string, body: string, cookies?: string[]): APIGatewayProxyStructuredResultV2 {
+export function page(status: number, title: string, body: string, cookies?: string[]): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: status,
     headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },
@@ -46,6 +50,10 @@ function page(status: number, title: string, body: string, cookies?: string[]): 
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.45">${body}</body></html>`,
   };
 }
+
+/** The page for an unexpected failure: the same headers as every other page. */
+export const serverError = () =>
+  page(500, 'Something went wrong', '<h1>Something went wrong</h1><p>Nothing was decided. Try again, or tell the other responders.</p>');
 
 const notFound = () => page(404, 'Not found', '<h1>No such approval</h1><p>The link is wrong, or it has expired and been removed.</p>');
 const expired = (at: string) =>
@@ -114,25 +122,25 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   if (new Date(record.expiresAt).getTime() <= now.getTime()) return expired(record.expiresAt);
   // A decided link shows no form. A POST to it still goes through every check below: the responder
   // whose decision it is may be resubmitting after an error, and decide() tells the workflow again.
-  if (record.status !== 'pending' && method !== 'POST')
-    return decided(`This approval was ${record.status}${record.decidedBy ? ` by ${record.decidedBy}` : ''}`);
+  // Whoever holds the link learns that it was decided, not by whom.
+  if (record.status !== 'pending' && method !== 'POST') return decided(`This approval was ${record.status}`);
 
   if (method === 'GET') {
-    const csrf = randomBytes(32).toString('base64url');
+    // One cookie for the origin (`__Host-` means Path=/): a page opened from another link keeps it.
+    const held = cookieValue(event, CSRF_COOKIE);
+    const csrf = held && /^[A-Za-z0-9_-]{43}$/.test(held) ? held : randomBytes(32).toString('base64url');
+    const lifetime = Math.max(1, Math.ceil((new Date(record.expiresAt).getTime() - now.getTime()) / 1000));
     deps.log.info('Approval page viewed', { incidentId: record.incidentId, taskId: record.taskId, from });
     return page(200, record.title, renderTask(id, record, csrf), [
-      `${CSRF_COOKIE}=${csrf}; Path=/approvals/${id}; HttpOnly; Secure; SameSite=Strict; Max-Age=3600`,
+      `${CSRF_COOKIE}=${csrf}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${lifetime}`,
     ]);
   }
   if (method !== 'POST') return page(405, 'Method not allowed', '<h1>Method not allowed</h1>');
 
-  if (record.failedAttempts >= MAX_FAILED_ATTEMPTS) {
-    deps.log.warn('Security event: decision on a locked approval', { approval: idRef, from });
-    return refused('Too many failed attempts: this link is locked. Ask another responder, or wait for the reminder with a fresh link.');
-  }
-  const fail = async (event: string, message: string) => {
-    const locked = await deps.approvals.recordFailedAttempt(id);
-    deps.log.warn(`Security event: ${event}`, { approval: idRef, taskId: record.taskId, from, locked });
+  // Refusals that are no guess (a forged form, a foreign Origin, an unknown or locked responder)
+  // count against nothing: holding a link must not be enough to lock it or anyone out.
+  const refuse = (event: string, message: string, extra: Record<string, unknown> = {}) => {
+    deps.log.warn(`Security event: ${event}`, { approval: idRef, taskId: record.taskId, from, ...extra });
     return refused(message);
   };
   // The page's Referrer-Policy is no-referrer (the link must not leak), and with it browsers send
@@ -140,22 +148,41 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
   // which no page or script can set. A cross-site form says cross-site, whatever its Origin.
   const origin = event.headers?.['origin'];
   const sameOrigin = origin === deps.origin || (origin === 'null' && event.headers?.['sec-fetch-site'] === 'same-origin');
-  if (!sameOrigin) return fail('origin mismatch', 'This form must be sent from the approval page itself.');
+  if (!sameOrigin) return refuse('origin mismatch', 'This form must be sent from the approval page itself.');
   const form = formOf(event);
   if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE)))
-    return fail('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
+    return refuse('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
   const email = (form.get('email') ?? '').trim();
   const responder = email ? await deps.responders.find(email) : undefined;
-  if (responder && (await deps.approvals.responderLocked(responder.email, now))) {
-    return fail('responder locked out', 'Too many wrong codes for this responder recently: wait 15 minutes, or ask another responder.');
+  if (!responder) return refuse('unknown responder', 'The email or the code is wrong. Use the code your authenticator shows now.');
+  const lockout = await deps.approvals.responderLockout(responder.email, now);
+  if (lockout)
+    return refuse(
+      'responder locked out',
+      `Too many wrong codes for this responder: locked until ${lockout.until}, or until unlocked. Ask another responder.`,
+    );
+  // The attempt is reserved before the code is checked: parallel guesses cannot get past the limit.
+  const reservation = await deps.approvals.reserveAttempt(id, responder.email, record.expiresAt, now);
+  if ('refused' in reservation)
+    return refuse(
+      `attempt limit (${reservation.refused})`,
+      reservation.refused === 'link'
+        ? "Too many wrong codes for this responder on this link: use the reminder email's fresh link, or ask another responder."
+        : 'Too many wrong codes for this responder recently: wait 15 minutes, or ask another responder.',
+    );
+  const step = totpStep(responder, (form.get('code') ?? '').trim(), deps.totpClock.now());
+  if (step === null) {
+    const started = await deps.approvals.wrongCode(reservation.reserved, responder.email, now);
+    if (started) {
+      deps.log.warn('Security event: responder locked out', { approval: idRef, from, until: started.until });
+      await deps.announceLockout?.(started, from);
+    }
+    return refuse('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
   }
-  const step = responder ? totpStep(responder, (form.get('code') ?? '').trim(), deps.totpClock.now()) : null;
-  if (!responder || step === null) {
-    if (responder) await deps.approvals.recordResponderFailure(responder.email, now);
-    return fail('bad responder or code', 'The email or the code is wrong. Use the code your authenticator shows now.');
-  }
+  // A right code: the reserved slots go back (only wrong codes count).
+  await deps.approvals.releaseAttempt(reservation.reserved);
   if (!(await deps.approvals.useTotpStep(responder.email, step)))
-    return fail('replayed code', 'That code was already used: wait for the next one.');
+    return refuse('replayed code', 'That code was already used: wait for the next one.');
 
   const decision = form.get('decision');
   if (decision !== 'approve' && decision !== 'reject') return refused('Choose approve or reject.');
@@ -182,7 +209,9 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
       return page(
         202,
         'Recorded',
-        `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`,
+        decision === 'approve'
+          ? `<h1>Recorded</h1><p>Your approval is recorded. A second, different responder must approve too (${result.approvals.length} of ${result.requiredApprovals}).</p>`
+          : `<h1>Recorded</h1><p>Your rejection is recorded. It stops the task only when a second, different responder rejects it too (${(result.rejections ?? []).length} of ${result.requiredApprovals}); until then the task stays open.</p>`,
       );
     }
     if (result.resent) {

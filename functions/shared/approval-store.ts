@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from './conditional-write';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, storeCall } from './errors';
 
@@ -33,6 +33,8 @@ export interface ApprovalRecord {
   /** Two-person rule: destructive remediations and "this was me" need two different responders. */
   requiredApprovals: number;
   approvals: ApprovalVote[];
+  /** Two-person rule for rejections too: one guessed or phished code cannot stop a remediation. */
+  rejections?: ApprovalVote[];
   failedAttempts: number;
   version: number;
   /** Which write produced this version (tells our own retried write from someone else's). */
@@ -46,17 +48,41 @@ export interface ApprovalRecord {
   comment?: string;
 }
 
-/** Wrong codes or forged forms accepted per approval before it locks. */
+/** Wrong codes accepted per (approval link, responder) before that responder's codes on that link are refused. */
 export const MAX_FAILED_ATTEMPTS = 5;
-/** Wrong codes per responder (across approvals) within the window before their decisions are refused. */
+/** Wrong codes per responder (across approvals) within one window before their sign-ins are refused. */
 export const MAX_RESPONDER_FAILURES = 10;
 export const RESPONDER_FAILURE_WINDOW_MS = 15 * 60_000;
+/** How long a responder stays locked out once MAX_RESPONDER_FAILURES is reached (or until unlocked). */
+export const RESPONDER_LOCKOUT_MS = 15 * 60_000;
+
+/**
+ * Attempts reserved before a code is checked (see reserveAttempt): the keys of the two counters
+ * the reservation took a slot in, so a right code can give both back.
+ */
+export interface AttemptReservation {
+  link: { pk: string; sk: string };
+  responder: { pk: string; sk: string };
+}
+
+export interface ResponderLockout {
+  email: string;
+  until: string;
+  /** Wrong codes in the window that locked it. */
+  failures: number;
+}
 
 export const approvalStorePermissions = {
   create: ['dynamodb:PutItem'],
   read: ['dynamodb:GetItem'],
-  decide: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  decide: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /** The unlock command: ends a responder's lockout. */
+  unlock: ['dynamodb:DeleteItem'],
 } as const;
+
+function responderHash(responder: string): string {
+  return createHash('sha256').update(responder.trim().toLowerCase()).digest('hex');
+}
 
 /** A new link id: 32 random bytes, base64url (43 characters). */
 export function newApprovalId(): string {
@@ -161,13 +187,20 @@ export class ApprovalStore {
       if (new Date(r.expiresAt).getTime() <= now.getTime()) throw new ApprovalExpiredError(r.expiresAt);
       if (r.approvals.some((v) => v.by === by.decidedBy))
         throw new ApprovalAlreadyDecidedError(`already approved by ${by.decidedBy}; waiting for a different responder`);
+      if ((r.rejections ?? []).some((v) => v.by === by.decidedBy))
+        throw new ApprovalAlreadyDecidedError(`already rejected by ${by.decidedBy}; waiting for a different responder`);
       const vote: ApprovalVote = { by: by.decidedBy, at: now.toISOString(), via: by.via, ...(by.comment ? { comment: by.comment } : {}) };
       if (outcome === 'rejected') {
-        complete = true;
+        // A two-person task needs two different responders to reject it too: one guessed or phished
+        // code can neither run a destructive change nor stop it.
+        const rejections = [...(r.rejections ?? []), vote];
+        complete = rejections.length >= r.requiredApprovals;
+        if (!complete) return { ...r, rejections };
         return {
           ...r,
+          rejections,
           status: 'rejected',
-          decidedBy: by.decidedBy,
+          decidedBy: rejections.map((v) => v.by).join(' + '),
           decidedAt: vote.at,
           via: by.via,
           ...(by.comment ? { comment: by.comment } : {}),
@@ -190,46 +223,122 @@ export class ApprovalStore {
     return { record, complete };
   }
 
-  /** Count a wrong code or forged form; true when the approval is now locked. */
-  async recordFailedAttempt(id: string): Promise<boolean> {
-    const record = await this.update(id, (r) => ({ ...r, failedAttempts: r.failedAttempts + 1 }));
-    return record.failedAttempts >= MAX_FAILED_ATTEMPTS;
-  }
-
-  private responderKey(responder: string) {
-    return { pk: `RESPONDER#${createHash('sha256').update(responder.toLowerCase()).digest('hex')}`, sk: 'FAILURES' };
-  }
-
-  /** Whether a responder is locked out by too many wrong codes in the window. */
-  async responderLocked(responder: string, now: Date): Promise<boolean> {
-    const out = await this.call('GetItem', () =>
-      this.ddb.send(new GetCommand({ TableName: this.table, Key: this.responderKey(responder), ConsistentRead: true })),
+  /** One slot in a counter, taken only while it holds fewer than `max` (one conditional UpdateItem: no race gets past it). */
+  private reserve(key: { pk: string; sk: string }, max: number, ttl: number): Promise<boolean> {
+    return conditionalWrite(
+      'dynamodb:UpdateItem',
+      () =>
+        this.ddb.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET #ttl = :ttl ADD attempts :one',
+            ConditionExpression: 'attribute_not_exists(attempts) OR attempts < :max',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':one': 1, ':max': max, ':ttl': ttl },
+          }),
+        ),
+      ApprovalStoreError,
+      'Approvals table UpdateItem failed',
     );
-    const item = out.Item as { count: number; windowStart: number } | undefined;
-    return Boolean(item && now.getTime() - item.windowStart < RESPONDER_FAILURE_WINDOW_MS && item.count >= MAX_RESPONDER_FAILURES);
   }
 
-  /** Count a wrong code against the responder (a window of RESPONDER_FAILURE_WINDOW_MS). */
-  async recordResponderFailure(responder: string, now: Date): Promise<void> {
-    const key = this.responderKey(responder);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await this.call('GetItem', () =>
-        this.ddb.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
-      );
-      const current = out.Item as { count: number; windowStart: number; version: number } | undefined;
-      const fresh = !current || now.getTime() - current.windowStart >= RESPONDER_FAILURE_WINDOW_MS;
-      const next = {
-        ...key,
-        count: fresh ? 1 : current.count + 1,
-        windowStart: fresh ? now.getTime() : current.windowStart,
-        version: (current?.version ?? 0) + 1,
-        ttl: Math.ceil(now.getTime() / 1000) + 86400,
-      };
-      const condition = current
-        ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } }
-        : { ConditionExpression: 'attribute_not_exists(pk)' };
-      if (await this.writeIf(() => this.ddb.send(new PutCommand({ TableName: this.table, Item: next, ...condition })))) return;
+  private async release(key: { pk: string; sk: string }): Promise<void> {
+    await this.call('UpdateItem', () =>
+      this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'ADD attempts :minus',
+          ConditionExpression: 'attribute_exists(attempts)',
+          ExpressionAttributeValues: { ':minus': -1 },
+        }),
+      ),
+    );
+  }
+
+  private responderWindowKey(responder: string, now: Date) {
+    return { pk: `RESPONDER#${responderHash(responder)}`, sk: `FAILURES#${Math.floor(now.getTime() / RESPONDER_FAILURE_WINDOW_MS)}` };
+  }
+
+  private lockKey(responder: string) {
+    return { pk: `RESPONDER#${responderHash(responder)}`, sk: 'LOCKOUT' };
+  }
+
+  /**
+   * Reserve one attempt before a code is checked: a slot for (this link, this responder), at most
+   * MAX_FAILED_ATTEMPTS, and one in the responder's window, at most MAX_RESPONDER_FAILURES. Each is
+   * one conditional UpdateItem, so 40 parallel guesses get at most 5 slots. A right code gives the
+   * slots back (releaseAttempt): only wrong codes stay counted.
+   */
+  async reserveAttempt(
+    id: string,
+    responder: string,
+    expiresAt: string,
+    now: Date,
+  ): Promise<{ reserved: AttemptReservation } | { refused: 'link' | 'responder' }> {
+    const link = { pk: approvalKey(id), sk: `ATTEMPTS#${responderHash(responder)}` };
+    if (!(await this.reserve(link, MAX_FAILED_ATTEMPTS, Math.ceil(new Date(expiresAt).getTime() / 1000) + 7 * 86400)))
+      return { refused: 'link' };
+    const window = this.responderWindowKey(responder, now);
+    if (!(await this.reserve(window, MAX_RESPONDER_FAILURES, Math.ceil(now.getTime() / 1000) + 86400))) {
+      await this.release(link);
+      return { refused: 'responder' };
     }
+    return { reserved: { link, responder: window } };
+  }
+
+  /** The code was right (or never a guess): give the reserved slots back. */
+  async releaseAttempt(reservation: AttemptReservation): Promise<void> {
+    await this.release(reservation.link);
+    await this.release(reservation.responder);
+  }
+
+  /**
+   * The code was wrong: its slots stay taken. When that fills the responder's window, the responder
+   * is locked out for RESPONDER_LOCKOUT_MS; the lockout is returned once, to whoever started it, so
+   * it is announced once.
+   */
+  async wrongCode(reservation: AttemptReservation, responder: string, now: Date): Promise<ResponderLockout | undefined> {
+    const out = await this.call('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: reservation.responder, ConsistentRead: true })),
+    );
+    const failures = Number((out.Item as { attempts?: number } | undefined)?.attempts ?? 0);
+    if (failures < MAX_RESPONDER_FAILURES) return undefined;
+    const until = new Date(now.getTime() + RESPONDER_LOCKOUT_MS).toISOString();
+    const started = await this.writeIf(() =>
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...this.lockKey(responder), until, failures, ttl: Math.ceil(now.getTime() / 1000) + 86400 },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now.toISOString() },
+        }),
+      ),
+    );
+    return started ? { email: responder, until, failures } : undefined;
+  }
+
+  /** The responder's lockout, if one is in force: too many wrong codes, until it ends or is unlocked. */
+  async responderLockout(responder: string, now: Date): Promise<ResponderLockout | undefined> {
+    const out = await this.call('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: this.lockKey(responder), ConsistentRead: true })),
+    );
+    const item = out.Item as { until: string; failures: number } | undefined;
+    return item && item.until > now.toISOString() ? { email: responder, until: item.until, failures: item.failures } : undefined;
+  }
+
+  /** Whether a responder is locked out by too many wrong codes. */
+  async responderLocked(responder: string, now: Date): Promise<boolean> {
+    return (await this.responderLockout(responder, now)) !== undefined;
+  }
+
+  /** End a lockout (the unlock command): the lock and the current and previous windows' counts. */
+  async unlockResponder(responder: string, now: Date): Promise<void> {
+    const windows = [now, new Date(now.getTime() - RESPONDER_FAILURE_WINDOW_MS)].map((t) => this.responderWindowKey(responder, t));
+    for (const key of [this.lockKey(responder), ...windows])
+      await this.call('DeleteItem', () => this.ddb.send(new DeleteCommand({ TableName: this.table, Key: key })));
   }
 
   /**

@@ -6,6 +6,7 @@ import { fixedClock } from '#shared/clock';
 import { memoryLog } from '#shared/logger';
 import { currentCode, enroll } from '#shared/responders';
 import { handleApprovalRequest, type HttpDeps } from '#functions/approvals/http';
+import { handler as approvalsHandler } from '#functions/approvals/handler';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const ORIGIN = 'https://abc123.execute-api.us-east-1.amazonaws.com';
@@ -96,7 +97,9 @@ describe('approval pages', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers).toMatchObject({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
     expect(String(res.headers!['content-security-policy'])).toContain("default-src 'none'");
-    expect(res.cookies![0]).toMatch(/^rr_csrf=[A-Za-z0-9_-]{43}; Path=\/approvals\/[A-Za-z0-9_-]{43}; HttpOnly; Secure; SameSite=Strict/);
+    // `__Host-`: Secure, Path=/, no Domain; it lives as long as the link (here one hour).
+    expect(res.cookies![0]).toMatch(/^__Host-rr_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict; Max-Age=3600$/);
+    expect(res.cookies![0]).not.toMatch(/Domain=/i);
     expect(csrf).toHaveLength(43);
     expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(res.body).not.toContain('<script>');
@@ -212,39 +215,148 @@ describe('approval pages', () => {
     expect((await handleApprovalRequest(event('not-an-id', 'POST'), deps)).statusCode).toBe(404);
   });
 
-  it('locks after five failed attempts', async () => {
+  it('five wrong codes lock that responder on that link only: a colleague still decides it', async () => {
     const id = await approval();
     const { csrf, cookie } = await open(id);
     for (let i = 0; i < 5; i++) await post(id, { csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
     const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
     expect(res.statusCode).toBe(403);
-    expect(res.body).toContain('locked');
+    expect(res.body).toContain('Too many wrong codes for this responder on this link');
     expect(sfnMock.calls()).toHaveLength(0);
+    const bobs = await post(id, { csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie });
+    expect(bobs.statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
   });
 
-  it('locks a responder out, across approvals, after ten wrong codes in fifteen minutes', async () => {
+  it('five bare POSTs (no Origin, no CSRF token, no code) lock nothing: the responder then decides', async () => {
+    const id = await approval();
     for (let i = 0; i < 5; i++) {
-      const id = await approval();
-      const { csrf, cookie } = await open(id);
-      await post(id, { csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
-      await post(id, { csrf, email: 'alice@example.com', code: '111111', decision: 'approve' }, { cookie });
+      const bare = await handleApprovalRequest(event(id, 'POST', { body: 'decision=approve&email=alice%40example.com' }), deps);
+      expect(bare.statusCode).toBe(403);
     }
+    const { csrf, cookie } = await open(id);
+    for (let i = 0; i < 5; i++)
+      await post(id, { csrf: 'x'.repeat(43), email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
+    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('40 parallel wrong guesses on one link: at most 5 codes are evaluated', async () => {
     const id = await approval();
     const { csrf, cookie } = await open(id);
-    const res = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
-    expect(res.statusCode).toBe(403);
-    expect(res.body).toContain('Too many wrong codes for this responder');
-    // Bob is not affected, and after the window Alice can decide again.
-    const b = await open(id);
-    expect(
-      (
-        await post(
-          id,
-          { csrf: b.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' },
-          { cookie: b.cookie },
-        )
-      ).statusCode,
-    ).toBe(200);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        post(id, { csrf, email: 'alice@example.com', code: String(100000 + i), decision: 'approve' }, { cookie }),
+      ),
+    );
+    expect(answers.every((a) => a.statusCode === 403)).toBe(true);
+    const evaluated = log.lines.filter((l) => l.message === 'Security event: bad responder or code');
+    expect(evaluated.length).toBeLessThanOrEqual(5);
+    expect(evaluated.length).toBe(5);
+    expect(log.lines.filter((l) => l.message === 'Security event: attempt limit (link)')).toHaveLength(35);
+  });
+
+  it('ten wrong codes over two links lock a responder out everywhere, announced once; their refusals count nothing; a colleague decides; unlock ends it', async () => {
+    const announced: unknown[] = [];
+    deps.announceLockout = (lockout) => {
+      announced.push(lockout);
+      return Promise.resolve();
+    };
+    for (let n = 0; n < 2; n++) {
+      const id = await approval();
+      const { csrf, cookie } = await open(id);
+      for (let i = 0; i < 5; i++) await post(id, { csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
+    }
+    expect(announced).toEqual([{ email: 'alice@example.com', until: '2024-03-04T10:15:00.000Z', failures: 10 }]);
+    const id = await approval();
+    const { csrf, cookie } = await open(id);
+    // The locked responder's retries are refused and count against nothing.
+    for (let i = 0; i < 6; i++) {
+      const res = await post(
+        id,
+        { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+        { cookie },
+      );
+      expect(res.statusCode).toBe(403);
+      expect(res.body).toContain('locked until 2024-03-04T10:15:00.000Z');
+    }
+    const bobs = await post(id, { csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'approve' }, { cookie });
+    expect(bobs.statusCode).toBe(200);
+    // Unlocked (the CLI's unlock), Alice decides again at once.
+    await approvals.unlockResponder('alice@example.com', clock.now());
+    const other = await approval();
+    const o = await open(other);
+    totp.advance(30_000);
+    const alices = await post(
+      other,
+      { csrf: o.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+      { cookie: o.cookie },
+    );
+    expect(alices.statusCode).toBe(200);
+    expect(announced).toHaveLength(1);
+  });
+
+  it('a rejection of a two-person task needs a second responder: the first is recorded, the task stays open', async () => {
+    const id = await approval(2);
+    const a = await open(id);
+    const first = await post(
+      id,
+      { csrf: a.csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'reject' },
+      { cookie: a.cookie },
+    );
+    expect(first.statusCode).toBe(202);
+    expect(first.body).toContain('Your rejection is recorded');
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect((await open(id)).res.statusCode).toBe(200);
+    const second = await post(
+      id,
+      { csrf: a.csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()), decision: 'reject' },
+      { cookie: a.cookie },
+    );
+    expect(second.statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
+  });
+
+  it('every answer carries HSTS and the security headers, the 500 page too; a decided link does not say by whom', async () => {
+    const id = await approval();
+    const { res, csrf, cookie } = await open(id);
+    const refusedPost = await post(id, { csrf: '', email: 'alice@example.com', code: '000000', decision: 'approve' }, { cookie });
+    const ok = await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' }, { cookie });
+    const decidedPage = await handleApprovalRequest(event(id, 'GET'), deps);
+    const missing = await handleApprovalRequest(event(newApprovalId(), 'GET'), deps);
+    clock.set('2024-03-04T12:00:00Z');
+    const gone = await handleApprovalRequest(event(id, 'GET'), deps);
+    // The deployed handler with no configuration: its 500 page.
+    const broken = await approvalsHandler(event(id, 'GET'));
+    const all = [res, refusedPost, ok, decidedPage, missing, gone, broken];
+    expect(all.map((r) => r.statusCode)).toEqual([200, 403, 200, 409, 404, 410, 500]);
+    for (const r of all) {
+      expect(r.headers).toMatchObject({
+        'strict-transport-security': 'max-age=63072000; includeSubDomains',
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+      expect(String(r.headers!['content-security-policy'])).toContain("frame-ancestors 'none'");
+    }
+    expect(decidedPage.body).toContain('This approval was approved');
+    expect(decidedPage.body).not.toContain('alice');
+  });
+
+  it('the CSRF cookie lives as long as the link', async () => {
+    const id = newApprovalId();
+    await approvals.create(id, {
+      incidentId: 'i',
+      accountId: '111122223333',
+      taskId: 't',
+      taskKind: 'console',
+      title: 'T',
+      token: TOKEN,
+      createdAt: '2024-03-04T10:00:00Z',
+      expiresAt: '2024-03-05T10:00:00Z',
+    });
+    expect((await open(id)).res.cookies![0]).toMatch(/; Max-Age=86400$/);
   });
 
   it('a link whose wait is over answers 410: the reminder carries a fresh one', async () => {
