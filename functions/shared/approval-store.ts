@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from './conditional-write';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, ApprovalStoreError, storeCall } from './errors';
 
@@ -75,10 +75,14 @@ export interface ResponderLockout {
 export const approvalStorePermissions = {
   create: ['dynamodb:PutItem'],
   read: ['dynamodb:GetItem'],
-  decide: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  decide: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
   /** The unlock command: ends a responder's lockout. */
   unlock: ['dynamodb:DeleteItem'],
 } as const;
+
+function sessionKey(token: string) {
+  return { pk: `SESSION#${createHash('sha256').update(token).digest('hex')}`, sk: 'SESSION' };
+}
 
 function responderHash(responder: string): string {
   return createHash('sha256').update(responder.trim().toLowerCase()).digest('hex');
@@ -91,6 +95,25 @@ export function newApprovalId(): string {
 
 export function approvalKey(id: string): string {
   return `APPROVAL#${createHash('sha256').update(id).digest('hex')}`;
+}
+
+/**
+ * An approval is named by its link id (what the email carries) or by its key (what the incident
+ * page's forms carry for the incident's other tasks, decided within a responder's session). A link
+ * id is base64url and never contains '#'.
+ */
+function keyOf(ref: string): string {
+  return ref.startsWith('APPROVAL#') ? ref : approvalKey(ref);
+}
+
+/** How long a responder's sign-in lasts: they decide any of the incident's tasks within it. */
+export const SESSION_MS = 15 * 60_000;
+
+/** A responder signed in for one incident (stored under the SHA-256 of the cookie's token). */
+export interface ResponderSession {
+  responder: string;
+  incidentId: string;
+  expiresAt: string;
 }
 
 export class ApprovalStore {
@@ -124,6 +147,16 @@ export class ApprovalStore {
       version: 0,
       ttl: Math.ceil(new Date(record.expiresAt).getTime() / 1000) + 7 * 86400,
     };
+    // The incident's index of its approvals first (the incident page lists them); an entry whose
+    // approval was never written is skipped by openTasks.
+    await this.call('PutItem', () =>
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `INCIDENT#${item.incidentId}`, sk: `TASK#${item.createdAt}#${item.pk}`, approval: item.pk, ttl: item.ttl },
+        }),
+      ),
+    );
     // Created once: a second create of the same id fails (its condition) as an ApprovalStoreError.
     await this.call('PutItem', () =>
       this.ddb.send(
@@ -134,9 +167,61 @@ export class ApprovalStore {
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
     const out = await this.call('GetItem', () =>
-      this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: approvalKey(id), sk: 'APPROVAL' }, ConsistentRead: true })),
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: keyOf(id), sk: 'APPROVAL' }, ConsistentRead: true })),
     );
     return out.Item as ApprovalRecord | undefined;
+  }
+
+  /** The incident's approvals still open (pending, not expired), oldest first, each with its key. */
+  async openTasks(incidentId: string, now: Date): Promise<(ApprovalRecord & { pk: string })[]> {
+    const keys: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.call('Query', () =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+            ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':p': 'TASK#' },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      keys.push(...(out.Items ?? []).map((i) => String(i['approval'])));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const records = await Promise.all(keys.map((k) => this.get(k)));
+    return records.filter(
+      (r): r is ApprovalRecord => r !== undefined && r.status === 'pending' && new Date(r.expiresAt).getTime() > now.getTime(),
+    );
+  }
+
+  /** Sign a responder in for one incident: a fresh 256-bit token, stored only as its SHA-256. */
+  async createSession(responder: string, incidentId: string, now: Date): Promise<{ token: string; session: ResponderSession }> {
+    const token = randomBytes(32).toString('base64url');
+    const session = { responder, incidentId, expiresAt: new Date(now.getTime() + SESSION_MS).toISOString() };
+    await this.call('PutItem', () =>
+      this.ddb.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...sessionKey(token), ...session, ttl: Math.ceil(now.getTime() / 1000) + 86400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return { token, session };
+  }
+
+  /** The session a token names, while it lasts. */
+  async session(token: string, now: Date): Promise<ResponderSession | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const out = await this.call('GetItem', () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: sessionKey(token), ConsistentRead: true })),
+    );
+    const item = out.Item as ResponderSession | undefined;
+    if (!item || new Date(item.expiresAt).getTime() <= now.getTime()) return undefined;
+    return { responder: item.responder, incidentId: item.incidentId, expiresAt: item.expiresAt };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,6 +17,7 @@ const alice = enroll('alice@example.com', 'Alice').responder;
 const bob = enroll('bob@example.com', 'Bob').responder;
 
 let approvals: ApprovalStore;
+let db: SimulatedDynamoDb;
 let log: ReturnType<typeof memoryLog>;
 let deps: HttpDeps;
 const clock = fixedClock('2024-03-04T10:00:00Z');
@@ -25,7 +27,8 @@ beforeEach(() => {
   sfnMock.reset();
   sfnMock.on(SendTaskSuccessCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
-  approvals = new ApprovalStore(new SimulatedDynamoDb() as never, 'approvals');
+  db = new SimulatedDynamoDb();
+  approvals = new ApprovalStore(db as never, 'approvals');
   log = memoryLog();
   clock.set('2024-03-04T10:00:00Z');
   totp.set('2024-03-04T10:00:00Z');
@@ -40,16 +43,16 @@ beforeEach(() => {
   };
 });
 
-async function approval(required = 1): Promise<string> {
+async function approval(required = 1, task: { incidentId?: string; taskId?: string; title?: string } = {}): Promise<string> {
   const id = newApprovalId();
   await approvals.create(id, {
-    incidentId: 'inc-1',
+    incidentId: task.incidentId ?? 'inc-1',
     accountId: '111122223333',
-    taskId: 'change-root-password',
+    taskId: task.taskId ?? 'change-root-password',
     taskKind: 'console',
-    title: 'Change the root password <b>now</b>',
+    title: task.title ?? 'Change the root password <b>now</b>',
     why: ['<script>alert(1)</script>'],
-    steps: ['Sign in as root.'],
+    steps: [`Sign in as root for ${task.taskId ?? 'change-root-password'}.`],
     token: TOKEN,
     createdAt: '2024-03-04T10:00:00Z',
     expiresAt: '2024-03-04T11:00:00Z',
@@ -79,12 +82,16 @@ async function open(id: string) {
   return { res, csrf, cookie };
 }
 
-async function post(id: string, form: Record<string, string>, opts: { origin?: string; cookie?: string; fetchSite?: string } = {}) {
+async function post(
+  id: string,
+  form: Record<string, string>,
+  opts: { origin?: string; cookie?: string; fetchSite?: string; session?: string } = {},
+) {
   return handleApprovalRequest(
     event(id, 'POST', {
       headers: { origin: opts.origin ?? ORIGIN, ...(opts.fetchSite ? { 'sec-fetch-site': opts.fetchSite } : {}) },
       body: new URLSearchParams(form).toString(),
-      ...(opts.cookie ? { cookies: [opts.cookie] } : {}),
+      cookies: [...(opts.cookie ? [opts.cookie] : []), ...(opts.session ? [opts.session] : [])],
     }),
     deps,
   );
@@ -305,7 +312,7 @@ describe('approval pages', () => {
       { cookie: a.cookie },
     );
     expect(first.statusCode).toBe(202);
-    expect(first.body).toContain('Your rejection is recorded');
+    expect(first.body).toContain('your rejection is recorded');
     expect(sfnMock.calls()).toHaveLength(0);
     expect((await open(id)).res.statusCode).toBe(200);
     const second = await post(
@@ -432,5 +439,94 @@ describe('approval pages', () => {
     // The link id is the page's own address (form action, cookie path), but never in a log line.
     expect(JSON.stringify(log.lines)).not.toContain(id);
     expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { error: 'ApprovalRejectedError', cause: 'not needed' });
+  });
+
+  describe('per-incident sign-in', () => {
+    const sessionOf = (res: { cookies?: string[] }) => (res.cookies ?? []).find((c) => c.startsWith('__Host-rr_session='));
+    const keysIn = (body: unknown) => [...String(body).matchAll(/name="task" value="(APPROVAL#[0-9a-f]{64})"/g)].map((m) => m[1]!);
+
+    it('one code signs a responder in for the incident: they decide all ten of its tasks without another (no code waits)', async () => {
+      const ids = [];
+      for (let i = 0; i < 10; i++) ids.push(await approval(1, { taskId: `task-${i}`, title: `Task ${i}` }));
+      await approval(1, { incidentId: 'inc-2', taskId: 'elsewhere', title: 'Another incident' });
+      const start = totp.now().getTime();
+      // The page of any task's link lists the incident's other open tasks, each with why, steps and verification.
+      const { res, csrf, cookie } = await open(ids[3]!);
+      expect(res.body).toContain('<h1>Task 3</h1>');
+      for (let i = 0; i < 10; i++) if (i !== 3) expect(res.body).toContain(`<h3>Task ${i}</h3>`);
+      expect(res.body).toContain('Sign in as root for task-7.');
+      expect(res.body).not.toContain('Another incident');
+      expect(keysIn(res.body)).toEqual([]); // not signed in: no forms for the other tasks
+      const first = await post(
+        ids[3]!,
+        { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()), decision: 'approve' },
+        { cookie },
+      );
+      expect(first.statusCode).toBe(200);
+      const session = sessionOf(first)!;
+      expect(session).toMatch(/^__Host-rr_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict; Max-Age=900$/);
+      const token = session.split(';')[0]!.split('=')[1]!;
+      // Stored hashed: the table never holds the token.
+      expect(JSON.stringify(db.items('approvals'))).not.toContain(token);
+      const keys = keysIn(first.body);
+      expect(keys).toHaveLength(9);
+      for (const key of keys) {
+        const next = await post(
+          ids[3]!,
+          { csrf, task: key, decision: 'approve', comment: 'done' },
+          { cookie, session: session.split(';')[0] },
+        );
+        expect(next.statusCode).toBe(200);
+        expect(next.body).toContain('recorded for alice@example.com');
+      }
+      expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 10);
+      // The measure: ten decisions, one code, no wait for the next code (was 9 x 30 s).
+      expect(totp.now().getTime() - start).toBe(0);
+      expect(db.calls.filter((c) => c.command === 'PutCommand' && JSON.stringify(c.input).includes('"sk":"TOTP"'))).toHaveLength(1);
+      expect(await approvals.openTasks('inc-1', clock.now())).toEqual([]);
+    });
+
+    it('a session is bound to its responder and incident, and lasts 15 minutes', async () => {
+      const a = await approval(1, { taskId: 'a1' });
+      const a2 = await approval(1, { taskId: 'a2' });
+      const b = await approval(1, { incidentId: 'inc-2', taskId: 'b1' });
+      const { csrf, cookie } = await open(a);
+      const signedIn = await post(a, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()) }, { cookie });
+      expect(signedIn.statusCode).toBe(200);
+      expect(signedIn.body).toContain('Signed in as <strong>alice@example.com</strong>');
+      const session = sessionOf(signedIn)!.split(';')[0]!;
+      // Another incident's link: not signed in there (the page asks for a code; a POST without one is refused).
+      const other = await handleApprovalRequest(event(b, 'GET', { cookies: [session] }), deps);
+      expect(other.body).toContain('name="code"');
+      expect((await post(b, { csrf, decision: 'approve' }, { cookie, session })).statusCode).toBe(403);
+      // Another incident's task through this incident's link: refused.
+      const bKey = `APPROVAL#${createHash('sha256').update(b).digest('hex')}`;
+      const smuggled = await post(a, { csrf, task: bKey, decision: 'approve' }, { cookie, session });
+      expect(smuggled.statusCode).toBe(403);
+      expect(smuggled.body).toContain('not part of this incident');
+      // A forged form is refused even within a session.
+      expect((await post(a, { csrf: 'x'.repeat(43), decision: 'approve' }, { cookie, session })).statusCode).toBe(403);
+      expect(sfnMock.calls()).toHaveLength(0);
+      // Fifteen minutes later the session is over.
+      clock.advance(15 * 60_000);
+      expect((await post(a2, { csrf, decision: 'approve' }, { cookie, session })).statusCode).toBe(403);
+      expect(sfnMock.calls()).toHaveLength(0);
+    });
+
+    it("two-person tasks still need two different responders' sessions", async () => {
+      const id = await approval(2);
+      const { csrf, cookie } = await open(id);
+      const alices = sessionOf(await post(id, { csrf, email: 'alice@example.com', code: currentCode(alice, totp.now()) }, { cookie }))!;
+      const first = await post(id, { csrf, decision: 'approve' }, { cookie, session: alices.split(';')[0] });
+      expect(first.statusCode).toBe(202);
+      expect((await post(id, { csrf, decision: 'approve' }, { cookie, session: alices.split(';')[0] })).statusCode).toBe(202);
+      expect(sfnMock.calls()).toHaveLength(0);
+      const bobs = sessionOf(await post(id, { csrf, email: 'bob@example.com', code: currentCode(bob, totp.now()) }, { cookie }))!;
+      expect((await post(id, { csrf, decision: 'approve' }, { cookie, session: bobs.split(';')[0] })).statusCode).toBe(200);
+      expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+      expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({
+        decidedBy: 'alice@example.com + bob@example.com',
+      });
+    });
   });
 });
