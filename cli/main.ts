@@ -14,10 +14,11 @@ Usage:
       outbox/ (default DIR: drill-output/<scenario>). --approve: interactive (you decide in a
       browser; the default in a terminal), all or reject-all (simulated responders, seconds),
       none (nobody answers; the default when piped). --json prints the run as JSON.
-  root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run]
+  root-responder responders add EMAIL --name NAME --stage STAGE [--passkey --url APPROVALS_BASE_URL] [--dry-run]
       Enroll a responder for approvals: prints the otpauth:// URI for their authenticator once and
-      stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). Needs AWS
-      credentials for the account the responder is deployed in.
+      stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). --passkey also
+      prints a one-time link (24 hours) where they enroll a passkey (for a responder already
+      enrolled, only the link). Needs AWS credentials for the account the responder is deployed in.
   root-responder responders unlock EMAIL --stage STAGE [--table APPROVALS_TABLE]
       End a responder's approval lockout (too many wrong codes) at once; it otherwise ends after
       15 minutes. Run it in the stack's region.

@@ -8,6 +8,7 @@ import { ConfirmSubscriptionCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApprovalStore } from '#shared/approval-store';
+import { PasskeyStore } from '#shared/passkeys';
 import { enroll, RespondersDocumentSchema } from '#shared/responders';
 import type { CommandIO } from './triage-command';
 import { respondersSecretId, stackName } from '#infra/names.cjs';
@@ -90,7 +91,9 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
   const [sub, email] = args;
   if (sub === 'unlock') return unlockCommand(args, io, deps);
   if (sub !== 'add' || !email || email.startsWith('--')) {
-    io.stderr('usage: root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run] | responders unlock EMAIL --stage STAGE');
+    io.stderr(
+      'usage: root-responder responders add EMAIL --name NAME --stage STAGE [--passkey --url APPROVALS_BASE_URL] [--dry-run] | responders unlock EMAIL --stage STAGE',
+    );
     return 2;
   }
   const name = option(args, '--name') ?? email;
@@ -99,9 +102,37 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
     io.stderr('responders add: --stage STAGE is required (the stage you deployed, e.g. prod)');
     return 2;
   }
+  const passkey = args.includes('--passkey');
+  const base = option(args, '--url')?.replace(/\/+$/, '');
+  if (passkey && (!base || !/^https:\/\/[^/]+$|^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(base))) {
+    io.stderr('responders add --passkey: --url APPROVALS_BASE_URL is required (the HttpApiUrl serverless deploy printed, https://...)');
+    return 2;
+  }
   const secretId = respondersSecretId(stage);
   const { responder, otpauthUri } = enroll(email, name);
   const dryRun = args.includes('--dry-run');
+  /** The one-time enrollment link, printed once (stored as its hash in the approvals table). */
+  const passkeyLink = async (): Promise<number> => {
+    if (dryRun) {
+      io.stdout('Passkey enrollment link not created (--dry-run).');
+      return 0;
+    }
+    if (!deps.dynamodb) {
+      io.stderr('responders add --passkey: no DynamoDB client');
+      return 1;
+    }
+    const tables = option(args, '--table') ? [option(args, '--table')!] : await approvalsTable(deps, stage);
+    if (tables.length !== 1) {
+      io.stderr(`responders add --passkey: ${tables.length} approvals tables of ${stackName(stage)} found: name one with --table`);
+      return 1;
+    }
+    const { token, expiresAt } = await new PasskeyStore(deps.dynamodb(), tables[0]!).createEnrollment(email, deps.now?.() ?? new Date());
+    io.stdout(
+      `Passkey enrollment link for ${email} (works once, until ${expiresAt}; give it to them over a channel the attacker cannot read):`,
+    );
+    io.stdout(`${base}/passkeys/${token}`);
+    return 0;
+  };
   let doc = { responders: [] as (typeof responder)[] };
   let exists = true;
   if (!dryRun) {
@@ -116,6 +147,8 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
       exists = false;
     }
   }
+  // Already enrolled: --passkey adds a passkey to their authenticator code.
+  if (passkey && doc.responders.some((r) => r.email.toLowerCase() === email.toLowerCase())) return passkeyLink();
   if (doc.responders.some((r) => r.email.toLowerCase() === email.toLowerCase())) {
     io.stderr(`responders add: ${email} is already enrolled in ${secretId}; remove them first to issue a new secret`);
     return 2;
@@ -136,7 +169,7 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
     `${dryRun ? 'Not stored (--dry-run). ' : `Stored in ${secretId}. `}Add this to ${email}'s authenticator now; it is not shown again:`,
   );
   io.stdout(otpauthUri);
-  return 0;
+  return passkey ? passkeyLink() : 0;
 }
 
 export async function confirmSubscriptionCommand(args: string[], io: CommandIO, deps: RespondersDeps): Promise<number> {

@@ -29,7 +29,7 @@ export async function startApprovalServer(
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const match = /^\/approvals\/([^/]+)$/.exec(url.pathname);
+      const match = /^\/(?:approvals|passkeys)\/([^/]+)$/.exec(url.pathname);
       if (!match) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
@@ -39,7 +39,7 @@ export async function startApprovalServer(
       );
       const event = {
         version: '2.0',
-        routeKey: `${req.method} /approvals/{id}`,
+        routeKey: `${req.method} ${url.pathname.startsWith('/passkeys/') ? '/passkeys/{id}' : '/approvals/{id}'}`,
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
         headers,

@@ -9,13 +9,16 @@ import { runtimeConfig } from '#shared/config';
 import { logger } from '#shared/logger';
 import { respondersPermissions } from '#shared/responders';
 import { notifyPermissions, publish } from '#shared/notify';
-import { handleApprovalRequest, serverError } from './http';
+import { PasskeyStore, passkeyPermissions } from '#shared/passkeys';
+import { enrollmentWeb, handleApprovalRequest, serverError } from './http';
+import { handlePasskeyEnrollment } from './passkey-http';
 
 /** GET renders, POST decides (CSRF, Origin, TOTP, two-person rule): see http.ts. */
 export const requiredPermissions = [
   ...approvalStorePermissions.decide,
   ...respondersPermissions,
   ...notifyPermissions,
+  ...passkeyPermissions,
   'states:SendTaskSuccess',
   'states:SendTaskFailure',
 ] as const;
@@ -24,11 +27,21 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
   if (context) logger.addContext(context);
   try {
     const config = runtimeConfig();
+    const origin = new URL(config.APPROVALS_BASE_URL).origin;
+    const passkeys = new PasskeyStore(documentClient(), config.APPROVALS_TABLE);
+    // The one-time passkey enrollment links the CLI prints: /passkeys/{token}.
+    if ((event.rawPath ?? event.routeKey ?? '').includes('/passkeys/'))
+      return await handlePasskeyEnrollment(
+        event,
+        { passkeys, responders: respondersDirectory(config.RESPONDERS_SECRET_ID), origin, clock: clock(), log: logger },
+        enrollmentWeb(origin),
+      );
     return await handleApprovalRequest(event, {
+      passkeys,
       approvals: new ApprovalStore(documentClient(), config.APPROVALS_TABLE),
       sfn: sfnClient(),
       responders: respondersDirectory(config.RESPONDERS_SECRET_ID),
-      origin: new URL(config.APPROVALS_BASE_URL).origin,
+      origin,
       clock: clock(),
       totpClock: totpClock(),
       log: logger,

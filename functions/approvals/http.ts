@@ -7,7 +7,9 @@ import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundErro
 import { escapeHtml } from '#shared/html';
 import type { Log } from '#shared/logger';
 import { type ResponderDirectory, totpStep } from '#shared/responders';
+import type { PasskeyStore } from '#shared/passkeys';
 import { decide } from './approvals';
+import { json, newNonce, passkeyOptions, passkeySignIn, verifyPasskeySignIn } from './passkey-http';
 
 /**
  * The approval page, a security boundary: the links may reach mail scanners and the account's
@@ -27,6 +29,8 @@ export interface HttpDeps {
   /** The clock TOTP codes are checked against (the drill's advances 30 s per decision). */
   totpClock: Clock;
   log: Log;
+  /** Passkeys (WebAuthn): sign-in by passkey is offered when present. */
+  passkeys?: PasskeyStore;
   /** Tell the other responders and the escalation contacts that a responder was locked out. */
   announceLockout?: (lockout: ResponderLockout, from: string) => Promise<void>;
 }
@@ -44,14 +48,31 @@ export const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-export function page(status: number, title: string, body: string, cookies?: string[]): APIGatewayProxyStructuredResultV2 {
+/** A page; with a nonce, its own inline script may run and call this origin (passkeys), nothing else. */
+export function page(status: number, title: string, body: string, cookies?: string[], nonce?: string): APIGatewayProxyStructuredResultV2 {
+  const csp = SECURITY_HEADERS['content-security-policy'];
   return {
     statusCode: status,
-    headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },
+    headers: {
+      ...SECURITY_HEADERS,
+      ...(nonce ? { 'content-security-policy': `${csp}; script-src 'nonce-${nonce}'; connect-src 'self'` } : {}),
+      'content-type': 'text/html; charset=utf-8',
+    },
     ...(cookies ? { cookies } : {}),
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.45">${body}</body></html>`,
   };
 }
+
+/** What the passkey enrollment pages share with these (page, headers, CSRF and Origin checks). */
+export const enrollmentWeb = (origin: string) => ({
+  page,
+  headers: SECURITY_HEADERS,
+  csrfCookie: CSRF_COOKIE,
+  cookieValue: (event: APIGatewayProxyEventV2, name: string) => cookieValue(event, name),
+  sameOrigin: (event: APIGatewayProxyEventV2) => isSameOrigin(event, origin),
+  sameSecret: (a: string | undefined, b: string | undefined) => sameSecret(a, b),
+  form: (event: APIGatewayProxyEventV2) => formOf(event),
+});
 
 /** The page for an unexpected failure: the same headers as every other page. */
 export const serverError = () =>
@@ -64,7 +85,7 @@ const decided = (status: string) =>
   page(409, 'Already decided', `<h1>Already decided</h1><p>${escapeHtml(status)}. Each link decides once.</p>`);
 const refused = (why: string) => page(403, 'Refused', `<h1>Not accepted</h1><p>${escapeHtml(why)}</p><p>Nothing was decided.</p>`);
 
-function cookieValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
+export function cookieValue(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const all = [...(event.cookies ?? []), ...(event.headers?.['cookie'] ?? '').split(';')];
   for (const c of all) {
     const [k, ...v] = c.trim().split('=');
@@ -73,12 +94,20 @@ function cookieValue(event: APIGatewayProxyEventV2, name: string): string | unde
   return undefined;
 }
 
-function sameSecret(a: string | undefined, b: string | undefined): boolean {
+export function sameSecret(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b || a.length !== b.length) return false;
   return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-function formOf(event: APIGatewayProxyEventV2): URLSearchParams {
+// The page's Referrer-Policy is no-referrer (the link must not leak), and with it browsers send
+// "Origin: null" even for a same-origin form; they then also send Sec-Fetch-Site: same-origin,
+// which no page or script can set. A cross-site form says cross-site, whatever its Origin.
+export function isSameOrigin(event: APIGatewayProxyEventV2, expected: string): boolean {
+  const origin = event.headers?.['origin'];
+  return origin === expected || (origin === 'null' && event.headers?.['sec-fetch-site'] === 'same-origin');
+}
+
+export function formOf(event: APIGatewayProxyEventV2): URLSearchParams {
   const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
   return new URLSearchParams(raw.slice(0, 10_000));
 }
@@ -182,11 +211,15 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
     const lifetime = Math.max(1, Math.ceil((new Date(record.expiresAt).getTime() - now.getTime()) / 1000));
     const others = (await deps.approvals.openTasks(record.incidentId, now)).filter((r) => r.pk !== record.pk);
     deps.log.info('Approval page viewed', { incidentId: record.incidentId, taskId: record.taskId, from, signedIn: Boolean(session) });
+    const nonce = !session && deps.passkeys ? newNonce() : undefined;
     return page(
       200,
       record.title,
-      (session ? signedInNote(session) : '') + renderTask(id, record, csrf, session) + renderOtherTasks(id, others, csrf, session),
+      (session ? signedInNote(session) : nonce ? passkeySignIn(nonce) : '') +
+        renderTask(id, record, csrf, session) +
+        renderOtherTasks(id, others, csrf, session),
       [`${CSRF_COOKIE}=${csrf}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${lifetime}`],
+      nonce,
     );
   }
   if (method !== 'POST') return page(405, 'Method not allowed', '<h1>Method not allowed</h1>');
@@ -197,15 +230,24 @@ export async function handleApprovalRequest(event: APIGatewayProxyEventV2, deps:
     deps.log.warn(`Security event: ${event}`, { approval: idRef, taskId: record.taskId, from, ...extra });
     return refused(message);
   };
-  // The page's Referrer-Policy is no-referrer (the link must not leak), and with it browsers send
-  // "Origin: null" even for a same-origin form; they then also send Sec-Fetch-Site: same-origin,
-  // which no page or script can set. A cross-site form says cross-site, whatever its Origin.
-  const origin = event.headers?.['origin'];
-  const sameOrigin = origin === deps.origin || (origin === 'null' && event.headers?.['sec-fetch-site'] === 'same-origin');
-  if (!sameOrigin) return refuse('origin mismatch', 'This form must be sent from the approval page itself.');
+  if (!isSameOrigin(event, deps.origin)) return refuse('origin mismatch', 'This form must be sent from the approval page itself.');
   const form = formOf(event);
   if (!sameSecret(form.get('csrf') ?? undefined, cookieValue(event, CSRF_COOKIE)))
     return refuse('csrf mismatch', 'The form is stale or forged: reload the page and try again.');
+
+  const action = form.get('action');
+  if (deps.passkeys && (action === 'passkey-options' || action === 'passkey-signin')) {
+    const passkeyDeps = { passkeys: deps.passkeys, responders: deps.responders, origin: deps.origin, clock: deps.clock, log: deps.log };
+    if (action === 'passkey-options') return json(200, await passkeyOptions(record.incidentId, passkeyDeps), SECURITY_HEADERS);
+    const signedIn = await verifyPasskeySignIn(form.get('response'), record.incidentId, passkeyDeps);
+    if ('refused' in signedIn) {
+      deps.log.warn('Security event: passkey sign-in refused', { approval: idRef, from, reason: signedIn.refused });
+      return json(403, { message: 'Passkey not accepted. Nothing was decided.' }, SECURITY_HEADERS);
+    }
+    const opened = await deps.approvals.createSession(signedIn.email, record.incidentId, now);
+    deps.log.info('Responder signed in for the incident', { incidentId: record.incidentId, by: signedIn.email, via: 'passkey', from });
+    return json(200, { signedIn: signedIn.email, until: opened.session.expiresAt }, SECURITY_HEADERS, [sessionCookie(opened.token)]);
+  }
 
   // Who decides: the responder signed in for this incident, or one who signs in now with a code.
   let by: ResponderSession;

@@ -8,6 +8,10 @@ import { memoryLog } from '#shared/logger';
 import { currentCode, enroll } from '#shared/responders';
 import { handleApprovalRequest, type HttpDeps } from '#functions/approvals/http';
 import { handler as approvalsHandler } from '#functions/approvals/handler';
+import { handlePasskeyEnrollment } from '#functions/approvals/passkey-http';
+import { enrollmentWeb } from '#functions/approvals/http';
+import { PasskeyStore } from '#shared/passkeys';
+import { SoftwarePasskey } from '../helpers-webauthn';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const ORIGIN = 'https://abc123.execute-api.us-east-1.amazonaws.com';
@@ -527,6 +531,119 @@ describe('approval pages', () => {
       expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({
         decidedBy: 'alice@example.com + bob@example.com',
       });
+    });
+  });
+
+  describe('passkeys', () => {
+    const RP_ID = new URL(ORIGIN).hostname;
+    const enrollEvent = (token: string, method: 'GET' | 'POST', form?: Record<string, string>, cookie?: string) =>
+      ({
+        pathParameters: { id: token },
+        rawPath: `/passkeys/${token}`,
+        requestContext: { http: { method, sourceIp: '198.51.100.9' } },
+        headers: method === 'POST' ? { origin: ORIGIN } : {},
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+        ...(cookie ? { cookies: [cookie] } : {}),
+      }) as unknown as APIGatewayProxyEventV2;
+
+    async function enrolled(email: string): Promise<SoftwarePasskey> {
+      const passkeys = deps.passkeys!;
+      const pd = { passkeys, responders: deps.responders, origin: ORIGIN, clock, log };
+      const { token } = await passkeys.createEnrollment(email, clock.now());
+      const shown = await handlePasskeyEnrollment(enrollEvent(token, 'GET'), pd, enrollmentWeb(ORIGIN));
+      expect(shown.statusCode).toBe(200);
+      expect(String(shown.headers!['content-security-policy'])).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]+'; connect-src 'self'/);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(String(shown.body))![1]!;
+      const cookie = shown.cookies![0]!.split(';')[0]!;
+      const options = JSON.parse(
+        String(
+          (await handlePasskeyEnrollment(enrollEvent(token, 'POST', { csrf, action: 'options' }, cookie), pd, enrollmentWeb(ORIGIN))).body,
+        ),
+      ) as { challenge: string; rp: { id: string } };
+      expect(options.rp.id).toBe(RP_ID);
+      const key = new SoftwarePasskey();
+      const registered = await handlePasskeyEnrollment(
+        enrollEvent(
+          token,
+          'POST',
+          { csrf, action: 'register', response: JSON.stringify(key.register(options.challenge, RP_ID, ORIGIN)) },
+          cookie,
+        ),
+        pd,
+        enrollmentWeb(ORIGIN),
+      );
+      expect(registered.statusCode).toBe(200);
+      // One-time: the link is used up.
+      expect((await handlePasskeyEnrollment(enrollEvent(token, 'GET'), pd, enrollmentWeb(ORIGIN))).statusCode).toBe(404);
+      return key;
+    }
+
+    async function signIn(id: string, answer: (challenge: string) => unknown) {
+      const { res, csrf, cookie } = await open(id);
+      expect(res.body).toContain('Sign in with a passkey');
+      const options = JSON.parse(String((await post(id, { csrf, action: 'passkey-options' }, { cookie })).body)) as {
+        challenge: string;
+        rpId: string;
+      };
+      expect(options.rpId).toBe(RP_ID);
+      const out = await post(id, { csrf, action: 'passkey-signin', response: JSON.stringify(answer(options.challenge)) }, { cookie });
+      return { out, csrf, cookie, challenge: options.challenge };
+    }
+
+    beforeEach(() => {
+      deps.passkeys = new PasskeyStore(db as never, 'approvals');
+    });
+
+    it('an enrolled passkey signs the responder in for the incident; they decide without a code', async () => {
+      const key = await enrolled('alice@example.com');
+      const id = await approval();
+      const { out, csrf, cookie } = await signIn(id, (challenge) => key.authenticate(challenge, RP_ID, ORIGIN));
+      expect(out.statusCode).toBe(200);
+      expect(JSON.parse(String(out.body))).toMatchObject({ signedIn: 'alice@example.com' });
+      const session = out.cookies!.find((c) => c.startsWith('__Host-rr_session='))!.split(';')[0]!;
+      const decided = await post(id, { csrf, decision: 'approve' }, { cookie, session });
+      expect(decided.statusCode).toBe(200);
+      expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({
+        decidedBy: 'alice@example.com',
+      });
+    });
+
+    it.each([
+      ['bound to another RP ID and origin (a look-alike site)', 'evil.example', 'https://evil.example'],
+      ['bound to another RP ID, sent with our origin', 'evil.example', ORIGIN],
+      ['made on another origin for our RP ID', RP_ID, 'https://evil.example'],
+    ])('a passkey %s is refused: no session, nothing decided', async (_name, rpId, origin) => {
+      const key = await enrolled('alice@example.com');
+      const id = await approval();
+      const { out } = await signIn(id, (challenge) => key.authenticate(challenge, rpId, origin));
+      expect(out.statusCode).toBe(403);
+      expect(out.cookies ?? []).toEqual([]);
+      expect(log.lines.some((l) => l.message === 'Security event: passkey sign-in refused')).toBe(true);
+      expect(sfnMock.calls()).toHaveLength(0);
+    });
+
+    it('a challenge works once, and only for the incident whose page asked for it', async () => {
+      const key = await enrolled('alice@example.com');
+      const id = await approval();
+      const other = await approval(1, { incidentId: 'inc-2' });
+      const first = await signIn(id, (challenge) => key.authenticate(challenge, RP_ID, ORIGIN));
+      expect(first.out.statusCode).toBe(200);
+      const replay = await post(
+        id,
+        { csrf: first.csrf, action: 'passkey-signin', response: JSON.stringify(key.authenticate(first.challenge, RP_ID, ORIGIN)) },
+        { cookie: first.cookie },
+      );
+      expect(replay.statusCode).toBe(403);
+      const o = await open(other);
+      const options = JSON.parse(String((await post(id, { csrf: o.csrf, action: 'passkey-options' }, { cookie: o.cookie })).body)) as {
+        challenge: string;
+      };
+      const elsewhere = await post(
+        other,
+        { csrf: o.csrf, action: 'passkey-signin', response: JSON.stringify(key.authenticate(options.challenge, RP_ID, ORIGIN)) },
+        { cookie: o.cookie },
+      );
+      expect(elsewhere.statusCode).toBe(403);
     });
   });
 });

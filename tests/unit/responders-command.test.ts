@@ -11,6 +11,7 @@ import { confirmSubscriptionCommand, respondersCommand } from '#cli/responders-c
 import { currentCode, totpStep } from '#shared/responders';
 import { ApprovalStore, newApprovalId } from '#shared/approval-store';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { PasskeyStore } from '#shared/passkeys';
 
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
@@ -110,5 +111,33 @@ describe('responders unlock', () => {
     expect(await store.responderLocked('alice@example.com', now)).toBe(false);
     expect('reserved' in (await store.reserveAttempt(newApprovalId(), 'alice@example.com', '2026-01-02T00:00:00Z', now))).toBe(true);
     expect(await respondersCommand(['unlock', 'alice@example.com'], io().io, deps)).toBe(2);
+  });
+});
+
+describe('responders add --passkey', () => {
+  it('prints a one-time enrollment link whose token only the approvals table knows, hashed', async () => {
+    const existing = { responders: [{ email: 'bob@example.com', name: 'Bob', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DP' }] };
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(existing) });
+    const db = new SimulatedDynamoDb();
+    const table = 'root-responder-prod-ApprovalsTable-1A2B3C';
+    const dynamodb = () => ({
+      send: (command: unknown) =>
+        (command as object).constructor.name === 'ListTablesCommand' ? Promise.resolve({ TableNames: [table] }) : db.send(command),
+    });
+    const now = new Date('2026-01-01T00:00:00Z');
+    const t = io();
+    const args = ['add', 'bob@example.com', '--stage', 'prod', '--passkey', '--url', 'https://abc.execute-api.us-east-1.amazonaws.com'];
+    expect(await respondersCommand(args, t.io, { ...deps, dynamodb, now: () => now })).toBe(0);
+    // Bob was enrolled already: his TOTP secret is untouched, he gets the link only.
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    const link = t.out.find((l) => l.startsWith('https://'))!;
+    const token = /^https:\/\/abc\.execute-api\.us-east-1\.amazonaws\.com\/passkeys\/([A-Za-z0-9_-]{43})$/.exec(link)![1]!;
+    expect(JSON.stringify(db.items(table))).not.toContain(token);
+    const store = new PasskeyStore(db as never, table);
+    expect(await store.enrollment(token, now)).toMatchObject({ email: 'bob@example.com', expiresAt: '2026-01-02T00:00:00.000Z' });
+    // Without --url it says what it needs.
+    const e = io();
+    expect(await respondersCommand(['add', 'bob@example.com', '--stage', 'prod', '--passkey'], e.io, deps)).toBe(2);
+    expect(e.err.join('')).toContain('--url');
   });
 });
