@@ -105,7 +105,7 @@ export async function respondersCommand(args: string[], io: CommandIO, deps: Res
   const passkey = args.includes('--passkey');
   const base = option(args, '--url')?.replace(/\/+$/, '');
   if (passkey && (!base || !/^https:\/\/[^/]+$|^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(base))) {
-    io.stderr('responders add --passkey: --url APPROVALS_BASE_URL is required (the HttpApiUrl serverless deploy printed, https://...)');
+    io.stderr('responders add --passkey: --url APPROVALS_BASE_URL is required (the stack output ApprovalsBaseUrl, https://...)');
     return 2;
   }
   const secretId = respondersSecretId(stage);
