@@ -12,6 +12,8 @@ import { handlePasskeyEnrollment } from '#functions/approvals/passkey-http';
 import { enrollmentWeb } from '#functions/approvals/http';
 import { PasskeyStore } from '#shared/passkeys';
 import { SoftwarePasskey } from '../helpers-webauthn';
+import { DRILL_ENV, inLocalContext } from '#drill/drill';
+import { SimulatedSns } from '#drill/simulated-sns';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 
 const ORIGIN = 'https://abc123.execute-api.us-east-1.amazonaws.com';
@@ -443,6 +445,48 @@ describe('approval pages', () => {
     // The link id is the page's own address (form action, cookie path), but never in a log line.
     expect(JSON.stringify(log.lines)).not.toContain(id);
     expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { error: 'ApprovalRejectedError', cause: 'not needed' });
+  });
+
+  it('the deployed handler mails a lockout to the responders and the escalation contacts, once', async () => {
+    const sns = new SimulatedSns();
+    const local = {
+      env: { ...DRILL_ENV, APPROVALS_BASE_URL: ORIGIN },
+      dynamodb: db as never,
+      sns: sns as never,
+      sfn: new SFNClient({}),
+      clock,
+      totpClock: totp,
+      responders: deps.responders,
+    };
+    const store = new ApprovalStore(db as never, DRILL_ENV.APPROVALS_TABLE);
+    for (let n = 0; n < 2; n++) {
+      const id = newApprovalId();
+      await store.create(id, {
+        incidentId: 'inc-1',
+        accountId: '111122223333',
+        taskId: `t${n}`,
+        taskKind: 'console',
+        title: 'T',
+        token: TOKEN,
+        createdAt: '2024-03-04T10:00:00Z',
+        expiresAt: '2024-03-04T11:00:00Z',
+      });
+      const shown = await inLocalContext(local, () => approvalsHandler(event(id, 'GET')));
+      const csrf = /name="csrf" value="([^"]+)"/.exec(String(shown.body))![1]!;
+      const cookie = shown.cookies![0]!.split(';')[0]!;
+      for (let i = 0; i < 5; i++) {
+        const body = new URLSearchParams({ csrf, email: 'alice@example.com', code: '000000', decision: 'approve' }).toString();
+        const res = await inLocalContext(local, () =>
+          approvalsHandler(event(id, 'POST', { headers: { origin: ORIGIN }, body, cookies: [cookie] })),
+        );
+        expect(res.statusCode).toBe(403);
+      }
+    }
+    expect(sns.outbox.map((m) => [m.topicArn, m.subject])).toEqual([
+      [DRILL_ENV.RESPONDERS_TOPIC_ARN, '[root-responder] Responder locked out of approvals: alice@example.com'],
+      [DRILL_ENV.ESCALATION_TOPIC_ARN, '[root-responder] Responder locked out of approvals: alice@example.com'],
+    ]);
+    expect(sns.outbox[0]!.body).toContain('npx root-responder responders unlock alice@example.com --stage drill');
   });
 
   describe('per-incident sign-in', () => {
