@@ -14,10 +14,14 @@ Usage:
       outbox/ (default DIR: drill-output/<scenario>). --approve: interactive (you decide in a
       browser; the default in a terminal), all or reject-all (simulated responders, seconds),
       none (nobody answers; the default when piped). --json prints the run as JSON.
-  root-responder responders add EMAIL --name NAME --stage STAGE [--dry-run]
+  root-responder responders add EMAIL --name NAME --stage STAGE [--passkey --url APPROVALS_BASE_URL] [--dry-run]
       Enroll a responder for approvals: prints the otpauth:// URI for their authenticator once and
-      stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). Needs AWS
-      credentials for the account the responder is deployed in.
+      stores the TOTP secret in Secrets Manager (root-responder/STAGE/responders). --passkey also
+      prints a one-time link (24 hours) where they enroll a passkey (for a responder already
+      enrolled, only the link). Needs AWS credentials for the account the responder is deployed in.
+  root-responder responders unlock EMAIL --stage STAGE [--table APPROVALS_TABLE]
+      End a responder's approval lockout (too many wrong codes) at once; it otherwise ends after
+      15 minutes. Run it in the stack's region.
   root-responder confirm-subscription --topic TOPIC_ARN --token TOKEN
       Confirm an SNS email subscription so that unsubscribing needs authentication (mail
       scanners open the unsubscribe link in every email).
@@ -77,7 +81,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
-      const deps = { secrets: () => new SecretsManagerClient({ region: 'us-east-1' }), sns: () => new SNSClient({ region: 'us-east-1' }) };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
+      const deps = {
+        secrets: () => new SecretsManagerClient({ region: 'us-east-1' }),
+        sns: () => new SNSClient({ region: 'us-east-1' }),
+        // The stack's region: the SDK's default chain (AWS_REGION or the profile's).
+        dynamodb: () => DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      };
       return command === 'responders' ? commands.respondersCommand(rest, io, deps) : commands.confirmSubscriptionCommand(rest, io, deps);
     }
     case 'incidents': {

@@ -29,7 +29,7 @@ export async function startApprovalServer(
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const match = /^\/approvals\/([^/]+)$/.exec(url.pathname);
+      const match = /^\/(?:approvals|passkeys)\/([^/]+)$/.exec(url.pathname);
       if (!match) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
@@ -39,7 +39,7 @@ export async function startApprovalServer(
       );
       const event = {
         version: '2.0',
-        routeKey: `${req.method} /approvals/{id}`,
+        routeKey: `${req.method} ${url.pathname.startsWith('/passkeys/') ? '/passkeys/{id}' : '/approvals/{id}'}`,
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
         headers,
@@ -73,28 +73,36 @@ export async function startApprovalServer(
   };
 }
 
-/** What a responder's browser does: open the link, read the form, send it with the code. */
+/**
+ * What a responder's browser does: open the link, read the form, send it. Signed in for the
+ * incident (`session`, the cookie from an earlier answer), the decision needs no code; otherwise
+ * the code signs the responder in and decides in one step, and the answer carries the session.
+ */
 export async function respondOverHttp(
   link: string,
-  answer: { email: string; code: string | (() => string); decision: 'approve' | 'reject'; comment?: string },
+  answer: { email: string; code: string | (() => string); decision: 'approve' | 'reject'; comment?: string; session?: string },
   options: { retriesOnServerError?: number } = {},
-): Promise<{ status: number; page: string; statuses: number[] }> {
-  const get = await fetch(link);
+): Promise<{ status: number; page: string; statuses: number[]; session?: string }> {
+  const get = await fetch(link, answer.session ? { headers: { cookie: answer.session } } : {});
   const page = await get.text();
   if (get.status !== 200) return { status: get.status, page, statuses: [get.status] };
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-  const cookie = (get.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
+  const signedIn = answer.session !== undefined && page.includes('Signed in as');
+  const cookie = [...(get.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]), ...(signedIn ? [answer.session] : [])].join('; ');
   // A server error: the person submits the same page again, with the code their app shows now.
   const statuses: number[] = [];
   for (let attempt = 0; ; attempt++) {
-    const code = typeof answer.code === 'function' ? answer.code() : answer.code;
+    const form: Record<string, string> = { csrf, decision: answer.decision, comment: answer.comment ?? '' };
+    if (!signedIn) Object.assign(form, { email: answer.email, code: typeof answer.code === 'function' ? answer.code() : answer.code });
     const post = await fetch(link, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin, cookie },
-      body: new URLSearchParams({ csrf, email: answer.email, code, decision: answer.decision, comment: answer.comment ?? '' }).toString(),
+      body: new URLSearchParams(form).toString(),
     });
     statuses.push(post.status);
     const text = await post.text();
-    if (post.status < 500 || attempt >= (options.retriesOnServerError ?? 0)) return { status: post.status, page: text, statuses };
+    const session = (post.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('__Host-rr_session='))?.split(';')[0];
+    if (post.status < 500 || attempt >= (options.retriesOnServerError ?? 0))
+      return { status: post.status, page: text, statuses, ...(session ? { session } : signedIn ? { session: answer.session } : {}) };
   }
 }

@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ApprovalStore } from '#shared/approval-store';
+import { ApprovalStore, SESSION_MS } from '#shared/approval-store';
 import type { ObjectReader, ObjectWriter } from '#shared/evidence';
 import type { LocalClients } from '#shared/clients';
 import { type Baseline, baselineObject, parseStageConfig } from '#shared/config';
@@ -344,6 +344,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     // code works once, so a responder who already used this step's code waits for the next one.
     let clicking: Promise<unknown> = Promise.resolve();
     const lastStep = new Map<string, number>();
+    const sessions = new Map<string, { cookie: string; incidentId: string; until: number }>();
     const codeFor = async (responder: Responder): Promise<string> => {
       const used = lastStep.get(responder.email) ?? -1;
       if (Math.floor(clock.nowMs() / TOTP_STEP_MS) <= used) await clock.until((used + 1) * TOTP_STEP_MS, 'next TOTP code');
@@ -369,11 +370,26 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
             doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs());
           const outcomes: number[] = [];
           for (const responder of responders) {
-            const code = await codeFor(responder);
+            // Signed in for this incident (15 minutes from the code that signed them in): no new code.
+            const held = sessions.get(responder.email);
+            const session =
+              held && pending && held.incidentId === pending.incidentId && clock.nowMs() < held.until ? held.cookie : undefined;
+            const code = session ? '' : await codeFor(responder);
+            const signedInAt = clock.nowMs();
             // A server error (AWS failing under the approvals function): the person submits the page again, twice.
             const answer = await clock.track(() =>
-              respondOverHttp(link, { email: responder.email, code, decision, comment: 'drill' }, { retriesOnServerError: 2 }),
+              respondOverHttp(
+                link,
+                { email: responder.email, code, decision, comment: 'drill', ...(session ? { session } : {}) },
+                { retriesOnServerError: 2 },
+              ),
             );
+            if (answer.session && answer.session !== session && pending)
+              sessions.set(responder.email, {
+                cookie: answer.session,
+                incidentId: pending.incidentId,
+                until: signedInAt + SESSION_MS - 60_000,
+              });
             outcomes.push(...answer.statuses);
             if (answer.status !== 202) break; // 202: recorded, a second responder is needed
           }

@@ -12,9 +12,9 @@ import { asText } from '#shared/text';
 
 /**
  * An in-memory stand-in for the DynamoDB document client, for the drill and for stateful tests.
- * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`
- * and begins_with(a, :p) joined by AND, `SET a = :v, ...`, `pk = :pk AND begins_with(sk, :p)`, a Scan's
- * FilterExpression in the same words) and refuses anything
+ * It understands exactly the expressions this project writes (attribute_[not_]exists, `a = :v`,
+ * `a < :v` and the other comparisons, begins_with(a, :p), joined by AND and OR, `SET a = :v, ...`,
+ * `ADD a :n`, `pk = :pk AND begins_with(sk, :p)`, a Scan's FilterExpression in the same words) and refuses anything
  * else, so a new expression in the code fails loudly here instead of passing by accident.
  */
 type Item = Record<string, unknown>;
@@ -114,23 +114,38 @@ function resolveName(token: string, names: Names): string {
   return token.startsWith('#') ? (names?.[token] ?? token) : token;
 }
 
+function operand(token: string, item: Item | undefined, names: Names, values: Values): unknown {
+  return token.startsWith(':') ? values?.[token] : item?.[resolveName(token, names)];
+}
+
+/** DynamoDB compares numbers as numbers and strings as strings; any other pairing is false. */
+function compare(a: unknown, op: string, b: unknown): boolean {
+  if (op === '=') return a !== undefined && a === b;
+  if (op === '<>') return a !== undefined && a !== b;
+  if (!(typeof a === 'number' && typeof b === 'number') && !(typeof a === 'string' && typeof b === 'string')) return false;
+  return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+}
+
 function check(item: Item | undefined, expression: string | undefined, names: Names, values: Values): boolean {
   if (!expression) return true;
-  return expression.split(/\s+AND\s+/i).every((clause) => {
-    const c = clause.trim();
-    let m = /^attribute_not_exists\((#?\w+)\)$/.exec(c);
-    if (m) return item === undefined || item[resolveName(m[1]!, names)] === undefined;
-    m = /^attribute_exists\((#?\w+)\)$/.exec(c);
-    if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
-    m = /^(#?\w+)\s*=\s*(:\w+)$/.exec(c);
-    if (m) return item !== undefined && item[resolveName(m[1]!, names)] === values?.[m[2]!];
-    m = /^begins_with\((#?\w+),\s*(:\w+)\)$/.exec(c);
-    if (m) {
-      const value = item?.[resolveName(m[1]!, names)];
-      return typeof value === 'string' && value.startsWith(String(values?.[m[2]!]));
-    }
-    throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
-  });
+  // AND binds tighter than OR (no parentheses in this project's expressions).
+  return expression.split(/\s+OR\s+/i).some((alternative) =>
+    alternative.split(/\s+AND\s+/i).every((clause) => {
+      const c = clause.trim();
+      let m = /^attribute_not_exists\((#?\w+)\)$/.exec(c);
+      if (m) return item === undefined || item[resolveName(m[1]!, names)] === undefined;
+      m = /^attribute_exists\((#?\w+)\)$/.exec(c);
+      if (m) return item !== undefined && item[resolveName(m[1]!, names)] !== undefined;
+      m = /^(#?\w+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/.exec(c);
+      if (m) return item !== undefined && compare(operand(m[1]!, item, names, values), m[2]!, operand(m[3]!, item, names, values));
+      m = /^begins_with\((#?\w+),\s*(:\w+)\)$/.exec(c);
+      if (m) {
+        const value = item?.[resolveName(m[1]!, names)];
+        return typeof value === 'string' && value.startsWith(String(values?.[m[2]!]));
+      }
+      throw new UnsupportedExpressionError(`Simulated DynamoDB does not understand condition "${c}"`);
+    }),
+  );
 }
 
 /**
@@ -212,7 +227,7 @@ export class SimulatedDynamoDb {
       applyUpdate(next, i.UpdateExpression ?? '', i.ExpressionAttributeNames, i.ExpressionAttributeValues);
       if (itemSize(next) > DYNAMODB_MAX_ITEM_BYTES) throw validationException('Item size to update has exceeded the maximum allowed size');
       t.set(id, next);
-      return {};
+      return i.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {};
     }
     if (isCommand<DeleteCommand>(command, 'DeleteCommand')) {
       const i = command.input;

@@ -19,7 +19,7 @@ const WRITE = names.MEMBER_WRITE_ROLE;
  */
 const FUNCTIONS = {
   intake: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'], states: true, accountLevel: ['organizations'] },
-  approvals: { dynamodb: ['ApprovalsTable'], states: 'sendTask', secret: true },
+  approvals: { dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic', 'EscalationTopic'], states: 'sendTask', secret: true },
   snapshotRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: READ },
   containRootCredentials: { dynamodb: ['IncidentsTable'], accountLevel: ['iam'], assumeRoot: ['IAMDeleteRootUserCredentials'] },
   collectEvidence: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'account', 'organizations', 'guardduty', 'iam'], evidence: true, assumeRoot: ['IAMAuditRootUserCredentials'], memberRole: READ },

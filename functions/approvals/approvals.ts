@@ -43,11 +43,11 @@ async function ownEarlierDecision(
 ): Promise<{ record: ApprovalRecord; complete: boolean } | undefined> {
   const record = await deps.approvals.get(request.id);
   if (!record) return undefined;
-  // A rejection is the rejecting responder's alone; an approval, any of its approvers'.
-  if (record.status === 'rejected')
-    return request.outcome === 'rejected' && record.decidedBy === request.decidedBy ? { record, complete: true } : undefined;
-  if (!record.approvals.some((v) => v.by === request.decidedBy) || request.outcome !== 'approved') return undefined;
-  return { record, complete: record.status === 'approved' };
+  // A decision is any of its voters': approvals for an approval, rejections for a rejection.
+  const votes = request.outcome === 'approved' ? record.approvals : (record.rejections ?? []);
+  if (!votes.some((v) => v.by === request.decidedBy)) return undefined;
+  if (record.status === 'pending') return { record, complete: false };
+  return record.status === request.outcome ? { record, complete: true } : undefined;
 }
 
 export async function decide(request: DecisionRequest, deps: DecideDeps): Promise<DecisionResult> {

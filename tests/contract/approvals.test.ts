@@ -142,7 +142,7 @@ describeMoto('contract: approvals over HTTP', () => {
     const again = await handleApprovalRequest(
       event(id, 'POST', {
         body: new URLSearchParams({ csrf: 'x', email: alice.email, code: currentCode(alice, totp.now()), decision: 'approve' }).toString(),
-        cookies: ['rr_csrf=x'],
+        cookies: ['__Host-rr_csrf=x'],
       }),
       deps,
     );
@@ -192,7 +192,11 @@ describeMoto('contract: approvals over HTTP', () => {
     const wrong = ['000000', '111111', '222222', '333333'].find((c) => !valid.has(c))!;
     expect((await decide(id, alice, 'approve', wrong)).statusCode).toBe(403);
     expect(sentNow('SendTaskSuccessCommand')).toHaveLength(0);
-    expect((await approvals.get(id))!).toMatchObject({ status: 'pending', failedAttempts: 2 });
+    expect((await approvals.get(id))!).toMatchObject({ status: 'pending' });
+    // The unknown responder counted nothing; Alice's wrong code took one of her five on this link.
+    const left = [];
+    for (let i = 0; i < 5; i++) left.push(await approvals.reserveAttempt(id, alice.email, '2099-01-01T00:00:00Z', totp.now()));
+    expect(left.map((r) => ('reserved' in r ? 'reserved' : r.refused))).toEqual(['reserved', 'reserved', 'reserved', 'reserved', 'link']);
   });
 
   itKeepsTheManifestHonest(__filename);

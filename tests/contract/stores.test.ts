@@ -166,9 +166,26 @@ describeMoto('contract: incident and approval stores', () => {
       expect.arrayContaining([true, false]),
     );
     expect(await approvals.useTotpStep('alice@example.com', 99)).toBe(false);
-    for (let i = 0; i < 10; i++) await approvals.recordResponderFailure('mallory@example.com', now);
+    // Attempts are reserved by one conditional UpdateItem each: 40 at once on one link get 5.
+    const guessed = newApprovalId();
+    const raced = await Promise.all(
+      Array.from({ length: 40 }, () => approvals.reserveAttempt(guessed, 'mallory@example.com', record.expiresAt, now)),
+    );
+    const reserved = raced.flatMap((r) => ('reserved' in r ? [r.reserved] : []));
+    expect(reserved).toHaveLength(5);
+    const lockouts = [];
+    for (const r of reserved) lockouts.push(await approvals.wrongCode(r, 'mallory@example.com', now));
+    const other = newApprovalId();
+    for (let i = 0; i < 5; i++) {
+      const r = await approvals.reserveAttempt(other, 'mallory@example.com', record.expiresAt, now);
+      if ('reserved' in r) lockouts.push(await approvals.wrongCode(r.reserved, 'mallory@example.com', now));
+    }
+    expect(lockouts.filter(Boolean)).toHaveLength(1);
     expect(await approvals.responderLocked('mallory@example.com', now)).toBe(true);
     expect(await approvals.responderLocked('alice@example.com', now)).toBe(false);
+    await approvals.unlockResponder('mallory@example.com', now);
+    expect(await approvals.responderLocked('mallory@example.com', now)).toBe(false);
+    expect('reserved' in (await approvals.reserveAttempt(newApprovalId(), 'mallory@example.com', record.expiresAt, now))).toBe(true);
   });
 
   it('the shared CloudTrail meter: racing callers get distinct slots 500 ms apart', async () => {

@@ -13,6 +13,7 @@ import { DRILL_ENV, inLocalContext } from '#drill/drill';
 import { isCommand, SimulatedDynamoDb } from '#drill/simulated-dynamodb';
 import { SimulatedSns } from '#drill/simulated-sns';
 import { TaskTokenBroker } from '#drill/task-tokens';
+import { PasskeyStore } from '#shared/passkeys';
 import type { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 
 /**
@@ -130,6 +131,61 @@ describeBrowser('approval page in a real browser', () => {
     // The same link again: decided, nothing more happens.
     await page.goto(link);
     expect(await page.locator('h1').textContent()).toBe('Already decided');
+    await page.close();
+  }, 60_000);
+
+  it('a responder enrolls a passkey, signs in with it (Chromium virtual authenticator) and approves; the waiting task resumes', async () => {
+    // WebAuthn needs a domain for its RP ID (never an IP address): the same server, as localhost.
+    const base = server.baseUrl.replace('127.0.0.1', 'localhost');
+    context = { ...context, env: { ...context.env, APPROVALS_BASE_URL: base } };
+    const store = new PasskeyStore(context.dynamodb!, DRILL_ENV.APPROVALS_TABLE);
+    const { token: enrollment } = await store.createEnrollment(alice.email, new Date());
+
+    const page = await browser.newPage();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.goto(`${base}/passkeys/${enrollment}`);
+    await page.click('#enroll');
+    await page.waitForSelector('#passkey-status:not(:empty)');
+    expect(await page.locator('#passkey-status').textContent()).toBe(`Passkey enrolled for ${alice.email}.`);
+
+    const token = broker.newToken();
+    const waiting = broker.wait(token);
+    await inLocalContext(context, () =>
+      loadHandler(deployedFunctions().get('requestApproval')!)({
+        token,
+        input: {
+          incidentId: '210987654321-20261129T000000Z-def',
+          accountId: '210987654321',
+          severity: 'critical',
+          task: { id: TASK.id, kind: TASK.kind },
+          waitSeconds: 600,
+          reminders: 0,
+          maxReminders: 1,
+        },
+      } satisfies ApprovalRequest),
+    );
+    const link = /http:\/\/localhost:\d+\/approvals\/[A-Za-z0-9_-]{43}/.exec(sns.outbox.at(-1)!.body)![0];
+    await page.goto(link);
+    await page.click('#passkey');
+    await page.waitForSelector('text=Signed in as');
+    expect(await page.locator('input[name=code]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'approval-passkey-signed-in.png'), fullPage: true });
+    await page.fill('input[name=comment]', 'passkey');
+    await page.click('button[value=approve]');
+    await page.waitForSelector('h1');
+    expect(await page.locator('h1').textContent()).toBe('Approved');
+    await expect(waiting).resolves.toMatchObject({ decision: 'approved', decidedBy: alice.email, comment: 'passkey' });
     await page.close();
   }, 60_000);
 });

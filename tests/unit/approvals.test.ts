@@ -80,7 +80,7 @@ describe('request approval', () => {
       taskId: 'change-root-password',
       expiresAt: '2024-03-04T11:01:00.000Z',
     }); // the 3600 s wait + 60 s grace
-    const [item] = ddb.items('approvals');
+    const item = ddb.items('approvals').find((i) => String(i['pk']).startsWith('APPROVAL#'));
     expect(item!['pk']).toBe(`APPROVAL#${createHash('sha256').update(id).digest('hex')}`);
     expect(JSON.stringify(item)).not.toContain(id);
     expect(item).toMatchObject({ token: TOKEN, status: 'pending', taskId: 'change-root-password' });
@@ -258,10 +258,44 @@ describe('two-person rule and concurrency', () => {
     expect(await approvals.useTotpStep('alice@example.com', 1001)).toBe(true);
   });
 
-  it('locks an approval after too many failed attempts', async () => {
+  it('reserves attempts atomically: 40 parallel reservations on one link for one responder get 5, others are unaffected', async () => {
     const { id } = await requested();
-    const locks = [];
-    for (let i = 0; i < 5; i++) locks.push(await approvals.recordFailedAttempt(id));
-    expect(locks).toEqual([false, false, false, false, true]);
+    const now = new Date('2024-03-04T10:30:00Z');
+    const raced = await Promise.all(
+      Array.from({ length: 40 }, () => approvals.reserveAttempt(id, 'mallory@example.com', '2024-03-04T11:00:00Z', now)),
+    );
+    expect(raced.filter((r) => 'reserved' in r)).toHaveLength(5);
+    expect(raced.filter((r) => 'refused' in r && r.refused === 'link')).toHaveLength(35);
+    // Another responder on the same link still has all of theirs; a right code gives its slot back.
+    const bobs = await approvals.reserveAttempt(id, 'bob@example.com', '2024-03-04T11:00:00Z', now);
+    expect('reserved' in bobs).toBe(true);
+    if ('reserved' in bobs) await approvals.releaseAttempt(bobs.reserved);
+    for (let i = 0; i < 5; i++)
+      expect('reserved' in (await approvals.reserveAttempt(id, 'bob@example.com', '2024-03-04T11:00:00Z', now))).toBe(true);
+  });
+
+  it('a two-person task is rejected only by two different responders', async () => {
+    const id = newApprovalId();
+    await approvals.create(id, {
+      incidentId: 'i',
+      accountId: 'a',
+      taskId: 'confirm-expected-sign-in',
+      taskKind: 'gate',
+      title: 'Was it you?',
+      token: TOKEN,
+      createdAt: '2024-03-04T10:00:00Z',
+      expiresAt: '2024-03-04T11:00:00Z',
+      requiredApprovals: 2,
+    });
+    const first = await decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web', reason: 'no' }, deps());
+    expect(first).toMatchObject({ complete: false, status: 'pending' });
+    expect(sfnMock.calls()).toHaveLength(0);
+    await expect(decide({ id, outcome: 'rejected', decidedBy: 'alice@example.com', via: 'web' }, deps())).resolves.toMatchObject({
+      complete: false,
+      resent: true,
+    });
+    const second = await decide({ id, outcome: 'rejected', decidedBy: 'bob@example.com', via: 'web', reason: 'not us' }, deps());
+    expect(second).toMatchObject({ complete: true, status: 'rejected', decidedBy: 'alice@example.com + bob@example.com' });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { error: 'ApprovalRejectedError' });
   });
 });

@@ -9,6 +9,9 @@ import { ConfirmSubscriptionCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { confirmSubscriptionCommand, respondersCommand } from '#cli/responders-command';
 import { currentCode, totpStep } from '#shared/responders';
+import { ApprovalStore, newApprovalId } from '#shared/approval-store';
+import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { PasskeyStore } from '#shared/passkeys';
 
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
@@ -73,5 +76,68 @@ describe('confirm-subscription', () => {
       Token: 'tok',
       AuthenticateOnUnsubscribe: 'true',
     });
+  });
+});
+
+describe('responders unlock', () => {
+  it("ends a responder's lockout in the stage's approvals table (found by its CloudFormation name)", async () => {
+    const db = new SimulatedDynamoDb();
+    const table = 'root-responder-prod-ApprovalsTable-1A2B3C';
+    const store = new ApprovalStore(db as never, table);
+    const now = new Date('2026-01-01T00:00:00Z');
+    for (let link = 0; link < 2; link++) {
+      const id = newApprovalId();
+      for (let i = 0; i < 5; i++) {
+        const r = await store.reserveAttempt(id, 'alice@example.com', '2026-01-02T00:00:00Z', now);
+        if ('reserved' in r) await store.wrongCode(r.reserved, 'alice@example.com', now);
+      }
+    }
+    expect(await store.responderLocked('alice@example.com', now)).toBe(true);
+    const dynamodb = () => ({
+      send: (command: unknown) =>
+        (command as object).constructor.name === 'ListTablesCommand'
+          ? Promise.resolve({ TableNames: ['root-responder-dev-ApprovalsTable-XYZ', table, 'other'] })
+          : db.send(command),
+    });
+    const t = io();
+    expect(
+      await respondersCommand(['unlock', 'alice@example.com', '--stage', 'prod'], t.io, {
+        ...deps,
+        dynamodb,
+        now: () => now,
+      }),
+    ).toBe(0);
+    expect(t.out.join('\n')).toContain('Unlocked alice@example.com (locked until 2026-01-01T00:15:00.000Z after 10 wrong codes)');
+    expect(await store.responderLocked('alice@example.com', now)).toBe(false);
+    expect('reserved' in (await store.reserveAttempt(newApprovalId(), 'alice@example.com', '2026-01-02T00:00:00Z', now))).toBe(true);
+    expect(await respondersCommand(['unlock', 'alice@example.com'], io().io, deps)).toBe(2);
+  });
+});
+
+describe('responders add --passkey', () => {
+  it('prints a one-time enrollment link whose token only the approvals table knows, hashed', async () => {
+    const existing = { responders: [{ email: 'bob@example.com', name: 'Bob', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DP' }] };
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(existing) });
+    const db = new SimulatedDynamoDb();
+    const table = 'root-responder-prod-ApprovalsTable-1A2B3C';
+    const dynamodb = () => ({
+      send: (command: unknown) =>
+        (command as object).constructor.name === 'ListTablesCommand' ? Promise.resolve({ TableNames: [table] }) : db.send(command),
+    });
+    const now = new Date('2026-01-01T00:00:00Z');
+    const t = io();
+    const args = ['add', 'bob@example.com', '--stage', 'prod', '--passkey', '--url', 'https://abc.execute-api.us-east-1.amazonaws.com'];
+    expect(await respondersCommand(args, t.io, { ...deps, dynamodb, now: () => now })).toBe(0);
+    // Bob was enrolled already: his TOTP secret is untouched, he gets the link only.
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    const link = t.out.find((l) => l.startsWith('https://'))!;
+    const token = /^https:\/\/abc\.execute-api\.us-east-1\.amazonaws\.com\/passkeys\/([A-Za-z0-9_-]{43})$/.exec(link)![1]!;
+    expect(JSON.stringify(db.items(table))).not.toContain(token);
+    const store = new PasskeyStore(db as never, table);
+    expect(await store.enrollment(token, now)).toMatchObject({ email: 'bob@example.com', expiresAt: '2026-01-02T00:00:00.000Z' });
+    // Without --url it says what it needs.
+    const e = io();
+    expect(await respondersCommand(['add', 'bob@example.com', '--stage', 'prod', '--passkey'], e.io, deps)).toBe(2);
+    expect(e.err.join('')).toContain('--url');
   });
 });
