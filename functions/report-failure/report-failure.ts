@@ -3,6 +3,7 @@ import { type IncidentStore, incidentStorePermissions } from '#shared/incident-s
 import { notifyPermissions, publish } from '#shared/notify';
 import type { ReportFailureInput, WorkflowState } from '#shared/contracts/workflow-state';
 import type { SnsSender } from '#shared/sns-types';
+import { emailText as mail } from '#shared/text';
 
 /**
  * Report Failure: the workflow could not finish. Tell the responders what ran, what did not and
@@ -33,8 +34,8 @@ export async function reportFailure(
   await publish(deps.sns, deps.alertTopicArn, {
     subject: `[root-responder] FAILED: response to incident ${state.incidentId}`,
     body: [
-      `The automated response to incident ${state.incidentId} (account ${state.accountId}) stopped: ${error}.`,
-      cause ? `Cause: ${cause}` : '',
+      `The automated response to incident ${mail(state.incidentId)} (account ${mail(state.accountId)}) stopped: ${mail(error)}.`,
+      cause ? `Cause: ${mail(cause)}` : '',
       '',
       `Ran: ${ran.join(', ') || 'nothing'}.`,
       `Did not run: ${notRun.join(', ') || 'nothing'}.`,

@@ -1,5 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { NotificationError, storeCall } from './errors';
+import { emailBody } from './text';
 
 /**
  * Publish one email-style message. SNS refuses (InvalidParameter) a subject that is not printable
@@ -76,7 +77,7 @@ export async function publish(sns: Pick<SNSClient, 'send'>, topicArn: string, me
         new PublishCommand({
           TopicArn: topicArn,
           Subject: subject,
-          Message: snsBody(message.body),
+          Message: snsBody(emailBody(message.body)),
           ...(message.attributes
             ? {
                 MessageAttributes: Object.fromEntries(

@@ -228,6 +228,7 @@ describe('notify responders', () => {
       severity: assessment.severity,
       steps: assessment.steps,
       tasks: assessment.counts.tasks,
+      evidence: assessment.evidence,
     };
     const out = await notifyResponders(input, {
       sns: new SNSClient({}),
