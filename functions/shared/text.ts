@@ -52,7 +52,10 @@ export function terminalText(value: unknown): string {
  * invisible and direction controls are written so too. The line parses to the same value.
  */
 export function terminalJson(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(CONTROL, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  // A raw C0 character in JSON.stringify's output is its own indentation (strings have them escaped).
+  return JSON.stringify(value, null, space).replace(CONTROL, (ch) =>
+    ch === '\n' ? ch : `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**

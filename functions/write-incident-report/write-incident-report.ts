@@ -383,13 +383,13 @@ export function reportEmail(report: IncidentReport, versions: Record<string, str
     'Evidence (keep this email: it lets anyone check the bundle and the report outside the bucket):',
     ...(e.manifestSha256
       ? [
-          `  ${e.location ?? ''}manifest.json`,
+          `  ${(e.location ?? '').replace(/\/?$/, '/')}manifest.json`,
           `  manifest.json SHA-256: ${e.manifestSha256}`,
           `  manifest.json version id: ${version(e.manifestVersionId)}`,
           `  ${e.files} files. Check a downloaded copy: npx root-responder verify-evidence DIR --digest ${e.manifestSha256}`,
         ]
       : [`  none: the evidence collection ${report.evidence.status === 'unknown' ? 'did not run' : `is ${report.evidence.status}`}.`]),
-    `Report: ${location}`,
+    `Report: ${location.replace(/\/?$/, '/')}`,
     ...Object.entries(versions).map(([file, id]) => `  ${file} version id: ${version(id)}`),
   ].join('\n');
 }

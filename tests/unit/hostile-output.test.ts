@@ -302,6 +302,7 @@ describe('output carries no attacker markup (generated hostile events through th
         expect(run.emails.length).toBeGreaterThanOrEqual(5);
         for (const { subject, body } of run.emails) {
           expect(hasControlCharacters(subject)).toBe(false);
+          expect(subject).not.toMatch(/[a-z][a-z0-9+.-]*:(\/|\\){2}|\bwww\./i);
           const lines = body.split('\n');
           for (const line of lines) expect({ line, control: hasControlCharacters(line) }).toEqual({ line, control: false });
           // The only URLs are the approval link (its own line) and where the evidence is.
