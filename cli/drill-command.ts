@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDrill, DEFAULT_SCENARIO, DRILL_ENV, type DrillReadyInfo, type DrillResult } from '#drill/drill';
+import { terminalText as t } from '#shared/text';
 import type { CommandIO } from './triage-command';
 
 /**
  * `root-responder drill [--scenario NAME|FILE] [--approve all] [--json]`: run a whole incident
  * locally and print it. Plain lines (one per state as it starts and ends); `--json` prints the
- * run as one JSON document at the end instead.
+ * run as one JSON document at the end instead. Every value that can come from an event (event
+ * names, errors, open items, subjects) is printed through `terminalText`: an escape sequence in a
+ * CloudTrail field shows as `\x1b[...`, it never reaches the terminal; only our colours do.
  */
 export async function drillCommand(args: string[], io: CommandIO): Promise<number> {
   // In a terminal the drill waits for you in the browser; piped (CI, scripts) nobody answers.
@@ -60,13 +63,15 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       onReady: (info: DrillReadyInfo) => {
         byAccount = info.accounts.length > 1;
         if (byAccount && !json)
-          io.stdout(`Root events in ${info.accounts.length} accounts (${info.accounts.join(', ')}): one incident and one execution each.`);
+          io.stdout(
+            `Root events in ${info.accounts.length} accounts (${t(info.accounts.join(', '))}): one incident and one execution each.`,
+          );
         if (approve === 'interactive') info.responders.forEach((r) => io.stdout(`responder ${r.email}  TOTP secret ${r.totpSecret}`));
       },
       ...(approve === 'interactive'
         ? {
             onLink: (link: string, subject: string) =>
-              io.stdout(`approval  ${subject.replace(/^\[root-responder\]\s*/, '')}\n          ${link}`),
+              io.stdout(`approval  ${t(subject.replace(/^\[root-responder\]\s*/, ''))}\n          ${t(link)}`),
           }
         : {}),
       ...(out ? { out } : {}),
@@ -75,17 +80,17 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
         : {
             onIntake: (line) =>
               io.stdout(
-                `intake  ${line.eventName.padEnd(18)} ${line.eventTime ?? ''}  -> ${line.outcome}${line.incidentId ? ` ${line.incidentId}` : ''}${line.error ? ` (${line.error})` : ''}`,
+                `intake  ${t(line.eventName).padEnd(18)} ${t(line.eventTime ?? '')}  -> ${t(line.outcome)}${line.incidentId ? ` ${t(line.incidentId)}` : ''}${line.error ? ` (${t(line.error)})` : ''}`,
               ),
             onEvent: (execution, event) => {
               if (!event.state) return;
               const key = `${execution.name}/${event.index ?? ''}/${event.state}`;
-              const where = `${event.index !== undefined ? `  [item ${event.index}]` : ''}${byAccount ? `  [${execution.name.slice(0, 12)}]` : ''}`;
+              const where = `${event.index !== undefined ? `  [item ${event.index}]` : ''}${byAccount ? `  [${t(execution.name.slice(0, 12))}]` : ''}`;
               const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
                 io.stdout(
-                  `  ${paint(36, '>')} ${event.state}${where}${event.state === 'Request Approval' || event.state === 'Request Sign-In Confirmation' ? paint(33, '  waiting on people...') : ''}`,
+                  `  ${paint(36, '>')} ${t(event.state)}${where}${event.state === 'Request Approval' || event.state === 'Request Sign-In Confirmation' ? paint(33, '  waiting on people...') : ''}`,
                 );
               } else if (event.type === 'StateExited' || event.type === 'StateFailed' || event.type === 'StateCaught') {
                 const ms = event.timestamp - (startedAt.get(key) ?? event.timestamp);
@@ -93,15 +98,15 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
                   event.type === 'StateExited'
                     ? paint(32, 'ok')
                     : event.type === 'StateCaught'
-                      ? paint(33, `caught ${event.error ?? ''}`)
-                      : paint(31, `FAILED ${event.error ?? ''}`);
-                io.stdout(`  ${paint(36, '<')} ${event.state}${where}  ${mark} (${formatDuration(ms)})`);
+                      ? paint(33, `caught ${t(event.error ?? '')}`)
+                      : paint(31, `FAILED ${t(event.error ?? '')}`);
+                io.stdout(`  ${paint(36, '<')} ${t(event.state)}${where}  ${mark} (${formatDuration(ms)})`);
               }
             },
           }),
     });
   } catch (error) {
-    io.stderr(`drill: ${(error as Error).name}: ${(error as Error).message}`);
+    io.stderr(`drill: ${t((error as Error).name)}: ${t((error as Error).message)}`);
     return 2;
   }
 
@@ -114,10 +119,10 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       const invocations = execution.events.filter((e) => e.type === 'StateEntered' && e.stateType === 'Task').length;
       io.stdout('');
       io.stdout(
-        `Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ${formatDuration(execution.durationMs)}${approve === 'interactive' ? '' : ' of simulated time'}`,
+        `Execution ${t(execution.name)}: ${t(execution.status)}${execution.error ? ` (${t(execution.error)})` : ''} after ${formatDuration(execution.durationMs)}${approve === 'interactive' ? '' : ' of simulated time'}`,
       );
       io.stdout(
-        `Largest state: ${execution.largestState.bytes.toLocaleString('en-US')} bytes at ${execution.largestState.where} (Step Functions refuses more than 262,144); ${execution.historyEvents} history events (limit 25,000).`,
+        `Largest state: ${execution.largestState.bytes.toLocaleString('en-US')} bytes at ${t(execution.largestState.where)} (Step Functions refuses more than 262,144); ${execution.historyEvents} history events (limit 25,000).`,
       );
       io.stdout(
         `Cost drivers: ${transitions} state transitions, ${invocations} Lambda invocations (plus one intake invocation per root event).`,
@@ -126,7 +131,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
     for (const { accountId, dir } of result.reports) {
       const reportFile = join(dir, 'report.json');
       if (!existsSync(reportFile)) {
-        io.stdout(`Account ${accountId}: no report was written (see the execution above).`);
+        io.stdout(`Account ${t(accountId)}: no report was written (see the execution above).`);
         continue;
       }
       const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
@@ -137,18 +142,20 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       };
       io.stdout('');
       io.stdout(
-        `${result.reports.length > 1 ? `Account ${accountId}: incident` : 'Incident'} status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`,
+        `${result.reports.length > 1 ? `Account ${t(accountId)}: incident` : 'Incident'} status: ${t(report.status)}, severity ${t(report.severity)}, ${report.findings.length} findings.`,
       );
       io.stdout('Still open:');
-      for (const item of report.openItems) io.stdout(`  - ${item}`);
-      io.stdout(`Report: ${join(dir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(dir, 'evidence')}/`);
+      for (const item of report.openItems) io.stdout(`  - ${t(item)}`);
+      io.stdout(
+        `Report: ${t(join(dir, 'report.html'))} (open it in a browser), report.md, report.json; evidence: ${t(join(dir, 'evidence'))}/`,
+      );
     }
     if (result.executions.length === 0) {
       io.stdout('No incident was opened (nothing in this scenario starts one).');
     }
     const p = result.pipeline;
     io.stdout('');
-    if ('error' in p) io.stdout(`Pipeline check failed (in AWS the next scheduled run tries again): ${p.error}`);
+    if ('error' in p) io.stdout(`Pipeline check failed (in AWS the next scheduled run tries again): ${t(p.error)}`);
     else
       io.stdout(
         `Pipeline check (scheduled in AWS, once here after each account and region sent its canary): ${p.forwarders} forwarder(s) in ${p.accounts} account(s), ${p.silent.length} silent, ${p.uncovered.length} uncovered region(s), ${p.unreadable.length} unreadable account(s).`,

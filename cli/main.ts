@@ -1,4 +1,5 @@
 import '#drill/polyfills';
+import { terminalText } from '#shared/text';
 import { triageCommand, type CommandIO } from './triage-command';
 
 const HELP = `root-responder: automated response to an AWS root-account compromise
@@ -38,6 +39,11 @@ Usage:
       (--members: each member's root credentials too, in AssumeRoot audit sessions the responder
       will see as root activity), the forwarding rules and canary in every region, authenticated
       SNS subscriptions, the evidence bucket's Object Lock. Exit 0 only when every check passes.
+  root-responder verify-evidence DIR --digest SHA256 [--json]
+      Check an evidence bundle (a folder with manifest.json, or an incident's folder with
+      evidence/manifest.json, as the drill writes it or as downloaded from the evidence bucket)
+      against the manifest SHA-256 the incident's emails carry: manifest.json's own SHA-256, every
+      file's size and SHA-256, no file added. Exit 0 verified, 1 not verified, 2 usage or no bundle.
   root-responder diagram [--readme]
       Print the workflow as a Mermaid flowchart generated from the ASL file; --readme rewrites
       the picture in README.md.
@@ -52,8 +58,25 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function main(argv: string[], io: CommandIO): Promise<number> {
+/** Each line of the text for a terminal: line breaks kept, every other control and escape character shown (`\x1b`). */
+const terminalLines = (text: string) => text.split('\n').map(terminalText).join('\n');
+
+/**
+ * Every command writes through this: what reaches the terminal shows control and escape characters
+ * visibly (values from events and from AWS are escaped where they are written, too). The drill's
+ * own colours are the one exception: it escapes each value itself and writes its lines as they are.
+ */
+function terminalIo(io: CommandIO, raw: boolean): CommandIO {
+  return {
+    ...io,
+    stdout: raw ? io.stdout : (line) => io.stdout(terminalLines(line)),
+    stderr: (line) => io.stderr(terminalLines(line)),
+  };
+}
+
+export async function main(argv: string[], rawIo: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
+  const io = terminalIo(rawIo, command === 'drill');
   switch (command) {
     case undefined:
     case '--help':
@@ -124,6 +147,15 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       const aws = require('./audit-clients') as typeof import('./audit-clients');
       return auditCommand(rest, io, aws.liveAuditDeps());
     }
+    case 'verify-evidence': {
+      if (rest.includes('--help')) {
+        io.stdout(HELP);
+        return 0;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { verifyEvidenceCommand } = require('./verify-evidence') as typeof import('./verify-evidence');
+      return verifyEvidenceCommand(rest, io);
+    }
     case 'diagram': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const d = require('./diagram') as typeof import('./diagram');
@@ -160,7 +192,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     default:
-      io.stderr(`root-responder: unknown command "${command}" (see --help)`);
+      io.stderr(`root-responder: unknown command "${terminalText(command)}" (see --help)`);
       return 2;
   }
 }
@@ -177,7 +209,7 @@ if (require.main === module || process.env['ROOT_RESPONDER_CLI'] === '1') {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`root-responder: ${(error as Error).stack ?? String(error)}\n`);
+      process.stderr.write(`root-responder: ${terminalLines((error as Error).stack ?? String(error))}\n`);
       process.exitCode = 1;
     },
   );

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type ExtractedRecord, type ExtractionProblem, extractRecords } from '#shared/cloudtrail';
 import { ConfigError } from '#shared/errors';
 import { defaultTriageContext, triage } from '#shared/triage';
+import { terminalJson, terminalText } from '#shared/text';
 
 export interface CommandIO {
   /** True when stdout is a terminal: colour, and the drill waits for a person by default. */
@@ -56,7 +57,7 @@ export async function triageCommand(args: string[], io: CommandIO): Promise<numb
     } else if (arg === '-') {
       files.push('-');
     } else if (arg.startsWith('-')) {
-      io.stderr(`triage: unknown option ${arg} (see --help)`);
+      io.stderr(`triage: unknown option ${terminalText(arg)} (see --help)`);
       return 2;
     } else {
       files.push(arg);
@@ -67,7 +68,7 @@ export async function triageCommand(args: string[], io: CommandIO): Promise<numb
     ctx = defaultTriageContext(cidrs);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr(`triage: --known-cidrs: ${error.message}`);
+      io.stderr(`triage: --known-cidrs: ${terminalText(error.message)}`);
       return 2;
     }
     throw error;
@@ -80,20 +81,20 @@ export async function triageCommand(args: string[], io: CommandIO): Promise<numb
     try {
       text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
     } catch (error) {
-      io.stderr(`${name}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      io.stderr(`${terminalText(name)}: cannot read (${terminalText((error as NodeJS.ErrnoException).code ?? (error as Error).message)})`);
       bad = true;
       continue;
     }
     try {
       const { records, problems } = parseRecords(text, name);
-      for (const { record, envelope } of records) io.stdout(JSON.stringify(triage(record, ctx, envelope)));
+      for (const { record, envelope } of records) io.stdout(terminalJson(triage(record, ctx, envelope)));
       for (const problem of problems) {
-        io.stderr(`${problem.origin}: ${problem.message}`);
+        io.stderr(`${terminalText(problem.origin)}: ${terminalText(problem.message)}`);
         bad = true;
       }
     } catch (error) {
       if (!(error instanceof TriageInputError)) throw error;
-      io.stderr(error.message);
+      io.stderr(terminalText(error.message));
       bad = true;
     }
   }

@@ -1,5 +1,6 @@
 import { RateLimiters } from '#shared/rate-limit';
 import './polyfills';
+import { createHash } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
@@ -587,11 +588,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
  */
 class DrillFolderWriter implements ObjectWriter {
   constructor(readonly location: string) {}
-  write(path: string, body: Buffer): Promise<void> {
+  /**
+   * Like the versioned evidence bucket, each write answers with a version id: here 32 characters
+   * derived from the object's path and content (deterministic, so two runs write the same emails).
+   */
+  write(path: string, body: Buffer): Promise<string> {
     const file = inside(this.location, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, body);
-    return Promise.resolve();
+    return Promise.resolve(createHash('sha256').update(file).update('\n').update(body).digest('base64url').slice(0, 32));
   }
 }
 

@@ -104,7 +104,7 @@ export function evidenceCollection(overrides: Partial<EvidenceCollection> = {}):
       guardDutyEnabledRegions: [],
       unavailable: [],
     },
-    evidence: { location: 'mem://', manifestSha256: 'abc', files: 3 },
+    evidence: { location: 'mem://', manifestSha256: 'abc', manifestVersionId: null, files: 3 },
     ...overrides,
   };
 }
@@ -122,7 +122,13 @@ export function assessmentSummary(overrides: Partial<AssessmentSummary> = {}): A
     },
     counts: { findings: 0, remediations: 0, tasks: 0 },
     evidence: null,
-    stored: { location: 'mem://assessment/', manifestSha256: 'abc', files: 2, keys: { findings: 'findings.json', plan: 'plan.json' } },
+    stored: {
+      location: 'mem://assessment/',
+      manifestSha256: 'abc',
+      manifestVersionId: null,
+      files: 2,
+      keys: { findings: 'findings.json', plan: 'plan.json' },
+    },
     plan: { askWasItYou: false, closesOnConfirmation: false, gate: [], tasks: [] },
     ...overrides,
   };
@@ -137,7 +143,7 @@ export function verification(overrides: Partial<Verification> = {}): Verificatio
     lateEvents: 0,
     lateFindings: 0,
     keys: { lateFindings: 'late-findings.json' },
-    evidence: { location: 'mem://', manifestSha256: 'def', files: 2 },
+    evidence: { location: 'mem://', manifestSha256: 'def', manifestVersionId: null, files: 2 },
     ...overrides,
   };
 }

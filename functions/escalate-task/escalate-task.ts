@@ -3,6 +3,7 @@ import { notifyPermissions, publish } from '#shared/notify';
 import type { TaskDetails } from '#shared/plan';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
+import { emailText as mail } from '#shared/text';
 
 /** Escalate Overdue Task: out of reminders, tell the escalation contacts. The workflow goes on. */
 export const requiredPermissions = [...notifyPermissions, ...evidenceReadPermissions] as const;
@@ -17,12 +18,12 @@ export async function escalateTask(
     subject: `[root-responder] OVERDUE: ${task.title}`,
     subjectSuffix: ` (${input.incidentId})`,
     body: [
-      `Incident ${input.incidentId} in account ${input.accountId} (severity ${input.severity}) has a task nobody completed after ${input.reminders} reminders:`,
+      `Incident ${mail(input.incidentId)} in account ${mail(input.accountId)} (severity ${input.severity}) has a task nobody completed after ${input.reminders} reminders:`,
       '',
-      `  ${task.title}`,
+      `  ${mail(task.title)}`,
       '',
       'Why it matters:',
-      ...task.why.map((w) => `- ${w}`),
+      ...task.why.map((w) => `- ${mail(w)}`),
       '',
       'The incident stays open with this task overdue. Reach the responders, or do it yourself.',
     ].join('\n'),

@@ -29,6 +29,7 @@ import { type PipelineHealthStore, pipelineHealthStorePermissions } from '#share
 import type { IncidentEvent } from '#shared/schemas';
 import type { ExecutionInput, ResponseSettings } from '#shared/contracts/execution-input';
 import { categoriesOf, triage, type Triage } from '#shared/triage';
+import { emailText as mail } from '#shared/text';
 
 /**
  * Intake: one EventBridge event in, at most one new execution out.
@@ -265,11 +266,11 @@ function alertText(input: ExecutionInput, minutes: number): { subject: string; m
   const t = input.trigger;
   const subject = `[root-responder] ${t.severity.toUpperCase()}: root activity in account ${input.accountId}`.slice(0, 100);
   const message = [
-    `Root activity opened incident ${input.incidentId} in account ${input.accountId} (${input.region}).`,
+    `Root activity opened incident ${mail(input.incidentId)} in account ${mail(input.accountId)} (${mail(input.region)}).`,
     '',
-    `Event: ${t.eventName || 'unknown'} (${t.eventSource || 'unknown source'}) at ${t.eventTime ?? 'an unrecorded time'} from ${t.sourceIPAddress ?? 'an unrecorded address'}.`,
+    `Event: ${mail(t.eventName || 'unknown')} (${mail(t.eventSource || 'unknown source')}) at ${mail(t.eventTime ?? 'an unrecorded time')} from ${mail(t.sourceIPAddress ?? 'an unrecorded address')}.`,
     `Severity: ${t.severity}.`,
-    ...t.reasons.map((r) => `- ${r}`),
+    ...t.reasons.map((r) => `- ${mail(r)}`),
     ...(input.unparsed
       ? ['', 'The event did not fit the expected schema; the response runs anyway (fail open). Check the raw event.']
       : []),

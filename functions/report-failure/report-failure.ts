@@ -7,6 +7,7 @@ import { ExecutionInputSchema } from '#shared/contracts/execution-input';
 import { ENDED_WITHOUT_REPORT, type ExecutionStatusChange } from '#shared/contracts/execution-status-change';
 import type { ReportFailureInput, WorkflowState } from '#shared/contracts/workflow-state';
 import type { SnsSender } from '#shared/sns-types';
+import { emailText as mail } from '#shared/text';
 
 /**
  * Report Failure: the workflow could not finish. Tell the responders what ran, what did not and
@@ -67,8 +68,8 @@ export async function reportFailure(state: ReportFailureInput, deps: ReportFailu
   await publish(deps.sns, deps.alertTopicArn, {
     subject: `[root-responder] FAILED: response to incident ${state.incidentId}`,
     body: [
-      `The automated response to incident ${state.incidentId} (account ${state.accountId}) stopped: ${error}.`,
-      cause ? `Cause: ${cause}` : '',
+      `The automated response to incident ${mail(state.incidentId)} (account ${mail(state.accountId)}) stopped: ${mail(error)}.`,
+      cause ? `Cause: ${mail(cause)}` : '',
       '',
       `Ran: ${ran.join(', ') || 'nothing'}.`,
       `Did not run: ${notRun.join(', ') || 'nothing'}.`,

@@ -5,6 +5,7 @@ import type { TaskDetails } from '#shared/plan';
 import { catalogEntry } from '#shared/remediations/index';
 import type { ApprovalRequest } from '#shared/contracts/task-item';
 import type { SnsSender } from '#shared/sns-types';
+import { emailText as mail } from '#shared/text';
 
 /**
  * Request Approval (a waitForTaskToken task): store the approval with the task token, email the
@@ -67,21 +68,21 @@ export async function requestApproval(request: ApprovalRequest, deps: RequestApp
   });
   const link = `${deps.approvalsBaseUrl.replace(/\/+$/, '')}/approvals/${id}`;
   const reminder =
-    input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${input.reason}` : ''}\n\n` : '';
+    input.reminders > 0 ? `Reminder ${input.reminders} of ${input.maxReminders}${input.reason ? `: ${mail(input.reason)}` : ''}\n\n` : '';
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] ${input.reminders > 0 ? 'Reminder: ' : ''}${task.title}`,
     subjectSuffix: ` (${input.incidentId})`,
     body: [
-      reminder + `Incident ${input.incidentId}, account ${input.accountId}, severity ${input.severity}.`,
+      reminder + `Incident ${mail(input.incidentId)}, account ${mail(input.accountId)}, severity ${input.severity}.`,
       '',
-      `Task: ${task.title}`,
+      `Task: ${mail(task.title)}`,
       'Why:',
-      ...task.why.map((w) => `- ${w}`),
+      ...task.why.map((w) => `- ${mail(w)}`),
       '',
       'Steps:',
-      ...task.steps.map((s, i) => `${i + 1}. ${s}`),
+      ...task.steps.map((s, i) => `${i + 1}. ${mail(s)}`),
       '',
-      `How it is verified: ${task.verification}`,
+      `How it is verified: ${mail(task.verification)}`,
       '',
       `Open this link to record your decision (expires ${expiresAt.toISOString()}; it works once per responder${requiredApprovals(input.task) > 1 ? '; two different responders must approve' : ''}):`,
       link,

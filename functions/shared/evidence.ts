@@ -21,6 +21,8 @@ export interface ManifestEntry {
 export interface EvidenceRef {
   location: string;
   manifestSha256: string;
+  /** The S3 version id of manifest.json (null where the store keeps no versions): the digest names one version. */
+  manifestVersionId: string | null;
   files: number;
 }
 
@@ -46,7 +48,8 @@ export const INCIDENT_FILES = {
 export interface ObjectWriter {
   /** Where these objects live, for the report (s3://bucket/prefix/ or a folder). */
   readonly location: string;
-  write(path: string, body: Buffer): Promise<void>;
+  /** Resolves to the version id the store gave the object (the evidence bucket is versioned), or nothing where it keeps none. */
+  write(path: string, body: Buffer): Promise<string | undefined | void>;
 }
 
 export const evidencePermissions = ['s3:PutObject'] as const;
@@ -123,8 +126,8 @@ export class EvidenceBundle {
   async finish(): Promise<EvidenceRef> {
     const files = [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path));
     const body = Buffer.from(`${JSON.stringify({ files }, null, 2)}\n`);
-    await this.writer.write('manifest.json', body);
-    return { location: this.writer.location, manifestSha256: sha256(body), files: files.length };
+    const versionId = await this.writer.write('manifest.json', body);
+    return { location: this.writer.location, manifestSha256: sha256(body), manifestVersionId: versionId || null, files: files.length };
   }
 }
 
@@ -149,8 +152,8 @@ export class S3Writer implements ObjectWriter {
     this.location = `s3://${bucket}/${prefix}`;
   }
 
-  async write(path: string, body: Buffer): Promise<void> {
-    await storeCall(
+  async write(path: string, body: Buffer): Promise<string | undefined> {
+    const out = await storeCall(
       's3:PutObject',
       // A checksum is required by Object Lock buckets; SHA-256 also lets S3 verify the upload.
       () =>
@@ -166,6 +169,7 @@ export class S3Writer implements ObjectWriter {
       EvidenceWriteError,
       `Writing ${path} to ${this.location} failed`,
     );
+    return out.VersionId;
   }
 }
 

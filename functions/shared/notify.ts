@@ -1,5 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { NotificationError, storeCall } from './errors';
+import { emailBody, emailText } from './text';
 
 /**
  * Publish one email-style message. SNS refuses (InvalidParameter) a subject that is not printable
@@ -68,7 +69,8 @@ export function snsBody(body: string): string {
 export const notifyPermissions = ['sns:Publish'] as const;
 
 export async function publish(sns: Pick<SNSClient, 'send'>, topicArn: string, message: Message): Promise<string | undefined> {
-  const subject = snsSubject(message.subject, message.subjectSuffix);
+  // Subjects carry task titles, so values from events: one line, URLs defanged, as in bodies.
+  const subject = snsSubject(emailText(message.subject), message.subjectSuffix);
   const out = await storeCall(
     'sns:Publish',
     () =>
@@ -76,7 +78,7 @@ export async function publish(sns: Pick<SNSClient, 'send'>, topicArn: string, me
         new PublishCommand({
           TopicArn: topicArn,
           Subject: subject,
-          Message: snsBody(message.body),
+          Message: snsBody(emailBody(message.body)),
           ...(message.attributes
             ? {
                 MessageAttributes: Object.fromEntries(

@@ -86,7 +86,7 @@ ${r.remediations.length ? `<h2>Proposed remediations</h2><ul>${r.remediations.ma
 <h2>Timeline</h2>
 <table><thead><tr><th>at</th><th>where</th><th>what</th></tr></thead><tbody>${rows(r.timeline, (t) => [e(t.at), e(t.state), e(t.event)])}</tbody></table>
 <h2>Evidence</h2>
-<p>Location: <code>${e(r.evidence.location ?? 'none')}</code><br>Manifest SHA-256: <code id="manifest-sha256">${e(r.evidence.manifestSha256 ?? 'none')}</code> (${r.evidence.files} files; ${e(r.evidence.status)})${r.lateEvents !== null ? `<br>Events that arrived after the first collection: ${r.lateEvents}` : ''}</p>
+<p>Location: <code>${e(r.evidence.location ?? 'none')}</code><br>Manifest SHA-256: <code id="manifest-sha256">${e(r.evidence.manifestSha256 ?? 'none')}</code> (${r.evidence.files} files; ${e(r.evidence.status)})<br>Manifest version id: <code id="manifest-version-id">${e(r.evidence.manifestVersionId ?? 'none')}</code>${r.lateEvents !== null ? `<br>Events that arrived after the first collection: ${r.lateEvents}` : ''}</p>
 <p><small>Generated ${e(r.generatedAt)} by root-responder.</small></p>
 </main></body></html>
 `;

@@ -1,19 +1,15 @@
 import type { IncidentReport } from './write-incident-report';
-import { asText } from '#shared/text';
+import { markdownCode } from '#shared/text';
 
 /**
  * report.md: the first screen answers what happened, what was done automatically, and what the
- * reader must do now; the detail follows. Text from events is quoted in code spans, with
- * backticks and pipes neutralised, so an event field cannot inject Markdown or HTML.
+ * reader must do now; the detail follows. Every string that carries a value from an event (reasons,
+ * titles, details, targets, open items, the timeline) is one code span (`markdownCode`): Markdown
+ * viewers render it as text, never as a link, an image, HTML or an autolink. Our own words and the
+ * enumerated values (severity, status, counts) stay outside.
  */
-function code(value: unknown): string {
-  const text = asText(value ?? '').replace(/[`|\r\n<>]/g, (c) => ({ '`': "'", '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
-  return `\`${text}\``;
-}
-
-function text(value: unknown): string {
-  return asText(value ?? '').replace(/[|\r\n<>]/g, (c) => ({ '|': '/', '\r': ' ', '\n': ' ', '<': '‹', '>': '›' })[c]!);
-}
+const code = (value: unknown): string => markdownCode(value);
+const cell = (value: unknown): string => markdownCode(value, { cell: true });
 
 export function renderMarkdown(r: IncidentReport): string {
   const lines: string[] = [];
@@ -21,27 +17,27 @@ export function renderMarkdown(r: IncidentReport): string {
   const notDone = r.actions.filter((a) => a.status !== 'done' && a.status !== 'skipped');
   lines.push(`# ${r.severity.toUpperCase()}: root-account incident ${code(r.incidentId)} is ${r.status}`);
   lines.push('');
-  lines.push(`Account ${code(r.accountId)} (${text(r.region)}). Report generated ${text(r.generatedAt)}.`);
+  lines.push(`Account ${code(r.accountId)} (${code(r.region)}). Report generated ${code(r.generatedAt)}.`);
   if (r.previousIncidentId)
     lines.push(`It follows incident ${code(r.previousIncidentId)} in the same account (its report is in that incident's folder).`);
   lines.push('');
   lines.push('## What happened');
   lines.push('');
-  for (const reason of r.trigger.reasons) lines.push(`- ${text(reason)}`);
-  for (const f of r.findings.slice(0, 8)) lines.push(`- **${f.severity}**: ${text(f.title)}`);
+  for (const reason of r.trigger.reasons) lines.push(`- ${code(reason)}`);
+  for (const f of r.findings.slice(0, 8)) lines.push(`- **${f.severity}**: ${code(f.title)}`);
   if (r.findings.length > 8) lines.push(`- ... ${r.findings.length - 8} more findings below.`);
   lines.push('');
   lines.push('## What was done automatically');
   lines.push('');
   if (done.length === 0) lines.push('- Nothing was changed automatically.');
-  for (const a of done) lines.push(`- ${text(a.action)} on ${code(a.target)} at ${text(a.at)}: ${text(a.detail)}`);
-  for (const a of notDone) lines.push(`- NOT done: ${text(a.action)} (${a.status}): ${text(a.detail)}`);
+  for (const a of done) lines.push(`- ${code(a.action)} on ${code(a.target)} at ${code(a.at)}: ${code(a.detail)}`);
+  for (const a of notDone) lines.push(`- NOT done: ${code(a.action)} (${a.status}): ${code(a.detail)}`);
   lines.push('');
   lines.push('## What you must do now');
   lines.push('');
   if (r.openItems.length === 0) lines.push('- Nothing is open.');
-  for (const item of r.openItems) lines.push(`- [ ] ${text(item)}`);
-  for (const note of r.limits) lines.push(`- Note: ${text(note)}`);
+  for (const item of r.openItems) lines.push(`- [ ] ${code(item)}`);
+  for (const note of r.limits) lines.push(`- Note: ${code(note)}`);
   lines.push('');
   lines.push(`## Findings (${r.findings.length})`);
   lines.push('');
@@ -49,13 +45,16 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('|---|---|---|');
   for (const f of r.findings)
     lines.push(
-      `| ${f.severity} | ${text(f.title)} | ${f.evidence.slice(0, 5).map(code).join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`,
+      `| ${f.severity} | ${cell(f.title)} | ${f.evidence
+        .slice(0, 5)
+        .map((id) => cell(id))
+        .join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`,
     );
   if (r.remediations.length > 0) {
     lines.push('');
     lines.push('### Proposed remediations (run only after approval)');
     lines.push('');
-    for (const m of r.remediations) lines.push(`- ${text(m.action)} ${code(m.target)} (${text(m.region)}): ${text(m.undo)}`);
+    for (const m of r.remediations) lines.push(`- ${code(m.action)} ${code(m.target)} (${code(m.region)}): ${code(m.undo)}`);
   }
   lines.push('');
   lines.push('## Human tasks');
@@ -64,7 +63,7 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('|---|---|---|---|---|');
   for (const t of r.humanTasks)
     lines.push(
-      `| ${text(t.title)} | ${t.status} | ${text(t.decidedBy ?? '')} | ${text(t.decidedAt ?? '')} | ${t.verified === null ? 'not checked' : t.verified ? 'yes' : 'NO'} |`,
+      `| ${cell(t.title)} | ${t.status} | ${t.decidedBy ? cell(t.decidedBy) : ''} | ${t.decidedAt ? cell(t.decidedAt) : ''} | ${t.verified === null ? 'not checked' : t.verified ? 'yes' : 'NO'} |`,
     );
   const undoable = r.humanTasks.filter((t) => t.undo?.length);
   if (undoable.length > 0) {
@@ -72,19 +71,20 @@ export function renderMarkdown(r: IncidentReport): string {
     lines.push('## How to undo what the responder changed');
     lines.push('');
     for (const t of undoable) {
-      lines.push(`- ${text(t.title)}:`);
+      lines.push(`- ${code(t.title)}:`);
       for (const step of t.undo!) lines.push(`  - ${code(step)}`);
     }
   }
   lines.push('');
   lines.push('## Timeline');
   lines.push('');
-  for (const e of r.timeline) lines.push(`- ${text(e.at)} · ${text(e.state)} · ${text(e.event)}`);
+  for (const e of r.timeline) lines.push(`- ${code(e.at)} · ${code(e.state)} · ${code(e.event)}`);
   lines.push('');
   lines.push('## Evidence');
   lines.push('');
   lines.push(`- Location: ${code(r.evidence.location ?? 'none')}`);
   lines.push(`- Manifest SHA-256: ${code(r.evidence.manifestSha256 ?? 'none')} (${r.evidence.files} files; status ${r.evidence.status})`);
+  lines.push(`- Manifest version id: ${code(r.evidence.manifestVersionId ?? 'none')}`);
   lines.push('');
   return `${lines.join('\n')}\n`;
 }

@@ -27,6 +27,7 @@ import { rootSnapshotOf } from '#shared/contracts/snapshot';
 import type { TaskOutcome } from '#shared/contracts/task-outcome';
 import type { ReportInput } from '#shared/contracts/workflow-state';
 import { z } from 'zod';
+import { emailText as mail } from '#shared/text';
 import { renderHtml } from './render-html';
 import { renderMarkdown } from './render-markdown';
 
@@ -88,7 +89,14 @@ export interface IncidentReport {
   /** The account's incident before this one, when there was one. */
   previousIncidentId: string | null;
   timeline: { at: string; state: string; event: string }[];
-  evidence: { location: string | null; manifestSha256: string | null; files: number; status: StepStatus | 'unknown' };
+  evidence: {
+    location: string | null;
+    manifestSha256: string | null;
+    /** The S3 version id of evidence/manifest.json (null: not collected, or a store without versions). */
+    manifestVersionId: string | null;
+    files: number;
+    status: StepStatus | 'unknown';
+  };
   /** What this responder cannot do or see here, said plainly. */
   limits: string[];
   /** The top-level states this incident went through (the HTML report highlights them). */
@@ -350,10 +358,11 @@ export function buildReport(
       ? {
           location: collection.evidence.location,
           manifestSha256: collection.evidence.manifestSha256,
+          manifestVersionId: collection.evidence.manifestVersionId,
           files: collection.evidence.files,
           status: 'done',
         }
-      : { location: null, manifestSha256: null, files: 0, status: evidenceStep },
+      : { location: null, manifestSha256: null, manifestVersionId: null, files: 0, status: evidenceStep },
     limits,
     statesVisited: [
       ...(
@@ -412,32 +421,57 @@ async function settleDenyRootScp(state: ReportInput, report: IncidentReport, dep
   }
 }
 
+/**
+ * The report email. Every value from events is one line (`emailText`); the evidence block carries
+ * the manifest's SHA-256 and the S3 version ids of the manifest and of each report file, so the
+ * bundle and the report can be checked against this email, outside the bucket.
+ */
+export function reportEmail(report: IncidentReport, versions: Record<string, string | null>, location: string): string {
+  const version = (id: string | null | undefined) => (id ? mail(id) : 'none (this store keeps no versions)');
+  const e = report.evidence;
+  return [
+    `Incident ${mail(report.incidentId)}, account ${mail(report.accountId)}: ${report.status}.`,
+    ...(report.previousIncidentId ? [`It follows incident ${mail(report.previousIncidentId)} in the same account.`] : []),
+    `Severity ${report.severity}. ${mail(report.trigger.reasons.join(' '))}`,
+    '',
+    'Findings:',
+    ...report.findings.map((f) => `- [${f.severity}] ${mail(f.title)}`),
+    '',
+    'Still open:',
+    ...(report.openItems.length ? report.openItems.map((o) => `- ${mail(o)}`) : ['- nothing']),
+    '',
+    'Evidence (keep this email: it lets anyone check the bundle and the report outside the bucket):',
+    ...(e.manifestSha256
+      ? [
+          `  ${(e.location ?? '').replace(/\/?$/, '/')}manifest.json`,
+          `  manifest.json SHA-256: ${e.manifestSha256}`,
+          `  manifest.json version id: ${version(e.manifestVersionId)}`,
+          `  ${e.files} files. Check a downloaded copy: npx root-responder verify-evidence DIR --digest ${e.manifestSha256}`,
+        ]
+      : [`  none: the evidence collection ${report.evidence.status === 'unknown' ? 'did not run' : `is ${report.evidence.status}`}.`]),
+    `Report: ${location.replace(/\/?$/, '/')}`,
+    ...Object.entries(versions).map(([file, id]) => `  ${file} version id: ${version(id)}`),
+  ].join('\n');
+}
+
 export async function writeIncidentReport(state: ReportInput, deps: WriteReportDeps): Promise<ReportWritten> {
   const report = buildReport(state, await readReportInputs(state, deps.reader), deps.clock.now(), {
     mode: deps.mode,
     responderAccountId: deps.responderAccountId,
   });
   await settleDenyRootScp(state, report, deps);
-  await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
-  await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)));
-  await deps.writer.write('report.html', Buffer.from(renderHtml(report)));
+  const versions = {
+    'report.json': (await deps.writer.write('report.json', Buffer.from(`${JSON.stringify(report, null, 2)}\n`))) || null,
+    'report.md': (await deps.writer.write('report.md', Buffer.from(renderMarkdown(report)))) || null,
+    'report.html': (await deps.writer.write('report.html', Buffer.from(renderHtml(report)))) || null,
+  };
   await deps.store.close(state.accountId, state.incidentId, report.status, report.generatedAt, {
     closedBy: 'write-incident-report',
     ...(report.status === 'needs-attention' ? { openItems: report.openItems } : {}),
   });
   await publish(deps.sns, deps.respondersTopicArn, {
     subject: `[root-responder] Report: incident ${state.incidentId} is ${report.status}`,
-    body: [
-      `Incident ${state.incidentId}, account ${state.accountId}: ${report.status}.`,
-      ...(report.previousIncidentId ? [`It follows incident ${report.previousIncidentId} in the same account.`] : []),
-      `Severity ${report.severity}. ${state.trigger.reasons.join(' ')}`,
-      '',
-      'Findings:',
-      ...report.findings.map((f) => `- [${f.severity}] ${f.title}`),
-      '',
-      'Still open:',
-      ...(report.openItems.length ? report.openItems.map((o) => `- ${o}`) : ['- nothing']),
-    ].join('\n'),
+    body: reportEmail(report, versions, deps.writer.location),
     attributes: { severity: report.severity },
   });
   return {

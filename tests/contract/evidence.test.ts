@@ -63,6 +63,12 @@ describeMoto('contract: evidence in an Object Lock bucket', () => {
       ObjectLockRetainUntilDate: expect.any(Date),
       ChecksumSHA256: expect.any(String),
     });
+    // The manifest's version id, as S3 answered the PutObject: the one a GetObject by version returns (the emails carry it).
+    expect(ref.manifestVersionId).toEqual(expect.any(String));
+    const version = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'incidents/i-1/evidence/manifest.json', VersionId: ref.manifestVersionId! }),
+    );
+    expect(version.VersionId).toBe(ref.manifestVersionId);
   });
 
   it('a locked version cannot be deleted; a missing bucket is an EvidenceWriteError', async () => {

@@ -364,8 +364,8 @@ describe('drill: other paths', () => {
       decidedBy: 'stage configuration (denyRootScp: automatic)',
     });
     expect(result.aws.changes.filter((c) => c.change.endsWith('-scp')).map((c) => c.change)).toEqual(['create-scp', 'attach-scp']);
-    // Nobody answered the other tasks: the incident stays open, and so does the SCP, with how to take it off.
-    expect(report.status).toBe('open');
+    // Nobody answered the other tasks: the incident needs attention, and so does the SCP, with how to take it off.
+    expect(report.status).toBe('needs-attention');
     expect(report.openItems.find((o) => o.startsWith('The deny-root SCP stays attached'))).toMatch(
       /aws organizations detach-policy --policy-id p-/,
     );

@@ -129,6 +129,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       'severity.$': '$.assessment.Payload.severity',
       'steps.$': '$.assessment.Payload.steps',
       'tasks.$': '$.assessment.Payload.counts.tasks',
+      'evidence.$': '$.assessment.Payload.evidence',
     },
     'Verify Incident': { 'incidentId.$': '$.incidentId', 'accountId.$': '$.accountId' },
   };

@@ -88,6 +88,7 @@ describe('the "was this you?" gate', () => {
       stored: {
         location: 'mem://',
         manifestSha256: 'x',
+        manifestVersionId: null,
         files: 2,
         keys: { findings: 'findings.json' as const, plan: 'plan.json' as const },
       },
@@ -107,7 +108,7 @@ describe('the "was this you?" gate', () => {
     };
     const report = buildReport(s, { ...NOTHING_STORED, findings: a.findings }, new Date('2017-02-18T20:00:00Z'));
     expect(report.status).not.toBe('expected-use');
-    expect(report.status).toBe('open');
+    expect(report.status).toBe('needs-attention');
     expect(report.humanTasks.map((t) => [t.id, t.status])).toEqual([
       ['confirm-expected-sign-in', 'done'],
       ['quarantine-iam-user-svc-backup-admin', 'overdue'],

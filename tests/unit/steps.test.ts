@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import MarkdownIt from 'markdown-it';
 import { fixedClock } from '#shared/clock';
 import { EvidenceBundle, type ObjectReader, type ObjectWriter } from '#shared/evidence';
 import { IncidentStore } from '#shared/incident-store';
@@ -234,6 +235,7 @@ describe('notify responders', () => {
       severity: assessment.severity,
       steps: assessment.steps,
       tasks: assessment.counts.tasks,
+      evidence: assessment.evidence,
     };
     const out = await notifyResponders(input, {
       sns: new SNSClient({}),
@@ -555,7 +557,9 @@ describe('report rendering escapes what events carry', () => {
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script|<img|<svg/i);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    // In report.md they stand in code spans: a Markdown viewer shows them as text.
     const md = renderMarkdown(report);
-    expect(md).not.toMatch(/<script|<img|<svg/i);
+    expect(new MarkdownIt({ html: true, linkify: true }).render(md)).not.toMatch(/<script|<img|<svg/i);
+    expect(md).toContain('**high**: `<script>alert("x")</script>`');
   });
 });

@@ -299,6 +299,28 @@ describe('packaged CloudFormation template', () => {
       }
   });
 
+  it('denies PutObject on the evidence to every principal but the function roles that write evidence', () => {
+    // Who may write evidence follows the code: the roles granted s3:PutObject (from requiredPermissions).
+    const writers = ofType('AWS::IAM::Role')
+      .filter(([, role]) => statementsOf(role).some((s) => s.Effect === 'Allow' && actionsOf(s).includes('s3:PutObject')))
+      .map(([id]) => id)
+      .sort();
+    expect(writers).toEqual(['AssessIncidentRole', 'CollectEvidenceRole', 'VerifyIncidentRole', 'WriteIncidentReportRole']);
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties['Bucket']).includes('EvidenceBucket'))![1];
+    const { Statement } = policy.Properties['PolicyDocument'] as { Statement: Record<string, unknown>[] };
+    const deny = Statement.find((s) => s['Sid'] === 'DenyPutExceptEvidenceWriters');
+    expect(deny).toEqual({
+      Sid: 'DenyPutExceptEvidenceWriters',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, '/*']] },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': writers.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) } },
+    });
+    // Versioned: the version ids the emails carry name the objects as first written.
+    expect(resources['EvidenceBucket']!.Properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+  });
+
   it('gives both tables TTL and point-in-time recovery', () => {
     for (const id of ['IncidentsTable', 'ApprovalsTable']) {
       expect(resources[id]!.Properties['TimeToLiveSpecification']).toEqual({ AttributeName: 'ttl', Enabled: true });

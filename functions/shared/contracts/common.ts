@@ -32,5 +32,6 @@ export const notImplemented = <const Step extends string>(step: Step) =>
 export const EvidenceRefSchema = z.object({
   location: z.string(),
   manifestSha256: z.string(),
+  manifestVersionId: z.string().nullable(),
   files: z.number().int().min(0),
 }) satisfies z.ZodType<EvidenceRef>;

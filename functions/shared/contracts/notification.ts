@@ -11,6 +11,8 @@ export const NotifyInputSchema = ExecutionInputSchema.pick({ incidentId: true, a
   severity: AssessmentSummarySchema.shape.severity,
   steps: AssessmentSummarySchema.shape.steps,
   tasks: AssessmentSummarySchema.shape.counts.shape.tasks,
+  /** The first collection's manifest (digest, S3 version id), for the email: checkable outside the bucket. */
+  evidence: AssessmentSummarySchema.shape.evidence,
 });
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
 
