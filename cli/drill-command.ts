@@ -80,7 +80,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
             onEvent: (execution, event) => {
               if (!event.state) return;
               const key = `${execution.name}/${event.index ?? ''}/${event.state}`;
-              const where = `${event.index !== undefined ? `  [item ${event.index}]` : ''}${byAccount ? `  [${execution.name.slice(0, 12)}]` : ''}`;
+              const where = `${event.index !== undefined ? `  [${event.item ?? `item ${event.index}`}]` : ''}${byAccount ? `  [${execution.name.slice(0, 12)}]` : ''}`;
               const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
@@ -139,8 +139,10 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       io.stdout(
         `${result.reports.length > 1 ? `Account ${accountId}: incident` : 'Incident'} status: ${report.status}, severity ${report.severity}, ${report.findings.length} findings.`,
       );
-      io.stdout('Still open:');
-      for (const item of report.openItems) io.stdout(`  - ${item}`);
+      if (report.openItems.length > 0) {
+        io.stdout('Still open:');
+        for (const item of report.openItems) io.stdout(`  - ${item}`);
+      } else io.stdout('Nothing is open.');
       io.stdout(`Report: ${join(dir, 'report.html')} (open it in a browser), report.md, report.json; evidence: ${join(dir, 'evidence')}/`);
     }
     if (result.executions.length === 0) {

@@ -332,6 +332,19 @@ export function classifyWindow(
       });
       continue;
     }
+    if (name === 'PasswordUpdated' && source === 'signin.amazonaws.com') {
+      // Whoever changed it holds the password now: say from where, and whether that is a known network.
+      const ip = c.t.sourceIPAddress ?? 'an unrecorded address';
+      add({
+        id: `root-password-changed-${slug(c.id)}`,
+        category: 'root-credentials',
+        severity: 'critical',
+        title: `Root password changed from ${ip}${ctx.known.contains(c.t.sourceIPAddress ?? undefined) ? ' (a known network)' : ', outside the known networks,'} at ${c.at}${failedNote(r)}`,
+        detail: 'Whoever changed the root password can sign in as root; if it was not one of you, recover the account at once.',
+        evidence: [c.id],
+      });
+      continue;
+    }
     if (c.t.categories.includes('read-only')) {
       readOnly.push(c);
       continue;

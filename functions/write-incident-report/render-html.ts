@@ -72,7 +72,7 @@ ol.flow li.skipped{color:#888}
 <h2 id="findings">Findings (<span id="findings-count">${r.findings.length}</span>)</h2>
 <table><thead><tr><th>severity</th><th>finding</th><th>evidence</th></tr></thead><tbody>${rows(r.findings, (f) => [
     `<span class="sev-${e(f.severity)}">${e(f.severity)}</span>`,
-    `${e(f.title)}<br><small>${e(f.detail)}</small>`,
+    `${e(f.title)}<br><small>${e(f.detail)}</small>${f.resolution ? `<br><strong>Fixed:</strong> ${e(f.resolution.text)}` : ''}`,
     f.evidence
       .slice(0, 6)
       .map((id) => `<code>${e(id)}</code>`)

@@ -26,8 +26,12 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('## What happened');
   lines.push('');
   for (const reason of r.trigger.reasons) lines.push(`- ${text(reason)}`);
-  for (const f of r.findings.slice(0, 8)) lines.push(`- **${f.severity}**: ${text(f.title)}`);
-  if (r.findings.length > 8) lines.push(`- ... ${r.findings.length - 8} more findings below.`);
+  // What is still true first; what the response fixed is counted here and listed below.
+  const stillTrue = r.findings.filter((f) => !f.resolution);
+  const fixed = r.findings.filter((f) => f.resolution);
+  for (const f of stillTrue.slice(0, 8)) lines.push(`- **${f.severity}**: ${text(f.title)}`);
+  if (stillTrue.length > 8) lines.push(`- ... ${stillTrue.length - 8} more findings below.`);
+  if (fixed.length) lines.push(`- ${fixed.length} finding${fixed.length > 1 ? 's were' : ' was'} fixed during the incident (below).`);
   lines.push('');
   lines.push('## What was done automatically');
   lines.push('');
@@ -43,12 +47,41 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('');
   lines.push(`## Findings (${r.findings.length})`);
   lines.push('');
+  lines.push(`### Still true (${stillTrue.length})`);
+  lines.push('');
   lines.push('| severity | finding | evidence |');
   lines.push('|---|---|---|');
-  for (const f of r.findings)
+  for (const f of stillTrue)
     lines.push(
       `| ${f.severity} | ${text(f.title)} | ${f.evidence.slice(0, 5).map(code).join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`,
     );
+  if (fixed.length > 0) {
+    lines.push('');
+    lines.push(`### Fixed during the incident (${fixed.length})`);
+    lines.push('');
+    for (const f of fixed)
+      lines.push(`- ${text(f.resolution!.text)} (was ${f.severity}; evidence ${f.evidence.slice(0, 3).map(code).join(' ')})`);
+  }
+  const exposed = r.findings.filter((f) => f.exposure);
+  if (exposed.length > 0) {
+    lines.push('');
+    lines.push('### What was exposed or launched, and its undo');
+    lines.push('');
+    for (const f of exposed)
+      lines.push(
+        `- ${text(f.exposure!.resource.type)} ${code(f.exposure!.resource.id)} (${text(f.exposure!.resource.region)}): ${text(f.title)}. Undo: ${text(f.exposure!.undo.kind)} (${f.exposure!.undo.reversible ? 'reversible' : 'not reversible'}; not built yet: do it by hand). Event ${code(f.exposure!.event.id)}.`,
+      );
+  }
+  const ours = r.responderActivity.filter((a) => a.status === 'confirmed');
+  if (ours.length > 0) {
+    lines.push('');
+    lines.push(`### Responder activity (${ours.length} root events, not findings)`);
+    lines.push('');
+    for (const a of ours)
+      lines.push(
+        `- ${text(a.at)} · responder activity for task ${code(a.taskId)}: root ${text(a.eventName)} from ${code(a.sourceIPAddress ?? 'unrecorded')}`,
+      );
+  }
   if (r.remediations.length > 0) {
     lines.push('');
     lines.push('### Proposed remediations (run only after approval)');
