@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runDrill } from '#drill/drill';
 import { drillCommand } from '../../cli/drill-command';
 
 /**
@@ -63,5 +64,17 @@ describe('drill: attacker-during-response, through the command line', () => {
     expect(report.openItems).toEqual([]);
     expect(lines).not.toContain('Still open:');
     expect(lines).toContain('Nothing is open.');
+  });
+});
+
+describe('drill: --approve all in an organization (three incidents)', () => {
+  it("reports none of the responders' root work as an attacker finding, in any account", async () => {
+    const result = await runDrill({ scenario: 'organization', approve: 'all', out: mkdtempSync(join(tmpdir(), 'drill-')) });
+    expect(result.reports).toHaveLength(3);
+    for (const { dir } of result.reports) {
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+      expect(report.responderActivity.filter((a) => a.status === 'confirmed').length).toBeGreaterThan(0);
+      expect(report.findings.filter((f) => f.evidence.some((id) => id.startsWith('drill-')))).toEqual([]);
+    }
   });
 });
