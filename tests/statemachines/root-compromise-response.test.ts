@@ -179,7 +179,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     expect(NotifyInputSchema.parse(notify)).toEqual({ ...notify, tasks: summary.plan.tasks.length });
     expect(JSON.stringify(notify)).not.toContain('change-root-password');
     const afterTasks = { ...state, humanTasks: [{ taskId: 'secure-root-mailbox', kind: 'console', status: 'overdue', reminders: 3 }] };
-    const verify = (await new StateMachine({ StartAt: 'Pick', States: { Pick: { Type: 'Pass', Parameters: PICKED['Verify Incident']!, End: true } } } as never).run(afterTasks as never).result) as Record<string, unknown>;
+    const verify = await new StateMachine({ StartAt: 'Pick', States: { Pick: { Type: 'Pass', Parameters: PICKED['Verify Incident']!, End: true } } } as never).run(afterTasks).result;
     expect(VerifyIncidentInputSchema.parse(verify)).toEqual({ incidentId: input.incidentId, accountId: input.accountId, humanTasks: afterTasks.humanTasks });
   });
 
