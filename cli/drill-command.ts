@@ -85,7 +85,7 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
             onEvent: (execution, event) => {
               if (!event.state) return;
               const key = `${execution.name}/${event.index ?? ''}/${event.state}`;
-              const where = `${event.index !== undefined ? `  [item ${event.index}]` : ''}${byAccount ? `  [${t(execution.name.slice(0, 12))}]` : ''}`;
+              const where = `${event.index !== undefined ? `  [${t(event.item ?? `item ${event.index}`)}]` : ''}${byAccount ? `  [${t(execution.name.slice(0, 12))}]` : ''}`;
               const paint = (code: number, text: string) => (io.isTTY ? `\u001b[${code}m${text}\u001b[0m` : text);
               if (event.type === 'StateEntered') {
                 startedAt.set(key, event.timestamp);
@@ -144,8 +144,10 @@ export async function drillCommand(args: string[], io: CommandIO): Promise<numbe
       io.stdout(
         `${result.reports.length > 1 ? `Account ${t(accountId)}: incident` : 'Incident'} status: ${t(report.status)}, severity ${t(report.severity)}, ${report.findings.length} findings.`,
       );
-      io.stdout('Still open:');
-      for (const item of report.openItems) io.stdout(`  - ${t(item)}`);
+      if (report.openItems.length > 0) {
+        io.stdout('Still open:');
+        for (const item of report.openItems) io.stdout(`  - ${t(item)}`);
+      } else io.stdout('Nothing is open.');
       io.stdout(
         `Report: ${t(join(dir, 'report.html'))} (open it in a browser), report.md, report.json; evidence: ${t(join(dir, 'evidence'))}/`,
       );

@@ -24,7 +24,16 @@ import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { SimulatedS3 } from './simulated-s3';
 import { TaskTokenBroker } from './task-tokens';
-import { loadScenario, type RebasedRecord, type Scenario, ScenarioError, scenarioRecords, scenarioWorld, shiftRecords } from './scenario';
+import {
+  duringTaskRecords,
+  loadScenario,
+  type RebasedRecord,
+  type Scenario,
+  ScenarioError,
+  scenarioRecords,
+  scenarioWorld,
+  shiftRecords,
+} from './scenario';
 import { type Fault, SimulatedAws, type SimWorld } from './simulated-aws';
 import { respondOverHttp, startApprovalServer } from './approval-server';
 import { currentCode, enroll, type Responder } from '#shared/responders';
@@ -238,6 +247,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   // Several accounts, or an account compromised again: one folder per incident.
   const perIncident = accounts.length > 1 || waves.length > 0;
   const plan: ResponsePlan = options.responses ?? scenario.responders ?? {};
+  // The simulated responders work from the first known network (203.0.113.10 when the scenario names none).
+  const responderAddress = firstHost(scenario.knownSourceCidrs[0]) ?? '203.0.113.10';
 
   const host = contextHost();
   const approvalsHandler = loadHandler(deployedFunctions().get('approvals')!);
@@ -367,8 +378,16 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         const turn = clicking.then(async () => {
           // The simulated responder does the console work first, as a person would, then decides in
           // the approval page over HTTP (CSRF token, Origin, their TOTP code).
-          if (pending && decision === 'approve' && options.consoleWork !== false)
-            doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs());
+          if (pending && decision === 'approve' && options.consoleWork !== false) {
+            doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs(), responderAddress);
+            // Whatever the scenario has an attacker do in the same window lands in CloudTrail too.
+            for (const entry of scenario.duringTasks ?? [])
+              if (entry.task === pending.taskId)
+                for (const r of duringTaskRecords(entry, scenario, dir, new Date(clock.nowMs() + 30_000)))
+                  (aws.world.accounts[r.accountId]?.events[r.region] ?? (aws.world.accounts[r.accountId]!.events[r.region] = [])).push(
+                    r.record,
+                  );
+          }
           const outcomes: number[] = [];
           for (const responder of responders) {
             // Signed in for this incident (15 minutes from the code that signed them in): no new code.
@@ -650,44 +669,100 @@ function doConsoleWork(
   taskId: string,
   baseline: Scenario['baseline']['alternateContacts'],
   now: number,
+  sourceIPAddress: string,
 ): void {
   const account = aws.world.accounts[accountId];
   if (!account) return;
-  const at = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  const at = stamp(now);
   const log = (change: string) => aws.changes.push({ at: now, accountId, change: `console:${change}`, target: taskId });
+  // What CloudTrail records of the responder's root console work, as it records a person's (shapes as documented).
+  let n = 0;
+  const root = { type: 'Root', accountId, arn: `arn:aws:iam::${accountId}:root`, principalId: accountId };
+  const record = (fields: Record<string, unknown>) =>
+    (account.events['us-east-1'] ??= []).push({
+      eventVersion: '1.08',
+      eventID: `drill-${taskId}-${now}-${n++}`,
+      eventTime: stamp(now - 60_000 + n * 1000),
+      awsRegion: 'us-east-1',
+      sourceIPAddress,
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+      userIdentity: root,
+      recipientAccountId: accountId,
+      ...fields,
+    });
+  const signIn = () =>
+    record({
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      eventType: 'AwsConsoleSignIn',
+      responseElements: { ConsoleLogin: 'Success' },
+      additionalEventData: {
+        LoginTo: 'https://console.aws.amazon.com/console/home',
+        MobileVersion: 'No',
+        MFAUsed: account.root.mfaDevices.length ? 'Yes' : 'No',
+      },
+    });
+  const consoleCall = (eventSource: string, eventName: string, requestParameters: Record<string, unknown> | null) =>
+    record({
+      eventSource,
+      eventName,
+      eventType: 'AwsApiCall',
+      requestParameters,
+      responseElements: null,
+      readOnly: false,
+      sessionCredentialFromConsole: 'true',
+    });
   switch (taskId) {
     case 'delete-root-access-keys':
+      signIn();
+      for (const key of account.root.accessKeys) consoleCall('iam.amazonaws.com', 'DeleteAccessKey', { accessKeyId: key.AccessKeyId });
       account.root.accessKeys = [];
       account.root.signingCertificates = [];
       log('deleted root access keys and signing certificates');
       break;
-    case 'enable-root-mfa':
-      account.root.mfaDevices.push({ SerialNumber: `arn:aws:iam::${accountId}:u2f/root/drill-fido2-key`, kind: 'u2f', EnableDate: at });
+    case 'enable-root-mfa': {
+      signIn();
+      const serial = `arn:aws:iam::${accountId}:u2f/root/drill-fido2-key`;
+      consoleCall('iam.amazonaws.com', 'EnableMFADevice', { serialNumber: serial });
+      account.root.mfaDevices.push({ SerialNumber: serial, kind: 'u2f', EnableDate: at });
       log('registered a FIDO2 security key for root');
       break;
+    }
     case 'change-root-password':
-      (account.events['us-east-1'] ??= []).push({
-        eventVersion: '1.08',
-        eventID: `drill-password-${now}`,
-        eventTime: at,
+      signIn();
+      record({
         eventSource: 'signin.amazonaws.com',
         eventName: 'PasswordUpdated',
         eventType: 'AwsConsoleSignIn',
-        awsRegion: 'us-east-1',
-        sourceIPAddress: '203.0.113.10',
-        userIdentity: { type: 'Root', accountId, arn: `arn:aws:iam::${accountId}:root`, principalId: accountId },
         responseElements: { PasswordUpdated: 'Success' },
-        recipientAccountId: accountId,
       });
       log('changed the root password');
       break;
     case 'review-billing-and-organization':
-      for (const [type, contact] of Object.entries(baseline)) if (contact) account.alternateContacts[type as 'SECURITY'] = { ...contact };
+      signIn();
+      for (const [type, contact] of Object.entries(baseline))
+        if (contact) {
+          consoleCall('account.amazonaws.com', 'PutAlternateContact', {
+            alternateContactType: type,
+            emailAddress: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+          });
+          account.alternateContacts[type as 'SECURITY'] = { ...contact };
+        }
       log('restored the alternate contacts');
       break;
     default:
       break;
   }
+}
+
+/** The tenth address of an IPv4 CIDR (203.0.113.0/24 -> 203.0.113.10); undefined for IPv6 or none. */
+function firstHost(cidr: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr ?? '');
+  if (!m || Number(m[5]) > 28) return undefined;
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const host = (base + 10) >>> 0;
+  return [host >>> 24, (host >>> 16) & 255, (host >>> 8) & 255, host & 255].join('.');
 }
 
 /** Every message as a file in DIR/outbox/, as a mailbox would hold it. */

@@ -31,6 +31,8 @@ export interface ExecutionEvent {
   state?: string;
   stateType?: string;
   index?: number;
+  /** A Map item's name: the id of the task it handles (read from the item's input), when it has one. */
+  item?: string;
   parent?: string;
   timestamp: number;
   error?: string;
@@ -304,6 +306,13 @@ export class LocalStepFunctions {
       limitError ??= error;
       run.abort();
     };
+    // Map items by task: the first state of an item carries {Payload: {input: {task: {id}}}}.
+    const itemNames = new Map<string, string>();
+    const taskIdOf = (input: unknown): string | undefined => {
+      const payload = (input as { Payload?: { input?: { task?: { id?: unknown } } } } | null)?.Payload;
+      const id = payload?.input?.task?.id;
+      return typeof id === 'string' ? id : undefined;
+    };
     const collect = (async () => {
       for await (const raw of run.eventLogs as AsyncIterable<Record<string, unknown>>) {
         const state = raw['state'] as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined;
@@ -322,10 +331,17 @@ export class LocalStepFunctions {
           );
         }
         const parent = raw['parentState'] as { name?: string } | undefined;
+        const itemKey = typeof raw['index'] === 'number' ? `${parent?.name ?? ''}/${raw['index']}` : undefined;
+        if (itemKey && !itemNames.has(itemKey) && raw['type'] === 'StateEntered') {
+          const id = taskIdOf(state?.input);
+          if (id) itemNames.set(itemKey, id);
+        }
+        const item = itemKey ? itemNames.get(itemKey) : undefined;
         const event: ExecutionEvent = {
           type: String(raw['type']),
           ...(state?.name ? { state: state.name, stateType: state.type } : {}),
           ...(typeof raw['index'] === 'number' ? { index: raw['index'] } : {}),
+          ...(item ? { item } : {}),
           ...(parent?.name ? { parent: parent.name } : {}),
           // The drill's clock, not the runner's wall-clock stamp: the same run reads the same.
           timestamp: clock.nowMs(),

@@ -164,6 +164,14 @@ export const ScenarioSchema = z.strictObject({
     .min(1),
   /** The last record happens this many minutes before the drill starts. */
   endMinutesAgo: z.number().min(0).default(5),
+  /**
+   * Records that happen while the responders do a console task (an attacker acting in the same
+   * window): when the simulated responders do task `task`, the file's records land in the account's
+   * CloudTrail at that moment, each with a fresh eventID.
+   */
+  duringTasks: z
+    .array(z.strictObject({ task: z.string(), file: z.string(), fromAccountId: z.string().optional(), account: AccountId.optional() }))
+    .optional(),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
@@ -308,6 +316,27 @@ export function rebase(
     if ((idCounts.get(String(a.record['eventID'])) ?? 0) > 1 || !a.record['eventID'])
       record['eventID'] = uuidFrom(`${options.scenario}#${i}`);
     return { accountId: a.accountId, region: asText(record['awsRegion'] ?? 'us-east-1'), record };
+  });
+}
+
+/** The records of a `duringTasks` entry, moved to `at` in the account (fresh eventIDs, the account id replaced). */
+export function duringTaskRecords(
+  entry: NonNullable<Scenario['duringTasks']>[number],
+  scenario: Scenario,
+  dir: string,
+  at: Date,
+): RebasedRecord[] {
+  const path = join(dir, entry.file);
+  if (!existsSync(path)) throw new ScenarioError(`Scenario ${scenario.name}: duringTasks file ${entry.file} not found`);
+  const { records } = extractRecords(JSON.parse(readFileSync(path, 'utf8')), entry.file);
+  const accountId = entry.account ?? scenario.accounts[0]!.accountId;
+  return records.map((r, i) => {
+    const record = (
+      entry.fromAccountId ? replaceDeep(structuredClone(r.record), entry.fromAccountId, accountId) : structuredClone(r.record)
+    ) as JsonObject;
+    record['eventTime'] = new Date(at.getTime() + i * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    record['eventID'] = uuidFrom(`${scenario.name}#${entry.task}#${i}#${at.getTime()}`);
+    return { accountId, region: asText(record['awsRegion'] ?? 'us-east-1'), record };
   });
 }
 

@@ -169,7 +169,8 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
     windowEvents.filter(
       (e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record),
     ),
-    { known: deps.known },
+    // Foreign grantees: any account other than this one (the organization's account list is not read here).
+    { known: deps.known, exposure: { accountId: state.accountId } },
   );
   const findings = [
     ...classified.findings,

@@ -42,7 +42,7 @@ export function incidentPrefix(incidentId: string, folder?: IncidentFolder): str
 export const INCIDENT_FILES = {
   evidence: { findings: 'findings.json', signIns: 'sign-ins.json', index: 'cloudtrail-index.json' },
   assessment: { findings: 'findings.json', plan: 'plan.json' },
-  verification: { lateFindings: 'late-findings.json' },
+  verification: { lateFindings: 'late-findings.json', responderActivity: 'responder-activity.json' },
 } as const;
 
 export interface ObjectWriter {

@@ -1,4 +1,5 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
+import { type Exposure, type ExposureContext, exposureFindings } from './exposure';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
 /**
@@ -14,6 +15,8 @@ export interface Finding {
   title: string;
   detail: string;
   evidence: string[];
+  /** For an exposure or compute-abuse finding: exactly what changed, for the undo (exposure.ts). */
+  exposure?: Exposure;
 }
 
 /** Event ids a finding names in the assessment and the report; `evidenceTotal` keeps the count (the bundle has them all). */
@@ -37,7 +40,7 @@ export const REMEDIATION_ACTIONS = [
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
 /** The categories a finding can have: a triage category, a detection (GuardDuty), or what a principal root created did. */
-export const FINDING_CATEGORIES = [...CATEGORIES, 'detection', 'attacker-principal'] as const;
+export const FINDING_CATEGORIES = [...CATEGORIES, 'detection', 'attacker-principal', 'exposure', 'compute-abuse'] as const;
 
 export interface ProposedRemediation {
   id: string;
@@ -81,7 +84,7 @@ function slug(value: string): string {
 /** Group events and turn each group into one finding. */
 export function classifyWindow(
   events: WindowEvent[],
-  ctx: TriageContext,
+  ctx: TriageContext & { exposure?: ExposureContext },
 ): { findings: Finding[]; remediations: ProposedRemediation[]; classified: number } {
   const classified: Classified[] = events.map((e, i) => ({
     ...e,
@@ -115,6 +118,16 @@ export function classifyWindow(
     remediations.push(r);
   };
 
+  // What root (or a principal root created) exposed or launched: one specific finding each (exposure.ts).
+  const attackerOf = (c: Classified) => (/^(access-key-|user-)/.test(c.query) ? c.query.replace(/^(access-key-|user-)/, '') : undefined);
+  const exposed = exposureFindings(
+    classified
+      .filter((c) => c.t.isRoot || attackerOf(c) !== undefined)
+      .map((c) => ({ id: c.id, at: c.at, region: c.region, record: c.record, ...(attackerOf(c) ? { actor: attackerOf(c)! } : {}) })),
+    ctx.exposure ?? { accountId: str(classified[0]?.record['recipientAccountId']) ?? '' },
+  );
+  for (const f of exposed.findings) add(f);
+
   for (const c of classified) {
     const r = c.record;
     const name = eventName(r);
@@ -128,6 +141,7 @@ export function classifyWindow(
       continue;
     }
     if (!c.t.isRoot && !c.query.startsWith('billing')) continue;
+    if (exposed.handled.has(c.id)) continue;
 
     const userName = str(params(r)['userName']);
     if (
@@ -316,6 +330,19 @@ export function classifyWindow(
         severity: 'critical',
         title: `Region ${str(params(r)['regionName']) ?? ''} enabled${failedNote(r)}`,
         detail: 'A region opted into during the incident may hide resources where nobody looks.',
+        evidence: [c.id],
+      });
+      continue;
+    }
+    if (name === 'PasswordUpdated' && source === 'signin.amazonaws.com') {
+      // Whoever changed it holds the password now: say from where, and whether that is a known network.
+      const ip = c.t.sourceIPAddress ?? 'an unrecorded address';
+      add({
+        id: `root-password-changed-${slug(c.id)}`,
+        category: 'root-credentials',
+        severity: 'critical',
+        title: `Root password changed from ${ip}${ctx.known.contains(c.t.sourceIPAddress ?? undefined) ? ' (a known network)' : ', outside the known networks,'} at ${c.at}${failedNote(r)}`,
+        detail: 'Whoever changed the root password can sign in as root; if it was not one of you, recover the account at once.',
         evidence: [c.id],
       });
       continue;

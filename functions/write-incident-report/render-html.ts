@@ -62,22 +62,28 @@ ol.flow li.skipped{color:#888}
 <main>
 <div class="grid">
 <section class="card" id="what-happened"><h2>What happened</h2><ul>${r.trigger.reasons.map((x) => `<li>${e(x)}</li>`).join('')}${r.findings
+    .filter((f) => !f.resolution)
     .slice(0, 6)
     .map((f) => `<li><span class="sev-${e(f.severity)}">${e(f.severity)}</span>: ${e(f.title)}</li>`)
-    .join('')}</ul></section>
+    .join(
+      '',
+    )}${r.findings.some((f) => f.resolution) ? `<li>${r.findings.filter((f) => f.resolution).length} fixed during the incident (marked in the findings below).</li>` : ''}</ul></section>
 <section class="card" id="done-automatically"><h2>What was done automatically</h2><ul>${done.length ? done.map((a) => `<li>${e(a.action)} <code>${e(a.target)}</code>: ${e(a.detail)}</li>`).join('') : '<li>Nothing was changed automatically.</li>'}${notDone.map((a) => `<li><strong>Not done</strong>: ${e(a.action)} (${e(a.status)}): ${e(a.detail)}</li>`).join('')}</ul></section>
 <section class="card" id="do-now"><h2>What you must do now</h2><ul>${r.openItems.length ? r.openItems.map((o) => `<li>${e(o)}</li>`).join('') : '<li>Nothing is open.</li>'}</ul>${r.limits.length ? `<p><strong>Limits:</strong></p><ul>${r.limits.map((l) => `<li>${e(l)}</li>`).join('')}</ul>` : ''}</section>
 </div>
 <h2>The response</h2><ol class="flow" id="flow">${flow}</ol>
 <h2 id="findings">Findings (<span id="findings-count">${r.findings.length}</span>)</h2>
-<table><thead><tr><th>severity</th><th>finding</th><th>evidence</th></tr></thead><tbody>${rows(r.findings, (f) => [
-    `<span class="sev-${e(f.severity)}">${e(f.severity)}</span>`,
-    `${e(f.title)}<br><small>${e(f.detail)}</small>`,
-    f.evidence
-      .slice(0, 6)
-      .map((id) => `<code>${e(id)}</code>`)
-      .join(' ') + (f.evidence.length > 6 ? ` +${f.evidence.length - 6}` : ''),
-  ])}</tbody></table>
+<table><thead><tr><th>severity</th><th>finding</th><th>evidence</th></tr></thead><tbody>${rows(
+    [...r.findings.filter((f) => !f.resolution), ...r.findings.filter((f) => f.resolution)],
+    (f) => [
+      `<span class="sev-${e(f.severity)}">${e(f.severity)}</span>`,
+      `${e(f.title)}<br><small>${e(f.detail)}</small>${f.resolution ? `<br><strong>Fixed:</strong> ${e(f.resolution.text)}` : ''}`,
+      f.evidence
+        .slice(0, 6)
+        .map((id) => `<code>${e(id)}</code>`)
+        .join(' ') + (f.evidence.length > 6 ? ` +${f.evidence.length - 6}` : ''),
+    ],
+  )}</tbody></table>
 ${r.remediations.length ? `<h2>Proposed remediations</h2><ul>${r.remediations.map((m) => `<li>${e(m.action)} <code>${e(m.target)}</code> (${e(m.region)}): ${e(m.undo)}</li>`).join('')}</ul>` : ''}
 <h2>Actions</h2>
 <table><thead><tr><th>action</th><th>target</th><th>status</th><th>at</th><th>detail</th></tr></thead><tbody>${rows(r.actions, (a) => [e(a.action), `<code>${e(a.target)}</code>`, e(a.status), e(a.at), e(a.detail)])}</tbody></table>

@@ -24,8 +24,12 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('## What happened');
   lines.push('');
   for (const reason of r.trigger.reasons) lines.push(`- ${code(reason)}`);
-  for (const f of r.findings.slice(0, 8)) lines.push(`- **${f.severity}**: ${code(f.title)}`);
-  if (r.findings.length > 8) lines.push(`- ... ${r.findings.length - 8} more findings below.`);
+  // What is still true first; what the response fixed is counted here and listed below.
+  const stillTrue = r.findings.filter((f) => !f.resolution);
+  const fixed = r.findings.filter((f) => f.resolution);
+  for (const f of stillTrue.slice(0, 8)) lines.push(`- **${f.severity}**: ${code(f.title)}`);
+  if (stillTrue.length > 8) lines.push(`- ... ${stillTrue.length - 8} more findings below.`);
+  if (fixed.length) lines.push(`- ${fixed.length} finding${fixed.length > 1 ? 's were' : ' was'} fixed during the incident (below).`);
   lines.push('');
   lines.push('## What was done automatically');
   lines.push('');
@@ -41,15 +45,44 @@ export function renderMarkdown(r: IncidentReport): string {
   lines.push('');
   lines.push(`## Findings (${r.findings.length})`);
   lines.push('');
+  lines.push(`### Still true (${stillTrue.length})`);
+  lines.push('');
   lines.push('| severity | finding | evidence |');
   lines.push('|---|---|---|');
-  for (const f of r.findings)
+  for (const f of stillTrue)
     lines.push(
       `| ${f.severity} | ${cell(f.title)} | ${f.evidence
         .slice(0, 5)
         .map((id) => cell(id))
         .join(' ')}${f.evidence.length > 5 ? ` +${f.evidence.length - 5}` : ''} |`,
     );
+  if (fixed.length > 0) {
+    lines.push('');
+    lines.push(`### Fixed during the incident (${fixed.length})`);
+    lines.push('');
+    for (const f of fixed)
+      lines.push(`- ${code(f.resolution!.text)} (was ${f.severity}; evidence ${f.evidence.slice(0, 3).map(code).join(' ')})`);
+  }
+  const exposed = r.findings.filter((f) => f.exposure);
+  if (exposed.length > 0) {
+    lines.push('');
+    lines.push('### What was exposed or launched, and its undo');
+    lines.push('');
+    for (const f of exposed)
+      lines.push(
+        `- ${code(f.exposure!.resource.type)} ${code(f.exposure!.resource.id)} (${code(f.exposure!.resource.region)}): ${code(f.title)}. Undo: ${code(f.exposure!.undo.kind)} (${f.exposure!.undo.reversible ? 'reversible' : 'not reversible'}; not built yet: do it by hand). Event ${code(f.exposure!.event.id)}.`,
+      );
+  }
+  const ours = r.responderActivity.filter((a) => a.status === 'confirmed');
+  if (ours.length > 0) {
+    lines.push('');
+    lines.push(`### Responder activity (${ours.length} root events, not findings)`);
+    lines.push('');
+    for (const a of ours)
+      lines.push(
+        `- ${code(a.at)} · responder activity for task ${code(a.taskId)}: root ${code(a.eventName)} from ${code(a.sourceIPAddress ?? 'unrecorded')}`,
+      );
+  }
   if (r.remediations.length > 0) {
     lines.push('');
     lines.push('### Proposed remediations (run only after approval)');

@@ -30,6 +30,8 @@ import { z } from 'zod';
 import { emailText as mail } from '#shared/text';
 import { renderHtml } from './render-html';
 import { renderMarkdown } from './render-markdown';
+import { type ResolvedFinding, resolveFindings } from './resolutions';
+import type { ResponderEvent } from '#shared/responder-activity';
 
 /**
  * Write Incident Report: the one result format (report.json), the final email, and the incident's
@@ -79,7 +81,10 @@ export interface IncidentReport {
   status: Exclude<IncidentStatus, 'open'>;
   trigger: Triage;
   unparsed: boolean;
-  findings: Finding[];
+  /** Every finding; `resolution` on those containment, a verified task or a remediation fixed (resolutions.ts). */
+  findings: ResolvedFinding[];
+  /** Root activity the responders' own root console tasks explain (not the attacker's), and what was raised after all. */
+  responderActivity: ResponderEvent[];
   /** Events CloudTrail delivered after the first collection (null: not checked). */
   lateEvents: number | null;
   remediations: ProposedRemediation[];
@@ -115,9 +120,28 @@ export interface ReportInputs {
   signIns: SignIn[];
   /** verification/late-findings.json: what arrived after the first collection. */
   lateFindings: Finding[];
+  /** verification/responder-activity.json: the responders' own root work, by task. */
+  responderActivity?: ResponderEvent[];
 }
 
-export const NOTHING_STORED: ReportInputs = { findings: [], remediations: [], titles: {}, signIns: [], lateFindings: [] };
+export const NOTHING_STORED: ReportInputs = {
+  findings: [],
+  remediations: [],
+  titles: {},
+  signIns: [],
+  lateFindings: [],
+  responderActivity: [],
+};
+
+const StoredResponderEventSchema = z.looseObject({
+  eventId: z.string(),
+  at: z.string(),
+  eventName: z.string(),
+  sourceIPAddress: z.string().nullable(),
+  taskId: z.string(),
+  status: z.enum(['confirmed', 'raised']),
+  reason: z.string(),
+});
 
 /** The timeline shows the last sign-ins; sign-ins.json has them all. */
 const TIMELINE_SIGN_INS = 50;
@@ -163,14 +187,18 @@ const verificationOf = (state: ReportInput) =>
 export async function readReportInputs(state: ReportInput, reader: ObjectReader): Promise<ReportInputs> {
   const assessment = state.assessment?.Payload;
   const at = (folder: 'evidence' | 'assessment' | 'verification'): ObjectReader => ({ read: (path) => reader.read(`${folder}/${path}`) });
-  const [assessed, plan, signIns, lateFindings] = await Promise.all([
+  const verification = verificationOf(state);
+  const [assessed, plan, signIns, lateFindings, responderActivity] = await Promise.all([
     assessment ? readJson(at('assessment'), INCIDENT_FILES.assessment.findings, StoredFindingsSchema) : undefined,
     assessment ? readPlan(at('assessment')) : undefined,
     assessment?.steps.evidence.status === 'done'
       ? readJson(at('evidence'), INCIDENT_FILES.evidence.signIns, z.array(StoredSignInSchema))
       : undefined,
-    verificationOf(state)?.status === 'done'
+    verification?.status === 'done'
       ? readJson(at('verification'), INCIDENT_FILES.verification.lateFindings, z.array(StoredFindingSchema))
+      : undefined,
+    verification?.status === 'done' && verification.keys?.responderActivity
+      ? readJson(at('verification'), INCIDENT_FILES.verification.responderActivity, z.array(StoredResponderEventSchema))
       : undefined,
   ]);
   return {
@@ -179,6 +207,7 @@ export async function readReportInputs(state: ReportInput, reader: ObjectReader)
     titles: Object.fromEntries([...(plan?.gate ?? []), ...(plan?.tasks ?? [])].map((t) => [t.id, t.title])),
     signIns: signIns ?? [],
     lateFindings: lateFindings ?? [],
+    responderActivity: responderActivity ?? [],
   };
 }
 
@@ -314,6 +343,15 @@ export function buildReport(
   }
   if (containment?.cutOff) limitsNote.push(containment.cutOff);
   if (collection) timeline.push({ at: collection.window.end, state: 'Collect Evidence', event: collection.detail });
+  for (const a of stored.responderActivity ?? [])
+    timeline.push({
+      at: a.at,
+      state: 'CloudTrail',
+      event:
+        a.status === 'confirmed'
+          ? `responder activity for task ${stored.titles[a.taskId] ?? a.taskId}: root ${a.eventName} from ${a.sourceIPAddress ?? 'unrecorded'}`
+          : `root ${a.eventName} from ${a.sourceIPAddress ?? 'unrecorded'}: matched task ${stored.titles[a.taskId] ?? a.taskId}, which was not approved: raised as a finding`,
+    });
   for (const t of humanTasks)
     if (t.decidedAt)
       timeline.push({
@@ -346,7 +384,8 @@ export function buildReport(
     status,
     trigger: state.trigger,
     unparsed: state.unparsed,
-    findings: [...stored.findings, ...stored.lateFindings],
+    findings: resolveFindings([...stored.findings, ...stored.lateFindings], { actions, humanTasks, remediations: stored.remediations }),
+    responderActivity: stored.responderActivity ?? [],
     lateEvents: verification && 'lateEvents' in verification ? verification.lateEvents : null,
     remediations: stored.remediations,
     actions,
@@ -434,8 +473,17 @@ export function reportEmail(report: IncidentReport, versions: Record<string, str
     ...(report.previousIncidentId ? [`It follows incident ${mail(report.previousIncidentId)} in the same account.`] : []),
     `Severity ${report.severity}. ${mail(report.trigger.reasons.join(' '))}`,
     '',
-    'Findings:',
-    ...report.findings.map((f) => `- [${f.severity}] ${mail(f.title)}`),
+    'Findings still true:',
+    ...report.findings.filter((f) => !f.resolution).map((f) => `- [${f.severity}] ${mail(f.title)}`),
+    ...(report.findings.some((f) => f.resolution)
+      ? ['', 'Fixed during the incident:', ...report.findings.flatMap((f) => (f.resolution ? [`- ${mail(f.resolution.text)}`] : []))]
+      : []),
+    ...(report.responderActivity.some((a) => a.status === 'confirmed')
+      ? [
+          '',
+          `Responder activity (not findings): ${report.responderActivity.filter((a) => a.status === 'confirmed').length} root event(s) your own console tasks explain.`,
+        ]
+      : []),
     '',
     'Still open:',
     ...(report.openItems.length ? report.openItems.map((o) => `- ${mail(o)}`) : ['- nothing']),

@@ -62,6 +62,9 @@ describe('drill: unknown-ip-no-mfa', () => {
       'attached',
       'attached',
       'attached',
+      // The AMI made public and SSH opened to ::/0 (written from the documented field shapes).
+      'attached',
+      'attached',
     ]);
     expect(result.executions).toHaveLength(1);
     const [execution] = result.executions;
@@ -122,6 +125,39 @@ describe('drill: unknown-ip-no-mfa', () => {
     expect(cloudTrailIds.length).toBeGreaterThanOrEqual(14);
     for (const id of cloudTrailIds) expect(inEvidence.has(id)).toBe(true);
     expect(report.remediations.map((r) => r.action).sort()).toEqual(['quarantine-iam-user', 'restart-trail', 'restore-alternate-contact']);
+  });
+
+  it('says what the attacker exposed: the public AMI and SSH open to ::/0, each with its resource, event and undo', () => {
+    const report = reportOf(result) as unknown as Omit<Report, 'findings'> & {
+      findings: {
+        title: string;
+        evidence: string[];
+        exposure?: { resource: { id: string }; undo: { kind: string }; event: { id: string } };
+      }[];
+    };
+    const exposed = report.findings.filter((f) => f.exposure).map((f) => [f.title, f.exposure!.resource.id, f.exposure!.undo.kind]);
+    expect(exposed).toEqual(
+      expect.arrayContaining([
+        [
+          'AMI ami-0a1b2c3d4e5f67890 launch permission granted to everyone (all) in us-east-1',
+          'ami-0a1b2c3d4e5f67890',
+          'remove-launch-permission',
+        ],
+        [
+          'Security group sg-07ebc4087aa0b2a81 opened on TCP port 22 from ::/0 to everyone (::/0) in us-east-1',
+          'sg-07ebc4087aa0b2a81',
+          'revoke-security-group-ingress',
+        ],
+      ]),
+    );
+    const markdown = readFileSync(join(result.outDir, 'report.md'), 'utf8');
+    expect(markdown).toContain('Undo: remove-launch-permission (reversible');
+    expect(markdown).toContain('Undo: revoke-security-group-ingress (reversible');
+    // The responders' own root work with --approve all is never an attacker finding.
+    expect(report.findings.filter((f) => f.evidence.some((id) => id.startsWith('drill-')))).toEqual([]);
+    expect(report.timeline.map((t) => t.event)).toContain(
+      'responder activity for task Change the root password: root PasswordUpdated from 203.0.113.10',
+    );
   });
 
   it('keeps the evidence tamper-evident: the manifest matches the files and the report carries its digest', async () => {
@@ -334,6 +370,14 @@ describe('drill: other paths', () => {
       'Root MFA device arn:aws:iam::444455556666:mfa/backup is not one of the expected devices',
     ]);
     expect(reportOf(result).remediations.map((r) => r.action)).toContain('attach-deny-root-scp');
+    // The responders' own root work (their sign-in, the FIDO2 key they registered) is theirs, not a finding.
+    expect(findings.filter((f) => f.evidence.some((id) => id.startsWith('drill-')))).toEqual([]);
+    // The finding ends in the state the incident ended in: containment deleted the key.
+    const keys = (findings as { id: string; resolution?: { by: string; text: string } }[]).find(
+      (f) => f.id === 'root-access-keys-present',
+    )!;
+    expect(keys.resolution).toMatchObject({ by: 'containment' });
+    expect(keys.resolution!.text).toMatch(/^Root had access keys; deleted at \S+ by containment \(AKIA/);
   });
 
   it('member-account: the deny-root SCP is attached from the management account, verified, and detached when the incident closes', async () => {

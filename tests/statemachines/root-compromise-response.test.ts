@@ -131,7 +131,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
       'tasks.$': '$.assessment.Payload.counts.tasks',
       'evidence.$': '$.assessment.Payload.evidence',
     },
-    'Verify Incident': { 'incidentId.$': '$.incidentId', 'accountId.$': '$.accountId' },
+    'Verify Incident': { 'incidentId.$': '$.incidentId', 'accountId.$': '$.accountId', 'humanTasks.$': '$.humanTasks' },
   };
 
   /** The state as Assess Incident leaves it, for an incident with a root sign-in without MFA. */
@@ -168,7 +168,8 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     expect(nextOf('Notify Responders')).toEqual(['Assess Incident']);
     expect(nextOf('Verify Incident')).toEqual(['Run Human Tasks']);
     for (const [name, picked] of Object.entries(PICKED)) {
-      for (const path of Object.values(picked).filter((p) => !p.startsWith('$.assessment.'))) {
+      // $.assessment and $.humanTasks are the results of the states before (Verify Incident follows only a Run Human Tasks that succeeded).
+      for (const path of Object.values(picked).filter((p) => !p.startsWith('$.assessment.') && p !== '$.humanTasks')) {
         const field = path.slice(2);
         expect({ name, path, required: field in ExecutionInputSchema.shape && !ExecutionInputSchema.shape[field as keyof typeof ExecutionInputSchema.shape].safeParse(undefined).success }).toEqual({ name, path, required: true });
       }
@@ -179,8 +180,9 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     const notify = await pick(PICKED['Notify Responders']!);
     expect(NotifyInputSchema.parse(notify)).toEqual({ ...notify, tasks: summary.plan.tasks.length });
     expect(JSON.stringify(notify)).not.toContain('change-root-password');
-    const verify = await pick(PICKED['Verify Incident']!);
-    expect(VerifyIncidentInputSchema.parse(verify)).toEqual({ incidentId: input.incidentId, accountId: input.accountId });
+    const afterTasks = { ...state, humanTasks: [{ taskId: 'secure-root-mailbox', kind: 'console', status: 'overdue', reminders: 3 }] };
+    const verify = await new StateMachine({ StartAt: 'Pick', States: { Pick: { Type: 'Pass', Parameters: PICKED['Verify Incident']!, End: true } } } as never).run(afterTasks).result;
+    expect(VerifyIncidentInputSchema.parse(verify)).toEqual({ incidentId: input.incidentId, accountId: input.accountId, humanTasks: afterTasks.humanTasks });
   });
 
   it("builds Map items in the shape whose paths hold on AWS and locally, from the plan's task refs", async () => {

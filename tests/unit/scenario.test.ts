@@ -17,6 +17,7 @@ import { fixture } from '../helpers';
 describe('scenarios', () => {
   it('bundles the documented scenarios, each valid', () => {
     expect(listScenarios().map((s) => s.name)).toEqual([
+      'attacker-during-response',
       'known-ip-with-mfa',
       'known-ip-with-mfa-then-admin',
       'large-incident',
@@ -59,7 +60,7 @@ describe('scenarios', () => {
 
   it('names an unknown scenario and lists the bundled ones', () => {
     expect(() => loadScenario('nope')).toThrow(ScenarioError);
-    expect(() => loadScenario('nope')).toThrow(/bundled: known-ip-with-mfa, /);
+    expect(() => loadScenario('nope')).toThrow(/bundled: attacker-during-response, known-ip-with-mfa, /);
   });
 });
 
