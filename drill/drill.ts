@@ -383,7 +383,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
             // Whatever the scenario has an attacker do in the same window lands in CloudTrail too.
             for (const entry of scenario.duringTasks ?? [])
               if (entry.task === pending.taskId)
-                for (const r of duringTaskRecords(entry, scenario, dir, new Date(clock.nowMs() + 30_000)))
+                for (const r of duringTaskRecords(entry, scenario, dir, new Date(clock.nowMs())))
                   (aws.world.accounts[r.accountId]?.events[r.region] ?? (aws.world.accounts[r.accountId]!.events[r.region] = [])).push(
                     r.record,
                   );
@@ -609,13 +609,14 @@ class DrillFolderWriter implements ObjectWriter {
   constructor(readonly location: string) {}
   /**
    * Like the versioned evidence bucket, each write answers with a version id: here 32 characters
-   * derived from the object's path and content (deterministic, so two runs write the same emails).
+   * derived from the object's path in the folder and its content (deterministic, so two runs, in any
+   * folders, write the same emails).
    */
   write(path: string, body: Buffer): Promise<string> {
     const file = inside(this.location, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, body);
-    return Promise.resolve(createHash('sha256').update(file).update('\n').update(body).digest('base64url').slice(0, 32));
+    return Promise.resolve(createHash('sha256').update(normalize(path)).update('\n').update(body).digest('base64url').slice(0, 32));
   }
 }
 

@@ -306,6 +306,17 @@ export function buildReport(
           `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`,
       ),
   ];
+  // What root exposed or launched stays exposed until someone undoes it: the undos are not built yet
+  // (not-implemented), so each still-true exposure is an open item for a person, never "resolved".
+  const findings = resolveFindings([...stored.findings, ...stored.lateFindings], {
+    actions,
+    humanTasks,
+    remediations: stored.remediations,
+  });
+  if (!confirmed)
+    for (const f of findings)
+      if (f.exposure && !f.resolution && f.exposure.undo.status === 'not-implemented')
+        openItems.push(`${f.title}: undo by hand (${f.exposure.undo.kind}: not-implemented)`);
   const status: Exclude<IncidentStatus, 'open'> = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'needs-attention';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
   const collection = evidenceStep === 'done' ? evidenceCollectionOf(parallel?.evidence) : undefined;
@@ -384,7 +395,7 @@ export function buildReport(
     status,
     trigger: state.trigger,
     unparsed: state.unparsed,
-    findings: resolveFindings([...stored.findings, ...stored.lateFindings], { actions, humanTasks, remediations: stored.remediations }),
+    findings,
     responderActivity: stored.responderActivity ?? [],
     lateEvents: verification && 'lateEvents' in verification ? verification.lateEvents : null,
     remediations: stored.remediations,

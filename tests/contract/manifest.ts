@@ -100,7 +100,8 @@ export const MANIFEST: Record<string, Coverage> = {
   // ---------- EventBridge
   ListRulesCommand: { checks: [{ on: 'moto', by: ['check-pipeline.test.ts'] }] },
   // ---------- S3
-  PutObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts'] }] },
+  PutObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts', 'write-baseline.test.ts'] }] },
+  DeleteObjectCommand: { checks: [{ on: 'moto', by: ['write-baseline.test.ts'] }] },
   GetObjectCommand: { checks: [{ on: 'moto', by: ['evidence.test.ts', 'approvals.test.ts', 'remediation.test.ts'] }] },
   // ---------- DynamoDB (lib-dynamodb document commands)
   GetCommand: { checks: [{ on: 'moto', by: ['stores.test.ts', 'intake.test.ts', 'approvals.test.ts', 'evidence.test.ts'] }] },

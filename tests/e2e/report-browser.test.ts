@@ -35,7 +35,7 @@ describeBrowser('the HTML incident report in a real browser', () => {
     const report = JSON.parse(readFileSync(join(result.outDir, 'report.json'), 'utf8')) as { findings: unknown[]; openItems: string[] };
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`file://${join(result.outDir, 'report.html')}`);
-    expect(await page.locator('#severity').textContent()).toBe('CRITICAL: incident open');
+    expect(await page.locator('#severity').textContent()).toBe('CRITICAL: incident needs-attention');
     expect(Number(await page.locator('#findings-count').textContent())).toBe(report.findings.length);
     expect(report.findings.length).toBeGreaterThanOrEqual(10);
     const open = await page.locator('#do-now > ul').first().locator('li').allTextContents();

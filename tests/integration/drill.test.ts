@@ -151,8 +151,8 @@ describe('drill: unknown-ip-no-mfa', () => {
       ]),
     );
     const markdown = readFileSync(join(result.outDir, 'report.md'), 'utf8');
-    expect(markdown).toContain('Undo: remove-launch-permission (reversible');
-    expect(markdown).toContain('Undo: revoke-security-group-ingress (reversible');
+    expect(markdown).toContain('Undo: `remove-launch-permission` (reversible');
+    expect(markdown).toContain('Undo: `revoke-security-group-ingress` (reversible');
     // The responders' own root work with --approve all is never an attacker finding.
     expect(report.findings.filter((f) => f.evidence.some((id) => id.startsWith('drill-')))).toEqual([]);
     expect(report.timeline.map((t) => t.event)).toContain(
@@ -179,9 +179,14 @@ describe('drill: unknown-ip-no-mfa', () => {
 
   it('reports honestly what ran and what did not', () => {
     const report = reportOf(result);
-    // Every task done and verified (the simulated responders did the console work; the remediations ran).
-    expect(report.status).toBe('resolved');
-    expect(report.openItems).toEqual([]);
+    // Every task done and verified (the simulated responders did the console work; the remediations ran);
+    // what root exposed or launched stays open for a person: its undo is not built (not-implemented).
+    expect(report.status).toBe('needs-attention');
+    expect(report.openItems).toEqual([
+      'AMI ami-0a1b2c3d4e5f67890 launch permission granted to everyone (all) in us-east-1: undo by hand (remove-launch-permission: not-implemented)',
+      'Security group sg-07ebc4087aa0b2a81 opened on TCP port 22 from ::/0 to everyone (::/0) in us-east-1: undo by hand (revoke-security-group-ingress: not-implemented)',
+      '1 EC2 instance launched in us-east-1: 1× p2.8xlarge (GPU): GPU instances, the usual sign of cryptomining: undo by hand (stop-instances: not-implemented)',
+    ]);
     expect(
       report.humanTasks.filter((t) => t.id.startsWith('quarantine') || t.id.startsWith('restore') || t.id.startsWith('restart')),
     ).toEqual([

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '#shared/clock';
@@ -104,6 +104,7 @@ describe('a burst of root events grows no item toward the 400 KB limit', () => {
     const sfn = mockClient(SFNClient);
     const sns = mockClient(SNSClient);
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:999988887777:execution:m:x', startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     const ddb = new SimulatedDynamoDb();
     const deps: IntakeDeps = {

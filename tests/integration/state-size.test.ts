@@ -126,9 +126,12 @@ describe('state size: large-incident (150 root-created IAM users, 300 root sign-
     expectSucceededThroughTheReport(run.result);
   });
 
-  it('every task is done and verified, every attacker user quarantined, and the incident resolved', () => {
+  it('every task is done and verified, every attacker user quarantined, and only the exposure left open', () => {
     expect(run.report.humanTasks.filter((t) => t.status !== 'done')).toEqual([]);
-    expect(run.report.status).toBe('resolved');
+    // Resolved but for what root exposed or launched, whose undo is not built: left to a person.
+    expect(run.report.openItems.filter((o) => !/ undo by hand \([a-z-]+: not-implemented\)$/.test(o))).toEqual([]);
+    expect(run.report.openItems.length).toBeGreaterThan(0);
+    expect(run.report.status).toBe('needs-attention');
     expect(run.result.aws.changes.filter((c) => c.change === 'put-user-policy')).toHaveLength(151);
   });
 

@@ -205,7 +205,7 @@ describe('statemachines/root-compromise-response.asl.json', () => {
     const used = new Set(tasks.map((t) => t.functionName));
     for (const fn of used) expect(deployed.has(fn)).toBe(true);
     const notInWorkflow = [...deployed.keys()].filter((k) => !used.has(k)).sort();
-    expect(notInWorkflow).toEqual(['approvals', 'checkPipeline', 'intake']);
+    expect(notInWorkflow).toEqual(['approvals', 'checkPipeline', 'intake', 'sendAlertDigest', 'writeBaseline']);
   });
 
   it('binds, in the drill, exactly the handler module serverless.yml deploys for each Task', () => {

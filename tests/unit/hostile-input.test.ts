@@ -1,4 +1,4 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -121,6 +121,8 @@ function deps() {
   sfnMock.reset();
   snsMock.reset();
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:1:execution:m:n', startDate: new Date() });
+  // The open incident's execution is still running: later events attach to it.
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   const log = memoryLog();
   const ddb = new SimulatedDynamoDb();

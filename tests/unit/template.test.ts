@@ -302,7 +302,11 @@ describe('packaged CloudFormation template', () => {
   it('denies PutObject on the evidence to every principal but the function roles that write evidence', () => {
     // Who may write evidence follows the code: the roles granted s3:PutObject (from requiredPermissions).
     const writers = ofType('AWS::IAM::Role')
-      .filter(([, role]) => statementsOf(role).some((s) => s.Effect === 'Allow' && actionsOf(s).includes('s3:PutObject')))
+      .filter(([, role]) =>
+        statementsOf(role).some(
+          (s) => s.Effect === 'Allow' && actionsOf(s).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('EvidenceBucket'),
+        ),
+      )
       .map(([id]) => id)
       .sort();
     expect(writers).toEqual(['AssessIncidentRole', 'CollectEvidenceRole', 'VerifyIncidentRole', 'WriteIncidentReportRole']);
