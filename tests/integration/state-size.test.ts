@@ -25,6 +25,7 @@ interface Report {
   findings: { id: string; title: string }[];
   remediations: { action: string; target: string }[];
   humanTasks: { id: string; title: string; status: string }[];
+  openItems: string[];
 }
 
 async function measured(
