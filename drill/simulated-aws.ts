@@ -7,6 +7,7 @@ import type { Target, TargetClients } from '#shared/clients';
 import * as accountSdk from '@aws-sdk/client-account';
 import * as cloudtrailSdk from '@aws-sdk/client-cloudtrail';
 import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
+import * as ec2Sdk from '@aws-sdk/client-ec2';
 import * as guarddutySdk from '@aws-sdk/client-guardduty';
 import * as iamSdk from '@aws-sdk/client-iam';
 import * as organizationsSdk from '@aws-sdk/client-organizations';
@@ -83,6 +84,34 @@ export interface SimAccount {
    * deleted or disabled); a region not listed has every forwarding rule, enabled.
    */
   forwardingRules?: Record<string, { Name: string; State: 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' }[]>;
+  /**
+   * EC2 per region: AMIs, security-group ingress rules, instances and snapshots. What the account's
+   * CloudTrail records did to them (a launch permission added, a rule authorized, an instance run, a
+   * snapshot shared) is applied as the records arrive, so a scenario's records make the state.
+   */
+  ec2?: Record<string, SimEc2>;
+}
+
+export interface SimEc2 {
+  images: Record<string, { launchPermissions: { Group?: string; UserId?: string }[] }>;
+  securityGroups: Record<
+    string,
+    {
+      rules: {
+        SecurityGroupRuleId: string;
+        IpProtocol: string;
+        FromPort?: number;
+        ToPort?: number;
+        CidrIpv4?: string;
+        CidrIpv6?: string;
+      }[];
+    }
+  >;
+  instances: Record<
+    string,
+    { State: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated'; InstanceType?: string }
+  >;
+  snapshots: Record<string, { createVolumePermissions: { Group?: string; UserId?: string }[] }>;
 }
 
 export interface SimOrganization {
@@ -177,6 +206,7 @@ const SDK_SERVICES: Record<
   cloudtrail: { module: cloudtrailSdk, base: cloudtrailSdk.CloudTrailServiceException },
   guardduty: { module: guarddutySdk, base: guarddutySdk.GuardDutyServiceException },
   events: { module: eventbridgeSdk, base: eventbridgeSdk.EventBridgeServiceException },
+  ec2: { module: ec2Sdk, base: ec2Sdk.EC2ServiceException },
 };
 
 /** The error a service's SDK client raises for this error code, status and message. */
@@ -295,6 +325,14 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetDetectorCommand: 'guardduty:GetDetector',
   UpdateDetectorCommand: 'guardduty:UpdateDetector',
   CreateDetectorCommand: 'guardduty:CreateDetector',
+  DescribeSecurityGroupRulesCommand: 'ec2:DescribeSecurityGroupRules',
+  RevokeSecurityGroupIngressCommand: 'ec2:RevokeSecurityGroupIngress',
+  DescribeImageAttributeCommand: 'ec2:DescribeImageAttribute',
+  ModifyImageAttributeCommand: 'ec2:ModifyImageAttribute',
+  DescribeInstancesCommand: 'ec2:DescribeInstances',
+  StopInstancesCommand: 'ec2:StopInstances',
+  DescribeSnapshotAttributeCommand: 'ec2:DescribeSnapshotAttribute',
+  ModifySnapshotAttributeCommand: 'ec2:ModifySnapshotAttribute',
   GetRoleCommand: 'iam:GetRole',
   UpdateAssumeRolePolicyCommand: 'iam:UpdateAssumeRolePolicy',
   ListPoliciesCommand: 'organizations:ListPolicies',
@@ -454,6 +492,7 @@ export class SimulatedAws {
       organizations: () => as('us-east-1'),
       guardduty: (region) => as(region),
       events: (region) => as(region),
+      ec2: (region) => as(region),
     };
   }
 
@@ -1120,6 +1159,148 @@ export class SimulatedAws {
       case 'ListPoliciesForTargetCommand':
         this.requireRole(principal, name);
         return this.serviceControlPolicies(principal, name, input);
+      case 'DescribeSecurityGroupRulesCommand':
+      case 'RevokeSecurityGroupIngressCommand':
+      case 'DescribeImageAttributeCommand':
+      case 'ModifyImageAttributeCommand':
+      case 'DescribeInstancesCommand':
+      case 'StopInstancesCommand':
+      case 'DescribeSnapshotAttributeCommand':
+      case 'ModifySnapshotAttributeCommand':
+        this.requireRole(principal, name);
+        return this.ec2Call(principal.accountId, region, name, input);
+      default:
+        throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
+    }
+  }
+
+  /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */
+  private ec2Applied = new Map<string, number>();
+
+  /** The EC2 state of an account in a region, with every record that arrived since the last call applied. */
+  ec2State(accountId: string, region: string): SimEc2 {
+    const a = this.account(accountId);
+    const state = ((a.ec2 ??= {})[region] ??= { images: {}, securityGroups: {}, instances: {}, snapshots: {} });
+    const records = a.events[region] ?? [];
+    const key = `${accountId}:${region}`;
+    for (const r of records.slice(this.ec2Applied.get(key) ?? 0)) applyEc2Record(state, r);
+    this.ec2Applied.set(key, records.length);
+    return state;
+  }
+
+  /** The EC2 calls the exposure undos make, with EC2's error codes (its ServiceException named by the code). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK command inputs read field by field
+  private ec2Call(accountId: string, region: string, name: string, input: Record<string, any>): unknown {
+    const ec2 = this.ec2State(accountId, region);
+    const change = (what: string, target: string) => this.changes.push({ at: this.timer.now(), accountId, change: what, target });
+    switch (name) {
+      case 'DescribeSecurityGroupRulesCommand': {
+        const groups = ((input['Filters'] ?? []) as { Name: string; Values: string[] }[]).find((f) => f.Name === 'group-id')?.Values;
+        const rules = Object.entries(ec2.securityGroups)
+          .filter(([id]) => !groups || groups.includes(id))
+          .flatMap(([id, g]) => g.rules.map((r) => ({ ...r, GroupId: id, GroupOwnerId: accountId, IsEgress: false })));
+        return { SecurityGroupRules: rules };
+      }
+      case 'RevokeSecurityGroupIngressCommand': {
+        const id = String(input['GroupId']);
+        const group = ec2.securityGroups[id];
+        if (!group) throw new SimError('InvalidGroup.NotFound', `The security group '${id}' does not exist`, 400);
+        const ids = (input['SecurityGroupRuleIds'] ?? []) as string[];
+        if (ids.length) {
+          const missing = ids.filter((r) => !group.rules.some((x) => x.SecurityGroupRuleId === r));
+          if (missing.length)
+            throw new SimError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing[0]}' does not exist`, 400);
+          group.rules = group.rules.filter((x) => !ids.includes(x.SecurityGroupRuleId));
+          for (const r of ids) change('ec2-revoke-ingress', `${id}/${r}`);
+          return { Return: true };
+        }
+        const ranges = ((input['IpPermissions'] ?? []) as ec2Sdk.IpPermission[]).flatMap((p) =>
+          [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].map((cidr) => ({ ...p, cidr })),
+        );
+        const matches = (x: SimEc2['securityGroups'][string]['rules'][number], p: (typeof ranges)[number]) =>
+          x.IpProtocol === p.IpProtocol && x.FromPort === p.FromPort && x.ToPort === p.ToPort && (x.CidrIpv4 ?? x.CidrIpv6) === p.cidr;
+        const unknown = ranges.filter((p) => !group.rules.some((x) => matches(x, p)));
+        if (unknown.length)
+          throw new SimError('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.', 400);
+        const gone = group.rules.filter((x) => ranges.some((p) => matches(x, p)));
+        group.rules = group.rules.filter((x) => !gone.includes(x));
+        for (const r of gone) change('ec2-revoke-ingress', `${id}/${r.SecurityGroupRuleId}`);
+        return { Return: true };
+      }
+      case 'DescribeImageAttributeCommand':
+      case 'ModifyImageAttributeCommand': {
+        const id = String(input['ImageId']);
+        const image = ec2.images[id];
+        if (!image) throw new SimError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`, 400);
+        if (name === 'DescribeImageAttributeCommand') {
+          if (input['Attribute'] !== 'launchPermission')
+            throw new SimError(
+              'UnsupportedOperation',
+              `The simulated account answers only launchPermission, not ${input['Attribute']}`,
+              400,
+            );
+          return { ImageId: id, LaunchPermissions: image.launchPermissions };
+        }
+        const lp = (input['LaunchPermission'] ?? {}) as ec2Sdk.LaunchPermissionModifications;
+        const same = (a: { Group?: string; UserId?: string }, b: { Group?: string; UserId?: string }) =>
+          a.Group === b.Group && a.UserId === b.UserId;
+        image.launchPermissions = image.launchPermissions.filter((p) => !(lp.Remove ?? []).some((r) => same(p, r)));
+        for (const add of lp.Add ?? []) if (!image.launchPermissions.some((p) => same(p, add))) image.launchPermissions.push(add);
+        for (const r of lp.Remove ?? []) change('ec2-remove-launch-permission', `${id}/${r.Group ?? r.UserId}`);
+        return {};
+      }
+      case 'DescribeSnapshotAttributeCommand':
+      case 'ModifySnapshotAttributeCommand': {
+        const id = String(input['SnapshotId']);
+        const snapshot = ec2.snapshots[id];
+        if (!snapshot) throw new SimError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`, 400);
+        if (input['Attribute'] !== 'createVolumePermission')
+          throw new SimError(
+            'UnsupportedOperation',
+            `The simulated account answers only createVolumePermission, not ${input['Attribute']}`,
+            400,
+          );
+        if (name === 'DescribeSnapshotAttributeCommand')
+          return { SnapshotId: id, CreateVolumePermissions: snapshot.createVolumePermissions };
+        const cv = (input['CreateVolumePermission'] ?? {}) as ec2Sdk.CreateVolumePermissionModifications;
+        const same = (a: { Group?: string; UserId?: string }, b: { Group?: string; UserId?: string }) =>
+          a.Group === b.Group && a.UserId === b.UserId;
+        snapshot.createVolumePermissions = snapshot.createVolumePermissions.filter((p) => !(cv.Remove ?? []).some((r) => same(p, r)));
+        for (const add of cv.Add ?? [])
+          if (!snapshot.createVolumePermissions.some((p) => same(p, add))) snapshot.createVolumePermissions.push(add);
+        for (const r of cv.Remove ?? []) change('ec2-remove-snapshot-share', `${id}/${r.Group ?? r.UserId}`);
+        return {};
+      }
+      case 'DescribeInstancesCommand':
+      case 'StopInstancesCommand': {
+        const ids = (input['InstanceIds'] ?? Object.keys(ec2.instances)) as string[];
+        const missing = ids.filter((id) => !ec2.instances[id]);
+        if (missing.length) throw new SimError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`, 400);
+        if (name === 'DescribeInstancesCommand')
+          return {
+            Reservations: ids.map((id) => ({
+              Instances: [{ InstanceId: id, InstanceType: ec2.instances[id]!.InstanceType, State: { Name: ec2.instances[id]!.State } }],
+            })),
+          };
+        const gone = ids.filter((id) => ['shutting-down', 'terminated'].includes(ec2.instances[id]!.State));
+        if (gone.length)
+          throw new SimError('IncorrectInstanceState', `This instance '${gone[0]}' is not in a state from which it can be stopped.`, 400);
+        return {
+          StoppingInstances: ids.map((id) => {
+            const i = ec2.instances[id]!;
+            const previous = i.State;
+            if (previous !== 'stopped') {
+              i.State = 'stopped';
+              change('ec2-stop-instance', id);
+            }
+            return {
+              InstanceId: id,
+              PreviousState: { Name: previous },
+              CurrentState: { Name: previous === 'stopped' ? 'stopped' : 'stopping' },
+            };
+          }),
+        };
+      }
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
@@ -1365,5 +1546,70 @@ function matchesAttribute(record: JsonObject, attribute: { AttributeKey: string;
       return record['eventID'] === attribute.AttributeValue;
     default:
       return false;
+  }
+}
+
+/** What one CloudTrail record did to EC2, applied to the simulated state (failed calls changed nothing). */
+function applyEc2Record(ec2: SimEc2, r: JsonObject): void {
+  if (r['errorCode'] || r['eventSource'] !== 'ec2.amazonaws.com') return;
+  const asObject = (v: unknown): JsonObject => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : {});
+  const itemsOf = (v: unknown): JsonObject[] => {
+    const list = asObject(v)['items'] ?? v;
+    return Array.isArray(list) ? list.map(asObject) : [];
+  };
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const port = (v: unknown) => (text(v) !== undefined ? Number(text(v)) : undefined);
+  const p = asObject(r['requestParameters']);
+  const res = asObject(r['responseElements']);
+  const grantee = (g: JsonObject) => (text(g['group']) ? { Group: text(g['group'])! } : { UserId: text(g['userId']) ?? '?' });
+  const same = (a: { Group?: string; UserId?: string }, b: { Group?: string; UserId?: string }) =>
+    a.Group === b.Group && a.UserId === b.UserId;
+  const rule = (id: string, x: JsonObject, cidr: string | undefined) => ({
+    SecurityGroupRuleId: id,
+    IpProtocol: text(x['ipProtocol']) ?? '-1',
+    ...(port(x['fromPort']) !== undefined ? { FromPort: port(x['fromPort'])! } : {}),
+    ...(port(x['toPort']) !== undefined ? { ToPort: port(x['toPort'])! } : {}),
+    ...(cidr?.includes(':') ? { CidrIpv6: cidr } : cidr ? { CidrIpv4: cidr } : {}),
+  });
+  switch (r['eventName']) {
+    case 'ModifyImageAttribute': {
+      const image = (ec2.images[text(p['imageId']) ?? '?'] ??= { launchPermissions: [] });
+      const lp = asObject(p['launchPermission']);
+      for (const g of itemsOf(lp['add']).map(grantee))
+        if (!image.launchPermissions.some((x) => same(x, g))) image.launchPermissions.push(g);
+      const removed = itemsOf(lp['remove']).map(grantee);
+      image.launchPermissions = image.launchPermissions.filter((x) => !removed.some((g) => same(x, g)));
+      return;
+    }
+    case 'ModifySnapshotAttribute': {
+      const snapshot = (ec2.snapshots[text(p['snapshotId']) ?? '?'] ??= { createVolumePermissions: [] });
+      for (const g of itemsOf(asObject(p['createVolumePermission'])['add']).map(grantee))
+        if (!snapshot.createVolumePermissions.some((x) => same(x, g))) snapshot.createVolumePermissions.push(g);
+      return;
+    }
+    case 'AuthorizeSecurityGroupIngress': {
+      const group = (ec2.securityGroups[text(p['groupId']) ?? '?'] ??= { rules: [] });
+      const recorded = itemsOf(res['securityGroupRuleSet']);
+      if (recorded.length) {
+        for (const x of recorded)
+          group.rules.push(rule(text(x['securityGroupRuleId']) ?? '?', x, text(x['cidrIpv4']) ?? text(x['cidrIpv6'])));
+        return;
+      }
+      for (const perm of itemsOf(p['ipPermissions']))
+        for (const cidr of [
+          ...itemsOf(perm['ipRanges']).map((x) => text(x['cidrIp'])),
+          ...itemsOf(perm['ipv6Ranges']).map((x) => text(x['cidrIpv6'])),
+        ])
+          group.rules.push(rule(`sgr-${randomBytes(8).toString('hex').slice(0, 17)}`, perm, cidr));
+      return;
+    }
+    case 'RunInstances':
+      for (const i of itemsOf(res['instancesSet']))
+        ec2.instances[text(i['instanceId']) ?? '?'] = {
+          State: 'running',
+          InstanceType: text(i['instanceType']) ?? text(p['instanceType']) ?? '',
+        };
+      return;
+    default:
   }
 }

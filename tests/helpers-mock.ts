@@ -1,5 +1,6 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -25,6 +26,7 @@ export function sdkTargetClients(): Omit<TargetClients, 'cloudtrail'> & { cloudt
     organizations: () => new OrganizationsClient({ region: 'us-east-1' }),
     guardduty: (region) => new GuardDutyClient({ region }),
     events: (region) => new EventBridgeClient({ region }),
+    ec2: (region) => new EC2Client({ region }),
   };
 }
 

@@ -2,6 +2,7 @@ import { clock } from '#shared/clients';
 import { account } from '#shared/clients/account';
 import { cloudtrail } from '#shared/clients/cloudtrail';
 import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb';
+import { ec2 } from '#shared/clients/ec2';
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
@@ -29,7 +30,7 @@ export const handler = stepHandler({
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
       // Quarantine IAM users, restore contacts and trust policies, restart trails, re-enable GuardDuty.
-      clients: targetClients(target, { iam, account, cloudtrail, guardduty }),
+      clients: targetClients(target, { iam, account, cloudtrail, guardduty, ec2 }),
       // The root-session remediations of member accounts (AssumeRoot, then IAM under the session), and SCPs (Organizations).
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts, organizations }),
       member,

@@ -3,6 +3,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AccountClient } from '@aws-sdk/client-account';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -46,6 +47,7 @@ export interface TargetClients {
   organizations(): Pick<OrganizationsClient, 'send'>;
   guardduty(region: string): Pick<GuardDutyClient, 'send'>;
   events(region: string): Pick<EventBridgeClient, 'send'>;
+  ec2(region: string): Pick<EC2Client, 'send'>;
 }
 
 export interface Target {

@@ -66,7 +66,8 @@ export interface Exposure {
   change: JsonObject;
   /** The previous value when CloudTrail recorded it in the window (bucket policy), else null. */
   previous: unknown;
-  undo: { kind: UndoKind; reversible: boolean; status: 'not-implemented' };
+  /** `proposed`: the remediation registry runs it after approval (BUILT_UNDOS); `not-implemented`: a person does it. */
+  undo: { kind: UndoKind; reversible: boolean; status: 'not-implemented' | 'proposed' };
   event: { id: string; at: string; sourceIPAddress: string | null; failed: string | null };
 }
 
@@ -495,6 +496,8 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
         event: { id: e.id, at: e.at, sourceIPAddress: str(r['sourceIPAddress']) ?? null, failed },
       },
     });
+    const made = findings[findings.length - 1]!.exposure;
+    if (!failed && undoTarget(made)) made.undo.status = 'proposed';
   }
   // Compute: one finding per region, the instance types counted; GPU types named.
   const byRegion = new Map<string, typeof launches>();
@@ -524,7 +527,11 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
         foreign: [],
         change: { instanceIds: ids, instanceTypes: Object.fromEntries(perType), gpuTypes: gpu },
         previous: null,
-        undo: { kind: 'stop-instances', reversible: UNDO_KINDS['stop-instances'].reversible, status: 'not-implemented' },
+        undo: {
+          kind: 'stop-instances',
+          reversible: UNDO_KINDS['stop-instances'].reversible,
+          status: total > 0 && ids.length > 0 ? 'proposed' : 'not-implemented',
+        },
         event: {
           id: list[0]!.e.id,
           at: list[0]!.e.at,
@@ -535,4 +542,92 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
     });
   }
   return { findings, handled };
+}
+
+/** The undos the remediation registry runs (remediations/ec2-exposure.ts): their findings are proposed for approval. */
+export const BUILT_UNDOS: readonly UndoKind[] = [
+  'revoke-security-group-ingress',
+  'remove-launch-permission',
+  'stop-instances',
+  'remove-snapshot-share',
+];
+
+/** One ingress permission as the undo target names it: `tcp/22:22/::/0` (protocol, ports, one address range). */
+export interface IngressRange {
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidr: string;
+}
+
+/** Who a launch permission or snapshot share names: `all`, an account id, an organization or OU ARN. */
+const granteeOf = (g: JsonObject) => str(g['group']) ?? str(g['userId']) ?? str(g['organizationArn']) ?? str(g['organizationalUnitArn']);
+
+/**
+ * What a remediation's target names for a built undo, exactly the change the event made, or
+ * undefined when the event did not record enough to undo it:
+ * security group `sg-1 sgr-1,sgr-2` (the rule ids) or `sg-1 tcp/22:22/::/0,...`; AMI `ami-1 all,111122223333`;
+ * snapshot `snap-1 all,...`; instances `i-1,i-2`.
+ */
+export function undoTarget(e: Exposure): string | undefined {
+  const c = e.change;
+  switch (e.undo.kind) {
+    case 'revoke-security-group-ingress': {
+      const group = str(c['groupId']);
+      if (!group) return undefined;
+      const ruleIds = strings(c['securityGroupRuleIds']);
+      if (ruleIds.length) return `${group} ${ruleIds.join(',')}`;
+      const ranges = items(c['ipPermissions']).flatMap((p) => {
+        const scalar = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+        const protocol = scalar(p['ipProtocol']) || '-1';
+        const ports = `${scalar(p['fromPort'])}:${scalar(p['toPort'])}`;
+        const cidrs = [
+          ...items(p['ipRanges']).map((r) => str(r['cidrIp'])),
+          ...items(p['ipv6Ranges']).map((r) => str(r['cidrIpv6'])),
+          str(p['cidrIp']),
+          str(p['cidrIpv6']),
+        ].filter((x): x is string => !!x);
+        return cidrs.map((cidr) => `${protocol}/${ports}/${cidr}`);
+      });
+      return ranges.length ? `${group} ${ranges.join(',')}` : undefined;
+    }
+    case 'remove-launch-permission':
+    case 'remove-snapshot-share': {
+      const id = str(c['imageId']) ?? str(c['snapshotId']);
+      const field = e.undo.kind === 'remove-launch-permission' ? 'launchPermission' : 'createVolumePermission';
+      const who = items(obj(c[field])?.['add']).map(granteeOf);
+      if (!id || who.length === 0 || who.some((w) => !w)) return undefined;
+      return `${id} ${who.join(',')}`;
+    }
+    case 'stop-instances': {
+      const ids = strings(c['instanceIds']);
+      return ids.length ? ids.join(',') : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A security-group undo target read back: the group and either its rule ids or its ranges. */
+export function parseIngressTarget(target: string): { groupId: string; ruleIds: string[]; ranges: IngressRange[] } {
+  const [groupId = '', list = ''] = target.split(' ');
+  const parts = list.split(',').filter(Boolean);
+  if (parts.every((p) => p.startsWith('sgr-'))) return { groupId, ruleIds: parts, ranges: [] };
+  const ranges = parts.map((p) => {
+    const [protocol = '-1', ports = ':', ...cidr] = p.split('/');
+    const [from, to] = ports.split(':');
+    return {
+      protocol,
+      ...(from ? { fromPort: Number(from) } : {}),
+      ...(to ? { toPort: Number(to) } : {}),
+      cidr: cidr.join('/'),
+    };
+  });
+  return { groupId, ruleIds: [], ranges };
+}
+
+/** An AMI or snapshot undo target read back: the resource and whom it was shared with. */
+export function parseShareTarget(target: string): { id: string; grantees: string[] } {
+  const [id = '', list = ''] = target.split(' ');
+  return { id, grantees: list.split(',').filter(Boolean) };
 }

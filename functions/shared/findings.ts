@@ -1,5 +1,5 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
-import { type Exposure, type ExposureContext, exposureFindings } from './exposure';
+import { type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
 /**
@@ -36,11 +36,23 @@ export const REMEDIATION_ACTIONS = [
   'attach-deny-root-scp',
   'deactivate-root-mfa-device',
   'delete-root-password',
+  'revoke-security-group-ingress',
+  'remove-launch-permission',
+  'stop-instances',
+  'remove-snapshot-share',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
 /** The categories a finding can have: a triage category, a detection (GuardDuty), or what a principal root created did. */
 export const FINDING_CATEGORIES = [...CATEGORIES, 'detection', 'attacker-principal', 'exposure', 'compute-abuse'] as const;
+
+/** How the approval page words each exposure undo, before its target. */
+const UNDO_TEXT = {
+  'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
+  'remove-launch-permission': 'Remove the launch permission root added: AMI',
+  'stop-instances': 'Stop (not terminate) the instances launched:',
+  'remove-snapshot-share': 'Remove the snapshot share root added: snapshot',
+} as const;
 
 export interface ProposedRemediation {
   id: string;
@@ -126,7 +138,20 @@ export function classifyWindow(
       .map((c) => ({ id: c.id, at: c.at, region: c.region, record: c.record, ...(attackerOf(c) ? { actor: attackerOf(c)! } : {}) })),
     ctx.exposure ?? { accountId: str(classified[0]?.record['recipientAccountId']) ?? '' },
   );
-  for (const f of exposed.findings) add(f);
+  for (const f of exposed.findings) {
+    add(f);
+    // An undo the registry runs: proposed for approval, exactly the change the event made.
+    const target = f.exposure.undo.status === 'proposed' ? undoTarget(f.exposure) : undefined;
+    if (target)
+      propose({
+        id: `${f.exposure.undo.kind}-${slug(f.exposure.resource.id)}`.slice(0, 80),
+        action: f.exposure.undo.kind as RemediationAction,
+        target,
+        region: f.exposure.resource.region,
+        undo: `${UNDO_TEXT[f.exposure.undo.kind as keyof typeof UNDO_TEXT]} ${target} in ${f.exposure.resource.region} (${f.exposure.undo.reversible ? 'reversible' : 'not reversible'}): ${f.title}`,
+        evidence: f.evidence,
+      });
+  }
 
   for (const c of classified) {
     const r = c.record;

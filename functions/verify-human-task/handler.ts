@@ -2,6 +2,7 @@ import { clock } from '#shared/clients';
 import { account } from '#shared/clients/account';
 import { cloudtrail } from '#shared/clients/cloudtrail';
 import { cloudTrailLimiters } from '#shared/clients/dynamodb';
+import { ec2 } from '#shared/clients/ec2';
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
@@ -31,6 +32,7 @@ export const handler = stepHandler({
         account,
         organizations,
         guardduty,
+        ec2,
       }),
       // A member's SCPs are read from the responder's own account (management or delegated administrator).
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),

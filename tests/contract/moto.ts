@@ -28,6 +28,7 @@ import {
   type UpdateTimeToLiveCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import {
   AccountNotManagementOrDelegatedAdministratorException,
@@ -265,6 +266,8 @@ export class MotoAws {
     this.make(`ct:${region}:${accountId}`, () => new CloudTrailClient(this.config(region)), accountId);
   guarddutyAdmin = (region: string, accountId = ACCOUNT) =>
     this.make(`gd:${region}:${accountId}`, () => new GuardDutyClient(this.config(region)), accountId);
+  ec2Admin = (region: string, accountId = ACCOUNT) =>
+    this.make(`ec2:${region}:${accountId}`, () => new EC2Client(this.config(region)), accountId);
   eventsAdmin = (region: string, accountId = ACCOUNT) =>
     this.make(`events:${region}:${accountId}`, () => new EventBridgeClient(this.config(region)), accountId);
   s3Admin = () => this.make('s3', () => new S3Client({ ...this.config(), forcePathStyle: true }), ACCOUNT);
@@ -327,6 +330,7 @@ export class MotoAws {
       organizations: () => recorded(this.organizationsAdmin(accountId)),
       guardduty: (region) => recorded(this.guarddutyAdmin(region, accountId)),
       events: (region) => recorded(this.eventsAdmin(region, accountId)),
+      ec2: (region) => recorded(this.ec2Admin(region, accountId)),
     };
   }
 

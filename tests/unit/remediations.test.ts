@@ -409,3 +409,201 @@ describe('the simulated account applies an attached SCP', () => {
     expect(aws.world.accounts[MEMBER]!.root.password).toBe(false);
   });
 });
+
+describe('EC2 exposure undos', () => {
+  const ami = event('ModifyImageAttribute', 'ec2.amazonaws.com', {
+    imageId: 'ami-0a1b2c3d4e5f67890',
+    launchPermission: { add: { items: [{ group: 'all' }, { userId: '111122223333' }] } },
+    attributeType: 'launchPermission',
+  });
+  const sg = event(
+    'AuthorizeSecurityGroupIngress',
+    'ec2.amazonaws.com',
+    {
+      groupId: 'sg-07ebc4087aa0b2a81',
+      ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipv6Ranges: { items: [{ cidrIpv6: '::/0' }] } }] },
+    },
+    {
+      responseElements: {
+        _return: true,
+        securityGroupRuleSet: {
+          items: [
+            {
+              groupId: 'sg-07ebc4087aa0b2a81',
+              securityGroupRuleId: 'sgr-0b1c2d3e4f5a6b7c8',
+              isEgress: false,
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              cidrIpv6: '::/0',
+            },
+          ],
+        },
+      },
+    },
+  );
+  const sgNoIds = event('AuthorizeSecurityGroupIngress', 'ec2.amazonaws.com', {
+    groupId: 'sg-0aaa',
+    ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 3389, toPort: 3389, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } }] },
+  });
+  const run = event(
+    'RunInstances',
+    'ec2.amazonaws.com',
+    { instanceType: 'p2.8xlarge', instancesSet: { items: [{ imageId: 'ami-1', minCount: 1, maxCount: 1 }] } },
+    { responseElements: { instancesSet: { items: [{ instanceId: 'i-05261ffb46217cdc3', instanceType: 'p2.8xlarge' }] } } },
+  );
+  const snap = event('ModifySnapshotAttribute', 'ec2.amazonaws.com', {
+    snapshotId: 'snap-0123456789abcdef0',
+    attributeType: 'CREATE_VOLUME_PERMISSION',
+    createVolumePermission: { add: { items: [{ userId: '111122223333' }] } },
+  });
+  const records = [ami, sg, sgNoIds, run, snap];
+
+  it('are proposed for each exposure root made, with exactly the change as target, and the finding says proposed', () => {
+    const found = window(records);
+    expect(found.remediations.map((r) => [r.action, r.target, r.region])).toEqual([
+      ['remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all,111122223333', 'us-east-1'],
+      ['revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8', 'us-east-1'],
+      ['revoke-security-group-ingress', 'sg-0aaa tcp/3389:3389/0.0.0.0/0', 'us-east-1'],
+      ['remove-snapshot-share', 'snap-0123456789abcdef0 111122223333', 'us-east-1'],
+      ['stop-instances', 'i-05261ffb46217cdc3', 'us-east-1'],
+    ]);
+    const statuses = found.findings.filter((f) => f.exposure).map((f) => [f.exposure!.undo.kind, f.exposure!.undo.status]);
+    expect(statuses).toEqual(
+      expect.arrayContaining([
+        ['stop-instances', 'proposed'],
+        ['remove-launch-permission', 'proposed'],
+      ]),
+    );
+    // A failed call exposed nothing: no undo proposed.
+    const failed = window([{ ...ami, errorCode: 'AuthFailure' }]);
+    expect(failed.remediations).toEqual([]);
+    // Assess offers them as approval tasks.
+    const state = {
+      incidentId: 'i',
+      accountId: MEMBER,
+      region: 'us-east-1',
+      openedAt: '2024-03-04T10:00:00Z',
+      source: 'cloudtrail',
+      unparsed: false,
+      trigger: {
+        eventId: null,
+        eventName: 'ModifyImageAttribute',
+        eventSource: 'ec2',
+        eventTime: null,
+        accountId: MEMBER,
+        sourceIPAddress: null,
+        isRoot: true,
+        benign: false,
+        startsIncident: true,
+        severity: 'critical',
+        categories: ['exposure'],
+        reasons: [],
+        parsed: true,
+      },
+      settings: { approvalWaitSeconds: 60, maxReminders: 1 },
+      snapshot: { Payload: rootSnapshot() },
+      containAndCollect: { Payload: { containment: containment(), evidence: evidenceCollection() } },
+    } as unknown as AssessInput;
+    const tasks = assess(state, found)
+      .plan.tasks.filter((t) => t.kind === 'remediation')
+      .map((t) => t.remediation!.action);
+    expect(tasks).toEqual(
+      expect.arrayContaining(['remove-launch-permission', 'revoke-security-group-ingress', 'remove-snapshot-share', 'stop-instances']),
+    );
+  });
+
+  it('revoke-security-group-ingress revokes the rule by its id, verified by DescribeSecurityGroupRules; undo authorizes it again', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    const { action, verification } = await runAndVerify(
+      aws,
+      item('revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8'),
+    );
+    expect(action).toMatchObject({
+      status: 'done',
+      undo: [
+        "aws ec2 authorize-security-group-ingress --group-id sg-07ebc4087aa0b2a81 --ip-permissions 'IpProtocol=tcp,FromPort=22,ToPort=22,Ipv6Ranges=[{CidrIpv6=::/0}]' --region us-east-1",
+      ],
+    });
+    expect(aws.calls.filter((c) => c.command === 'RevokeSecurityGroupIngressCommand').map((c) => c.input)).toEqual([
+      { GroupId: 'sg-07ebc4087aa0b2a81', SecurityGroupRuleIds: ['sgr-0b1c2d3e4f5a6b7c8'] },
+    ]);
+    expect(aws.ec2State(MEMBER, 'us-east-1').securityGroups['sg-07ebc4087aa0b2a81']!.rules).toEqual([]);
+    expect(verification).toMatchObject({ verified: true });
+    // A second run changes nothing and says so.
+    const again = await runApprovedAction(
+      item('revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8'),
+      runDeps(aws),
+    );
+    expect(again.detail).toMatch(/nothing to revoke/);
+  });
+
+  it('revoke-security-group-ingress finds the rule by its range when the event recorded no rule id', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    const open = await remediationFor('revoke-security-group-ingress')!.verify({
+      ...verifyDeps(aws),
+      responder: aws.targetClients({ accountId: MGMT }),
+      accountId: MEMBER,
+      target: 'sg-0aaa tcp/3389:3389/0.0.0.0/0',
+      region: 'us-east-1',
+      ran: { detail: '' },
+    });
+    expect(open).toEqual({
+      verified: false,
+      reason: 'DescribeSecurityGroupRules: security group sg-0aaa in us-east-1 still allows TCP port 3389 from 0.0.0.0/0',
+    });
+    const { action, verification } = await runAndVerify(aws, item('revoke-security-group-ingress', 'sg-0aaa tcp/3389:3389/0.0.0.0/0'));
+    expect(action.detail).toMatch(/TCP port 3389 from 0\.0\.0\.0\/0/);
+    expect(verification).toMatchObject({ verified: true });
+  });
+
+  it('remove-launch-permission removes the same grantees, verified by DescribeImageAttribute', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    const { action, verification } = await runAndVerify(aws, item('remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all,111122223333'));
+    expect(aws.calls.filter((c) => c.command === 'ModifyImageAttributeCommand').map((c) => c.input)).toEqual([
+      { ImageId: 'ami-0a1b2c3d4e5f67890', LaunchPermission: { Remove: [{ Group: 'all' }, { UserId: '111122223333' }] } },
+    ]);
+    expect(aws.ec2State(MEMBER, 'us-east-1').images['ami-0a1b2c3d4e5f67890']!.launchPermissions).toEqual([]);
+    expect(action.undo).toEqual([
+      "aws ec2 modify-image-attribute --image-id ami-0a1b2c3d4e5f67890 --launch-permission 'Add=[{Group=all},{UserId=111122223333}]' --region us-east-1",
+    ]);
+    expect(verification).toMatchObject({ verified: true });
+  });
+
+  it('stop-instances stops (never terminates) the instances, verified by DescribeInstances; undo starts them', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    const { action, verification } = await runAndVerify(aws, item('stop-instances', 'i-05261ffb46217cdc3'));
+    expect(aws.calls.map((c) => c.command)).not.toContain('TerminateInstancesCommand');
+    expect(aws.ec2State(MEMBER, 'us-east-1').instances['i-05261ffb46217cdc3']!.State).toBe('stopped');
+    expect(action.undo).toEqual(['aws ec2 start-instances --instance-ids i-05261ffb46217cdc3 --region us-east-1']);
+    expect(verification).toMatchObject({ verified: true });
+  });
+
+  it('remove-snapshot-share removes the share, verified by DescribeSnapshotAttribute', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    const { action, verification } = await runAndVerify(aws, item('remove-snapshot-share', 'snap-0123456789abcdef0 111122223333'));
+    expect(aws.ec2State(MEMBER, 'us-east-1').snapshots['snap-0123456789abcdef0']!.createVolumePermissions).toEqual([]);
+    expect(action.undo).toEqual([
+      'aws ec2 modify-snapshot-attribute --snapshot-id snap-0123456789abcdef0 --attribute createVolumePermission --operation-type add --user-ids 111122223333 --region us-east-1',
+    ]);
+    expect(verification).toMatchObject({ verified: true });
+  });
+
+  it('each calls only the EC2 actions it declares', async () => {
+    const aws = org({ events: { 'us-east-1': records } });
+    for (const [action, target] of [
+      ['revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8'],
+      ['remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all'],
+      ['stop-instances', 'i-05261ffb46217cdc3'],
+      ['remove-snapshot-share', 'snap-0123456789abcdef0 111122223333'],
+    ] as const) {
+      const entry = remediationFor(action)!;
+      const before = aws.calls.length;
+      const out = await runApprovedAction(item(action, target), runDeps(aws));
+      expect(aws.calls.slice(before).filter((c) => !entry.permissions.run.includes(COMMAND_ACTIONS[c.command]!))).toEqual([]);
+      const mid = aws.calls.length;
+      await verifyHumanTask({ ...item(action, target), action: { Payload: out } }, verifyDeps(aws));
+      expect(aws.calls.slice(mid).filter((c) => !entry.permissions.verify.includes(COMMAND_ACTIONS[c.command]!))).toEqual([]);
+    }
+  });
+});

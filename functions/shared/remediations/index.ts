@@ -1,4 +1,14 @@
 import { attachDenyRootScp, attachDenyRootScpMeta } from './deny-root-scp';
+import {
+  removeLaunchPermission,
+  removeLaunchPermissionMeta,
+  removeSnapshotShare,
+  removeSnapshotShareMeta,
+  revokeSecurityGroupIngress,
+  revokeSecurityGroupIngressMeta,
+  stopInstances,
+  stopInstancesMeta,
+} from './ec2-exposure';
 import { enableGuardDutyDetector, enableGuardDutyDetectorMeta } from './guardduty-detector';
 import { quarantineIamUser, quarantineIamUserMeta } from './quarantine';
 import { restartTrail, restartTrailMeta } from './restart-trail';
@@ -30,6 +40,10 @@ export const REMEDIATIONS: readonly Remediation[] = [
   attachDenyRootScp,
   enableGuardDutyDetector,
   restoreTrustPolicy,
+  revokeSecurityGroupIngress,
+  removeLaunchPermission,
+  stopInstances,
+  removeSnapshotShare,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -43,6 +57,10 @@ export const CATALOG: readonly RemediationMeta[] = [
   attachDenyRootScpMeta,
   enableGuardDutyDetectorMeta,
   restoreTrustPolicyMeta,
+  revokeSecurityGroupIngressMeta,
+  removeLaunchPermissionMeta,
+  stopInstancesMeta,
+  removeSnapshotShareMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
