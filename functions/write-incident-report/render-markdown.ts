@@ -70,7 +70,13 @@ export function renderMarkdown(r: IncidentReport): string {
     lines.push('');
     for (const f of exposed)
       lines.push(
-        `- ${code(f.exposure!.resource.type)} ${code(f.exposure!.resource.id)} (${code(f.exposure!.resource.region)}): ${code(f.title)}. Undo: ${code(f.exposure!.undo.kind)} (${f.exposure!.undo.reversible ? 'reversible' : 'not reversible'}; not built yet: do it by hand). Event ${code(f.exposure!.event.id)}.`,
+        `- ${code(f.exposure!.resource.type)} ${code(f.exposure!.resource.id)} (${code(f.exposure!.resource.region)}): ${code(f.title)}. Undo: ${code(f.exposure!.undo.kind)} (${f.exposure!.undo.reversible ? 'reversible' : 'not reversible'}; ${
+          f.exposure!.undo.status === 'not-implemented'
+            ? 'not built yet: do it by hand'
+            : f.resolution
+              ? `done: ${f.resolution.text}`
+              : 'proposed for approval, not done'
+        }). Event ${code(f.exposure!.event.id)}.`,
       );
   }
   const ours = r.responderActivity.filter((a) => a.status === 'confirmed');

@@ -306,8 +306,8 @@ export function buildReport(
           `${t.title}: ${t.remediation && t.status === 'open' ? `approved, but the remediation did not run (${t.remediation})` : `${t.status}${t.status === 'done' ? ', not verified' : ''}`}${t.reason ? `: ${t.reason}` : ''}`,
       ),
   ];
-  // What root exposed or launched stays exposed until someone undoes it: the undos are not built yet
-  // (not-implemented), so each still-true exposure is an open item for a person, never "resolved".
+  // What root exposed or launched stays exposed until someone undoes it: an undo not built
+  // (not-implemented) is a person's, and a proposed undo that did not run and verify leaves it open too.
   const findings = resolveFindings([...stored.findings, ...stored.lateFindings], {
     actions,
     humanTasks,
@@ -317,6 +317,8 @@ export function buildReport(
     for (const f of findings)
       if (f.exposure && !f.resolution && f.exposure.undo.status === 'not-implemented')
         openItems.push(`${f.title}: undo by hand (${f.exposure.undo.kind}: not-implemented)`);
+      else if (f.exposure && !f.resolution)
+        openItems.push(`${f.title}: still exposed (${f.exposure.undo.kind} proposed, not done and verified)`);
   const status: Exclude<IncidentStatus, 'open'> = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'needs-attention';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
   const collection = evidenceStep === 'done' ? evidenceCollectionOf(parallel?.evidence) : undefined;
