@@ -497,7 +497,7 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
       },
     });
     const made = findings[findings.length - 1]!.exposure;
-    if (!failed && undoTarget(made)) made.undo.status = 'proposed';
+    if (!failed && BUILT_UNDOS.includes(made.undo.kind) && undoTarget(made)) made.undo.status = 'proposed';
   }
   // Compute: one finding per region, the instance types counted; GPU types named.
   const byRegion = new Map<string, typeof launches>();
@@ -545,12 +545,7 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
 }
 
 /** The undos the remediation registry runs (remediations/ec2-exposure.ts): their findings are proposed for approval. */
-export const BUILT_UNDOS: readonly UndoKind[] = [
-  'revoke-security-group-ingress',
-  'remove-launch-permission',
-  'stop-instances',
-  'remove-snapshot-share',
-];
+export const BUILT_UNDOS: readonly UndoKind[] = ['revoke-security-group-ingress', 'remove-launch-permission', 'stop-instances'];
 
 /** One ingress permission as the undo target names it: `tcp/22:22/::/0` (protocol, ports, one address range). */
 export interface IngressRange {

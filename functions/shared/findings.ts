@@ -39,7 +39,6 @@ export const REMEDIATION_ACTIONS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
-  'remove-snapshot-share',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -51,7 +50,6 @@ const UNDO_TEXT = {
   'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
-  'remove-snapshot-share': 'Remove the snapshot share root added: snapshot',
 } as const;
 
 export interface ProposedRemediation {

@@ -266,9 +266,9 @@ describe('drill: other paths', () => {
     const result = await runDrill({ approve: 'none', out: out() });
     const output = outputOf(result.executions[0]!);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
-    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(10).fill('overdue'));
-    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(10);
-    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(30);
+    expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(13).fill('overdue'));
+    expect(result.outbox.filter((m) => m.topicArn === DRILL_ENV.ESCALATION_TOPIC_ARN)).toHaveLength(13);
+    expect(result.outbox.filter((m) => m.subject.includes('Reminder:'))).toHaveLength(39);
     // Nothing approved, nothing changed by the tool.
     expect(result.aws.changes).toEqual([]);
     expect(reportOf(result).status).toBe('needs-attention');
@@ -716,7 +716,7 @@ describe('drill: approvals over HTTP', () => {
     const result = await runDrill({ approve: 'reject-all', out: out() });
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     const report = reportOf(result);
-    expect(report.humanTasks.map((t) => t.status)).toEqual(Array(10).fill('rejected'));
+    expect(report.humanTasks.map((t) => t.status)).toEqual(Array(13).fill('rejected'));
     expect(report.status).toBe('needs-attention');
     expect(result.approvals.every((a) => a.outcome === 'reject http 200')).toBe(true);
     expect(result.aws.changes).toEqual([]);
@@ -728,7 +728,7 @@ describe('drill: approvals over HTTP', () => {
     expect(files).toHaveLength(result.outbox.length);
     const links = result.outbox.flatMap((m) => /\/approvals\/([A-Za-z0-9_-]{43})/.exec(m.body)?.[1] ?? []);
     expect(new Set(links).size).toBe(links.length); // every request and reminder carries its own link
-    expect(links.length).toBe(40); // 10 tasks x (request + 3 reminders)
+    expect(links.length).toBe(52); // 13 tasks x (request + 3 reminders)
   });
 });
 

@@ -105,7 +105,7 @@ function expectEveryFinding(report: Report, markdown: string): void {
   expect(report.findings.filter((f) => f.id.startsWith('sign-in-'))).toHaveLength(301);
   expect(report.remediations.filter((r) => r.action === 'quarantine-iam-user')).toHaveLength(151);
   // Every task is on the report with its title, though the workflow state carried only its id.
-  expect(report.humanTasks).toHaveLength(158);
+  expect(report.humanTasks).toHaveLength(159);
   expect(report.humanTasks.filter((t) => t.title === 'unknown task')).toEqual([]);
   expect(report.humanTasks.find((t) => t.id === 'quarantine-iam-user-ci-deploy-100')!.title).toMatch(
     /^Approve: Quarantine IAM user ci-deploy-100, which root created: attach a deny-all inline policy/,
@@ -118,7 +118,7 @@ describe('state size: large-incident (150 root-created IAM users, 300 root sign-
   let run: Awaited<ReturnType<typeof measured>>;
 
   beforeAll(async () => {
-    // Production settings on the drill's clock: every one of the 158 tasks is answered (some after a
+    // Production settings on the drill's clock: every one of the 159 tasks is answered (some after a
     // reminder: one responder's code works once per 30 s), so each task's outcome is in the state.
     run = await measured();
   }, 300_000);
@@ -127,12 +127,11 @@ describe('state size: large-incident (150 root-created IAM users, 300 root sign-
     expectSucceededThroughTheReport(run.result);
   });
 
-  it('every task is done and verified, every attacker user quarantined, and only the exposure left open', () => {
+  it('every task is done and verified, every attacker user quarantined, the instance root launched stopped: resolved', () => {
     expect(run.report.humanTasks.filter((t) => t.status !== 'done')).toEqual([]);
-    // Resolved but for what root exposed or launched, whose undo is not built: left to a person.
-    expect(run.report.openItems.filter((o) => !/ undo by hand \([a-z-]+: not-implemented\)$/.test(o))).toEqual([]);
-    expect(run.report.openItems.length).toBeGreaterThan(0);
-    expect(run.report.status).toBe('needs-attention');
+    expect(run.report.openItems).toEqual([]);
+    expect(run.report.status).toBe('resolved');
+    expect(run.result.aws.changes.filter((c) => c.change === 'ec2-stop-instance')).toHaveLength(1);
     expect(run.result.aws.changes.filter((c) => c.change === 'put-user-policy')).toHaveLength(151);
   });
 

@@ -465,7 +465,6 @@ describe('EC2 exposure undos', () => {
       ['remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all,111122223333', 'us-east-1'],
       ['revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8', 'us-east-1'],
       ['revoke-security-group-ingress', 'sg-0aaa tcp/3389:3389/0.0.0.0/0', 'us-east-1'],
-      ['remove-snapshot-share', 'snap-0123456789abcdef0 111122223333', 'us-east-1'],
       ['stop-instances', 'i-05261ffb46217cdc3', 'us-east-1'],
     ]);
     const statuses = found.findings.filter((f) => f.exposure).map((f) => [f.exposure!.undo.kind, f.exposure!.undo.status]);
@@ -508,9 +507,7 @@ describe('EC2 exposure undos', () => {
     const tasks = assess(state, found)
       .plan.tasks.filter((t) => t.kind === 'remediation')
       .map((t) => t.remediation!.action);
-    expect(tasks).toEqual(
-      expect.arrayContaining(['remove-launch-permission', 'revoke-security-group-ingress', 'remove-snapshot-share', 'stop-instances']),
-    );
+    expect(tasks).toEqual(expect.arrayContaining(['remove-launch-permission', 'revoke-security-group-ingress', 'stop-instances']));
   });
 
   it('revoke-security-group-ingress revokes the rule by its id, verified by DescribeSecurityGroupRules; undo authorizes it again', async () => {
@@ -579,23 +576,12 @@ describe('EC2 exposure undos', () => {
     expect(verification).toMatchObject({ verified: true });
   });
 
-  it('remove-snapshot-share removes the share, verified by DescribeSnapshotAttribute', async () => {
-    const aws = org({ events: { 'us-east-1': records } });
-    const { action, verification } = await runAndVerify(aws, item('remove-snapshot-share', 'snap-0123456789abcdef0 111122223333'));
-    expect(aws.ec2State(MEMBER, 'us-east-1').snapshots['snap-0123456789abcdef0']!.createVolumePermissions).toEqual([]);
-    expect(action.undo).toEqual([
-      'aws ec2 modify-snapshot-attribute --snapshot-id snap-0123456789abcdef0 --attribute createVolumePermission --operation-type add --user-ids 111122223333 --region us-east-1',
-    ]);
-    expect(verification).toMatchObject({ verified: true });
-  });
-
   it('each calls only the EC2 actions it declares', async () => {
     const aws = org({ events: { 'us-east-1': records } });
     for (const [action, target] of [
       ['revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8'],
       ['remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all'],
       ['stop-instances', 'i-05261ffb46217cdc3'],
-      ['remove-snapshot-share', 'snap-0123456789abcdef0 111122223333'],
     ] as const) {
       const entry = remediationFor(action)!;
       const before = aws.calls.length;

@@ -2,9 +2,7 @@ import {
   DescribeImageAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupRulesCommand,
-  DescribeSnapshotAttributeCommand,
   ModifyImageAttributeCommand,
-  ModifySnapshotAttributeCommand,
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
   type IpPermission,
@@ -19,7 +17,7 @@ import { defineRemediation, type RemediationMeta } from './types';
 /**
  * The undos of what root (or a principal root created) exposed or launched in EC2, each exactly the
  * change its event made (the target names it: exposure.ts `undoTarget`): the security-group rule
- * revoked, the AMI launch permission or snapshot share removed, the instances stopped (never
+ * revoked, the AMI launch permission removed, the instances stopped (never
  * terminated). Each is re-read by API afterwards and a person can put it back (undoSteps).
  */
 
@@ -42,14 +40,12 @@ async function ingressRules(clients: TargetClients, region: string, groupId: str
     const out = await tolerant(
       'ec2:DescribeSecurityGroupRules',
       () =>
-        clients
-          .ec2(region)
-          .send(
-            new DescribeSecurityGroupRulesCommand({
-              Filters: [{ Name: 'group-id', Values: [groupId] }],
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
+        clients.ec2(region).send(
+          new DescribeSecurityGroupRulesCommand({
+            Filters: [{ Name: 'group-id', Values: [groupId] }],
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
       ['InvalidGroup.NotFound'],
     );
     rules.push(...(out?.SecurityGroupRules ?? []).filter((r) => !r.IsEgress));
@@ -160,7 +156,7 @@ export const revokeSecurityGroupIngress = /* @__PURE__ */ defineRemediation(revo
   },
 });
 
-// ---------- remove-launch-permission / remove-snapshot-share ----------
+// ---------- remove-launch-permission ----------
 
 /** A grantee as EC2 names it: the group `all`, an account id, an organization or OU ARN. */
 function permissionOf(grantee: string): LaunchPermission {
@@ -233,74 +229,6 @@ export const removeLaunchPermission = /* @__PURE__ */ defineRemediation(removeLa
   undoSteps: ({ target, region }) => {
     const { id, grantees } = parseShareTarget(target);
     return [addLaunch(id, region, grantees)];
-  },
-});
-
-async function volumePermissions(clients: TargetClients, region: string, snapshotId: string): Promise<string[] | undefined> {
-  const out = await tolerant(
-    'ec2:DescribeSnapshotAttribute',
-    () => clients.ec2(region).send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' })),
-    ['InvalidSnapshot.NotFound'],
-  );
-  return out ? (out.CreateVolumePermissions ?? []).map((p) => p.Group ?? p.UserId ?? '?') : undefined;
-}
-
-const addShare = (snapshotId: string, region: string, grantees: string[]) =>
-  `aws ec2 modify-snapshot-attribute --snapshot-id ${snapshotId} --attribute createVolumePermission --operation-type add ${[
-    grantees.includes('all') ? '--group-names all' : '',
-    grantees.some((g) => g !== 'all') ? `--user-ids ${grantees.filter((g) => g !== 'all').join(' ')}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ')} --region ${region}`;
-
-export const removeSnapshotShareMeta: RemediationMeta<'remove-snapshot-share'> = {
-  action: 'remove-snapshot-share',
-  runsIn: 'target-account',
-  permissions: { run: ['ec2:DescribeSnapshotAttribute', 'ec2:ModifySnapshotAttribute'], verify: ['ec2:DescribeSnapshotAttribute'] },
-  reversible: true,
-  approvals: 1,
-};
-
-export const removeSnapshotShare = /* @__PURE__ */ defineRemediation(removeSnapshotShareMeta, {
-  async run({ clients, region, target }) {
-    const { id, grantees } = parseShareTarget(target);
-    const now = await volumePermissions(clients, region, id);
-    if (now === undefined) return { status: 'done', detail: `Snapshot ${id} no longer exists in ${region}: nothing to remove.`, undo: [] };
-    const present = grantees.filter((g) => now.includes(g));
-    if (present.length === 0)
-      return {
-        status: 'done',
-        detail: `Snapshot ${id} in ${region} is no longer shared with ${who(grantees)}: nothing to remove.`,
-        undo: [],
-      };
-    await awsCall('ec2:ModifySnapshotAttribute', () =>
-      clients.ec2(region).send(
-        new ModifySnapshotAttributeCommand({
-          SnapshotId: id,
-          Attribute: 'createVolumePermission',
-          OperationType: 'remove',
-          CreateVolumePermission: { Remove: present.map((g) => (g === 'all' ? { Group: 'all' } : { UserId: g })) },
-        }),
-      ),
-    );
-    return {
-      status: 'done',
-      detail: `Removed the share of snapshot ${id} in ${region} with ${who(present)} (ModifySnapshotAttribute createVolumePermission).`,
-      undo: [addShare(id, region, present)],
-    };
-  },
-  async verify({ clients, region, target }) {
-    const { id, grantees } = parseShareTarget(target);
-    const now = await volumePermissions(clients, region, id);
-    if (now === undefined) return { verified: true, reason: `DescribeSnapshotAttribute: snapshot ${id} in ${region} no longer exists` };
-    const left = grantees.filter((g) => now.includes(g));
-    return left.length === 0
-      ? { verified: true, reason: `DescribeSnapshotAttribute: snapshot ${id} in ${region} is not shared with ${who(grantees)}` }
-      : { verified: false, reason: `DescribeSnapshotAttribute: snapshot ${id} in ${region} is still shared with ${who(left)}` };
-  },
-  undoSteps: ({ target, region }) => {
-    const { id, grantees } = parseShareTarget(target);
-    return [addShare(id, region, grantees)];
   },
 });
 

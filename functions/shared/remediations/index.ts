@@ -2,8 +2,6 @@ import { attachDenyRootScp, attachDenyRootScpMeta } from './deny-root-scp';
 import {
   removeLaunchPermission,
   removeLaunchPermissionMeta,
-  removeSnapshotShare,
-  removeSnapshotShareMeta,
   revokeSecurityGroupIngress,
   revokeSecurityGroupIngressMeta,
   stopInstances,
@@ -43,7 +41,6 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revokeSecurityGroupIngress,
   removeLaunchPermission,
   stopInstances,
-  removeSnapshotShare,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -60,7 +57,6 @@ export const CATALOG: readonly RemediationMeta[] = [
   revokeSecurityGroupIngressMeta,
   removeLaunchPermissionMeta,
   stopInstancesMeta,
-  removeSnapshotShareMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
