@@ -92,6 +92,13 @@ export const MANIFEST: Record<string, Coverage> = {
     checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts'] }],
     why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)',
   },
+  // ---------- EC2 (exposure undos)
+  DescribeSecurityGroupRulesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  RevokeSecurityGroupIngressCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  DescribeImageAttributeCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  ModifyImageAttributeCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  DescribeInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  StopInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

@@ -29,6 +29,16 @@ import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-a
 import { QUARANTINE_POLICY_DOCUMENT, QUARANTINE_POLICY_NAME } from '#shared/remediations/quarantine';
 import { denyRootScpDocument, denyRootScpName, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeImageAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupRulesCommand,
+  ModifyImageAttributeCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, ROOT_STAND_IN, useMoto, watchSent } from './moto';
 import { PlansInS3, taskItem } from './states';
 
@@ -201,6 +211,70 @@ describeMoto('contract: run approved action, verify human task', () => {
       const after = await org.send(new ListPoliciesForTargetCommand({ TargetId: member, Filter: 'SERVICE_CONTROL_POLICY' }));
       expect(after.Policies!.map((p) => p.Name)).not.toContain(denyRootScpName(member));
       expect(await verifyHumanTask(ran(item, out), { ...verifyDeps(), responder: moto.aws.target() })).toMatchObject({ verified: false });
+    });
+  });
+
+  describe('undo what root exposed or launched in EC2', () => {
+    it('revoke-security-group-ingress revokes the rule by id, verified by DescribeSecurityGroupRules', async () => {
+      const ec2 = moto.aws.ec2Admin('us-east-1');
+      const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web' }));
+      const added = await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
+        }),
+      );
+      const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
+      const item = await remediation('revoke-security-group-ingress', `${GroupId} ${ruleId}`);
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({ status: 'done' });
+      expect(out.undo).toEqual([
+        `aws ec2 authorize-security-group-ingress --group-id ${GroupId} --ip-permissions 'IpProtocol=tcp,FromPort=22,ToPort=22,Ipv6Ranges=[{CidrIpv6=::/0}]' --region us-east-1`,
+      ]);
+      const left = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [GroupId!] }] }));
+      expect((left.SecurityGroupRules ?? []).filter((r) => !r.IsEgress)).toEqual([]);
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+    });
+
+    it('revoke-security-group-ingress by range (no rule id recorded)', async () => {
+      const ec2 = moto.aws.ec2Admin('us-east-1');
+      const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'rdp', Description: 'rdp' }));
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+      const item = await remediation('revoke-security-group-ingress', `${GroupId} tcp/3389:3389/0.0.0.0/0`);
+      const out = await runApprovedAction(item, runDeps());
+      expect(out.detail).toMatch(/TCP port 3389 from 0\.0\.0\.0\/0/);
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+    });
+
+    it('remove-launch-permission removes the public launch permission, verified by DescribeImageAttribute', async () => {
+      const ec2 = moto.aws.ec2Admin('us-east-1');
+      const { ImageId } = await ec2.send(new RegisterImageCommand({ Name: 'golden', RootDeviceName: '/dev/sda1' }));
+      await ec2.send(new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ Group: 'all' }] } }));
+      const item = await remediation('remove-launch-permission', `${ImageId} all`);
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({ status: 'done' });
+      const now = await ec2.send(new DescribeImageAttributeCommand({ ImageId, Attribute: 'launchPermission' }));
+      expect(now.LaunchPermissions ?? []).toEqual([]);
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
+    });
+
+    it('stop-instances stops (never terminates) the instances, verified by DescribeInstances', async () => {
+      const ec2 = moto.aws.ec2Admin('us-east-1');
+      const launched = await ec2.send(
+        new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 'p2.8xlarge' }),
+      );
+      const id = launched.Instances![0]!.InstanceId!;
+      const item = await remediation('stop-instances', id);
+      const out = await runApprovedAction(item, runDeps());
+      expect(out).toMatchObject({ status: 'done', undo: [`aws ec2 start-instances --instance-ids ${id} --region us-east-1`] });
+      const state = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
+      expect(['stopping', 'stopped']).toContain(state);
+      expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
     });
   });
 

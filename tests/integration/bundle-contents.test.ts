@@ -34,6 +34,7 @@ const CLIENT_OF: Record<string, string | undefined> = {
   organizations: 'client-organizations',
   guardduty: 'client-guardduty',
   events: 'client-eventbridge',
+  ec2: 'client-ec2',
   target: undefined,
 };
 
