@@ -36,7 +36,7 @@ describe('exposure findings name the resource, what changed, to whom, and the ev
         resource: { type: 'AMI', id: 'ami-0a1b2c3d4e5f67890', region: 'us-east-1' },
         public: true,
         change: { imageId: 'ami-0a1b2c3d4e5f67890', launchPermission: { add: [{ group: 'all' }] } },
-        undo: { kind: 'remove-launch-permission', reversible: true, status: 'not-implemented' },
+        undo: { kind: 'remove-launch-permission', reversible: true, status: 'proposed' },
         event: { id: '5b0e6f4a-6f7d-4c1e-9d55-000000000011', at: '2020-11-01T08:38:10Z', sourceIPAddress: '92.55.146.245' },
       },
     });
