@@ -1,5 +1,5 @@
 import { type CloudTrailClient, type LookupAttribute, LookupEventsCommand, ThrottlingException } from '@aws-sdk/client-cloudtrail';
-import { type JsonObject, isObject } from './cloudtrail';
+import { type JsonObject, parseLookupEvent } from './cloudtrail';
 import { isAwsError, isTransientAwsError, typedAwsError } from './errors';
 import type { QueryStats } from './contracts/evidence-collection';
 import type { LimiterPool, Timer } from './rate-limit';
@@ -39,16 +39,6 @@ export interface ReviewDeps {
   maxAttempts?: number;
 }
 
-function parseEvent(raw: { CloudTrailEvent?: string | undefined }): JsonObject | undefined {
-  if (!raw.CloudTrailEvent) return undefined;
-  try {
-    const parsed = JSON.parse(raw.CloudTrailEvent) as unknown;
-    return isObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every page of one query in one region. */
 export async function lookupAll(
   region: string,
@@ -76,7 +66,7 @@ export async function lookupAll(
             ...(nextToken ? { NextToken: nextToken } : {}),
           }),
         );
-        const page = (out.Events ?? []).map(parseEvent).filter((e): e is JsonObject => e !== undefined);
+        const page = (out.Events ?? []).map(parseLookupEvent).filter((e): e is JsonObject => e !== undefined);
         stats.pages += 1;
         stats.events += page.length;
         for (const record of page) events.push({ region, query: query.label, record });

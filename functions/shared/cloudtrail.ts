@@ -59,6 +59,17 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A LookupEvents entry's record (its CloudTrailEvent string): undefined when absent, not JSON or not an object. */
+export function parseLookupEvent(raw: { CloudTrailEvent?: string | undefined }): JsonObject | undefined {
+  if (!raw.CloudTrailEvent) return undefined;
+  try {
+    const parsed = JSON.parse(raw.CloudTrailEvent) as unknown;
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Any value as short text for a message, never throwing (objects without a prototype included). */
 export function safeText(value: unknown, max = 80): string {
   if (typeof value === 'string') return value.slice(0, max);

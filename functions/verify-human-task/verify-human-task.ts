@@ -4,7 +4,7 @@ import { GetAccountSummaryCommand } from '@aws-sdk/client-iam';
 import { AWSOrganizationsNotInUseException, DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
-import { isObject, obj, str } from '#shared/cloudtrail';
+import { obj, parseLookupEvent, str } from '#shared/cloudtrail';
 import { awsCall, AwsCallError, isAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
 import { everyPage } from '#shared/inventory';
@@ -85,13 +85,8 @@ async function passwordChanged(accountId: string, since: Date, deps: VerifyTaskD
       return { items: out.Events, next: out.NextToken };
     });
     for (const e of events) {
-      let record: unknown;
-      try {
-        record = JSON.parse(e.CloudTrailEvent ?? '{}');
-      } catch {
-        continue;
-      }
-      if (!isObject(record) || obj(record['userIdentity'])?.['type'] !== 'Root') continue;
+      const record = parseLookupEvent(e);
+      if (!record || obj(record['userIdentity'])?.['type'] !== 'Root') continue;
       const outcome = str(obj(record['responseElements'])?.[eventName]);
       if (outcome === undefined || outcome.toLowerCase() === 'success')
         return `${eventName} at ${str(record['eventTime']) ?? 'an unrecorded time'}`;

@@ -2,7 +2,7 @@ import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { TargetClients } from '../clients';
 import type { LimiterPool } from '../rate-limit';
-import { identityType, isObject, obj, str, errorCodeOf } from '../cloudtrail';
+import { errorCodeOf, identityType, isObject, obj, parseLookupEvent, str } from '../cloudtrail';
 import { awsCall } from '../errors';
 import { everyPage } from '../inventory';
 import { defineRemediation, type RemediationMeta } from './types';
@@ -74,13 +74,8 @@ async function trustChanges(
       return { items: out.Events, next: pages < MAX_PAGES ? out.NextToken : undefined };
     });
     for (const e of events) {
-      let record: unknown;
-      try {
-        record = JSON.parse(e.CloudTrailEvent ?? '{}');
-      } catch {
-        continue;
-      }
-      if (!isObject(record) || errorCodeOf(record)) continue;
+      const record = parseLookupEvent(e);
+      if (!record || errorCodeOf(record)) continue;
       const params = obj(record['requestParameters']);
       const document = str(params?.[field]);
       if (str(params?.['roleName']) !== role || !document) continue;
