@@ -1,4 +1,4 @@
-import { asText } from './text';
+import { asText, slug } from './text';
 import { errorCodeOf, eventName, eventSource, type JsonObject, obj, str } from './cloudtrail';
 import type { Severity } from './triage';
 
@@ -106,14 +106,6 @@ const items = (v: unknown): JsonObject[] => {
 };
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
-
-function slug(value: string): string {
-  return value
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 60);
-}
 
 /** The account id a principal names (12 digits, or an ARN's account field), if any. */
 export function accountOfPrincipal(principal: string): string | undefined {

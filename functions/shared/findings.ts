@@ -1,4 +1,5 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
+import { slug } from './text';
 import { type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
@@ -82,14 +83,6 @@ function eventId(e: WindowEvent, i: number): string {
 const params = (r: JsonObject) => obj(r['requestParameters']) ?? {};
 const response = (r: JsonObject) => obj(r['responseElements']) ?? {};
 const failedNote = (r: JsonObject) => (errorCodeOf(r) ? ` (attempt failed: ${errorCodeOf(r)})` : '');
-
-function slug(value: string): string {
-  return value
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 60);
-}
 
 /** Group events and turn each group into one finding. */
 export function classifyWindow(

@@ -101,3 +101,12 @@ export function markdownCode(value: unknown, options: { cell?: boolean } = {}): 
   const pad = text.startsWith('`') || text.endsWith('`') || text.startsWith(' ') || text.endsWith(' ') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
 }
+
+/** A value as part of an id: lower-case letters, digits and dashes, at most 60 characters (finding ids). */
+export function slug(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+}
