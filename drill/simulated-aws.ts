@@ -582,6 +582,18 @@ export class SimulatedAws {
   }
 
   /** Commands the simulated account answers only for a role (a root session that got past its task policy is not modelled). */
+  /** The account's detector in the region, when `detectorId` names it; GuardDuty refuses any other id. */
+  private ownedDetector(accountId: string, region: string, detectorId: unknown) {
+    const d = this.account(accountId).detectors[region];
+    if (!d || d.DetectorId !== detectorId)
+      throw new SimError(
+        'BadRequestException',
+        'The request is rejected because the input detectorId is not owned by the current account.',
+        400,
+      );
+    return d;
+  }
+
   private requireRole(principal: Principal, name: string): void {
     if (principal.kind === 'root-session')
       throw new SimError('AccessDenied', `${name} is not modelled for an AssumeRoot session (${principal.policy})`, 403);
@@ -1069,24 +1081,12 @@ export class SimulatedAws {
       }
       case 'GetDetectorCommand': {
         this.requireRole(principal, name);
-        const d = this.account(principal.accountId).detectors[region];
-        if (!d || d.DetectorId !== input['DetectorId'])
-          throw new SimError(
-            'BadRequestException',
-            'The request is rejected because the input detectorId is not owned by the current account.',
-            400,
-          );
+        const d = this.ownedDetector(principal.accountId, region, input['DetectorId']);
         return { Status: d.Status, FindingPublishingFrequency: 'SIX_HOURS' };
       }
       case 'UpdateDetectorCommand': {
         this.requireRole(principal, name);
-        const d = this.account(principal.accountId).detectors[region];
-        if (!d || d.DetectorId !== input['DetectorId'])
-          throw new SimError(
-            'BadRequestException',
-            'The request is rejected because the input detectorId is not owned by the current account.',
-            400,
-          );
+        const d = this.ownedDetector(principal.accountId, region, input['DetectorId']);
         const status = input['Enable'] === false ? 'DISABLED' : input['Enable'] === true ? 'ENABLED' : d.Status;
         if (status !== d.Status) {
           d.Status = status;
