@@ -1,15 +1,12 @@
 import { assumeRoot } from '#shared/assume-root';
-import type { TargetClients } from '#shared/clients';
-import type { Clock } from '#shared/clock';
 import { TransientAwsError } from '#shared/errors';
 import { evidenceReadPermissions } from '#shared/evidence';
 import type { TaskDetails } from '#shared/plan';
 import { remediationFor, remediationPermissions } from '#shared/remediations/index';
-import type { Baseline, RunOutcome } from '#shared/remediations/types';
+import type { RunContext, RunOutcome } from '#shared/remediations/types';
 import type { ActionResult } from '#shared/contracts/action-result';
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { RecordOwnSession } from '#shared/own-session-store';
-import type { LimiterPool } from '#shared/rate-limit';
 
 /**
  * Run Approved Action: an approved remediation acts at once, inside its own Map item (the
@@ -25,16 +22,8 @@ export const requiredPermissions = [
   ...evidenceReadPermissions,
 ] as const;
 
-export interface RunActionDeps {
-  /** The target account, with the rights remediations need (own role, or a member's write role). */
-  clients: TargetClients;
-  /** The responder's own role: AssumeRoot for root-credential actions, Organizations for SCPs. */
-  responder: TargetClients;
-  member: boolean;
-  clock: Clock;
-  baseline: Baseline;
-  /** CloudTrail's 2 calls/s per account and region (the trust-policy restore looks events up). */
-  limiters: LimiterPool;
+/** What every remediation runs with (RunContext: target and responder clients, clock, baseline, CloudTrail limiters), and the step's own needs. */
+export interface RunActionDeps extends Pick<RunContext, 'clients' | 'responder' | 'member' | 'clock' | 'baseline' | 'limiters'> {
   recordOwnSession?: RecordOwnSession;
   /** The task's text by id (plan.json of the assessment). */
   taskDetails: TaskDetails;
