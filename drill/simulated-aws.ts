@@ -8,6 +8,12 @@ import * as accountSdk from '@aws-sdk/client-account';
 import * as cloudtrailSdk from '@aws-sdk/client-cloudtrail';
 import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
 import * as ec2Sdk from '@aws-sdk/client-ec2';
+import * as kmsSdk from '@aws-sdk/client-kms';
+import * as lambdaSdk from '@aws-sdk/client-lambda';
+import * as ramSdk from '@aws-sdk/client-ram';
+import * as rdsSdk from '@aws-sdk/client-rds';
+import * as s3Sdk from '@aws-sdk/client-s3';
+import * as s3controlSdk from '@aws-sdk/client-s3-control';
 import * as guarddutySdk from '@aws-sdk/client-guardduty';
 import * as iamSdk from '@aws-sdk/client-iam';
 import * as organizationsSdk from '@aws-sdk/client-organizations';
@@ -207,6 +213,12 @@ const SDK_SERVICES: Record<
   guardduty: { module: guarddutySdk, base: guarddutySdk.GuardDutyServiceException },
   events: { module: eventbridgeSdk, base: eventbridgeSdk.EventBridgeServiceException },
   ec2: { module: ec2Sdk, base: ec2Sdk.EC2ServiceException },
+  s3: { module: s3Sdk, base: s3Sdk.S3ServiceException },
+  s3control: { module: s3controlSdk, base: s3controlSdk.S3ControlServiceException },
+  rds: { module: rdsSdk, base: rdsSdk.RDSServiceException },
+  kms: { module: kmsSdk, base: kmsSdk.KMSServiceException },
+  lambda: { module: lambdaSdk, base: lambdaSdk.LambdaServiceException },
+  ram: { module: ramSdk, base: ramSdk.RAMServiceException },
 };
 
 /** The error a service's SDK client raises for this error code, status and message. */
@@ -493,6 +505,12 @@ export class SimulatedAws {
       guardduty: (region) => as(region),
       events: (region) => as(region),
       ec2: (region) => as(region),
+      s3: (region) => as(region),
+      s3control: (region) => as(region),
+      rds: (region) => as(region),
+      kms: (region) => as(region),
+      lambda: (region) => as(region),
+      ram: (region) => as(region),
     };
   }
 

@@ -1,6 +1,12 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RAMClient } from '@aws-sdk/client-ram';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -27,6 +33,12 @@ export function sdkTargetClients(): Omit<TargetClients, 'cloudtrail'> & { cloudt
     guardduty: (region) => new GuardDutyClient({ region }),
     events: (region) => new EventBridgeClient({ region }),
     ec2: (region) => new EC2Client({ region }),
+    s3: (region) => new S3Client({ region }),
+    s3control: (region) => new S3ControlClient({ region }),
+    rds: (region) => new RDSClient({ region }),
+    kms: (region) => new KMSClient({ region }),
+    lambda: (region) => new LambdaClient({ region }),
+    ram: (region) => new RAMClient({ region }),
   };
 }
 

@@ -4,6 +4,11 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AccountClient } from '@aws-sdk/client-account';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { RAMClient } from '@aws-sdk/client-ram';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -48,6 +53,14 @@ export interface TargetClients {
   guardduty(region: string): Pick<GuardDutyClient, 'send'>;
   events(region: string): Pick<EventBridgeClient, 'send'>;
   ec2(region: string): Pick<EC2Client, 'send'>;
+  /** The target account's own buckets (not the responder's evidence bucket). */
+  s3(region: string): Pick<S3Client, 'send'>;
+  /** Account-level S3 settings (the account's public access block). */
+  s3control(region: string): Pick<S3ControlClient, 'send'>;
+  rds(region: string): Pick<RDSClient, 'send'>;
+  kms(region: string): Pick<KMSClient, 'send'>;
+  lambda(region: string): Pick<LambdaClient, 'send'>;
+  ram(region: string): Pick<RAMClient, 'send'>;
 }
 
 export interface Target {

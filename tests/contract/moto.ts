@@ -29,6 +29,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RAMClient } from '@aws-sdk/client-ram';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import {
   AccountNotManagementOrDelegatedAdministratorException,
@@ -271,6 +276,19 @@ export class MotoAws {
   eventsAdmin = (region: string, accountId = ACCOUNT) =>
     this.make(`events:${region}:${accountId}`, () => new EventBridgeClient(this.config(region)), accountId);
   s3Admin = () => this.make('s3', () => new S3Client({ ...this.config(), forcePathStyle: true }), ACCOUNT);
+  /** The target account's own buckets (the evidence bucket is s3Admin's). */
+  targetS3Admin = (region: string, accountId = ACCOUNT) =>
+    this.make(`s3:${region}:${accountId}`, () => new S3Client({ ...this.config(region), forcePathStyle: true }), accountId);
+  s3controlAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`s3control:${region}:${accountId}`, () => new S3ControlClient(this.config(region)), accountId);
+  rdsAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`rds:${region}:${accountId}`, () => new RDSClient(this.config(region)), accountId);
+  kmsAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`kms:${region}:${accountId}`, () => new KMSClient(this.config(region)), accountId);
+  lambdaAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`lambda:${region}:${accountId}`, () => new LambdaClient(this.config(region)), accountId);
+  ramAdmin = (region: string, accountId = ACCOUNT) =>
+    this.make(`ram:${region}:${accountId}`, () => new RAMClient(this.config(region)), accountId);
   dynamodbAdmin = () => this.make('ddb', () => new DynamoDBClient(this.config()), ACCOUNT);
   sfnAdmin = () => this.make('sfn', () => new SFNClient(this.config()), ACCOUNT);
   snsAdmin = () => this.make('sns', () => new SNSClient(this.config()), ACCOUNT);
@@ -331,6 +349,12 @@ export class MotoAws {
       guardduty: (region) => recorded(this.guarddutyAdmin(region, accountId)),
       events: (region) => recorded(this.eventsAdmin(region, accountId)),
       ec2: (region) => recorded(this.ec2Admin(region, accountId)),
+      s3: (region) => recorded(this.targetS3Admin(region, accountId)),
+      s3control: (region) => recorded(this.s3controlAdmin(region, accountId)),
+      rds: (region) => recorded(this.rdsAdmin(region, accountId)),
+      kms: (region) => recorded(this.kmsAdmin(region, accountId)),
+      lambda: (region) => recorded(this.lambdaAdmin(region, accountId)),
+      ram: (region) => recorded(this.ramAdmin(region, accountId)),
     };
   }
 

@@ -35,7 +35,22 @@ export type TargetServiceFactory<S extends TargetService> = (connection: TargetC
 /** The services a step calls, each under its own name: `{ iam, sts }`. */
 export type TargetServices<S extends TargetService> = { [K in S]: TargetServiceFactory<K> };
 
-const SERVICES: readonly TargetService[] = ['iam', 'sts', 'cloudtrail', 'account', 'organizations', 'guardduty', 'events', 'ec2'];
+const SERVICES: readonly TargetService[] = [
+  'iam',
+  'sts',
+  'cloudtrail',
+  'account',
+  'organizations',
+  'guardduty',
+  'events',
+  'ec2',
+  's3',
+  's3control',
+  'rds',
+  'kms',
+  'lambda',
+  'ram',
+];
 
 /** A step asked for a target-account service its handler did not name: a defect of the handler, never retried. */
 export class UndeclaredServiceError extends Error {
