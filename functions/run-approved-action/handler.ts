@@ -8,6 +8,12 @@ import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
 import { objectReader, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
+import { kms } from '#shared/clients/kms';
+import { lambda } from '#shared/clients/lambda';
+import { ram } from '#shared/clients/ram';
+import { rds } from '#shared/clients/rds';
+import { s3control } from '#shared/clients/s3control';
+import { s3 } from '#shared/clients/target-s3';
 import { targetClients } from '#shared/clients/target';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
@@ -29,8 +35,8 @@ export const handler = stepHandler({
     const baseline = await readBaseline(config, s3Client());
     const { target, member } = targetFor(state.Payload.input.accountId, config, 'write');
     return {
-      // Quarantine IAM users, restore contacts and trust policies, restart trails, re-enable GuardDuty.
-      clients: targetClients(target, { iam, account, cloudtrail, guardduty, ec2 }),
+      // Quarantine IAM users, restore contacts and trust policies, restart trails, re-enable GuardDuty, undo exposures.
+      clients: targetClients(target, { iam, account, cloudtrail, guardduty, ec2, s3, s3control, rds, kms, lambda, ram }),
       // The root-session remediations of member accounts (AssumeRoot, then IAM under the session), and SCPs (Organizations).
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { iam, sts, organizations }),
       member,

@@ -7,6 +7,12 @@ import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
 import { objectReader, s3Client } from '#shared/clients/s3';
+import { kms } from '#shared/clients/kms';
+import { lambda } from '#shared/clients/lambda';
+import { ram } from '#shared/clients/ram';
+import { rds } from '#shared/clients/rds';
+import { s3control } from '#shared/clients/s3control';
+import { s3 } from '#shared/clients/target-s3';
 import { targetClients } from '#shared/clients/target';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
@@ -33,6 +39,12 @@ export const handler = stepHandler({
         organizations,
         guardduty,
         ec2,
+        s3,
+        s3control,
+        rds,
+        kms,
+        lambda,
+        ram,
       }),
       // A member's SCPs are read from the responder's own account (management or delegated administrator).
       responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }),

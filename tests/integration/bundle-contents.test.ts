@@ -35,6 +35,12 @@ const CLIENT_OF: Record<string, string | undefined> = {
   guardduty: 'client-guardduty',
   events: 'client-eventbridge',
   ec2: 'client-ec2',
+  'target-s3': 'client-s3',
+  s3control: 'client-s3-control',
+  rds: 'client-rds',
+  kms: 'client-kms',
+  lambda: 'client-lambda',
+  ram: 'client-ram',
   target: undefined,
 };
 
