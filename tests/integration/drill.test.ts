@@ -31,6 +31,19 @@ const top = (e: DrillExecution) =>
 const out = () => mkdtempSync(join(tmpdir(), 'drill-'));
 const reportOf = (r: DrillResult) => JSON.parse(readFileSync(join(r.outDir, 'report.json'), 'utf8')) as Report;
 
+/**
+ * One run of a scenario shared by the tests that each check a different part of the same run
+ * (same scenario, same options): the first test to ask runs it, the others read its result.
+ */
+const runs = new Map<string, Promise<DrillResult>>();
+const sharedRun = (key: 'unknown-ip-no-mfa none' | 'member-account all'): Promise<DrillResult> => {
+  if (!runs.has(key)) {
+    const [scenario, approve] = key.split(' ') as [string, 'all' | 'none'];
+    runs.set(key, runDrill({ scenario, approve, out: out() }));
+  }
+  return runs.get(key)!;
+};
+
 function pageEventIds(dir: string): Set<string> {
   const ids = new Set<string>();
   const walk = (d: string) => {
@@ -263,7 +276,7 @@ describe('drill: unknown-ip-no-mfa', () => {
 
 describe('drill: other paths', () => {
   it('with nobody answering, reminds three times (the production setting), escalates, and ends with every task overdue', async () => {
-    const result = await runDrill({ approve: 'none', out: out() });
+    const result = await sharedRun('unknown-ip-no-mfa none');
     const output = outputOf(result.executions[0]!);
     expect(result.executions[0]!.status).toBe('SUCCEEDED');
     expect(output.humanTasks!.map((t) => t.status)).toEqual(Array(13).fill('overdue'));
@@ -369,7 +382,7 @@ describe('drill: other paths', () => {
   });
 
   it('member-account: root is audited through an AssumeRoot session under the audit policy, without UserName', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const result = await sharedRun('member-account all');
     const assume = result.aws.calls.filter((c) => c.command === 'AssumeRootCommand' && c.caller === 'snapshotRootCredentials');
     expect(assume).toHaveLength(1);
     expect(assume[0]).toMatchObject({
@@ -409,7 +422,7 @@ describe('drill: other paths', () => {
   });
 
   it('member-account: the deny-root SCP is attached from the management account, verified, and detached when the incident closes', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const result = await sharedRun('member-account all');
     const report = reportOf(result);
     expect(report.status).toBe('resolved');
     expect(report.humanTasks.find((t) => t.id === 'attach-deny-root-scp')).toMatchObject({ status: 'done' });
@@ -446,7 +459,7 @@ describe('drill: other paths', () => {
   });
 
   it('member-account: the root key and certificate are gone at the end, each deletion is on the report with its time', async () => {
-    const result = await runDrill({ scenario: 'member-account', approve: 'all', out: out() });
+    const result = await sharedRun('member-account all');
     const member = result.aws.world.accounts['444455556666']!;
     expect(member.root.accessKeys).toEqual([]);
     expect(member.root.signingCertificates).toEqual([]);
@@ -723,7 +736,7 @@ describe('drill: approvals over HTTP', () => {
   });
 
   it('writes every email to DIR/outbox/, and with nobody answering each task gets a fresh link in its reminder', async () => {
-    const result = await runDrill({ approve: 'none', out: out() });
+    const result = await sharedRun('unknown-ip-no-mfa none');
     const files = readdirSync(join(result.outDir, 'outbox'));
     expect(files).toHaveLength(result.outbox.length);
     const links = result.outbox.flatMap((m) => /\/approvals\/([A-Za-z0-9_-]{43})/.exec(m.body)?.[1] ?? []);
