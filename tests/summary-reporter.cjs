@@ -4,7 +4,7 @@ class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
     const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`;
-    // After jest's own summary, so it is the last line of the run.
+    // After jest's own summary, so it is the last line of jest's output (`npm test` ends with its own line after it).
     process.once('exit', () => process.stdout.write(`\n${line}\n`));
   }
 }
