@@ -19,6 +19,7 @@ import {
 } from './root-access-posture';
 import type { RecordOwnSession } from '#shared/own-session-store';
 import { asText } from '#shared/text';
+import { exposureContext, organizationAccountsPermissions } from '#shared/organization-accounts';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
@@ -29,7 +30,12 @@ import { asText } from '#shared/text';
  * to the bundle, never the events or the findings: a state is at most 256 KiB, and an incident with
  * hundreds of root calls has hundreds of findings.
  */
-export const requiredPermissions = [...cloudTrailReviewPermissions, ...statePermissions, ...posturePermissions] as const;
+export const requiredPermissions = [
+  ...cloudTrailReviewPermissions,
+  ...statePermissions,
+  ...posturePermissions,
+  ...organizationAccountsPermissions,
+] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
@@ -169,8 +175,8 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
     windowEvents.filter(
       (e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record),
     ),
-    // Foreign grantees: any account other than this one (the organization's account list is not read here).
-    { known: deps.known, exposure: { accountId: state.accountId } },
+    // Foreign grantees: outside the organization (organization mode), else any account other than this one.
+    { known: deps.known, exposure: await exposureContext(state.accountId, deps.organization?.responder) },
   );
   const findings = [
     ...classified.findings,

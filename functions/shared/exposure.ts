@@ -76,6 +76,8 @@ export interface ExposureContext {
   accountId: string;
   /** Organization mode: the organization's accounts, when known (else only the account itself is "own"). */
   organizationAccounts?: ReadonlySet<string>;
+  /** Organization mode, but its accounts could not be listed (why): every other account is counted as foreign. */
+  organizationAccountsUnavailable?: string;
 }
 
 export interface ExposureFinding {
@@ -473,6 +475,10 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
           ? draft.previous
             ? ' The previous policy is in an earlier event of the window.'
             : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
+          : ''
+      }${
+        who.foreign.length && ctx.organizationAccountsUnavailable
+          ? ` The organization's accounts could not be listed (${ctx.organizationAccountsUnavailable}): every account other than this one is counted as foreign, sibling member accounts included.`
           : ''
       }`,
       evidence: [e.id],
