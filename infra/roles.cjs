@@ -30,7 +30,7 @@ const FUNCTIONS = {
   escalateTask: { sns: ['EscalationTopic'], evidence: true },
   runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail', 'guardduty', 'organizations', 'ec2'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
   verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty', 'ec2'], memberRole: READ, evidence: true },
-  verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail'], evidence: true, memberRole: READ },
+  verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'organizations'], evidence: true, memberRole: READ },
   writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true, accountLevel: ['organizations'] },
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
   sendAlertDigest: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
