@@ -29,7 +29,7 @@ const FUNCTIONS = {
   sendReminder: {},
   escalateTask: { sns: ['EscalationTopic'], evidence: true },
   runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail', 'guardduty', 'organizations', 'ec2'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
-  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty', 'ec2'], memberRole: READ, evidence: true },
+  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty', 'ec2', 'lambda'], memberRole: READ, evidence: true },
   verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'organizations'], evidence: true, memberRole: READ },
   writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true, accountLevel: ['organizations'] },
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },

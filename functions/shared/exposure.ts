@@ -403,6 +403,7 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
         serviceCode: str(p['serviceCode']) ?? null,
         quotaCode: str(p['quotaCode']) ?? null,
         desiredValue: p['desiredValue'] ?? null,
+        requestId: str(quota?.['id']) ?? null,
       },
       undo: 'review-quota-request',
       what: `Quota increase requested: ${str(quota?.['quotaName']) ?? code} to ${asText(p['desiredValue'] ?? '?')}`,
