@@ -1,5 +1,8 @@
 import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AWSOrganizationsNotInUseException, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { isAwsError } from '#shared/errors';
+import { denyRootScpName, detachCommand, detachDenyRootScp } from '#shared/remediations/deny-root-scp';
 import { type IncidentMeta, IncidentStore } from '#shared/incident-store';
 import type { DocumentClient } from '#shared/incidents-table';
 import { INCIDENT_STATUSES, type IncidentStatus } from '#shared/schemas';
@@ -13,7 +16,9 @@ import type { CommandIO } from './triage-command';
  *   list [--status S] [--json]          every incident, newest first
  *   show ID [--json]                    one incident: status, what is left, who closed it and why, its events
  *   close ID --reason TEXT [--by NAME]  a person ends it as resolved (who: --by, else the caller's ARN) and the
- *                                       account is released; an incident already resolved is left alone
+ *                                       account is released; an incident already resolved is left alone. The
+ *                                       account's deny-root SCP, if an incident attached one, is detached (run
+ *                                       it from the management account or the delegated administrator).
  */
 export interface IncidentsDeps {
   /** The document client over the stage's tables. */
@@ -21,6 +26,8 @@ export interface IncidentsDeps {
   /** For ListTables. */
   dynamodb: () => Pick<DynamoDBClient, 'send'>;
   sts: () => Pick<STSClient, 'send'>;
+  /** The caller's Organizations (us-east-1): the released account's deny-root SCP comes off. */
+  organizations: () => Pick<OrganizationsClient, 'send'>;
   now: () => Date;
 }
 
@@ -154,7 +161,29 @@ async function close(id: string, args: string[], store: IncidentStore, io: Comma
   );
   if (meta.status === 'open')
     io.stdout('Its execution may still run: stop it in the Step Functions console if nobody should act on it any more.');
-  return 0;
+  return releaseDenyRootScp(meta.accountId, io, deps);
+}
+
+/**
+ * The account is released, so the deny-root SCP an incident attached (named per account) comes off,
+ * as Write Incident Report does when an incident ends resolved. Not in an organization: there is none.
+ * Any other failure leaves root of the account denied (safe) and says how to detach it by hand: exit 1.
+ */
+async function releaseDenyRootScp(accountId: string, io: CommandIO, deps: IncidentsDeps): Promise<number> {
+  try {
+    const out = await detachDenyRootScp({ organizations: deps.organizations }, accountId);
+    io.stdout(out.detail);
+    return 0;
+  } catch (error) {
+    if (isAwsError(error, AWSOrganizationsNotInUseException)) {
+      io.stdout(`${accountId} is not in an organization: no deny-root SCP to detach.`);
+      return 0;
+    }
+    io.stderr(
+      `incidents close: could not detach ${denyRootScpName(accountId)} from ${accountId} (${(error as Error).name}: ${(error as Error).message}); root of that account stays denied until you do: ${detachCommand(`<the id of ${denyRootScpName(accountId)}>`, accountId)}`,
+    );
+    return 1;
+  }
 }
 
 export async function incidentsCommand(args: string[], io: CommandIO, deps: IncidentsDeps): Promise<number> {

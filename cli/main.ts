@@ -31,7 +31,8 @@ Usage:
   root-responder incidents close ID --reason TEXT [--by NAME] --stage STAGE
       The stage's incidents (its incidents table, found by name; --table NAME names it). close ends
       one as resolved, keeps who and why, and releases the account: its next root event opens a
-      new incident. Needs AWS credentials for the account the responder is deployed in.
+      new incident, and the deny-root SCP an incident attached to it is detached. Needs AWS
+      credentials for the account the responder is deployed in.
   root-responder audit [--stage STAGE] [--profile PROFILE] [--region REGION] [--bucket BUCKET] [--members] [--json]
       Read-only readiness checks of the account your credentials belong to: root MFA (and whether
       it is a virtual device), root access keys and signing certificates, alternate contacts (against
@@ -125,12 +126,15 @@ export async function main(argv: string[], rawIo: CommandIO): Promise<number> {
       const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { STSClient } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { OrganizationsClient } = require('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations');
       const region = rest.includes('--region') ? rest[rest.indexOf('--region') + 1] : undefined;
       const dynamodb = new DynamoDBClient({ region: region ?? process.env['AWS_REGION'] ?? 'us-east-1', maxAttempts: 4 });
       return incidentsCommand(rest, io, {
         dynamodb: () => dynamodb,
         ddb: () => DynamoDBDocumentClient.from(dynamodb),
         sts: () => new STSClient({ region: 'us-east-1' }),
+        organizations: () => new OrganizationsClient({ region: 'us-east-1', maxAttempts: 4 }),
         now: () => new Date(),
       });
     }

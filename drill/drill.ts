@@ -1,3 +1,4 @@
+import { doReviewWork } from './simulated-review';
 import { RateLimiters } from '#shared/rate-limit';
 import './polyfills';
 import { createHash } from 'node:crypto';
@@ -752,8 +753,12 @@ function doConsoleWork(
         }
       log('restored the alternate contacts');
       break;
-    default:
+    default: {
+      // A review task (a function or a quota request root made): drill/simulated-review.ts.
+      const done = doReviewWork(account, taskId, at, sourceIPAddress);
+      if (done) log(done);
       break;
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { reviewCall } from './simulated-review';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { MEMBER_READ_ROLE, MEMBER_WRITE_ROLE } from '#infra/names.cjs';
 import { randomBytes } from 'node:crypto';
@@ -343,6 +344,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   ModifyImageAttributeCommand: 'ec2:ModifyImageAttribute',
   DescribeInstancesCommand: 'ec2:DescribeInstances',
   StopInstancesCommand: 'ec2:StopInstances',
+  GetFunctionCommand: 'lambda:GetFunction',
   DescribeSnapshotAttributeCommand: 'ec2:DescribeSnapshotAttribute',
   ModifySnapshotAttributeCommand: 'ec2:ModifySnapshotAttribute',
   GetRoleCommand: 'iam:GetRole',
@@ -1187,6 +1189,9 @@ export class SimulatedAws {
       case 'ModifySnapshotAttributeCommand':
         this.requireRole(principal, name);
         return this.ec2Call(principal.accountId, region, name, input);
+      case 'GetFunctionCommand':
+        this.requireRole(principal, name);
+        return reviewCall(this.account(principal.accountId), region, name, input, (n, m, status) => sdkError('lambda', n, m, status));
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }

@@ -1,3 +1,4 @@
+import { reviewTasks } from '#shared/review-tasks';
 import { failureReason } from '#shared/report-text';
 import {
   type EvidenceBundle,
@@ -293,6 +294,8 @@ export function assess(
     ...TASKS['contact-aws-support']!,
     why: ['Only AWS Support can restore an account whose root user is lost to an attacker.'],
   });
+  // Compute abuse no API undoes (a quota request, a function root created): one tracked review task each.
+  tasks.push(...reviewTasks(findings));
   // Root access keys are covered by containment (members) and the "delete the root access keys" task
   // (elsewhere), verified by GetAccountSummary: no separate remediation for the keys root created.
   const remediations = (evidence ? collected.remediations : []).filter((r) => r.action !== 'delete-root-access-key');

@@ -1,7 +1,8 @@
 import type { TargetClients } from '#shared/clients';
 import type { Clock } from '#shared/clock';
 import { identity, type JsonObject, mfaUsed, obj, signInOutcome, str } from '#shared/cloudtrail';
-import { type EvidenceBundle, INCIDENT_FILES } from '#shared/evidence';
+import { type EvidenceBundle, INCIDENT_FILES, type ObjectReader, readJson } from '#shared/evidence';
+import { z } from 'zod';
 import { classifyWindow, type WindowEvent } from '#shared/findings';
 import type { KnownSources } from '#shared/known-sources';
 import type { LimiterPool, Timer } from '#shared/rate-limit';
@@ -19,6 +20,7 @@ import {
 } from './root-access-posture';
 import type { RecordOwnSession } from '#shared/own-session-store';
 import { asText } from '#shared/text';
+import { exposureContext, organizationAccountsPermissions } from '#shared/organization-accounts';
 
 /**
  * Collect Evidence (beside containment): every root CloudTrail event from 7 days before the
@@ -29,7 +31,12 @@ import { asText } from '#shared/text';
  * to the bundle, never the events or the findings: a state is at most 256 KiB, and an incident with
  * hundreds of root calls has hundreds of findings.
  */
-export const requiredPermissions = [...cloudTrailReviewPermissions, ...statePermissions, ...posturePermissions] as const;
+export const requiredPermissions = [
+  ...cloudTrailReviewPermissions,
+  ...statePermissions,
+  ...posturePermissions,
+  ...organizationAccountsPermissions,
+] as const;
 
 export const CONTEXT_DAYS = 7;
 const BILLING_SOURCES = ['billingconsole.amazonaws.com', 'payments.amazonaws.com', 'tax.amazonaws.com', 'account.amazonaws.com'];
@@ -44,6 +51,26 @@ export interface CollectDeps {
   clock: Clock;
   known: KnownSources;
   baseline: { alternateContacts: Partial<Record<ContactType, Contact>>; expectedOrganizationId: string | null };
+  /** The previous incident of the account (state.previousIncidentId): its verification folder, where its responder activity is. */
+  previousVerification?: ObjectReader;
+}
+
+const ConfirmedActivitySchema = z.array(z.looseObject({ eventId: z.string(), taskId: z.string(), status: z.string() }));
+
+/**
+ * The root work the previous incident's responders did for their tasks, confirmed by its
+ * verification: their sign-ins and password change fall in this incident's 7 days of context, and
+ * are theirs, not the attacker's. Not readable: nothing is excused (detection fails open).
+ */
+async function previousResponderEvents(reader: ObjectReader | undefined): Promise<{ ids: Set<string>; unavailable?: string }> {
+  if (!reader) return { ids: new Set() };
+  try {
+    const events = await readJson(reader, INCIDENT_FILES.verification.responderActivity, ConfirmedActivitySchema);
+    return { ids: new Set(events.filter((e) => e.status === 'confirmed').map((e) => e.eventId)) };
+  } catch (error) {
+    if ((error as Error).name === 'TransientAwsError') throw error;
+    return { ids: new Set(), unavailable: (error as Error).message.slice(0, 300) };
+  }
 }
 
 const eventIdOf = (r: JsonObject) => str(r['eventID']) ?? '';
@@ -165,12 +192,15 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
     }))
     .sort((a, b) => a.at.localeCompare(b.at));
 
+  const previous = await previousResponderEvents(deps.previousVerification);
   const classified = classifyWindow(
     windowEvents.filter(
-      (e) => Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record),
+      (e) =>
+        !previous.ids.has(eventIdOf(e.record)) &&
+        (Date.parse(String(e.record['eventTime'])) >= incidentStart.getTime() || e.query !== 'root' || isSignInEvent(e.record)),
     ),
-    // Foreign grantees: any account other than this one (the organization's account list is not read here).
-    { known: deps.known, exposure: { accountId: state.accountId } },
+    // Foreign grantees: outside the organization (organization mode), else any account other than this one.
+    { known: deps.known, exposure: await exposureContext(state.accountId, deps.organization?.responder) },
   );
   const findings = [
     ...classified.findings,
@@ -191,6 +221,10 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
       window: { contextStart, incidentStart, end },
       queries: [...first.stats, ...followUp.stats],
       unavailable: accountState.unavailable,
+      // Events of the window the previous incident's verification confirmed as its responders' work: not findings.
+      previousIncident: state.previousIncidentId
+        ? { incidentId: state.previousIncidentId, responderEvents: [...previous.ids].sort(), unavailable: previous.unavailable ?? null }
+        : null,
     }),
   ]);
   const evidence = await bundle.finish();
@@ -221,6 +255,14 @@ export async function collectEvidence(state: CollectInput, deps: CollectDeps): P
       unavailable: [
         ...accountState.unavailable,
         ...(posture && 'error' in posture ? [{ what: 'centralized root access posture of the organization', error: posture.error }] : []),
+        ...(previous.unavailable
+          ? [
+              {
+                what: "the previous incident's responder activity (its responders' root work is reported as findings)",
+                error: previous.unavailable,
+              },
+            ]
+          : []),
       ],
     },
     evidence,

@@ -5,13 +5,13 @@ import { cloudTrailLimiters, ownSessionRecorder } from '#shared/clients/dynamodb
 import { guardduty } from '#shared/clients/guardduty';
 import { iam } from '#shared/clients/iam';
 import { organizations } from '#shared/clients/organizations';
-import { objectWriter, s3Client } from '#shared/clients/s3';
+import { objectReader, objectWriter, s3Client } from '#shared/clients/s3';
 import { sts } from '#shared/clients/sts';
 import { targetClients } from '#shared/clients/target';
 import { sharedMeterPermissions } from '#shared/shared-meter';
 import { baselinePermissions, readBaseline } from '#shared/baseline';
 import { runtimeConfig } from '#shared/config';
-import { EvidenceBundle, evidencePermissions, incidentPrefix } from '#shared/evidence';
+import { EvidenceBundle, evidencePermissions, evidenceReadPermissions, incidentPrefix } from '#shared/evidence';
 import { stepHandler } from '#shared/handler';
 import { knownSources } from '#shared/known-sources';
 import { CollectInputSchema } from '#shared/contracts/workflow-state';
@@ -47,6 +47,10 @@ export const handler = stepHandler({
       clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
       baseline: { alternateContacts: baseline.expectedAlternateContacts, expectedOrganizationId: baseline.expectedOrganizationId },
+      // The previous incident's responders' root work is theirs, not this incident's attacker's.
+      ...(state.previousIncidentId
+        ? { previousVerification: objectReader(config.EVIDENCE_BUCKET, incidentPrefix(state.previousIncidentId, 'verification')) }
+        : {}),
     };
   },
   run: (state, deps) => collectEvidence(state, deps),
@@ -57,6 +61,7 @@ export const requiredPermissions = [
   ...stepPermissions,
   ...memberRolePermissions,
   ...evidencePermissions,
+  ...evidenceReadPermissions,
   ...sharedMeterPermissions,
   ...baselinePermissions,
 ] as const;

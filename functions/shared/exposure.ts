@@ -76,6 +76,8 @@ export interface ExposureContext {
   accountId: string;
   /** Organization mode: the organization's accounts, when known (else only the account itself is "own"). */
   organizationAccounts?: ReadonlySet<string>;
+  /** Organization mode, but its accounts could not be listed (why): every other account is counted as foreign. */
+  organizationAccountsUnavailable?: string;
 }
 
 export interface ExposureFinding {
@@ -401,6 +403,7 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
         serviceCode: str(p['serviceCode']) ?? null,
         quotaCode: str(p['quotaCode']) ?? null,
         desiredValue: p['desiredValue'] ?? null,
+        requestId: str(quota?.['id']) ?? null,
       },
       undo: 'review-quota-request',
       what: `Quota increase requested: ${str(quota?.['quotaName']) ?? code} to ${asText(p['desiredValue'] ?? '?')}`,
@@ -473,6 +476,10 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
           ? draft.previous
             ? ' The previous policy is in an earlier event of the window.'
             : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
+          : ''
+      }${
+        who.foreign.length && ctx.organizationAccountsUnavailable
+          ? ` The organization's accounts could not be listed (${ctx.organizationAccountsUnavailable}): every account other than this one is counted as foreign, sibling member accounts included.`
           : ''
       }`,
       evidence: [e.id],

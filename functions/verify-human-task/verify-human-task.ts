@@ -14,6 +14,7 @@ import { remediationFor, remediationPermissions } from '#shared/remediations/ind
 import type { TaskItemState } from '#shared/contracts/task-item';
 import type { TaskVerification } from '#shared/contracts/task-verification';
 import { asText } from '#shared/text';
+import { reviewTaskPermissions, verifyReviewTask } from '#shared/review-tasks';
 
 /**
  * Verify Human Task: a "done" is checked by API wherever an API can tell, and a check that fails
@@ -23,6 +24,7 @@ import { asText } from '#shared/text';
  * - change-root-password: a root PasswordUpdated (or completed password recovery) after the incident started
  * - review-billing-and-organization: alternate contacts equal the baseline, and the expected organization
  * - an approved remediation: its registry entry's check (functions/shared/remediations/)
+ * - a review task (review-tasks.ts): lambda:GetFunction for a function root created; a quota request is not read
  * Anything no API can see (the mailbox, the safe, a call to AWS Support) stays `verified: null`:
  * the responder's decision stands, and the report says it was not checked.
  */
@@ -33,6 +35,7 @@ export const requiredPermissions = [
   'organizations:DescribeOrganization',
   // Each approved remediation's own check (functions/shared/remediations/).
   ...remediationPermissions('verify'),
+  ...reviewTaskPermissions,
   // A task no API can check is answered with its own words, from the assessment's plan.json.
   ...evidenceReadPermissions,
 ] as const;
@@ -167,9 +170,15 @@ export async function verifyHumanTask(state: TaskItemState, deps: VerifyTaskDeps
           )
         : done(null, 'No baseline configured: confirmed by the responder only');
     }
-    default:
+    default: {
       if (task.kind === 'remediation') return verifyRemediation(state, deps, done);
-      return done(null, `No API can see this: "${(await deps.taskDetails(task.id)).verification}"`);
+      const details = await deps.taskDetails(task.id);
+      if (details.subject) {
+        const out = await verifyReviewTask(details.subject, state.decision?.comment, deps.clients);
+        return done(out.verified, out.reason);
+      }
+      return done(null, `No API can see this: "${details.verification}"`);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { clock, rateTimer } from '#shared/clients';
 import { cloudtrail } from '#shared/clients/cloudtrail';
+import { organizations } from '#shared/clients/organizations';
 import { cloudTrailLimiters } from '#shared/clients/dynamodb';
 import { objectReader, objectWriter } from '#shared/clients/s3';
 import { targetClients } from '#shared/clients/target';
@@ -27,6 +28,10 @@ export const handler = stepHandler({
       timer: rateTimer(),
       clock: clock(),
       known: knownSources(config.KNOWN_SOURCE_CIDRS),
+      // Organization mode: the organization's accounts are not foreign to a late exposure finding.
+      ...(config.MODE === 'organization'
+        ? { responder: targetClients({ accountId: config.RESPONDER_ACCOUNT_ID }, { organizations }) }
+        : {}),
     };
   },
   run: (state, deps) => verifyIncident(state, deps),

@@ -9,6 +9,7 @@ import { type StoredCloudTrailIndex, StoredCloudTrailIndexSchema } from '#shared
 import type { Verification, VerifyIncidentInput } from '#shared/contracts/verification';
 import { cloudTrailReviewPermissions, reviewRegions } from '#shared/cloudtrail-review';
 import { asText } from '#shared/text';
+import { exposureContext, organizationAccountsPermissions } from '#shared/organization-accounts';
 
 /**
  * Verify Incident: CloudTrail delivers events minutes late and out of order, so before the report
@@ -19,7 +20,7 @@ import { asText } from '#shared/text';
  * registering the MFA key) is kept apart in responder-activity.json, not raised as the attacker's,
  * unless the task was rejected or never approved (responder-activity.ts).
  */
-export const requiredPermissions = [...cloudTrailReviewPermissions] as const;
+export const requiredPermissions = [...cloudTrailReviewPermissions, ...organizationAccountsPermissions] as const;
 
 export interface VerifyDeps {
   clients: TargetClients;
@@ -31,6 +32,8 @@ export interface VerifyDeps {
   timer: Timer;
   clock: Clock;
   known: KnownSources;
+  /** Organization mode: the responder's own clients, to list the organization's accounts (who is foreign). */
+  responder?: TargetClients;
 }
 
 export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDeps): Promise<Verification> {
@@ -70,7 +73,7 @@ export async function verifyIncident(state: VerifyIncidentInput, deps: VerifyDep
   );
   const { findings } = classifyWindow(
     remaining.map((e) => ({ region: e.region, record: e.record, query: 'root' })),
-    { known: deps.known, exposure: { accountId: state.accountId } },
+    { known: deps.known, exposure: await exposureContext(state.accountId, deps.responder) },
   );
   const raised = responder.filter((r) => r.status === 'raised');
   const lateFindings = findings.map((f) => {

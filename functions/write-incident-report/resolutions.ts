@@ -1,3 +1,4 @@
+import { reviewTaskId } from '#shared/review-tasks';
 import type { Finding, ProposedRemediation } from '#shared/findings';
 import type { ReportAction, ReportTask } from './write-incident-report';
 
@@ -85,6 +86,18 @@ export function resolveFindings(
           },
         };
     }
+    // A review task (a function or a quota request root made): done, and not contradicted by its check.
+    const review = f.exposure ? reviewTaskId(f.exposure) : undefined;
+    const reviewed = review ? context.humanTasks.find((t) => t.id === review && t.status === 'done' && t.verified !== false) : undefined;
+    if (reviewed?.decidedAt)
+      return {
+        ...f,
+        resolution: {
+          by: 'responders',
+          at: reviewed.decidedAt,
+          text: `${past(f)}; reviewed at ${reviewed.decidedAt} (task "${reviewed.title}", ${reviewed.decidedBy ?? 'a responder'}, ${reviewed.verified ? 'verified by API' : 'not verifiable by API: the responder confirmed'}).`,
+        },
+      };
     // An approved remediation that ran: the findings it was proposed for (same evidence, or its target named).
     for (const r of context.remediations) {
       const task = context.humanTasks.find((t) => t.id === r.id && t.status === 'done' && t.remediation === 'done');

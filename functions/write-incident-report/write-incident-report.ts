@@ -319,6 +319,8 @@ export function buildReport(
         openItems.push(`${f.title}: undo by hand (${f.exposure.undo.kind}: not-implemented)`);
       else if (f.exposure && !f.resolution)
         openItems.push(`${f.title}: still exposed (${f.exposure.undo.kind} proposed, not done and verified)`);
+      else if (!f.exposure && !f.resolution && f.id.startsWith(LATE) && (f.severity === 'critical' || f.severity === 'high'))
+        openItems.push(lateOpenItem(f, humanTasks));
   const status: Exclude<IncidentStatus, 'open'> = confirmed ? 'expected-use' : openItems.length === 0 ? 'resolved' : 'needs-attention';
   const evidenceStep = assessment?.steps.evidence.status ?? 'unknown';
   const collection = evidenceStep === 'done' ? evidenceCollectionOf(parallel?.evidence) : undefined;
@@ -435,6 +437,23 @@ export function buildReport(
     ],
     generatedAt: at,
   };
+}
+
+const LATE = 'late-';
+const LATE_TITLE = 'Arrived after the first collection: ';
+
+/**
+ * A critical or high finding that arrived after the first collection (root acting while the
+ * responders worked) and that no task or remediation resolved: the plan never saw it, so a person
+ * must act on it, and the incident cannot end resolved.
+ */
+function lateOpenItem(f: ResolvedFinding, tasks: ReportTask[]): string {
+  const what = f.title.startsWith(LATE_TITLE) ? f.title.slice(LATE_TITLE.length) : f.title;
+  if (f.id.startsWith(`${LATE}root-password-changed-`)) {
+    const changed = tasks.some((t) => t.id === 'change-root-password' && t.status === 'done');
+    return `${what}${changed ? ", after the responders' change" : ', while the response ran'}: change it again and check the root MFA devices`;
+  }
+  return `${what}: arrived after the first collection, after the plan was made, and nothing resolved it: review it and act`;
 }
 
 /**

@@ -99,6 +99,7 @@ export const MANIFEST: Record<string, Coverage> = {
   ModifyImageAttributeCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   DescribeInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   StopInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
+  GetFunctionCommand: { checks: [{ on: 'moto', by: ['review.test.ts'] }] },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

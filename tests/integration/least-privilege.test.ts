@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployedFunctions, PROJECT_ROOT } from '#drill/deployment';
@@ -14,14 +14,26 @@ import { packagedTemplate, parseResources, propertiesAt } from '../helpers-templ
  * AWS action a handler declares must be used by some scenario. (Calls made with an AssumeRoot
  * session are authorized by the session's task policy, not by the function's role.)
  */
+interface DrillReport {
+  incidentId: string;
+  findings: { title: string; evidence: string[] }[];
+  responderActivity: { taskId: string; eventName: string; eventId: string; status: string }[];
+}
+
 describe('least privilege, from what the handlers actually call', () => {
   const used = new Map<string, Set<string>>();
   /** What each member-account role was used for (`role:root-responder-read`, `role:root-responder-remediate`). */
   const byMemberRole = new Map<string, Set<string>>();
+  /** Each run's reports: the responders' own root work must never be an attacker finding. */
+  const reports: { scenario: string; incidentId: string; report: DrillReport }[] = [];
 
   beforeAll(async () => {
     for (const { name } of listScenarios()) {
       const result = await runDrill({ scenario: name, approve: 'all', out: mkdtempSync(join(tmpdir(), 'lp-')) });
+      for (const { dir } of result.reports) {
+        const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as DrillReport;
+        reports.push({ scenario: name, incidentId: report.incidentId, report });
+      }
       for (const call of result.aws.calls) {
         if (!call.caller || call.principal.startsWith('root-session')) continue;
         const action = COMMAND_ACTIONS[call.command];
@@ -57,6 +69,19 @@ describe('least privilege, from what the handlers actually call', () => {
       const unused = awsActions(declared(fn)).filter((a) => !used.get(fn)?.has(a));
       expect({ fn, unused }).toEqual({ fn, unused: [] });
     }
+  });
+
+  it("no --approve all drill reports the responders' own root work as an attacker finding", () => {
+    expect(new Set(reports.map((r) => r.scenario)).size).toBeGreaterThanOrEqual(listScenarios().length - 1);
+    // The simulated responders' console work is recorded under event ids drill-<task>-... (drill/drill.ts doConsoleWork).
+    const ours = (id: string) => id.startsWith('drill-');
+    for (const { scenario, incidentId, report } of reports) {
+      const asFindings = report.findings.filter((f) => f.evidence.some(ours)).map((f) => f.title);
+      const raised = report.responderActivity.filter((a) => a.status !== 'confirmed').map((a) => `${a.taskId} ${a.eventName}`);
+      expect({ scenario, incidentId, asFindings, raised }).toEqual({ scenario, incidentId, asFindings: [], raised: [] });
+    }
+    // Not vacuous: the responders did root console work somewhere, and it was recognised as theirs.
+    expect(reports.some(({ report }) => report.responderActivity.some((a) => a.status === 'confirmed' && ours(a.eventId)))).toBe(true);
   });
 
   it('the member roles the organization templates deploy allow every call made under them', () => {

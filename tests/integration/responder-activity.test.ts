@@ -15,6 +15,7 @@ interface Report {
   responderActivity: { eventName: string; taskId: string; status: string; sourceIPAddress: string }[];
   timeline: { event: string }[];
   openItems: string[];
+  status: string;
 }
 
 describe('drill: attacker-during-response, through the command line', () => {
@@ -57,13 +58,22 @@ describe('drill: attacker-during-response, through the command line', () => {
     expect(theirs[0]!.title).toMatch(/^Arrived after the first collection: /);
   });
 
-  it('names Map items by their task, and prints "Still open" only when something is', () => {
+  it("keeps the incident open while the attacker's late password change is still true: change it again", () => {
+    // Every task approved, done and verified, the exposures undone among them: only the late critical finding is left.
+    const theirs = report.findings.find((f) => f.title.includes('Root password changed from 111.111.111.111'))!;
+    expect(theirs.resolution).toBeUndefined();
+    expect(report.openItems).toEqual([
+      `${theirs.title.replace('Arrived after the first collection: ', '')}, after the responders' change: change it again and check the root MFA devices`,
+    ]);
+    expect(report.openItems[0]).toMatch(/^Root password changed from 111\.111\.111\.111, outside the known networks, at /);
+    expect(report.status).toBe('needs-attention');
+  });
+
+  it('names Map items by their task, and prints "Still open" with what is', () => {
     expect(lines).toContain('  > Request Approval  [change-root-password]  waiting on people...');
     expect(lines.some((l) => /\[item \d+\]/.test(l))).toBe(false);
-    // Every task approved, done and verified, the exposures undone among them: nothing open, and no empty heading.
-    expect(report.openItems).toEqual([]);
-    expect(lines).toContain('Nothing is open.');
-    expect(lines).not.toContain('Still open:');
+    expect(lines).toContain('Still open:');
+    expect(lines).not.toContain('Nothing is open.');
   });
 
   it('says "Nothing is open." and prints no empty "Still open:" heading when nothing is (member-account, every approval given)', async () => {

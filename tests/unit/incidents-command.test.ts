@@ -6,6 +6,10 @@ import type { ExecutionInput } from '#shared/contracts/execution-input';
 import { incidentsCommand, type IncidentsDeps } from '#cli/incidents-command';
 import { main } from '#cli/main';
 import { SimulatedDynamoDb } from '#drill/simulated-dynamodb';
+import { SimulatedAws } from '#drill/simulated-aws';
+import { denyRootScpDocument, denyRootScpName } from '#shared/remediations/deny-root-scp';
+import { virtualTimer } from '#shared/rate-limit';
+import { simAccount, world } from '../helpers-sim';
 
 /** `root-responder incidents list|show|close`, against the simulated DynamoDB (the table found by the stage's name). */
 const dynamodbMock = mockClient(DynamoDBClient);
@@ -14,6 +18,9 @@ const TABLE = 'root-responder-prod-IncidentsTable-1A2B3C4D5E6F';
 let ddb: SimulatedDynamoDb;
 let store: IncidentStore;
 let deps: IncidentsDeps;
+let aws: SimulatedAws;
+const MANAGEMENT = '999988887777';
+const ACCOUNT = '123456789012';
 
 const io = () => {
   const out: string[] = [];
@@ -72,8 +79,17 @@ beforeEach(async () => {
     ddb: () => ddb as never,
     dynamodb: () => new DynamoDBClient({ region: 'us-east-1' }),
     sts: () => new STSClient({ region: 'us-east-1' }),
+    // The person runs it in the management account, where the incident's member account is.
+    organizations: () => aws.targetClients({ accountId: MANAGEMENT }).organizations(),
     now: () => new Date('2024-03-06T09:00:00Z'),
   };
+  aws = new SimulatedAws(
+    world([simAccount(MANAGEMENT), simAccount(ACCOUNT)], {
+      responderAccountId: MANAGEMENT,
+      organization: { id: 'o-a1b2c3d4e5', managementAccountId: MANAGEMENT, features: [], delegatedAdmins: [] },
+    }),
+    virtualTimer(),
+  );
   // The first incident ended with an overdue task; the second is open.
   await store.openOrAttach(input(FIRST), event('k1'));
   await store.close('123456789012', FIRST, 'needs-attention', '2024-03-02T00:00:00Z', {
@@ -137,6 +153,41 @@ describe('incidents', () => {
     const again = io();
     expect(await incidentsCommand(['close', FIRST, '--reason', 'x', '--stage', 'prod'], again.io, deps)).toBe(1);
     expect(again.err).toEqual([`incidents close: ${FIRST} is already resolved; nothing changed`]);
+  });
+
+  it('close: detaches the deny-root SCP the incident attached, and says so', async () => {
+    const org = aws.world.organization!;
+    org.policies = [{ Id: 'p-denyroot01', Name: denyRootScpName(ACCOUNT), Content: denyRootScpDocument(ACCOUNT) }];
+    org.attachments = { [ACCOUNT]: ['p-denyroot01'] };
+    const t = io();
+    expect(await incidentsCommand(['close', SECOND, '--reason', 'Done', '--by', 'bob', '--stage', 'prod'], t.io, deps)).toBe(0);
+    expect(t.out).toContain(
+      `Detached ${denyRootScpName(ACCOUNT)} (p-denyroot01) from ${ACCOUNT}: root of that account is no longer denied by it.`,
+    );
+    expect(org.attachments[ACCOUNT]).toEqual([]);
+    expect(aws.calls.filter((c) => c.command === 'DetachPolicyCommand').map((c) => c.accountId)).toEqual([MANAGEMENT]);
+    // None attached: nothing detached, and it says so.
+    const first = io();
+    expect(await incidentsCommand(['close', FIRST, '--reason', 'Done', '--by', 'bob', '--stage', 'prod'], first.io, deps)).toBe(0);
+    expect(first.out).toContain(`${denyRootScpName(ACCOUNT)} is not attached to ${ACCOUNT} (ListPoliciesForTarget).`);
+  });
+
+  it('close: a standalone account has no SCP; a refused detach is reported with the command to run by hand', async () => {
+    delete aws.world.organization;
+    const t = io();
+    expect(await incidentsCommand(['close', SECOND, '--reason', 'Done', '--by', 'bob', '--stage', 'prod'], t.io, deps)).toBe(0);
+    expect(t.out).toContain(`${ACCOUNT} is not in an organization: no deny-root SCP to detach.`);
+    // A caller outside the management account (Organizations refuses): closed, but the SCP may stay: exit 1.
+    aws.world.organization = { id: 'o-a1b2c3d4e5', managementAccountId: MANAGEMENT, features: [], delegatedAdmins: [] };
+    const refused = io();
+    const member = { ...deps, organizations: () => aws.targetClients({ accountId: ACCOUNT }).organizations() };
+    expect(await incidentsCommand(['close', FIRST, '--reason', 'Done', '--by', 'bob', '--stage', 'prod'], refused.io, member)).toBe(1);
+    expect(await store.meta(FIRST)).toMatchObject({ status: 'resolved' });
+    expect(refused.err[0]).toMatch(
+      new RegExp(
+        `^incidents close: could not detach ${denyRootScpName(ACCOUNT)} from ${ACCOUNT} \\(AccessDeniedError: .*\\); root of that account stays denied until you do: aws organizations detach-policy`,
+      ),
+    );
   });
 
   it('says clearly what is wrong: no reason, no stage, an unknown id, no table or two tables', async () => {

@@ -205,3 +205,61 @@ describe('collect evidence, then verify before the report', () => {
     });
   });
 });
+
+describe("a second incident: the previous incident's confirmed responder activity is not the attacker's", () => {
+  // The previous incident's responders signed in with MFA from the office two days ago: in this incident's 7 days of context.
+  const officeSignIn = {
+    eventVersion: '1.08',
+    eventID: 'drill-change-root-password-1',
+    eventTime: '2024-03-02T09:00:00Z',
+    eventSource: 'signin.amazonaws.com',
+    eventName: 'ConsoleLogin',
+    eventType: 'AwsConsoleSignIn',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.10',
+    userIdentity: { type: 'Root', accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, principalId: ACCOUNT },
+    responseElements: { ConsoleLogin: 'Success' },
+    additionalEventData: { MFAUsed: 'Yes' },
+    recipientAccountId: ACCOUNT,
+  };
+  async function collectWith(previous: 'confirmed' | 'unreadable') {
+    const now = Date.parse('2024-03-04T10:30:00Z');
+    const timer = virtualTimer(now);
+    const aws = new SimulatedAws(world([simAccount(ACCOUNT, { events: { 'us-east-1': [officeSignIn] } })]), timer);
+    const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
+    if (previous === 'confirmed')
+      await new LocalDirWriter(join(dir, 'previous')).write(
+        'responder-activity.json',
+        Buffer.from(JSON.stringify([{ eventId: officeSignIn.eventID, taskId: 'change-root-password', status: 'confirmed' }])),
+      );
+    const out = await collectEvidence(
+      executionInput({ accountId: ACCOUNT, openedAt: '2024-03-04T10:19:00Z', previousIncidentId: 'previous-incident' }),
+      {
+        clients: clientsOf(aws),
+        limiters: new RateLimiters(2, timer),
+        timer,
+        clock: fixedClock(new Date(now)),
+        known: knownSources(['203.0.113.0/24']),
+        bundle: new EvidenceBundle(new LocalDirWriter(join(dir, 'evidence'))),
+        baseline: { alternateContacts: {}, expectedOrganizationId: null },
+        previousVerification: new LocalDirReader(join(dir, 'previous')),
+      },
+    );
+    const { findings } = JSON.parse(readFileSync(join(dir, 'evidence', 'findings.json'), 'utf8')) as { findings: { evidence: string[] }[] };
+    return { out, fromThatSignIn: findings.filter((f) => f.evidence.includes(officeSignIn.eventID)) };
+  }
+
+  it('excuses the events its verification confirmed', async () => {
+    const { out, fromThatSignIn } = await collectWith('confirmed');
+    expect(fromThatSignIn).toEqual([]);
+    expect(out.accountState.unavailable).toEqual([]);
+  });
+
+  it('cannot read it: nothing is excused, and the evidence says what was not read', async () => {
+    const { out, fromThatSignIn } = await collectWith('unreadable');
+    expect(fromThatSignIn).toHaveLength(1);
+    expect(out.accountState.unavailable.map((u) => u.what)).toEqual([
+      "the previous incident's responder activity (its responders' root work is reported as findings)",
+    ]);
+  });
+});

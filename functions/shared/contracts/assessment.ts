@@ -14,6 +14,15 @@ export const HumanTaskSchema = z.object({
   remediation: z.object({ action: z.string(), target: z.string(), region: z.string() }).optional(),
   /** A remediation the stage config lets run without waiting for approval (the Map's "Approval Needed?" skips the request). */
   automatic: z.boolean().optional(),
+  /** For a review task (review-tasks.ts): what it is about, for its check by API. Kept in plan.json, not in the Map item. */
+  subject: z
+    .object({
+      kind: z.enum(['lambda-function', 'service-quota-request']),
+      id: z.string(),
+      region: z.string(),
+      requestId: z.string().optional(),
+    })
+    .optional(),
 });
 export type HumanTask = z.infer<typeof HumanTaskSchema>;
 

@@ -46,7 +46,7 @@ export function denyRootScpDocument(accountId: string): string {
 const SCP = 'SERVICE_CONTROL_POLICY' as const;
 
 /** The SCPs attached directly to the account (ListPoliciesForTarget, every page). */
-async function attachedScps(responder: TargetClients, accountId: string) {
+async function attachedScps(responder: Pick<TargetClients, 'organizations'>, accountId: string) {
   return everyPage(async (token) => {
     const out = await awsCall('organizations:ListPoliciesForTarget', () =>
       responder
@@ -93,11 +93,14 @@ async function ensurePolicy(responder: TargetClients, accountId: string): Promis
   }
 }
 
-const detachCommand = (policyId: string, accountId: string) =>
+export const detachCommand = (policyId: string, accountId: string) =>
   `aws organizations detach-policy --policy-id ${policyId} --target-id ${accountId} (from the management account or the delegated administrator)`;
 
-/** Detach the account's deny-root SCP (Write Incident Report, when the incident closes). Idempotent. */
-export async function detachDenyRootScp(responder: TargetClients, accountId: string): Promise<{ status: StepStatus; detail: string }> {
+/** Detach the account's deny-root SCP (Write Incident Report, or a person's `incidents close`, when the incident closes). Idempotent. */
+export async function detachDenyRootScp(
+  responder: Pick<TargetClients, 'organizations'>,
+  accountId: string,
+): Promise<{ status: StepStatus; detail: string }> {
   const name = denyRootScpName(accountId);
   const policy = (await attachedScps(responder, accountId)).find((p) => p.Name === name);
   if (!policy?.Id) return { status: 'done', detail: `${name} is not attached to ${accountId} (ListPoliciesForTarget).` };
