@@ -232,6 +232,10 @@ export const removeDbSnapshotShare = /* @__PURE__ */ defineRemediation(removeDbS
       : { verified: false, reason: `${call}: ${dbLabel(t)} in ${region} can still be restored by ${who(left)}` };
   },
   undoSteps: ({ target, region }) => {
+    if (!/^(instance|cluster) \S+ \S+$/.test(target))
+      return [
+        `Share the RDS snapshot again in ${region} with the restore values the report's Run Approved Action detail lists (target "${target}").`,
+      ];
     const t = parseDbShareTarget(target);
     return [addRestore(t, region, t.values)];
   },
