@@ -22,6 +22,8 @@ import { runApprovedAction, type RunActionDeps } from '#functions/run-approved-a
 import { verifyHumanTask, type VerifyTaskDeps } from '#functions/verify-human-task/verify-human-task';
 import { ACCOUNT, describeMoto, itKeepsTheManifestHonest, MotoAws, useMoto } from './moto';
 import { PlansInS3 } from './states';
+import { SimulatedAws } from '#drill/simulated-aws';
+import { simAccount, world } from '../helpers-sim';
 
 /**
  * The snapshot-share undos on moto: the snapshot is created and shared in moto, Run Approved Action
@@ -95,16 +97,14 @@ describeMoto('contract: snapshot-share undos', () => {
       expect(await grantees(id)).toEqual(['777788889999']);
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
       // The undo the report shows puts it back (its OperationType form, as moto reads it), and verification then fails.
-      await moto.aws
-        .ec2Admin(REGION)
-        .send(
-          new ModifySnapshotAttributeCommand({
-            SnapshotId: id,
-            Attribute: 'createVolumePermission',
-            OperationType: 'add',
-            GroupNames: ['all'],
-          }),
-        );
+      await moto.aws.ec2Admin(REGION).send(
+        new ModifySnapshotAttributeCommand({
+          SnapshotId: id,
+          Attribute: 'createVolumePermission',
+          OperationType: 'add',
+          GroupNames: ['all'],
+        }),
+      );
       expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: false });
       // Run again: removes `all`, says the account had already lost it.
       const again = await runApprovedAction(item, runDeps());
@@ -196,6 +196,42 @@ describeMoto('contract: snapshot-share undos', () => {
         expect(out).toMatchObject({ status: 'done', detail: expect.stringContaining('no longer exists') as unknown });
         expect(await verifyHumanTask(ran(item, out), verifyDeps())).toMatchObject({ verified: true });
       }
+    });
+  });
+
+  describe("parity: the simulated account and moto answer the undos' calls alike", () => {
+    const sim = new SimulatedAws(world([simAccount(ACCOUNT)], { responderAccountId: ACCOUNT }));
+    const outcome = async (send: () => Promise<unknown>) => {
+      try {
+        return { output: await send() };
+      } catch (error) {
+        const e = error as { name: string; $metadata?: { httpStatusCode?: number } };
+        return { error: e.name, status: e.$metadata?.httpStatusCode };
+      }
+    };
+    it('a snapshot neither knows: the same SDK error names', async () => {
+      type Clients = ReturnType<typeof moto.aws.target>;
+      const calls: ((t: Clients) => Promise<unknown>)[] = [
+        (t) =>
+          t
+            .ec2(REGION)
+            .send(new DescribeSnapshotAttributeCommand({ SnapshotId: 'snap-0123456789abcdef0', Attribute: 'createVolumePermission' })),
+        (t) => t.rds(REGION).send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: 'gone-snap' })),
+        (t) => t.rds(REGION).send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: 'gone-snap' })),
+      ];
+      const names = { moto: [] as unknown[], sim: [] as unknown[] };
+      for (const call of calls) {
+        names.moto.push(await outcome(() => call(moto.aws.target(ACCOUNT))));
+        names.sim.push(await outcome(() => call(sim.targetClients({ accountId: ACCOUNT }))));
+      }
+      // AWS's wire codes are InvalidSnapshot.NotFound (EC2), DBSnapshotNotFound and DBClusterSnapshotNotFoundFault (RDS, 404 in
+      // the SDK's model); moto sends DBSnapshotNotFoundFault, and the SDK names both the same: the undos compare these names.
+      expect(names.sim).toEqual(names.moto);
+      expect(names.moto).toEqual([
+        { error: 'InvalidSnapshot.NotFound', status: 400 },
+        { error: 'DBSnapshotNotFoundFault', status: 404 },
+        { error: 'DBClusterSnapshotNotFoundFault', status: 404 },
+      ]);
     });
   });
 
