@@ -21,6 +21,7 @@ import * as organizationsSdk from '@aws-sdk/client-organizations';
 import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
+import { RDS_SNAPSHOT_COMMANDS, SimulatedRdsSnapshots } from './simulated-snapshots';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import {
   loadRootTaskPolicy,
@@ -347,6 +348,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   GetFunctionCommand: 'lambda:GetFunction',
   DescribeSnapshotAttributeCommand: 'ec2:DescribeSnapshotAttribute',
   ModifySnapshotAttributeCommand: 'ec2:ModifySnapshotAttribute',
+  ...RDS_SNAPSHOT_COMMANDS,
   GetRoleCommand: 'iam:GetRole',
   UpdateAssumeRolePolicyCommand: 'iam:UpdateAssumeRolePolicy',
   ListPoliciesCommand: 'organizations:ListPolicies',
@@ -1192,10 +1194,23 @@ export class SimulatedAws {
       case 'GetFunctionCommand':
         this.requireRole(principal, name);
         return reviewCall(this.account(principal.accountId), region, name, input, (n, m, status) => sdkError('lambda', n, m, status));
+      case 'DescribeDBSnapshotAttributesCommand':
+      case 'ModifyDBSnapshotAttributeCommand':
+      case 'DescribeDBClusterSnapshotAttributesCommand':
+      case 'ModifyDBClusterSnapshotAttributeCommand':
+        this.requireRole(principal, name);
+        return this.rdsSnapshots.call(principal.accountId, region, name, input);
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
   }
+
+  /** RDS snapshots and their restore attribute, built from the account's CloudTrail records (simulated-snapshots.ts). */
+  readonly rdsSnapshots = new SimulatedRdsSnapshots({
+    records: (accountId, region) => this.account(accountId).events[region] ?? [],
+    fail: (name, message, status) => new SimError(name, message, status),
+    change: (accountId, change, target) => this.changes.push({ at: this.timer.now(), accountId, change, target }),
+  });
 
   /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */
   private ec2Applied = new Map<string, number>();
@@ -1285,7 +1300,17 @@ export class SimulatedAws {
           );
         if (name === 'DescribeSnapshotAttributeCommand')
           return { SnapshotId: id, CreateVolumePermissions: snapshot.createVolumePermissions };
-        const cv = (input['CreateVolumePermission'] ?? {}) as ec2Sdk.CreateVolumePermissionModifications;
+        // Either form EC2 takes: CreateVolumePermission {Add, Remove}, or OperationType with UserIds / GroupNames (what the CLI's --user-ids sends).
+        const listed = [
+          ...((input['GroupNames'] ?? []) as string[]).map((Group) => ({ Group })),
+          ...((input['UserIds'] ?? []) as string[]).map((UserId) => ({ UserId })),
+        ];
+        const cv = (input['CreateVolumePermission'] ??
+          (input['OperationType'] === 'add'
+            ? { Add: listed }
+            : input['OperationType'] === 'remove'
+              ? { Remove: listed }
+              : {})) as ec2Sdk.CreateVolumePermissionModifications;
         const same = (a: { Group?: string; UserId?: string }, b: { Group?: string; UserId?: string }) =>
           a.Group === b.Group && a.UserId === b.UserId;
         snapshot.createVolumePermissions = snapshot.createVolumePermissions.filter((p) => !(cv.Remove ?? []).some((r) => same(p, r)));
@@ -1606,8 +1631,11 @@ function applyEc2Record(ec2: SimEc2, r: JsonObject): void {
     }
     case 'ModifySnapshotAttribute': {
       const snapshot = (ec2.snapshots[text(p['snapshotId']) ?? '?'] ??= { createVolumePermissions: [] });
-      for (const g of itemsOf(asObject(p['createVolumePermission'])['add']).map(grantee))
+      const cv = asObject(p['createVolumePermission']);
+      for (const g of itemsOf(cv['add']).map(grantee))
         if (!snapshot.createVolumePermissions.some((x) => same(x, g))) snapshot.createVolumePermissions.push(g);
+      const removed = itemsOf(cv['remove']).map(grantee);
+      snapshot.createVolumePermissions = snapshot.createVolumePermissions.filter((x) => !removed.some((g) => same(x, g)));
       return;
     }
     case 'AuthorizeSecurityGroupIngress': {

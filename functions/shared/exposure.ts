@@ -1,5 +1,6 @@
 import { asText, slug } from './text';
 import { errorCodeOf, eventName, eventSource, type JsonObject, obj, str } from './cloudtrail';
+import { InvalidStepInputError } from './errors';
 import type { Severity } from './triage';
 
 /**
@@ -543,8 +544,14 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
   return { findings, handled };
 }
 
-/** The undos the remediation registry runs (remediations/ec2-exposure.ts): their findings are proposed for approval. */
-export const BUILT_UNDOS: readonly UndoKind[] = ['revoke-security-group-ingress', 'remove-launch-permission', 'stop-instances'];
+/** The undos the remediation registry runs (remediations/ec2-exposure.ts, snapshots.ts): their findings are proposed for approval. */
+export const BUILT_UNDOS: readonly UndoKind[] = [
+  'revoke-security-group-ingress',
+  'remove-launch-permission',
+  'stop-instances',
+  'remove-snapshot-share',
+  'remove-db-snapshot-share',
+];
 
 /** One ingress permission as the undo target names it: `tcp/22:22/::/0` (protocol, ports, one address range). */
 export interface IngressRange {
@@ -561,7 +568,8 @@ const granteeOf = (g: JsonObject) => str(g['group']) ?? str(g['userId']) ?? str(
  * What a remediation's target names for a built undo, exactly the change the event made, or
  * undefined when the event did not record enough to undo it:
  * security group `sg-1 sgr-1,sgr-2` (the rule ids) or `sg-1 tcp/22:22/::/0,...`; AMI `ami-1 all,111122223333`;
- * snapshot `snap-1 all,...`; instances `i-1,i-2`.
+ * snapshot `snap-1 all,...`; RDS snapshot `instance db-snap-1 all,444455556666` or `cluster cluster-snap-1 all`
+ * (ValuesToRemove: exactly the values the event added); instances `i-1,i-2`.
  */
 export function undoTarget(e: Exposure): string | undefined {
   const c = e.change;
@@ -592,6 +600,14 @@ export function undoTarget(e: Exposure): string | undefined {
       const who = items(obj(c[field])?.['add']).map(granteeOf);
       if (!id || who.length === 0 || who.some((w) => !w)) return undefined;
       return `${id} ${who.join(',')}`;
+    }
+    case 'remove-db-snapshot-share': {
+      const cluster = e.kind === 'rds-cluster-snapshot-share';
+      const id = str(c[cluster ? 'dBClusterSnapshotIdentifier' : 'dBSnapshotIdentifier']);
+      const values = strings(c['valuesToAdd']);
+      // Identifiers and values never hold a space or a comma (RDS naming rules; account ids; `all`): the target splits on them.
+      if (!id || /[\s,]/.test(id) || values.length === 0 || values.some((v) => !v || /[\s,]/.test(v))) return undefined;
+      return `${cluster ? 'cluster' : 'instance'} ${id} ${values.join(',')}`;
     }
     case 'stop-instances': {
       const ids = strings(c['instanceIds']);
@@ -624,4 +640,12 @@ export function parseIngressTarget(target: string): { groupId: string; ruleIds: 
 export function parseShareTarget(target: string): { id: string; grantees: string[] } {
   const [id = '', list = ''] = target.split(' ');
   return { id, grantees: list.split(',').filter(Boolean) };
+}
+
+/** An RDS snapshot undo target read back: a DB instance or an Aurora cluster snapshot, its identifier, the restore values to remove. */
+export function parseDbShareTarget(target: string): { snapshotType: 'instance' | 'cluster'; id: string; values: string[] } {
+  const [type = '', id = '', list = ''] = target.split(' ');
+  if ((type !== 'instance' && type !== 'cluster') || !id)
+    throw new InvalidStepInputError(`Not an RDS snapshot share target: ${target}`, ['target']);
+  return { snapshotType: type, id, values: list.split(',').filter(Boolean) };
 }

@@ -40,6 +40,8 @@ export const REMEDIATION_ACTIONS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
+  'remove-snapshot-share',
+  'remove-db-snapshot-share',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -51,6 +53,8 @@ const UNDO_TEXT = {
   'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
+  'remove-snapshot-share': 'Remove the createVolumePermission root added: EBS snapshot',
+  'remove-db-snapshot-share': 'Remove the restore values root added: RDS snapshot of a DB',
 } as const;
 
 export interface ProposedRemediation {

@@ -100,6 +100,13 @@ export const MANIFEST: Record<string, Coverage> = {
   DescribeInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   StopInstancesCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   GetFunctionCommand: { checks: [{ on: 'moto', by: ['review.test.ts'] }] },
+  // ---------- EC2 and RDS (snapshot-share undos)
+  DescribeSnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  ModifySnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  DescribeDBSnapshotAttributesCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  ModifyDBSnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  DescribeDBClusterSnapshotAttributesCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  ModifyDBClusterSnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

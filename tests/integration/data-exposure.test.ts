@@ -95,3 +95,83 @@ describe('drill: data-exposure, the compute root made that no API undoes: a trac
     expect(report.openItems.filter((i) => /nightly-sync|L-417A185B|review-/.test(i))).toEqual([]);
   });
 });
+
+describe('drill: data-exposure, the shared snapshots (EBS, RDS, Aurora) unshared', () => {
+  let result: DrillResult;
+  let report: Report & {
+    humanTasks: { id: string; status: string; verified: boolean | null }[];
+    remediations: { action: string; target: string }[];
+  };
+  let markdown: string;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'data-exposure-snapshots-'));
+    result = await runDrill({ scenario: 'data-exposure', approve: 'all', out: dir });
+    report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as typeof report;
+    markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+  });
+  const SHARES = [
+    {
+      title: 'EBS snapshot snap-0d4e5f6a7b8c90017 shared (createVolumePermission) to everyone (all) in us-east-1',
+      id: 'snap-0d4e5f6a7b8c90017',
+      undo: 'remove-snapshot-share',
+      target: 'snap-0d4e5f6a7b8c90017 all',
+    },
+    {
+      title: 'RDS snapshot customers-2018-12-31 shared for restore to account 444455556666 outside this account in eu-west-1',
+      id: 'customers-2018-12-31',
+      undo: 'remove-db-snapshot-share',
+      target: 'instance customers-2018-12-31 444455556666',
+    },
+    {
+      title: 'RDS cluster snapshot ledger-aurora-2018-12-31 shared for restore to everyone (all) in us-east-1',
+      id: 'ledger-aurora-2018-12-31',
+      undo: 'remove-db-snapshot-share',
+      target: 'cluster ledger-aurora-2018-12-31 all',
+    },
+  ];
+
+  it('names each shared snapshot and to whom, critical, with its undo proposed', () => {
+    for (const s of SHARES)
+      expect(report.findings.find((f) => f.exposure?.resource.id === s.id)).toMatchObject({
+        title: s.title,
+        severity: 'critical',
+        exposure: { undo: { kind: s.undo, status: 'proposed' } },
+      });
+    expect(report.remediations.filter((r) => /snapshot-share$/.test(r.action)).map((r) => [r.action, r.target])).toEqual(
+      SHARES.map((s) => [s.undo, s.target]),
+    );
+  });
+
+  it('each undo ran once on approval, removed exactly the grantees root added, and was verified by API', () => {
+    expect(
+      result.aws.changes
+        .filter((c) => /snapshot-share/.test(c.change))
+        .map((c) => `${c.change} ${c.target}`)
+        .sort(),
+    ).toEqual([
+      'ec2-remove-snapshot-share snap-0d4e5f6a7b8c90017/all',
+      'rds-remove-cluster-snapshot-share ledger-aurora-2018-12-31/all',
+      'rds-remove-snapshot-share customers-2018-12-31/444455556666',
+    ]);
+    expect(report.humanTasks.filter((t) => /snapshot-share/.test(t.id))).toEqual(
+      Array(3).fill(expect.objectContaining({ status: 'done', verified: true })),
+    );
+    const account = result.aws.world.accounts['246813579024']!.accountId;
+    expect(result.aws.ec2State(account, 'us-east-1').snapshots['snap-0d4e5f6a7b8c90017']!.createVolumePermissions).toEqual([]);
+    expect(result.aws.rdsSnapshots.state(account, 'eu-west-1').instance['customers-2018-12-31']!.restore).toEqual([]);
+    expect(result.aws.rdsSnapshots.state(account, 'us-east-1').cluster['ledger-aurora-2018-12-31']!.restore).toEqual([]);
+  });
+
+  it('report.md names each undo, reversible, done by the approved remediation and verified', () => {
+    for (const s of SHARES) {
+      const line = markdown.split('\n').find((l) => l.includes(s.id) && l.includes(`Undo: \`${s.undo}\``)) ?? '';
+      expect(line).toContain('(reversible; done: ');
+      expect(line).toContain(`by the approved remediation ${s.undo} on `);
+      expect(line).toContain('verified by API');
+    }
+    expect(markdown).toContain(
+      'aws rds modify-db-snapshot-attribute --db-snapshot-identifier customers-2018-12-31 --attribute-name restore',
+    );
+    expect(report).toMatchObject({ status: 'resolved', openItems: [] });
+  });
+});

@@ -60,7 +60,9 @@ describe('member account templates', () => {
       'ec2:DescribeImageAttribute',
       'ec2:DescribeInstances',
       'ec2:DescribeSecurityGroupRules',
+      'ec2:DescribeSnapshotAttribute',
       'ec2:ModifyImageAttribute',
+      'ec2:ModifySnapshotAttribute',
       'ec2:RevokeSecurityGroupIngress',
       'ec2:StopInstances',
       'guardduty:CreateDetector',
@@ -72,6 +74,10 @@ describe('member account templates', () => {
       'iam:PutUserPolicy',
       'iam:UpdateAccessKey',
       'iam:UpdateAssumeRolePolicy',
+      'rds:DescribeDBClusterSnapshotAttributes',
+      'rds:DescribeDBSnapshotAttributes',
+      'rds:ModifyDBClusterSnapshotAttribute',
+      'rds:ModifyDBSnapshotAttribute',
     ]);
     expect([...actions('ReadRole'), ...actions('WriteRole')].filter((a) => a.startsWith('organizations:') && /Polic/.test(a))).toEqual([]);
     for (const r of ['ReadRole', 'WriteRole']) {

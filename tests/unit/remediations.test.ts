@@ -465,6 +465,7 @@ describe('EC2 exposure undos', () => {
       ['remove-launch-permission', 'ami-0a1b2c3d4e5f67890 all,111122223333', 'us-east-1'],
       ['revoke-security-group-ingress', 'sg-07ebc4087aa0b2a81 sgr-0b1c2d3e4f5a6b7c8', 'us-east-1'],
       ['revoke-security-group-ingress', 'sg-0aaa tcp/3389:3389/0.0.0.0/0', 'us-east-1'],
+      ['remove-snapshot-share', 'snap-0123456789abcdef0 111122223333', 'us-east-1'],
       ['stop-instances', 'i-05261ffb46217cdc3', 'us-east-1'],
     ]);
     const statuses = found.findings.filter((f) => f.exposure).map((f) => [f.exposure!.undo.kind, f.exposure!.undo.status]);

@@ -10,6 +10,7 @@ import {
 import { enableGuardDutyDetector, enableGuardDutyDetectorMeta } from './guardduty-detector';
 import { quarantineIamUser, quarantineIamUserMeta } from './quarantine';
 import { restartTrail, restartTrailMeta } from './restart-trail';
+import { removeDbSnapshotShare, removeDbSnapshotShareMeta, removeSnapshotShare, removeSnapshotShareMeta } from './snapshots';
 import { restoreAlternateContact, restoreAlternateContactMeta } from './restore-alternate-contact';
 import {
   deactivateRootMfaDevice,
@@ -41,6 +42,8 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revokeSecurityGroupIngress,
   removeLaunchPermission,
   stopInstances,
+  removeSnapshotShare,
+  removeDbSnapshotShare,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -57,6 +60,8 @@ export const CATALOG: readonly RemediationMeta[] = [
   revokeSecurityGroupIngressMeta,
   removeLaunchPermissionMeta,
   stopInstancesMeta,
+  removeSnapshotShareMeta,
+  removeDbSnapshotShareMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
