@@ -40,6 +40,8 @@ export const REMEDIATION_ACTIONS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
+  'restore-public-access-block',
+  'revert-bucket-acl',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -51,6 +53,9 @@ const UNDO_TEXT = {
   'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
+  'restore-public-access-block':
+    'Turn S3 Block Public Access back on ("recorded": the settings CloudTrail recorded before; "default": none recorded, so all four):',
+  'revert-bucket-acl': 'Remove exactly the public grants root added, keeping every other grant and the owner: bucket',
 } as const;
 
 export interface ProposedRemediation {

@@ -20,6 +20,7 @@ import {
   deleteRootPasswordMeta,
 } from './root-credentials';
 import { restoreTrustPolicy, restoreTrustPolicyMeta } from './trust-policy';
+import { restorePublicAccessBlock, restorePublicAccessBlockMeta, revertBucketAcl, revertBucketAclMeta } from './s3-exposure';
 import type { Remediation, RemediationMeta } from './types';
 
 /**
@@ -41,6 +42,8 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revokeSecurityGroupIngress,
   removeLaunchPermission,
   stopInstances,
+  restorePublicAccessBlock,
+  revertBucketAcl,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -57,6 +60,8 @@ export const CATALOG: readonly RemediationMeta[] = [
   revokeSecurityGroupIngressMeta,
   removeLaunchPermissionMeta,
   stopInstancesMeta,
+  restorePublicAccessBlockMeta,
+  revertBucketAclMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
