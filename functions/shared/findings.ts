@@ -54,7 +54,7 @@ const UNDO_TEXT = {
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
   'restore-public-access-block':
-    'Turn S3 Block Public Access back on ("recorded": the settings CloudTrail recorded before; "default": none recorded, so all four):',
+    'Restore S3 Block Public Access ("default": none recorded before, so all four on):',
   'revert-bucket-acl': 'Remove exactly the public grants root added, keeping every other grant and the owner: bucket',
 } as const;
 
