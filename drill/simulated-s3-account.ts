@@ -151,6 +151,15 @@ export function applyS3Record(s3: SimS3State, accountId: string, r: JsonObject):
 }
 
 type Fail = (service: 's3' | 's3control', code: string, message: string, status: number) => Error;
+
+/**
+ * A Put with none of the four settings is refused (InvalidRequest), as moto does and AWS does: the
+ * Rust SDK's all-false request, sent as an empty configuration, failed so (awslabs/aws-sdk-rust#819).
+ */
+function requireSetting(service: 's3' | 's3control', config: unknown, fail: Fail): void {
+  if (!SETTINGS.some((k) => typeof asObject(config)[k] === 'boolean'))
+    throw fail(service, 'InvalidRequest', 'Must specify at least one configuration.', 400);
+}
 type Change = (what: string, target: string) => void;
 
 /** Each account's S3, built from its CloudTrail records (every region), and the calls the S3 exposure undos make. */
@@ -189,6 +198,7 @@ export class SimulatedS3Account {
           throw fail('s3control', 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', 404);
         return { PublicAccessBlockConfiguration: { ...s3.accountPublicAccessBlock } };
       }
+      requireSetting('s3control', input['PublicAccessBlockConfiguration'], fail);
       s3.accountPublicAccessBlock = block(input['PublicAccessBlockConfiguration']);
       change('s3-put-account-public-access-block', accountId);
       return {};
@@ -226,6 +236,7 @@ export class SimulatedS3Account {
           throw fail('s3', 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', 404);
         return { PublicAccessBlockConfiguration: { ...bucket.publicAccessBlock } };
       case 'PutPublicAccessBlockCommand':
+        requireSetting('s3', input['PublicAccessBlockConfiguration'], fail);
         bucket.publicAccessBlock = block(input['PublicAccessBlockConfiguration']);
         change('s3-put-bucket-public-access-block', name_);
         return {};

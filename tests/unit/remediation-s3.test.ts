@@ -21,7 +21,10 @@ import { knownSources } from '#shared/known-sources';
 import { RateLimiters, virtualTimer } from '#shared/rate-limit';
 import { restorePublicAccessBlock, revertBucketAcl } from '#shared/remediations/s3-exposure';
 import type { RunContext, VerifyContext } from '#shared/remediations/types';
+import type { JsonObject } from '#shared/cloudtrail';
+import { COMMAND_ACTIONS, SimulatedAws } from '#drill/simulated-aws';
 import { fixture } from '../helpers';
+import { simAccount, world } from '../helpers-sim';
 import { meta, sdkTargetClients } from '../helpers-mock';
 
 /**
@@ -79,7 +82,7 @@ describe('S3 exposure findings read the documented CloudTrail shapes and propose
     expect(pab.exposure!.undo).toEqual({ kind: 'restore-public-access-block', reversible: true, status: 'proposed' });
     expect(pab.detail).toContain('CloudTrail did not record the configuration before it in the window: the undo turns all four blocks on.');
     const account = remediations.find((r) => r.target.startsWith('account'))!;
-    expect(account.undo).toContain('"default": none recorded, so all four');
+    expect(account.undo).toContain('("default": none recorded before, so all four on): account');
   });
 
   it('a PutBucketPublicAccessBlock that leaves settings out turns them off (each is false unless set)', () => {
@@ -307,5 +310,67 @@ describe('revert-bucket-acl (mocked S3)', () => {
       verified: false,
       reason: 'GetBucketAcl: bucket acme-backups in eu-west-1 still grants AllUsers READ',
     });
+  });
+});
+
+describe("the simulated account's S3, built from its CloudTrail records, answers with S3's error codes", () => {
+  const records = fixture<Rec[]>('written/root_exposure_and_abuse_calls__written.json') as JsonObject[];
+  const make = () => new SimulatedAws(world([simAccount(ACCOUNT, { events: { 'us-east-1': records } })]), virtualTimer());
+  const name = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: Error) => e.name,
+    );
+
+  it('the records make the state: AllUsers READ on the ACL, the bucket configuration deleted, the account one all off', () => {
+    const s3 = make().s3Account.state(ACCOUNT, { 'us-east-1': records });
+    expect(s3.accountPublicAccessBlock).toEqual(off);
+    expect(s3.buckets['acme-backups']).toMatchObject({ region: 'us-east-1' });
+    expect(s3.buckets['acme-backups']!.publicAccessBlock).toBeUndefined();
+    expect(s3.buckets['acme-backups']!.grants.map((g) => `${g.Grantee.URI ?? g.Grantee.ID} ${g.Permission}`)).toEqual([
+      'd25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example FULL_CONTROL',
+      'http://acs.amazonaws.com/groups/global/AllUsers READ',
+    ]);
+  });
+
+  it('NoSuchPublicAccessBlockConfiguration, NoSuchBucket, PermanentRedirect in another region, InvalidRequest for an empty Put', async () => {
+    const c = make().targetClients({ accountId: ACCOUNT });
+    expect(await name(c.s3('us-east-1').send(new GetPublicAccessBlockCommand({ Bucket: 'acme-backups' })))).toBe(
+      'NoSuchPublicAccessBlockConfiguration',
+    );
+    expect(await name(c.s3('us-east-1').send(new GetBucketAclCommand({ Bucket: 'nobody' })))).toBe('NoSuchBucket');
+    expect(await name(c.s3('eu-west-1').send(new GetBucketAclCommand({ Bucket: 'acme-backups' })))).toBe('PermanentRedirect');
+    expect(
+      await name(c.s3('us-east-1').send(new GetBucketAclCommand({ Bucket: 'acme-backups', ExpectedBucketOwner: '111122223333' }))),
+    ).toBe('AccessDenied');
+    expect(
+      await name(c.s3('us-east-1').send(new PutPublicAccessBlockCommand({ Bucket: 'acme-backups', PublicAccessBlockConfiguration: {} }))),
+    ).toBe('InvalidRequest');
+    const account = c.s3control('us-east-1').send(new GetAccountPublicAccessBlockCommand({ AccountId: ACCOUNT }));
+    await expect(account).resolves.toMatchObject({ PublicAccessBlockConfiguration: off });
+    expect(await name(c.s3control('us-east-1').send(new GetAccountPublicAccessBlockCommand({ AccountId: '111122223333' })))).toBe(
+      'AccessDenied',
+    );
+  });
+
+  it('each entry calls only the S3 actions it declares (S3 and S3 Control told apart)', async () => {
+    const aws = make();
+    const ctx = { ...base, clients: aws.targetClients({ accountId: ACCOUNT }), region: 'us-east-1' };
+    for (const [entry, target] of [
+      [restorePublicAccessBlock, `bucket:acme-backups ${ALL} default`],
+      [restorePublicAccessBlock, `account ${ALL} default`],
+      [revertBucketAcl, 'acme-backups AllUsers:READ'],
+    ] as const) {
+      const before = aws.calls.length;
+      const out = await entry.run({ ...ctx, target, member: false, rootSession: () => Promise.reject(new Error('none')) });
+      expect(out.status).toBe('done');
+      expect(aws.calls.slice(before).filter((c) => !entry.permissions.run.includes(COMMAND_ACTIONS[c.command]!))).toEqual([]);
+      const mid = aws.calls.length;
+      expect(await entry.verify({ ...ctx, target, ran: { detail: out.detail } })).toMatchObject({ verified: true });
+      expect(aws.calls.slice(mid).filter((c) => !entry.permissions.verify.includes(COMMAND_ACTIONS[c.command]!))).toEqual([]);
+    }
+    expect(aws.calls.map((c) => c.command)).toEqual(
+      expect.arrayContaining(['S3ControlPutPublicAccessBlockCommand', 'PutPublicAccessBlockCommand']),
+    );
   });
 });
