@@ -4,7 +4,7 @@ import type { JsonObject } from '#shared/cloudtrail';
  * The target account's own S3, as the S3 exposure undos see it: each bucket (its region, owner, ACL
  * grants and Block Public Access configuration) and the account's Block Public Access (S3 Control).
  * Not the responder's evidence bucket (simulated-s3.ts). What the account's CloudTrail records did
- * (CreateBucket, PutBucketAcl with an AccessControlPolicy or a canned ACL, Put/DeleteBucketPublicAccessBlock,
+ * (CreateBucket, with all four blocks on as S3 does since April 2023; PutBucketAcl with an AccessControlPolicy or a canned ACL, Put/DeleteBucketPublicAccessBlock,
  * Put/DeleteAccountPublicAccessBlock, DeleteBucket; failed calls changed nothing) is applied as the
  * records arrive, so a scenario's records make the state. It answers with S3's error codes:
  * NoSuchBucket (404), NoSuchPublicAccessBlockConfiguration (404), PermanentRedirect (301) for a bucket
@@ -110,7 +110,8 @@ export function applyS3Record(s3: SimS3State, accountId: string, r: JsonObject):
     });
   switch (r['eventName']) {
     case 'CreateBucket':
-      if (name) bucket();
+      // A new bucket has all four blocks on (S3's default since April 2023).
+      if (name) bucket().publicAccessBlock = block(Object.fromEntries(SETTINGS.map((k) => [k, true])));
       return;
     case 'DeleteBucket':
       if (name) delete s3.buckets[name];
