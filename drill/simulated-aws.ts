@@ -22,6 +22,7 @@ import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { RDS_SNAPSHOT_COMMANDS, SimulatedRdsSnapshots } from './simulated-snapshots';
+import { s3CommandName, S3_COMMAND_ACTIONS, SimulatedS3Account } from './simulated-s3-account';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import {
   loadRootTaskPolicy,
@@ -356,6 +357,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   AttachPolicyCommand: 'organizations:AttachPolicy',
   DetachPolicyCommand: 'organizations:DetachPolicy',
   ListPoliciesForTargetCommand: 'organizations:ListPoliciesForTarget',
+  ...S3_COMMAND_ACTIONS,
 };
 
 /** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
@@ -519,8 +521,8 @@ export class SimulatedAws {
   }
 
   private async handle(principal: Principal, region: string, command: unknown): Promise<unknown> {
-    const name = (command as object).constructor.name;
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const name = s3CommandName((command as object).constructor.name, input);
     const caller = this.callers.getStore();
     const call: SimCall = {
       at: this.timer.now(),
@@ -1200,6 +1202,22 @@ export class SimulatedAws {
       case 'ModifyDBClusterSnapshotAttributeCommand':
         this.requireRole(principal, name);
         return this.rdsSnapshots.call(principal.accountId, region, name, input);
+      case 'GetBucketAclCommand':
+      case 'PutBucketAclCommand':
+      case 'GetPublicAccessBlockCommand':
+      case 'PutPublicAccessBlockCommand':
+      case 'S3ControlGetPublicAccessBlockCommand':
+      case 'S3ControlPutPublicAccessBlockCommand':
+        this.requireRole(principal, name);
+        return this.s3Account.call(
+          principal.accountId,
+          this.account(principal.accountId).events,
+          region,
+          name,
+          input,
+          sdkError,
+          (change, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change, target }),
+        );
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
@@ -1211,6 +1229,8 @@ export class SimulatedAws {
     fail: (name, message, status) => new SimError(name, message, status),
     change: (accountId, change, target) => this.changes.push({ at: this.timer.now(), accountId, change, target }),
   });
+  /** The target accounts' own S3 (buckets, ACLs, Block Public Access), built from their CloudTrail records. */
+  readonly s3Account = new SimulatedS3Account();
 
   /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */
   private ec2Applied = new Map<string, number>();

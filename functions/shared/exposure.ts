@@ -168,6 +168,9 @@ function portsOf(p: JsonObject): string {
 }
 
 const S3_GROUP = /^https?:\/\/acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)$/;
+/** The four S3 Block Public Access settings, in the order S3 documents them. */
+export const PUBLIC_ACCESS_BLOCKS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+export type PublicAccessBlockSetting = (typeof PUBLIC_ACCESS_BLOCKS)[number];
 const PUBLIC_CANNED_ACL = new Set(['public-read', 'public-read-write', 'authenticated-read']);
 
 /** Instance families with GPUs or ML accelerators (the usual target of compute abuse). */
@@ -272,23 +275,39 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
     };
   }
   if (source === 's3.amazonaws.com' && /^(Put|Delete)(Bucket|Account)?PublicAccessBlock$/.test(name)) {
+    // Bucket level: PutBucketPublicAccessBlock / DeleteBucketPublicAccessBlock (bucketName); account
+    // level (S3 Control, recorded by s3.amazonaws.com): PutAccountPublicAccessBlock / DeleteAccountPublicAccessBlock.
     const bucket = name.includes('Account') ? undefined : (str(p['bucketName']) ?? 'an unrecorded bucket');
+    const scope = bucket ? `bucket:${bucket}` : 'account';
+    const deleted = name.startsWith('Delete');
     const config = obj(p['PublicAccessBlockConfiguration']);
-    const off = name.startsWith('Delete')
-      ? ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets']
-      : ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'].filter(
-          (k) => config?.[k] === false || config?.[k] === 'false',
-        );
-    if (off.length === 0) return undefined;
+    // A Put replaces the whole configuration: a setting it leaves out is false (each is optional, false unless set).
+    if (!deleted && !config) return undefined;
+    const on = (k: string) => config?.[k] === true || config?.[k] === 'true';
+    const setting = deleted ? undefined : Object.fromEntries(PUBLIC_ACCESS_BLOCKS.map((k) => [k, on(k)]));
+    const off = PUBLIC_ACCESS_BLOCKS.filter((k) => deleted || !on(k));
+    // What was on before root's first change of this scope in the window: the configuration an earlier Put recorded, if any.
+    const before = previousPolicies.has(`pab:${scope}`) ? previousPolicies.get(`pab:${scope}`) : null;
+    if (off.length === 0) {
+      if (!previousPolicies.has(`pab-changed:${scope}`)) previousPolicies.set(`pab:${scope}`, setting);
+      return undefined;
+    }
+    previousPolicies.set(`pab-changed:${scope}`, true);
     const where = bucket ? `bucket ${bucket}` : 'the account';
     return {
       kind: 's3-public-access-block',
       resource: { type: bucket ? 'S3 bucket' : 'S3 account setting', id: bucket ?? 'account public access block' },
       grantees: [],
-      change: { ...(bucket ? { bucketName: bucket } : { scope: 'account' }), turnedOff: off, deleted: name.startsWith('Delete') },
+      change: {
+        ...(bucket ? { bucketName: bucket } : { scope: 'account' }),
+        turnedOff: off,
+        deleted,
+        ...(setting ? { configuration: setting } : {}),
+      },
       undo: 'restore-public-access-block',
-      what: `S3 Block Public Access ${name.startsWith('Delete') ? 'removed' : `turned off (${off.join(', ')})`} for ${where}`,
+      what: `S3 Block Public Access ${deleted ? 'removed' : `turned off (${off.join(', ')})`} for ${where}`,
       severityIfNoGrantee: 'high',
+      previous: before,
     };
   }
   if (source === 'ec2.amazonaws.com' && name === 'AuthorizeSecurityGroupIngress') {
@@ -477,7 +496,11 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
           ? draft.previous
             ? ' The previous policy is in an earlier event of the window.'
             : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
-          : ''
+          : draft.kind === 's3-public-access-block'
+            ? draft.previous
+              ? ` The undo restores the settings an earlier PutPublicAccessBlock of the window recorded (${onSettings(draft.previous).join(', ') || 'none on'}).`
+              : ' CloudTrail did not record the configuration before it in the window: the undo turns all four blocks on.'
+            : ''
       }${
         who.foreign.length && ctx.organizationAccountsUnavailable
           ? ` The organization's accounts could not be listed (${ctx.organizationAccountsUnavailable}): every account other than this one is counted as foreign, sibling member accounts included.`
@@ -544,14 +567,27 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
   return { findings, handled };
 }
 
-/** The undos the remediation registry runs (remediations/ec2-exposure.ts, snapshots.ts): their findings are proposed for approval. */
+/** The undos the remediation registry runs (remediations/*.ts): their findings are proposed for approval. */
 export const BUILT_UNDOS: readonly UndoKind[] = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
   'remove-snapshot-share',
   'remove-db-snapshot-share',
+  'restore-public-access-block',
+  'revert-bucket-acl',
 ];
+
+/** The settings a recorded Block Public Access configuration has on. */
+const onSettings = (config: unknown): PublicAccessBlockSetting[] =>
+  PUBLIC_ACCESS_BLOCKS.filter((k) => obj(config)?.[k] === true || obj(config)?.[k] === 'true');
+
+/** The grants a public canned ACL adds (S3 User Guide, "Canned ACL"). */
+const CANNED_GRANTS: Record<string, string[]> = {
+  'public-read': ['AllUsers:READ'],
+  'public-read-write': ['AllUsers:READ', 'AllUsers:WRITE'],
+  'authenticated-read': ['AuthenticatedUsers:READ'],
+};
 
 /** One ingress permission as the undo target names it: `tcp/22:22/::/0` (protocol, ports, one address range). */
 export interface IngressRange {
@@ -569,7 +605,9 @@ const granteeOf = (g: JsonObject) => str(g['group']) ?? str(g['userId']) ?? str(
  * undefined when the event did not record enough to undo it:
  * security group `sg-1 sgr-1,sgr-2` (the rule ids) or `sg-1 tcp/22:22/::/0,...`; AMI `ami-1 all,111122223333`;
  * snapshot `snap-1 all,...`; RDS snapshot `instance db-snap-1 all,444455556666` or `cluster cluster-snap-1 all`
- * (ValuesToRemove: exactly the values the event added); instances `i-1,i-2`.
+ * (ValuesToRemove: exactly the values the event added); instances `i-1,i-2`; Block Public Access `bucket:NAME BlockPublicAcls,... default`
+ * or `account BlockPublicAcls,... recorded` (the settings to turn on, and whether CloudTrail recorded them or
+ * they are the default, all four); bucket ACL `NAME AllUsers:READ,AuthenticatedUsers:WRITE` (the grants to remove).
  */
 export function undoTarget(e: Exposure): string | undefined {
   const c = e.change;
@@ -613,6 +651,22 @@ export function undoTarget(e: Exposure): string | undefined {
       const ids = strings(c['instanceIds']);
       return ids.length ? ids.join(',') : undefined;
     }
+    case 'restore-public-access-block': {
+      const bucket = str(c['bucketName']);
+      if (!bucket && str(c['scope']) !== 'account') return undefined;
+      const restore = e.previous ? onSettings(e.previous) : [...PUBLIC_ACCESS_BLOCKS];
+      if (restore.length === 0) return undefined; // nothing was on before: nothing to restore
+      return `${bucket ? `bucket:${bucket}` : 'account'} ${restore.join(',')} ${e.previous ? 'recorded' : 'default'}`;
+    }
+    case 'revert-bucket-acl': {
+      const bucket = str(c['bucketName']);
+      const grants = [
+        ...items(c['grants']).map((g) => `${S3_GROUP.exec(str(g['uri']) ?? '')?.[1] ?? '?'}:${str(g['permission']) ?? '?'}`),
+        ...strings(c['cannedAcl']).flatMap((a) => CANNED_GRANTS[a] ?? []),
+      ];
+      if (!bucket || grants.length === 0 || grants.some((g) => g.includes('?'))) return undefined;
+      return `${bucket} ${[...new Set(grants)].join(',')}`;
+    }
     default:
       return undefined;
   }
@@ -648,4 +702,29 @@ export function parseDbShareTarget(target: string): { snapshotType: 'instance' |
   if ((type !== 'instance' && type !== 'cluster') || !id)
     throw new InvalidStepInputError(`Not an RDS snapshot share target: ${target}`, ['target']);
   return { snapshotType: type, id, values: list.split(',').filter(Boolean) };
+}
+
+/** A Block Public Access undo target read back: the bucket (or the account), the settings to turn on, and where they came from. */
+export function parsePublicAccessBlockTarget(target: string): {
+  bucket?: string;
+  settings: PublicAccessBlockSetting[];
+  recorded: boolean;
+} {
+  const [scope = '', list = '', source = ''] = target.split(' ');
+  const settings = list.split(',').filter((k): k is PublicAccessBlockSetting => (PUBLIC_ACCESS_BLOCKS as readonly string[]).includes(k));
+  return { ...(scope.startsWith('bucket:') ? { bucket: scope.slice('bucket:'.length) } : {}), settings, recorded: source === 'recorded' };
+}
+
+/** A bucket-ACL undo target read back: the bucket and the group grants to remove. */
+export function parseAclTarget(target: string): {
+  bucket: string;
+  grants: { group: 'AllUsers' | 'AuthenticatedUsers'; permission: string }[];
+} {
+  const [bucket = '', list = ''] = target.split(' ');
+  const grants = list
+    .split(',')
+    .map((g) => g.split(':'))
+    .filter((x): x is ['AllUsers' | 'AuthenticatedUsers', string] => (x[0] === 'AllUsers' || x[0] === 'AuthenticatedUsers') && !!x[1])
+    .map(([group, permission]) => ({ group, permission }));
+  return { bucket, grants };
 }

@@ -42,6 +42,8 @@ export const REMEDIATION_ACTIONS = [
   'stop-instances',
   'remove-snapshot-share',
   'remove-db-snapshot-share',
+  'restore-public-access-block',
+  'revert-bucket-acl',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -55,6 +57,9 @@ const UNDO_TEXT = {
   'stop-instances': 'Stop (not terminate) the instances launched:',
   'remove-snapshot-share': 'Remove the createVolumePermission root added: EBS snapshot',
   'remove-db-snapshot-share': 'Remove the restore values root added: RDS snapshot of a DB',
+  'restore-public-access-block':
+    'Restore S3 Block Public Access ("default": none recorded before, so all four on):',
+  'revert-bucket-acl': 'Remove exactly the public grants root added, keeping every other grant and the owner: bucket',
 } as const;
 
 export interface ProposedRemediation {

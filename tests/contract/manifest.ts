@@ -19,6 +19,8 @@ export interface Coverage {
   why?: string;
   /** A behaviour of this command moto lacks, stubbed in front of moto. */
   alsoStubbed?: string;
+  /** The packages that share this command name (S3 and S3 Control); the tests that check it send both. */
+  packages?: string[];
 }
 
 const NO_ROOT_USER =
@@ -107,6 +109,17 @@ export const MANIFEST: Record<string, Coverage> = {
   ModifyDBSnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
   DescribeDBClusterSnapshotAttributesCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
   ModifyDBClusterSnapshotAttributeCommand: { checks: [{ on: 'moto', by: ['remediation-snapshots.test.ts'] }] },
+  // ---------- S3 (the target account's buckets) and S3 Control (its account-level Block Public Access)
+  GetBucketAclCommand: { checks: [{ on: 'moto', by: ['remediation-s3.test.ts'] }] },
+  PutBucketAclCommand: { checks: [{ on: 'moto', by: ['remediation-s3.test.ts'] }] },
+  GetPublicAccessBlockCommand: {
+    checks: [{ on: 'moto', by: ['remediation-s3.test.ts'] }],
+    packages: ['@aws-sdk/client-s3', '@aws-sdk/client-s3-control'],
+  },
+  PutPublicAccessBlockCommand: {
+    checks: [{ on: 'moto', by: ['remediation-s3.test.ts'] }],
+    packages: ['@aws-sdk/client-s3', '@aws-sdk/client-s3-control'],
+  },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

@@ -279,8 +279,13 @@ export class MotoAws {
   /** The target account's own buckets (the evidence bucket is s3Admin's). */
   targetS3Admin = (region: string, accountId = ACCOUNT) =>
     this.make(`s3:${region}:${accountId}`, () => new S3Client({ ...this.config(region), forcePathStyle: true }), accountId);
+  /** S3 Control puts the account id in front of the host (`<account>.<endpoint>`), which an address on the loopback cannot take: moto's own endpoint, as is. */
   s3controlAdmin = (region: string, accountId = ACCOUNT) =>
-    this.make(`s3control:${region}:${accountId}`, () => new S3ControlClient(this.config(region)), accountId);
+    this.make(
+      `s3control:${region}:${accountId}`,
+      () => new S3ControlClient({ ...this.config(region), endpointProvider: () => ({ url: new URL(assertLoopback(this.endpoint)) }) }),
+      accountId,
+    );
   rdsAdmin = (region: string, accountId = ACCOUNT) =>
     this.make(`rds:${region}:${accountId}`, () => new RDSClient(this.config(region)), accountId);
   kmsAdmin = (region: string, accountId = ACCOUNT) =>

@@ -53,8 +53,10 @@ describe('least privilege, from what the handlers actually call', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the step's module path is known only at run time, from the deployed functions
     return [...(require(join(PROJECT_ROOT, binding.modulePath)) as { requiredPermissions: readonly string[] }).requiredPermissions];
   };
-  // DynamoDB, SNS, S3, Step Functions and Secrets Manager are the drill's local stand-ins, not the simulated AWS.
-  const awsActions = (actions: string[]) => actions.filter((a) => !/^(dynamodb|sns|s3|states|secretsmanager):/.test(a));
+  // DynamoDB, SNS, the evidence and config buckets' object calls, Step Functions and Secrets Manager are the drill's
+  // local stand-ins, not the simulated AWS; the target account's S3 (ACLs, Block Public Access) is simulated and checked.
+  const awsActions = (actions: string[]) =>
+    actions.filter((a) => !/^(dynamodb|sns|states|secretsmanager):/.test(a) && !/^s3:(GetObject|PutObject|DeleteObject)$/.test(a));
 
   it('every call a handler makes is one it declares', () => {
     expect(used.size).toBeGreaterThanOrEqual(4);

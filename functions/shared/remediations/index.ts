@@ -21,6 +21,7 @@ import {
   deleteRootPasswordMeta,
 } from './root-credentials';
 import { restoreTrustPolicy, restoreTrustPolicyMeta } from './trust-policy';
+import { restorePublicAccessBlock, restorePublicAccessBlockMeta, revertBucketAcl, revertBucketAclMeta } from './s3-exposure';
 import type { Remediation, RemediationMeta } from './types';
 
 /**
@@ -44,6 +45,8 @@ export const REMEDIATIONS: readonly Remediation[] = [
   stopInstances,
   removeSnapshotShare,
   removeDbSnapshotShare,
+  restorePublicAccessBlock,
+  revertBucketAcl,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -62,6 +65,8 @@ export const CATALOG: readonly RemediationMeta[] = [
   stopInstancesMeta,
   removeSnapshotShareMeta,
   removeDbSnapshotShareMeta,
+  restorePublicAccessBlockMeta,
+  revertBucketAclMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
