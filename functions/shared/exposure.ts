@@ -129,7 +129,7 @@ export function classifyGrantees(grantees: string[], ctx: ExposureContext): { pu
 }
 
 /** The principals of a policy document (object or JSON string): every Allow statement's AWS principals and "*". */
-function policyPrincipals(policy: unknown): { principals: string[]; conditioned: boolean } {
+export function policyPrincipals(policy: unknown): { principals: string[]; conditioned: boolean } {
   let doc: unknown = policy;
   if (typeof policy === 'string') {
     try {
@@ -184,8 +184,14 @@ interface Draft {
   previous?: unknown;
 }
 
+/**
+ * A resource policy as CloudTrail recorded it earlier in the window, by resource ("bucket" or "kms:key"):
+ * the document (null: DeleteBucketPolicy left none) and the event that set it, for the undo to read again.
+ */
+type RecordedPolicies = Map<string, { policy: unknown; event: string }>;
+
 /** The exposure one event makes, or undefined when it makes none this module knows. */
-function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Draft | undefined {
+function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft | undefined {
   const name = eventName(record);
   const source = eventSource(record);
   const p = params(record);
@@ -231,17 +237,27 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
       what: `${cluster ? 'RDS cluster snapshot' : 'RDS snapshot'} ${id} shared for restore`,
     };
   }
+  // What the bucket or key had before: each successful change is remembered for the next one's undo.
+  const recorded = (key: string, policy: unknown) => {
+    const before = previousPolicies.get(key);
+    if (!errorCodeOf(record)) previousPolicies.set(key, { policy, event: str(record['eventID']) ?? '' });
+    return before?.event ? { before, previousEvent: { [before.policy === null ? 'none' : 'policy']: before.event } } : { before };
+  };
+  if (source === 's3.amazonaws.com' && name === 'DeleteBucketPolicy') {
+    recorded(str(p['bucketName']) ?? 'a bucket', null);
+    return undefined;
+  }
   if (source === 's3.amazonaws.com' && name === 'PutBucketPolicy') {
     const bucket = str(p['bucketName']) ?? 'a bucket';
     const policy = p['bucketPolicy'] ?? p['policy'];
     const { principals, conditioned } = policyPrincipals(policy);
-    const previous = previousPolicies.has(bucket) ? previousPolicies.get(bucket) : null;
-    previousPolicies.set(bucket, policy);
+    const { before, previousEvent } = recorded(bucket, policy);
+    const previous = before?.policy ?? null;
     return {
       kind: 's3-bucket-policy',
       resource: { type: 'S3 bucket', id: bucket },
       grantees: principals,
-      change: { bucketName: bucket, bucketPolicy: policy },
+      change: { bucketName: bucket, bucketPolicy: policy, ...(previousEvent ? { previousEvent } : {}) },
       undo: 'revert-bucket-policy',
       what: `S3 bucket ${bucket} policy set${conditioned ? ' (the public statement has a Condition: read it)' : ''}`,
       previous,
@@ -321,13 +337,20 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
   if (source === 'kms.amazonaws.com' && name === 'PutKeyPolicy') {
     const key = str(p['keyId']) ?? 'a key';
     const { principals } = policyPrincipals(p['policy']);
+    const { before, previousEvent } = recorded(`kms:${key}`, str(p['policy']) ?? null);
     return {
       kind: 'kms-key-policy',
       resource: { type: 'KMS key', id: key },
       grantees: principals,
-      change: { keyId: key, policyName: str(p['policyName']) ?? 'default', policy: str(p['policy']) ?? null },
+      change: {
+        keyId: key,
+        policyName: str(p['policyName']) ?? 'default',
+        policy: str(p['policy']) ?? null,
+        ...(previousEvent ? { previousEvent } : {}),
+      },
       undo: 'revert-key-policy',
       what: `KMS key ${key} policy set`,
+      previous: before?.policy ?? null,
     };
   }
   if (source === 'kms.amazonaws.com' && name === 'CreateGrant') {
@@ -430,7 +453,7 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
 export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext): { findings: ExposureFinding[]; handled: Set<string> } {
   const findings: ExposureFinding[] = [];
   const handled = new Set<string>();
-  const previousPolicies = new Map<string, unknown>();
+  const previousPolicies: RecordedPolicies = new Map();
   const launches: { e: ExposureEvent; type: string; ids: string[]; count: number }[] = [];
   for (const e of [...events].sort((a, b) => a.at.localeCompare(b.at))) {
     const r = e.record;
@@ -469,10 +492,12 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
       severity,
       title: `${draft.what}${to ? ` ${to}` : ''} in ${e.region}${failed ? ` (attempt failed: ${failed})` : ''}`,
       detail: `${e.actor ?? 'Root'} called ${eventName(r)} at ${e.at} from ${str(r['sourceIPAddress']) ?? 'an unrecorded address'} (event ${e.id}).${
-        draft.kind === 's3-bucket-policy'
+        draft.kind === 's3-bucket-policy' || draft.kind === 'kms-key-policy'
           ? draft.previous
             ? ' The previous policy is in an earlier event of the window.'
-            : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
+            : obj(draft.change['previousEvent'])?.['none']
+              ? ' The bucket had no policy before (DeleteBucketPolicy earlier in the window).'
+              : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
           : ''
       }`,
       evidence: [e.id],
@@ -537,7 +562,14 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
 }
 
 /** The undos the remediation registry runs (remediations/ec2-exposure.ts): their findings are proposed for approval. */
-export const BUILT_UNDOS: readonly UndoKind[] = ['revoke-security-group-ingress', 'remove-launch-permission', 'stop-instances'];
+export const BUILT_UNDOS: readonly UndoKind[] = [
+  'revoke-security-group-ingress',
+  'remove-launch-permission',
+  'stop-instances',
+  // remediations/resource-policies.ts
+  'revert-bucket-policy',
+  'revert-key-policy',
+];
 
 /** One ingress permission as the undo target names it: `tcp/22:22/::/0` (protocol, ports, one address range). */
 export interface IngressRange {
@@ -554,7 +586,8 @@ const granteeOf = (g: JsonObject) => str(g['group']) ?? str(g['userId']) ?? str(
  * What a remediation's target names for a built undo, exactly the change the event made, or
  * undefined when the event did not record enough to undo it:
  * security group `sg-1 sgr-1,sgr-2` (the rule ids) or `sg-1 tcp/22:22/::/0,...`; AMI `ami-1 all,111122223333`;
- * snapshot `snap-1 all,...`; instances `i-1,i-2`.
+ * snapshot `snap-1 all,...`; instances `i-1,i-2`; bucket or key policy `bucket-1 policy:<event id>|none:<event id>|unrecorded *,444455556666`
+ * (what it had before, by the event that set it, and whom root's policy opened it to).
  */
 export function undoTarget(e: Exposure): string | undefined {
   const c = e.change;
@@ -590,6 +623,16 @@ export function undoTarget(e: Exposure): string | undefined {
       const ids = strings(c['instanceIds']);
       return ids.length ? ids.join(',') : undefined;
     }
+    case 'revert-bucket-policy':
+    case 'revert-key-policy': {
+      const id = str(c[e.undo.kind === 'revert-bucket-policy' ? 'bucketName' : 'keyId']);
+      const who = [...(e.public ? ['*'] : []), ...e.foreign.map((f) => accountOfPrincipal(f) ?? f)];
+      if (!id || /\s/.test(id) || who.length === 0 || who.some((w) => /[\s,]/.test(w))) return undefined;
+      const before = obj(c['previousEvent']);
+      const state = before?.['none'] ? 'none' : before?.['policy'] ? 'policy' : undefined;
+      const event = state ? str(before?.[state]) : undefined;
+      return `${id} ${state && event && !/\s/.test(event) ? `${state}:${event}` : 'unrecorded'} ${[...new Set(who)].join(',')}`;
+    }
     default:
       return undefined;
   }
@@ -617,4 +660,26 @@ export function parseIngressTarget(target: string): { groupId: string; ruleIds: 
 export function parseShareTarget(target: string): { id: string; grantees: string[] } {
   const [id = '', list = ''] = target.split(' ');
   return { id, grantees: list.split(',').filter(Boolean) };
+}
+
+/** Whom a resource policy was opened to, as the undo target names them: `*` (anyone) and account ids. */
+export interface PolicyTarget {
+  /** The bucket name or the KMS key id (as root named it). */
+  id: string;
+  /** What it had before root's change, as CloudTrail recorded it in the window: a policy (the event that set it), none, or unrecorded. */
+  before: { state: 'policy' | 'none'; event: string } | { state: 'unrecorded' };
+  /** `*` for anyone, else the foreign account ids root's policy granted. */
+  grantees: string[];
+}
+
+/** A bucket or key policy undo target read back. */
+export function parsePolicyTarget(target: string): PolicyTarget {
+  const [id = '', before = 'unrecorded', list = ''] = target.split(' ');
+  const at = before.indexOf(':');
+  const state = at > 0 ? before.slice(0, at) : before;
+  return {
+    id,
+    before: (state === 'policy' || state === 'none') && at > 0 ? { state, event: before.slice(at + 1) } : { state: 'unrecorded' },
+    grantees: list.split(',').filter(Boolean),
+  };
 }

@@ -1,6 +1,7 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
 import { slug } from './text';
 import { type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
+import { policyUndoTask } from './resource-policy';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
 /**
@@ -40,6 +41,8 @@ export const REMEDIATION_ACTIONS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
+  'revert-bucket-policy',
+  'revert-key-policy',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -51,6 +54,9 @@ const UNDO_TEXT = {
   'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
+  // Worded in full by policyUndoTask (resource-policy.ts).
+  'revert-bucket-policy': 'Revert the policy root set: bucket',
+  'revert-key-policy': 'Revert the policy root set: KMS key',
 } as const;
 
 export interface ProposedRemediation {
@@ -61,6 +67,8 @@ export interface ProposedRemediation {
   /** Exactly what would be undone, for the approval page. */
   undo: string;
   evidence: string[];
+  /** The task's steps when a person does part of it (default: approve or reject). */
+  steps?: string[];
 }
 
 export interface WindowEvent {
@@ -141,6 +149,7 @@ export function classifyWindow(
         region: f.exposure.resource.region,
         undo: `${UNDO_TEXT[f.exposure.undo.kind as keyof typeof UNDO_TEXT]} ${target} in ${f.exposure.resource.region} (${f.exposure.undo.reversible ? 'reversible' : 'not reversible'}): ${f.title}`,
         evidence: f.evidence,
+        ...policyUndoTask(f.exposure, target, f.title),
       });
   }
 

@@ -19,6 +19,7 @@ import {
   deleteRootPassword,
   deleteRootPasswordMeta,
 } from './root-credentials';
+import { revertBucketPolicy, revertBucketPolicyMeta, revertKeyPolicy, revertKeyPolicyMeta } from './resource-policies';
 import { restoreTrustPolicy, restoreTrustPolicyMeta } from './trust-policy';
 import type { Remediation, RemediationMeta } from './types';
 
@@ -41,6 +42,8 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revokeSecurityGroupIngress,
   removeLaunchPermission,
   stopInstances,
+  revertBucketPolicy,
+  revertKeyPolicy,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -57,6 +60,8 @@ export const CATALOG: readonly RemediationMeta[] = [
   revokeSecurityGroupIngressMeta,
   removeLaunchPermissionMeta,
   stopInstancesMeta,
+  revertBucketPolicyMeta,
+  revertKeyPolicyMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
