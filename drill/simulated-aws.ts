@@ -20,6 +20,7 @@ import * as organizationsSdk from '@aws-sdk/client-organizations';
 import * as stsSdk from '@aws-sdk/client-sts';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
+import { applyPolicyRecord, policyCall, type SimPolicies } from './simulated-policies';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import {
   loadRootTaskPolicy,
@@ -352,6 +353,11 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   AttachPolicyCommand: 'organizations:AttachPolicy',
   DetachPolicyCommand: 'organizations:DetachPolicy',
   ListPoliciesForTargetCommand: 'organizations:ListPoliciesForTarget',
+  GetBucketPolicyCommand: 's3:GetBucketPolicy',
+  PutBucketPolicyCommand: 's3:PutBucketPolicy',
+  DeleteBucketPolicyCommand: 's3:DeleteBucketPolicy',
+  GetKeyPolicyCommand: 'kms:GetKeyPolicy',
+  PutKeyPolicyCommand: 'kms:PutKeyPolicy',
 };
 
 /** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
@@ -1187,9 +1193,37 @@ export class SimulatedAws {
       case 'ModifySnapshotAttributeCommand':
         this.requireRole(principal, name);
         return this.ec2Call(principal.accountId, region, name, input);
+      case 'GetBucketPolicyCommand':
+      case 'PutBucketPolicyCommand':
+      case 'DeleteBucketPolicyCommand':
+      case 'GetKeyPolicyCommand':
+      case 'PutKeyPolicyCommand':
+        this.requireRole(principal, name);
+        return policyCall(
+          this.policyState(principal.accountId, region),
+          name,
+          input,
+          (code, message, status) => new SimError(code, message, status),
+          (change, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change, target }),
+        );
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
+  }
+
+  /** Each account's and region's bucket and key policies, and how many of its records they have taken in (simulated-policies.ts). */
+  private policies = new Map<string, { state: SimPolicies; applied: number }>();
+
+  /** The bucket and key policies of an account in a region, with every record that arrived since the last call applied, oldest first. */
+  policyState(accountId: string, region: string): SimPolicies {
+    const key = `${accountId}:${region}`;
+    const held = this.policies.get(key) ?? { state: { buckets: {}, keys: {} }, applied: 0 };
+    const records = this.account(accountId).events[region] ?? [];
+    const arrived = records.slice(held.applied).sort((a, b) => asText(a['eventTime'] ?? '').localeCompare(asText(b['eventTime'] ?? '')));
+    for (const r of arrived) applyPolicyRecord(held.state, r, accountId);
+    held.applied = records.length;
+    this.policies.set(key, held);
+    return held.state;
   }
 
   /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */

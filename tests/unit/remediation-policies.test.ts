@@ -80,7 +80,7 @@ function record(
   };
 }
 const putBucket = (id: string, at: string, bucket: string, policy: object) =>
-  record(id, at, 's3.amazonaws.com', 'PutBucketPolicy', { bucketName: bucket, bucketPolicy: policy as JsonObject, policy: [''] });
+  record(id, at, 's3.amazonaws.com', 'PutBucketPolicy', { bucketName: bucket, bucketPolicy: policy, policy: [''] });
 const putKey = (id: string, at: string, key: string, policy: object) =>
   record(id, at, 'kms.amazonaws.com', 'PutKeyPolicy', { keyId: key, policyName: 'default', policy: JSON.stringify(policy) }, 'eu-west-1');
 const exposuresOf = (records: JsonObject[]) =>
@@ -187,10 +187,8 @@ describe('revert-bucket-policy (mocked S3 and CloudTrail)', () => {
   it('the bucket had none before: DeleteBucketPolicy', async () => {
     s3.on(GetBucketPolicyCommand).resolves({ Policy: text(open) });
     const out = await revertBucketPolicy.run(runCtx('c none:d1 *'));
-    expect(out).toMatchObject({
-      status: 'done',
-      detail: expect.stringMatching(/Deleted the policy root set on S3 bucket c .*had none before \(event d1\)/),
-    });
+    expect(out.status).toBe('done');
+    expect(out.detail).toMatch(/Deleted the policy root set on S3 bucket c .*had none before \(event d1\)/);
     expect(s3.commandCalls(DeleteBucketPolicyCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'c' }]);
   });
 
