@@ -19,7 +19,9 @@ import { revertBucketPolicy, revertKeyPolicy } from '#shared/remediations/resour
 import { catalogEntry } from '#shared/remediations/index';
 import type { RunContext, VerifyContext } from '#shared/remediations/types';
 import { emailText } from '#shared/text';
+import { COMMAND_ACTIONS, SimulatedAws } from '#drill/simulated-aws';
 import { sdkTargetClients } from '../helpers-mock';
+import { simAccount, world } from '../helpers-sim';
 
 /**
  * The bucket and key policy undos: the target the exposure names (what the resource had before, as
@@ -252,5 +254,66 @@ describe('revert-key-policy (mocked KMS and CloudTrail)', () => {
     kms.on(GetKeyPolicyCommand).rejects(new NotFoundException({ message: 'gone', $metadata: { httpStatusCode: 400 } }));
     expect(await revertKeyPolicy.run(runCtx('key-1 unrecorded 444455556666', 'eu-west-1'))).toMatchObject({ status: 'done', undo: [] });
     expect(await revertKeyPolicy.verify(verifyCtx('key-1 unrecorded 444455556666', 'eu-west-1'))).toMatchObject({ verified: true });
+  });
+});
+
+describe("the simulated account's bucket and key policies, from its CloudTrail records", () => {
+  const records = [
+    putBucket('e1', '2024-03-04T10:05:00Z', 'b', doc(own, open)),
+    putBucket('e0', '2024-03-04T10:00:00Z', 'b', doc(own)), // arrives later, happened earlier
+    record('c1', '2024-03-04T10:01:00Z', 's3.amazonaws.com', 'CreateBucket', { bucketName: 'empty' }),
+    putKey('k1', '2024-03-04T10:02:00Z', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/key-1`, doc(own, partner)),
+    { ...putBucket('f1', '2024-03-04T10:06:00Z', 'b', doc(open)), errorCode: 'AccessDenied' },
+  ];
+  const sim = () =>
+    new SimulatedAws(
+      world([
+        simAccount(ACCOUNT, { events: { 'us-east-1': records.filter((r) => r['awsRegion'] === 'us-east-1'), 'eu-west-1': [records[3]!] } }),
+      ]),
+      virtualTimer(),
+    );
+
+  it('applies the records in time order (failed calls change nothing) and answers with S3 and KMS error codes', async () => {
+    const aws = sim();
+    const target = aws.targetClients({ accountId: ACCOUNT });
+    expect(JSON.parse((await target.s3('us-east-1').send(new GetBucketPolicyCommand({ Bucket: 'b' }))).Policy!)).toEqual(doc(own, open));
+    await expect(target.s3('us-east-1').send(new GetBucketPolicyCommand({ Bucket: 'empty' }))).rejects.toMatchObject({
+      name: 'NoSuchBucketPolicy',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(target.s3('us-east-1').send(new GetBucketPolicyCommand({ Bucket: 'nope' }))).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
+    await expect(target.s3('us-east-1').send(new PutBucketPolicyCommand({ Bucket: 'b', Policy: 'not json' }))).rejects.toMatchObject({
+      name: 'MalformedPolicy',
+    });
+    expect(
+      JSON.parse((await target.kms('eu-west-1').send(new GetKeyPolicyCommand({ KeyId: 'key-1', PolicyName: 'default' }))).Policy!),
+    ).toEqual(doc(own, partner));
+    await expect(target.kms('us-east-1').send(new GetKeyPolicyCommand({ KeyId: 'key-1' }))).rejects.toBeInstanceOf(NotFoundException);
+  });
+
+  it('the undos run and verify against it with only the actions they declare', async () => {
+    const aws = sim();
+    const clients = aws.targetClients({ accountId: ACCOUNT });
+    const ctx = { ...base, clients, responder: clients };
+    const before = aws.calls.length;
+    const out = await revertBucketPolicy.run({
+      ...ctx,
+      target: 'b policy:e0 *',
+      member: false,
+      rootSession: () => Promise.reject(new Error('no')),
+    });
+    expect(out.status).toBe('done');
+    expect(aws.calls.slice(before).map((c) => COMMAND_ACTIONS[c.command])).toEqual([
+      's3:GetBucketPolicy',
+      'cloudtrail:LookupEvents',
+      's3:PutBucketPolicy',
+    ]);
+    expect(aws.policyState(ACCOUNT, 'us-east-1').buckets['b']).toBe(text(own));
+    expect(await revertBucketPolicy.verify({ ...ctx, target: 'b policy:e0 *', ran: { detail: out.detail } })).toMatchObject({
+      verified: true,
+    });
+    expect(aws.changes.map((c) => `${c.change} ${c.target}`)).toEqual(['s3-put-bucket-policy b']);
   });
 });
