@@ -182,6 +182,8 @@ interface Draft {
   /** Set when the change opens nothing to anyone by itself (a block turned off, a quota asked for). */
   severityIfNoGrantee?: Severity;
   previous?: unknown;
+  /** A bucket or key policy: its key in RecordedPolicies and what it had before this change (kept when this one opened it). */
+  recorded?: { key: string; before: { policy: unknown; event: string } | undefined };
 }
 
 /**
@@ -241,7 +243,11 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
   const recorded = (key: string, policy: unknown) => {
     const before = previousPolicies.get(key);
     if (!errorCodeOf(record)) previousPolicies.set(key, { policy, event: str(record['eventID']) ?? '' });
-    return before?.event ? { before, previousEvent: { [before.policy === null ? 'none' : 'policy']: before.event } } : { before };
+    return {
+      before,
+      recorded: { key, before },
+      ...(before?.event ? { previousEvent: { [before.policy === null ? 'none' : 'policy']: before.event } } : {}),
+    };
   };
   if (source === 's3.amazonaws.com' && name === 'DeleteBucketPolicy') {
     recorded(str(p['bucketName']) ?? 'a bucket', null);
@@ -251,7 +257,7 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
     const bucket = str(p['bucketName']) ?? 'a bucket';
     const policy = p['bucketPolicy'] ?? p['policy'];
     const { principals, conditioned } = policyPrincipals(policy);
-    const { before, previousEvent } = recorded(bucket, policy);
+    const { before, previousEvent, recorded: memo } = recorded(bucket, policy);
     const previous = before?.policy ?? null;
     return {
       kind: 's3-bucket-policy',
@@ -261,6 +267,7 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
       undo: 'revert-bucket-policy',
       what: `S3 bucket ${bucket} policy set${conditioned ? ' (the public statement has a Condition: read it)' : ''}`,
       previous,
+      recorded: memo,
     };
   }
   if (source === 's3.amazonaws.com' && name === 'PutBucketAcl') {
@@ -337,7 +344,7 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
   if (source === 'kms.amazonaws.com' && name === 'PutKeyPolicy') {
     const key = str(p['keyId']) ?? 'a key';
     const { principals } = policyPrincipals(p['policy']);
-    const { before, previousEvent } = recorded(`kms:${key}`, str(p['policy']) ?? null);
+    const { before, previousEvent, recorded: memo } = recorded(`kms:${key}`, str(p['policy']) ?? null);
     return {
       kind: 'kms-key-policy',
       resource: { type: 'KMS key', id: key },
@@ -351,6 +358,7 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
       undo: 'revert-key-policy',
       what: `KMS key ${key} policy set`,
       previous: before?.policy ?? null,
+      recorded: memo,
     };
   }
   if (source === 'kms.amazonaws.com' && name === 'CreateGrant') {
@@ -476,6 +484,11 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
     const who = classifyGrantees(draft.grantees, ctx);
     const failed = errorCodeOf(r) ?? null;
     const outside = who.public || who.foreign.length > 0;
+    // A policy that opened the resource is no "before" for a later change: its undo goes back past it.
+    if (outside && draft.recorded) {
+      if (draft.recorded.before) previousPolicies.set(draft.recorded.key, draft.recorded.before);
+      else previousPolicies.delete(draft.recorded.key);
+    }
     if (!outside && draft.severityIfNoGrantee === undefined) continue; // shared inside: the generic finding says it
     handled.add(e.id);
     const to = who.public

@@ -121,6 +121,20 @@ describe('bucket and key policy exposures name their undo target', () => {
     expect(unrecorded.map((f) => undoTarget(f.exposure))).toEqual(['x unrecorded 444455556666']);
   });
 
+  it('root opening the bucket twice: both undos go back to the policy before the first, never to an open one', () => {
+    const found = exposuresOf([
+      putBucket('e1', '2024-03-04T10:00:00Z', 'b', doc(own)),
+      putBucket('e2', '2024-03-04T10:05:00Z', 'b', doc(own, open)),
+      putBucket('e3', '2024-03-04T10:06:00Z', 'b', doc(own, partner)),
+    ]);
+    expect(found.map((f) => undoTarget(f.exposure))).toEqual(['b policy:e1 *', 'b policy:e1 444455556666']);
+    const unrecorded = exposuresOf([
+      putBucket('e2', '2024-03-04T10:05:00Z', 'x', doc(open)),
+      putBucket('e3', '2024-03-04T10:06:00Z', 'x', doc(partner)),
+    ]);
+    expect(unrecorded.map((f) => undoTarget(f.exposure))).toEqual(['x unrecorded *', 'x unrecorded 444455556666']);
+  });
+
   it('KMS: an earlier PutKeyPolicy is what the key had before', () => {
     const [f] = exposuresOf([
       putKey('k1', '2024-03-04T10:00:00Z', 'key-1', doc(own)),
