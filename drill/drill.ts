@@ -24,6 +24,7 @@ import { flaky, type FlakyStats, seededRandom } from './flaky';
 import { isCommand, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type OutboxMessage, SimulatedSns } from './simulated-sns';
 import { SimulatedS3 } from './simulated-s3';
+import { policyConsoleWork } from './simulated-policies';
 import { TaskTokenBroker } from './task-tokens';
 import {
   duringTaskRecords,
@@ -381,6 +382,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           // the approval page over HTTP (CSRF token, Origin, their TOTP code).
           if (pending && decision === 'approve' && options.consoleWork !== false) {
             doConsoleWork(aws, pending.accountId, pending.taskId, scenario.baseline.alternateContacts, clock.nowMs(), responderAddress);
+            policyWork(aws, pending.accountId, pending.taskId, clock.nowMs(), responderAddress);
             // Whatever the scenario has an attacker do in the same window lands in CloudTrail too.
             for (const entry of scenario.duringTasks ?? [])
               if (entry.task === pending.taskId)
@@ -760,6 +762,15 @@ function doConsoleWork(
       break;
     }
   }
+}
+
+/** A "make the policy private" task's console work (simulated-policies.ts), logged as the other console work is. */
+function policyWork(aws: SimulatedAws, accountId: string, taskId: string, now: number, sourceIPAddress: string): void {
+  const account = aws.world.accounts[accountId];
+  if (!account) return;
+  const at = new Date(now - 30_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const done = policyConsoleWork(account, (region) => aws.policyState(accountId, region), taskId, at, sourceIPAddress);
+  if (done) aws.changes.push({ at: now, accountId, change: `console:${done}`, target: taskId });
 }
 
 /** The tenth address of an IPv4 CIDR (203.0.113.0/24 -> 203.0.113.10); undefined for IPv6 or none. */

@@ -23,6 +23,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { seededRandom } from './flaky';
 import { RDS_SNAPSHOT_COMMANDS, SimulatedRdsSnapshots } from './simulated-snapshots';
 import { s3CommandName, S3_COMMAND_ACTIONS, SimulatedS3Account } from './simulated-s3-account';
+import { applyPolicyRecord, policyCall, type SimPolicies } from './simulated-policies';
 import { FORWARDED_RULES, forwardingRuleName } from '#shared/forwarding';
 import {
   loadRootTaskPolicy,
@@ -358,6 +359,11 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   DetachPolicyCommand: 'organizations:DetachPolicy',
   ListPoliciesForTargetCommand: 'organizations:ListPoliciesForTarget',
   ...S3_COMMAND_ACTIONS,
+  GetBucketPolicyCommand: 's3:GetBucketPolicy',
+  PutBucketPolicyCommand: 's3:PutBucketPolicy',
+  DeleteBucketPolicyCommand: 's3:DeleteBucketPolicy',
+  GetKeyPolicyCommand: 'kms:GetKeyPolicy',
+  PutKeyPolicyCommand: 'kms:PutKeyPolicy',
 };
 
 /** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
@@ -1218,6 +1224,19 @@ export class SimulatedAws {
           sdkError,
           (change, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change, target }),
         );
+      case 'GetBucketPolicyCommand':
+      case 'PutBucketPolicyCommand':
+      case 'DeleteBucketPolicyCommand':
+      case 'GetKeyPolicyCommand':
+      case 'PutKeyPolicyCommand':
+        this.requireRole(principal, name);
+        return policyCall(
+          this.policyState(principal.accountId, region),
+          name,
+          input,
+          (code, message, status) => new SimError(code, message, status),
+          (change, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change, target }),
+        );
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
@@ -1231,6 +1250,20 @@ export class SimulatedAws {
   });
   /** The target accounts' own S3 (buckets, ACLs, Block Public Access), built from their CloudTrail records. */
   readonly s3Account = new SimulatedS3Account();
+  /** Each account's and region's bucket and key policies, and how many of its records they have taken in (simulated-policies.ts). */
+  private policies = new Map<string, { state: SimPolicies; applied: number }>();
+
+  /** The bucket and key policies of an account in a region, with every record that arrived since the last call applied, oldest first. */
+  policyState(accountId: string, region: string): SimPolicies {
+    const key = `${accountId}:${region}`;
+    const held = this.policies.get(key) ?? { state: { buckets: {}, keys: {} }, applied: 0 };
+    const records = this.account(accountId).events[region] ?? [];
+    const arrived = records.slice(held.applied).sort((a, b) => asText(a['eventTime'] ?? '').localeCompare(asText(b['eventTime'] ?? '')));
+    for (const r of arrived) applyPolicyRecord(held.state, r, accountId);
+    held.applied = records.length;
+    this.policies.set(key, held);
+    return held.state;
+  }
 
   /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */
   private ec2Applied = new Map<string, number>();

@@ -25,8 +25,9 @@ const { FORWARDED_RULES } = require('../functions/shared/forwarding.ts');
 const names = require('./names.cjs');
 const { memberRoleModules } = require('./roles.cjs');
 // Not done in member accounts through these roles: the responder's own tables, topics, bucket and
-// secrets, and AssumeRoot (called from the responder's account).
-const LOCAL_SERVICES = /^(dynamodb|sns|s3|states|secretsmanager|sts):/;
+// secrets, and AssumeRoot (called from the responder's account). The member's own buckets (bucket-level
+// S3 actions: the bucket policy undo) are done there.
+const LOCAL_SERVICES = /^(dynamodb|sns|states|secretsmanager|sts):|^s3:(?![A-Za-z]*Bucket)/;
 // Read from the responder's own account only (served to the management account / delegated admin).
 const RESPONDER_ONLY = new Set(['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListAccounts', 'account:GetPrimaryEmail', 'iam:ListOrganizationsFeatures',
   // The deny-root SCP: policies are managed from the management account or the delegated administrator.

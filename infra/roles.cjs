@@ -28,8 +28,8 @@ const FUNCTIONS = {
   requestApproval: { dynamodb: ['ApprovalsTable'], sns: ['RespondersTopic'], evidence: true },
   sendReminder: {},
   escalateTask: { sns: ['EscalationTopic'], evidence: true },
-  runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail', 'guardduty', 'organizations', 'ec2', 'rds'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
-  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty', 'ec2', 'lambda', 'rds'], memberRole: READ, evidence: true },
+  runApprovedAction: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'account', 'cloudtrail', 'guardduty', 'organizations', 'ec2', 'rds', 'kms'], assumeRoot: ['IAMDeleteRootUserCredentials'], memberRole: WRITE, evidence: true },
+  verifyHumanTask: { dynamodb: ['IncidentsTable'], accountLevel: ['iam', 'cloudtrail', 'account', 'organizations', 'guardduty', 'ec2', 'lambda', 'rds', 'kms'], memberRole: READ, evidence: true },
   verifyIncident: { dynamodb: ['IncidentsTable'], accountLevel: ['cloudtrail', 'organizations'], evidence: true, memberRole: READ },
   writeIncidentReport: { dynamodb: ['IncidentsTable'], sns: ['RespondersTopic'], evidence: true, accountLevel: ['organizations'] },
   reportFailure: { dynamodb: ['IncidentsTable'], sns: ['AlertTopic'] },
@@ -182,6 +182,18 @@ function roles(stage, functions, baselineKey) {
         if (rest.length > 0) byService.set('s3', rest);
         else byService.delete('s3');
       }
+    }
+    // The target account's buckets (the exposure undos: bucket policies): bucket-level actions on any
+    // bucket but the responder's own, whose policies nothing here may change.
+    const bucketLevel = byService.get('s3')?.filter((a) => a.includes('Bucket')) ?? [];
+    if (bucketLevel.length > 0) {
+      statements.push({ Sid: 'TargetAccountBuckets', Effect: 'Allow', Action: bucketLevel, Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' }] });
+      const writes = bucketLevel.filter((a) => !/^s3:Get/.test(a));
+      if (writes.length > 0)
+        statements.push({ Sid: 'NotOwnBuckets', Effect: 'Deny', Action: writes, Resource: [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, { 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }] });
+      const rest = byService.get('s3').filter((a) => !a.includes('Bucket'));
+      if (rest.length > 0) byService.set('s3', rest);
+      else byService.delete('s3');
     }
     for (const [service, serviceActions] of byService) {
       const resource = resourcesFor(key, service, stage);

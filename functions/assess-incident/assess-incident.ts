@@ -343,7 +343,7 @@ export function assess(
       kind: 'remediation',
       title: `${automatic(r) ? 'Done at once (stage config denyRootScp: automatic)' : 'Approve'}: ${r.undo}`.slice(0, 200),
       why: [`Undoes an attacker change (events ${r.evidence.slice(0, 5).join(', ')}).`],
-      steps: ['Approve to let the responder make this change at once; reject to leave it to people.'],
+      steps: r.steps ?? ['Approve to let the responder make this change at once; reject to leave it to people.'],
       verification: 'The change is re-read by API after it runs.',
       remediation: { action: r.action, target: r.target, region: r.region },
       ...(automatic(r) ? { automatic: true } : {}),

@@ -132,7 +132,7 @@ export function classifyGrantees(grantees: string[], ctx: ExposureContext): { pu
 }
 
 /** The principals of a policy document (object or JSON string): every Allow statement's AWS principals and "*". */
-function policyPrincipals(policy: unknown): { principals: string[]; conditioned: boolean } {
+export function policyPrincipals(policy: unknown): { principals: string[]; conditioned: boolean } {
   let doc: unknown = policy;
   if (typeof policy === 'string') {
     try {
@@ -188,10 +188,18 @@ interface Draft {
   /** Set when the change opens nothing to anyone by itself (a block turned off, a quota asked for). */
   severityIfNoGrantee?: Severity;
   previous?: unknown;
+  /** A bucket or key policy: its key in RecordedPolicies and what it had before this change (kept when this one opened it). */
+  recorded?: { key: string; before: { policy: unknown; event: string } | undefined };
 }
 
+/**
+ * A resource policy as CloudTrail recorded it earlier in the window, by resource ("bucket" or "kms:key"):
+ * the document (null: DeleteBucketPolicy left none) and the event that set it, for the undo to read again.
+ */
+type RecordedPolicies = Map<string, { policy: unknown; event: string }>;
+
 /** The exposure one event makes, or undefined when it makes none this module knows. */
-function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Draft | undefined {
+function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft | undefined {
   const name = eventName(record);
   const source = eventSource(record);
   const p = params(record);
@@ -237,20 +245,35 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
       what: `${cluster ? 'RDS cluster snapshot' : 'RDS snapshot'} ${id} shared for restore`,
     };
   }
+  // What the bucket or key had before: each successful change is remembered for the next one's undo.
+  const recorded = (key: string, policy: unknown) => {
+    const before = previousPolicies.get(key);
+    if (!errorCodeOf(record)) previousPolicies.set(key, { policy, event: str(record['eventID']) ?? '' });
+    return {
+      before,
+      recorded: { key, before },
+      ...(before?.event ? { previousEvent: { [before.policy === null ? 'none' : 'policy']: before.event } } : {}),
+    };
+  };
+  if (source === 's3.amazonaws.com' && name === 'DeleteBucketPolicy') {
+    recorded(str(p['bucketName']) ?? 'a bucket', null);
+    return undefined;
+  }
   if (source === 's3.amazonaws.com' && name === 'PutBucketPolicy') {
     const bucket = str(p['bucketName']) ?? 'a bucket';
     const policy = p['bucketPolicy'] ?? p['policy'];
     const { principals, conditioned } = policyPrincipals(policy);
-    const previous = previousPolicies.has(bucket) ? previousPolicies.get(bucket) : null;
-    previousPolicies.set(bucket, policy);
+    const { before, previousEvent, recorded: memo } = recorded(bucket, policy);
+    const previous = before?.policy ?? null;
     return {
       kind: 's3-bucket-policy',
       resource: { type: 'S3 bucket', id: bucket },
       grantees: principals,
-      change: { bucketName: bucket, bucketPolicy: policy },
+      change: { bucketName: bucket, bucketPolicy: policy, ...(previousEvent ? { previousEvent } : {}) },
       undo: 'revert-bucket-policy',
       what: `S3 bucket ${bucket} policy set${conditioned ? ' (the public statement has a Condition: read it)' : ''}`,
       previous,
+      recorded: memo,
     };
   }
   if (source === 's3.amazonaws.com' && name === 'PutBucketAcl') {
@@ -287,12 +310,13 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
     const setting = deleted ? undefined : Object.fromEntries(PUBLIC_ACCESS_BLOCKS.map((k) => [k, on(k)]));
     const off = PUBLIC_ACCESS_BLOCKS.filter((k) => deleted || !on(k));
     // What was on before root's first change of this scope in the window: the configuration an earlier Put recorded, if any.
-    const before = previousPolicies.has(`pab:${scope}`) ? previousPolicies.get(`pab:${scope}`) : null;
+    const before = previousPolicies.get(`pab:${scope}`)?.policy ?? null;
     if (off.length === 0) {
-      if (!previousPolicies.has(`pab-changed:${scope}`)) previousPolicies.set(`pab:${scope}`, setting);
+      if (!previousPolicies.has(`pab-changed:${scope}`))
+        previousPolicies.set(`pab:${scope}`, { policy: setting, event: str(record['eventID']) ?? '' });
       return undefined;
     }
-    previousPolicies.set(`pab-changed:${scope}`, true);
+    previousPolicies.set(`pab-changed:${scope}`, { policy: true, event: '' });
     const where = bucket ? `bucket ${bucket}` : 'the account';
     return {
       kind: 's3-public-access-block',
@@ -343,13 +367,21 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
   if (source === 'kms.amazonaws.com' && name === 'PutKeyPolicy') {
     const key = str(p['keyId']) ?? 'a key';
     const { principals } = policyPrincipals(p['policy']);
+    const { before, previousEvent, recorded: memo } = recorded(`kms:${key}`, str(p['policy']) ?? null);
     return {
       kind: 'kms-key-policy',
       resource: { type: 'KMS key', id: key },
       grantees: principals,
-      change: { keyId: key, policyName: str(p['policyName']) ?? 'default', policy: str(p['policy']) ?? null },
+      change: {
+        keyId: key,
+        policyName: str(p['policyName']) ?? 'default',
+        policy: str(p['policy']) ?? null,
+        ...(previousEvent ? { previousEvent } : {}),
+      },
       undo: 'revert-key-policy',
       what: `KMS key ${key} policy set`,
+      previous: before?.policy ?? null,
+      recorded: memo,
     };
   }
   if (source === 'kms.amazonaws.com' && name === 'CreateGrant') {
@@ -453,7 +485,7 @@ function draftOf(record: JsonObject, previousPolicies: Map<string, unknown>): Dr
 export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext): { findings: ExposureFinding[]; handled: Set<string> } {
   const findings: ExposureFinding[] = [];
   const handled = new Set<string>();
-  const previousPolicies = new Map<string, unknown>();
+  const previousPolicies: RecordedPolicies = new Map();
   const launches: { e: ExposureEvent; type: string; ids: string[]; count: number }[] = [];
   for (const e of [...events].sort((a, b) => a.at.localeCompare(b.at))) {
     const r = e.record;
@@ -476,6 +508,11 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
     const who = classifyGrantees(draft.grantees, ctx);
     const failed = errorCodeOf(r) ?? null;
     const outside = who.public || who.foreign.length > 0;
+    // A policy that opened the resource is no "before" for a later change: its undo goes back past it.
+    if (outside && draft.recorded) {
+      if (draft.recorded.before) previousPolicies.set(draft.recorded.key, draft.recorded.before);
+      else previousPolicies.delete(draft.recorded.key);
+    }
     if (!outside && draft.severityIfNoGrantee === undefined) continue; // shared inside: the generic finding says it
     handled.add(e.id);
     const to = who.public
@@ -492,10 +529,12 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
       severity,
       title: `${draft.what}${to ? ` ${to}` : ''} in ${e.region}${failed ? ` (attempt failed: ${failed})` : ''}`,
       detail: `${e.actor ?? 'Root'} called ${eventName(r)} at ${e.at} from ${str(r['sourceIPAddress']) ?? 'an unrecorded address'} (event ${e.id}).${
-        draft.kind === 's3-bucket-policy'
+        draft.kind === 's3-bucket-policy' || draft.kind === 'kms-key-policy'
           ? draft.previous
             ? ' The previous policy is in an earlier event of the window.'
-            : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
+            : obj(draft.change['previousEvent'])?.['none']
+              ? ' The bucket had no policy before (DeleteBucketPolicy earlier in the window).'
+              : ' CloudTrail did not record the previous policy in the window: compare with your own copy.'
           : draft.kind === 's3-public-access-block'
             ? draft.previous
               ? ` The undo restores the settings an earlier PutPublicAccessBlock of the window recorded (${onSettings(draft.previous).join(', ') || 'none on'}).`
@@ -576,6 +615,9 @@ export const BUILT_UNDOS: readonly UndoKind[] = [
   'remove-db-snapshot-share',
   'restore-public-access-block',
   'revert-bucket-acl',
+  // remediations/resource-policies.ts
+  'revert-bucket-policy',
+  'revert-key-policy',
 ];
 
 /** The settings a recorded Block Public Access configuration has on. */
@@ -607,7 +649,9 @@ const granteeOf = (g: JsonObject) => str(g['group']) ?? str(g['userId']) ?? str(
  * snapshot `snap-1 all,...`; RDS snapshot `instance db-snap-1 all,444455556666` or `cluster cluster-snap-1 all`
  * (ValuesToRemove: exactly the values the event added); instances `i-1,i-2`; Block Public Access `bucket:NAME BlockPublicAcls,... default`
  * or `account BlockPublicAcls,... recorded` (the settings to turn on, and whether CloudTrail recorded them or
- * they are the default, all four); bucket ACL `NAME AllUsers:READ,AuthenticatedUsers:WRITE` (the grants to remove).
+ * they are the default, all four); bucket ACL `NAME AllUsers:READ,AuthenticatedUsers:WRITE` (the grants to remove);
+ * bucket or key policy `bucket-1 policy:<event id>|none:<event id>|unrecorded *,444455556666`
+ * (what it had before, by the event that set it, and whom root's policy opened it to).
  */
 export function undoTarget(e: Exposure): string | undefined {
   const c = e.change;
@@ -666,6 +710,16 @@ export function undoTarget(e: Exposure): string | undefined {
       ];
       if (!bucket || grants.length === 0 || grants.some((g) => g.includes('?'))) return undefined;
       return `${bucket} ${[...new Set(grants)].join(',')}`;
+    }
+    case 'revert-bucket-policy':
+    case 'revert-key-policy': {
+      const id = str(c[e.undo.kind === 'revert-bucket-policy' ? 'bucketName' : 'keyId']);
+      const who = [...(e.public ? ['*'] : []), ...e.foreign.map((f) => accountOfPrincipal(f) ?? f)];
+      if (!id || /\s/.test(id) || who.length === 0 || who.some((w) => /[\s,]/.test(w))) return undefined;
+      const before = obj(c['previousEvent']);
+      const state = before?.['none'] ? 'none' : before?.['policy'] ? 'policy' : undefined;
+      const event = state ? str(before?.[state]) : undefined;
+      return `${id} ${state && event && !/\s/.test(event) ? `${state}:${event}` : 'unrecorded'} ${[...new Set(who)].join(',')}`;
     }
     default:
       return undefined;
@@ -727,4 +781,26 @@ export function parseAclTarget(target: string): {
     .filter((x): x is ['AllUsers' | 'AuthenticatedUsers', string] => (x[0] === 'AllUsers' || x[0] === 'AuthenticatedUsers') && !!x[1])
     .map(([group, permission]) => ({ group, permission }));
   return { bucket, grants };
+}
+
+/** Whom a resource policy was opened to, as the undo target names them: `*` (anyone) and account ids. */
+export interface PolicyTarget {
+  /** The bucket name or the KMS key id (as root named it). */
+  id: string;
+  /** What it had before root's change, as CloudTrail recorded it in the window: a policy (the event that set it), none, or unrecorded. */
+  before: { state: 'policy' | 'none'; event: string } | { state: 'unrecorded' };
+  /** `*` for anyone, else the foreign account ids root's policy granted. */
+  grantees: string[];
+}
+
+/** A bucket or key policy undo target read back. */
+export function parsePolicyTarget(target: string): PolicyTarget {
+  const [id = '', before = 'unrecorded', list = ''] = target.split(' ');
+  const at = before.indexOf(':');
+  const state = at > 0 ? before.slice(0, at) : before;
+  return {
+    id,
+    before: (state === 'policy' || state === 'none') && at > 0 ? { state, event: before.slice(at + 1) } : { state: 'unrecorded' },
+    grantees: list.split(',').filter(Boolean),
+  };
 }

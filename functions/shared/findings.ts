@@ -1,6 +1,7 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
 import { slug } from './text';
 import { type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
+import { policyUndoTask } from './resource-policy';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
 /**
@@ -44,6 +45,8 @@ export const REMEDIATION_ACTIONS = [
   'remove-db-snapshot-share',
   'restore-public-access-block',
   'revert-bucket-acl',
+  'revert-bucket-policy',
+  'revert-key-policy',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -60,6 +63,9 @@ const UNDO_TEXT = {
   'restore-public-access-block':
     'Restore S3 Block Public Access ("default": none recorded before, so all four on):',
   'revert-bucket-acl': 'Remove exactly the public grants root added, keeping every other grant and the owner: bucket',
+  // Worded in full by policyUndoTask (resource-policy.ts).
+  'revert-bucket-policy': 'Revert the policy root set: bucket',
+  'revert-key-policy': 'Revert the policy root set: KMS key',
 } as const;
 
 export interface ProposedRemediation {
@@ -70,6 +76,8 @@ export interface ProposedRemediation {
   /** Exactly what would be undone, for the approval page. */
   undo: string;
   evidence: string[];
+  /** The task's steps when a person does part of it (default: approve or reject). */
+  steps?: string[];
 }
 
 export interface WindowEvent {
@@ -150,6 +158,7 @@ export function classifyWindow(
         region: f.exposure.resource.region,
         undo: `${UNDO_TEXT[f.exposure.undo.kind as keyof typeof UNDO_TEXT]} ${target} in ${f.exposure.resource.region} (${f.exposure.undo.reversible ? 'reversible' : 'not reversible'}): ${f.title}`,
         evidence: f.evidence,
+        ...policyUndoTask(f.exposure, target, f.title),
       });
   }
 

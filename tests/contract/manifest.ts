@@ -91,7 +91,7 @@ export const MANIFEST: Record<string, Coverage> = {
   GetTrailStatusCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   StartLoggingCommand: { checks: [{ on: 'moto', by: ['remediation.test.ts'] }] },
   LookupEventsCommand: {
-    checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts'] }],
+    checks: [{ on: 'stub', by: ['evidence.test.ts', 'remediation.test.ts', 'remediation-policies.test.ts'] }],
     why: 'moto 5.2.1 has no cloudtrail:LookupEvents; the stub answers from seeded records as AWS documents it (one attribute, 50 a page, newest first, NextToken bound to its parameters)',
   },
   // ---------- EC2 (exposure undos)
@@ -120,6 +120,12 @@ export const MANIFEST: Record<string, Coverage> = {
     checks: [{ on: 'moto', by: ['remediation-s3.test.ts'] }],
     packages: ['@aws-sdk/client-s3', '@aws-sdk/client-s3-control'],
   },
+  // ---------- S3 and KMS resource policies (exposure undos)
+  GetBucketPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
+  PutBucketPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
+  DeleteBucketPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
+  GetKeyPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
+  PutKeyPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

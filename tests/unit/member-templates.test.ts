@@ -74,11 +74,18 @@ describe('member account templates', () => {
       'iam:PutUserPolicy',
       'iam:UpdateAccessKey',
       'iam:UpdateAssumeRolePolicy',
+      'kms:GetKeyPolicy',
+      'kms:PutKeyPolicy',
       'rds:DescribeDBClusterSnapshotAttributes',
       'rds:DescribeDBSnapshotAttributes',
       'rds:ModifyDBClusterSnapshotAttribute',
       'rds:ModifyDBSnapshotAttribute',
+      's3:DeleteBucketPolicy',
+      's3:GetBucketPolicy',
+      's3:PutBucketPolicy',
     ]);
+    // The member's own buckets' policies are read there (the policy undos' check); its objects never.
+    expect(actions('ReadRole').filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetBucketPolicy']);
     expect([...actions('ReadRole'), ...actions('WriteRole')].filter((a) => a.startsWith('organizations:') && /Polic/.test(a))).toEqual([]);
     for (const r of ['ReadRole', 'WriteRole']) {
       const trust = role(r).AssumeRolePolicyDocument.Statement[0]!;

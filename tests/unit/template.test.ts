@@ -215,8 +215,11 @@ describe('packaged CloudFormation template', () => {
     expect(baselineKey).toMatch(/^baseline\/[0-9a-f]{64}\.json$/);
     const object = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }, `/${baselineKey}`]] };
     const readers = ofType('AWS::IAM::Role')
-      .filter(([, role]) => statementsOf(role).some((s) => JSON.stringify(s.Resource).includes('ConfigBucket')))
-      .map(([id, role]) => [id, statementsOf(role).filter((s) => JSON.stringify(s.Resource).includes('ConfigBucket'))] as const);
+      .filter(([, role]) => statementsOf(role).some((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes('ConfigBucket')))
+      .map(
+        ([id, role]) =>
+          [id, statementsOf(role).filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes('ConfigBucket'))] as const,
+      );
     expect(Object.fromEntries(readers)).toEqual({
       SnapshotRootCredentialsRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
       CollectEvidenceRole: [{ Sid: 'Baseline', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [object] }],
@@ -234,6 +237,24 @@ describe('packaged CloudFormation template', () => {
       expect(vars['BASELINE_BUCKET']).toEqual({ Ref: 'ConfigBucket' });
     }
     expect(resources['BaselineConfig']!.Properties['ServiceToken']).toEqual({ 'Fn::GetAtt': ['WriteBaselineLambdaFunction', 'Arn'] });
+  });
+
+  it("lets the bucket policy undo change any bucket's policy but the responder's own two", () => {
+    const role = resources['RunApprovedActionRole']!;
+    expect(statementsOf(role).filter((s) => s.Sid === 'TargetAccountBuckets' || s.Sid === 'NotOwnBuckets')).toEqual([
+      {
+        Sid: 'TargetAccountBuckets',
+        Effect: 'Allow',
+        Action: ['s3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:PutBucketPolicy'],
+        Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' }],
+      },
+      {
+        Sid: 'NotOwnBuckets',
+        Effect: 'Deny',
+        Action: ['s3:DeleteBucketPolicy', 's3:PutBucketPolicy'],
+        Resource: [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, { 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }],
+      },
+    ]);
   });
 
   it('puts no secret in any environment variable', () => {

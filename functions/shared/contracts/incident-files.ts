@@ -26,6 +26,7 @@ export const StoredRemediationSchema = z.looseObject({
   region: z.string(),
   undo: z.string(),
   evidence: z.array(z.string()),
+  steps: z.array(z.string()).optional(),
 }) satisfies z.ZodType<ProposedRemediation>;
 
 /** findings.json, of the evidence bundle (as collected) and of the assessment (as assessed). */

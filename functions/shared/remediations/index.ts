@@ -20,6 +20,7 @@ import {
   deleteRootPassword,
   deleteRootPasswordMeta,
 } from './root-credentials';
+import { revertBucketPolicy, revertBucketPolicyMeta, revertKeyPolicy, revertKeyPolicyMeta } from './resource-policies';
 import { restoreTrustPolicy, restoreTrustPolicyMeta } from './trust-policy';
 import { restorePublicAccessBlock, restorePublicAccessBlockMeta, revertBucketAcl, revertBucketAclMeta } from './s3-exposure';
 import type { Remediation, RemediationMeta } from './types';
@@ -47,6 +48,8 @@ export const REMEDIATIONS: readonly Remediation[] = [
   removeDbSnapshotShare,
   restorePublicAccessBlock,
   revertBucketAcl,
+  revertBucketPolicy,
+  revertKeyPolicy,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -67,6 +70,8 @@ export const CATALOG: readonly RemediationMeta[] = [
   removeDbSnapshotShareMeta,
   restorePublicAccessBlockMeta,
   revertBucketAclMeta,
+  revertBucketPolicyMeta,
+  revertKeyPolicyMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
