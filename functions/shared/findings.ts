@@ -40,6 +40,10 @@ export const REMEDIATION_ACTIONS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
+  'revoke-kms-grant',
+  'remove-lambda-permission',
+  'require-function-url-auth',
+  'disassociate-resource-share',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -51,6 +55,10 @@ const UNDO_TEXT = {
   'revoke-security-group-ingress': 'Revoke the ingress rule root added: security group',
   'remove-launch-permission': 'Remove the launch permission root added: AMI',
   'stop-instances': 'Stop (not terminate) the instances launched:',
+  'revoke-kms-grant': 'Revoke the KMS grant root created: key and grant id',
+  'remove-lambda-permission': 'Remove the resource-policy statement root added: function, statement id, principal, action',
+  'require-function-url-auth': 'Require IAM auth (AWS_IAM) on the function URL root opened: function',
+  'disassociate-resource-share': 'Remove the outside principals root added: resource share and principals',
 } as const;
 
 export interface ProposedRemediation {

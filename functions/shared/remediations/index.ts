@@ -7,6 +7,16 @@ import {
   stopInstances,
   stopInstancesMeta,
 } from './ec2-exposure';
+import {
+  disassociateResourceShare,
+  disassociateResourceShareMeta,
+  removeLambdaPermission,
+  removeLambdaPermissionMeta,
+  requireFunctionUrlAuth,
+  requireFunctionUrlAuthMeta,
+  revokeKmsGrant,
+  revokeKmsGrantMeta,
+} from './grants';
 import { enableGuardDutyDetector, enableGuardDutyDetectorMeta } from './guardduty-detector';
 import { quarantineIamUser, quarantineIamUserMeta } from './quarantine';
 import { restartTrail, restartTrailMeta } from './restart-trail';
@@ -41,6 +51,10 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revokeSecurityGroupIngress,
   removeLaunchPermission,
   stopInstances,
+  revokeKmsGrant,
+  removeLambdaPermission,
+  requireFunctionUrlAuth,
+  disassociateResourceShare,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -57,6 +71,10 @@ export const CATALOG: readonly RemediationMeta[] = [
   revokeSecurityGroupIngressMeta,
   removeLaunchPermissionMeta,
   stopInstancesMeta,
+  revokeKmsGrantMeta,
+  removeLambdaPermissionMeta,
+  requireFunctionUrlAuthMeta,
+  disassociateResourceShareMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
