@@ -48,7 +48,7 @@ export function applyGrantsRecord(s: SimGrantsRegion, r: JsonObject, accountId: 
   if (r['errorCode']) return;
   const p = asObject(r['requestParameters']);
   const res = asObject(r['responseElements']);
-  const name = String(r['eventName'] ?? '');
+  const name = text(r['eventName']) ?? '';
   const fn = () => (s.functions[functionOf(text(p['functionName']) ?? '?')] ??= { statements: [] });
   switch (r['eventSource']) {
     case 'kms.amazonaws.com': {
@@ -128,18 +128,18 @@ export function grantsCall(
 ): unknown {
   const { accountId, region, fail, change } = ctx;
   const key = () => {
-    const id = keyIdOf(String(input['KeyId'] ?? ''));
+    const id = keyIdOf(text(input['KeyId']) ?? '');
     if (!s.keys.includes(id)) throw fail('NotFoundException', `Key 'arn:aws:kms:${region}:${accountId}:key/${id}' does not exist`);
     return id;
   };
   const fn = () => {
-    const f = functionOf(String(input['FunctionName'] ?? ''));
+    const f = functionOf(text(input['FunctionName']) ?? '');
     const found = s.functions[f];
     if (!found) throw fail('ResourceNotFoundException', `Function not found: arn:aws:lambda:${region}:${accountId}:function:${f}`, 404);
     return { name: f, f: found };
   };
   const share = () => {
-    const arn = String(input['resourceShareArn'] ?? '');
+    const arn = text(input['resourceShareArn']) ?? '';
     if (!arn.startsWith('arn:')) throw fail('MalformedArnException', `The format of ARN ${arn} is not valid.`);
     const found = s.shares[arn];
     if (!found) throw fail('UnknownResourceException', `ResourceShare ${arn} could not be found.`);
@@ -184,7 +184,7 @@ export function grantsCall(
         if (auth !== undefined && auth !== 'NONE' && auth !== 'AWS_IAM')
           throw fail(
             'ValidationException',
-            `1 validation error detected: Value '${String(auth)}' at 'authType' failed to satisfy constraint`,
+            `1 validation error detected: Value '${text(auth) ?? '?'}' at 'authType' failed to satisfy constraint`,
           );
         if (auth !== undefined && auth !== found.url.AuthType) {
           found.url.AuthType = auth;
