@@ -72,6 +72,14 @@ describe('member account templates', () => {
       'iam:PutUserPolicy',
       'iam:UpdateAccessKey',
       'iam:UpdateAssumeRolePolicy',
+      'kms:ListGrants',
+      'kms:RevokeGrant',
+      'lambda:GetFunctionUrlConfig',
+      'lambda:GetPolicy',
+      'lambda:RemovePermission',
+      'lambda:UpdateFunctionUrlConfig',
+      'ram:DisassociateResourceShare',
+      'ram:GetResourceShareAssociations',
     ]);
     expect([...actions('ReadRole'), ...actions('WriteRole')].filter((a) => a.startsWith('organizations:') && /Polic/.test(a))).toEqual([]);
     for (const r of ['ReadRole', 'WriteRole']) {
