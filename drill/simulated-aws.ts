@@ -34,6 +34,7 @@ import {
   type RootTaskPolicyName,
 } from './iam-policy';
 import { asText } from '#shared/text';
+import { applyGrantsRecord, GRANTS_COMMAND_ACTIONS, grantsCall, type SimGrantsRegion } from './simulated-grants';
 
 /** The member-account roles `.serverless/member-roles.json` deploys. */
 const MEMBER_ROLES = [MEMBER_READ_ROLE, MEMBER_WRITE_ROLE];
@@ -364,6 +365,7 @@ export const COMMAND_ACTIONS: Record<string, string> = {
   DeleteBucketPolicyCommand: 's3:DeleteBucketPolicy',
   GetKeyPolicyCommand: 'kms:GetKeyPolicy',
   PutKeyPolicyCommand: 'kms:PutKeyPolicy',
+  ...GRANTS_COMMAND_ACTIONS,
 };
 
 /** IAM actions that name no user: the account (`*`). Every other IAM action here acts on one user's credentials. */
@@ -1237,6 +1239,26 @@ export class SimulatedAws {
           (code, message, status) => new SimError(code, message, status),
           (change, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change, target }),
         );
+      case 'ListGrantsCommand':
+      case 'RevokeGrantCommand':
+      case 'GetPolicyCommand':
+      case 'RemovePermissionCommand':
+      case 'GetFunctionUrlConfigCommand':
+      case 'UpdateFunctionUrlConfigCommand':
+      case 'GetResourceShareAssociationsCommand':
+      case 'DisassociateResourceShareCommand':
+        this.requireRole(principal, name);
+        return grantsCall(
+          this.grantsState(principal.accountId, region),
+          {
+            accountId: principal.accountId,
+            region,
+            fail: (code, message, status) => new SimError(code, message, status),
+            change: (what, target) => this.changes.push({ at: this.timer.now(), accountId: principal.accountId, change: what, target }),
+          },
+          name,
+          input,
+        );
       default:
         throw new SimError('UnsupportedOperation', `The simulated account does not implement ${name}`, 400);
     }
@@ -1263,6 +1285,19 @@ export class SimulatedAws {
     held.applied = records.length;
     this.policies.set(key, held);
     return held.state;
+  }
+
+  /** KMS grants, Lambda policies and URLs, RAM shares per account and region (drill/simulated-grants.ts), and how many records each took in. */
+  private readonly grants = new Map<string, { state: SimGrantsRegion; applied: number }>();
+
+  /** The grants and permissions of an account in a region, with every record that arrived since the last call applied. */
+  grantsState(accountId: string, region: string): SimGrantsRegion {
+    const records = this.account(accountId).events[region] ?? [];
+    const key = `${accountId}:${region}`;
+    const entry = this.grants.get(key) ?? { state: { kmsGrants: {}, keys: [], functions: {}, shares: {} }, applied: 0 };
+    for (const r of records.slice(entry.applied)) applyGrantsRecord(entry.state, r, accountId, region);
+    this.grants.set(key, { state: entry.state, applied: records.length });
+    return entry.state;
   }
 
   /** How many of each account's and region's CloudTrail records the EC2 state has taken in. */

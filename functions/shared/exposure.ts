@@ -22,9 +22,11 @@ export const UNDO_KINDS = {
   'revert-bucket-policy': { reversible: true },
   'revert-bucket-acl': { reversible: true },
   'revert-key-policy': { reversible: true },
+  /** A grant put back is a new grant: a new id and token (the undo command creates an equivalent one). */
   'revoke-kms-grant': { reversible: false },
   'remove-lambda-permission': { reversible: true },
-  'delete-function-url': { reversible: false },
+  /** The URL is kept (deleting it would change it if recreated); its auth type goes back to AWS_IAM. */
+  'require-function-url-auth': { reversible: true },
   'disassociate-resource-share': { reversible: true },
   'stop-instances': { reversible: true },
   /** A quota request cannot be withdrawn by API; a person reviews it (and the bill). */
@@ -385,7 +387,8 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
     };
   }
   if (source === 'kms.amazonaws.com' && name === 'CreateGrant') {
-    const key = str(p['keyId']) ?? 'a key';
+    // CloudTrail records the key ARN in responseElements.keyId (since December 2022), whatever the request named.
+    const key = str(response(record)['keyId']) ?? str(p['keyId']) ?? 'a key';
     const grantee = str(p['granteePrincipal']) ?? '?';
     const grantId = str(response(record)['grantId']) ?? null;
     return {
@@ -412,7 +415,11 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
         statementId: str(p['statementId']) ?? null,
         action: str(p['action']) ?? null,
         principal,
-        ...(str(p['functionUrlAuthType']) ? { functionUrlAuthType: str(p['functionUrlAuthType'])! } : {}),
+        ...Object.fromEntries(
+          ['functionUrlAuthType', 'qualifier', 'sourceArn', 'sourceAccount', 'principalOrgID']
+            .filter((k) => str(p[k]) !== undefined)
+            .map((k) => [k, str(p[k])!]),
+        ),
       },
       undo: 'remove-lambda-permission',
       what: `Lambda function ${fn} resource policy allows ${str(p['action']) ?? 'an action'}`,
@@ -425,8 +432,13 @@ function draftOf(record: JsonObject, previousPolicies: RecordedPolicies): Draft 
       kind: 'lambda-function-url',
       resource: { type: 'Lambda function', id: fn },
       grantees: ['*'],
-      change: { functionName: fn, authType: 'NONE', functionUrl: str(response(record)['functionUrl']) ?? null },
-      undo: 'delete-function-url',
+      change: {
+        functionName: fn,
+        authType: 'NONE',
+        functionUrl: str(response(record)['functionUrl']) ?? null,
+        ...(str(p['qualifier']) ? { qualifier: str(p['qualifier'])! } : {}),
+      },
+      undo: 'require-function-url-auth',
       what: `Lambda function ${fn} given a function URL with auth type NONE`,
     };
   }
@@ -618,6 +630,11 @@ export const BUILT_UNDOS: readonly UndoKind[] = [
   // remediations/resource-policies.ts
   'revert-bucket-policy',
   'revert-key-policy',
+  // remediations/grants.ts
+  'revoke-kms-grant',
+  'remove-lambda-permission',
+  'require-function-url-auth',
+  'disassociate-resource-share',
 ];
 
 /** The settings a recorded Block Public Access configuration has on. */
@@ -721,6 +738,11 @@ export function undoTarget(e: Exposure): string | undefined {
       const event = state ? str(before?.[state]) : undefined;
       return `${id} ${state && event && !/\s/.test(event) ? `${state}:${event}` : 'unrecorded'} ${[...new Set(who)].join(',')}`;
     }
+    case 'revoke-kms-grant':
+    case 'remove-lambda-permission':
+    case 'require-function-url-auth':
+    case 'disassociate-resource-share':
+      return grantTarget(e);
     default:
       return undefined;
   }
@@ -803,4 +825,63 @@ export function parsePolicyTarget(target: string): PolicyTarget {
     before: (state === 'policy' || state === 'none') && at > 0 ? { state, event: before.slice(at + 1) } : { state: 'unrecorded' },
     grantees: list.split(',').filter(Boolean),
   };
+}
+
+// ---------- grants and permissions (remediations/grants.ts) ----------
+
+/** No space may be inside a target's fields: they are space-separated. */
+const field = (v: string | undefined) => (v && !/\s/.test(v) ? v : undefined);
+
+/**
+ * The undo target of a KMS grant (`key grant-id`), a Lambda permission (`function statement-id
+ * principal action [function-url-auth-type]`), a function URL (`function`) or a RAM share (`share-arn
+ * principal,...`: only the principals outside the organization or the account). Undefined when the
+ * event did not record what the undo needs, or named a version or alias (qualifier): a person does it.
+ */
+function grantTarget(e: Exposure): string | undefined {
+  const c = e.change;
+  const parts = (...list: (string | undefined)[]) => (list.every((x) => x !== undefined) ? list.join(' ') : undefined);
+  switch (e.undo.kind) {
+    case 'revoke-kms-grant':
+      return parts(field(str(c['keyId'])), field(str(c['grantId'])));
+    case 'remove-lambda-permission': {
+      if (str(c['qualifier'])) return undefined;
+      const base = parts(field(str(c['functionName'])), field(str(c['statementId'])), field(str(c['principal'])), field(str(c['action'])));
+      const urlAuth = field(str(c['functionUrlAuthType']));
+      return base && urlAuth ? `${base} ${urlAuth}` : base;
+    }
+    case 'require-function-url-auth':
+      return str(c['qualifier']) ? undefined : field(str(c['functionName']));
+    case 'disassociate-resource-share': {
+      const arn = field(str(c['resourceShareArn']));
+      const who = e.foreign.filter((f) => field(f) && !f.includes(','));
+      return arn?.startsWith('arn:') && who.length === e.foreign.length && who.length > 0 ? `${arn} ${who.join(',')}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A KMS grant undo target read back. */
+export function parseGrantTarget(target: string): { keyId: string; grantId: string } {
+  const [keyId = '', grantId = ''] = target.split(' ');
+  return { keyId, grantId };
+}
+
+/** A Lambda permission undo target read back: the statement root added, as its event recorded it. */
+export function parsePermissionTarget(target: string): {
+  functionName: string;
+  statementId: string;
+  principal: string;
+  action: string;
+  functionUrlAuthType?: string;
+} {
+  const [functionName = '', statementId = '', principal = '', action = '', functionUrlAuthType] = target.split(' ');
+  return { functionName, statementId, principal, action, ...(functionUrlAuthType ? { functionUrlAuthType } : {}) };
+}
+
+/** A RAM share undo target read back: the share and the principals to remove from it. */
+export function parseResourceShareTarget(target: string): { resourceShareArn: string; principals: string[] } {
+  const [resourceShareArn = '', list = ''] = target.split(' ');
+  return { resourceShareArn, principals: list.split(',').filter(Boolean) };
 }

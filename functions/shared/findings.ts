@@ -47,6 +47,10 @@ export const REMEDIATION_ACTIONS = [
   'revert-bucket-acl',
   'revert-bucket-policy',
   'revert-key-policy',
+  'revoke-kms-grant',
+  'remove-lambda-permission',
+  'require-function-url-auth',
+  'disassociate-resource-share',
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
@@ -66,6 +70,10 @@ const UNDO_TEXT = {
   // Worded in full by policyUndoTask (resource-policy.ts).
   'revert-bucket-policy': 'Revert the policy root set: bucket',
   'revert-key-policy': 'Revert the policy root set: KMS key',
+  'revoke-kms-grant': 'Revoke the KMS grant root created: key and grant id',
+  'remove-lambda-permission': 'Remove the resource-policy statement root added: function, statement id, principal, action',
+  'require-function-url-auth': 'Require IAM auth (AWS_IAM) on the function URL root opened: function',
+  'disassociate-resource-share': 'Remove the outside principals root added: resource share and principals',
 } as const;
 
 export interface ProposedRemediation {

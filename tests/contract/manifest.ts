@@ -126,6 +126,18 @@ export const MANIFEST: Record<string, Coverage> = {
   DeleteBucketPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
   GetKeyPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
   PutKeyPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-policies.test.ts'] }] },
+  // ---------- KMS, Lambda, RAM (grant and permission undos)
+  ListGrantsCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  RevokeGrantCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  GetPolicyCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  RemovePermissionCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  GetFunctionUrlConfigCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  UpdateFunctionUrlConfigCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  GetResourceShareAssociationsCommand: { checks: [{ on: 'moto', by: ['remediation-grants.test.ts'] }] },
+  DisassociateResourceShareCommand: {
+    checks: [{ on: 'stub', by: ['remediation-grants.test.ts'] }],
+    why: 'moto 5.2.1 has no ram:DisassociateResourceShare; the stub answers as the RAM API Reference documents (DISASSOCIATING), so the verification after it is covered by the SDK mocks (tests/unit/remediation-grants.test.ts) and the drill',
+  },
   // ---------- GuardDuty
   ListDetectorsCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },
   GetDetectorCommand: { checks: [{ on: 'moto', by: ['account-state.test.ts', 'remediation.test.ts'] }] },

@@ -31,7 +31,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RAMClient } from '@aws-sdk/client-ram';
+import { DisassociateResourceShareCommand, RAMClient } from '@aws-sdk/client-ram';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
@@ -359,7 +359,20 @@ export class MotoAws {
       rds: (region) => recorded(this.rdsAdmin(region, accountId)),
       kms: (region) => recorded(this.kmsAdmin(region, accountId)),
       lambda: (region) => recorded(this.lambdaAdmin(region, accountId)),
-      ram: (region) => recorded(this.ramAdmin(region, accountId)),
+      ram: (region) =>
+        recorded(this.ramAdmin(region, accountId), {
+          stubs: {
+            // moto 5.2.1 has no ram:DisassociateResourceShare: answered as the RAM API Reference documents it.
+            [DisassociateResourceShareCommand.name]: (input: { resourceShareArn?: string; principals?: string[] }) => ({
+              resourceShareAssociations: (input.principals ?? []).map((p) => ({
+                resourceShareArn: input.resourceShareArn,
+                associatedEntity: p,
+                associationType: 'PRINCIPAL',
+                status: 'DISASSOCIATING',
+              })),
+            }),
+          },
+        }),
     };
   }
 

@@ -327,3 +327,66 @@ describe('drill: data-exposure, bucket and key policies root opened', () => {
     expect(policyOf(result, 'us-east-1').buckets[C]).toBeNull();
   });
 });
+
+describe('drill: data-exposure, the grants and permissions root gave (KMS grant, Lambda permission and URL, RAM share)', () => {
+  let result: DrillResult;
+  let report: Report;
+  let markdown: string;
+  beforeAll(async () => {
+    const run = await drill();
+    const dir = run.dir;
+    result = run.result;
+    report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+  });
+  const ofKind = (kind: string) => report.findings.filter((f) => f.exposure?.undo.kind === kind);
+
+  it('each is a critical finding naming the resource and to whom, its undo proposed', () => {
+    const titles = (kind: string) => ofKind(kind).map((f) => [f.severity, f.title, f.exposure!.undo.status]);
+    expect(titles('revoke-kms-grant')).toEqual([
+      [
+        'critical',
+        expect.stringMatching(
+          /^KMS key arn:aws:kms:us-east-1:246813579024:key\/\S+ grant \w+ \(Decrypt, GenerateDataKey, DescribeKey\) created to account 444455556666 outside this account in us-east-1$/,
+        ),
+        'proposed',
+      ],
+    ]);
+    expect(titles('remove-lambda-permission')).toEqual([
+      [
+        'critical',
+        'Lambda function invoice-export resource policy allows lambda:InvokeFunctionUrl to everyone (*) in us-east-1',
+        'proposed',
+      ],
+    ]);
+    expect(titles('require-function-url-auth')).toEqual([
+      ['critical', 'Lambda function invoice-export given a function URL with auth type NONE to everyone (*) in us-east-1', 'proposed'],
+    ]);
+    expect(titles('disassociate-resource-share')).toEqual([
+      [
+        'critical',
+        expect.stringMatching(
+          /^Resource share arn:aws:ram:eu-west-1:246813579024:resource-share\/\S+ \(1 resource\(s\)\) shared to account 444455556666 outside this account in eu-west-1$/,
+        ),
+        'proposed',
+      ],
+    ]);
+  });
+
+  it('each undo ran on approval against the simulated account and was verified: the finding is fixed', () => {
+    const changes = result.aws.changes.map((c) => c.change);
+    expect(changes).toEqual(
+      expect.arrayContaining(['kms-revoke-grant', 'lambda-remove-permission', 'lambda-function-url-auth', 'ram-disassociate']),
+    );
+    const state = result.aws.grantsState('246813579024', 'us-east-1');
+    expect(Object.keys(state.kmsGrants)).toEqual([]);
+    expect(state.functions['invoice-export']).toMatchObject({ statements: [], url: { AuthType: 'AWS_IAM' } });
+    expect(Object.values(result.aws.grantsState('246813579024', 'eu-west-1').shares).map((s) => s.principals)).toEqual([
+      { '444455556666': 'DISASSOCIATED' },
+    ]);
+    for (const kind of ['revoke-kms-grant', 'remove-lambda-permission', 'require-function-url-auth', 'disassociate-resource-share'])
+      expect(ofKind(kind).map((f) => f.resolution?.text)).toEqual([expect.any(String)]);
+    expect(markdown).toContain('aws lambda update-function-url-config --function-name invoice-export --auth-type NONE --region us-east-1');
+    expect(markdown).toMatch(/aws kms create-grant --key-id \S+ --grantee-principal arn:aws:iam::444455556666:root/);
+  });
+});

@@ -84,7 +84,7 @@ describe('exposure findings name the resource, what changed, to whom, and the ev
       'kms-key-policy 1234abcd-12ab-34cd-56ef-1234567890ab': 'revert-key-policy',
       'kms-grant arn:aws:kms:us-east-1:493859302102:key/1234abcd-12ab-34cd-56ef-1234567890ab': 'revoke-kms-grant',
       'lambda-permission export-orders': 'remove-lambda-permission',
-      'lambda-function-url export-orders': 'delete-function-url',
+      'lambda-function-url export-orders': 'require-function-url-auth',
       'ram-resource-share arn:aws:ram:us-east-1:493859302102:resource-share/3ab63985-99d9-1cd2-7d24-75e93EXAMPLE':
         'disassociate-resource-share',
       'service-quota-increase ec2/L-417A185B': 'review-quota-request',

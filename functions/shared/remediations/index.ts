@@ -7,6 +7,16 @@ import {
   stopInstances,
   stopInstancesMeta,
 } from './ec2-exposure';
+import {
+  disassociateResourceShare,
+  disassociateResourceShareMeta,
+  removeLambdaPermission,
+  removeLambdaPermissionMeta,
+  requireFunctionUrlAuth,
+  requireFunctionUrlAuthMeta,
+  revokeKmsGrant,
+  revokeKmsGrantMeta,
+} from './grants';
 import { enableGuardDutyDetector, enableGuardDutyDetectorMeta } from './guardduty-detector';
 import { quarantineIamUser, quarantineIamUserMeta } from './quarantine';
 import { restartTrail, restartTrailMeta } from './restart-trail';
@@ -50,6 +60,10 @@ export const REMEDIATIONS: readonly Remediation[] = [
   revertBucketAcl,
   revertBucketPolicy,
   revertKeyPolicy,
+  revokeKmsGrant,
+  removeLambdaPermission,
+  requireFunctionUrlAuth,
+  disassociateResourceShare,
 ];
 
 /** The same entries without their code (what the steps that only propose, count or grant need). */
@@ -72,6 +86,10 @@ export const CATALOG: readonly RemediationMeta[] = [
   revertBucketAclMeta,
   revertBucketPolicyMeta,
   revertKeyPolicyMeta,
+  revokeKmsGrantMeta,
+  removeLambdaPermissionMeta,
+  requireFunctionUrlAuthMeta,
+  disassociateResourceShareMeta,
 ];
 
 /** The registry's entry for an action, or undefined: nothing runs it. */
