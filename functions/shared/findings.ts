@@ -64,8 +64,7 @@ const UNDO_TEXT = {
   'stop-instances': 'Stop (not terminate) the instances launched:',
   'remove-snapshot-share': 'Remove the createVolumePermission root added: EBS snapshot',
   'remove-db-snapshot-share': 'Remove the restore values root added: RDS snapshot of a DB',
-  'restore-public-access-block':
-    'Restore S3 Block Public Access ("default": none recorded before, so all four on):',
+  'restore-public-access-block': 'Restore S3 Block Public Access ("default": none recorded before, so all four on):',
   'revert-bucket-acl': 'Remove exactly the public grants root added, keeping every other grant and the owner: bucket',
   // Worded in full by policyUndoTask (resource-policy.ts).
   'revert-bucket-policy': 'Revert the policy root set: bucket',

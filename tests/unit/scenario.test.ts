@@ -18,6 +18,7 @@ describe('scenarios', () => {
   it('bundles the documented scenarios, each valid', () => {
     expect(listScenarios().map((s) => s.name)).toEqual([
       'attacker-during-response',
+      'data-exposure',
       'known-ip-with-mfa',
       'known-ip-with-mfa-then-admin',
       'large-incident',
