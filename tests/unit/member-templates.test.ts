@@ -89,11 +89,19 @@ describe('member account templates', () => {
       'rds:ModifyDBClusterSnapshotAttribute',
       'rds:ModifyDBSnapshotAttribute',
       's3:DeleteBucketPolicy',
+      's3:GetBucketAcl',
       's3:GetBucketPolicy',
+      's3:GetBucketPublicAccessBlock',
+      's3:PutBucketAcl',
       's3:PutBucketPolicy',
+      's3:PutBucketPublicAccessBlock',
     ]);
-    // The member's own buckets' policies are read there (the policy undos' check); its objects never.
-    expect(actions('ReadRole').filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetBucketPolicy']);
+    // The member's own buckets' policies, ACLs and Block Public Access are read there (the bucket undos' checks); its objects never.
+    expect(actions('ReadRole').filter((a) => a.startsWith('s3:'))).toEqual([
+      's3:GetBucketAcl',
+      's3:GetBucketPolicy',
+      's3:GetBucketPublicAccessBlock',
+    ]);
     expect([...actions('ReadRole'), ...actions('WriteRole')].filter((a) => a.startsWith('organizations:') && /Polic/.test(a))).toEqual([]);
     for (const r of ['ReadRole', 'WriteRole']) {
       const trust = role(r).AssumeRolePolicyDocument.Statement[0]!;

@@ -61,7 +61,7 @@ describe('scenarios', () => {
 
   it('names an unknown scenario and lists the bundled ones', () => {
     expect(() => loadScenario('nope')).toThrow(ScenarioError);
-    expect(() => loadScenario('nope')).toThrow(/bundled: attacker-during-response, known-ip-with-mfa, /);
+    expect(() => loadScenario('nope')).toThrow(/bundled: attacker-during-response, data-exposure, known-ip-with-mfa, /);
   });
 });
 

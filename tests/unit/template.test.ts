@@ -239,19 +239,27 @@ describe('packaged CloudFormation template', () => {
     expect(resources['BaselineConfig']!.Properties['ServiceToken']).toEqual({ 'Fn::GetAtt': ['WriteBaselineLambdaFunction', 'Arn'] });
   });
 
-  it("lets the bucket policy undo change any bucket's policy but the responder's own two", () => {
+  it("lets the bucket undos change any bucket's policy, ACL and Block Public Access but the responder's own two", () => {
     const role = resources['RunApprovedActionRole']!;
     expect(statementsOf(role).filter((s) => s.Sid === 'TargetAccountBuckets' || s.Sid === 'NotOwnBuckets')).toEqual([
       {
         Sid: 'TargetAccountBuckets',
         Effect: 'Allow',
-        Action: ['s3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:PutBucketPolicy'],
+        Action: [
+          's3:DeleteBucketPolicy',
+          's3:GetBucketAcl',
+          's3:GetBucketPolicy',
+          's3:GetBucketPublicAccessBlock',
+          's3:PutBucketAcl',
+          's3:PutBucketPolicy',
+          's3:PutBucketPublicAccessBlock',
+        ],
         Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' }],
       },
       {
         Sid: 'NotOwnBuckets',
         Effect: 'Deny',
-        Action: ['s3:DeleteBucketPolicy', 's3:PutBucketPolicy'],
+        Action: ['s3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketPolicy', 's3:PutBucketPublicAccessBlock'],
         Resource: [{ 'Fn::GetAtt': ['EvidenceBucket', 'Arn'] }, { 'Fn::GetAtt': ['ConfigBucket', 'Arn'] }],
       },
     ]);
