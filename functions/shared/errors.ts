@@ -259,3 +259,17 @@ export function storeCall<T>(
 ): Promise<T> {
   return mapFailure(run, (error) => storeError(operation, error, ErrorClass, failed), expected);
 }
+
+/**
+ * An AWS call whose listed error names mean "nothing there" (the resource or the grant is already
+ * gone): undefined then; any other failure as typedAwsError types it. The exposure undos' reads and
+ * removals are idempotent through it.
+ */
+export async function unlessAbsent<T>(operation: string, run: () => Promise<T>, absent: string[]): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error && absent.includes(error.name)) return undefined;
+    throw typedAwsError(operation, error);
+  }
+}

@@ -10,7 +10,7 @@ import {
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import type { TargetClients } from '../clients';
-import { awsCall, typedAwsError } from '../errors';
+import { awsCall, unlessAbsent } from '../errors';
 import { type IngressRange, parseIngressTarget, parseShareTarget } from '../exposure';
 import { defineRemediation, type RemediationMeta } from './types';
 
@@ -21,23 +21,13 @@ import { defineRemediation, type RemediationMeta } from './types';
  * terminated). Each is re-read by API afterwards and a person can put it back (undoSteps).
  */
 
-/** An EC2 call whose listed error codes mean "nothing there" (EC2 raises its ServiceException named by the code). */
-async function tolerant<T>(operation: string, run: () => Promise<T>, codes: string[]): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Error && codes.includes(error.name)) return undefined;
-    throw typedAwsError(operation, error);
-  }
-}
-
 // ---------- revoke-security-group-ingress ----------
 
 async function ingressRules(clients: TargetClients, region: string, groupId: string): Promise<SecurityGroupRule[]> {
   const rules: SecurityGroupRule[] = [];
   let token: string | undefined;
   do {
-    const out = await tolerant(
+    const out = await unlessAbsent(
       'ec2:DescribeSecurityGroupRules',
       () =>
         clients.ec2(region).send(
@@ -115,7 +105,7 @@ export const revokeSecurityGroupIngress = /* @__PURE__ */ defineRemediation(revo
         undo: [],
       };
     const ids = present.map((r) => r.SecurityGroupRuleId).filter((x): x is string => !!x);
-    await tolerant(
+    await unlessAbsent(
       'ec2:RevokeSecurityGroupIngress',
       () =>
         clients
@@ -170,7 +160,7 @@ const granteeOf = (p: LaunchPermission) => p.Group ?? p.UserId ?? p.Organization
 const who = (grantees: string[]) => grantees.map((g) => (g === 'all' ? 'everyone (all)' : g)).join(', ');
 
 async function launchPermissions(clients: TargetClients, region: string, imageId: string): Promise<string[] | undefined> {
-  const out = await tolerant(
+  const out = await unlessAbsent(
     'ec2:DescribeImageAttribute',
     () => clients.ec2(region).send(new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' })),
     ['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable'],
@@ -239,7 +229,7 @@ async function instanceStates(clients: TargetClients, region: string, ids: strin
   const states = new Map<string, string>();
   // One id at a time would cost a call each; a missing id fails the whole call, so fall back to one by one.
   const describe = (InstanceIds: string[]) =>
-    tolerant('ec2:DescribeInstances', () => clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds })), [
+    unlessAbsent('ec2:DescribeInstances', () => clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds })), [
       'InvalidInstanceID.NotFound',
       'InvalidInstanceID.Malformed',
     ]);

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DisassociateResourceShareCommand, GetResourceShareAssociationsCommand, type ResourceShareAssociation } from '@aws-sdk/client-ram';
 import type { TargetClients } from '../clients';
-import { awsCall, typedAwsError } from '../errors';
+import { awsCall, typedAwsError, unlessAbsent } from '../errors';
 import { parseGrantTarget, parsePermissionTarget, parseResourceShareTarget } from '../exposure';
 import { defineRemediation, type RemediationMeta } from './types';
 
@@ -19,16 +19,6 @@ import { defineRemediation, type RemediationMeta } from './types';
  * share. Each is re-read by API afterwards and says how a person puts it back.
  */
 
-/** A call whose listed error names mean "nothing there" (the SDK's modeled exception names); anything else is typed. */
-async function tolerant<T>(operation: string, run: () => Promise<T>, names: string[]): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Error && names.includes(error.name)) return undefined;
-    throw typedAwsError(operation, error);
-  }
-}
-
 const sh = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 // ---------- revoke-kms-grant ----------
@@ -37,7 +27,7 @@ const sh = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, 
 async function grantOf(clients: TargetClients, region: string, keyId: string, grantId: string): Promise<GrantListEntry | undefined> {
   let marker: string | undefined;
   do {
-    const out = await tolerant(
+    const out = await unlessAbsent(
       'kms:ListGrants',
       () => clients.kms(region).send(new ListGrantsCommand({ KeyId: keyId, GrantId: grantId, ...(marker ? { Marker: marker } : {}) })),
       ['NotFoundException'],
@@ -71,7 +61,7 @@ export const revokeKmsGrant = /* @__PURE__ */ defineRemediation(revokeKmsGrantMe
     const grant = await grantOf(clients, region, keyId, grantId);
     if (!grant)
       return { status: 'done', detail: `KMS key ${keyId} in ${region} has no grant ${grantId} any more: nothing to revoke.`, undo: [] };
-    await tolerant('kms:RevokeGrant', () => clients.kms(region).send(new RevokeGrantCommand({ KeyId: keyId, GrantId: grantId })), [
+    await unlessAbsent('kms:RevokeGrant', () => clients.kms(region).send(new RevokeGrantCommand({ KeyId: keyId, GrantId: grantId })), [
       'NotFoundException',
     ]);
     return {
@@ -104,9 +94,11 @@ interface PolicyStatement {
 
 /** The function's resource-policy statements, or undefined when it has no policy (or no longer exists): ResourceNotFoundException. */
 async function statementsOf(clients: TargetClients, region: string, functionName: string): Promise<PolicyStatement[] | undefined> {
-  const out = await tolerant('lambda:GetPolicy', () => clients.lambda(region).send(new GetPolicyCommand({ FunctionName: functionName })), [
-    'ResourceNotFoundException',
-  ]);
+  const out = await unlessAbsent(
+    'lambda:GetPolicy',
+    () => clients.lambda(region).send(new GetPolicyCommand({ FunctionName: functionName })),
+    ['ResourceNotFoundException'],
+  );
   if (!out?.Policy) return undefined;
   try {
     const doc = JSON.parse(out.Policy) as { Statement?: PolicyStatement | PolicyStatement[] };
@@ -151,7 +143,7 @@ export const removeLambdaPermission = /* @__PURE__ */ defineRemediation(removeLa
         detail: `Lambda function ${t.functionName} in ${region} has no statement ${t.statementId} in its resource policy any more: nothing to remove.`,
         undo: [],
       };
-    await tolerant(
+    await unlessAbsent(
       'lambda:RemovePermission',
       () => clients.lambda(region).send(new RemovePermissionCommand({ FunctionName: t.functionName, StatementId: t.statementId })),
       ['ResourceNotFoundException'],
@@ -180,7 +172,7 @@ export const removeLambdaPermission = /* @__PURE__ */ defineRemediation(removeLa
 // ---------- require-function-url-auth ----------
 
 async function urlAuthOf(clients: TargetClients, region: string, functionName: string): Promise<string | undefined> {
-  const out = await tolerant(
+  const out = await unlessAbsent(
     'lambda:GetFunctionUrlConfig',
     () => clients.lambda(region).send(new GetFunctionUrlConfigCommand({ FunctionName: functionName })),
     ['ResourceNotFoundException'],
@@ -243,7 +235,7 @@ async function associationsOf(clients: TargetClients, region: string, arn: strin
   const all: ResourceShareAssociation[] = [];
   let token: string | undefined;
   do {
-    const out = await tolerant(
+    const out = await unlessAbsent(
       'ram:GetResourceShareAssociations',
       () =>
         clients.ram(region).send(
@@ -291,7 +283,7 @@ export const disassociateResourceShare = /* @__PURE__ */ defineRemediation(disas
         detail: `Resource share ${arn} in ${region} is no longer shared with ${principals.join(', ')}: nothing to remove.`,
         undo: [],
       };
-    await tolerant(
+    await unlessAbsent(
       'ram:DisassociateResourceShare',
       () => clients.ram(region).send(new DisassociateResourceShareCommand({ resourceShareArn: arn, principals: present })),
       ['UnknownResourceException'],

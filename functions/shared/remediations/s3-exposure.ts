@@ -12,7 +12,7 @@ import {
   PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3-control';
 import type { TargetClients } from '../clients';
-import { typedAwsError } from '../errors';
+import { typedAwsError, unlessAbsent } from '../errors';
 import { parseAclTarget, parsePublicAccessBlockTarget, PUBLIC_ACCESS_BLOCKS, type PublicAccessBlockSetting } from '../exposure';
 import { defineRemediation, type RemediationMeta } from './types';
 
@@ -23,16 +23,6 @@ import { defineRemediation, type RemediationMeta } from './types';
  * every other grant and the owner kept. Each is re-read by API afterwards and a person can put it
  * back (the undo command names the exact setting or ACL found before the change).
  */
-
-/** An S3 call whose listed error codes mean "nothing there" (S3 raises its ServiceException named by the code). */
-async function tolerant<T>(operation: string, run: () => Promise<T>, codes: string[]): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Error && codes.includes(error.name)) return undefined;
-    throw typedAwsError(operation, error);
-  }
-}
 
 // ---------- restore-public-access-block ----------
 
@@ -60,7 +50,7 @@ async function currentBlock(
       throw typedAwsError(`s3:GetBucketPublicAccessBlock (bucket ${bucket} in ${region})`, error);
     }
   }
-  const out = await tolerant(
+  const out = await unlessAbsent(
     's3:GetAccountPublicAccessBlock',
     () => clients.s3control(region).send(new GetAccountPublicAccessBlockCommand({ AccountId: accountId })),
     ['NoSuchPublicAccessBlockConfiguration'],
@@ -118,7 +108,7 @@ export const restorePublicAccessBlock = /* @__PURE__ */ defineRemediation(restor
     // Turn on what was on before; never turn off a setting that is on now.
     const next = Object.fromEntries(PUBLIC_ACCESS_BLOCKS.map((k) => [k, (now?.[k] ?? false) || settings.includes(k)])) as Settings;
     if (bucket)
-      await tolerant(
+      await unlessAbsent(
         `s3:PutBucketPublicAccessBlock (bucket ${bucket} in ${region})`,
         () =>
           clients
@@ -129,7 +119,7 @@ export const restorePublicAccessBlock = /* @__PURE__ */ defineRemediation(restor
         [],
       );
     else
-      await tolerant(
+      await unlessAbsent(
         's3:PutAccountPublicAccessBlock',
         () =>
           clients
@@ -216,7 +206,7 @@ export const revertBucketAcl = /* @__PURE__ */ defineRemediation(revertBucketAcl
         undo: [],
       };
     const kept = acl.Grants.filter((g) => !present.includes(g));
-    await tolerant(
+    await unlessAbsent(
       `s3:PutBucketAcl (bucket ${bucket} in ${region})`,
       () =>
         clients.s3(region).send(

@@ -6,7 +6,7 @@ import {
   ModifyDBSnapshotAttributeCommand,
 } from '@aws-sdk/client-rds';
 import type { TargetClients } from '../clients';
-import { typedAwsError } from '../errors';
+import { unlessAbsent } from '../errors';
 import { parseDbShareTarget, parseShareTarget } from '../exposure';
 import { defineRemediation, type RemediationMeta } from './types';
 
@@ -17,16 +17,6 @@ import { defineRemediation, type RemediationMeta } from './types';
  * afterwards, and a person can share it again (undoSteps).
  */
 
-/** A call whose listed error names mean "the snapshot is not there" (undefined); any other failure is typed. */
-async function tolerant<T>(operation: string, run: () => Promise<T>, notFound: string[]): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Error && notFound.includes(error.name)) return undefined;
-    throw typedAwsError(operation, error);
-  }
-}
-
 const who = (grantees: string[]) => grantees.map((g) => (g === 'all' ? 'everyone (all)' : g)).join(', ');
 
 // ---------- remove-snapshot-share (EBS) ----------
@@ -36,7 +26,7 @@ const EBS_NOT_FOUND = ['InvalidSnapshot.NotFound'];
 
 /** Who may create volumes from the snapshot now (`all`, account ids), or undefined when EC2 no longer knows it. */
 async function createVolumeGrantees(clients: TargetClients, region: string, snapshotId: string): Promise<string[] | undefined> {
-  const out = await tolerant(
+  const out = await unlessAbsent(
     'ec2:DescribeSnapshotAttribute',
     () => clients.ec2(region).send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' })),
     EBS_NOT_FOUND,
@@ -73,7 +63,7 @@ export const removeSnapshotShare = /* @__PURE__ */ defineRemediation(removeSnaps
     const groups = present.filter((g) => g === 'all');
     const users = present.filter((g) => g !== 'all');
     // The OperationType form (EC2 API Reference, ModifySnapshotAttribute: OperationType, UserId.N, GroupName.N).
-    const removed = await tolerant(
+    const removed = await unlessAbsent(
       'ec2:ModifySnapshotAttribute',
       () =>
         clients.ec2(region).send(
@@ -132,7 +122,7 @@ const dbLabel = (t: DbShare) => `${t.snapshotType === 'cluster' ? 'Aurora cluste
 async function restoreValues(clients: TargetClients, region: string, t: DbShare): Promise<string[] | undefined> {
   const rds = clients.rds(region);
   if (t.snapshotType === 'cluster') {
-    const out = await tolerant(
+    const out = await unlessAbsent(
       'rds:DescribeDBClusterSnapshotAttributes',
       () => rds.send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: t.id })),
       RDS_NOT_FOUND.cluster,
@@ -142,7 +132,7 @@ async function restoreValues(clients: TargetClients, region: string, t: DbShare)
       .filter((a) => a.AttributeName === 'restore')
       .flatMap((a) => a.AttributeValues ?? []);
   }
-  const out = await tolerant(
+  const out = await unlessAbsent(
     'rds:DescribeDBSnapshotAttributes',
     () => rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: t.id })),
     RDS_NOT_FOUND.instance,
@@ -190,7 +180,7 @@ export const removeDbSnapshotShare = /* @__PURE__ */ defineRemediation(removeDbS
     const rds = clients.rds(region);
     const removed =
       t.snapshotType === 'cluster'
-        ? await tolerant(
+        ? await unlessAbsent(
             'rds:ModifyDBClusterSnapshotAttribute',
             () =>
               rds.send(
@@ -202,7 +192,7 @@ export const removeDbSnapshotShare = /* @__PURE__ */ defineRemediation(removeDbS
               ),
             RDS_NOT_FOUND.cluster,
           )
-        : await tolerant(
+        : await unlessAbsent(
             'rds:ModifyDBSnapshotAttribute',
             () =>
               rds.send(
