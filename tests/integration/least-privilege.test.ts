@@ -46,7 +46,7 @@ describe('least privilege, from what the handlers actually call', () => {
         }
       }
     }
-  }, 120_000); // every bundled scenario, on a machine that may be busy
+  }, 600_000); // every bundled scenario, on a machine that may be busy: a guard against a hang only
 
   const declared = (key: string): string[] => {
     const binding = deployedFunctions().get(key)!;

@@ -71,7 +71,7 @@ describe('AWS limits hold in every bundled scenario', () => {
         await runDrill({ scenario: name, approve, out: mkdtempSync(join(tmpdir(), 'limits-')) });
       }
     }
-  }, 240_000);
+  }, 600_000); // every scenario twice: 30 s idle, 167 s beside six busy loops; a guard against a hang only
 
   afterAll(() => {
     jest.restoreAllMocks();
