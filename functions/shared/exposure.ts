@@ -571,7 +571,7 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
       },
     });
     const made = findings[findings.length - 1]!.exposure;
-    if (!failed && BUILT_UNDOS.includes(made.undo.kind) && undoTarget(made)) made.undo.status = 'proposed';
+    if (!failed && (BUILT_UNDOS as readonly UndoKind[]).includes(made.undo.kind) && undoTarget(made)) made.undo.status = 'proposed';
   }
   // Compute: one finding per region, the instance types counted; GPU types named.
   const byRegion = new Map<string, typeof launches>();
@@ -619,7 +619,7 @@ export function exposureFindings(events: ExposureEvent[], ctx: ExposureContext):
 }
 
 /** The undos the remediation registry runs (remediations/*.ts): their findings are proposed for approval. */
-export const BUILT_UNDOS: readonly UndoKind[] = [
+export const BUILT_UNDOS = [
   'revoke-security-group-ingress',
   'remove-launch-permission',
   'stop-instances',
@@ -635,7 +635,7 @@ export const BUILT_UNDOS: readonly UndoKind[] = [
   'remove-lambda-permission',
   'require-function-url-auth',
   'disassociate-resource-share',
-];
+] as const satisfies readonly UndoKind[];
 
 /** The settings a recorded Block Public Access configuration has on. */
 const onSettings = (config: unknown): PublicAccessBlockSetting[] =>

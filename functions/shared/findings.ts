@@ -1,6 +1,6 @@
 import { errorCodeOf, eventName, eventSource, identity, type JsonObject, obj, str } from './cloudtrail';
 import { slug } from './text';
-import { type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
+import { BUILT_UNDOS, type Exposure, type ExposureContext, exposureFindings, undoTarget } from './exposure';
 import { policyUndoTask } from './resource-policy';
 import { CATEGORIES, maxSeverity, type Severity, triage, type Triage, type TriageContext } from './triage';
 
@@ -38,19 +38,8 @@ export const REMEDIATION_ACTIONS = [
   'attach-deny-root-scp',
   'deactivate-root-mfa-device',
   'delete-root-password',
-  'revoke-security-group-ingress',
-  'remove-launch-permission',
-  'stop-instances',
-  'remove-snapshot-share',
-  'remove-db-snapshot-share',
-  'restore-public-access-block',
-  'revert-bucket-acl',
-  'revert-bucket-policy',
-  'revert-key-policy',
-  'revoke-kms-grant',
-  'remove-lambda-permission',
-  'require-function-url-auth',
-  'disassociate-resource-share',
+  // The exposure undos the registry runs, listed once (exposure.ts).
+  ...BUILT_UNDOS,
 ] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
